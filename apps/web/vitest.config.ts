@@ -1,3 +1,3 @@
 import { sharedVitestConfig } from '../../tooling/vitest.shared';
 
-export default sharedVitestConfig();
+export default sharedVitestConfig({ include: ['app/**/*.test.ts', 'test/**/*.test.ts'] });

@@ -1,0 +1,11 @@
+// Tables, enums, relations and row types. Importing this module never opens a connection.
+export * from './enums';
+export * from './auth';
+export * from './workspaces';
+export * from './connections';
+export * from './environments';
+export * from './stored-procedures';
+export * from './api-tokens';
+export * from './audit';
+export * from './projects';
+export * from './relations';

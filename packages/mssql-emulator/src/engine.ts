@@ -1,0 +1,379 @@
+/**
+ * One emulated database: an embedded PGlite instance plus the emulator's own catalogue
+ * (procedures, sys.* and INFORMATION_SCHEMA views, T-SQL compatibility functions).
+ *
+ * PGlite has a single connection, so every statement runs under `mutex`; a session inside a
+ * transaction keeps holding it from BEGIN until COMMIT/ROLLBACK (see session.ts).
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { AppLocks } from './applocks';
+import { Mutex } from './mutex';
+import { PgOid, type SqlValue } from './protocol/types';
+import type { ProcParam } from './tsql/parser';
+import { quoteLiteral } from './tsql/translate';
+
+export interface PgField {
+  name: string;
+  dataTypeID: number;
+}
+
+export interface PgResult {
+  fields: PgField[];
+  rows: SqlValue[][];
+  rowCount: number | undefined;
+  command: string | undefined;
+}
+
+export interface ProcedureDef {
+  objectId: number;
+  name: string;
+  definition: string;
+  body: string;
+  bodyLine: number;
+  params: ProcParam[];
+}
+
+const raw = (v: string) => v;
+/** Values come back as the text forms protocol/types.ts expects (no Date objects, no floats for numerics). */
+const PARSERS = {
+  [PgOid.INT8]: raw,
+  [PgOid.NUMERIC]: raw,
+  [PgOid.MONEY]: raw,
+  [PgOid.TIMESTAMP]: raw,
+  [PgOid.TIMESTAMPTZ]: raw,
+  [PgOid.DATE]: raw,
+  [PgOid.TIME]: raw,
+  [PgOid.JSON]: raw,
+  [PgOid.JSONB]: raw,
+  [PgOid.INTERVAL]: raw,
+  [PgOid.BYTEA]: (v: string) => Buffer.from(v.slice(2), 'hex'),
+};
+
+const SERIALIZERS = {
+  [PgOid.BYTEA]: (v: unknown) => (Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : String(v)),
+};
+
+const QUERY_OPTIONS = { rowMode: 'array' } as const;
+
+export interface EngineInfo {
+  serverName: string;
+  productVersion: string;
+  databases: () => string[];
+}
+
+function initSql(database: string, info: EngineInfo): string {
+  const db = quoteLiteral(database);
+  const server = quoteLiteral(info.serverName);
+  const version = quoteLiteral(info.productVersion);
+  return `
+SET TimeZone = 'UTC';
+UPDATE pg_catalog.pg_cast SET castcontext = 'i'
+  WHERE castsource = 'int4'::regtype AND casttarget = 'bool'::regtype AND castcontext <> 'i';
+CREATE SCHEMA IF NOT EXISTS __emulator;
+CREATE SCHEMA IF NOT EXISTS sys;
+CREATE SCHEMA IF NOT EXISTS "INFORMATION_SCHEMA";
+SET search_path TO public, __emulator;
+CREATE SEQUENCE IF NOT EXISTS __emulator.object_ids START 1000000001;
+CREATE TABLE IF NOT EXISTS __emulator.procedures (
+  object_id integer PRIMARY KEY DEFAULT nextval('__emulator.object_ids'),
+  name text NOT NULL,
+  name_key text NOT NULL UNIQUE,
+  definition text NOT NULL,
+  body text NOT NULL,
+  body_line integer NOT NULL,
+  params jsonb NOT NULL,
+  create_date timestamp(3) NOT NULL DEFAULT LOCALTIMESTAMP(3),
+  modify_date timestamp(3) NOT NULL DEFAULT LOCALTIMESTAMP(3)
+);
+
+CREATE OR REPLACE FUNCTION __emulator.tsql_concat(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1 || $2';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '+' AND oprleft = 'text'::regtype AND oprright = 'text'::regtype) THEN
+    CREATE OPERATOR __emulator.+ (LEFTARG = text, RIGHTARG = text, FUNCTION = __emulator.tsql_concat);
+  END IF;
+END $$;
+CREATE OR REPLACE FUNCTION __emulator.getdate() RETURNS timestamp(3) LANGUAGE sql VOLATILE AS $f$ SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(3) $f$;
+CREATE OR REPLACE FUNCTION __emulator.getutcdate() RETURNS timestamp(3) LANGUAGE sql VOLATILE AS $f$ SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(3) $f$;
+CREATE OR REPLACE FUNCTION __emulator.sysdatetime() RETURNS timestamp(6) LANGUAGE sql VOLATILE AS $f$ SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(6) $f$;
+CREATE OR REPLACE FUNCTION __emulator.sysutcdatetime() RETURNS timestamp(6) LANGUAGE sql VOLATILE AS $f$ SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(6) $f$;
+CREATE OR REPLACE FUNCTION __emulator.sysdatetimeoffset() RETURNS timestamptz LANGUAGE sql VOLATILE AS $f$ SELECT clock_timestamp() $f$;
+CREATE OR REPLACE FUNCTION __emulator.newid() RETURNS uuid LANGUAGE sql VOLATILE AS $f$ SELECT gen_random_uuid() $f$;
+CREATE OR REPLACE FUNCTION __emulator.len(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length(rtrim($1)) $f$;
+CREATE OR REPLACE FUNCTION __emulator.datalength(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length($1) * 2 $f$;
+CREATE OR REPLACE FUNCTION __emulator.datalength(bytea) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length($1) $f$;
+CREATE OR REPLACE FUNCTION __emulator.charindex(text, text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT strpos($2, $1) $f$;
+CREATE OR REPLACE FUNCTION __emulator.charindex(text, text, integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE WHEN strpos(substr($2, greatest($3, 1)), $1) = 0 THEN 0 ELSE strpos(substr($2, greatest($3, 1)), $1) + greatest($3, 1) - 1 END $f$;
+CREATE OR REPLACE FUNCTION __emulator.space(integer) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT repeat(' ', $1) $f$;
+CREATE OR REPLACE FUNCTION __emulator.replicate(text, integer) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT repeat($1, $2) $f$;
+CREATE OR REPLACE FUNCTION __emulator.year(timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT extract(year FROM $1)::integer $f$;
+CREATE OR REPLACE FUNCTION __emulator.month(timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT extract(month FROM $1)::integer $f$;
+CREATE OR REPLACE FUNCTION __emulator.day(timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT extract(day FROM $1)::integer $f$;
+CREATE OR REPLACE FUNCTION __emulator.dateadd(text, double precision, timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE $1
+    WHEN 'year' THEN $3 + make_interval(years => $2::integer)
+    WHEN 'quarter' THEN $3 + make_interval(months => 3 * $2::integer)
+    WHEN 'month' THEN $3 + make_interval(months => $2::integer)
+    WHEN 'week' THEN $3 + make_interval(weeks => $2::integer)
+    WHEN 'hour' THEN $3 + make_interval(hours => $2::integer)
+    WHEN 'minute' THEN $3 + make_interval(mins => $2::integer)
+    WHEN 'second' THEN $3 + make_interval(secs => $2::integer)
+    WHEN 'millisecond' THEN $3 + make_interval(secs => $2::integer / 1000.0)
+    WHEN 'microsecond' THEN $3 + make_interval(secs => $2::integer / 1000000.0)
+    ELSE $3 + make_interval(days => $2::integer) END $f$;
+CREATE OR REPLACE FUNCTION __emulator.datediff(text, timestamp, timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE $1
+    WHEN 'year' THEN (extract(year FROM $3) - extract(year FROM $2))::integer
+    WHEN 'quarter' THEN ((extract(year FROM $3) - extract(year FROM $2)) * 4 + extract(quarter FROM $3) - extract(quarter FROM $2))::integer
+    WHEN 'month' THEN ((extract(year FROM $3) - extract(year FROM $2)) * 12 + extract(month FROM $3) - extract(month FROM $2))::integer
+    WHEN 'week' THEN ((date_trunc('week', $3 + interval '1 day')::date - date_trunc('week', $2 + interval '1 day')::date) / 7)::integer
+    WHEN 'hour' THEN ((extract(epoch FROM date_trunc('hour', $3)) - extract(epoch FROM date_trunc('hour', $2))) / 3600)::integer
+    WHEN 'minute' THEN ((extract(epoch FROM date_trunc('minute', $3)) - extract(epoch FROM date_trunc('minute', $2))) / 60)::integer
+    WHEN 'second' THEN (extract(epoch FROM date_trunc('second', $3)) - extract(epoch FROM date_trunc('second', $2)))::integer
+    WHEN 'millisecond' THEN (extract(epoch FROM date_trunc('milliseconds', $3)) * 1000 - extract(epoch FROM date_trunc('milliseconds', $2)) * 1000)::integer
+    WHEN 'microsecond' THEN (extract(epoch FROM $3) * 1000000 - extract(epoch FROM $2) * 1000000)::integer
+    ELSE ($3::date - $2::date) END $f$;
+CREATE OR REPLACE FUNCTION __emulator.datepart(text, timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE $1
+    WHEN 'weekday' THEN extract(dow FROM $2)::integer + 1
+    WHEN 'dayofyear' THEN extract(doy FROM $2)::integer
+    WHEN 'millisecond' THEN (extract(milliseconds FROM $2)::integer % 1000)
+    WHEN 'microsecond' THEN (extract(microseconds FROM $2)::integer % 1000000)
+    WHEN 'nanosecond' THEN (extract(microseconds FROM $2)::integer % 1000000) * 1000
+    WHEN 'second' THEN floor(extract(second FROM $2))::integer
+    ELSE date_part($1, $2)::integer END $f$;
+CREATE OR REPLACE FUNCTION __emulator.datename(text, timestamp) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE $1 WHEN 'month' THEN to_char($2, 'FMMonth') WHEN 'weekday' THEN to_char($2, 'FMDay')
+    ELSE __emulator.datepart($1, $2)::text END $f$;
+CREATE OR REPLACE FUNCTION __emulator.db_name() RETURNS varchar(128) LANGUAGE sql IMMUTABLE AS $f$ SELECT ${db}::varchar(128) $f$;
+CREATE OR REPLACE FUNCTION __emulator.db_id() RETURNS smallint LANGUAGE sql IMMUTABLE AS $f$ SELECT 1::smallint $f$;
+CREATE OR REPLACE FUNCTION __emulator.serverproperty(text) RETURNS varchar(128) LANGUAGE sql IMMUTABLE AS $f$
+  SELECT (CASE lower($1)
+    WHEN 'productversion' THEN ${version}
+    WHEN 'productmajorversion' THEN split_part(${version}, '.', 1)
+    WHEN 'productminorversion' THEN split_part(${version}, '.', 2)
+    WHEN 'productbuild' THEN split_part(${version}, '.', 3)
+    WHEN 'productlevel' THEN 'RTM'
+    WHEN 'productupdatelevel' THEN 'CU0'
+    WHEN 'edition' THEN 'Developer Edition (64-bit)'
+    WHEN 'editionid' THEN '-2139259730'
+    WHEN 'engineedition' THEN '3'
+    WHEN 'servername' THEN ${server}
+    WHEN 'machinename' THEN ${server}
+    WHEN 'instancename' THEN NULL
+    WHEN 'collation' THEN 'SQL_Latin1_General_CP1_CI_AS'
+    WHEN 'isclustered' THEN '0'
+    WHEN 'isfulltextinstalled' THEN '0'
+    WHEN 'isintegratedsecurityonly' THEN '0'
+    WHEN 'ishadrenabled' THEN '0'
+    WHEN 'isxtpsupported' THEN '0'
+    ELSE NULL END)::varchar(128) $f$;
+CREATE OR REPLACE FUNCTION __emulator.object_id(text, text DEFAULT NULL) RETURNS integer LANGUAGE sql STABLE AS $f$
+  WITH n AS (SELECT regexp_replace(regexp_replace($1, '^(\\[?[^.\\]]*\\]?\\.)?(\\[?dbo\\]?\\.)', ''), '[\\[\\]]', '', 'g') AS name)
+  SELECT COALESCE(
+    (SELECT p.object_id FROM __emulator.procedures p, n WHERE ($2 IS NULL OR upper(trim($2)) IN ('P', 'PC')) AND p.name_key = lower(n.name)),
+    (SELECT c.oid::integer FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace, n
+      WHERE c.relname = n.name AND s.nspname = 'public' AND c.relkind IN ('r', 'v', 'p')
+        AND ($2 IS NULL OR upper(trim($2)) = CASE c.relkind WHEN 'v' THEN 'V' ELSE 'U' END))) $f$;
+CREATE OR REPLACE FUNCTION __emulator.last_identity() RETURNS numeric LANGUAGE plpgsql VOLATILE AS $f$
+  BEGIN RETURN lastval(); EXCEPTION WHEN others THEN RETURN NULL; END $f$;
+
+CREATE OR REPLACE VIEW sys.procedures AS
+  SELECT name::varchar(128) AS name, object_id, NULL::integer AS principal_id, 1 AS schema_id, 0 AS parent_object_id,
+    'P '::char(2) AS type, 'SQL_STORED_PROCEDURE'::varchar(60) AS type_desc, create_date, modify_date,
+    false AS is_ms_shipped, false AS is_published, false AS is_schema_published
+  FROM __emulator.procedures;
+CREATE OR REPLACE VIEW sys.parameters AS
+  SELECT p.object_id, (x->>'name')::varchar(128) AS name, (x->>'parameter_id')::integer AS parameter_id,
+    (x->>'system_type_id')::smallint AS system_type_id, (x->>'system_type_id')::integer AS user_type_id,
+    (x->>'max_length')::smallint AS max_length, (x->>'precision')::smallint AS precision, (x->>'scale')::smallint AS scale,
+    (x->>'is_output')::boolean AS is_output, false AS is_cursor_ref, (x->>'has_default_value')::boolean AS has_default_value,
+    false AS is_readonly, (x->>'default_value')::varchar(4000) AS default_value, (x->>'type_name')::varchar(128) AS type_name
+  FROM __emulator.procedures p, jsonb_array_elements(p.params) x;
+CREATE OR REPLACE VIEW sys.sql_modules AS SELECT object_id, definition FROM __emulator.procedures;
+CREATE OR REPLACE VIEW sys.tables AS
+  SELECT c.relname::varchar(128) AS name, c.oid::integer AS object_id, 1 AS schema_id, 'U '::char(2) AS type,
+    'USER_TABLE'::varchar(60) AS type_desc
+  FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind IN ('r', 'p');
+CREATE OR REPLACE VIEW sys.views AS
+  SELECT c.relname::varchar(128) AS name, c.oid::integer AS object_id, 1 AS schema_id, 'V '::char(2) AS type, 'VIEW'::varchar(60) AS type_desc
+  FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'v';
+CREATE OR REPLACE VIEW sys.objects AS
+  SELECT name, object_id, schema_id, type, type_desc FROM sys.tables
+  UNION ALL SELECT name, object_id, schema_id, type, type_desc FROM sys.views
+  UNION ALL SELECT name, object_id, schema_id, type, type_desc FROM sys.procedures;
+CREATE OR REPLACE VIEW sys.columns AS
+  SELECT a.attrelid::integer AS object_id, a.attname::varchar(128) AS name, a.attnum::integer AS column_id,
+    format_type(a.atttypid, a.atttypmod)::varchar(128) AS type_name, NOT a.attnotnull AS is_nullable,
+    a.attidentity <> '' AS is_identity
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace s ON s.oid = c.relnamespace
+  WHERE s.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped;
+CREATE OR REPLACE VIEW sys.schemas AS
+  SELECT CASE nspname WHEN 'public' THEN 'dbo' ELSE nspname END::varchar(128) AS name,
+    CASE nspname WHEN 'public' THEN 1 ELSE oid::integer END AS schema_id
+  FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', '__emulator');
+CREATE OR REPLACE VIEW "INFORMATION_SCHEMA"."TABLES" AS
+  SELECT ${db}::varchar(128) AS "TABLE_CATALOG", 'dbo'::varchar(128) AS "TABLE_SCHEMA", c.relname::varchar(128) AS "TABLE_NAME",
+    (CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'BASE TABLE' END)::varchar(10) AS "TABLE_TYPE"
+  FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind IN ('r', 'v', 'p');
+CREATE OR REPLACE VIEW "INFORMATION_SCHEMA"."COLUMNS" AS
+  SELECT ${db}::varchar(128) AS "TABLE_CATALOG", 'dbo'::varchar(128) AS "TABLE_SCHEMA", table_name::varchar(128) AS "TABLE_NAME",
+    column_name::varchar(128) AS "COLUMN_NAME", ordinal_position::integer AS "ORDINAL_POSITION",
+    column_default::varchar(4000) AS "COLUMN_DEFAULT", is_nullable::varchar(3) AS "IS_NULLABLE",
+    data_type::varchar(128) AS "DATA_TYPE", character_maximum_length::integer AS "CHARACTER_MAXIMUM_LENGTH",
+    numeric_precision::smallint AS "NUMERIC_PRECISION", numeric_scale::integer AS "NUMERIC_SCALE"
+  FROM information_schema.columns WHERE table_schema = 'public';
+CREATE OR REPLACE VIEW "INFORMATION_SCHEMA"."ROUTINES" AS
+  SELECT ${db}::varchar(128) AS "ROUTINE_CATALOG", 'dbo'::varchar(128) AS "ROUTINE_SCHEMA", name::varchar(128) AS "ROUTINE_NAME",
+    'PROCEDURE'::varchar(20) AS "ROUTINE_TYPE", definition::varchar(4000) AS "ROUTINE_DEFINITION", create_date AS "CREATED",
+    modify_date AS "LAST_ALTERED"
+  FROM __emulator.procedures;
+`;
+}
+
+let templatePromise: Promise<Blob | undefined> | undefined;
+
+function templateFile(): string {
+  // Keyed by the installed PGlite (its resolved path carries the version), so upgrades rebuild it.
+  const resolved = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const key = createHash('sha256').update(resolved).digest('hex').slice(0, 12);
+  return join(tmpdir(), `studio-mssql-emulator-pglite-${key}.tgz`);
+}
+
+/**
+ * A freshly initialised data directory as a tarball. initdb dominates PGlite's start-up (seconds);
+ * loading this tarball takes about a second, so it is built once per machine and cached on disk.
+ */
+function freshDataDir(): Promise<Blob | undefined> {
+  templatePromise ??= (async () => {
+    const file = templateFile();
+    try {
+      return new Blob([await readFile(file)]);
+    } catch {
+      // Not built yet on this machine.
+    }
+    try {
+      const pg = await PGlite.create();
+      const dump = await pg.dumpDataDir('gzip');
+      await pg.close();
+      const bytes = Buffer.from(await dump.arrayBuffer());
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, bytes);
+      await rename(tmp, file);
+      return new Blob([bytes]);
+    } catch {
+      return undefined;
+    }
+  })();
+  return templatePromise;
+}
+
+async function createPglite(dataDir: string | undefined): Promise<PGlite> {
+  // Parsers and serializers are set once here: passed per query, PGlite re-merges them on every call.
+  const base = { parsers: PARSERS, serializers: SERIALIZERS, relaxedDurability: true };
+  if (dataDir !== undefined) return PGlite.create({ ...base, dataDir });
+  const template = await freshDataDir();
+  if (template) {
+    try {
+      return await PGlite.create({ ...base, loadDataDir: template });
+    } catch {
+      templatePromise = undefined;
+      await unlink(templateFile()).catch(() => undefined);
+    }
+  }
+  return PGlite.create(base);
+}
+
+export class DatabaseEngine {
+  readonly mutex = new Mutex();
+  readonly appLocks = new AppLocks();
+  private readonly procedureCache = new Map<string, ProcedureDef | null>();
+  private closed = false;
+
+  private constructor(
+    readonly name: string,
+    private readonly pg: PGlite,
+  ) {}
+
+  static async open(name: string, info: EngineInfo, dataDir?: string): Promise<DatabaseEngine> {
+    const pg = await createPglite(dataDir);
+    await pg.exec(initSql(name, info));
+    await DatabaseEngine.refreshDatabases(pg, info);
+    return new DatabaseEngine(name, pg);
+  }
+
+  private static async refreshDatabases(pg: PGlite, info: EngineInfo): Promise<void> {
+    const rows = info
+      .databases()
+      .map((d, i) => `(${quoteLiteral(d)}::varchar(128), ${i + 1})`)
+      .join(', ');
+    await pg.exec(`CREATE OR REPLACE VIEW sys.databases AS SELECT name, database_id, 'SQL_Latin1_General_CP1_CI_AS'::varchar(128) AS collation_name, 0::smallint AS state, 'ONLINE'::varchar(60) AS state_desc FROM (VALUES ${rows}) d(name, database_id);`);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Runs one statement. The caller must hold `mutex`. */
+  async query(sql: string, params: readonly unknown[] = []): Promise<PgResult> {
+    const r = await this.pg.query<SqlValue[]>(sql, params as unknown[], QUERY_OPTIONS);
+    const withCounts = r as typeof r & { rowCount?: number; command?: string };
+    return {
+      fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+      rows: r.rows,
+      rowCount: withCounts.rowCount ?? (r.affectedRows || undefined),
+      command: withCounts.command,
+    };
+  }
+
+  /** Runs SQL text without parameters (may hold several statements). The caller must hold `mutex`. */
+  async exec(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
+
+  private readonly identityTables = new Map<string, boolean>();
+
+  /** Whether a table has an IDENTITY column (cached until the next DDL). Caller holds `mutex`. */
+  async hasIdentity(table: string): Promise<boolean> {
+    let known = this.identityTables.get(table);
+    if (known === undefined) {
+      const r = await this.query(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 AND a.attidentity <> '' AND NOT a.attisdropped)",
+        [table],
+      );
+      known = r.rows[0]?.[0] === true;
+      this.identityTables.set(table, known);
+    }
+    return known;
+  }
+
+  /** Schema changed: forget cached facts about tables. */
+  invalidateSchema(): void {
+    this.identityTables.clear();
+  }
+
+  cachedProcedure(key: string): ProcedureDef | null | undefined {
+    return this.procedureCache.get(key);
+  }
+
+  cacheProcedure(key: string, def: ProcedureDef | null): void {
+    this.procedureCache.set(key, def);
+  }
+
+  /** Procedure definitions are transactional; forget everything after a rollback. */
+  invalidateProcedures(): void {
+    this.procedureCache.clear();
+    this.identityTables.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pg.close();
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * The emulator: a TCP listener speaking TDS, the configured users and databases, one PGlite
+ * engine per database (opened on first use), and the fault-injection controls.
+ */
+import { EventEmitter } from 'node:events';
+import { type Server, type Socket, createServer } from 'node:net';
+import { Control, type ControlEvents } from './control';
+import { DatabaseEngine } from './engine';
+import { SqlError } from './errors';
+import type { Login7Request } from './protocol/login7';
+import { type Session as SessionType, Session, type SessionHost } from './session';
+
+export const DEFAULT_USER = 'sa';
+export const DEFAULT_PASSWORD = 'Emulator-Passw0rd!';
+export const DEFAULT_DATABASE = 'master';
+export const PRODUCT_VERSION = '16.0.4135.4';
+
+export interface EmulatorUser {
+  user: string;
+  password: string;
+  /** Databases this login may open; default: all. */
+  databases?: string[];
+  /** Database used when the client names none; default: the first configured database. */
+  defaultDatabase?: string;
+}
+
+export interface EmulatorOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Logins; default one user `sa` / `Emulator-Passw0rd!`. */
+  users?: EmulatorUser[];
+  /** Databases besides `master` (which always exists); the first one is the default database. */
+  databases?: string[];
+  /** Persist each database under `<dataDir>/<database>`; default: in memory. */
+  dataDir?: string;
+  /** Open every database's engine at start instead of on first login. */
+  preload?: boolean;
+  /** Name reported as @@SERVERNAME and in error tokens; default `mssql-emulator`. */
+  serverName?: string;
+}
+
+const KNOWN_OPTIONS = new Set(['port', 'host', 'users', 'databases', 'dataDir', 'preload', 'serverName']);
+
+/** Options were malformed (unknown key, bad port, duplicate user...). */
+export class EmulatorOptionsError extends Error {
+  readonly code = 'EOPTIONS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmulatorOptionsError';
+  }
+}
+
+interface NormalisedOptions {
+  port: number;
+  host: string;
+  users: EmulatorUser[];
+  databases: string[];
+  dataDir: string | undefined;
+  preload: boolean;
+  serverName: string;
+}
+
+function normalise(options: EmulatorOptions): NormalisedOptions {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new EmulatorOptionsError(`unknown option '${key}'`);
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EmulatorOptionsError(`port must be an integer 0-65535, got ${String(options.port)}`);
+  const databases = [...(options.databases ?? [])];
+  for (const d of databases) {
+    if (typeof d !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$#@-]{0,127}$/.test(d)) throw new EmulatorOptionsError(`invalid database name '${String(d)}'`);
+  }
+  const all = databases.some((d) => d.toLowerCase() === DEFAULT_DATABASE) ? databases : [...databases, DEFAULT_DATABASE];
+  const users = options.users ?? [{ user: DEFAULT_USER, password: DEFAULT_PASSWORD }];
+  if (users.length === 0) throw new EmulatorOptionsError('at least one user is required');
+  const seen = new Set<string>();
+  for (const u of users) {
+    if (!u || typeof u.user !== 'string' || u.user === '' || typeof u.password !== 'string') {
+      throw new EmulatorOptionsError('each user needs a non-empty `user` and a `password` string');
+    }
+    if (seen.has(u.user.toLowerCase())) throw new EmulatorOptionsError(`duplicate user '${u.user}'`);
+    seen.add(u.user.toLowerCase());
+    for (const d of [...(u.databases ?? []), ...(u.defaultDatabase ? [u.defaultDatabase] : [])]) {
+      if (!all.some((x) => x.toLowerCase() === d.toLowerCase())) throw new EmulatorOptionsError(`user '${u.user}' refers to unknown database '${d}'`);
+    }
+  }
+  return {
+    port,
+    host: options.host ?? '127.0.0.1',
+    users,
+    databases: all,
+    dataDir: options.dataDir,
+    preload: options.preload ?? false,
+    serverName: options.serverName ?? 'mssql-emulator',
+  };
+}
+
+export interface EmulatorEvents extends ControlEvents {
+  listening: [port: number];
+  stopped: [];
+}
+
+export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHost {
+  readonly control: Control;
+  readonly serverName: string;
+  readonly version = { major: 16, minor: 0, build: 4135 };
+  readonly versionString: string;
+  private readonly opts: NormalisedOptions;
+  private readonly engines = new Map<string, Promise<DatabaseEngine>>();
+  private readonly sessions = new Set<Session>();
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  private boundPort = 0;
+  private nextSpid = 51;
+  private closed = false;
+
+  constructor(options: EmulatorOptions = {}) {
+    super();
+    this.opts = normalise(options);
+    this.serverName = this.opts.serverName;
+    this.versionString =
+      `Microsoft SQL Server 2022 (RTM) - ${PRODUCT_VERSION} (X64) (emulated by @studio/mssql-emulator on PGlite)\n` +
+      '\tDeveloper Edition (64-bit) on Linux (@studio/mssql-emulator) <X64>';
+    this.control = new Control(this);
+  }
+
+  /** The bound port (after start()). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get host(): string {
+    return this.opts.host;
+  }
+
+  get databases(): readonly string[] {
+    return this.opts.databases;
+  }
+
+  get users(): readonly EmulatorUser[] {
+    return this.opts.users;
+  }
+
+  /** Listening, and not stopped through control.stop(). */
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  get liveSessions(): Session[] {
+    return [...this.sessions].filter((s) => s.loggedIn);
+  }
+
+  async start(): Promise<void> {
+    if (this.closed) throw new EmulatorOptionsError('the emulator was closed');
+    await this.listen(this.opts.port);
+    if (this.opts.preload) await Promise.all(this.opts.databases.map((d) => this.openEngine(d)));
+  }
+
+  /** Binds the listener (again) — used by start() and control.restart(). */
+  async listen(port: number): Promise<void> {
+    if (this.server?.listening) return;
+    const server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      server.once('error', onError);
+      server.listen({ port, host: this.opts.host, exclusive: true }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', () => undefined);
+    this.server = server;
+    const address = server.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : port;
+    this.emit('listening', this.boundPort);
+  }
+
+  /** Closes the listener and every connection; engines (and their data) stay. */
+  async stopListening(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    await this.killAll();
+    await closed;
+    this.emit('stopped');
+  }
+
+  /** Destroys every connection; returns how many logged-in sessions were killed. */
+  async killAll(): Promise<number> {
+    const live = this.liveSessions.length;
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all([...this.sessions].map((s) => s.close()));
+    return live;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    const spid = this.nextSpid++;
+    if (this.nextSpid > 32000) this.nextSpid = 51;
+    const session = new Session(spid, socket, this);
+    this.sessions.add(session);
+  }
+
+  // SessionHost -------------------------------------------------------------------------------
+
+  authenticate(login: Login7Request): { ok: true; database: string } | { ok: false; errors: SqlError[] } {
+    const failed = (message = `Login failed for user '${login.userName}'.`) => new SqlError({ number: 18456, class: 14, state: 1, message });
+    if (login.integratedSecurity || login.userName === '') {
+      return { ok: false, errors: [failed("Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.")] };
+    }
+    const user = this.opts.users.find((u) => u.user.toLowerCase() === login.userName.toLowerCase());
+    if (!user || user.password !== login.password) return { ok: false, errors: [failed()] };
+    const requested = login.database || user.defaultDatabase || this.opts.databases[0] || DEFAULT_DATABASE;
+    const database = this.opts.databases.find((d) => d.toLowerCase() === requested.toLowerCase());
+    if (!database || !this.canAccess(user.user, database)) {
+      return {
+        ok: false,
+        errors: [
+          new SqlError({ number: 4060, class: 11, state: 1, message: `Cannot open database "${requested}" requested by the login. The login failed.` }),
+          failed(),
+        ],
+      };
+    }
+    return { ok: true, database };
+  }
+
+  canAccess(login: string, database: string): boolean {
+    const user = this.opts.users.find((u) => u.user.toLowerCase() === login.toLowerCase());
+    if (!user) return false;
+    if (!this.opts.databases.some((d) => d.toLowerCase() === database.toLowerCase())) return false;
+    return !user.databases || user.databases.some((d) => d.toLowerCase() === database.toLowerCase());
+  }
+
+  openEngine(database: string): Promise<DatabaseEngine> {
+    const name = this.opts.databases.find((d) => d.toLowerCase() === database.toLowerCase());
+    if (!name) return Promise.reject(new SqlError({ number: 911, message: `Database '${database}' does not exist.` }));
+    let engine = this.engines.get(name);
+    if (!engine) {
+      const dataDir = this.opts.dataDir === undefined ? undefined : `${this.opts.dataDir.replace(/\/$/, '')}/${name}`;
+      engine = DatabaseEngine.open(
+        name,
+        { serverName: this.serverName, productVersion: PRODUCT_VERSION, databases: () => [...this.opts.databases] },
+        dataDir,
+      );
+      engine.catch(() => this.engines.delete(name));
+      this.engines.set(name, engine);
+    }
+    return engine;
+  }
+
+  beforeResponse(): Promise<void> {
+    return this.control.beforeResponse();
+  }
+
+  beforeRequest(session: Session, countable: boolean): Promise<'run' | 'fail' | 'close'> {
+    return this.control.beforeRequest(session, countable);
+  }
+
+  injectedError(): SqlError {
+    return this.control.injectedError();
+  }
+
+  refusesLogins(): 'no' | 'error' | 'close' {
+    return this.control.loginRefusal();
+  }
+
+  onLogin(session: SessionType): void {
+    this.control.recordLogin();
+    this.emit('login', session.info());
+  }
+
+  onLoginFailed(login: string, reason: string): void {
+    this.control.recordFailedLogin();
+    this.emit('loginFailed', login, reason);
+  }
+
+  onClose(session: SessionType): void {
+    this.sessions.delete(session);
+    this.emit('sessionClosed', session.spid);
+  }
+
+  /** Stops listening, drops every connection and closes every engine. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.control.dispose();
+    await this.stopListening();
+    const engines = [...this.engines.values()];
+    this.engines.clear();
+    await Promise.all(
+      engines.map(async (p) => {
+        try {
+          await (await p).close();
+        } catch {
+          // An engine that failed to open has nothing to close.
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * One client connection: PRELOGIN, LOGIN7, then requests answered strictly one response message
+ * per request message, with ATTENTION acknowledged in a message of its own.
+ */
+import type { Socket } from 'node:net';
+import type { DatabaseEngine } from './engine';
+import { SqlError } from './errors';
+import { CancelledError, type ExecutionSession, Executor, type PreparedStatement, type ServerContext, isSetOptionsOnly } from './executor';
+import { ProtocolError } from './protocol/buffer';
+import { parseLogin7, type Login7Request } from './protocol/login7';
+import { MessageAssembler, PacketStatus, PacketType, frameMessage, type Message } from './protocol/packets';
+import { buildPreloginResponse } from './protocol/prelogin';
+import { TransactionRequest, parseRpc, parseSqlBatch, parseTransactionManager } from './protocol/rpc';
+import { DoneStatus, EnvChange, ResponseBuilder, Token, attentionAck } from './protocol/tokens';
+import { COLLATION, type SqlValue, UnsupportedTypeError } from './protocol/types';
+
+export interface SessionInfo {
+  spid: number;
+  login: string;
+  database: string;
+  hostName: string;
+  appName: string;
+  loginTime: Date;
+  lastRequestTime: Date | undefined;
+  requestCount: number;
+  inTransaction: boolean;
+  status: 'running' | 'sleeping';
+}
+
+/** What a session needs from the server that owns it. */
+export interface SessionHost extends ServerContext {
+  readonly version: { major: number; minor: number; build: number };
+  /** Checks credentials; returns the SQL Server error(s) to send on failure. */
+  authenticate(login: Login7Request): { ok: true; database: string } | { ok: false; errors: SqlError[] };
+  /** Delays and injected failures, consulted before answering. */
+  beforeResponse(): Promise<void>;
+  beforeRequest(session: Session, countable: boolean): Promise<'run' | 'fail' | 'close'>;
+  injectedError(): SqlError;
+  refusesLogins(): 'no' | 'error' | 'close';
+  onLogin(session: Session): void;
+  onLoginFailed(login: string, reason: string): void;
+  onClose(session: Session): void;
+}
+
+const MIN_PACKET = 512;
+const MAX_PACKET = 32767;
+
+export class Session implements ExecutionSession {
+  readonly tempTables = new Map<string, DatabaseEngine>();
+  readonly prepared = new Map<number, PreparedStatement>();
+  nextPreparedHandle = 1;
+  engine!: DatabaseEngine;
+  tranCount = 0;
+  txRelease: (() => void) | undefined;
+  txDescriptor = Buffer.alloc(8);
+  nocount = false;
+  xactAbort = false;
+  lockTimeoutMs = -1;
+  lastIdentity: SqlValue = null;
+  rowCount = 0;
+  lastErrorNumber = 0;
+  catchError: SqlError | undefined;
+  login = '';
+  hostName = '';
+  appName = '';
+  loginTime = new Date();
+  lastRequestTime: Date | undefined;
+  requestCount = 0;
+
+  private readonly assembler = new MessageAssembler();
+  private packetSize = 4096;
+  private state: 'prelogin' | 'login' | 'ready' | 'closed' = 'prelogin';
+  private readonly queue: Message[] = [];
+  private pumping = false;
+  private current: AbortController | undefined;
+  private attentionPending = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly spid: number,
+    private readonly socket: Socket,
+    readonly server: SessionHost,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      void this.close();
+    });
+  }
+
+  get loggedIn(): boolean {
+    return this.state === 'ready';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  info(): SessionInfo {
+    return {
+      spid: this.spid,
+      login: this.login,
+      database: this.engine?.name ?? '',
+      hostName: this.hostName,
+      appName: this.appName,
+      loginTime: this.loginTime,
+      lastRequestTime: this.lastRequestTime,
+      requestCount: this.requestCount,
+      inTransaction: this.tranCount > 0,
+      status: this.current ? 'running' : 'sleeping',
+    };
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    let messages: Message[];
+    try {
+      messages = this.assembler.push(chunk);
+    } catch {
+      this.destroy();
+      return;
+    }
+    for (const m of messages) {
+      if (m.type === PacketType.ATTENTION) this.onAttention();
+      else this.queue.push(m);
+    }
+    void this.pump();
+  }
+
+  private onAttention(): void {
+    if (this.state !== 'ready') return;
+    if (this.current) {
+      this.attentionPending = true;
+      this.current.abort();
+      return;
+    }
+    void this.send(attentionAck());
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0 && this.state !== 'closed') {
+        const m = this.queue.shift() as Message;
+        await this.handle(m);
+      }
+    } catch {
+      this.destroy();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async send(payload: Buffer): Promise<void> {
+    await this.server.beforeResponse();
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.socket.write(frameMessage(PacketType.TABULAR_RESULT, payload, this.packetSize, this.spid));
+  }
+
+  private async handle(m: Message): Promise<void> {
+    if (m.status & PacketStatus.IGNORE) {
+      // The client abandoned this message; answer so that request/response stay paired.
+      await this.send(Buffer.alloc(0));
+      return;
+    }
+    switch (this.state) {
+      case 'prelogin':
+        if (m.type === PacketType.PRELOGIN) {
+          this.state = 'login';
+          await this.send(buildPreloginResponse(this.server.version));
+          return;
+        }
+        if (m.type === PacketType.LOGIN7) {
+          await this.handleLogin(m.payload);
+          return;
+        }
+        this.destroy();
+        return;
+      case 'login':
+        if (m.type !== PacketType.LOGIN7) {
+          this.destroy();
+          return;
+        }
+        await this.handleLogin(m.payload);
+        return;
+      case 'ready':
+        await this.handleRequest(m);
+        return;
+      case 'closed':
+        return;
+    }
+  }
+
+  private async handleLogin(payload: Buffer): Promise<void> {
+    const refuse = this.server.refusesLogins();
+    if (refuse === 'close') {
+      this.destroy();
+      return;
+    }
+    const login = parseLogin7(payload);
+    this.packetSize = Math.max(MIN_PACKET, Math.min(MAX_PACKET, login.packetSize || 4096));
+    const out = new ResponseBuilder(this.server.serverName);
+    const fail = (errors: SqlError[], reason: string) => {
+      for (const e of errors) {
+        out.error({ number: e.number, state: e.state, class: e.class, message: e.message, procName: '', lineNumber: 1 });
+      }
+      this.server.onLoginFailed(login.userName, reason);
+      return this.send(out.finish(Token.DONE, DoneStatus.ERROR)).then(() => this.destroy());
+    };
+    if (refuse === 'error') {
+      await fail([new SqlError({ number: 18456, class: 14, state: 1, message: `Login failed for user '${login.userName}'.` })], 'refused');
+      return;
+    }
+    const auth = this.server.authenticate(login);
+    if (!auth.ok) {
+      await fail(auth.errors, auth.errors[0]?.message ?? 'login failed');
+      return;
+    }
+    let engine: DatabaseEngine;
+    try {
+      engine = await this.server.openEngine(auth.database);
+    } catch (e) {
+      const message = `Cannot open database "${auth.database}" requested by the login. The login failed.`;
+      await fail(
+        [
+          new SqlError({ number: 4060, class: 11, message, cause: e }),
+          new SqlError({ number: 18456, class: 14, message: `Login failed for user '${login.userName}'.` }),
+        ],
+        message,
+      );
+      return;
+    }
+    if (this.state === 'closed') return;
+    this.engine = engine;
+    this.login = login.userName;
+    this.hostName = login.hostName;
+    this.appName = login.appName;
+    this.loginTime = new Date();
+    out.envChange(EnvChange.DATABASE, engine.name, 'master');
+    out.info({ number: 5701, state: 2, class: 0, message: `Changed database context to '${engine.name}'.`, procName: '', lineNumber: 1 });
+    out.envChange(EnvChange.COLLATION, COLLATION, Buffer.alloc(0));
+    out.envChange(EnvChange.LANGUAGE, 'us_english', '');
+    out.info({ number: 5703, state: 1, class: 0, message: 'Changed language setting to us_english.', procName: '', lineNumber: 1 });
+    out.loginAck('Microsoft SQL Server', this.server.version);
+    out.envChange(EnvChange.PACKET_SIZE, String(this.packetSize), String(this.packetSize));
+    this.state = 'ready';
+    this.server.onLogin(this);
+    await this.send(out.finish(Token.DONE, 0));
+  }
+
+  private async handleRequest(m: Message): Promise<void> {
+    const controller = new AbortController();
+    this.current = controller;
+    this.lastRequestTime = new Date();
+    this.requestCount++;
+    const out = new ResponseBuilder(this.server.serverName, () => this.tranCount > 0);
+    try {
+      if (m.status & (PacketStatus.RESET_CONNECTION | PacketStatus.RESET_CONNECTION_SKIP_TRAN)) {
+        await this.reset((m.status & PacketStatus.RESET_CONNECTION_SKIP_TRAN) === 0);
+        out.envChange(EnvChange.RESET_CONNECTION, Buffer.alloc(0), Buffer.alloc(0));
+      }
+      const countable = (m.type === PacketType.SQL_BATCH && !isSetOptionsOnly(parseSqlBatch(m.payload))) || m.type === PacketType.RPC;
+      const verdict = await this.server.beforeRequest(this, countable);
+      if (verdict === 'close') {
+        this.destroy();
+        return;
+      }
+      if (verdict === 'fail') {
+        const e = this.server.injectedError();
+        out.error({ number: e.number, state: e.state, class: e.class, message: e.message, procName: '', lineNumber: 1 });
+        await this.send(out.finish(m.type === PacketType.RPC ? Token.DONEPROC : Token.DONE, DoneStatus.ERROR));
+        return;
+      }
+      const executor = new Executor(this, out, controller.signal);
+      switch (m.type) {
+        case PacketType.SQL_BATCH:
+          await executor.sqlBatch(parseSqlBatch(m.payload));
+          break;
+        case PacketType.RPC:
+          await this.rpc(executor, out, m.payload);
+          break;
+        case PacketType.TRANSACTION_MANAGER:
+          await this.transactionManager(executor, out, m.payload);
+          break;
+        default:
+          out.error({ number: 4002, state: 1, class: 16, message: `The incoming tabular data stream (TDS) message type 0x${m.type.toString(16)} is not supported by the emulator.`, procName: '', lineNumber: 0 });
+          out.done(Token.DONE, DoneStatus.ERROR);
+      }
+      await this.send(out.finish(m.type === PacketType.RPC ? Token.DONEPROC : Token.DONE, 0));
+    } finally {
+      this.current = undefined;
+      if (this.attentionPending) {
+        this.attentionPending = false;
+        await this.send(attentionAck());
+      }
+    }
+  }
+
+  private async rpc(executor: Executor, out: ResponseBuilder, payload: Buffer): Promise<void> {
+    let request;
+    try {
+      request = parseRpc(payload);
+    } catch (e) {
+      if (e instanceof UnsupportedTypeError || e instanceof ProtocolError) {
+        out.error({ number: e instanceof UnsupportedTypeError ? 40517 : 8009, state: 1, class: 16, message: e.message, procName: '', lineNumber: 0 });
+        out.done(Token.DONEPROC, DoneStatus.ERROR);
+        return;
+      }
+      throw e;
+    }
+    await executor.rpc(request);
+  }
+
+  private async transactionManager(executor: Executor, out: ResponseBuilder, payload: Buffer): Promise<void> {
+    const request = parseTransactionManager(payload);
+    try {
+      switch (request.type) {
+        case TransactionRequest.BEGIN:
+          await executor.beginTransaction();
+          break;
+        case TransactionRequest.COMMIT:
+          await executor.commitTransaction();
+          if (request.beginAfter) await executor.beginTransaction();
+          break;
+        case TransactionRequest.ROLLBACK:
+          if (this.tranCount === 0) {
+            throw new SqlError({ number: 3903, class: 16, message: 'The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.' });
+          }
+          await executor.rollbackTransaction(true);
+          if (request.beginAfter) await executor.beginTransaction();
+          break;
+        default:
+          throw new SqlError({ number: 40517, class: 16, message: `Transaction manager request ${request.type} (savepoints, distributed transactions) is not supported by @studio/mssql-emulator.` });
+      }
+      out.done(Token.DONE, 0);
+    } catch (e) {
+      if (e instanceof CancelledError) return;
+      const err = e instanceof SqlError ? e : new SqlError({ number: 50000, message: e instanceof Error ? e.message : String(e) });
+      out.error({ number: err.number, state: err.state, class: err.class, message: err.message, procName: '', lineNumber: 1 });
+      out.done(Token.DONE, DoneStatus.ERROR);
+    }
+  }
+
+  /** sp_reset_connection: roll back, forget SET options and prepared statements. */
+  private async reset(rollback: boolean): Promise<void> {
+    if (rollback) await this.abandonTransaction();
+    this.nocount = false;
+    this.xactAbort = false;
+    this.lockTimeoutMs = -1;
+    this.prepared.clear();
+    this.engine.appLocks.releaseAll(this.spid, 'Session');
+    await this.dropTempTables();
+  }
+
+  private async abandonTransaction(): Promise<void> {
+    if (this.tranCount === 0) return;
+    const engine = this.engine;
+    try {
+      await engine.exec('ROLLBACK');
+    } catch {
+      // The engine may already be closed; the transaction dies with it.
+    } finally {
+      engine.invalidateProcedures();
+      this.tranCount = 0;
+      engine.appLocks.releaseAll(this.spid, 'Transaction');
+      const release = this.txRelease;
+      this.txRelease = undefined;
+      release?.();
+    }
+  }
+
+  private async dropTempTables(): Promise<void> {
+    for (const [name, engine] of this.tempTables) {
+      if (engine.isClosed) continue;
+      const release = await engine.mutex.acquire(this.spid);
+      try {
+        await engine.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`);
+      } catch {
+        // Already gone.
+      } finally {
+        release();
+      }
+    }
+    this.tempTables.clear();
+  }
+
+  /** Drops the connection at once (the client sees ECONNRESET / "Connection lost"). */
+  destroy(): void {
+    this.socket.destroy();
+    void this.close();
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        const wasReady = this.state === 'ready';
+        this.state = 'closed';
+        this.current?.abort();
+        this.socket.destroy();
+        if (wasReady) {
+          await this.abandonTransaction();
+          this.engine.appLocks.releaseAll(this.spid);
+          await this.dropTempTables();
+        }
+        this.server.onClose(this);
+      })();
+    }
+    return this.closing;
+  }
+}

@@ -1,0 +1,272 @@
+/** T-SQL type names: how they are spelled, stored in PostgreSQL, and sent over TDS. */
+import { unsupported } from '../errors';
+import { MAX_LENGTH, type TdsType } from '../protocol/types';
+
+export interface DeclaredType {
+  /** Lower-case T-SQL name: int, nvarchar, decimal ... */
+  name: string;
+  /** Character or byte length; 'max' for (MAX). */
+  length?: number | 'max';
+  precision?: number;
+  scale?: number;
+}
+
+interface TypeSpec {
+  systemTypeId: number;
+  /** Fixed storage size for sys.parameters.max_length; undefined for sized types. */
+  fixedLength?: number;
+  args: 'none' | 'length' | 'precision' | 'scale';
+}
+
+const SPECS: Record<string, TypeSpec> = {
+  int: { systemTypeId: 56, fixedLength: 4, args: 'none' },
+  integer: { systemTypeId: 56, fixedLength: 4, args: 'none' },
+  bigint: { systemTypeId: 127, fixedLength: 8, args: 'none' },
+  smallint: { systemTypeId: 52, fixedLength: 2, args: 'none' },
+  tinyint: { systemTypeId: 48, fixedLength: 1, args: 'none' },
+  bit: { systemTypeId: 104, fixedLength: 1, args: 'none' },
+  decimal: { systemTypeId: 106, fixedLength: 17, args: 'precision' },
+  dec: { systemTypeId: 106, fixedLength: 17, args: 'precision' },
+  numeric: { systemTypeId: 108, fixedLength: 17, args: 'precision' },
+  money: { systemTypeId: 60, fixedLength: 8, args: 'none' },
+  smallmoney: { systemTypeId: 122, fixedLength: 4, args: 'none' },
+  float: { systemTypeId: 62, fixedLength: 8, args: 'precision' },
+  real: { systemTypeId: 59, fixedLength: 4, args: 'none' },
+  nvarchar: { systemTypeId: 231, args: 'length' },
+  varchar: { systemTypeId: 167, args: 'length' },
+  nchar: { systemTypeId: 239, args: 'length' },
+  char: { systemTypeId: 175, args: 'length' },
+  ntext: { systemTypeId: 99, fixedLength: 16, args: 'none' },
+  text: { systemTypeId: 35, fixedLength: 16, args: 'none' },
+  varbinary: { systemTypeId: 165, args: 'length' },
+  binary: { systemTypeId: 173, args: 'length' },
+  image: { systemTypeId: 34, fixedLength: 16, args: 'none' },
+  datetime: { systemTypeId: 61, fixedLength: 8, args: 'none' },
+  smalldatetime: { systemTypeId: 58, fixedLength: 4, args: 'none' },
+  datetime2: { systemTypeId: 42, fixedLength: 8, args: 'scale' },
+  date: { systemTypeId: 40, fixedLength: 3, args: 'none' },
+  time: { systemTypeId: 41, fixedLength: 5, args: 'scale' },
+  datetimeoffset: { systemTypeId: 43, fixedLength: 10, args: 'scale' },
+  uniqueidentifier: { systemTypeId: 36, fixedLength: 16, args: 'none' },
+  sysname: { systemTypeId: 231, args: 'none' },
+  xml: { systemTypeId: 241, args: 'none' },
+};
+
+const UNSUPPORTED_TYPES = new Set(['sql_variant', 'cursor', 'table', 'hierarchyid', 'geography', 'geometry', 'rowversion', 'timestamp']);
+
+export function isTypeName(upperOrLower: string): boolean {
+  const n = upperOrLower.toLowerCase();
+  return n in SPECS || UNSUPPORTED_TYPES.has(n);
+}
+
+export function typeTakesArguments(name: string): boolean {
+  const spec = SPECS[name.toLowerCase()];
+  return spec !== undefined && spec.args !== 'none';
+}
+
+/** Normalises a declared type, applying SQL Server's defaults for omitted arguments. */
+export function normaliseType(t: DeclaredType, line = 0): DeclaredType {
+  const name = t.name.toLowerCase();
+  if (UNSUPPORTED_TYPES.has(name)) throw unsupported(`The data type ${name}`, line);
+  const spec = SPECS[name];
+  if (!spec) {
+    throw Object.assign(unsupported(`The data type '${t.name}'`, line), {});
+  }
+  switch (name) {
+    case 'integer':
+      return { name: 'int' };
+    case 'dec':
+      return normaliseType({ ...t, name: 'decimal' }, line);
+    case 'decimal':
+    case 'numeric':
+      return { name, precision: t.precision ?? 18, scale: t.scale ?? 0 };
+    case 'float': {
+      const p = t.precision ?? 53;
+      return p <= 24 ? { name: 'real' } : { name: 'float' };
+    }
+    case 'nvarchar':
+    case 'varchar':
+    case 'nchar':
+    case 'char':
+    case 'varbinary':
+    case 'binary':
+      return { name, length: t.length ?? 1 };
+    case 'sysname':
+      return { name: 'nvarchar', length: 128 };
+    case 'ntext':
+    case 'xml':
+      return { name: 'nvarchar', length: 'max' };
+    case 'text':
+      return { name: 'varchar', length: 'max' };
+    case 'image':
+      return { name: 'varbinary', length: 'max' };
+    case 'datetime2':
+    case 'time':
+    case 'datetimeoffset':
+      return { name, scale: t.scale ?? 7 };
+    default:
+      return { name };
+  }
+}
+
+/** The PostgreSQL spelling used in DDL, CAST and parameter binding. */
+export function pgTypeOfDeclared(raw: DeclaredType): string {
+  const t = normaliseType(raw);
+  switch (t.name) {
+    case 'int':
+      return 'integer';
+    case 'bigint':
+      return 'bigint';
+    case 'smallint':
+    case 'tinyint':
+      return 'smallint';
+    case 'bit':
+      return 'boolean';
+    case 'decimal':
+    case 'numeric':
+      return `numeric(${t.precision},${t.scale})`;
+    case 'money':
+      return 'numeric(19,4)';
+    case 'smallmoney':
+      return 'numeric(10,4)';
+    case 'float':
+      return 'double precision';
+    case 'real':
+      return 'real';
+    case 'nvarchar':
+    case 'varchar':
+      return t.length === 'max' ? 'text' : `varchar(${t.length})`;
+    case 'nchar':
+    case 'char':
+      return t.length === 'max' ? 'text' : `char(${t.length})`;
+    case 'varbinary':
+    case 'binary':
+      return 'bytea';
+    case 'datetime':
+      return 'timestamp(3)';
+    case 'smalldatetime':
+      return 'timestamp(0)';
+    case 'datetime2':
+      return `timestamp(${Math.min(6, t.scale ?? 7)})`;
+    case 'date':
+      return 'date';
+    case 'time':
+      return `time(${Math.min(6, t.scale ?? 7)})`;
+    case 'datetimeoffset':
+      return `timestamptz(${Math.min(6, t.scale ?? 7)})`;
+    case 'uniqueidentifier':
+      return 'uuid';
+    default:
+      return 'text';
+  }
+}
+
+/** How a value of this declared type travels in RETURNVALUE tokens. */
+export function tdsTypeOfDeclared(raw: DeclaredType): TdsType {
+  const t = normaliseType(raw);
+  const bytes = (perChar: number): number =>
+    t.length === 'max' || t.length === undefined || t.length * perChar > 8000 ? MAX_LENGTH : t.length * perChar;
+  switch (t.name) {
+    case 'int':
+      return { kind: 'int', size: 4 };
+    case 'bigint':
+      return { kind: 'int', size: 8 };
+    case 'smallint':
+      return { kind: 'int', size: 2 };
+    case 'tinyint':
+      return { kind: 'int', size: 1 };
+    case 'bit':
+      return { kind: 'bit' };
+    case 'decimal':
+    case 'numeric':
+      return { kind: 'decimal', precision: t.precision ?? 18, scale: t.scale ?? 0 };
+    case 'money':
+      return { kind: 'money', size: 8 };
+    case 'smallmoney':
+      return { kind: 'money', size: 4 };
+    case 'float':
+      return { kind: 'float', size: 8 };
+    case 'real':
+      return { kind: 'float', size: 4 };
+    case 'nvarchar':
+    case 'nchar':
+      return { kind: 'nvarchar', maxBytes: bytes(2) };
+    case 'varchar':
+    case 'char':
+      return { kind: 'varchar', maxBytes: bytes(1) };
+    case 'varbinary':
+    case 'binary':
+      return { kind: 'varbinary', maxBytes: bytes(1) };
+    case 'datetime':
+      return { kind: 'datetime', size: 8 };
+    case 'smalldatetime':
+      return { kind: 'datetime', size: 4 };
+    case 'datetime2':
+      return { kind: 'datetime2', scale: t.scale ?? 7 };
+    case 'date':
+      return { kind: 'date' };
+    case 'time':
+      return { kind: 'time', scale: t.scale ?? 7 };
+    case 'datetimeoffset':
+      return { kind: 'datetimeoffset', scale: t.scale ?? 7 };
+    case 'uniqueidentifier':
+      return { kind: 'guid' };
+    default:
+      return { kind: 'nvarchar', maxBytes: MAX_LENGTH };
+  }
+}
+
+/** The declared type matching an RPC parameter's TYPE_INFO. */
+export function declaredTypeOfTds(t: TdsType): DeclaredType {
+  switch (t.kind) {
+    case 'int':
+      return { name: t.size === 8 ? 'bigint' : t.size === 4 ? 'int' : t.size === 2 ? 'smallint' : 'tinyint' };
+    case 'bit':
+      return { name: 'bit' };
+    case 'float':
+      return { name: t.size === 8 ? 'float' : 'real' };
+    case 'decimal':
+      return { name: 'decimal', precision: t.precision, scale: t.scale };
+    case 'money':
+      return { name: t.size === 8 ? 'money' : 'smallmoney' };
+    case 'nvarchar':
+      return { name: t.fixed ? 'nchar' : 'nvarchar', length: t.maxBytes === MAX_LENGTH ? 'max' : Math.max(1, t.maxBytes / 2) };
+    case 'varchar':
+      return { name: t.fixed ? 'char' : 'varchar', length: t.maxBytes === MAX_LENGTH ? 'max' : Math.max(1, t.maxBytes) };
+    case 'varbinary':
+      return { name: t.fixed ? 'binary' : 'varbinary', length: t.maxBytes === MAX_LENGTH ? 'max' : Math.max(1, t.maxBytes) };
+    case 'datetime':
+      return { name: t.size === 8 ? 'datetime' : 'smalldatetime' };
+    case 'datetime2':
+      return { name: 'datetime2', scale: t.scale };
+    case 'date':
+      return { name: 'date' };
+    case 'time':
+      return { name: 'time', scale: t.scale };
+    case 'datetimeoffset':
+      return { name: 'datetimeoffset', scale: t.scale };
+    case 'guid':
+      return { name: 'uniqueidentifier' };
+  }
+}
+
+/** Values for sys.parameters: system_type_id, max_length, precision, scale. */
+export function catalogueShape(raw: DeclaredType): { systemTypeId: number; maxLength: number; precision: number; scale: number } {
+  const t = normaliseType(raw);
+  const spec = SPECS[t.name] ?? { systemTypeId: 231, args: 'length' as const };
+  let maxLength = spec.fixedLength ?? 0;
+  if (t.length !== undefined) {
+    const perChar = t.name === 'nvarchar' || t.name === 'nchar' ? 2 : 1;
+    maxLength = t.length === 'max' ? -1 : t.length * perChar;
+  }
+  const precision = t.precision ?? ({ int: 10, bigint: 19, smallint: 5, tinyint: 3, bit: 1, float: 53, real: 24 } as Record<string, number>)[t.name] ?? 0;
+  return { systemTypeId: spec.systemTypeId, maxLength, precision, scale: t.scale ?? 0 };
+}
+
+/** T-SQL spelling of a declared type, e.g. for error messages and sp_executesql signatures. */
+export function formatType(t: DeclaredType): string {
+  if (t.length !== undefined) return `${t.name}(${t.length})`;
+  if (t.precision !== undefined && (t.name === 'decimal' || t.name === 'numeric')) return `${t.name}(${t.precision},${t.scale ?? 0})`;
+  if (t.scale !== undefined && t.name !== 'decimal' && t.name !== 'numeric') return `${t.name}(${t.scale})`;
+  return t.name;
+}

@@ -1,0 +1,162 @@
+import mssql from 'mssql';
+import type { DriverErrorInfo } from '../errors';
+import type { ResolvedTarget } from '../target';
+import { DriverTimeoutError, withTimeout } from './timeout';
+import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
+
+/** The login ERROR token tedious saw before it failed; tedious' own ELOGIN error drops the number. */
+const LOGIN_ERROR_NUMBER = Symbol('loginErrorNumber');
+
+/** Azure throttling / failover numbers tedious itself treats as transient at login. */
+const TRANSIENT_LOGIN_NUMBERS = new Set([40197, 40501, 40613, 10928, 10929, 49918, 49919, 49920]);
+const CONNECTION_LOST_CODES = new Set(['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'ECONNREFUSED', 'ENOTOPEN', 'ECLOSE', 'EPIPE']);
+
+/**
+ * The bits of tarn's pool we touch to cut borrowed connections on a forced close (tarn's own
+ * destroy waits for them forever).
+ */
+interface TarnInternals {
+  used: Array<{ resource: { close(): void } }>;
+}
+
+function tarnOf(pool: mssql.ConnectionPool): TarnInternals | undefined {
+  return (pool as unknown as { pool?: TarnInternals | null }).pool ?? undefined;
+}
+
+function safeCount(read: () => number): number {
+  try {
+    return read();
+  } catch {
+    // node-mssql's counters throw once the pool is closed.
+    return 0;
+  }
+}
+
+class MssqlDriverPool implements DriverPool<mssql.ConnectionPool> {
+  readonly native: mssql.ConnectionPool;
+  #closing: Promise<void> | undefined;
+
+  constructor(pool: mssql.ConnectionPool) {
+    this.native = pool;
+  }
+
+  get size(): number {
+    return safeCount(() => this.native.size);
+  }
+  get borrowed(): number {
+    return safeCount(() => this.native.borrowed);
+  }
+  get idle(): number {
+    return safeCount(() => this.native.available);
+  }
+  get waiters(): number {
+    return safeCount(() => this.native.pending);
+  }
+
+  async query<Row>(sql: string, params?: QueryParams): Promise<QueryResult<Row>> {
+    const request = this.native.request();
+    if (params !== undefined) {
+      if (Array.isArray(params)) {
+        for (let i = 0; i < params.length; i++) request.input(`p${i + 1}`, params[i]);
+      } else {
+        for (const [name, value] of Object.entries(params)) request.input(name, value);
+      }
+    }
+    const result = await request.query<Row>(sql);
+    const rows = (result.recordset as Row[] | undefined) ?? [];
+    const affected = result.rowsAffected.reduce((sum, n) => sum + n, 0);
+    return { rows, rowCount: affected > 0 ? affected : rows.length };
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    await withTimeout(this.native.request().query('SELECT 1'), timeoutMs, () => new DriverTimeoutError(`health check timed out after ${timeoutMs} ms`));
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.native.close().then(() => undefined);
+    return this.#closing;
+  }
+
+  async destroy(): Promise<void> {
+    const closing = this.close();
+    const tarn = tarnOf(this.native);
+    for (const used of [...(tarn?.used ?? [])]) used.resource.close();
+    await closing;
+  }
+}
+
+export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
+  type: 'mssql',
+
+  async create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks) {
+    let loginErrorNumber: number | undefined;
+    const config: mssql.config = {
+      server: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+      connectionTimeout: target.connectTimeoutMs,
+      requestTimeout: target.requestTimeoutMs,
+      validateConnection: settings.validateConnection,
+      pool: {
+        max: target.poolSize,
+        min: 0,
+        idleTimeoutMillis: settings.connectionIdleTimeoutMs,
+        acquireTimeoutMillis: settings.acquireTimeoutMs,
+        createTimeoutMillis: target.connectTimeoutMs + 1000,
+      },
+      options: {
+        appName: 'studio-mssql-pool',
+        ...(target.encrypt !== undefined ? { encrypt: target.encrypt } : {}),
+        ...(target.trustServerCertificate !== undefined ? { trustServerCertificate: target.trustServerCertificate } : {}),
+        ...(target.ca !== undefined ? { cryptoCredentialsDetails: { ca: target.ca } } : {}),
+      },
+      beforeConnect: (connection) => {
+        connection.on('errorMessage', (token: { number?: number }) => {
+          loginErrorNumber = token.number;
+        });
+      },
+    };
+    // node-mssql reads config.password on every new connection; non-enumerable keeps it out of
+    // util.inspect(pool) and JSON.stringify(pool.config).
+    Object.defineProperty(config, 'password', { value: target.password.reveal(), enumerable: false, writable: false });
+
+    const pool = new mssql.ConnectionPool(config);
+    // node-mssql re-emits non-socket tedious errors and every failed acquire as 'error';
+    // without a listener that is an uncaught exception (node-mssql #849).
+    pool.on('error', (error: unknown) => hooks.onError(error));
+    try {
+      await pool.connect();
+    } catch (error) {
+      if (error !== null && typeof error === 'object' && loginErrorNumber !== undefined) {
+        Object.defineProperty(error, LOGIN_ERROR_NUMBER, { value: loginErrorNumber, enumerable: false });
+      }
+      throw error;
+    }
+    return new MssqlDriverPool(pool);
+  },
+
+  classify(error: unknown): DriverErrorInfo {
+    const e = (error ?? {}) as {
+      code?: unknown;
+      number?: unknown;
+      name?: unknown;
+      message?: unknown;
+      originalError?: { isTransient?: unknown };
+      [LOGIN_ERROR_NUMBER]?: number;
+    };
+    const driverCode = typeof e.code === 'string' ? e.code : undefined;
+    let number = typeof e.number === 'number' ? e.number : e[LOGIN_ERROR_NUMBER];
+    if (driverCode === 'ELOGIN') {
+      if (number === undefined && typeof e.message === 'string' && e.message.startsWith('Login failed')) number = 18456;
+      const transient = (number !== undefined && TRANSIENT_LOGIN_NUMBERS.has(number)) || e.originalError?.isTransient === true;
+      return { number, sqlState: undefined, driverCode, transient: transient && number !== 18456 && number !== 4060, connectionLost: false };
+    }
+    if (e.name === 'TimeoutError' || e.name === 'DriverTimeoutError') {
+      return { number, sqlState: undefined, driverCode: driverCode ?? 'ETIMEOUT', transient: true, connectionLost: e.name === 'DriverTimeoutError' };
+    }
+    const connectionLost =
+      (driverCode !== undefined && CONNECTION_LOST_CODES.has(driverCode)) || (e.name === 'ConnectionError' && driverCode !== 'EINSTLOOKUP');
+    return { number, sqlState: undefined, driverCode, transient: connectionLost || driverCode === 'ETIMEOUT', connectionLost };
+  },
+};

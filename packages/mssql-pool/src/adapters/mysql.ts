@@ -1,0 +1,184 @@
+import mysql from 'mysql2/promise';
+import type { DriverErrorInfo } from '../errors';
+import type { ResolvedTarget } from '../target';
+import { DriverTimeoutError, withTimeout } from './timeout';
+import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
+
+/** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
+const PERMANENT_ERRNOS = new Set([1045, 1044, 1049, 1698]);
+/** ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN, CR_SERVER_GONE_ERROR, CR_SERVER_LOST. */
+const TRANSIENT_ERRNOS = new Set([1040, 1053, 2006, 2013]);
+const CONNECTION_LOST_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ETIMEOUT',
+]);
+
+/** mysql2 exposes no public counters; these are its pool's own queues. */
+interface CoreConnection {
+  threadId: number | null;
+  destroy(): void;
+}
+interface CorePoolInternals {
+  _allConnections: { length: number; get(i: number): CoreConnection };
+  _freeConnections: { length: number; get(i: number): CoreConnection };
+  _connectionQueue: { length: number };
+  _closed: boolean;
+  config: { connectionConfig: Record<string, unknown> };
+}
+
+class MysqlDriverPool implements DriverPool<mysql.Pool> {
+  readonly native: mysql.Pool;
+  readonly #core: CorePoolInternals;
+  #closing: Promise<void> | undefined;
+  #finishClose: (() => void) | undefined;
+
+  constructor(pool: mysql.Pool) {
+    this.native = pool;
+    this.#core = pool.pool as unknown as CorePoolInternals;
+  }
+
+  get size(): number {
+    return this.#core._allConnections.length;
+  }
+  get borrowed(): number {
+    return this.#core._allConnections.length - this.#core._freeConnections.length;
+  }
+  get idle(): number {
+    return this.#core._freeConnections.length;
+  }
+  get waiters(): number {
+    return this.#core._connectionQueue.length;
+  }
+
+  async query<Row>(sql: string, params?: QueryParams): Promise<QueryResult<Row>> {
+    if (params !== undefined && !Array.isArray(params)) {
+      throw new TypeError('mysql queries take positional parameters (?): pass an array');
+    }
+    const [result] = await this.native.query(sql, params as unknown[] | undefined);
+    if (Array.isArray(result)) return { rows: result as Row[], rowCount: result.length };
+    return { rows: [], rowCount: (result as { affectedRows?: number }).affectedRows ?? 0 };
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    await withTimeout(this.native.query('SELECT 1'), timeoutMs, () => new DriverTimeoutError(`health check timed out after ${timeoutMs} ms`));
+  }
+
+  close(): Promise<void> {
+    // mysql2's end() cuts borrowed connections too, so wait for them to come back first.
+    this.#closing ??= new Promise<void>((resolve) => {
+      const finish = () => {
+        this.native.pool.off('release', tryEnd);
+        this.#finishClose = undefined;
+        resolve(this.native.end().catch(() => undefined));
+      };
+      const tryEnd = () => {
+        if (this.borrowed === 0 || this.#core._closed) finish();
+      };
+      this.#finishClose = finish;
+      this.native.pool.on('release', tryEnd);
+      tryEnd();
+    });
+    return this.#closing;
+  }
+
+  async destroy(): Promise<void> {
+    const core = this.#core;
+    const free = new Set<CoreConnection>();
+    for (let i = 0; i < core._freeConnections.length; i++) free.add(core._freeConnections.get(i));
+    const busy: CoreConnection[] = [];
+    for (let i = 0; i < core._allConnections.length; i++) {
+      const connection = core._allConnections.get(i);
+      if (!free.has(connection)) busy.push(connection);
+    }
+    // The server keeps running a statement after its socket is gone; KILL QUERY stops it.
+    if (busy.length > 0) await withTimeout(this.#killQueries(busy), 5000, () => new DriverTimeoutError('KILL QUERY timed out')).catch(() => undefined);
+    for (const connection of busy) connection.destroy();
+    if (!core._closed) await this.native.end().catch(() => undefined);
+    // A graceful close() may be waiting for releases that will never come now.
+    this.#finishClose?.();
+    await this.close();
+  }
+
+  async #killQueries(connections: CoreConnection[]): Promise<void> {
+    const c = this.#core.config.connectionConfig as { host?: string; port?: number; user?: string; password?: string; database?: string; ssl?: unknown };
+    const killer = await mysql.createConnection({
+      host: c.host,
+      port: c.port,
+      user: c.user,
+      password: c.password,
+      database: c.database,
+      ...(c.ssl ? { ssl: c.ssl as mysql.ConnectionOptions['ssl'] } : {}),
+    });
+    killer.on('error', () => undefined);
+    try {
+      for (const connection of connections) {
+        if (connection.threadId !== null) await killer.query(`KILL QUERY ${Number(connection.threadId)}`).catch(() => undefined);
+      }
+    } finally {
+      killer.destroy();
+    }
+  }
+}
+
+export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
+  type: 'mysql',
+
+  async create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks) {
+    const pool = mysql.createPool({
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+      password: target.password.reveal(),
+      connectionLimit: target.poolSize,
+      maxIdle: target.poolSize,
+      idleTimeout: settings.connectionIdleTimeoutMs,
+      connectTimeout: target.connectTimeoutMs,
+      waitForConnections: true,
+      queueLimit: 0,
+      enableKeepAlive: true,
+      ...(target.encrypt
+        ? { ssl: { rejectUnauthorized: target.trustServerCertificate !== true, ...(target.ca !== undefined ? { ca: target.ca } : {}) } }
+        : {}),
+    });
+    const core = pool.pool as unknown as CorePoolInternals;
+    // Each pooled connection copies this config's property descriptors, so hiding it here hides
+    // it everywhere (util.inspect(pool), JSON.stringify(pool.pool.config)).
+    Object.defineProperty(core.config.connectionConfig, 'password', { enumerable: false });
+    // A PoolConnection listens for its first 'error' only; keep one listener for the rest so a
+    // late socket error can never be unhandled.
+    pool.pool.on('connection', (connection) => {
+      connection.on('error', (error: unknown) => hooks.onError(error));
+    });
+    pool.pool.on('error', (error: unknown) => hooks.onError(error));
+    try {
+      const connection = await pool.getConnection();
+      connection.on('error', (error: unknown) => hooks.onError(error));
+      connection.release();
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return new MysqlDriverPool(pool);
+  },
+
+  classify(error: unknown): DriverErrorInfo {
+    const e = (error ?? {}) as { code?: unknown; errno?: unknown; sqlState?: unknown; name?: unknown };
+    const driverCode = typeof e.code === 'string' ? e.code : undefined;
+    const number = typeof e.errno === 'number' && e.errno > 0 ? e.errno : undefined;
+    const sqlState = typeof e.sqlState === 'string' ? e.sqlState : undefined;
+    if (number !== undefined && PERMANENT_ERRNOS.has(number)) {
+      return { number, sqlState, driverCode, transient: false, connectionLost: false };
+    }
+    const connectionLost = (driverCode !== undefined && CONNECTION_LOST_CODES.has(driverCode)) || e.name === 'DriverTimeoutError';
+    return { number, sqlState, driverCode, transient: connectionLost || (number !== undefined && TRANSIENT_ERRNOS.has(number)), connectionLost };
+  },
+};

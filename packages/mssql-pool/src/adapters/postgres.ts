@@ -1,0 +1,152 @@
+import net from 'node:net';
+import pg from 'pg';
+import type { DriverErrorInfo } from '../errors';
+import type { ResolvedTarget } from '../target';
+import { DriverTimeoutError, withTimeout } from './timeout';
+import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
+
+/** SQLSTATEs that mean "these settings will never work": no point retrying. */
+const PERMANENT_SQLSTATES = new Set(['28P01', '28000', '3D000', '42501']);
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+interface PgClientInternals {
+  end(): Promise<void>;
+  processID: number | null;
+  secretKey: number | null;
+  _activeQuery: unknown;
+}
+interface PgPoolInternals {
+  _clients: PgClientInternals[];
+  options: { host?: string; port?: number };
+}
+
+/**
+ * PostgreSQL keeps running a statement after its client socket goes away, so a forced close first
+ * sends the protocol's CancelRequest (a fresh socket, no login) for every busy connection.
+ */
+function sendCancelRequest(host: string, port: number, processID: number, secretKey: number): Promise<void> {
+  return new Promise((resolve) => {
+    const packet = Buffer.alloc(16);
+    packet.writeInt32BE(16, 0);
+    packet.writeInt32BE(80877102, 4);
+    packet.writeInt32BE(processID, 8);
+    packet.writeInt32BE(secretKey, 12);
+    const socket = net.connect(port, host, () => socket.end(packet));
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
+}
+
+class PostgresDriverPool implements DriverPool<pg.Pool> {
+  readonly native: pg.Pool;
+  #closing: Promise<void> | undefined;
+
+  constructor(pool: pg.Pool) {
+    this.native = pool;
+  }
+
+  get size(): number {
+    return this.native.totalCount;
+  }
+  get borrowed(): number {
+    return this.native.totalCount - this.native.idleCount;
+  }
+  get idle(): number {
+    return this.native.idleCount;
+  }
+  get waiters(): number {
+    return this.native.waitingCount;
+  }
+
+  async query<Row>(sql: string, params?: QueryParams): Promise<QueryResult<Row>> {
+    if (params !== undefined && !Array.isArray(params)) {
+      throw new TypeError('postgres queries take positional parameters ($1, $2, ...): pass an array');
+    }
+    const result = await this.native.query(sql, params as unknown[] | undefined);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    await withTimeout(this.native.query('SELECT 1'), timeoutMs, () => new DriverTimeoutError(`health check timed out after ${timeoutMs} ms`));
+  }
+
+  close(): Promise<void> {
+    // pg-pool's end() closes idle clients now and each borrowed one as it is released.
+    this.#closing ??= this.native.ending ? Promise.resolve() : this.native.end();
+    return this.#closing;
+  }
+
+  async destroy(): Promise<void> {
+    const internals = this.native as unknown as PgPoolInternals;
+    const clients = [...internals._clients];
+    const closing = this.close();
+    const { host = 'localhost', port = 5432 } = internals.options;
+    await Promise.allSettled(
+      clients.map(async (client) => {
+        if (client._activeQuery && client.processID !== null && client.secretKey !== null) {
+          await sendCancelRequest(host, port, client.processID, client.secretKey);
+        }
+        await client.end();
+      }),
+    );
+    await closing;
+  }
+}
+
+export const postgresAdapter: DriverAdapter<pg.Pool> = {
+  type: 'postgres',
+
+  async create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks) {
+    const ssl = target.encrypt
+      ? { rejectUnauthorized: target.trustServerCertificate !== true, ...(target.ca !== undefined ? { ca: target.ca } : {}) }
+      : false;
+    // pg-pool copies the password into a non-enumerable property itself.
+    const pool = new pg.Pool({
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+      password: target.password.reveal(),
+      max: target.poolSize,
+      min: 0,
+      idleTimeoutMillis: settings.connectionIdleTimeoutMs,
+      connectionTimeoutMillis: Math.min(settings.acquireTimeoutMs, target.connectTimeoutMs),
+      query_timeout: target.requestTimeoutMs,
+      ssl,
+      allowExitOnIdle: true,
+    });
+    // pg-pool emits 'error' when an idle client's connection dies; unhandled it crashes the process.
+    pool.on('error', (error) => hooks.onError(error));
+    try {
+      // The probe is a real pooled connection: released idle, reused by the first query.
+      const client = await pool.connect();
+      client.release();
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return new PostgresDriverPool(pool);
+  },
+
+  classify(error: unknown): DriverErrorInfo {
+    const e = (error ?? {}) as { code?: unknown; message?: unknown; name?: unknown };
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    const isSqlState = code !== undefined && /^[0-9A-Z]{5}$/.test(code);
+    const sqlState = isSqlState ? code : undefined;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (sqlState !== undefined) {
+      if (PERMANENT_SQLSTATES.has(sqlState)) {
+        return { number: undefined, sqlState, driverCode: undefined, transient: false, connectionLost: false };
+      }
+      const connectionLost = sqlState.startsWith('08') || sqlState === '57P01' || sqlState === '57P02';
+      return { number: undefined, sqlState, driverCode: undefined, transient: connectionLost || TRANSIENT_SQLSTATES.has(sqlState), connectionLost };
+    }
+    const connectionLost =
+      (code !== undefined && NETWORK_CODES.has(code)) ||
+      e.name === 'DriverTimeoutError' ||
+      /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(message);
+    return { number: undefined, sqlState: undefined, driverCode: code, transient: connectionLost, connectionLost };
+  },
+};

@@ -1,0 +1,1035 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type mssql from 'mssql';
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import { mssqlAdapter } from './adapters/mssql';
+import { mysqlAdapter } from './adapters/mysql';
+import { postgresAdapter } from './adapters/postgres';
+import { sleep, withTimeout } from './adapters/timeout';
+import type { DriverAdapter, DriverPool, QueryParams, QueryResult } from './adapters/types';
+import {
+  CircuitOpenError,
+  PoolClosedError,
+  PoolCreateError,
+  PoolLimitError,
+  PoolUnhealthyError,
+  type WorkspacePoolError,
+  type PoolLimit,
+} from './errors';
+import { Histogram, type HistogramSnapshot } from './histogram';
+import { registerPoolMetrics, type MetricsOptions } from './metrics';
+import { resolveManagerOptions, type ResolvedManagerOptions, type WorkspacePoolManagerOptions } from './options';
+import {
+  fingerprint,
+  resolveTarget,
+  sameSettings,
+  snapshotOf,
+  type ConnectionTarget,
+  type DatabaseType,
+  type ResolvedTarget,
+  type TargetSnapshot,
+} from './target';
+
+/** The driver pool a lease exposes, by connection type. */
+export interface NativePools {
+  mssql: mssql.ConnectionPool;
+  postgres: pg.Pool;
+  mysql: mysql.Pool;
+}
+
+export type PoolState = 'connecting' | 'ready' | 'unhealthy' | 'draining' | 'closed';
+
+export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'close';
+
+interface PoolIdentity {
+  /** `${workspaceId}:${connectionId}:${fingerprint}`; the fingerprint is an HMAC, never the password. */
+  key: string;
+  workspaceId: string;
+  connectionId: string;
+  type: DatabaseType;
+}
+
+export interface PoolCreatedEvent extends PoolIdentity {
+  poolSize: number;
+  durationMs: number;
+  /** Connection attempts it took (1 unless transient failures were retried). */
+  attempts: number;
+}
+export interface PoolEvictedEvent extends PoolIdentity {
+  reason: EvictReason;
+}
+export interface PoolUnhealthyEvent extends PoolIdentity {
+  /** What failed: the first login, a health check, or traffic on an open pool. */
+  phase: 'create' | 'health-check' | 'traffic';
+  error: WorkspacePoolError | Error;
+  consecutiveFailures: number;
+  /** Delay before the next attempt; undefined when the circuit opened (or the failure is permanent). */
+  retryInMs: number | undefined;
+  /** The cap the delay was drawn under (full jitter: retryInMs is uniform in [0, ceilingMs)). */
+  ceilingMs: number | undefined;
+  circuitOpen: boolean;
+}
+export interface PoolRecoveredEvent extends PoolIdentity {
+  attempts: number;
+  downtimeMs: number;
+}
+export interface PoolErrorEvent extends Partial<PoolIdentity> {
+  /** An error the driver emitted (or a close that failed); already handled, reported for logging. */
+  error: unknown;
+}
+
+export interface PoolEventMap {
+  create: [PoolCreatedEvent];
+  evict: [PoolEvictedEvent];
+  unhealthy: [PoolUnhealthyEvent];
+  recover: [PoolRecoveredEvent];
+  error: [PoolErrorEvent];
+}
+
+export interface PoolStats extends PoolIdentity {
+  state: PoolState;
+  poolSize: number;
+  /** Open connections (idle + borrowed + opening). */
+  size: number;
+  borrowed: number;
+  idle: number;
+  /** Requests queued inside the driver pool for a connection. */
+  waiters: number;
+  /** Leases handed out by the manager and not yet released. */
+  leases: number;
+  errors: number;
+  consecutiveFailures: number;
+  createdAt: Date;
+  lastUsedAt: Date;
+  acquire: HistogramSnapshot;
+}
+
+export interface CircuitStats {
+  key: string;
+  failures: number;
+  retryAt: Date;
+  lastError: string;
+}
+
+export interface ManagerCounters {
+  poolsCreated: number;
+  poolsEvicted: Record<EvictReason, number>;
+  createFailures: number;
+  acquireHits: number;
+  acquireMisses: number;
+  acquireTimeouts: number;
+  healthChecks: number;
+  healthCheckFailures: number;
+  recoveries: number;
+  circuitOpens: number;
+  circuitRejections: number;
+  driverErrors: number;
+}
+
+export interface ManagerStats {
+  pools: PoolStats[];
+  circuits: CircuitStats[];
+  totals: {
+    pools: number;
+    /** Pools closed or closing that still hold connections. */
+    drainingPools: number;
+    connections: number;
+    borrowed: number;
+    /** Connections reserved under `maxTotalConnections` (sum of cached pools' sizes). */
+    reservedConnections: number;
+    maxPools: number;
+    maxTotalConnections: number;
+    /** Callers waiting for room under `maxPools` / `maxTotalConnections`. */
+    capacityWaiters: number;
+  };
+  acquire: HistogramSnapshot;
+  counters: ManagerCounters;
+}
+
+export interface AcquireOptions {
+  /** Overrides `acquireTimeoutMs` for this call. */
+  timeoutMs?: number;
+}
+
+export interface CloseOptions {
+  /** In-flight work gets this long to finish before connections are cut. Default `drainTimeoutMs`. */
+  deadlineMs?: number;
+}
+
+/** Which pools `invalidate`/`reset` act on: a whole workspace, one connection, or one key. */
+export type PoolSelector = string | { workspaceId: string; connectionId?: string };
+
+interface Breaker {
+  failures: number;
+  retryAt: number;
+  lastError: unknown;
+}
+
+interface CapacityWaiter {
+  wake(): void;
+}
+
+const DEFAULT_ADAPTERS: Record<DatabaseType, DriverAdapter> = {
+  mssql: mssqlAdapter as DriverAdapter,
+  postgres: postgresAdapter as DriverAdapter,
+  mysql: mysqlAdapter as DriverAdapter,
+};
+
+class PoolEntry implements PoolIdentity {
+  readonly key: string;
+  readonly workspaceId: string;
+  readonly connectionId: string;
+  readonly type: DatabaseType;
+  readonly target: ResolvedTarget;
+  snapshot: TargetSnapshot;
+  state: PoolState = 'connecting';
+  driver: DriverPool | undefined;
+  ready: Promise<void> = Promise.resolve();
+  recovery: Promise<void> | undefined;
+  checking: Promise<void> | undefined;
+  closed: Promise<void> | undefined;
+  leases = 0;
+  lastUsedAt = performance.now();
+  lastUsedSeq = 0;
+  readonly createdAt = Date.now();
+  errors = 0;
+  consecutiveFailures = 0;
+  lastError: unknown = undefined;
+  reserved = false;
+  /** Its pool-count slot was given back when it started retiring; connections are still reserved. */
+  slotReleased = false;
+  readonly abort = new AbortController();
+  readonly histogram = new Histogram();
+  /** Resolvers waiting for `leases` to reach 0 (drain). */
+  idleWaiters: Array<() => void> = [];
+
+  constructor(key: string, target: ResolvedTarget, snapshot: TargetSnapshot) {
+    this.key = key;
+    this.workspaceId = target.workspaceId;
+    this.connectionId = target.connectionId;
+    this.type = target.type;
+    this.target = target;
+    this.snapshot = snapshot;
+  }
+
+  identity(): PoolIdentity {
+    return { key: this.key, workspaceId: this.workspaceId, connectionId: this.connectionId, type: this.type };
+  }
+
+  /** Work in flight: never evicted or swept in this state. */
+  get busy(): boolean {
+    const d = this.driver;
+    return this.leases > 0 || (d !== undefined && (d.borrowed > 0 || d.waiters > 0));
+  }
+}
+
+/**
+ * A lease on a cached pool: while held, the pool is never evicted or swept, and a replaced pool
+ * waits for it before closing. Release it exactly once (extra calls are ignored); prefer
+ * `manager.withConnection()`, which does that for you.
+ */
+export class PoolLease<K extends DatabaseType = DatabaseType> {
+  readonly #manager: WorkspacePoolManager;
+  readonly #entry: PoolEntry;
+  #released = false;
+
+  /** @internal */
+  constructor(manager: WorkspacePoolManager, entry: PoolEntry) {
+    this.#manager = manager;
+    this.#entry = entry;
+  }
+
+  get key(): string {
+    return this.#entry.key;
+  }
+
+  get type(): K {
+    return this.#entry.type as K;
+  }
+
+  /**
+   * The driver's own pool: `mssql.ConnectionPool` (typed parameters, output parameters, multiple
+   * recordsets, cancel via `request.cancel()`), `pg.Pool` or mysql2's promise `Pool`. Use it only
+   * while the lease is held. A getter on the prototype, so inspecting the lease never walks into
+   * the driver's config.
+   */
+  get pool(): NativePools[K] {
+    const driver = this.#entry.driver;
+    if (driver === undefined) throw new PoolClosedError(`pool ${this.#entry.key} is closed`);
+    return driver.native as NativePools[K];
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * Driver-neutral query. Parameters: an array binds `@p1..@pN` (mssql), `$1..$N` (postgres),
+   * `?` (mysql); an object binds named `@name` parameters (mssql only). Driver errors are rethrown
+   * unchanged (SQL Server `number`/`lineNumber`, SQLSTATE `code`, MySQL `errno`).
+   */
+  async query<Row = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<Row>> {
+    const driver = this.#entry.driver;
+    if (driver === undefined || this.#entry.state === 'closed') throw new PoolClosedError(`pool ${this.#entry.key} is closed`);
+    try {
+      return await driver.query<Row>(sql, params);
+    } catch (error) {
+      this.#manager._reportTrafficError(this.#entry, error);
+      throw error;
+    }
+  }
+
+  /**
+   * Give the pool back. Pass the error you got from driving `pool` yourself: a lost connection
+   * marks the pool unhealthy (as `pg-pool`'s `client.release(err)` does).
+   */
+  release(error?: unknown): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (error !== undefined) this.#manager._reportTrafficError(this.#entry, error);
+    this.#manager._release(this.#entry);
+  }
+
+  toJSON(): { key: string; type: DatabaseType; released: boolean } {
+    return { key: this.key, type: this.type, released: this.#released };
+  }
+}
+
+type ResolvedOptions = ResolvedManagerOptions;
+
+/**
+ * One cached driver pool per (workspace, connection, settings fingerprint), shared by every caller.
+ * Hold one manager per process (like a `pg.Pool`), pass it through the API context, and
+ * `await manager.close()` on shutdown.
+ */
+export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
+  readonly #options: ResolvedOptions;
+  readonly #adapters: Record<DatabaseType, DriverAdapter>;
+  /** Random per manager: fingerprints cannot be compared across processes or brute-forced. */
+  readonly #hmacKey = randomBytes(32);
+  /** workspaceId → connectionId → current pool. Two lookups beat building a key string per call. */
+  readonly #slots = new Map<string, Map<string, PoolEntry>>();
+  /** Pools no longer handed out that still hold connections. */
+  readonly #retiring = new Set<PoolEntry>();
+  readonly #breakers = new Map<string, Breaker>();
+  readonly #capacityWaiters = new Set<CapacityWaiter>();
+  readonly #histogram = new Histogram();
+  readonly #sweepTimer: NodeJS.Timeout;
+  readonly #reportedErrors = new WeakSet<object>();
+  #seq = 0;
+  #activePools = 0;
+  #reservedConnections = 0;
+  #closing: Promise<void> | undefined;
+  #counters: ManagerCounters = {
+    poolsCreated: 0,
+    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, close: 0 },
+    createFailures: 0,
+    acquireHits: 0,
+    acquireMisses: 0,
+    acquireTimeouts: 0,
+    healthChecks: 0,
+    healthCheckFailures: 0,
+    recoveries: 0,
+    circuitOpens: 0,
+    circuitRejections: 0,
+    driverErrors: 0,
+  };
+
+  constructor(options: WorkspacePoolManagerOptions = {}) {
+    super();
+    this.#options = resolveManagerOptions(options);
+    this.#adapters = { ...DEFAULT_ADAPTERS, ...this.#options.adapters };
+    this.#sweepTimer = setInterval(() => this.sweep(), this.#options.sweepIntervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  /** The effective options (defaults applied). */
+  get options(): Readonly<Omit<ResolvedOptions, 'adapters' | 'random'>> {
+    const { adapters: _adapters, random: _random, ...rest } = this.#options;
+    return rest;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Cached pools (not counting ones that are draining). */
+  get poolCount(): number {
+    return this.#activePools;
+  }
+
+  /** Connections open across all pools, draining ones included. */
+  get totalConnections(): number {
+    let total = 0;
+    for (const entry of this.#entries()) total += entry.driver?.size ?? 0;
+    return total;
+  }
+
+  get counters(): ManagerCounters {
+    return { ...this.#counters, poolsEvicted: { ...this.#counters.poolsEvicted } };
+  }
+
+  /** The cache key for a target: `${workspaceId}:${connectionId}:${fingerprint}`. Validates it. */
+  keyOf(target: ConnectionTarget): string {
+    const resolved = this.#resolve(target);
+    return `${resolved.workspaceId}:${resolved.connectionId}:${fingerprint(resolved, this.#hmacKey)}`;
+  }
+
+  /**
+   * Lease the pool for `target`, creating it on first use (one login probe, shared by every
+   * concurrent caller). A pool used within `healthCheckBypassMs` is handed out with no I/O;
+   * otherwise one `SELECT 1` checks it first. Rejects with `PoolLimitError`, `CircuitOpenError`,
+   * `PoolCreateError`, `PoolUnhealthyError`, `PoolClosedError` or `PoolOptionsError`.
+   */
+  acquire<T extends ConnectionTarget>(target: T, options?: AcquireOptions): Promise<PoolLease<T['type']>> {
+    const entry = this.#slots.get(target.workspaceId)?.get(target.connectionId);
+    if (entry !== undefined && entry.state === 'ready' && sameSettings(entry.snapshot, target)) {
+      const now = performance.now();
+      if (now - entry.lastUsedAt <= this.#options.healthCheckBypassMs || entry.busy) {
+        return Promise.resolve(this.#lease(entry, now) as PoolLease<T['type']>);
+      }
+    }
+    return this.#acquireSlow(target, options) as Promise<PoolLease<T['type']>>;
+  }
+
+  /** Lease, run `fn`, release (passing on any error `fn` threw, so a lost connection is noticed). */
+  async withConnection<T extends ConnectionTarget, R>(
+    target: T,
+    fn: (lease: PoolLease<T['type']>) => Promise<R> | R,
+    options?: AcquireOptions,
+  ): Promise<R> {
+    const lease = await this.acquire(target, options);
+    try {
+      const result = await fn(lease);
+      lease.release();
+      return result;
+    } catch (error) {
+      lease.release(error);
+      throw error;
+    }
+  }
+
+  /** Run one driver-neutral query on the target's pool. */
+  async query<Row = Record<string, unknown>>(target: ConnectionTarget, sql: string, params?: QueryParams, options?: AcquireOptions): Promise<QueryResult<Row>> {
+    const lease = await this.acquire(target, options);
+    try {
+      return await lease.query<Row>(sql, params);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * The connection's settings changed (or it was deleted): later callers get a new pool, the
+   * current one finishes its in-flight work (up to `drainTimeoutMs`) and closes.
+   * Resolves when the old pools have closed.
+   */
+  invalidate(selector: PoolSelector | ConnectionTarget): Promise<void> {
+    return this.#retireMatching(selector, 'invalidated', false);
+  }
+
+  /**
+   * Operator "reset pool": like `invalidate`, and also forgets failure history, closing an open
+   * circuit so the next caller probes at once.
+   */
+  reset(selector: PoolSelector | ConnectionTarget): Promise<void> {
+    return this.#retireMatching(selector, 'reset', true);
+  }
+
+  /** Close pools unused for `idleTimeoutMs`; runs on a timer, exposed for tests and operators. */
+  sweep(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    for (const entry of this.#activeEntries()) {
+      if ((entry.state === 'ready' || entry.state === 'unhealthy') && !entry.busy && now - entry.lastUsedAt >= this.#options.idleTimeoutMs) {
+        void this.#retire(entry, 'idle');
+      }
+    }
+    const wallNow = Date.now();
+    for (const [key, breaker] of this.#breakers) {
+      if (breaker.retryAt + this.#options.idleTimeoutMs < wallNow) this.#breakers.delete(key);
+    }
+  }
+
+  stats(): ManagerStats {
+    const pools: PoolStats[] = [];
+    let connections = 0;
+    let borrowed = 0;
+    const toStats = (entry: PoolEntry): PoolStats => {
+      const d = entry.driver;
+      const size = d?.size ?? 0;
+      connections += size;
+      borrowed += d?.borrowed ?? 0;
+      return {
+        ...entry.identity(),
+        state: entry.state,
+        poolSize: entry.target.poolSize,
+        size,
+        borrowed: d?.borrowed ?? 0,
+        idle: d?.idle ?? 0,
+        waiters: d?.waiters ?? 0,
+        leases: entry.leases,
+        errors: entry.errors,
+        consecutiveFailures: entry.consecutiveFailures,
+        createdAt: new Date(entry.createdAt),
+        lastUsedAt: new Date(Date.now() - (performance.now() - entry.lastUsedAt)),
+        acquire: entry.histogram.snapshot(),
+      };
+    };
+    for (const entry of this.#activeEntries()) pools.push(toStats(entry));
+    for (const entry of this.#retiring) pools.push(toStats(entry));
+    const circuits: CircuitStats[] = [];
+    const now = Date.now();
+    for (const [key, breaker] of this.#breakers) {
+      if (breaker.retryAt > now) {
+        circuits.push({ key, failures: breaker.failures, retryAt: new Date(breaker.retryAt), lastError: errorMessage(breaker.lastError) });
+      }
+    }
+    return {
+      pools,
+      circuits,
+      totals: {
+        pools: this.#activePools,
+        drainingPools: this.#retiring.size,
+        connections,
+        borrowed,
+        reservedConnections: this.#reservedConnections,
+        maxPools: this.#options.maxPools,
+        maxTotalConnections: this.#options.maxTotalConnections,
+        capacityWaiters: this.#capacityWaiters.size,
+      },
+      acquire: this.#histogram.snapshot(),
+      counters: this.counters,
+    };
+  }
+
+  /**
+   * Expose this manager's counters, gauges and acquire histogram on a prom-client `registry`
+   * (computed at scrape time). Returns a function that unregisters them.
+   */
+  registerMetrics(registry: Registry, options?: MetricsOptions): () => void {
+    return registerPoolMetrics(this, registry, options);
+  }
+
+  /**
+   * Stop handing out pools, let in-flight work finish until `deadlineMs`, then cut what is left.
+   * Idempotent: later calls return the same promise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#closeAll(options.deadlineMs ?? this.#options.drainTimeoutMs);
+    return this.#closing;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /** @internal Called by `PoolLease.release`. */
+  _release(entry: PoolEntry): void {
+    entry.leases--;
+    entry.lastUsedAt = performance.now();
+    if (entry.leases === 0) {
+      if (entry.idleWaiters.length > 0) {
+        const waiters = entry.idleWaiters;
+        entry.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+      if (this.#capacityWaiters.size > 0) this.#wakeCapacityWaiters();
+    }
+  }
+
+  /** @internal A query on a leased pool failed: a lost connection marks the pool unhealthy. */
+  _reportTrafficError(entry: PoolEntry, error: unknown): void {
+    if (typeof error === 'object' && error !== null) {
+      if (this.#reportedErrors.has(error)) return;
+      this.#reportedErrors.add(error);
+    }
+    const info = this.#adapters[entry.type].classify(error);
+    if (!info.connectionLost) return;
+    entry.errors++;
+    if (entry.state === 'ready') this.#markUnhealthy(entry, error, 'traffic');
+  }
+
+  #lease(entry: PoolEntry, now: number): PoolLease {
+    entry.leases++;
+    entry.lastUsedAt = now;
+    entry.lastUsedSeq = ++this.#seq;
+    entry.histogram.recordHit();
+    this.#histogram.recordHit();
+    this.#counters.acquireHits++;
+    return new PoolLease(this, entry);
+  }
+
+  #leaseAfterWait(entry: PoolEntry, started: number): PoolLease {
+    const now = performance.now();
+    entry.leases++;
+    entry.lastUsedAt = now;
+    entry.lastUsedSeq = ++this.#seq;
+    entry.histogram.record(now - started);
+    this.#histogram.record(now - started);
+    this.#counters.acquireMisses++;
+    return new PoolLease(this, entry);
+  }
+
+  async #acquireSlow(target: ConnectionTarget, options: AcquireOptions | undefined): Promise<PoolLease> {
+    const started = performance.now();
+    const timeoutMs = options?.timeoutMs ?? this.#options.acquireTimeoutMs;
+    const deadline = started + timeoutMs;
+    let created = false;
+    for (;;) {
+      if (this.closed) throw new PoolClosedError();
+      let entry = this.#slots.get(target.workspaceId)?.get(target.connectionId);
+      if (entry !== undefined && !sameSettings(entry.snapshot, target)) {
+        const resolved = this.#resolve(target);
+        const key = `${resolved.workspaceId}:${resolved.connectionId}:${fingerprint(resolved, this.#hmacKey)}`;
+        if (key === entry.key) {
+          // Same settings spelled differently (an explicit default port, say).
+          entry.snapshot = snapshotOf(target, resolved.password);
+        } else {
+          void this.#retire(entry, 'replaced');
+          entry = undefined;
+        }
+      }
+      if (entry === undefined) {
+        entry = this.#startPool(target);
+        created = true;
+      }
+
+      switch (entry.state) {
+        case 'connecting':
+          await this.#waitFor(entry, entry.ready, deadline, timeoutMs);
+          continue;
+        case 'unhealthy':
+          await this.#waitFor(entry, entry.recovery ?? Promise.resolve(), deadline, timeoutMs);
+          continue;
+        case 'ready': {
+          const now = performance.now();
+          if (!created && now - entry.lastUsedAt > this.#options.healthCheckBypassMs && !entry.busy) {
+            await this.#waitFor(entry, this.#check(entry), deadline, timeoutMs);
+            if (entry.state !== 'ready') continue;
+          }
+          return this.#leaseAfterWait(entry, started);
+        }
+        case 'draining':
+        case 'closed':
+          // Raced with eviction between lookup and use: look again.
+          continue;
+      }
+    }
+  }
+
+  /** Await `promise` (a creation, check or recovery shared with other callers) until `deadline`. */
+  async #waitFor(entry: PoolEntry, promise: Promise<void>, deadline: number, timeoutMs: number): Promise<void> {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) throw this.#timeoutError(entry, timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.#timeoutError(entry, timeoutMs)), remaining);
+      timer.unref();
+    });
+    try {
+      await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #timeoutError(entry: PoolEntry, timeoutMs: number): Error {
+    this.#counters.acquireTimeouts++;
+    if (entry.state === 'connecting' && !entry.reserved) {
+      return new PoolLimitError(
+        this.#activePools >= this.#options.maxPools ? 'maxPools' : 'maxTotalConnections',
+        `timed out after ${timeoutMs} ms waiting for room for pool ${entry.key}: every cached pool has work in flight`,
+        timeoutMs,
+      );
+    }
+    return new PoolUnhealthyError(entry.key, timeoutMs, entry.lastError ?? `pool still ${entry.state}`);
+  }
+
+  #resolve(target: ConnectionTarget): ResolvedTarget {
+    return resolveTarget(target, {
+      poolSize: this.#options.defaultPoolSize,
+      connectTimeoutMs: this.#options.connectTimeoutMs,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+    });
+  }
+
+  /** Register a new pool for `target` synchronously (so concurrent callers find it) and start opening it. */
+  #startPool(target: ConnectionTarget): PoolEntry {
+    const resolved = this.#resolve(target);
+    const key = `${resolved.workspaceId}:${resolved.connectionId}:${fingerprint(resolved, this.#hmacKey)}`;
+    const breaker = this.#breakers.get(key);
+    if (breaker !== undefined && breaker.retryAt > Date.now()) {
+      this.#counters.circuitRejections++;
+      throw new CircuitOpenError(key, breaker.failures, breaker.retryAt, breaker.lastError);
+    }
+    const entry = new PoolEntry(key, resolved, snapshotOf(target, resolved.password));
+    entry.lastUsedSeq = ++this.#seq;
+    let byConnection = this.#slots.get(entry.workspaceId);
+    if (byConnection === undefined) {
+      byConnection = new Map();
+      this.#slots.set(entry.workspaceId, byConnection);
+    }
+    byConnection.set(entry.connectionId, entry);
+    entry.ready = this.#open(entry, breaker);
+    // Callers that timed out no longer await this; the failure is reported through events.
+    entry.ready.catch(() => undefined);
+    return entry;
+  }
+
+  async #open(entry: PoolEntry, breaker: Breaker | undefined): Promise<void> {
+    const started = performance.now();
+    const adapter = this.#adapters[entry.type];
+    try {
+      await this.#reserve(entry, started + this.#options.acquireTimeoutMs);
+    } catch (error) {
+      // Retired while waiting for room: callers look again and find the replacement.
+      if (entry.state !== 'connecting') return;
+      this.#forget(entry);
+      entry.state = 'closed';
+      throw error;
+    }
+    let attempts = 0;
+    const priorFailures = breaker?.failures ?? 0;
+    for (;;) {
+      attempts++;
+      try {
+        const driver = await adapter.create(entry.target, this.#driverSettings(), {
+          onError: (error) => this.#onDriverError(entry, error),
+        });
+        entry.driver = driver;
+        if (entry.state !== 'connecting') {
+          // Retired (invalidated, manager closed) while the login was in flight.
+          return;
+        }
+        entry.state = 'ready';
+        entry.consecutiveFailures = 0;
+        entry.lastUsedAt = performance.now();
+        this.#counters.poolsCreated++;
+        this.emit('create', { ...entry.identity(), poolSize: entry.target.poolSize, durationMs: performance.now() - started, attempts });
+        if (this.#breakers.delete(entry.key) || attempts > 1) {
+          this.#counters.recoveries++;
+          this.emit('recover', { ...entry.identity(), attempts: attempts - 1 + priorFailures, downtimeMs: performance.now() - started });
+        }
+        return;
+      } catch (cause) {
+        const error = cause instanceof PoolCreateError ? cause : new PoolCreateError(entry.key, entry.type, adapter.classify(cause), cause);
+        this.#counters.createFailures++;
+        entry.errors++;
+        entry.consecutiveFailures = priorFailures + attempts;
+        entry.lastError = error;
+        if (entry.state !== 'connecting') return;
+        const failures = entry.consecutiveFailures;
+        if (!error.transient || failures >= this.#options.failureThreshold) {
+          this.#openCircuit(entry, failures, error, 'create');
+          this.#forget(entry);
+          entry.state = 'closed';
+          this.#releaseReservation(entry);
+          // The first callers get the driver's own failure (with its number); later ones fail fast.
+          throw error;
+        }
+        const { delay, ceiling } = this.#backoff(failures);
+        this.emit('unhealthy', { ...entry.identity(), phase: 'create', error, consecutiveFailures: failures, retryInMs: delay, ceilingMs: ceiling, circuitOpen: false });
+        await sleep(delay, entry.abort.signal);
+        if (entry.state !== 'connecting') return;
+      }
+    }
+  }
+
+  #driverSettings() {
+    return {
+      connectionIdleTimeoutMs: this.#options.connectionIdleTimeoutMs,
+      acquireTimeoutMs: this.#options.acquireTimeoutMs,
+      validateConnection: this.#options.validateConnection,
+    };
+  }
+
+  #backoff(failures: number): { delay: number; ceiling: number } {
+    const ceiling = Math.min(this.#options.retryMaxDelayMs, this.#options.retryBaseDelayMs * 2 ** Math.min(failures - 1, 30));
+    return { delay: Math.floor(this.#options.random() * ceiling), ceiling };
+  }
+
+  #openCircuit(entry: PoolEntry, failures: number, error: unknown, phase: PoolUnhealthyEvent['phase']): void {
+    this.#counters.circuitOpens++;
+    this.#breakers.set(entry.key, { failures, retryAt: Date.now() + this.#options.circuitResetMs, lastError: error });
+    this.emit('unhealthy', {
+      ...entry.identity(),
+      phase,
+      error: error instanceof Error ? error : new Error(String(error)),
+      consecutiveFailures: failures,
+      retryInMs: undefined,
+      ceilingMs: undefined,
+      circuitOpen: true,
+    });
+  }
+
+  /** Health check before reuse, shared by concurrent callers. */
+  #check(entry: PoolEntry): Promise<void> {
+    entry.checking ??= (async () => {
+      this.#counters.healthChecks++;
+      try {
+        await entry.driver!.ping(this.#options.healthCheckTimeoutMs);
+        entry.lastUsedAt = performance.now();
+      } catch (error) {
+        this.#counters.healthCheckFailures++;
+        entry.errors++;
+        if (entry.state === 'ready') this.#markUnhealthy(entry, error, 'health-check');
+      } finally {
+        entry.checking = undefined;
+      }
+    })();
+    return entry.checking;
+  }
+
+  #markUnhealthy(entry: PoolEntry, cause: unknown, phase: PoolUnhealthyEvent['phase']): void {
+    const adapter = this.#adapters[entry.type];
+    const since = performance.now();
+    entry.state = 'unhealthy';
+    let failures = 1;
+    let error: PoolCreateError = cause instanceof PoolCreateError ? cause : new PoolCreateError(entry.key, entry.type, adapter.classify(cause), cause);
+    entry.consecutiveFailures = failures;
+    entry.lastError = error;
+    let { delay, ceiling } = this.#backoff(failures);
+    this.emit('unhealthy', { ...entry.identity(), phase, error, consecutiveFailures: failures, retryInMs: delay, ceilingMs: ceiling, circuitOpen: false });
+    entry.recovery = (async () => {
+      for (;;) {
+        await sleep(delay, entry.abort.signal);
+        if (entry.state !== 'unhealthy') return;
+        try {
+          this.#counters.healthChecks++;
+          await entry.driver!.ping(this.#options.healthCheckTimeoutMs);
+          if (entry.state !== 'unhealthy') return;
+          entry.state = 'ready';
+          entry.consecutiveFailures = 0;
+          entry.lastUsedAt = performance.now();
+          this.#counters.recoveries++;
+          this.emit('recover', { ...entry.identity(), attempts: failures, downtimeMs: performance.now() - since });
+          return;
+        } catch (next) {
+          if (entry.state !== 'unhealthy') return;
+          this.#counters.healthCheckFailures++;
+          failures++;
+          entry.errors++;
+          error = next instanceof PoolCreateError ? next : new PoolCreateError(entry.key, entry.type, adapter.classify(next), next);
+          entry.consecutiveFailures = failures;
+          entry.lastError = error;
+          if (!error.transient || failures >= this.#options.failureThreshold) {
+            this.#openCircuit(entry, failures, error, phase);
+            void this.#retire(entry, 'circuit-open', 0);
+            return;
+          }
+          ({ delay, ceiling } = this.#backoff(failures));
+          this.emit('unhealthy', { ...entry.identity(), phase, error, consecutiveFailures: failures, retryInMs: delay, ceilingMs: ceiling, circuitOpen: false });
+        }
+      }
+    })();
+  }
+
+  #onDriverError(entry: PoolEntry, error: unknown): void {
+    this.#counters.driverErrors++;
+    if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
+    if (entry.state === 'ready') this._reportTrafficError(entry, error);
+  }
+
+  /** Make room for `entry` under both caps, evicting idle pools (LRU) or waiting for one to free up. */
+  async #reserve(entry: PoolEntry, deadline: number): Promise<void> {
+    const { maxPools, maxTotalConnections, acquireTimeoutMs } = this.#options;
+    const size = entry.target.poolSize;
+    if (size > maxTotalConnections) {
+      throw new PoolLimitError('poolSize', `pool size ${size} of ${entry.key} exceeds maxTotalConnections (${maxTotalConnections})`, 0);
+    }
+    const started = performance.now();
+    for (;;) {
+      if (this.closed || entry.state !== 'connecting') throw new PoolClosedError();
+      const poolsFit = this.#activePools < maxPools;
+      const connectionsFit = this.#reservedConnections + size <= maxTotalConnections;
+      if (poolsFit && connectionsFit) {
+        this.#activePools++;
+        this.#reservedConnections += size;
+        entry.reserved = true;
+        return;
+      }
+      // Connections held by pools already on their way out will come back without evicting more.
+      let releasing = 0;
+      for (const retiring of this.#retiring) if (retiring.reserved) releasing += retiring.target.poolSize;
+      const needEviction = !poolsFit || this.#reservedConnections - releasing + size > maxTotalConnections;
+      if (needEviction) {
+        const victim = this.#lruIdle(entry);
+        if (victim !== undefined) {
+          void this.#retire(victim, 'lru');
+          continue;
+        }
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        const limit: PoolLimit = poolsFit ? 'maxTotalConnections' : 'maxPools';
+        this.#counters.acquireTimeouts++;
+        throw new PoolLimitError(
+          limit,
+          `no room for pool ${entry.key} after ${acquireTimeoutMs} ms: ${limit} reached and every cached pool has work in flight`,
+          performance.now() - started,
+        );
+      }
+      await this.#waitForCapacity(Math.min(remaining, 100));
+    }
+  }
+
+  /** Wake on any release or close, or after `ms` at the latest (a driver-level release has no event). */
+  #waitForCapacity(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter: CapacityWaiter = {
+        wake: () => {
+          clearTimeout(timer);
+          this.#capacityWaiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.wake, ms);
+      timer.unref();
+      this.#capacityWaiters.add(waiter);
+    });
+  }
+
+  #wakeCapacityWaiters(): void {
+    for (const waiter of [...this.#capacityWaiters]) waiter.wake();
+  }
+
+  #lruIdle(except: PoolEntry): PoolEntry | undefined {
+    let victim: PoolEntry | undefined;
+    for (const entry of this.#activeEntries()) {
+      if (entry === except || !entry.reserved || entry.busy) continue;
+      if (entry.state !== 'ready' && entry.state !== 'unhealthy') continue;
+      if (victim === undefined || entry.lastUsedSeq < victim.lastUsedSeq) victim = entry;
+    }
+    return victim;
+  }
+
+  *#activeEntries(): Generator<PoolEntry> {
+    for (const byConnection of this.#slots.values()) yield* byConnection.values();
+  }
+
+  *#entries(): Generator<PoolEntry> {
+    yield* this.#activeEntries();
+    yield* this.#retiring;
+  }
+
+  /** Remove `entry` from the lookup maps if it is still the current pool for its slot. */
+  #forget(entry: PoolEntry): void {
+    const byConnection = this.#slots.get(entry.workspaceId);
+    if (byConnection?.get(entry.connectionId) === entry) {
+      byConnection.delete(entry.connectionId);
+      if (byConnection.size === 0) this.#slots.delete(entry.workspaceId);
+    }
+  }
+
+  #releaseReservation(entry: PoolEntry): void {
+    if (!entry.reserved) return;
+    entry.reserved = false;
+    this.#reservedConnections -= entry.target.poolSize;
+    if (!entry.slotReleased) this.#activePools--;
+    this.#wakeCapacityWaiters();
+  }
+
+  /**
+   * Stop handing `entry` out and close it once its leases are back (at most `drainMs`, then cut).
+   * The pool-count slot frees at once; its connections count against the cap until closed.
+   */
+  #retire(entry: PoolEntry, reason: EvictReason, drainMs = this.#options.drainTimeoutMs): Promise<void> {
+    if (entry.closed !== undefined) return entry.closed;
+    this.#forget(entry);
+    const wasConnecting = entry.state === 'connecting';
+    entry.state = 'draining';
+    entry.abort.abort();
+    if (entry.reserved) {
+      this.#activePools--;
+      entry.slotReleased = true;
+    }
+    this.#retiring.add(entry);
+    const deadline = performance.now() + drainMs;
+    entry.closed = (async () => {
+      if (wasConnecting) await entry.ready.catch(() => undefined);
+      await this.#waitForLeases(entry, deadline);
+      const driver = entry.driver;
+      if (driver !== undefined) {
+        const remaining = Math.max(0, deadline - performance.now());
+        try {
+          if (remaining <= 0) throw new Error('drain deadline passed');
+          await withTimeout(driver.close(), remaining, () => new Error(`drain of ${entry.key} timed out after ${drainMs} ms`));
+        } catch {
+          try {
+            await withTimeout(driver.destroy(), 10_000, () => new Error(`forced close of ${entry.key} timed out`));
+          } catch (error) {
+            if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
+          }
+        }
+      }
+      entry.state = 'closed';
+      this.#retiring.delete(entry);
+      this.#releaseReservation(entry);
+      if (driver !== undefined) {
+        this.#counters.poolsEvicted[reason]++;
+        this.emit('evict', { ...entry.identity(), reason });
+      }
+    })();
+    return entry.closed;
+  }
+
+  #waitForLeases(entry: PoolEntry, deadline: number): Promise<void> {
+    if (entry.leases === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, deadline - performance.now()));
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      entry.idleWaiters.push(done);
+    });
+  }
+
+  async #retireMatching(selector: PoolSelector | ConnectionTarget, reason: EvictReason, forgetFailures: boolean): Promise<void> {
+    let workspaceId: string;
+    let connectionId: string | undefined;
+    let key: string | undefined;
+    if (typeof selector === 'string') {
+      const parts = selector.split(':');
+      workspaceId = parts[0] ?? '';
+      connectionId = parts[1];
+      key = parts.length >= 3 ? selector : undefined;
+    } else {
+      workspaceId = selector.workspaceId;
+      connectionId = selector.connectionId;
+    }
+    const matches = (entryKey: string, ws: string, conn: string) =>
+      ws === workspaceId && (connectionId === undefined || conn === connectionId) && (key === undefined || entryKey === key);
+    const closing: Array<Promise<void>> = [];
+    for (const entry of [...this.#activeEntries()]) {
+      if (matches(entry.key, entry.workspaceId, entry.connectionId)) closing.push(this.#retire(entry, reason));
+    }
+    for (const entry of this.#retiring) {
+      if (matches(entry.key, entry.workspaceId, entry.connectionId) && entry.closed) closing.push(entry.closed);
+    }
+    if (forgetFailures) {
+      for (const breakerKey of [...this.#breakers.keys()]) {
+        const [ws = '', conn = ''] = breakerKey.split(':');
+        if (matches(breakerKey, ws, conn)) this.#breakers.delete(breakerKey);
+      }
+    }
+    await Promise.all(closing);
+  }
+
+  async #closeAll(deadlineMs: number): Promise<void> {
+    clearInterval(this.#sweepTimer);
+    this.#wakeCapacityWaiters();
+    const closing: Array<Promise<void>> = [];
+    for (const entry of [...this.#activeEntries()]) closing.push(this.#retire(entry, 'close', deadlineMs));
+    for (const entry of this.#retiring) if (entry.closed) closing.push(entry.closed);
+    await Promise.all(closing);
+    this.#breakers.clear();
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

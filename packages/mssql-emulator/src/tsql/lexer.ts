@@ -32,6 +32,28 @@ export function tokenize(sql: string): SqlToken[] {
     out.push({ kind, text, upper: kind === 'word' ? text.toUpperCase() : text, line: startLine, start, end: i, spaceBefore: space });
     space = false;
   };
+  /** Reads up to the closing delimiter (doubled = escaped), past it; `i` starts after the opener. */
+  const readDelimited = (close: string, startLine: number): string => {
+    let value = '';
+    for (;;) {
+      if (i >= n) {
+        throw new SqlError({ number: 105, class: 15, message: `Unclosed quotation mark after the character string '${value}'.`, line: startLine });
+      }
+      const ch = sql[i] as string;
+      if (ch === close) {
+        if (sql[i + 1] !== close) {
+          i++;
+          return value;
+        }
+        value += close;
+        i += 2;
+        continue;
+      }
+      if (ch === '\n') line++;
+      value += ch;
+      i++;
+    }
+  };
   while (i < n) {
     const c = sql[i] as string;
     if (c === '\n') {
@@ -73,68 +95,12 @@ export function tokenize(sql: string): SqlToken[] {
     }
     if (c === "'" || ((c === 'N' || c === 'n') && sql[i + 1] === "'")) {
       i += c === "'" ? 1 : 2;
-      let value = '';
-      for (;;) {
-        if (i >= n) {
-          throw new SqlError({ number: 105, class: 15, message: `Unclosed quotation mark after the character string '${value}'.`, line: startLine });
-        }
-        const ch = sql[i] as string;
-        if (ch === "'") {
-          if (sql[i + 1] === "'") {
-            value += "'";
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        if (ch === '\n') line++;
-        value += ch;
-        i++;
-      }
-      push('string', value, start, startLine);
+      push('string', readDelimited("'", startLine), start, startLine);
       continue;
     }
-    if (c === '[') {
+    if (c === '[' || c === '"') {
       i++;
-      let value = '';
-      for (;;) {
-        if (i >= n) throw new SqlError({ number: 105, class: 15, message: `Unclosed quotation mark after the character string '${value}'.`, line: startLine });
-        const ch = sql[i] as string;
-        if (ch === ']') {
-          if (sql[i + 1] === ']') {
-            value += ']';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        value += ch;
-        i++;
-      }
-      push('qident', value, start, startLine);
-      continue;
-    }
-    if (c === '"') {
-      i++;
-      let value = '';
-      for (;;) {
-        if (i >= n) throw new SqlError({ number: 105, class: 15, message: `Unclosed quotation mark after the character string '${value}'.`, line: startLine });
-        const ch = sql[i] as string;
-        if (ch === '"') {
-          if (sql[i + 1] === '"') {
-            value += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        value += ch;
-        i++;
-      }
-      push('qident', value, start, startLine);
+      push('qident', readDelimited(c === '[' ? ']' : '"', startLine), start, startLine);
       continue;
     }
     if (c === '0' && (sql[i + 1] === 'x' || sql[i + 1] === 'X')) {

@@ -5,12 +5,19 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Env } from './env';
 import { createLogger } from './logger';
-import { createHttpServer, type ReadinessState } from './server';
+import { createApiHandler, createHttpServer, type ReadinessState } from './server';
+import { createServices, type AppServices } from './services/index';
+import type { KeyRing } from './services/crypto';
+import { loadKeyRing } from './services/key-store';
+import { OutboundPolicy } from './services/outbound-policy';
+
+const SESSION_SWEEP_MS = 60 * 60 * 1000;
 
 export interface RunningApp {
   url: string;
   port: number;
   database: Database;
+  services: AppServices;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -44,8 +51,11 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
 
   const baseDir = options.baseDir ?? env.INIT_CWD ?? process.cwd();
   const dataDir = resolve(baseDir, env.DATA_DIR);
+  let keyRing: KeyRing;
   let database: Database;
   try {
+    // Before the database: a bad or missing key ring should stop startup before anything else.
+    keyRing = await loadKeyRing({ encryptionKeys: env.ENCRYPTION_KEYS, nodeEnv: env.NODE_ENV, dataDir, logger });
     database = await connectWithRetry(databaseOptionsFromEnv(env, baseDir), {
       onRetry: ({ attempt, delayMs, error }) =>
         logger.warn({ attempt, delayMs, err: error.message }, 'system database not reachable yet, retrying'),
@@ -55,6 +65,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
     throw error;
   }
 
+  let services: AppServices;
   try {
     const embedded = database.kind === 'pglite';
     if (env.AUTO_MIGRATE ?? embedded) {
@@ -69,25 +80,43 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
         log: options.announce ?? ((line) => process.stdout.write(`${line}\n`)),
       });
     }
+    services = await createServices({
+      database,
+      keyRing,
+      outboundPolicy: new OutboundPolicy({ allowLoopback: env.OUTBOUND_ALLOW_LOOPBACK, allow: env.OUTBOUND_ALLOW, deny: env.OUTBOUND_DENY }),
+      logger,
+      sessionTtlHours: env.SESSION_TTL_HOURS,
+      redisUrl: env.REDIS_URL,
+    });
+    state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY });
   } catch (error) {
     await closeServer();
     await database.close();
     throw error;
   }
 
+  // Expired sessions are refused on read anyway; this only keeps the table small.
+  const sessionSweep = setInterval(() => {
+    services.sessions.lucia.deleteExpiredSessions().catch((error: unknown) => logger.warn({ err: error }, 'expired session cleanup failed'));
+  }, SESSION_SWEEP_MS);
+  sessionSweep.unref();
+
   state.ready = true;
-  logger.info({ url, database: database.describe }, 'workspace studio API is ready');
+  logger.info({ url, database: database.describe, rateLimitStore: services.rateLimits.storeName }, 'workspace studio API is ready');
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     database,
+    services,
     logger,
     close() {
       closing ??= (async () => {
         state.ready = false;
+        clearInterval(sessionSweep);
         await closeServer();
+        await services.rateLimits.close();
         await database.close();
       })();
       return closing;

@@ -1,28 +1,93 @@
 // The one reader of process.env for the API process (STYLE.md). Everything else receives a typed Env.
 import { databaseEnvSchema } from '@studio/db';
 import { z } from 'zod';
+import { KeyRing, KeyRingError } from './services/crypto';
+import { isValidPolicyEntry } from './services/outbound-policy';
 
-export const envSchema = z.object({
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+const booleanFlag = z.preprocess(
+  emptyToUndefined,
+  z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
+);
+
+/** Comma-separated CIDRs or hostnames (`10.0.0.0/8,*.corp.example`); each entry validated. */
+const policyList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((entry) => entry.trim()).filter(Boolean))
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        if (!isValidPolicyEntry(entry)) ctx.addIssue({ code: 'custom', message: `"${entry}" is neither a CIDR nor a hostname` });
+      }
+    }),
+);
+
+export const envObjectSchema = z.object({
   ...databaseEnvSchema.shape,
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  AUTO_MIGRATE: z
-    .enum(['true', 'false'])
-    .optional()
-    .transform((v) => (v === undefined ? undefined : v === 'true')),
+  AUTO_MIGRATE: booleanFlag,
   SEED_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   SEED_USER_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   /** Set by pnpm to the folder the command was typed in; a relative DATA_DIR resolves against it. */
   INIT_CWD: z.string().optional(),
-  AUTO_SEED: z
-    .enum(['true', 'false'])
-    .optional()
-    .transform((v) => (v === undefined ? undefined : v === 'true')),
+  AUTO_SEED: booleanFlag,
+  /**
+   * Versioned AES-256-GCM keys for stored credentials: `<version>:<base64 32 bytes>,...`.
+   * Required in production; in development a key is generated into DATA_DIR/encryption-keys.
+   * Messages never echo the value.
+   */
+  ENCRYPTION_KEYS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .superRefine((spec, ctx) => {
+        if (spec === undefined) return;
+        try {
+          KeyRing.parse(spec);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: error instanceof KeyRingError ? error.message : 'invalid key ring' });
+        }
+      }),
+  ),
+  /** Whether workspace connections may target 127.0.0.0/8 and ::1; default on outside production. */
+  OUTBOUND_ALLOW_LOOPBACK: booleanFlag,
+  OUTBOUND_ALLOW: policyList,
+  OUTBOUND_DENY: policyList,
+  /** Rate-limit store shared across instances; unset = the system database (PostgreSQL) or memory (PGlite). */
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => /^rediss?:\/\/[^/]/.test(v), { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+      .optional(),
+  ),
+  SESSION_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(8_760).default(168)),
+  /** Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
+  TRUST_PROXY: booleanFlag.transform((v) => v ?? false),
 });
 
-export type Env = z.infer<typeof envSchema>;
+export const envSchema = envObjectSchema
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.ENCRYPTION_KEYS === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'is required when NODE_ENV=production' });
+    }
+  })
+  .transform((env) => ({
+    ...env,
+    OUTBOUND_ALLOW_LOOPBACK: env.OUTBOUND_ALLOW_LOOPBACK ?? env.NODE_ENV !== 'production',
+  }));
+
+export type Env = z.output<typeof envSchema>;
 
 export class EnvError extends Error {
   readonly code = 'invalid_environment';

@@ -18,6 +18,10 @@ export const redactedPaths = [
   '*.DATABASE_URL',
   'ENCRYPTION_KEYS',
   '*.ENCRYPTION_KEYS',
+  'REDIS_URL',
+  '*.REDIS_URL',
+  'sessionId',
+  '*.sessionId',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

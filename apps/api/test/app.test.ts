@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startApp } from '../src/app';
 import { loadEnv } from '../src/env';
+import { KeyRing } from '../src/services/crypto';
 import { createLogger } from '../src/logger';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -56,7 +57,13 @@ describe.each(testTargets)('startApp on $name', (target) => {
 
 describe('startApp failures', () => {
   it('fails with a message naming the host, never the password', async () => {
-    const env = loadEnv({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://studio:hunter2-secret@127.0.0.1:1/studio' });
+    const env = loadEnv({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: 'postgres://studio:hunter2-secret@127.0.0.1:1/studio',
+      // Given, so no development key file is written into the working tree.
+      ENCRYPTION_KEYS: `1:${KeyRing.generateKey()}`,
+    });
     const error = await startApp(env, { logger: createLogger('silent') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain('127.0.0.1');

@@ -1,0 +1,131 @@
+// Request context. `createContextInner` is pure (tests build it directly with a principal);
+// `createHttpContextFactory` is the adapter-bound part: it reads the lucia session cookie or the
+// bearer token, the client address and user agent, and collects cookies to set on the response.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { NodeHTTPCreateContextFnOptions } from '@trpc/server/adapters/node-http';
+import { verifyRequestOrigin } from 'lucia';
+import { unauthenticated } from './errors';
+import type { AuditEvent } from './services/audit';
+import { auditActorOf, Authorizer, type Principal, type RequestMeta } from './services/authorization';
+import type { AppServices } from './services/index';
+import type { StudioLucia } from './services/sessions';
+
+/**
+ * Session cookies to send with the response. The HTTP layer serialises them (secure when the
+ * request came over TLS); tests read `issued` to learn the session a sign-in created.
+ */
+export class SessionCookies {
+  readonly setCookieHeaders: string[] = [];
+  /** The last session id issued; null after a clear; undefined when untouched. */
+  issued: string | null | undefined;
+
+  constructor(
+    private readonly lucia: StudioLucia,
+    private readonly secure: boolean,
+  ) {}
+
+  issue(sessionId: string): void {
+    const cookie = this.lucia.createSessionCookie(sessionId);
+    cookie.attributes.secure = this.secure;
+    this.setCookieHeaders.push(cookie.serialize());
+    this.issued = sessionId;
+  }
+
+  clear(): void {
+    const cookie = this.lucia.createBlankSessionCookie();
+    cookie.attributes.secure = this.secure;
+    this.setCookieHeaders.push(cookie.serialize());
+    this.issued = null;
+  }
+}
+
+export interface ContextInnerOptions extends AppServices {
+  principal: Principal | null;
+  requestMeta: RequestMeta;
+  sessionCookies?: SessionCookies;
+}
+
+export function createContextInner(options: ContextInnerOptions) {
+  const { principal, requestMeta } = options;
+  const audit = options.audit;
+  return {
+    ...options,
+    sessionCookies: options.sessionCookies ?? new SessionCookies(options.sessions.lucia, false),
+    authorizer: new Authorizer(audit, principal, requestMeta),
+    /** Records an audit row for this request's principal, ip and user agent. */
+    recordAudit: (event: Omit<AuditEvent, 'actor' | 'ip' | 'userAgent'>) =>
+      audit.record({ ...event, actor: auditActorOf(principal), ip: requestMeta.ip, userAgent: requestMeta.userAgent }),
+  };
+}
+
+export type Context = ReturnType<typeof createContextInner>;
+
+export interface HttpContextOptions {
+  /** Believe X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
+  trustProxy: boolean;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function requestMetaOf(req: IncomingMessage, trustProxy: boolean): RequestMeta & { tls: boolean } {
+  const forwardedFor = trustProxy ? firstHeader(req.headers['x-forwarded-for'])?.split(',')[0]?.trim() : undefined;
+  const forwardedProto = trustProxy ? firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim() : undefined;
+  return {
+    ip: forwardedFor || req.socket.remoteAddress || null,
+    userAgent: firstHeader(req.headers['user-agent']) ?? null,
+    tls: forwardedProto === 'https' || Boolean((req.socket as Partial<TLSSocket>).encrypted),
+  };
+}
+
+/**
+ * Cookie-authenticated writes must come from our own origin (SameSite=Lax already blocks most
+ * cross-site posts; this closes the rest). Requests without an Origin header (non-browser) pass.
+ */
+function sameOrigin(req: IncomingMessage): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return true;
+  const origin = firstHeader(req.headers.origin);
+  const host = firstHeader(req.headers.host);
+  if (!origin) return true;
+  return host !== undefined && verifyRequestOrigin(origin, [host]);
+}
+
+export function createHttpContextFactory(services: AppServices, options: HttpContextOptions) {
+  return async function createContext({ req }: NodeHTTPCreateContextFnOptions<IncomingMessage, ServerResponse>): Promise<Context> {
+    const meta = requestMetaOf(req, options.trustProxy);
+    const requestMeta: RequestMeta = { ip: meta.ip, userAgent: meta.userAgent };
+    const sessionCookies = new SessionCookies(services.sessions.lucia, meta.tls);
+    const authorization = firstHeader(req.headers.authorization);
+    let principal: Principal | null = null;
+
+    if (authorization !== undefined) {
+      const bearer = services.sessions.lucia.readBearerToken(authorization);
+      const token = bearer ? await services.tokens.authenticate(bearer) : null;
+      // A presented but bad credential is an error, never a silent downgrade to anonymous.
+      if (!token) throw unauthenticated('The API token is invalid, expired or revoked');
+      principal = token;
+    } else {
+      const sessionId = services.sessions.lucia.readSessionCookie(req.headers.cookie ?? '');
+      const trusted = sameOrigin(req);
+      if (sessionId) {
+        const result = trusted ? await services.sessions.validate(sessionId) : null;
+        if (result) {
+          if (result.session.fresh) sessionCookies.issue(result.session.id);
+          principal = {
+            kind: 'user',
+            userId: result.user.id,
+            username: result.user.username,
+            displayName: result.user.displayName,
+            sessionId: result.session.id,
+          };
+        } else if (trusted) {
+          // Expired or revoked: tell the browser to drop it.
+          sessionCookies.clear();
+        }
+      }
+    }
+    return createContextInner({ ...services, principal, requestMeta, sessionCookies });
+  };
+}

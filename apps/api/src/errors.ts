@@ -1,0 +1,154 @@
+// The one place failures become the F10 shape `{ error, message, details }` (RFC 002 §9.3).
+// Services throw named errors; `toTRPCError` picks the tRPC code, `errorFormatter` puts the
+// problem in `shape.data` for tRPC and HTTP alike. Unknown errors are logged and shown generically.
+import { describeConstraintViolation } from '@studio/db/errors';
+import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import type { Logger } from 'pino';
+import { KeyRingError } from './services/crypto';
+import { ServiceError, type ServiceErrorCode } from './services/errors';
+import { OutboundPolicyError } from './services/outbound-policy';
+
+export interface Problem {
+  /** Stable, snake_case: `invalid_input`, `conflict`, `forbidden`, `rate_limited`, … */
+  error: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** Carries a Problem as the `cause` of a TRPCError so the formatter can find it. */
+export class ApiProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.message);
+    this.name = 'ApiProblem';
+  }
+}
+
+const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
+  not_found: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  forbidden: 'FORBIDDEN',
+  invalid_input: 'BAD_REQUEST',
+  unauthenticated: 'UNAUTHORIZED',
+  authentication_failed: 'UNAUTHORIZED',
+  rate_limited: 'TOO_MANY_REQUESTS',
+  outbound_refused: 'FORBIDDEN',
+  precondition_failed: 'PRECONDITION_FAILED',
+};
+
+const GENERIC_INTERNAL: Problem = { error: 'internal_error', message: 'Internal server error', details: {} };
+
+function problemError(code: TRPC_ERROR_CODE_KEY, problem: Problem): TRPCError {
+  return new TRPCError({ code, message: problem.message, cause: new ApiProblem(problem) });
+}
+
+interface Issue {
+  path?: readonly unknown[] | undefined;
+  message: string;
+}
+
+function pathText(path: readonly unknown[] | undefined): string {
+  return (path ?? [])
+    .map((segment) => (typeof segment === 'object' && segment !== null && 'key' in segment ? (segment as { key: unknown }).key : segment))
+    .map(String)
+    .join('.');
+}
+
+/** zod (or any Standard Schema) issues → one message naming each field, plus `details.fields`. */
+function validationProblem(issues: readonly Issue[]): Problem {
+  const fields = issues.map((issue) => ({ path: pathText(issue.path) || '(input)', message: issue.message }));
+  const message = `Invalid input: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`;
+  return { error: 'invalid_input', message, details: { fields } };
+}
+
+function issuesOf(error: unknown): Issue[] | undefined {
+  const issues = (error as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? (issues as Issue[]) : undefined;
+}
+
+/** Maps anything a procedure threw to a TRPCError whose cause is an ApiProblem. */
+export function toTRPCError(error: unknown, log?: { logger: Logger; path?: string | undefined }): TRPCError {
+  if (error instanceof TRPCError && error.cause instanceof ApiProblem) return error;
+  const cause = error instanceof TRPCError ? (error.cause ?? error) : error;
+
+  if (error instanceof TRPCError && error.code === 'BAD_REQUEST') {
+    const issues = issuesOf(error.cause);
+    if (issues) return problemError('BAD_REQUEST', validationProblem(issues));
+  }
+  if (cause instanceof ServiceError) {
+    return problemError(codeByServiceError[cause.code], { error: cause.code, message: cause.message, details: cause.details });
+  }
+  if (cause instanceof OutboundPolicyError) {
+    return problemError('FORBIDDEN', {
+      error: 'outbound_refused',
+      message: cause.message,
+      details: { field: 'host', reason: cause.decision.reason },
+    });
+  }
+  const violation = describeConstraintViolation(cause);
+  if (violation) {
+    const field = violation.field;
+    const message = field ? `${field}: ${violation.message}` : violation.message;
+    const details = { field, constraint: violation.constraint };
+    return violation.kind === 'unique'
+      ? problemError('CONFLICT', { error: 'conflict', message, details })
+      : problemError('BAD_REQUEST', {
+          error: 'invalid_input',
+          message,
+          details: { ...details, fields: field ? [{ path: field, message: violation.message }] : [] },
+        });
+  }
+  if (cause instanceof KeyRingError) {
+    log?.logger.error({ err: cause, path: log.path }, 'stored credential could not be decrypted');
+    return problemError('INTERNAL_SERVER_ERROR', {
+      error: 'credential_unreadable',
+      message: 'A stored credential could not be decrypted; an administrator must check ENCRYPTION_KEYS',
+      details: {},
+    });
+  }
+  if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
+    // tRPC's own refusals (unauthorised, not found path, parse errors): their messages are safe.
+    return problemError(error.code, { error: error.code.toLowerCase(), message: error.message, details: {} });
+  }
+  log?.logger.error({ err: cause, path: log.path }, 'unhandled error in procedure');
+  return problemError('INTERNAL_SERVER_ERROR', GENERIC_INTERNAL);
+}
+
+/** The Problem of an error that reached the formatter, mapped or not. */
+export function problemOf(error: TRPCError): Problem {
+  if (error.cause instanceof ApiProblem) return error.cause.problem;
+  const mapped = toTRPCError(error);
+  return mapped.cause instanceof ApiProblem ? mapped.cause.problem : GENERIC_INTERNAL;
+}
+
+interface DefaultShape {
+  code: number;
+  message: string;
+  data: { code: TRPC_ERROR_CODE_KEY; httpStatus: number; path?: string; stack?: string };
+}
+
+/** tRPC errorFormatter: the problem goes in `data`; stacks never leave the process. */
+export function errorFormatter({ shape, error }: { shape: DefaultShape; error: TRPCError }) {
+  const problem = problemOf(error);
+  return {
+    code: shape.code,
+    message: problem.message,
+    data: {
+      error: problem.error,
+      message: problem.message,
+      details: problem.details,
+      code: shape.data.code,
+      httpStatus: shape.data.httpStatus,
+      ...(shape.data.path !== undefined && { path: shape.data.path }),
+    },
+  };
+}
+
+/** Seconds to put in a Retry-After header, when the error is a rate limit. */
+export function retryAfterOf(error: TRPCError): number | undefined {
+  const seconds = problemOf(error).details.retryAfterSeconds;
+  return error.code === 'TOO_MANY_REQUESTS' && typeof seconds === 'number' ? seconds : undefined;
+}
+
+export function unauthenticated(message = 'Sign in or present an API token'): TRPCError {
+  return problemError('UNAUTHORIZED', { error: 'unauthenticated', message, details: {} });
+}

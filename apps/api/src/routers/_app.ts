@@ -1,0 +1,20 @@
+import { accessRouter } from './access';
+import { auditRouter } from './audit';
+import { authRouter } from './auth';
+import { connectionsRouter } from './connections';
+import { healthRouter } from './health';
+import { tokensRouter } from './tokens';
+import { workspacesRouter } from './workspaces';
+import { router } from '../trpc';
+
+export const appRouter = router({
+  health: healthRouter,
+  auth: authRouter,
+  workspaces: workspacesRouter,
+  connections: connectionsRouter,
+  access: accessRouter,
+  tokens: tokensRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;

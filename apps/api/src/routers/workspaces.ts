@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { rateLimitSubjectOf } from '../services/authorization';
+import { canAssignRole } from '../services/policy';
+import { authedProcedure, router, workspaceProcedure } from '../trpc';
+import { pageInput, workspaceRoleInput } from './_schemas';
+
+const slug = z
+  .string()
+  .trim()
+  .min(2)
+  .max(64)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lowercase letters and digits separated by single dashes');
+
+export const workspacesRouter = router({
+  listMine: authedProcedure.input(z.object(pageInput).optional()).query(async ({ ctx, input }) => {
+    const p = ctx.principal;
+    await ctx.rateLimits.consume('list', rateLimitSubjectOf(p));
+    if (p.kind === 'token') {
+      const workspace = await ctx.workspaces.get(p.workspaceId);
+      return { items: [{ ...workspace, role: p.role }], nextCursor: null };
+    }
+    return ctx.workspaces.listForUser(p.userId, { afterSlug: input?.cursor, limit: input?.limit ?? 50 });
+  }),
+
+  create: authedProcedure
+    .input(z.object({ name: z.string().trim().min(1).max(100), slug, description: z.string().max(2_000).nullish() }))
+    .mutation(async ({ ctx, input }) => {
+      const p = ctx.principal;
+      if (p.kind !== 'user') {
+        return ctx.authorizer.deny({ workspaceId: null, action: 'workspace.create', message: 'API tokens cannot create workspaces', reason: 'session_required' });
+      }
+      const workspace = await ctx.workspaces.create({ ...input, ownerId: p.userId });
+      await ctx.recordAudit({
+        workspaceId: workspace.id,
+        action: 'workspace.create',
+        target: { type: 'workspace', id: workspace.id },
+        outcome: 'success',
+        details: { name: workspace.name, slug: workspace.slug },
+      });
+      return workspace;
+    }),
+
+  get: workspaceProcedure.meta({ action: 'workspace.read' }).query(async ({ ctx }) => {
+    const workspace = await ctx.workspaces.get(ctx.workspace.id);
+    return { ...workspace, role: ctx.workspace.role };
+  }),
+
+  members: workspaceProcedure
+    .meta({ action: 'member.read' })
+    .input(z.object(pageInput))
+    .query(async ({ ctx, input }) => {
+      await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
+      return ctx.workspaces.listMembers(ctx.workspace.id, { afterUsername: input.cursor, limit: input.limit });
+    }),
+
+  addMember: workspaceProcedure
+    .meta({ action: 'member.add' })
+    .input(
+      z
+        .object({ userId: z.uuid().optional(), username: z.string().trim().min(1).max(64).optional(), role: workspaceRoleInput.default('Member') })
+        .refine((v) => v.userId !== undefined || v.username !== undefined, { message: 'userId or username is required', path: ['userId'] }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const target = { type: 'member', id: input.userId ?? input.username ?? null };
+      await ctx.authorizer.requireThat(canAssignRole(ctx.workspace.role, input.role), {
+        workspaceId: ctx.workspace.id,
+        action: 'member.add',
+        target,
+        message: `Your role cannot grant the ${input.role} role`,
+        reason: 'role_ceiling',
+      });
+      const user = await ctx.workspaces.findUser(input);
+      const member = await ctx.workspaces.addMember(ctx.workspace.id, user.id, input.role);
+      await ctx.recordAudit({
+        workspaceId: ctx.workspace.id,
+        action: 'member.add',
+        target: { type: 'member', id: user.id },
+        outcome: 'success',
+        details: { username: user.username, role: input.role },
+      });
+      return { ...member, username: user.username };
+    }),
+
+  setMemberRole: workspaceProcedure
+    .meta({ action: 'member.setRole' })
+    .input(z.object({ userId: z.uuid(), role: workspaceRoleInput }))
+    .mutation(async ({ ctx, input }) => {
+      const current = await ctx.workspaces.membership(ctx.workspace.id, input.userId);
+      await ctx.authorizer.requireThat(canAssignRole(ctx.workspace.role, input.role, current), {
+        workspaceId: ctx.workspace.id,
+        action: 'member.setRole',
+        target: { type: 'member', id: input.userId },
+        message: 'Your role cannot make this change',
+        reason: 'role_ceiling',
+      });
+      const result = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
+      await ctx.recordAudit({
+        workspaceId: ctx.workspace.id,
+        action: 'member.setRole',
+        target: { type: 'member', id: input.userId },
+        outcome: 'success',
+        details: { from: result.previousRole, to: input.role },
+      });
+      return result;
+    }),
+
+  removeMember: workspaceProcedure
+    .meta({ action: 'member.remove' })
+    .input(z.object({ userId: z.uuid() }))
+    .mutation(async ({ ctx, input }) => {
+      const current = await ctx.workspaces.membership(ctx.workspace.id, input.userId);
+      await ctx.authorizer.requireThat(current === undefined || canAssignRole(ctx.workspace.role, current, current), {
+        workspaceId: ctx.workspace.id,
+        action: 'member.remove',
+        target: { type: 'member', id: input.userId },
+        message: 'Your role cannot remove this member',
+        reason: 'role_ceiling',
+      });
+      const result = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });
+      await ctx.recordAudit({
+        workspaceId: ctx.workspace.id,
+        action: 'member.remove',
+        target: { type: 'member', id: input.userId },
+        outcome: 'success',
+        details: { role: result.previousRole },
+      });
+      return result;
+    }),
+});

@@ -1,0 +1,120 @@
+// Workspace-scoped API tokens (MISSION F12). The token is shown once; only its sha256 is stored
+// (a 256-bit random secret needs no slow hash), plus a short prefix so people can tell them apart.
+import { createHash, randomBytes } from 'node:crypto';
+import type { StudioDatabase } from '@studio/db';
+import { apiTokens, type WorkspaceRole } from '@studio/db/schema';
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { expectRow, NotFoundError } from './errors';
+
+export const TOKEN_PREFIX = 'wss_';
+const PREFIX_LENGTH = TOKEN_PREFIX.length + 8;
+/** last_used_at is written at most this often per token (a hot token must not write per request). */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface TokenPrincipal {
+  kind: 'token';
+  tokenId: string;
+  workspaceId: string;
+  role: WorkspaceRole;
+  name: string;
+  prefix: string;
+}
+
+export const tokenColumns = {
+  id: apiTokens.id,
+  workspaceId: apiTokens.workspaceId,
+  name: apiTokens.name,
+  prefix: apiTokens.prefix,
+  role: apiTokens.role,
+  createdBy: apiTokens.createdBy,
+  createdAt: apiTokens.createdAt,
+  lastUsedAt: apiTokens.lastUsedAt,
+  expiresAt: apiTokens.expiresAt,
+  revokedAt: apiTokens.revokedAt,
+};
+
+export class ApiTokenService {
+  readonly #lastWrite = new Map<string, number>();
+
+  constructor(private readonly db: StudioDatabase) {}
+
+  async create(input: { workspaceId: string; name: string; role: WorkspaceRole; expiresAt?: Date | null; createdBy: string | null }) {
+    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const [row] = await this.db
+      .insert(apiTokens)
+      .values({
+        workspaceId: input.workspaceId,
+        name: input.name,
+        role: input.role,
+        expiresAt: input.expiresAt ?? null,
+        createdBy: input.createdBy,
+        tokenHash: hashToken(token),
+        prefix: token.slice(0, PREFIX_LENGTH),
+      })
+      .returning(tokenColumns);
+    return { ...expectRow(row, 'api token insert'), token };
+  }
+
+  /** Newest first; the cursor is the id of the last token of the previous page. */
+  async list(workspaceId: string, page: { afterId?: string | undefined; limit: number }) {
+    const rows = await this.db
+      .select(tokenColumns)
+      .from(apiTokens)
+      .where(
+        and(
+          eq(apiTokens.workspaceId, workspaceId),
+          page.afterId === undefined
+            ? undefined
+            : sql`(${apiTokens.createdAt}, ${apiTokens.id}) < (select t.created_at, t.id from api_tokens t where t.id = ${page.afterId})`,
+        ),
+      )
+      .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
+      .limit(page.limit + 1);
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > page.limit && last ? last.id : null };
+  }
+
+  async revoke(workspaceId: string, tokenId: string) {
+    const [row] = await this.db
+      .update(apiTokens)
+      .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+      .where(and(eq(apiTokens.workspaceId, workspaceId), eq(apiTokens.id, tokenId)))
+      .returning(tokenColumns);
+    if (!row) throw new NotFoundError('API token', { field: 'tokenId' });
+    return row;
+  }
+
+  /** The principal a presented bearer token stands for, or null when unknown, revoked or expired. */
+  async authenticate(token: string): Promise<TokenPrincipal | null> {
+    if (!token.startsWith(TOKEN_PREFIX)) return null;
+    const now = new Date();
+    const [row] = await this.db
+      .select({ id: apiTokens.id, workspaceId: apiTokens.workspaceId, role: apiTokens.role, name: apiTokens.name, prefix: apiTokens.prefix })
+      .from(apiTokens)
+      .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now))));
+    if (!row) return null;
+    await this.#touch(row.id, now);
+    return { kind: 'token', tokenId: row.id, workspaceId: row.workspaceId, role: row.role, name: row.name, prefix: row.prefix };
+  }
+
+  async #touch(tokenId: string, now: Date): Promise<void> {
+    const last = this.#lastWrite.get(tokenId);
+    if (last !== undefined && now.getTime() - last < LAST_USED_RESOLUTION_MS) return;
+    this.#lastWrite.set(tokenId, now.getTime());
+    // The condition keeps several instances from all writing within the same minute.
+    await this.db
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(
+        and(
+          eq(apiTokens.id, tokenId),
+          or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, new Date(now.getTime() - LAST_USED_RESOLUTION_MS))),
+        ),
+      );
+  }
+}

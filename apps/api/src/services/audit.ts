@@ -1,0 +1,128 @@
+// The audit trail (MISSION F8): every mutation, sign-in and denial. Details are scrubbed of
+// anything that looks like a secret before they reach the row.
+import { auditLog, type AuditOutcome } from '@studio/db/schema';
+import type { StudioDatabase } from '@studio/db';
+import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import type { Logger } from 'pino';
+
+export interface AuditActor {
+  userId?: string | null;
+  tokenId?: string | null;
+  /** Kept when the user is later deleted: the username, or `token:<prefix>`. */
+  username?: string | null;
+}
+
+export interface AuditEvent {
+  actor: AuditActor | null;
+  workspaceId?: string | null;
+  action: string;
+  target?: { type: string; id?: string | null } | null;
+  outcome: AuditOutcome;
+  details?: Record<string, unknown>;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+const secretKey = /pass(word|phrase)?|secret|token|credential|authorization|cookie|api[-_]?key|private[-_]?key|ciphertext|encrypted|^key$|session[-_]?id/i;
+const REDACTED = '[redacted]';
+
+/** A deep copy of `value` with every secret-looking key's value replaced. Safe on cycles. */
+export function redactSecrets<T>(value: T, seen = new WeakSet<object>()): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value;
+  if (seen.has(value)) return '[circular]' as T;
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item: unknown) => redactSecrets(item, seen)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = secretKey.test(key) ? REDACTED : redactSecrets(inner, seen);
+  }
+  return out as T;
+}
+
+export interface AuditListFilter {
+  workspaceId: string;
+  actorUserId?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  outcome?: AuditOutcome;
+  from?: Date;
+  to?: Date;
+  /** Keyset: id of the last row of the previous page (compared on the stored microsecond `at`). */
+  afterId?: string;
+  limit: number;
+}
+
+export const auditColumns = {
+  id: auditLog.id,
+  at: auditLog.at,
+  actorUserId: auditLog.actorUserId,
+  actorTokenId: auditLog.actorTokenId,
+  actorUsername: auditLog.actorUsername,
+  workspaceId: auditLog.workspaceId,
+  action: auditLog.action,
+  targetType: auditLog.targetType,
+  targetId: auditLog.targetId,
+  ip: auditLog.ip,
+  userAgent: auditLog.userAgent,
+  outcome: auditLog.outcome,
+  details: auditLog.details,
+};
+
+export class AuditService {
+  constructor(
+    private readonly db: StudioDatabase,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Writes one row. An audit write failing must not turn a successful operation into an error for
+   * the caller, nor go unnoticed: it is logged at error level.
+   */
+  async record(event: AuditEvent): Promise<void> {
+    const row = {
+      actorUserId: event.actor?.userId ?? null,
+      actorTokenId: event.actor?.tokenId ?? null,
+      actorUsername: event.actor?.username?.slice(0, 64) ?? null,
+      workspaceId: event.workspaceId ?? null,
+      action: event.action,
+      targetType: event.target?.type ?? null,
+      targetId: event.target?.id ?? null,
+      ip: event.ip?.slice(0, 64) ?? null,
+      userAgent: event.userAgent?.slice(0, 512) ?? null,
+      outcome: event.outcome,
+      details: redactSecrets(event.details ?? {}),
+    };
+    try {
+      await this.db.insert(auditLog).values(row);
+    } catch (error) {
+      this.logger.error({ err: error, action: event.action }, 'audit write failed');
+    }
+  }
+
+  /** Newest first; keyset pagination on (at, id). */
+  async list(filter: AuditListFilter) {
+    const where: (SQL | undefined)[] = [eq(auditLog.workspaceId, filter.workspaceId)];
+    if (filter.actorUserId) where.push(eq(auditLog.actorUserId, filter.actorUserId));
+    if (filter.action) where.push(eq(auditLog.action, filter.action));
+    if (filter.targetType) where.push(eq(auditLog.targetType, filter.targetType));
+    if (filter.targetId) where.push(eq(auditLog.targetId, filter.targetId));
+    if (filter.outcome) where.push(eq(auditLog.outcome, filter.outcome));
+    if (filter.from) where.push(gte(auditLog.at, filter.from));
+    if (filter.to) where.push(lte(auditLog.at, filter.to));
+    if (filter.afterId) {
+      // Compared in SQL, not through a JS Date: timestamptz has microseconds, Date only milliseconds.
+      where.push(sql`(${auditLog.at}, ${auditLog.id}) < (select a.at, a.id from audit_log a where a.id = ${filter.afterId})`);
+    }
+    const rows = await this.db
+      .select(auditColumns)
+      .from(auditLog)
+      .where(and(...where))
+      .orderBy(desc(auditLog.at), desc(auditLog.id))
+      .limit(filter.limit + 1);
+    const page = rows.slice(0, filter.limit);
+    const last = page.at(-1);
+    return { items: page, nextCursor: rows.length > filter.limit && last ? last.id : null };
+  }
+}

@@ -1,0 +1,85 @@
+// The one place a denial happens: every FORBIDDEN decided by policy.ts goes through `deny`, which
+// writes the audit row (outcome 'denied') before throwing.
+import type { WorkspaceRole } from '@studio/db/schema';
+import type { TokenPrincipal } from './api-tokens';
+import type { AuditActor, AuditService } from './audit';
+import { ForbiddenError } from './errors';
+import { can, type Actor, type WorkspaceAction } from './policy';
+
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  username: string;
+  displayName: string | null;
+  /** lucia session id; absent for principals built in tests or by internal callers. */
+  sessionId?: string | undefined;
+}
+
+export type Principal = UserPrincipal | TokenPrincipal;
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface WorkspaceScope {
+  id: string;
+  slug: string;
+  role: WorkspaceRole;
+  actor: Actor;
+}
+
+export function auditActorOf(principal: Principal | null): AuditActor | null {
+  if (!principal) return null;
+  return principal.kind === 'user'
+    ? { userId: principal.userId, username: principal.username }
+    : { tokenId: principal.tokenId, username: `token:${principal.prefix}` };
+}
+
+export function rateLimitSubjectOf(principal: Principal) {
+  return principal.kind === 'user' ? { kind: 'user' as const, id: principal.userId } : { kind: 'token' as const, id: principal.tokenId };
+}
+
+export interface Denial {
+  workspaceId: string | null;
+  action: string;
+  target?: { type: string; id?: string | null } | undefined;
+  message?: string | undefined;
+  reason?: string | undefined;
+}
+
+export class Authorizer {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly principal: Principal | null,
+    private readonly meta: RequestMeta,
+  ) {}
+
+  async deny(denial: Denial): Promise<never> {
+    const reason = denial.reason ?? 'insufficient_role';
+    await this.audit.record({
+      actor: auditActorOf(this.principal),
+      workspaceId: denial.workspaceId,
+      action: denial.action,
+      target: denial.target ?? null,
+      outcome: 'denied',
+      details: { reason },
+      ip: this.meta.ip,
+      userAgent: this.meta.userAgent,
+    });
+    throw new ForbiddenError(denial.message ?? `You are not allowed to ${denial.action.replace('.', ' ')} in this workspace`, {
+      action: denial.action,
+      reason,
+    });
+  }
+
+  /** Role check against the policy table; denials audited. */
+  async require(scope: WorkspaceScope, action: WorkspaceAction, target?: Denial['target']): Promise<void> {
+    if (!can(scope.actor, action)) await this.deny({ workspaceId: scope.id, action, target });
+  }
+
+  /** For decisions richer than the role table (grants, role ceilings). */
+  async requireThat(allowed: boolean, denial: Denial): Promise<void> {
+    if (!allowed) await this.deny(denial);
+  }
+}

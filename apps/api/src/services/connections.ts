@@ -1,0 +1,207 @@
+// The connections registry (MISSION F2). Credentials are sealed with the key ring, bound to the
+// row id and field, before they touch the database; the password never leaves this module.
+import { randomUUID } from 'node:crypto';
+import type { StudioDatabase } from '@studio/db';
+import { connectionAccess, connections, environments, type ConnectionOptions, type ConnectionType } from '@studio/db/schema';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { KeyRing } from './crypto';
+import { expectRow, NotFoundError } from './errors';
+import type { ConnectionUseFacts } from './policy';
+
+export interface ConnectionInput {
+  name: string;
+  description?: string | null | undefined;
+  type: ConnectionType;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Write-only. Omitted on update = keep; null = clear. */
+  password?: string | null | undefined;
+  options?: ConnectionOptions | undefined;
+}
+
+export type ConnectionPatch = Partial<ConnectionInput>;
+
+/**
+ * What callers see of a connection. Explicit columns: `password_encrypted` is never selected, only
+ * whether it is set; `user_encrypted` is selected to be decrypted and is dropped by `present()`.
+ */
+const readColumns = {
+  id: connections.id,
+  workspaceId: connections.workspaceId,
+  name: connections.name,
+  description: connections.description,
+  type: connections.type,
+  host: connections.host,
+  port: connections.port,
+  database: connections.database,
+  userEncrypted: connections.userEncrypted,
+  hasPassword: sql<boolean>`(${connections.passwordEncrypted} is not null)`.as('has_password'),
+  options: connections.options,
+  status: connections.status,
+  lastTestedAt: connections.lastTestedAt,
+  lastError: connections.lastError,
+  createdBy: connections.createdBy,
+  createdAt: connections.createdAt,
+  updatedAt: connections.updatedAt,
+};
+
+/**
+ * The database user name is sealed like the password; it is shown only to those who manage the
+ * connection (Owner/Admin, or a `manage` grant), never to Viewers or plain Members.
+ */
+export interface ConnectionView {
+  revealUser: boolean;
+}
+
+export const credentialContext = (connectionId: string, field: 'user' | 'password') => `connection:${connectionId}:${field}`;
+
+export class ConnectionService {
+  constructor(
+    private readonly db: StudioDatabase,
+    private readonly keyRing: KeyRing,
+  ) {}
+
+  /** `user` is decrypted only for callers who may manage the connection; others see null. */
+  #present<Row extends { id: string; userEncrypted: string }>(row: Row, view: ConnectionView): Omit<Row, 'userEncrypted'> & { user: string | null } {
+    const { userEncrypted, ...rest } = row;
+    return { ...rest, user: view.revealUser ? this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) : null };
+  }
+
+  /** Ordered by name; `after` is the name of the last row of the previous page (names are unique per workspace). */
+  async list(workspaceId: string, page: { afterName?: string | undefined; limit: number }, view: ConnectionView) {
+    const rows = await this.db
+      .select(readColumns)
+      .from(connections)
+      .where(and(eq(connections.workspaceId, workspaceId), page.afterName === undefined ? undefined : gt(connections.name, page.afterName)))
+      .orderBy(asc(connections.name))
+      .limit(page.limit + 1);
+    const items = rows.slice(0, page.limit).map((row) => this.#present(row, view));
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > page.limit && last ? last.name : null };
+  }
+
+  async get(workspaceId: string, connectionId: string, view: ConnectionView) {
+    const [row] = await this.db
+      .select(readColumns)
+      .from(connections)
+      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
+    if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return this.#present(row, view);
+  }
+
+  async create(workspaceId: string, input: ConnectionInput, createdBy: string | null) {
+    // The id is made here, not by the database, because the ciphertexts are bound to it.
+    const id = randomUUID();
+    const user = this.keyRing.encrypt(input.user, credentialContext(id, 'user'));
+    const password = input.password == null ? null : this.keyRing.encrypt(input.password, credentialContext(id, 'password'));
+    await this.db.insert(connections).values({
+      id,
+      workspaceId,
+      name: input.name,
+      description: input.description ?? null,
+      type: input.type,
+      host: input.host,
+      port: input.port,
+      database: input.database,
+      userEncrypted: user.ciphertext,
+      passwordEncrypted: password?.ciphertext ?? null,
+      keyVersion: user.keyVersion,
+      options: input.options ?? {},
+      createdBy,
+    });
+    return this.get(workspaceId, id, { revealUser: true });
+  }
+
+  /**
+   * Applies a patch. Both credentials are re-sealed with the current key on every update so
+   * `key_version` stays true for the whole row.
+   */
+  async update(workspaceId: string, connectionId: string, patch: ConnectionPatch) {
+    return this.db.transaction(async (tx) => {
+      const [current] = await tx
+        .select({ userEncrypted: connections.userEncrypted, passwordEncrypted: connections.passwordEncrypted })
+        .from(connections)
+        .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
+        .for('update');
+      if (!current) throw new NotFoundError('Connection', { field: 'connectionId' });
+      const plainUser = patch.user ?? this.keyRing.decrypt(current.userEncrypted, credentialContext(connectionId, 'user'));
+      const plainPassword =
+        patch.password === undefined
+          ? current.passwordEncrypted === null
+            ? null
+            : this.keyRing.decrypt(current.passwordEncrypted, credentialContext(connectionId, 'password'))
+          : patch.password;
+      const user = this.keyRing.encrypt(plainUser, credentialContext(connectionId, 'user'));
+      const password = plainPassword === null ? null : this.keyRing.encrypt(plainPassword, credentialContext(connectionId, 'password'));
+      await tx
+        .update(connections)
+        .set({
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.description !== undefined && { description: patch.description }),
+          ...(patch.type !== undefined && { type: patch.type }),
+          ...(patch.host !== undefined && { host: patch.host }),
+          ...(patch.port !== undefined && { port: patch.port }),
+          ...(patch.database !== undefined && { database: patch.database }),
+          ...(patch.options !== undefined && { options: patch.options }),
+          userEncrypted: user.ciphertext,
+          passwordEncrypted: password?.ciphertext ?? null,
+          keyVersion: user.keyVersion,
+          // A changed target invalidates what the last test said about it.
+          ...((patch.host !== undefined || patch.port !== undefined || patch.user !== undefined || patch.password !== undefined || patch.type !== undefined || patch.database !== undefined) && {
+            status: 'unknown' as const,
+            lastError: null,
+          }),
+        })
+        .where(eq(connections.id, connectionId));
+      const [row] = await tx.select(readColumns).from(connections).where(eq(connections.id, connectionId));
+      return this.#present(expectRow(row, 'connection select'), { revealUser: true });
+    });
+  }
+
+  async delete(workspaceId: string, connectionId: string) {
+    const [row] = await this.db
+      .delete(connections)
+      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
+      .returning({ id: connections.id, name: connections.name });
+    if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return row;
+  }
+
+  /** The host of a connection, for outbound checks on update. */
+  async hostOf(workspaceId: string, connectionId: string) {
+    const [row] = await this.db
+      .select({ host: connections.host })
+      .from(connections)
+      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
+    if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return row.host;
+  }
+
+  /**
+   * What policy.canUseConnection needs: the user's grant and whether this connection backs the
+   * workspace's default environment. Throws NOT_FOUND for a connection of another workspace.
+   */
+  async useFacts(workspaceId: string, connectionId: string, userId: string | null): Promise<ConnectionUseFacts> {
+    await this.hostOf(workspaceId, connectionId);
+    const [grant, defaults] = await Promise.all([
+      userId === null ? undefined : this.grantOf(connectionId, userId),
+      this.db
+        .select({ id: environments.id })
+        .from(environments)
+        .where(and(eq(environments.workspaceId, workspaceId), eq(environments.isDefault, true), eq(environments.connectionId, connectionId))),
+    ]);
+    return { grant, isDefaultEnvironmentConnection: defaults.length > 0 };
+  }
+
+  /** The user's grant on a connection of this workspace (undefined when none). */
+  async grantOf(connectionId: string, userId: string) {
+    const [row] = await this.db
+      .select({ level: connectionAccess.level })
+      .from(connectionAccess)
+      .where(and(eq(connectionAccess.connectionId, connectionId), eq(connectionAccess.userId, userId)));
+    return row?.level;
+  }
+}
+

@@ -1,0 +1,84 @@
+// Named errors the domain services throw. No tRPC here: src/errors.ts maps each `code` to a
+// TRPCError code and to the `{ error, message, details }` shape (MISSION F10).
+
+export type ServiceErrorCode =
+  | 'not_found'
+  | 'conflict'
+  | 'forbidden'
+  | 'invalid_input'
+  | 'unauthenticated'
+  | 'authentication_failed'
+  | 'rate_limited'
+  | 'outbound_refused'
+  | 'precondition_failed';
+
+/** `message` and `details` are shown to the caller: never put secrets or raw driver text in them. */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ServiceErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ServiceError';
+  }
+}
+
+export class NotFoundError extends ServiceError {
+  constructor(what: string, details: Record<string, unknown> = {}) {
+    super('not_found', `${what} was not found`, details);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ForbiddenError extends ServiceError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('forbidden', message, details);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** Bad input that only the service can detect (e.g. "this user is not a member"); names the field. */
+export class InvalidInputError extends ServiceError {
+  constructor(field: string, message: string, details: Record<string, unknown> = {}) {
+    super('invalid_input', message, { field, ...details });
+    this.name = 'InvalidInputError';
+  }
+}
+
+export class ConflictError extends ServiceError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('conflict', message, details);
+    this.name = 'ConflictError';
+  }
+}
+
+export class RateLimitedError extends ServiceError {
+  constructor(
+    readonly bucket: string,
+    readonly retryAfterSeconds: number,
+    readonly limit: number,
+  ) {
+    super('rate_limited', `Too many requests for ${bucket}; try again in ${retryAfterSeconds} s`, {
+      bucket,
+      limit,
+      retryAfterSeconds,
+    });
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Something that cannot happen did (e.g. an INSERT … RETURNING without a row). Shown as a generic 500. */
+export class InvariantError extends Error {
+  readonly code = 'invariant_violated';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvariantError';
+  }
+}
+
+export function expectRow<T>(row: T | undefined, what: string): T {
+  if (row === undefined) throw new InvariantError(`${what} returned no row`);
+  return row;
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { can, canAssignRole, canManageConnection, canUseConnection, workspaceRoles } from './policy';
+
+describe('policy', () => {
+  it('lets Owners and Admins manage, everyone in the workspace read connection metadata', () => {
+    for (const role of workspaceRoles) {
+      const actor = { kind: 'user' as const, role };
+      expect(can(actor, 'connection.read')).toBe(true);
+      expect(can(actor, 'connection.create')).toBe(role === 'Owner' || role === 'Admin');
+      expect(can(actor, 'access.grant')).toBe(role === 'Owner' || role === 'Admin');
+      expect(can(actor, 'audit.read')).toBe(role === 'Owner' || role === 'Admin');
+    }
+  });
+
+  it('never lets a token mint or revoke tokens, whatever its role', () => {
+    expect(can({ kind: 'token', role: 'Owner' }, 'token.create')).toBe(false);
+    expect(can({ kind: 'token', role: 'Owner' }, 'token.revoke')).toBe(false);
+    expect(can({ kind: 'token', role: 'Owner' }, 'connection.create')).toBe(true);
+  });
+
+  it('caps what an Admin can hand out', () => {
+    expect(canAssignRole('Owner', 'Owner')).toBe(true);
+    expect(canAssignRole('Admin', 'Admin')).toBe(true);
+    expect(canAssignRole('Admin', 'Owner')).toBe(false);
+    expect(canAssignRole('Admin', 'Member', 'Owner')).toBe(false);
+    expect(canAssignRole('Member', 'Viewer')).toBe(false);
+  });
+
+  it('lets Members use granted or default-environment connections; Viewers never', () => {
+    const member = { kind: 'user' as const, role: 'Member' as const };
+    expect(canUseConnection(member, { grant: undefined, isDefaultEnvironmentConnection: false })).toBe(false);
+    expect(canUseConnection(member, { grant: 'use', isDefaultEnvironmentConnection: false })).toBe(true);
+    expect(canUseConnection(member, { grant: undefined, isDefaultEnvironmentConnection: true })).toBe(true);
+    expect(canUseConnection({ kind: 'user', role: 'Viewer' }, { grant: 'manage', isDefaultEnvironmentConnection: true })).toBe(false);
+    expect(canManageConnection(member, 'manage')).toBe(true);
+    expect(canManageConnection(member, 'use')).toBe(false);
+  });
+});

@@ -1,0 +1,105 @@
+// Who may do what (MISSION F6), as pure functions so the whole matrix is testable without a
+// database. Enforcement (FORBIDDEN + audit row) happens in one place: services/authorization.ts.
+import type { ConnectionAccessLevel, WorkspaceRole } from '@studio/db/schema';
+
+export const workspaceRoles = ['Owner', 'Admin', 'Member', 'Viewer'] as const satisfies readonly WorkspaceRole[];
+
+/** Every workspace-scoped action a procedure can ask about. Also the audit `action` of the call. */
+export type WorkspaceAction =
+  | 'workspace.read'
+  | 'member.read'
+  | 'member.add'
+  | 'member.setRole'
+  | 'member.remove'
+  | 'connection.read'
+  | 'connection.create'
+  | 'connection.update'
+  | 'connection.delete'
+  | 'access.read'
+  | 'access.grant'
+  | 'access.revoke'
+  | 'token.read'
+  | 'token.create'
+  | 'token.revoke'
+  | 'audit.read'
+  | 'environment.read'
+  | 'environment.manage';
+
+export type PrincipalKind = 'user' | 'token';
+
+export interface Actor {
+  kind: PrincipalKind;
+  /** The member's role, or the token's scope role. */
+  role: WorkspaceRole;
+}
+
+const managers: readonly WorkspaceRole[] = ['Owner', 'Admin'];
+const everyone: readonly WorkspaceRole[] = workspaceRoles;
+
+const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
+  'workspace.read': everyone,
+  'member.read': everyone,
+  'member.add': managers,
+  'member.setRole': managers,
+  'member.remove': managers,
+  // Viewers read metadata (never credentials: no response carries them).
+  'connection.read': everyone,
+  'connection.create': managers,
+  // Members holding a `manage` grant may also update; see canManageConnection.
+  'connection.update': managers,
+  'connection.delete': managers,
+  'access.read': managers,
+  'access.grant': managers,
+  'access.revoke': managers,
+  'token.read': managers,
+  'token.create': managers,
+  'token.revoke': managers,
+  'audit.read': managers,
+  // F3: only Owners/Admins view or change environment settings; members use them.
+  'environment.read': managers,
+  'environment.manage': managers,
+};
+
+/**
+ * Actions an API token may never take whatever its role: minting or revoking tokens needs a person
+ * (a leaked token must not be able to mint its own successors).
+ */
+const humanOnly: ReadonlySet<WorkspaceAction> = new Set(['token.create', 'token.revoke']);
+
+export function can(actor: Actor, action: WorkspaceAction): boolean {
+  if (actor.kind === 'token' && humanOnly.has(action)) return false;
+  return rolesByAction[action].includes(actor.role);
+}
+
+const rank: Record<WorkspaceRole, number> = { Owner: 3, Admin: 2, Member: 1, Viewer: 0 };
+
+/**
+ * Whether `actor` may give someone `role` (membership or token scope) or change/remove someone who
+ * holds `currentRole`: Owners may do anything; Admins may not create, promote to, demote or remove Owners.
+ */
+export function canAssignRole(actorRole: WorkspaceRole, role: WorkspaceRole, currentRole?: WorkspaceRole): boolean {
+  if (actorRole === 'Owner') return true;
+  if (actorRole !== 'Admin') return false;
+  if (rank[role] > rank.Admin) return false;
+  return currentRole === undefined || rank[currentRole] <= rank.Admin;
+}
+
+export interface ConnectionUseFacts {
+  /** The user's grant on this connection, if any. */
+  grant: ConnectionAccessLevel | undefined;
+  /** The connection is the one the workspace's default environment points at. */
+  isDefaultEnvironmentConnection: boolean;
+}
+
+/** Run procedures / tests through this connection (F6). */
+export function canUseConnection(actor: Actor, facts: ConnectionUseFacts): boolean {
+  if (managers.includes(actor.role)) return true;
+  if (actor.role !== 'Member') return false;
+  return facts.grant !== undefined || facts.isDefaultEnvironmentConnection;
+}
+
+/** Edit this connection: Owners/Admins, or a Member holding a `manage` grant. */
+export function canManageConnection(actor: Actor, grant: ConnectionAccessLevel | undefined): boolean {
+  if (managers.includes(actor.role)) return true;
+  return actor.kind === 'user' && actor.role === 'Member' && grant === 'manage';
+}

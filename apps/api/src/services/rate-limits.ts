@@ -1,0 +1,158 @@
+// Per-principal rate limits (MISSION F9, RFC 002 §9.2). The store is pluggable: the system
+// database (RateLimiterPostgres) by default so every API instance shares the counters, process
+// memory for the embedded PGlite case, Redis when the lead wires a client in.
+import type { Database } from '@studio/db';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { RateLimitedError } from './errors';
+
+export interface RateLimitRule {
+  points: number;
+  durationSeconds: number;
+}
+
+export const defaultRateLimits = {
+  connectionCreate: { points: 10, durationSeconds: 3_600 },
+  connectionTest: { points: 30, durationSeconds: 3_600 },
+  poolReset: { points: 5, durationSeconds: 3_600 },
+  accessChange: { points: 20, durationSeconds: 3_600 },
+  list: { points: 60, durationSeconds: 60 },
+  status: { points: 120, durationSeconds: 60 },
+  poolStats: { points: 60, durationSeconds: 60 },
+  /** Per username+ip: slows password guessing without locking the real user out from elsewhere. */
+  signIn: { points: 10, durationSeconds: 900 },
+} as const satisfies Record<string, RateLimitRule>;
+
+export type RateLimitBucket = keyof typeof defaultRateLimits;
+export type RateLimits = Record<RateLimitBucket, RateLimitRule>;
+
+/** Builds the limiter of one bucket; `keyPrefix` keeps buckets apart in a shared store. */
+export type RateLimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
+
+/** Where counters live. `close()` releases a connection the store opened itself. */
+export interface RateLimitStore {
+  name: string;
+  factory: RateLimiterFactory;
+  close?: () => Promise<void>;
+}
+
+export const memoryStore: RateLimitStore = { name: 'memory', factory: (options) => new RateLimiterMemory(options) };
+
+const POSTGRES_TABLE = 'rate_limits';
+
+/**
+ * Counters in the system database. rate-limiter-flexible creates its own table
+ * (`rate_limits`: key, points, expire) with CREATE TABLE IF NOT EXISTS; it is not part of the
+ * drizzle schema because nothing else reads it. A memory limiter is the insurance when the
+ * database errors, so an outage of the counter store degrades limits to per-instance, not to 500s.
+ */
+export async function postgresStore(pool: Extract<Database, { kind: 'pg' }>['client']): Promise<RateLimitStore> {
+  // The library creates its table from the constructor and reports through the callback; do that
+  // once, up front, so a missing privilege fails startup instead of the first limited request.
+  await new Promise<void>((resolve, reject) => {
+    new RateLimiterPostgres(
+      { storeClient: pool, storeType: 'pool', tableName: POSTGRES_TABLE, keyPrefix: 'rl_setup', points: 1, duration: 1 },
+      (error) => (error ? reject(error) : resolve()),
+    );
+  });
+  return {
+    name: 'postgres',
+    factory: (options) =>
+      new RateLimiterPostgres({
+        ...options,
+        storeClient: pool,
+        storeType: 'pool',
+        tableName: POSTGRES_TABLE,
+        tableCreated: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      }),
+  };
+}
+
+/**
+ * Counters in Redis (REDIS_URL), shared by every instance. Connects up front so a wrong URL fails
+ * startup; afterwards a Redis outage falls back to per-instance memory counters (insurance) rather
+ * than failing requests. Errors are logged without the URL (it may hold a password).
+ */
+export async function redisStore(url: string, logger: Logger, keyPrefix = 'studio'): Promise<RateLimitStore> {
+  const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 10_000 });
+  client.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'rate-limit store (Redis) error'));
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw new RateLimitStoreError(`cannot reach the Redis rate-limit store: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    name: 'redis',
+    factory: (options) =>
+      new RateLimiterRedis({
+        ...options,
+        keyPrefix: `${keyPrefix}:${options.keyPrefix}`,
+        storeClient: client,
+        insuranceLimiter: new RateLimiterMemory(options),
+      }),
+    close: async () => {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+export class RateLimitStoreError extends Error {
+  readonly code = 'rate_limit_store_unreachable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RateLimitStoreError';
+  }
+}
+
+/** Who is counted: a person or an API token, never both under one key. */
+export interface RateLimitSubject {
+  kind: 'user' | 'token' | 'anonymous';
+  id: string;
+}
+
+export class RateLimitService {
+  readonly #limiters = new Map<RateLimitBucket, RateLimiterAbstract>();
+
+  readonly #store: RateLimitStore;
+
+  constructor(
+    store: RateLimitStore,
+    readonly limits: RateLimits = defaultRateLimits,
+  ) {
+    this.#store = store;
+    for (const [bucket, rule] of Object.entries(limits) as [RateLimitBucket, RateLimitRule][]) {
+      this.#limiters.set(bucket, store.factory({ keyPrefix: `rl_${bucket}`, points: rule.points, duration: rule.durationSeconds }));
+    }
+  }
+
+  get storeName(): string {
+    return this.#store.name;
+  }
+
+  async close(): Promise<void> {
+    await this.#store.close?.();
+  }
+
+  /** Counts one call; throws RateLimitedError (with whole seconds to wait) when over the limit. */
+  async consume(bucket: RateLimitBucket, subject: RateLimitSubject): Promise<void> {
+    const limiter = this.#limiters.get(bucket);
+    if (!limiter) return;
+    try {
+      await limiter.consume(`${subject.kind}:${subject.id}`);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        throw new RateLimitedError(bucket, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), this.limits[bucket].points);
+      }
+      throw rejection;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+// Workspaces and memberships. Role rules live in policy.ts; this module reads and writes rows.
+import type { StudioDatabase } from '@studio/db';
+import { users, workspaceMembers, workspaces, type WorkspaceRole } from '@studio/db/schema';
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
+
+export const workspaceColumns = {
+  id: workspaces.id,
+  name: workspaces.name,
+  slug: workspaces.slug,
+  description: workspaces.description,
+  memberCount: workspaces.memberCount,
+  createdAt: workspaces.createdAt,
+  updatedAt: workspaces.updatedAt,
+};
+
+export interface WorkspaceRef {
+  workspaceId?: string | undefined;
+  workspaceSlug?: string | undefined;
+}
+
+export class WorkspaceService {
+  constructor(private readonly db: StudioDatabase) {}
+
+  async find(ref: WorkspaceRef) {
+    const where = ref.workspaceId ? eq(workspaces.id, ref.workspaceId) : eq(workspaces.slug, ref.workspaceSlug ?? '');
+    const [row] = await this.db.select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name }).from(workspaces).where(where);
+    return row;
+  }
+
+  async membership(workspaceId: string, userId: string): Promise<WorkspaceRole | undefined> {
+    const [row] = await this.db
+      .select({ role: workspaceMembers.role })
+      .from(workspaceMembers)
+      .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)));
+    return row?.role;
+  }
+
+  async get(workspaceId: string) {
+    const [row] = await this.db.select(workspaceColumns).from(workspaces).where(eq(workspaces.id, workspaceId));
+    if (!row) throw new NotFoundError('Workspace');
+    return row;
+  }
+
+  /** Ordered by slug (unique); the cursor is the slug of the last workspace of the previous page. */
+  async listForUser(userId: string, page: { afterSlug?: string | undefined; limit: number }) {
+    const rows = await this.db
+      .select({ ...workspaceColumns, role: workspaceMembers.role })
+      .from(workspaceMembers)
+      .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
+      .where(and(eq(workspaceMembers.userId, userId), page.afterSlug === undefined ? undefined : gt(workspaces.slug, page.afterSlug)))
+      .orderBy(asc(workspaces.slug))
+      .limit(page.limit + 1);
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > page.limit && last ? last.slug : null };
+  }
+
+  /** Creates the workspace and makes `ownerId` its Owner, atomically. */
+  async create(input: { name: string; slug: string; description?: string | null | undefined; ownerId: string }) {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(workspaces)
+        .values({ name: input.name, slug: input.slug, description: input.description ?? null, createdBy: input.ownerId })
+        .returning({ id: workspaces.id });
+      const created = expectRow(row, 'workspace insert');
+      await tx.insert(workspaceMembers).values({ workspaceId: created.id, userId: input.ownerId, role: 'Owner' });
+      const [full] = await tx.select(workspaceColumns).from(workspaces).where(eq(workspaces.id, created.id));
+      return { ...expectRow(full, 'workspace select'), role: 'Owner' as const };
+    });
+  }
+
+  async listMembers(workspaceId: string, page: { afterUsername?: string | undefined; limit: number }) {
+    const rows = await this.db
+      .select({
+        userId: users.id,
+        username: users.username,
+        displayName: users.displayName,
+        role: workspaceMembers.role,
+        joinedAt: workspaceMembers.createdAt,
+      })
+      .from(workspaceMembers)
+      .innerJoin(users, eq(users.id, workspaceMembers.userId))
+      .where(
+        and(
+          eq(workspaceMembers.workspaceId, workspaceId),
+          page.afterUsername === undefined ? undefined : gt(sql`lower(${users.username})`, page.afterUsername.toLowerCase()),
+        ),
+      )
+      .orderBy(asc(sql`lower(${users.username})`))
+      .limit(page.limit + 1);
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > page.limit && last ? last.username : null };
+  }
+
+  async findUser(ref: { userId?: string | undefined; username?: string | undefined }) {
+    const where = ref.userId ? eq(users.id, ref.userId) : eq(sql`lower(${users.username})`, (ref.username ?? '').toLowerCase());
+    const [row] = await this.db.select({ id: users.id, username: users.username }).from(users).where(where);
+    if (!row) throw new InvalidInputError(ref.userId ? 'userId' : 'username', 'No such user');
+    return row;
+  }
+
+  async addMember(workspaceId: string, userId: string, role: WorkspaceRole) {
+    const [row] = await this.db
+      .insert(workspaceMembers)
+      .values({ workspaceId, userId, role })
+      .returning({ userId: workspaceMembers.userId, role: workspaceMembers.role });
+    return expectRow(row, 'membership insert');
+  }
+
+  /**
+   * Changes a role or removes a member, refusing to leave the workspace without an Owner.
+   * The owners are counted under a row lock on the workspace so two demotions cannot race past it.
+   */
+  async changeMember(workspaceId: string, userId: string, change: { role: WorkspaceRole } | { remove: true }) {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from ${workspaces} where ${workspaces.id} = ${workspaceId} for update`);
+      const [member] = await tx
+        .select({ role: workspaceMembers.role })
+        .from(workspaceMembers)
+        .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)));
+      if (!member) throw new NotFoundError('Member', { field: 'userId' });
+      const losesOwner = member.role === 'Owner' && ('remove' in change || change.role !== 'Owner');
+      if (losesOwner) {
+        const [owners] = await tx
+          .select({ n: count() })
+          .from(workspaceMembers)
+          .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.role, 'Owner')));
+        if ((owners?.n ?? 0) <= 1) {
+          throw new ConflictError('A workspace must keep at least one Owner', { field: 'userId', reason: 'last_owner' });
+        }
+      }
+      const match = and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId));
+      if ('remove' in change) {
+        await tx.delete(workspaceMembers).where(match);
+        return { userId, previousRole: member.role, role: null };
+      }
+      await tx.update(workspaceMembers).set({ role: change.role }).where(match);
+      return { userId, previousRole: member.role, role: change.role };
+    });
+  }
+}
+

@@ -1,0 +1,87 @@
+// The only place that touches initTRPC (STYLE.md). Authorisation for workspace-scoped procedures
+// is decided here, once, from each procedure's `meta.action` and services/policy.ts.
+import { initTRPC } from '@trpc/server';
+import superjson from 'superjson';
+import { z } from 'zod';
+import type { Context } from './context';
+import { errorFormatter, toTRPCError, unauthenticated } from './errors';
+import type { WorkspaceRole } from '@studio/db/schema';
+import type { WorkspaceScope } from './services/authorization';
+import type { WorkspaceAction } from './services/policy';
+
+export interface ProcedureMeta {
+  /** The policy action (and audit action) of a workspace-scoped procedure. */
+  action?: WorkspaceAction;
+  /**
+   * 'role' (default): the role table in policy.ts decides before the handler runs.
+   * 'handler': the handler decides through ctx.authorizer (grants, role ceilings).
+   */
+  authorize?: 'role' | 'handler';
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({ transformer: superjson, errorFormatter, isDev: false });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const mapErrors = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  return { ...result, error: toTRPCError(result.error, { logger: ctx.logger, path }) };
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.principal) throw unauthenticated();
+  return next({ ctx: { principal: ctx.principal } });
+});
+
+const workspaceRef = z
+  .object({
+    workspaceId: z.uuid().optional(),
+    workspaceSlug: z.string().min(1).max(64).optional(),
+  })
+  .refine((ref) => ref.workspaceId !== undefined || ref.workspaceSlug !== undefined, {
+    message: 'workspaceId or workspaceSlug is required',
+    path: ['workspaceId'],
+  });
+
+/**
+ * Resolves the workspace from `workspaceId` or `workspaceSlug`, the caller's role in it (membership,
+ * or the token's scope), and enforces `meta.action`. Every refusal is audited by the Authorizer.
+ */
+export const workspaceProcedure = authedProcedure.input(workspaceRef).use(async ({ ctx, input, meta, path, next }) => {
+  const action = meta?.action;
+  const principal = ctx.principal;
+  const workspace = await ctx.workspaces.find(input);
+  const denialAction = action ?? path;
+  if (!workspace) {
+    return ctx.authorizer.deny({ workspaceId: null, action: denialAction, message: 'You are not a member of this workspace', reason: 'not_a_member' });
+  }
+  let role: WorkspaceRole | undefined;
+  if (principal.kind === 'token') {
+    if (principal.workspaceId !== workspace.id) {
+      return ctx.authorizer.deny({
+        workspaceId: workspace.id,
+        action: denialAction,
+        message: 'This API token belongs to another workspace',
+        reason: 'token_scope',
+      });
+    }
+    role = principal.role;
+  } else {
+    role = await ctx.workspaces.membership(workspace.id, principal.userId);
+    if (!role) {
+      return ctx.authorizer.deny({ workspaceId: workspace.id, action: denialAction, message: 'You are not a member of this workspace', reason: 'not_a_member' });
+    }
+  }
+  const scope: WorkspaceScope = { id: workspace.id, slug: workspace.slug, role, actor: { kind: principal.kind, role } };
+  // Fail closed: a workspace procedure that forgot to name its action is refused, not opened.
+  if (!action) return ctx.authorizer.deny({ workspaceId: workspace.id, action: denialAction, reason: 'no_policy' });
+  if ((meta?.authorize ?? 'role') === 'role') await ctx.authorizer.require(scope, action);
+  return next({ ctx: { workspace: scope } });
+});

@@ -2,6 +2,7 @@
  * pnpm bench: the emulator's floor — SELECT 1 round trips per second and login time — so that
  * benchmarks built on top of it (pool manager, API) know what they sit on.
  */
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import sql from 'mssql';
 import { Connection } from 'tedious';
 import { startEmulator } from '../src/index';
@@ -12,6 +13,52 @@ interface Row {
   benchmark: string;
   result: string;
   detail: string;
+  /** Measured value in the unit of its baseline (req/s or ms), to print the ratio. */
+  value?: number;
+  baseline?: 'pingPong' | 'tcpConnect';
+}
+
+/** The physical floor on this machine, measured in the same run: loopback TCP without TDS. */
+async function loopbackFloor(): Promise<{ pingPongPerSec: number; connectMs: number; close(): Promise<void> }> {
+  const echo = createServer((socket) => socket.on('data', (chunk) => socket.write(chunk)));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const { port } = echo.address() as AddressInfo;
+  const open = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(socket));
+      socket.once('error', reject);
+    });
+  const connects: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    const socket = await open();
+    connects.push(performance.now() - t);
+    socket.destroy();
+  }
+  connects.sort((a, b) => a - b);
+  const socket = await open();
+  socket.setNoDelay(true);
+  const payload = Buffer.alloc(64, 1);
+  const pingPong = () =>
+    new Promise<void>((resolve) => {
+      let received = 0;
+      const onData = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= payload.length) {
+          socket.off('data', onData);
+          resolve();
+        }
+      };
+      socket.on('data', onData);
+      socket.write(payload);
+    });
+  const row = await throughput('loopback TCP 64 B ping-pong', 1, pingPong);
+  socket.destroy();
+  return {
+    pingPongPerSec: row.value ?? 0,
+    connectMs: percentile(connects, 0.5),
+    close: () => new Promise<void>((resolve) => echo.close(() => resolve())),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -34,6 +81,8 @@ async function throughput(label: string, workers: number, run: (worker: number) 
   const rps = (latencies.length / DURATION_MS) * 1000;
   return {
     benchmark: label,
+    value: rps,
+    baseline: 'pingPong',
     result: `${rps.toFixed(0)} req/s`,
     detail: `p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms (${workers} connection${workers > 1 ? 's' : ''})`,
   };
@@ -60,6 +109,10 @@ function tediousLogin(config: { server: string; port: number; user: string; pass
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const floor = await loopbackFloor();
+  await floor.close();
+  rows.push({ benchmark: 'baseline: loopback TCP 64 B ping-pong', result: `${floor.pingPongPerSec.toFixed(0)} req/s`, detail: '1 socket, no TDS: the floor a round trip sits on', value: floor.pingPongPerSec, baseline: 'pingPong' });
+  rows.push({ benchmark: 'baseline: loopback TCP connect', result: `${floor.connectMs.toFixed(3)} ms p50`, detail: '50 connects, no TDS', value: floor.connectMs, baseline: 'tcpConnect' });
   let start = performance.now();
   const emulator = await startEmulator({ databases: ['bench'] });
   rows.push({ benchmark: 'startEmulator()', result: `${(performance.now() - start).toFixed(0)} ms`, detail: 'listener only; engines open lazily' });
@@ -75,7 +128,7 @@ async function main(): Promise<void> {
     logins.push(performance.now() - t);
   }
   logins.sort((a, b) => a - b);
-  rows.push({ benchmark: 'login (tedious connect + close)', result: `${percentile(logins, 0.5).toFixed(2)} ms p50`, detail: `p99 ${percentile(logins, 0.99).toFixed(2)} ms over 50 logins` });
+  rows.push({ benchmark: 'login (tedious connect + close)', result: `${percentile(logins, 0.5).toFixed(2)} ms p50`, detail: `p99 ${percentile(logins, 0.99).toFixed(2)} ms over 50 logins`, value: percentile(logins, 0.5), baseline: 'tcpConnect' });
 
   const single = await new sql.ConnectionPool({ ...emulator.config, validateConnection: false, pool: { min: 1, max: 1 } } as sql.config).connect();
   await single.request().query('SELECT 1');
@@ -97,11 +150,18 @@ async function main(): Promise<void> {
 
   await emulator.close();
   console.log(`\n@studio/mssql-emulator benchmark (Node ${process.version}, ${DURATION_MS} ms per throughput row)\n`);
+  // Ratio against the loopback floor of the same run: throughput as a fraction of TCP ping-pong,
+  // login time as a multiple of a bare TCP connect.
+  const ratio = (r: Row): string => {
+    if (r.value === undefined || r.baseline === undefined) return '';
+    return r.baseline === 'pingPong' ? `${(r.value / floor.pingPongPerSec).toFixed(3)} of floor` : `${(r.value / floor.connectMs).toFixed(1)}x floor`;
+  };
   const width = Math.max(...rows.map((r) => r.benchmark.length));
   const resultWidth = Math.max(...rows.map((r) => r.result.length));
-  console.log(`${'benchmark'.padEnd(width)}  ${'result'.padStart(resultWidth)}  detail`);
-  console.log(`${'-'.repeat(width)}  ${'-'.repeat(resultWidth)}  ${'-'.repeat(40)}`);
-  for (const r of rows) console.log(`${r.benchmark.padEnd(width)}  ${r.result.padStart(resultWidth)}  ${r.detail}`);
+  const ratioWidth = Math.max(8, ...rows.map((r) => ratio(r).length));
+  console.log(`| ${'benchmark'.padEnd(width)} | ${'result'.padStart(resultWidth)} | ${'vs floor'.padStart(ratioWidth)} | detail |`);
+  console.log(`| ${'-'.repeat(width)} | ${'-'.repeat(resultWidth)}:| ${'-'.repeat(ratioWidth)}:| --- |`);
+  for (const r of rows) console.log(`| ${r.benchmark.padEnd(width)} | ${r.result.padStart(resultWidth)} | ${ratio(r).padStart(ratioWidth)} | ${r.detail} |`);
 }
 
 main().catch((e: unknown) => {

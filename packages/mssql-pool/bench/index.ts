@@ -104,6 +104,7 @@ async function load(callers: number, durationMs: number, op: (caller: number) =>
   let errors = 0;
   const end = performance.now() + durationMs;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     Array.from({ length: callers }, async (_, caller) => {
       while (performance.now() < end) {
@@ -118,9 +119,10 @@ async function load(callers: number, durationMs: number, op: (caller: number) =>
     }),
   );
   const elapsed = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const ops = samples.length - first;
   const sorted = Float64Array.from(samples.slice(first)).sort();
-  return { ops, elapsedMs: elapsed, opsPerSec: (ops / elapsed) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors };
+  return { ops, elapsedMs: elapsed, opsPerSec: (ops / elapsed) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors, cpuMicros: cpu.user + cpu.system };
 }
 
 function zipfSampler(n: number, s = 1.0): () => number {
@@ -281,8 +283,8 @@ async function main() {
         // are pooled over all of its slices: drift then hits all three alike.
         const names = Object.keys(variants) as Array<keyof typeof variants>;
         for (const op of Object.values(variants)) await load(callers, 300, op); // warm pools to working size
-        const pooled: Record<string, { ops: number; ms: number; samples: number[]; errors: number }> = {};
-        for (const name of names) pooled[name] = { ops: 0, ms: 0, samples: [], errors: 0 };
+        const pooled: Record<string, { ops: number; ms: number; samples: number[]; errors: number; cpuMicros: number }> = {};
+        for (const name of names) pooled[name] = { ops: 0, ms: 0, samples: [], errors: 0, cpuMicros: 0 };
         for (let round = 0; round < ROUNDS; round++) {
           for (let k = 0; k < names.length; k++) {
             const name = names[(k + round) % names.length]!;
@@ -290,12 +292,21 @@ async function main() {
             pooled[name]!.ops += result.ops;
             pooled[name]!.ms += result.elapsedMs;
             pooled[name]!.errors += result.errors;
+            pooled[name]!.cpuMicros += result.cpuMicros;
           }
         }
         const summary = (name: string) => {
           const p = pooled[name]!;
           const sorted = Float64Array.from(p.samples).sort();
-          return { opsPerSec: (p.ops / p.ms) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: p.errors };
+          return {
+            opsPerSec: (p.ops / p.ms) * 1000,
+            p50: percentile(sorted, 50),
+            p99: percentile(sorted, 99),
+            errors: p.errors,
+            // Client-process CPU per query (the server runs in its own process): what the wrapper
+            // itself costs, unlike throughput, which the shared server's drift dominates.
+            cpuPerOp: p.cpuMicros / p.ops,
+          };
         };
         const r = summary('raw');
         const m = summary('manager');
@@ -308,6 +319,8 @@ async function main() {
           `${fmt(x.opsPerSec)} (${fmt(x.p50, 2)}/${fmt(x.p99, 2)})`,
           `**${fmt(m.opsPerSec / r.opsPerSec, 3)}**`,
           fmt(x.opsPerSec / r.opsPerSec, 3),
+          `${fmt(r.cpuPerOp, 1)} / ${fmt(m.cpuPerOp, 1)} / ${fmt(x.cpuPerOp, 1)}`,
+          `**${fmt(r.cpuPerOp / m.cpuPerOp, 3)}**`,
           r.errors + m.errors + x.errors,
         ]);
       }
@@ -317,7 +330,7 @@ async function main() {
     }
     table(
       '## (b) `SELECT 1` throughput: ops/s (p50/p99 ms), ratio vs raw pool',
-      ['workspaces', 'callers', 'raw ConnectionPool', 'manager', 'mssql-multi-pool', 'manager/raw', 'multi-pool/raw', 'errors'],
+      ['workspaces', 'callers', 'raw ConnectionPool', 'manager', 'mssql-multi-pool', 'manager/raw', 'multi-pool/raw', 'client CPU µs/op raw / manager / multi', 'raw/manager CPU', 'errors'],
       rows,
     );
   }

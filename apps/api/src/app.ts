@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { connectWithRetry, databaseOptionsFromEnv, Migrator, seed, type Database } from '@studio/db';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { startDemoDatabase, type DemoDatabase } from './demo';
 import type { Env } from './env';
 import { createLogger } from './logger';
 import { createApiHandler, createHttpServer, type ReadinessState } from './server';
@@ -12,6 +13,8 @@ import { loadKeyRing } from './services/key-store';
 import { OutboundPolicy } from './services/outbound-policy';
 
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
+/** How long in-flight workspace queries may finish on shutdown before their connections are cut. */
+const POOL_DRAIN_DEADLINE_MS = 10_000;
 
 export interface RunningApp {
   url: string;
@@ -87,12 +90,21 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       logger,
       sessionTtlHours: env.SESSION_TTL_HOURS,
       redisUrl: env.REDIS_URL,
+      connectionTestDeadlineMs: env.CONNECTION_TEST_TIMEOUT_MS,
     });
     state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY });
   } catch (error) {
     await closeServer();
     await database.close();
     throw error;
+  }
+
+  let demo: DemoDatabase | null = null;
+  if (env.DEMO_MSSQL ?? (database.kind === 'pglite' && env.NODE_ENV !== 'production')) {
+    demo = await startDemoDatabase({ dataDir, port: env.DEMO_MSSQL_PORT, services, logger }).catch((error: unknown) => {
+      logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'demo SQL Server not started');
+      return null;
+    });
   }
 
   // Expired sessions are refused on read anyway; this only keeps the table small.
@@ -102,7 +114,10 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   sessionSweep.unref();
 
   state.ready = true;
-  logger.info({ url, database: database.describe, rateLimitStore: services.rateLimits.storeName }, 'workspace studio API is ready');
+  logger.info(
+    { url, database: database.describe, rateLimitStore: services.rateLimits.storeName, poolInvalidation: services.poolInvalidation.name },
+    'workspace studio API is ready',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -116,6 +131,9 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
         state.ready = false;
         clearInterval(sessionSweep);
         await closeServer();
+        await services.poolInvalidation.close();
+        await services.pools.close({ deadlineMs: POOL_DRAIN_DEADLINE_MS });
+        await demo?.close();
         await services.rateLimits.close();
         await database.close();
       })();

@@ -72,6 +72,12 @@ export const envObjectSchema = z.object({
       .optional(),
   ),
   SESSION_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(8_760).default(168)),
+  /** Deadline of a connection test (test, testDraft, environment save). */
+  CONNECTION_TEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(60_000).default(5_000)),
+  /** Start the demo SQL Server (emulator); default on for embedded PGlite outside production. */
+  DEMO_MSSQL: booleanFlag,
+  /** Port of the demo SQL Server; 0 = any free port. */
+  DEMO_MSSQL_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).default(14_330)),
   /** Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
   TRUST_PROXY: booleanFlag.transform((v) => v ?? false),
 });

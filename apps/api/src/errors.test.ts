@@ -3,6 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { errorFormatter, problemOf, toTRPCError } from './errors';
 import { createLogger } from './logger';
+import { CircuitOpenError, PoolClosedError, PoolCreateError } from '@studio/mssql-pool';
 import { ForbiddenError, RateLimitedError } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
 
@@ -59,5 +60,29 @@ describe('toTRPCError', () => {
     const formatted = errorFormatter({ shape, error: wrap(new Error('boom')) });
     expect(formatted.data).toEqual({ error: 'internal_error', message: 'Internal server error', details: {}, code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, path: 'a.b' });
     expect(JSON.stringify(formatted)).not.toContain('secret.ts');
+  });
+});
+
+describe('pool manager errors', () => {
+  const loginFailed = new PoolCreateError(
+    'ws:conn:abcdef',
+    'mssql',
+    { number: 18456, sqlState: undefined, driverCode: 'ELOGIN', transient: false, connectionLost: false },
+    new Error("Login failed for user 'app'."),
+  );
+
+  it('a refused login is connection_operation_failed with the number, as BAD_REQUEST', () => {
+    const mapped = toTRPCError(wrap(loginFailed));
+    expect(mapped.code).toBe('BAD_REQUEST');
+    expect(problemOf(mapped)).toMatchObject({ error: 'connection_operation_failed', details: { reason: 'authentication_failed', database_type: 'mssql', error_code: '18456' } });
+  });
+
+  it('an open circuit and a closed manager are SERVICE_UNAVAILABLE', () => {
+    const circuit = toTRPCError(wrap(new CircuitOpenError('ws:conn:abcdef', 5, Date.now() + 30_000, loginFailed)));
+    expect(circuit.code).toBe('SERVICE_UNAVAILABLE');
+    expect(problemOf(circuit)).toMatchObject({ error: 'connection_operation_failed', details: { reason: 'authentication_failed', error_code: '18456' } });
+    const closed = toTRPCError(wrap(new PoolClosedError()));
+    expect(closed.code).toBe('SERVICE_UNAVAILABLE');
+    expect(problemOf(closed).details).toMatchObject({ reason: 'pool_closed', error_code: null });
   });
 });

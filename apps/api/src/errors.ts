@@ -4,6 +4,7 @@
 import { describeConstraintViolation } from '@studio/db/errors';
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { Logger } from 'pino';
+import { CircuitOpenError, PoolCreateError, PoolOptionsError, WorkspacePoolError } from '@studio/mssql-pool';
 import { KeyRingError } from './services/crypto';
 import { ServiceError, type ServiceErrorCode } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
@@ -33,6 +34,8 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   rate_limited: 'TOO_MANY_REQUESTS',
   outbound_refused: 'FORBIDDEN',
   precondition_failed: 'PRECONDITION_FAILED',
+  connection_operation_failed: 'BAD_REQUEST',
+  service_unavailable: 'SERVICE_UNAVAILABLE',
 };
 
 const GENERIC_INTERNAL: Problem = { error: 'internal_error', message: 'Internal server error', details: {} };
@@ -84,6 +87,7 @@ export function toTRPCError(error: unknown, log?: { logger: Logger; path?: strin
       details: { field: 'host', reason: cause.decision.reason },
     });
   }
+  if (cause instanceof WorkspacePoolError) return poolProblem(cause);
   const violation = describeConstraintViolation(cause);
   if (violation) {
     const field = violation.field;
@@ -111,6 +115,32 @@ export function toTRPCError(error: unknown, log?: { logger: Logger; path?: strin
   }
   log?.logger.error({ err: cause, path: log.path }, 'unhandled error in procedure');
   return problemError('INTERNAL_SERVER_ERROR', GENERIC_INTERNAL);
+}
+
+/**
+ * The pool manager's failures (packages/mssql-pool README "Mapping for the API"). Driver messages
+ * are not passed on for pool errors: only the number/SQLSTATE, which carry no secrets.
+ */
+function poolProblem(error: WorkspacePoolError): TRPCError {
+  if (error instanceof PoolOptionsError) {
+    return problemError('BAD_REQUEST', { error: 'invalid_input', message: `Invalid connection setting: ${error.field}`, details: { field: error.field, fields: [{ path: error.field, message: error.message }] } });
+  }
+  // An open circuit carries the login failure that opened it.
+  const create = error instanceof PoolCreateError ? error : error instanceof CircuitOpenError && error.cause instanceof PoolCreateError ? error.cause : undefined;
+  const errorCode = create?.number !== undefined ? String(create.number) : (create?.sqlState ?? create?.driverCode ?? null);
+  const reason = loginReasonOf(errorCode) ?? (error instanceof CircuitOpenError ? 'circuit_open' : error.code.toLowerCase());
+  const permanent = error instanceof PoolCreateError && !error.transient;
+  return problemError(permanent ? 'BAD_REQUEST' : 'SERVICE_UNAVAILABLE', {
+    error: 'connection_operation_failed',
+    message: permanent ? `The database refused the connection (${reason})` : `The workspace database is not available (${reason})`,
+    details: { reason, database_type: create?.databaseType ?? null, error_code: errorCode },
+  });
+}
+
+function loginReasonOf(code: string | null): string | undefined {
+  if (code === '18456' || code === '28P01' || code === '28000' || code === '1045' || code === '1044' || code === '1698') return 'authentication_failed';
+  if (code === '4060' || code === '3D000' || code === '1049') return 'database_not_found';
+  return undefined;
 }
 
 /** The Problem of an error that reached the formatter, mapped or not. */

@@ -67,6 +67,7 @@ describe.each(testTargets)('HTTP API on $name', (target) => {
       SEED_ADMIN_PASSWORD: ADMIN_PASSWORD,
       SEED_USER_PASSWORD: 'http-test-user-password',
       TRUST_PROXY: 'true',
+      DEMO_MSSQL: 'false',
       ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true' } : {}),
     });
     app = await startApp(env, { logger: createLogger('silent'), announce: () => undefined });

@@ -1,6 +1,7 @@
 // MISSION F6: every procedure × every kind of caller. Allowed calls are not refused; refused calls
 // are FORBIDDEN and leave an audit row with outcome 'denied'.
 import { and, eq } from 'drizzle-orm';
+import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { auditLog } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,11 +23,15 @@ interface Fixture {
   /** A user who is not a member yet. */
   outsider: UserFixture;
   tokenId: string;
+  environmentId: string;
+  /** The emulator's port: the fixture connection points there, so tests and resets succeed. */
+  port: number;
 }
 
 interface Case {
   procedure: string;
-  action: string;
+  /** The audited action of a denial (a function when it depends on which check refused). */
+  action: string | ((who: Who) => string);
   allowed: Who[];
   call: (api: Caller, f: Fixture) => Promise<unknown>;
 }
@@ -73,6 +78,52 @@ const cases: Case[] = [
     call: (api, f) => api.connections.update({ workspaceId: f.ws.id, connectionId: f.connectionId, description: 'changed' }),
   },
   { procedure: 'connections.delete', action: 'connection.delete', allowed: managers, call: (api, f) => api.connections.delete({ workspaceId: f.ws.id, connectionId: f.connectionId }) },
+  // Members use the default environment's connection (the fixture's), so they may test it.
+  {
+    procedure: 'connections.test',
+    action: 'connection.test',
+    allowed: [...managers, 'Member', 'token:Member'],
+    call: (api, f) => api.connections.test({ workspaceId: f.ws.id, connectionId: f.connectionId }),
+  },
+  {
+    procedure: 'connections.testDraft',
+    action: 'connection.testDraft',
+    allowed: managers,
+    call: (api, f) => api.connections.testDraft({ workspaceId: f.ws.id, type: 'mssql', host: '127.0.0.1', port: f.port, database: 'd', user: 'u', password: 'pw' }),
+  },
+  {
+    procedure: 'connections.validate',
+    action: 'connection.validate',
+    allowed: managers,
+    call: (api, f) => api.connections.validate({ workspaceId: f.ws.id, type: 'mssql', host: '127.0.0.1', port: f.port, database: 'd', user: 'u' }),
+  },
+  { procedure: 'connections.status', action: 'connection.status', allowed: members, call: (api, f) => api.connections.status({ workspaceId: f.ws.id, connectionId: f.connectionId }) },
+  { procedure: 'connections.reset', action: 'connection.reset', allowed: managers, call: (api, f) => api.connections.reset({ workspaceId: f.ws.id, connectionId: f.connectionId }) },
+  { procedure: 'connections.poolStats', action: 'connection.poolStats', allowed: managers, call: (api, f) => api.connections.poolStats({ workspaceId: f.ws.id }) },
+  { procedure: 'environments.list', action: 'environment.read', allowed: managers, call: (api, f) => api.environments.list({ workspaceId: f.ws.id }) },
+  { procedure: 'environments.choices', action: 'environment.use', allowed: members, call: (api, f) => api.environments.choices({ workspaceId: f.ws.id }) },
+  { procedure: 'environments.get', action: 'environment.read', allowed: managers, call: (api, f) => api.environments.get({ workspaceId: f.ws.id, environmentId: f.environmentId }) },
+  {
+    procedure: 'environments.create',
+    action: 'environment.manage',
+    allowed: managers,
+    call: (api, f) => api.environments.create({ workspaceId: f.ws.id, name: 'second', connectionId: f.connectionId }),
+  },
+  {
+    procedure: 'environments.update',
+    action: 'environment.manage',
+    allowed: managers,
+    call: (api, f) => api.environments.update({ workspaceId: f.ws.id, environmentId: f.environmentId, description: 'changed' }),
+  },
+  {
+    procedure: 'environments.update (saveUntested)',
+    // Admins pass `environment.manage` and are refused saving untested; everyone else earlier.
+    action: (who) => (who === 'Admin' || who === 'token:Admin' ? 'environment.saveUntested' : 'environment.manage'),
+    allowed: ['Owner', 'token:Owner'],
+    call: (api, f) => api.environments.update({ workspaceId: f.ws.id, environmentId: f.environmentId, connectionId: f.connectionId, saveUntested: true }),
+  },
+  { procedure: 'environments.setDefault', action: 'environment.manage', allowed: managers, call: (api, f) => api.environments.setDefault({ workspaceId: f.ws.id, environmentId: f.environmentId }) },
+  { procedure: 'environments.delete', action: 'environment.manage', allowed: managers, call: (api, f) => api.environments.delete({ workspaceId: f.ws.id, environmentId: f.environmentId }) },
   { procedure: 'access.list', action: 'access.read', allowed: managers, call: (api, f) => api.access.list({ workspaceId: f.ws.id, connectionId: f.connectionId }) },
   {
     procedure: 'access.grant',
@@ -92,6 +143,14 @@ const cases: Case[] = [
   { procedure: 'audit.list', action: 'audit.read', allowed: managers, call: (api, f) => api.audit.list({ workspaceId: f.ws.id }) },
 ];
 
+let emulator: RunningEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator({ users: [{ user: 'u', password: 'pw' }], databases: ['d'], preload: true });
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
 describe.each(testTargets)('permission matrix on $name', (target) => {
   let h: Harness;
   beforeAll(async () => {
@@ -107,10 +166,12 @@ describe.each(testTargets)('permission matrix on $name', (target) => {
     const target = await h.user('target');
     await h.member(ws.id, target, 'Member');
     const outsider = await h.user('outsider');
-    const connection = await h.services.connections.create(ws.id, { name: 'main', type: 'mssql', host: '10.0.0.5', port: 1433, database: 'd', user: 'u', password: 'pw' }, owner.id);
+    const connection = await h.services.connections.create(ws.id, { name: 'main', type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'd', user: 'u', password: 'pw' }, owner.id);
+    const environmentPlan = await h.services.environments.prepareSave(ws.id, null, { name: 'main', connectionId: connection.id });
+    const { environment } = await h.services.environments.commitSave(environmentPlan, null, owner.id);
     await h.services.access.grant(ws.id, { connectionId: connection.id, userId: target.id, level: 'use' }, owner.id);
     const spare = await h.token(ws.id, 'Viewer');
-    const fixture: Fixture = { ws, connectionId: connection.id, target, outsider, tokenId: spare.id };
+    const fixture: Fixture = { ws, connectionId: connection.id, target, outsider, tokenId: spare.id, environmentId: environment.id, port: emulator.port };
     let principal: Principal;
     if (who === 'Owner') principal = owner.principal;
     else if (who === 'nonMember') principal = (await h.user('stranger')).principal;
@@ -142,7 +203,8 @@ describe.each(testTargets)('permission matrix on $name', (target) => {
         expect(denials).toHaveLength(0);
       } else {
         expect(outcome, `${c.procedure} as ${who}`).toBe('FORBIDDEN');
-        expect(denials).toEqual([expect.objectContaining({ action: c.action, outcome: 'denied' })]);
+        const action = typeof c.action === 'function' ? c.action(who) : c.action;
+        expect(denials).toEqual([expect.objectContaining({ action, outcome: 'denied' })]);
         const actor = principal.kind === 'user' ? { actorUserId: principal.userId } : { actorTokenId: principal.tokenId };
         expect(denials[0]).toMatchObject(actor);
       }

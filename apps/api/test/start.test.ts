@@ -48,7 +48,7 @@ describe('pnpm start on the embedded defaults', () => {
 
     const runOnce = async () => {
       const port = await freePort();
-      const env = { ...process.env, DATABASE_URL: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+      const env = { ...process.env, DATABASE_URL: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', DEMO_MSSQL_PORT: '0' };
       delete (env as Record<string, string | undefined>).DATABASE_URL;
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';

@@ -6,7 +6,7 @@
  * transaction keeps holding it from BEGIN until COMMIT/ROLLBACK (see session.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -276,7 +276,11 @@ function freshDataDir(): Promise<Blob | undefined> {
 async function createPglite(dataDir: string | undefined): Promise<PGlite> {
   // Parsers and serializers are set once here: passed per query, PGlite re-merges them on every call.
   const base = { parsers: PARSERS, serializers: SERIALIZERS, relaxedDurability: true };
-  if (dataDir !== undefined) return PGlite.create({ ...base, dataDir });
+  if (dataDir !== undefined) {
+    // PGlite creates only the last folder of the path; `<dataDir>/<database>` needs its parent.
+    await mkdir(dataDir, { recursive: true });
+    return PGlite.create({ ...base, dataDir });
+  }
   const template = await freshDataDir();
   if (template) {
     try {

@@ -155,7 +155,14 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
   async start(): Promise<void> {
     if (this.closed) throw new EmulatorOptionsError('the emulator was closed');
     await this.listen(this.opts.port);
-    if (this.opts.preload) await Promise.all(this.opts.databases.map((d) => this.openEngine(d)));
+    if (!this.opts.preload) return;
+    try {
+      await Promise.all(this.opts.databases.map((d) => this.openEngine(d)));
+    } catch (error) {
+      // A half-started emulator must not keep a listener (and the caller's process) alive.
+      await this.close();
+      throw error;
+    }
   }
 
   /** Binds the listener (again) — used by start() and control.restart(). */

@@ -1,7 +1,8 @@
 import { accessRouter } from './access';
 import { auditRouter } from './audit';
 import { authRouter } from './auth';
-import { connectionsRouter } from './connections';
+import { connectionsRouter } from './connections/_router';
+import { environmentsRouter } from './environments/_router';
 import { healthRouter } from './health';
 import { tokensRouter } from './tokens';
 import { workspacesRouter } from './workspaces';
@@ -12,6 +13,7 @@ export const appRouter = router({
   auth: authRouter,
   workspaces: workspacesRouter,
   connections: connectionsRouter,
+  environments: environmentsRouter,
   access: accessRouter,
   tokens: tokensRouter,
   audit: auditRouter,

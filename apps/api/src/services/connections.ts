@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
 import { connectionAccess, connections, environments, type ConnectionOptions, type ConnectionType } from '@studio/db/schema';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
@@ -82,8 +83,8 @@ export class ConnectionService {
     return { items, nextCursor: rows.length > page.limit && last ? last.name : null };
   }
 
-  async get(workspaceId: string, connectionId: string, view: ConnectionView) {
-    const [row] = await this.db
+  async get(workspaceId: string, connectionId: string, view: ConnectionView, db: StudioDatabase = this.db) {
+    const [row] = await db
       .select(readColumns)
       .from(connections)
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
@@ -91,12 +92,13 @@ export class ConnectionService {
     return this.#present(row, view);
   }
 
-  async create(workspaceId: string, input: ConnectionInput, createdBy: string | null) {
+  /** `db` may be a transaction (an environment saving its connection). */
+  async create(workspaceId: string, input: ConnectionInput, createdBy: string | null, db: StudioDatabase = this.db) {
     // The id is made here, not by the database, because the ciphertexts are bound to it.
     const id = randomUUID();
     const user = this.keyRing.encrypt(input.user, credentialContext(id, 'user'));
     const password = input.password == null ? null : this.keyRing.encrypt(input.password, credentialContext(id, 'password'));
-    await this.db.insert(connections).values({
+    await db.insert(connections).values({
       id,
       workspaceId,
       name: input.name,
@@ -111,15 +113,15 @@ export class ConnectionService {
       options: input.options ?? {},
       createdBy,
     });
-    return this.get(workspaceId, id, { revealUser: true });
+    return this.get(workspaceId, id, { revealUser: true }, db);
   }
 
   /**
    * Applies a patch. Both credentials are re-sealed with the current key on every update so
    * `key_version` stays true for the whole row.
    */
-  async update(workspaceId: string, connectionId: string, patch: ConnectionPatch) {
-    return this.db.transaction(async (tx) => {
+  async update(workspaceId: string, connectionId: string, patch: ConnectionPatch, db: StudioDatabase = this.db) {
+    return db.transaction(async (tx) => {
       const [current] = await tx
         .select({ userEncrypted: connections.userEncrypted, passwordEncrypted: connections.passwordEncrypted })
         .from(connections)
@@ -165,6 +167,67 @@ export class ConnectionService {
       .delete(connections)
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
       .returning({ id: connections.id, name: connections.name });
+    if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return row;
+  }
+
+  /**
+   * The decrypted settings of a saved connection, for a test or a pool target. Stays inside the
+   * process: never returned to a caller.
+   */
+  async settingsOf(workspaceId: string, connectionId: string): Promise<ConnectionTestTarget & { id: string; name: string }> {
+    const [row] = await this.db
+      .select({
+        id: connections.id,
+        name: connections.name,
+        type: connections.type,
+        host: connections.host,
+        port: connections.port,
+        database: connections.database,
+        userEncrypted: connections.userEncrypted,
+        passwordEncrypted: connections.passwordEncrypted,
+        options: connections.options,
+      })
+      .from(connections)
+      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
+    if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return {
+      id: row.id,
+      name: row.name,
+      type: row.type,
+      host: row.host,
+      port: row.port,
+      database: row.database,
+      user: this.keyRing.decrypt(row.userEncrypted, credentialContext(row.id, 'user')),
+      password: row.passwordEncrypted === null ? null : this.keyRing.decrypt(row.passwordEncrypted, credentialContext(row.id, 'password')),
+      options: row.options,
+    };
+  }
+
+  /** Writes what a test found: status, last_tested_at and the server's reason (never a credential). */
+  async recordTest(workspaceId: string, connectionId: string, result: ConnectionTestResult) {
+    const [row] = await this.db
+      .update(connections)
+      .set({ status: result.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: result.success ? null : result.message.slice(0, 2_000) })
+      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
+      .returning({ status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError });
+    if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return row;
+  }
+
+  /** Inside a save: healthy after a passing test, unknown when saved untested. */
+  async setTestedStatus(workspaceId: string, connectionId: string, test: ConnectionTestResult | null, db: StudioDatabase = this.db) {
+    await db
+      .update(connections)
+      .set(test === null ? { status: 'unknown', lastError: null } : { status: test.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: test.success ? null : test.message.slice(0, 2_000) })
+      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
+  }
+
+  async statusOf(workspaceId: string, connectionId: string) {
+    const [row] = await this.db
+      .select({ id: connections.id, type: connections.type, status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError })
+      .from(connections)
+      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
     return row;
   }

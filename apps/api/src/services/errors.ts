@@ -10,7 +10,9 @@ export type ServiceErrorCode =
   | 'authentication_failed'
   | 'rate_limited'
   | 'outbound_refused'
-  | 'precondition_failed';
+  | 'precondition_failed'
+  | 'connection_operation_failed'
+  | 'service_unavailable';
 
 /** `message` and `details` are shown to the caller: never put secrets or raw driver text in them. */
 export class ServiceError extends Error {
@@ -51,6 +53,24 @@ export class ConflictError extends ServiceError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('conflict', message, details);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * A workspace database refused or failed an operation (test on save, pool reset): the server's
+ * reason, its number/SQLSTATE and, for tests, the steps. Never a credential.
+ */
+export class ConnectionOperationError extends ServiceError {
+  constructor(message: string, details: { reason: string; database_type: string; error_code: string | null } & Record<string, unknown>) {
+    super('connection_operation_failed', message, details);
+    this.name = 'ConnectionOperationError';
+  }
+}
+
+export class ServiceUnavailableError extends ServiceError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('service_unavailable', message, details);
+    this.name = 'ServiceUnavailableError';
   }
 }
 

@@ -1,15 +1,19 @@
 // The long-lived services of one API process, built once at startup and handed to every request
 // context. Nothing here knows about tRPC or HTTP.
 import type { Database, StudioDatabase } from '@studio/db';
+import type { WorkspacePoolManager } from '@studio/mssql-pool';
 import type { Logger } from 'pino';
 import { AccessService } from './access';
 import { ApiTokenService } from './api-tokens';
 import { AuditService } from './audit';
+import { ConnectionTester, DEFAULT_TEST_DEADLINE_MS } from './connection-test';
 import { ConnectionService } from './connections';
 import type { KeyRing } from './crypto';
+import { EnvironmentService } from './environments';
 import type { OutboundPolicy } from './outbound-policy';
 import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisStore, type RateLimits, type RateLimitStore } from './rate-limits';
 import { createLucia, SessionService } from './sessions';
+import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
 
 export interface AppServices {
@@ -23,6 +27,11 @@ export interface AppServices {
   workspaces: WorkspaceService;
   connections: ConnectionService;
   access: AccessService;
+  environments: EnvironmentService;
+  /** The process's one pool manager for workspace databases (closed by the app on shutdown). */
+  pools: WorkspacePoolManager;
+  poolInvalidation: PoolInvalidation;
+  connectionTester: ConnectionTester;
   logger: Logger;
 }
 
@@ -38,6 +47,10 @@ export interface CreateServicesOptions {
   redisUrl?: string | undefined;
   /** A different counter store; default: Redis when redisUrl is set, else the system database, or memory on PGlite. */
   rateLimitStore?: RateLimitStore;
+  /** Default deadline of a connection test (CONNECTION_TEST_TIMEOUT_MS). */
+  connectionTestDeadlineMs?: number;
+  /** A ready-made pool manager (tests tune its timeouts); default: one with the package defaults. */
+  pools?: WorkspacePoolManager;
 }
 
 /**
@@ -51,9 +64,24 @@ async function defaultRateLimitStore(options: CreateServicesOptions): Promise<Ra
   return memoryStore;
 }
 
+/**
+ * On a PostgreSQL system database, pool invalidations reach every instance (LISTEN/NOTIFY); the
+ * embedded PGlite is one process by construction, so in-process is the whole story there.
+ */
+async function createPoolInvalidation(options: CreateServicesOptions, pools: WorkspacePoolManager): Promise<PoolInvalidation> {
+  const local = new InProcessPoolInvalidation(pools, options.logger);
+  if (options.database.kind !== 'pg') return local;
+  const broadcast = new PostgresPoolInvalidation(options.database.client, local, options.logger);
+  await broadcast.start();
+  return broadcast;
+}
+
 export async function createServices(options: CreateServicesOptions): Promise<AppServices> {
   const db = options.database.db;
   const store = options.rateLimitStore ?? (await defaultRateLimitStore(options));
+  const connections = new ConnectionService(db, options.keyRing);
+  const pools = options.pools ?? createPoolManager(options.logger);
+  const poolInvalidation = await createPoolInvalidation(options, pools);
   return {
     db,
     keyRing: options.keyRing,
@@ -63,8 +91,12 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     sessions: new SessionService(db, createLucia(db, options.sessionTtlHours)),
     tokens: new ApiTokenService(db),
     workspaces: new WorkspaceService(db),
-    connections: new ConnectionService(db, options.keyRing),
+    connections,
     access: new AccessService(db),
+    environments: new EnvironmentService(db, connections),
+    pools,
+    poolInvalidation,
+    connectionTester: new ConnectionTester(options.outboundPolicy, options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS),
     logger: options.logger,
   };
 }

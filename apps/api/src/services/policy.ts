@@ -15,6 +15,12 @@ export type WorkspaceAction =
   | 'connection.create'
   | 'connection.update'
   | 'connection.delete'
+  | 'connection.test'
+  | 'connection.testDraft'
+  | 'connection.validate'
+  | 'connection.status'
+  | 'connection.reset'
+  | 'connection.poolStats'
   | 'access.read'
   | 'access.grant'
   | 'access.revoke'
@@ -22,8 +28,10 @@ export type WorkspaceAction =
   | 'token.create'
   | 'token.revoke'
   | 'audit.read'
+  | 'environment.use'
   | 'environment.read'
-  | 'environment.manage';
+  | 'environment.manage'
+  | 'environment.saveUntested';
 
 export type PrincipalKind = 'user' | 'token';
 
@@ -48,6 +56,14 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   // Members holding a `manage` grant may also update; see canManageConnection.
   'connection.update': managers,
   'connection.delete': managers,
+  // Members who may use a connection (grant / default environment) test it too; see canUseConnection.
+  'connection.test': managers,
+  'connection.testDraft': managers,
+  'connection.validate': managers,
+  'connection.status': everyone,
+  // Members holding a `manage` grant may also reset its pool; see canManageConnection.
+  'connection.reset': managers,
+  'connection.poolStats': managers,
   'access.read': managers,
   'access.grant': managers,
   'access.revoke': managers,
@@ -56,8 +72,12 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   'token.revoke': managers,
   'audit.read': managers,
   // F3: only Owners/Admins view or change environment settings; members use them.
+  // Everyone picks an environment by name (choices: no host, database or user).
+  'environment.use': everyone,
   'environment.read': managers,
   'environment.manage': managers,
+  // Saving a connection that failed (or skipped) its test is the Owner's call alone (F3).
+  'environment.saveUntested': ['Owner'],
 };
 
 /**

@@ -98,6 +98,8 @@ export async function createHarness(target: TestTarget, overrides: Partial<Creat
       return workspaceId ? query.where(eq(auditLog.workspaceId, workspaceId)) : query;
     },
     async dispose() {
+      await services.poolInvalidation.close();
+      await services.pools.close({ deadlineMs: 1_000 });
       await services.rateLimits.close();
       await testDb.dispose();
     },

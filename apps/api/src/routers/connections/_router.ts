@@ -1,77 +1,16 @@
-import type { ConnectionOptions } from '@studio/db/schema';
+// The connections registry (MISSION F2): CRUD here; tests, validation and pool operations in
+// their own handler files (cal.com shape).
 import { z } from 'zod';
-import { OutboundPolicyError } from '../services/outbound-policy';
-import { rateLimitSubjectOf } from '../services/authorization';
-import { canManageConnection, canUseConnection } from '../services/policy';
-import type { Context } from '../context';
-import { router, workspaceProcedure } from '../trpc';
-import { pageInput } from './_schemas';
-
-// A hostname or an IP literal (IPv6 optionally in brackets); no scheme, port, path or spaces.
-const host = z
-  .string()
-  .trim()
-  .min(1)
-  .max(255)
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$/, 'must be a hostname or IP address');
-
-const connectionOptions = z.strictObject({
-  tls: z.boolean().optional(),
-  trustServerCertificate: z.boolean().optional(),
-  ca: z.string().max(20_000).optional(),
-  poolSize: z.number().int().min(1).max(100).optional(),
-  connectTimeoutMs: z.number().int().min(100).max(120_000).optional(),
-  requestTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
-  idleTimeoutMs: z.number().int().min(1_000).max(86_400_000).optional(),
-}) satisfies z.ZodType<ConnectionOptions>;
-
-const fields = {
-  name: z.string().trim().min(1).max(100),
-  description: z.string().max(2_000).nullish(),
-  type: z.enum(['mssql', 'postgres', 'mysql']),
-  host,
-  port: z.number().int().min(1).max(65_535),
-  database: z.string().trim().min(1).max(128),
-  user: z.string().min(1).max(128),
-  options: connectionOptions.optional(),
-};
-
-const createInput = z.object({ ...fields, password: z.string().max(1_024).optional() });
-const updateInput = z.object({
-  connectionId: z.uuid(),
-  name: fields.name.optional(),
-  description: fields.description,
-  type: fields.type.optional(),
-  host: fields.host.optional(),
-  port: fields.port.optional(),
-  database: fields.database.optional(),
-  user: fields.user.optional(),
-  options: fields.options,
-  /** Write-only: omitted = keep, null = clear, string = replace. */
-  password: z.string().max(1_024).nullable().optional(),
-});
-const byId = z.object({ connectionId: z.uuid() });
-
-type WorkspaceContext = Context & { workspace: { id: string } };
-
-/** Refuses (and audits) a host the outbound policy will not let workspace connections reach. */
-async function assertHostAllowed(ctx: WorkspaceContext, hostName: string, action: string, targetId: string | null) {
-  const decision = await ctx.outboundPolicy.check(hostName);
-  if (decision.allowed) return;
-  await ctx.recordAudit({
-    workspaceId: ctx.workspace.id,
-    action,
-    target: { type: 'connection', id: targetId },
-    outcome: 'denied',
-    details: { reason: decision.reason, host: hostName },
-  });
-  throw new OutboundPolicyError(decision);
-}
-
-/** Audit details of a connection change: names what changed, never a credential's value. */
-function changedFields(input: Record<string, unknown>) {
-  return Object.keys(input).filter((key) => key !== 'workspaceId' && key !== 'workspaceSlug' && key !== 'connectionId' && input[key] !== undefined);
-}
+import { rateLimitSubjectOf } from '../../services/authorization';
+import { canManageConnection, canUseConnection } from '../../services/policy';
+import { router, workspaceProcedure } from '../../trpc';
+import { pageInput } from '../_schemas';
+import { assertHostAllowed, byId, changedFields, createInput, updateInput } from './_schemas';
+import { poolStatsHandler, resetHandler, statusHandler } from './pool.handler';
+import { poolStatsInput } from './poolStats.schema';
+import { testDraftHandler, testHandler } from './test.handler';
+import { testDraftInput, testInput } from './test.schema';
+import { validateHandler } from './validate.handler';
 
 export const connectionsRouter = router({
   list: workspaceProcedure
@@ -107,7 +46,7 @@ export const connectionsRouter = router({
     .input(createInput)
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('connectionCreate', rateLimitSubjectOf(ctx.principal));
-      await assertHostAllowed(ctx, input.host, 'connection.create', null);
+      await assertHostAllowed(ctx, input.host, 'connection.create', { type: 'connection', id: null });
       const { workspaceId: _w, workspaceSlug: _s, ...connection } = input;
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       const created = await ctx.connections.create(ctx.workspace.id, connection, createdBy);
@@ -135,9 +74,10 @@ export const connectionsRouter = router({
       if (patch.host !== undefined) {
         // Existence first, so an unknown id is NOT_FOUND rather than a policy refusal.
         await ctx.connections.hostOf(ctx.workspace.id, connectionId);
-        await assertHostAllowed(ctx, patch.host, 'connection.update', connectionId);
+        await assertHostAllowed(ctx, patch.host, 'connection.update', { type: 'connection', id: connectionId });
       }
       const updated = await ctx.connections.update(ctx.workspace.id, connectionId, patch);
+      await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'connection.update',
@@ -153,6 +93,7 @@ export const connectionsRouter = router({
     .input(byId)
     .mutation(async ({ ctx, input }) => {
       const deleted = await ctx.connections.delete(ctx.workspace.id, input.connectionId);
+      await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, deleted.id);
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'connection.delete',
@@ -162,4 +103,22 @@ export const connectionsRouter = router({
       });
       return { id: deleted.id, deleted: true as const };
     }),
+
+  /** Test a saved connection: Owner/Admin, or a Member who may use it. 30/h. */
+  test: workspaceProcedure.meta({ action: 'connection.test', authorize: 'handler' }).input(testInput).mutation(testHandler),
+
+  /** Test unsaved parameters (the create form). 30/h. */
+  testDraft: workspaceProcedure.meta({ action: 'connection.testDraft' }).input(testDraftInput).mutation(testDraftHandler),
+
+  /** Input validation and outbound policy, without connecting. */
+  validate: workspaceProcedure.meta({ action: 'connection.validate' }).input(testDraftInput).query(validateHandler),
+
+  /** Last test result and the live pool, 120/min. */
+  status: workspaceProcedure.meta({ action: 'connection.status' }).input(byId).query(statusHandler),
+
+  /** Drain and recreate the connection's pool (closes an open circuit). 5/h. */
+  reset: workspaceProcedure.meta({ action: 'connection.reset', authorize: 'handler' }).input(byId).mutation(resetHandler),
+
+  /** Pools of this workspace (optionally one connection's), 60/min. */
+  poolStats: workspaceProcedure.meta({ action: 'connection.poolStats' }).input(poolStatsInput).query(poolStatsHandler),
 });

@@ -1,0 +1,83 @@
+// Input schemas and guards shared by the connection procedures (and the environment form, which
+// carries the same connection fields).
+import type { ConnectionOptions } from '@studio/db/schema';
+import { z } from 'zod';
+import type { Context } from '../../context';
+import type { Principal, WorkspaceScope } from '../../services/authorization';
+import { OutboundPolicyError } from '../../services/outbound-policy';
+
+// A hostname or an IP literal (IPv6 optionally in brackets); no scheme, port, path or spaces.
+export const host = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$/, 'must be a hostname or IP address');
+
+export const connectionOptions = z.strictObject({
+  tls: z.boolean().optional(),
+  trustServerCertificate: z.boolean().optional(),
+  ca: z.string().max(20_000).optional(),
+  poolSize: z.number().int().min(1).max(100).optional(),
+  connectTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+  requestTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+  idleTimeoutMs: z.number().int().min(1_000).max(86_400_000).optional(),
+}) satisfies z.ZodType<ConnectionOptions>;
+
+export const connectionFields = {
+  name: z.string().trim().min(1).max(100),
+  description: z.string().max(2_000).nullish(),
+  type: z.enum(['mssql', 'postgres', 'mysql']),
+  host,
+  port: z.number().int().min(1).max(65_535),
+  database: z.string().trim().min(1).max(128),
+  user: z.string().min(1).max(128),
+  options: connectionOptions.optional(),
+};
+
+export const password = z.string().max(1_024);
+
+/** A test's deadline for this call; default CONNECTION_TEST_TIMEOUT_MS. */
+export const testTimeoutMs = z.number().int().min(100).max(30_000).optional();
+
+export const createInput = z.object({ ...connectionFields, password: password.optional() });
+
+export const updateInput = z.object({
+  connectionId: z.uuid(),
+  name: connectionFields.name.optional(),
+  description: connectionFields.description,
+  type: connectionFields.type.optional(),
+  host: connectionFields.host.optional(),
+  port: connectionFields.port.optional(),
+  database: connectionFields.database.optional(),
+  user: connectionFields.user.optional(),
+  options: connectionFields.options,
+  /** Write-only: omitted = keep, null = clear, string = replace. */
+  password: password.nullable().optional(),
+});
+
+export const byId = z.object({ connectionId: z.uuid() });
+
+export type WorkspaceContext = Context & { workspace: { id: string } };
+
+/** The context a workspace procedure's handler receives. */
+export type WorkspaceHandlerContext = Context & { principal: Principal; workspace: WorkspaceScope };
+
+/** Refuses (and audits) a host the outbound policy will not let workspace connections reach. */
+export async function assertHostAllowed(ctx: WorkspaceContext, hostName: string, action: string, target: { type: string; id: string | null }) {
+  const decision = await ctx.outboundPolicy.check(hostName);
+  if (decision.allowed) return;
+  await ctx.recordAudit({
+    workspaceId: ctx.workspace.id,
+    action,
+    target,
+    outcome: 'denied',
+    details: { reason: decision.reason, host: hostName },
+  });
+  throw new OutboundPolicyError(decision);
+}
+
+/** Audit details of a connection change: names what changed, never a credential's value. */
+export function changedFields(input: Record<string, unknown>) {
+  return Object.keys(input).filter((key) => key !== 'workspaceId' && key !== 'workspaceSlug' && key !== 'connectionId' && input[key] !== undefined);
+}

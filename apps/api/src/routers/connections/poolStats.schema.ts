@@ -1,0 +1,3 @@
+import { z } from 'zod';
+
+export const poolStatsInput = z.object({ connectionId: z.uuid().optional() });

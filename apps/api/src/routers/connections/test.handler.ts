@@ -1,0 +1,50 @@
+// connections.test (a saved connection) and connections.testDraft (unsaved parameters). Both answer
+// the test result, failed or not: a failing test is an answer, not an error. Audited without secrets.
+import type { z } from 'zod';
+import { rateLimitSubjectOf } from '../../services/authorization';
+import type { ConnectionTestResult } from '../../services/connection-test';
+import { canUseConnection } from '../../services/policy';
+import type { WorkspaceHandlerContext } from './_schemas';
+import type { testDraftInput, testInput } from './test.schema';
+
+function auditDetails(result: ConnectionTestResult) {
+  return { success: result.success, reason: result.details.reason, errorCode: result.details.error_code, latencyMs: result.latencyMs };
+}
+
+export async function testHandler({ ctx, input }: { ctx: WorkspaceHandlerContext; input: z.output<typeof testInput> }) {
+  const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
+  const facts = await ctx.connections.useFacts(ctx.workspace.id, input.connectionId, userId);
+  await ctx.authorizer.requireThat(canUseConnection(ctx.workspace.actor, facts), {
+    workspaceId: ctx.workspace.id,
+    action: 'connection.test',
+    target: { type: 'connection', id: input.connectionId },
+  });
+  await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
+  const { id: _id, name: _name, ...settings } = await ctx.connections.settingsOf(ctx.workspace.id, input.connectionId);
+  const result = await ctx.connectionTester.run(settings, { deadlineMs: input.timeoutMs });
+  const status = await ctx.connections.recordTest(ctx.workspace.id, input.connectionId, result);
+  await ctx.recordAudit({
+    workspaceId: ctx.workspace.id,
+    action: 'connection.test',
+    target: { type: 'connection', id: input.connectionId },
+    outcome: result.success ? 'success' : 'failure',
+    details: auditDetails(result),
+  });
+  return { ...result, status: status.status, lastTestedAt: status.lastTestedAt };
+}
+
+export async function testDraftHandler({ ctx, input }: { ctx: WorkspaceHandlerContext; input: z.output<typeof testDraftInput> }) {
+  await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
+  const result = await ctx.connectionTester.run(
+    { type: input.type, host: input.host, port: input.port, database: input.database, user: input.user, password: input.password ?? null, options: input.options ?? {} },
+    { deadlineMs: input.timeoutMs },
+  );
+  await ctx.recordAudit({
+    workspaceId: ctx.workspace.id,
+    action: 'connection.testDraft',
+    target: { type: 'connection', id: null },
+    outcome: result.success ? 'success' : 'failure',
+    details: { ...auditDetails(result), type: input.type, host: input.host, port: input.port, database: input.database },
+  });
+  return result;
+}

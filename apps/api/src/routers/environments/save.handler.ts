@@ -1,0 +1,64 @@
+// Saving an environment (create / update), MISSION F3: validate (zod, at the edge) → outbound
+// policy → connection test with the merged parameters → only on success (or an Owner's
+// saveUntested) write everything in one transaction → invalidate the pools of changed connections.
+import type { z } from 'zod';
+import { rateLimitSubjectOf } from '../../services/authorization';
+import { ConnectionOperationError } from '../../services/errors';
+import { can } from '../../services/policy';
+import { assertHostAllowed, type WorkspaceHandlerContext } from '../connections/_schemas';
+import type { createEnvironmentInput, updateEnvironmentInput } from './save.schema';
+
+type SaveInput = z.output<typeof createEnvironmentInput> | z.output<typeof updateEnvironmentInput>;
+
+export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentId: string | null, input: SaveInput) {
+  const action = environmentId === null ? 'environment.create' : 'environment.update';
+  const target = { type: 'environment', id: environmentId };
+  if (input.saveUntested) {
+    await ctx.authorizer.requireThat(can(ctx.workspace.actor, 'environment.saveUntested'), {
+      workspaceId: ctx.workspace.id,
+      action: 'environment.saveUntested',
+      target,
+      message: 'Only a workspace Owner may save an environment without a passing connection test',
+      reason: 'owner_only',
+    });
+  }
+  const { saveUntested, timeoutMs, ...fields } = input;
+  const plan = await ctx.environments.prepareSave(ctx.workspace.id, environmentId, fields);
+
+  let test = null;
+  if (plan.target) {
+    await assertHostAllowed(ctx, plan.target.host, action, target);
+    if (!saveUntested) {
+      await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
+      test = await ctx.connectionTester.run(plan.target, { deadlineMs: timeoutMs });
+      if (!test.success) {
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action,
+          target,
+          outcome: 'failure',
+          details: { name: input.name, reason: test.details.reason, errorCode: test.details.error_code },
+        });
+        throw new ConnectionOperationError(`The connection test failed, nothing was saved: ${test.message}`, { ...test.details, steps: test.steps });
+      }
+    }
+  }
+
+  const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
+  const { environment, invalidate } = await ctx.environments.commitSave(plan, test, createdBy);
+  for (const connectionId of invalidate) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
+  await ctx.recordAudit({
+    workspaceId: ctx.workspace.id,
+    action,
+    target: { type: 'environment', id: environment.id },
+    outcome: 'success',
+    details: {
+      name: environment.name,
+      connectionId: environment.connectionId,
+      tested: test !== null,
+      saveUntested,
+      changed: Object.keys(fields).filter((key) => key !== 'environmentId' && key !== 'workspaceId' && key !== 'workspaceSlug' && (fields as Record<string, unknown>)[key] !== undefined),
+    },
+  });
+  return { environment, test };
+}

@@ -1,0 +1,170 @@
+// The process's one WorkspacePoolManager (MISSION F4) and what the API needs around it: targets
+// built from registry rows, logged driver events, and invalidation when a connection changes.
+import { randomUUID } from 'node:crypto';
+import { WorkspacePoolManager, type ConnectionTarget, type WorkspacePoolManagerOptions } from '@studio/mssql-pool';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { ConnectionTestTarget } from './connection-test';
+
+/** Creates the manager and logs its driver 'error' and 'unhealthy' events (keys and messages only, no settings). */
+export function createPoolManager(logger: Logger, options: WorkspacePoolManagerOptions = {}): WorkspacePoolManager {
+  const pools = new WorkspacePoolManager(options);
+  pools.on('error', (event) => logger.warn({ pool: event.key, type: event.type, err: { message: messageOf(event.error) } }, 'workspace database driver error (handled)'));
+  pools.on('unhealthy', (event) =>
+    logger.warn(
+      { pool: event.key, type: event.type, phase: event.phase, failures: event.consecutiveFailures, circuitOpen: event.circuitOpen, err: { message: messageOf(event.error) } },
+      'workspace pool unhealthy',
+    ),
+  );
+  return pools;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A registry row's decrypted settings as a pool target (built per request; the cache hit compares fields). */
+export function poolTargetOf(workspaceId: string, connectionId: string, settings: ConnectionTestTarget): ConnectionTarget {
+  const o = settings.options;
+  return {
+    workspaceId,
+    connectionId,
+    type: settings.type,
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.user,
+    password: settings.password ?? '',
+    options: {
+      ...(o.tls !== undefined && { encrypt: o.tls }),
+      ...(o.trustServerCertificate !== undefined && { trustServerCertificate: o.trustServerCertificate }),
+      ...(o.ca !== undefined && { ca: o.ca }),
+      ...(o.poolSize !== undefined && { poolSize: o.poolSize }),
+      ...(o.connectTimeoutMs !== undefined && { connectTimeoutMs: o.connectTimeoutMs }),
+      ...(o.requestTimeoutMs !== undefined && { requestTimeoutMs: o.requestTimeoutMs }),
+    },
+  };
+}
+
+/**
+ * "This connection changed: drop cached pools for it." The in-process implementation invalidates
+ * this instance's manager; `PostgresPoolInvalidation` also tells every other API instance on the
+ * same system database (LISTEN/NOTIFY). Callers do not know which one they hold.
+ */
+export interface PoolInvalidation {
+  readonly name: string;
+  connectionChanged(workspaceId: string, connectionId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class InProcessPoolInvalidation implements PoolInvalidation {
+  readonly name: string = 'in-process';
+
+  constructor(
+    private readonly pools: WorkspacePoolManager,
+    private readonly logger: Logger,
+  ) {}
+
+  async connectionChanged(workspaceId: string, connectionId: string): Promise<void> {
+    await this.applyLocally(workspaceId, connectionId);
+  }
+
+  /** Also what a cross-instance listener calls when another instance announces a change. */
+  async applyLocally(workspaceId: string, connectionId: string): Promise<void> {
+    if (this.pools.closed) return;
+    // The old pool drains in the background (up to drainTimeoutMs); callers need not wait for it.
+    this.pools.invalidate({ workspaceId, connectionId }).catch((error: unknown) => this.logger.warn({ err: { message: messageOf(error) }, connectionId }, 'pool invalidation failed'));
+  }
+
+  async close(): Promise<void> {
+    // Nothing held: the pool manager is closed by its owner.
+  }
+}
+
+export const INVALIDATION_CHANNEL = 'studio_pool_invalidation';
+const RECONNECT_DELAY_MS = 2_000;
+
+const notificationSchema = z.object({ origin: z.string(), workspaceId: z.string(), connectionId: z.string() });
+
+/**
+ * Cross-instance invalidation over the system PostgreSQL: each instance LISTENs on one dedicated
+ * connection of the system pool and NOTIFYs after a change. A lost listener reconnects; changes
+ * announced while it was away are missed, which only means a stale pool lives until its next
+ * failure or the idle sweep (a changed password also fails the old pool's next login).
+ */
+export class PostgresPoolInvalidation implements PoolInvalidation {
+  readonly name: string = 'postgres-notify';
+  readonly #origin = randomUUID();
+  #listener: pg.PoolClient | undefined;
+  #reconnect: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly systemPool: pg.Pool,
+    private readonly local: InProcessPoolInvalidation,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = await this.systemPool.connect();
+    client.on('notification', (message) => this.#onNotification(message.payload));
+    client.on('error', (error) => {
+      this.logger.warn({ err: { message: error.message } }, 'pool invalidation listener lost; reconnecting');
+      this.#drop(client);
+      this.#scheduleReconnect();
+    });
+    await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
+    if (this.#closed) {
+      client.release(true);
+      return;
+    }
+    this.#listener = client;
+  }
+
+  async connectionChanged(workspaceId: string, connectionId: string): Promise<void> {
+    await this.local.applyLocally(workspaceId, connectionId);
+    const payload = JSON.stringify({ origin: this.#origin, workspaceId, connectionId });
+    await this.systemPool
+      .query('select pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload])
+      .catch((error: unknown) => this.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'pool invalidation not broadcast'));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#reconnect);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.release(true);
+  }
+
+  #onNotification(payload: string | undefined): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload ?? '');
+    } catch {
+      return;
+    }
+    const message = notificationSchema.safeParse(parsed);
+    if (!message.success || message.data.origin === this.#origin) return;
+    void this.local.applyLocally(message.data.workspaceId, message.data.connectionId);
+  }
+
+  #drop(client: pg.PoolClient): void {
+    if (this.#listener !== client) return;
+    this.#listener = undefined;
+    client.release(true);
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#reconnect) return;
+    this.#reconnect = setTimeout(() => {
+      this.#reconnect = undefined;
+      this.start().catch((error: unknown) => {
+        this.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'pool invalidation listener reconnect failed');
+        this.#scheduleReconnect();
+      });
+    }, RECONNECT_DELAY_MS);
+    this.#reconnect.unref();
+  }
+}

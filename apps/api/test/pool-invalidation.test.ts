@@ -1,0 +1,53 @@
+// A connection changed on one API instance must drop the cached pools of every instance (MISSION
+// "Scale-out"). On a PostgreSQL system database that travels by LISTEN/NOTIFY; two sets of services
+// over one database stand in for two instances.
+import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
+import { testTargets } from '@studio/db/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../src/logger';
+import { createServices, type AppServices } from '../src/services/index';
+import { poolTargetOf } from '../src/services/workspace-pools';
+import { createHarness, type Harness } from './support/harness';
+
+const postgres = testTargets.find((t) => t.name === 'postgres');
+
+describe.skipIf(!postgres)(`pool invalidation across instances (needs DATABASE_URL${postgres ? '' : ': skipped, it is unset'})`, () => {
+  let emulator: RunningEmulator;
+  let h: Harness;
+  let other: AppServices;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ users: [{ user: 'app', password: 'Invalidation-Passw0rd' }], databases: ['appdb'], preload: true });
+    h = await createHarness(postgres!);
+    other = await createServices({
+      database: h.testDb.database,
+      keyRing: h.services.keyRing,
+      outboundPolicy: h.services.outboundPolicy,
+      logger: createLogger('silent'),
+      sessionTtlHours: 24,
+    });
+  });
+
+  afterAll(async () => {
+    await other.poolInvalidation.close();
+    await other.pools.close({ deadlineMs: 1_000 });
+    await other.rateLimits.close();
+    await h.dispose();
+    await emulator.close();
+  });
+
+  it('an update on instance A invalidates the pool instance B holds', async () => {
+    expect(h.services.poolInvalidation.name).toBe('postgres-notify');
+    const owner = await h.user();
+    const ws = await h.workspace(owner);
+    const api = h.caller(owner.principal);
+    const connection = await api.connections.create({ workspaceId: ws.id, name: 'shared', type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'appdb', user: 'app', password: 'Invalidation-Passw0rd' });
+    const { id: _id, name: _name, ...settings } = await other.connections.settingsOf(ws.id, connection.id);
+    await other.pools.withConnection(poolTargetOf(ws.id, connection.id, settings), async () => undefined);
+    const live = () => other.pools.stats().pools.filter((p) => p.connectionId === connection.id && p.state === 'ready');
+    expect(live()).toHaveLength(1);
+
+    await api.connections.update({ workspaceId: ws.id, connectionId: connection.id, description: 'changed on A' });
+    await vi.waitFor(() => expect(live()).toHaveLength(0), { timeout: 5_000 });
+  });
+});

@@ -3,6 +3,7 @@ import type { StudioDatabase } from '@studio/db';
 import { connectionAccess, connections, users, workspaceMembers, type ConnectionAccessLevel } from '@studio/db/schema';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { expectRow, InvalidInputError, NotFoundError } from './errors';
+import { keysetPage } from './pagination';
 
 export class AccessService {
   constructor(private readonly db: StudioDatabase) {}
@@ -38,9 +39,7 @@ export class AccessService {
       )
       .orderBy(asc(sql`lower(${users.username})`))
       .limit(page.limit + 1);
-    const items = rows.slice(0, page.limit);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > page.limit && last ? last.username : null };
+    return keysetPage(rows, page.limit, (row) => row.username);
   }
 
   /** Grants or changes a grant. Only members of the workspace can be granted access. */

@@ -5,6 +5,7 @@ import type { StudioDatabase } from '@studio/db';
 import { apiTokens, type WorkspaceRole } from '@studio/db/schema';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { expectRow, NotFoundError } from './errors';
+import { keysetPage } from './pagination';
 
 export const TOKEN_PREFIX = 'wss_';
 const PREFIX_LENGTH = TOKEN_PREFIX.length + 8;
@@ -74,9 +75,7 @@ export class ApiTokenService {
       )
       .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
       .limit(page.limit + 1);
-    const items = rows.slice(0, page.limit);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > page.limit && last ? last.id : null };
+    return keysetPage(rows, page.limit, (row) => row.id);
   }
 
   async revoke(workspaceId: string, tokenId: string) {

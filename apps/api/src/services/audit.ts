@@ -4,6 +4,7 @@ import { auditLog, type AuditOutcome } from '@studio/db/schema';
 import type { StudioDatabase } from '@studio/db';
 import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { keysetPage } from './pagination';
 
 export interface AuditActor {
   userId?: string | null;
@@ -121,8 +122,6 @@ export class AuditService {
       .where(and(...where))
       .orderBy(desc(auditLog.at), desc(auditLog.id))
       .limit(filter.limit + 1);
-    const page = rows.slice(0, filter.limit);
-    const last = page.at(-1);
-    return { items: page, nextCursor: rows.length > filter.limit && last ? last.id : null };
+    return keysetPage(rows, filter.limit, (row) => row.id);
   }
 }

@@ -8,6 +8,7 @@ import type { ConnectionTestResult, ConnectionTestTarget } from './connection-te
 import type { KeyRing } from './crypto';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
+import { keysetPage } from './pagination';
 
 export interface ConnectionInput {
   name: string;
@@ -78,9 +79,8 @@ export class ConnectionService {
       .where(and(eq(connections.workspaceId, workspaceId), page.afterName === undefined ? undefined : gt(connections.name, page.afterName)))
       .orderBy(asc(connections.name))
       .limit(page.limit + 1);
-    const items = rows.slice(0, page.limit).map((row) => this.#present(row, view));
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > page.limit && last ? last.name : null };
+    const found = keysetPage(rows, page.limit, (row) => row.name);
+    return { ...found, items: found.items.map((row) => this.#present(row, view)) };
   }
 
   async get(workspaceId: string, connectionId: string, view: ConnectionView, db: StudioDatabase = this.db) {

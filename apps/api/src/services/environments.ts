@@ -9,6 +9,7 @@ import { connections as connectionsTable } from '@studio/db/schema';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { ConnectionService } from './connections';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
+import { keysetPage } from './pagination';
 
 /** Connection parameters on the environment form. `password`: omitted = keep, null = clear. */
 export interface EnvironmentConnectionParams {
@@ -84,9 +85,8 @@ export class EnvironmentService {
       .where(and(eq(environments.workspaceId, workspaceId), page.afterName === undefined ? undefined : gt(environments.name, page.afterName)))
       .orderBy(asc(environments.name))
       .limit(page.limit + 1);
-    const items = await Promise.all(rows.slice(0, page.limit).map((row) => this.#present(row)));
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > page.limit && last ? last.name : null };
+    const found = keysetPage(rows, page.limit, (row) => row.name);
+    return { ...found, items: await Promise.all(found.items.map((row) => this.#present(row))) };
   }
 
   /** What every member may see to pick an environment: no host, database or user. */
@@ -98,9 +98,8 @@ export class EnvironmentService {
       .where(and(eq(environments.workspaceId, workspaceId), page.afterName === undefined ? undefined : gt(environments.name, page.afterName)))
       .orderBy(asc(environments.name))
       .limit(page.limit + 1);
-    const items = rows.slice(0, page.limit).map((r) => ({ id: r.id, name: r.name, isDefault: r.isDefault, configured: r.connectionId !== null, status: r.status ?? null }));
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > page.limit && last ? last.name : null };
+    const found = keysetPage(rows, page.limit, (row) => row.name);
+    return { ...found, items: found.items.map((r) => ({ id: r.id, name: r.name, isDefault: r.isDefault, configured: r.connectionId !== null, status: r.status ?? null })) };
   }
 
   async get(workspaceId: string, environmentId: string) {

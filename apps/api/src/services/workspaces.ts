@@ -3,6 +3,7 @@ import type { StudioDatabase } from '@studio/db';
 import { users, workspaceMembers, workspaces, type WorkspaceRole } from '@studio/db/schema';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
+import { keysetPage } from './pagination';
 
 export const workspaceColumns = {
   id: workspaces.id,
@@ -51,9 +52,7 @@ export class WorkspaceService {
       .where(and(eq(workspaceMembers.userId, userId), page.afterSlug === undefined ? undefined : gt(workspaces.slug, page.afterSlug)))
       .orderBy(asc(workspaces.slug))
       .limit(page.limit + 1);
-    const items = rows.slice(0, page.limit);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > page.limit && last ? last.slug : null };
+    return keysetPage(rows, page.limit, (row) => row.slug);
   }
 
   /** Creates the workspace and makes `ownerId` its Owner, atomically. */
@@ -89,9 +88,7 @@ export class WorkspaceService {
       )
       .orderBy(asc(sql`lower(${users.username})`))
       .limit(page.limit + 1);
-    const items = rows.slice(0, page.limit);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > page.limit && last ? last.username : null };
+    return keysetPage(rows, page.limit, (row) => row.username);
   }
 
   async findUser(ref: { userId?: string | undefined; username?: string | undefined }) {

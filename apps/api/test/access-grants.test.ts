@@ -1,17 +1,11 @@
 // Per-connection grants: grant (upsert), list, revoke; only workspace members can be granted.
 import { environments } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { useHarness, problemOf } from './support/harness';
 
 describe.each(testTargets)('connection access on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   it('grants, changes, lists and revokes, auditing each change', async () => {
     const owner = await h.user();

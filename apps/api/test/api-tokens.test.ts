@@ -2,18 +2,12 @@
 import { apiTokens } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashToken } from '../src/services/api-tokens';
-import { createHarness, type Harness } from './support/harness';
+import { useHarness } from './support/harness';
 
 describe.each(testTargets)('API tokens on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   it('creates once, authenticates with its role, lists without the secret, revokes', async () => {
     const owner = await h.user();

@@ -1,17 +1,11 @@
 // The audit log: filters, newest first, cursor pagination across rows written in the same millisecond.
 import { auditLog } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from './support/harness';
 
 describe.each(testTargets)('audit log on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   it('filters by actor, action, target and time, newest first, paging without gaps or repeats', async () => {
     const owner = await h.user();

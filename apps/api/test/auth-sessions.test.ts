@@ -2,19 +2,13 @@
 import { sessions } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Principal } from '../src/services/authorization';
 import { publicSessionId } from '../src/services/sessions';
-import { createHarness, problemOf, TEST_PASSWORD, type Harness } from './support/harness';
+import { useHarness, problemOf, TEST_PASSWORD } from './support/harness';
 
 describe.each(testTargets)('auth sessions on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   async function signIn(username: string) {
     const { caller, ctx } = h.callerWithContext(null);

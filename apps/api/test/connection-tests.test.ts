@@ -8,7 +8,7 @@ import { connections } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { createHarness, useHarness, problemOf, type Harness } from './support/harness';
 
 const GOOD_PASSWORD = 'Emulated-Good-Passw0rd';
 const WRONG_PASSWORD = 'Wrong-Passw0rd-Never-Shown';
@@ -43,13 +43,7 @@ afterAll(async () => {
 });
 
 describe.each(testTargets)('connection tests on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   async function setup() {
     const owner = await h.user('owner');

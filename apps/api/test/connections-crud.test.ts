@@ -1,19 +1,13 @@
 import { connections } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { useHarness, problemOf } from './support/harness';
 
 const PASSWORD = 'S3cret-p@ss-for-crud';
 
 describe.each(testTargets)('connections CRUD on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   async function setup() {
     const owner = await h.user('owner');

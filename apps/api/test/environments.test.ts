@@ -5,7 +5,7 @@ import { connections, environments } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { useHarness, problemOf } from './support/harness';
 
 const GOOD_PASSWORD = 'Environment-Good-Passw0rd';
 const WRONG_PASSWORD = 'Environment-Wrong-Passw0rd';
@@ -21,13 +21,7 @@ afterAll(async () => {
 });
 
 describe.each(testTargets)('environments on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   async function setup() {
     const owner = await h.user('owner');

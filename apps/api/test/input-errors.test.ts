@@ -2,17 +2,11 @@
 import { connections } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { useHarness, problemOf } from './support/harness';
 
 describe.each(testTargets)('input and constraint errors on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   const valid = { name: 'main', type: 'mssql' as const, host: '10.0.0.5', port: 1433, database: 'db', user: 'sa', password: 'pw-123456' };
 

@@ -2,17 +2,11 @@
 import { connections } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { useHarness, problemOf } from './support/harness';
 
 describe.each(testTargets)('outbound policy on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   const base = { type: 'mssql' as const, port: 1433, database: 'd', user: 'u', password: 'pw' };
 

@@ -6,7 +6,7 @@ import { auditLog } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/services/authorization';
-import { createHarness, type Harness, type UserFixture } from './support/harness';
+import { useHarness, type Harness, type UserFixture } from './support/harness';
 
 type Caller = ReturnType<Harness['caller']>;
 type Who = 'Owner' | 'Admin' | 'Member' | 'Viewer' | 'nonMember' | 'token:Owner' | 'token:Admin' | 'token:Member' | 'token:Viewer' | 'foreignToken';
@@ -152,13 +152,7 @@ afterAll(async () => {
 });
 
 describe.each(testTargets)('permission matrix on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   async function fixtureFor(who: Who): Promise<{ fixture: Fixture; principal: Principal }> {
     const owner = await h.user('owner');

@@ -1,18 +1,12 @@
 // MISSION F9: the 11th connection created in an hour is refused with a retry-after.
 import { testTargets } from '@studio/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { postgresStore, RateLimitService, defaultRateLimits } from '../src/services/rate-limits';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { useHarness, problemOf } from './support/harness';
 
 describe.each(testTargets)('rate limits on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   it(`uses the ${target.name === 'postgres' ? 'postgres' : 'memory'} store`, () => {
     expect(h.services.rateLimits.storeName).toBe(target.name === 'postgres' ? 'postgres' : 'memory');

@@ -1,20 +1,14 @@
 // A connection password never appears in a response, an error, or an audit row.
 import { testTargets } from '@studio/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import superjson from 'superjson';
-import { createHarness, type Harness } from './support/harness';
+import { useHarness } from './support/harness';
 
 const PASSWORD = 'Pl41nT3xt-N3v3r-L34k';
 const NEW_PASSWORD = 'R0t4t3d-Als0-N3v3r';
 
 describe.each(testTargets)('secrets stay secret on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   it('through create, get, list, update, errors and the audit log', async () => {
     const owner = await h.user();

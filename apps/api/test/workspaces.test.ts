@@ -1,16 +1,10 @@
 // Workspaces and memberships: the creator becomes Owner; members are managed by Owners/Admins.
 import { testTargets } from '@studio/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { useHarness, problemOf } from './support/harness';
 
 describe.each(testTargets)('workspaces on $name', (target) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(target);
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useHarness(target);
 
   it('creates a workspace with its creator as Owner and lists it', async () => {
     const creator = await h.user();

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 // Shared setup for router tests: one migrated database per test file (PGlite, or a fresh
 // PostgreSQL database when DATABASE_URL is set), real services, and factories that make fresh
 // users / workspaces / memberships / tokens so tests isolate by data, not by database.
@@ -116,4 +117,24 @@ export async function problemOf(promise: Promise<unknown>): Promise<{ code: stri
     return { code: trpc.code ?? '', ...trpc.cause.problem };
   }
   throw new Error('expected the call to fail');
+}
+
+/**
+ * One harness for the calling `describe` block: created in beforeAll, disposed in afterAll. The
+ * returned object forwards to it, so tests use it like the harness itself.
+ */
+export function useHarness(target: TestTarget): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await createHarness(target);
+  });
+  afterAll(async () => {
+    await current?.dispose();
+  });
+  return new Proxy({} as Harness, {
+    get(_, property) {
+      if (!current) throw new Error('the harness is created in beforeAll; use it inside a test or hook');
+      return Reflect.get(current, property) as unknown;
+    },
+  });
 }

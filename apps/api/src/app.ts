@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { startDemoDatabase, type DemoDatabase } from './demo';
 import type { Env } from './env';
 import { createLogger } from './logger';
-import { createApiHandler, createHttpServer, type ReadinessState } from './server';
+import { createApiHandler, createHttpServer, type FallbackHandler, type ReadinessState } from './server';
 import { createServices, type AppServices } from './services/index';
 import type { KeyRing } from './services/crypto';
 import { loadKeyRing } from './services/key-store';
@@ -31,6 +31,8 @@ export interface StartAppOptions {
   baseDir?: string;
   /** Where seed output (generated initial passwords) goes; stdout by default. */
   announce?: (line: string) => void;
+  /** Handles requests outside the API's routes on the same server (the web UI); 404 otherwise. */
+  fallback?: FallbackHandler;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface StartAppOptions {
 export async function startApp(env: Env, options: StartAppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
   const state: ReadinessState = { ready: false, startedAt: new Date() };
-  const server = createHttpServer(state);
+  const server = createHttpServer(state, options.fallback);
   server.listen(env.PORT, env.HOST);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -12,6 +12,9 @@ export interface ReadinessState {
   api?: ApiHandler | undefined;
 }
 
+/** Serves every request the API does not route (the web UI mounts itself here). */
+export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -46,8 +49,11 @@ export function createApiHandler(services: AppServices, options: { trustProxy: b
     });
 }
 
-/** The HTTP front door: /healthz, /trpc; REST and metrics land here as they arrive. */
-export function createHttpServer(state: ReadinessState): Server {
+/**
+ * The HTTP front door: /healthz, /trpc; REST and metrics land here as they arrive. Anything else
+ * goes to `fallback` when given (the web UI, in the same process), else 404.
+ */
+export function createHttpServer(state: ReadinessState, fallback?: FallbackHandler): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -64,6 +70,10 @@ export function createHttpServer(state: ReadinessState): Server {
         return;
       }
       void state.api(req, res, url.pathname.slice(TRPC_PREFIX.length));
+      return;
+    }
+    if (fallback) {
+      fallback(req, res);
       return;
     }
     sendJson(res, 404, { error: 'not_found', message: `No route for ${req.method ?? 'GET'} ${url.pathname}`, details: {} });

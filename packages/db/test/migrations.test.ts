@@ -20,6 +20,7 @@ const EXPECTED_TABLES = [
   'stored_procedures',
   'users',
   'workspace_members',
+  'workspace_schema_status',
   'workspaces',
 ];
 

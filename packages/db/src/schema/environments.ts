@@ -20,6 +20,8 @@ export const environments = pgTable(
     description: text('description'),
     isDefault: boolean('is_default').notNull().default(false),
     connectionId: uuid('connection_id'),
+    /** Apply workspace migrations (F5) when the environment is saved with a new or changed connection. */
+    autoMigrate: boolean('auto_migrate').notNull().default(true),
     createdBy: uuid('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -8,4 +8,5 @@ export * from './stored-procedures';
 export * from './api-tokens';
 export * from './audit';
 export * from './projects';
+export * from './workspace-migrations';
 export * from './relations';

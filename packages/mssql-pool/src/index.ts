@@ -9,6 +9,7 @@ export {
   type ManagerStats,
   type NativePools,
   type PoolCreatedEvent,
+  type PoolCreateHook,
   type PoolErrorEvent,
   type PoolEventMap,
   type PoolEvictedEvent,

@@ -81,6 +81,12 @@ export interface PoolErrorEvent extends Partial<PoolIdentity> {
   error: unknown;
 }
 
+/**
+ * Runs once per new pool, after its first login and before any caller is handed the pool (e.g. a
+ * schema version check on connect). `pool` is the driver's own pool, as a lease exposes it.
+ */
+export type PoolCreateHook = (event: PoolCreatedEvent, pool: NativePools[DatabaseType]) => Promise<void> | void;
+
 export interface PoolEventMap {
   create: [PoolCreatedEvent];
   evict: [PoolEvictedEvent];
@@ -319,6 +325,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   readonly #histogram = new Histogram();
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #reportedErrors = new WeakSet<object>();
+  readonly #createHooks = new Set<PoolCreateHook>();
   #seq = 0;
   #activePools = 0;
   #reservedConnections = 0;
@@ -370,6 +377,18 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
 
   get counters(): ManagerCounters {
     return { ...this.#counters, poolsEvicted: { ...this.#counters.poolsEvicted } };
+  }
+
+  /**
+   * Registers `hook` to run once for every pool created from now on, after its login and before
+   * callers get it; they wait for it. A hook that throws never fails the creation: the error is
+   * counted as a driver error and re-emitted as an `error` event. Returns an unregister function.
+   */
+  onPoolCreated(hook: PoolCreateHook): () => void {
+    this.#createHooks.add(hook);
+    return () => {
+      this.#createHooks.delete(hook);
+    };
   }
 
   /** The cache key for a target: `${workspaceId}:${connectionId}:${fingerprint}`. Validates it. */
@@ -703,6 +722,10 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
           // Retired (invalidated, manager closed) while the login was in flight.
           return;
         }
+        if (this.#createHooks.size > 0) {
+          await this.#runCreateHooks(entry, driver, performance.now() - started, attempts);
+          if (entry.state !== 'connecting') return;
+        }
         entry.state = 'ready';
         entry.consecutiveFailures = 0;
         entry.lastUsedAt = performance.now();
@@ -824,6 +847,18 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         }
       }
     })();
+  }
+
+  async #runCreateHooks(entry: PoolEntry, driver: DriverPool, durationMs: number, attempts: number): Promise<void> {
+    const event: PoolCreatedEvent = { ...entry.identity(), poolSize: entry.target.poolSize, durationMs, attempts };
+    for (const hook of [...this.#createHooks]) {
+      try {
+        await hook(event, driver.native as NativePools[DatabaseType]);
+      } catch (error) {
+        this.#counters.driverErrors++;
+        if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
+      }
+    }
   }
 
   #onDriverError(entry: PoolEntry, error: unknown): void {

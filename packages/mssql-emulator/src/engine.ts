@@ -192,8 +192,8 @@ CREATE OR REPLACE VIEW sys.parameters AS
   SELECT p.object_id, (x->>'name')::varchar(128) AS name, (x->>'parameter_id')::integer AS parameter_id,
     (x->>'system_type_id')::smallint AS system_type_id, (x->>'system_type_id')::integer AS user_type_id,
     (x->>'max_length')::smallint AS max_length, (x->>'precision')::smallint AS precision, (x->>'scale')::smallint AS scale,
-    (x->>'is_output')::boolean AS is_output, false AS is_cursor_ref, (x->>'has_default_value')::boolean AS has_default_value,
-    false AS is_readonly, (x->>'default_value')::varchar(4000) AS default_value, (x->>'type_name')::varchar(128) AS type_name
+    (x->>'is_output')::boolean AS is_output, false AS is_cursor_ref, false AS has_default_value,
+    false AS is_readonly, NULL::varchar(4000) AS default_value, (x->>'type_name')::varchar(128) AS type_name
   FROM __emulator.procedures p, jsonb_array_elements(p.params) x;
 CREATE OR REPLACE VIEW sys.sql_modules AS SELECT object_id, definition FROM __emulator.procedures;
 CREATE OR REPLACE VIEW sys.tables AS

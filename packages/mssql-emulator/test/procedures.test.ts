@@ -113,6 +113,38 @@ END`);
     await conn.pool.request().batch(`DROP PROCEDURE ${name}`);
   });
 
+  it('refuses a CREATE PROCEDURE whose body has a syntax error (102, batch line) and creates nothing', async () => {
+    const name = uniqueName('usp_typo');
+    const e = await failure(
+      conn.pool.request().batch(`CREATE OR ALTER PROCEDURE dbo.${name}
+  @a INT
+AS
+BEGIN
+  SELECT @a AS a
+  SELEC 1
+END`),
+    );
+    expect(e).toMatchObject({ number: 102, lineNumber: 6, message: "Incorrect syntax near 'SELEC'." });
+    const listed = await conn.pool.request().input('n', name).query('SELECT COUNT(*) AS n FROM sys.procedures WHERE name = @n');
+    expect(listed.recordset).toEqual([{ n: 0 }]);
+  });
+
+  it('keeps T-SQL parameter defaults out of sys.parameters (has_default_value is for CLR procedures)', async () => {
+    const name = uniqueName('usp_defaults');
+    await conn.pool.request().batch(`CREATE PROCEDURE ${name} @a INT = 5, @b NVARCHAR(10) = N'x' OUTPUT AS SELECT @a AS a`);
+    const params = await conn.pool
+      .request()
+      .input('n', name)
+      .query('SELECT p.name, p.has_default_value, p.default_value FROM sys.parameters p JOIN sys.procedures s ON s.object_id = p.object_id WHERE s.name = @n ORDER BY p.parameter_id');
+    expect(params.recordset).toEqual([
+      { name: '@a', has_default_value: false, default_value: null },
+      { name: '@b', has_default_value: false, default_value: null },
+    ]);
+    // The default still applies when the caller leaves the parameter out.
+    expect((await conn.pool.request().execute(name)).recordset).toEqual([{ a: 5 }]);
+    await conn.pool.request().batch(`DROP PROCEDURE ${name}`);
+  });
+
   it('takes, contends for and releases session application locks like Flyway does', async () => {
     const resource = uniqueName('flyway');
     const a = await new sql.ConnectionPool({ ...target.config(), pool: { min: 1, max: 1 } } as sql.config).connect();

@@ -459,11 +459,25 @@ class Parser {
         if (tok.kind === 'word' && tok.upper === 'DEFAULT' && awaitingVerb && this.isWord(this.peek(1), 'VALUES')) awaitingVerb = false;
       }
       if (tok.kind === 'op' && tok.text === ')' && stack.length === 0) throw syntaxError(')', tok.line);
+      if (stack.length === 0 && verb !== 'CREATE' && verb !== 'ALTER' && this.isStrayAfterAlias(tok)) throw syntaxError(tok.text, tok.line);
       this.track(tok, stack);
       this.i++;
     }
     if (stack.length > 0) throw new SqlError({ number: 102, class: 15, message: "Incorrect syntax near the end of the batch.", line: first.line });
     return this.t.slice(start, this.i);
+  }
+
+  /**
+   * `… AS alias <token>` where the token can neither continue the statement (a clause keyword, an
+   * operator) nor start the next one: SQL Server refuses the batch at parse time (so a typo such
+   * as `SELECT 1 AS one SELEC 2` fails CREATE PROCEDURE with 102) instead of leaving it for run time.
+   */
+  private isStrayAfterAlias(tok: SqlToken): boolean {
+    if (tok.kind === 'op') return false;
+    if (tok.kind === 'word' && (RESERVED.has(tok.upper) || STATEMENT_START.has(tok.upper))) return false;
+    const alias = this.t[this.i - 1];
+    if (alias === undefined || !(alias.kind === 'qident' || alias.kind === 'string' || (alias.kind === 'word' && !RESERVED.has(alias.upper)))) return false;
+    return this.isWord(this.t[this.i - 2], 'AS');
   }
 
   private sqlRun(verb: string): Statement {

@@ -1,49 +1,15 @@
 /**
- * Typed client for the workspace studio API. The tRPC client (AppRouter types, batching, superjson)
- * joins this package with the API issue; today it covers the process-level endpoints.
+ * Typed client for the Workspace Studio API (tRPC v11, superjson, batching). The router's types come
+ * from `@studio/api` as types only: nothing of the server is loaded at run time.
  */
-export interface ClientOptions {
-  /** Base URL of the API, e.g. http://127.0.0.1:3000 */
-  url: string;
-  /** API token (sent as a bearer token). */
-  token?: string;
-  fetch?: typeof globalThis.fetch;
-}
+import type { AppRouter } from '@studio/api';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 
-export interface HealthStatus {
-  status: 'ok' | 'starting';
-  uptimeSeconds?: number;
-}
+export { createClient, ClientOptionsError, type ClientOptions, type StudioClient } from './client';
+export { isStudioApiError, StudioApiError, toStudioApiError, type Problem, type StudioErrorCode } from './errors';
+export type { AppRouter };
 
-/** The error shape of every API failure (MISSION F10). */
-export class StudioApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    message: string,
-    readonly details: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'StudioApiError';
-  }
-}
-
-export interface StudioClient {
-  health(): Promise<HealthStatus>;
-}
-
-export function createClient(options: ClientOptions): StudioClient {
-  const base = new URL(options.url);
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-
-  return {
-    async health() {
-      const response = await doFetch(new URL('/healthz', base), { headers });
-      const body = (await response.json()) as HealthStatus & { error?: string; message?: string; details?: Record<string, unknown> };
-      if (response.status === 200 || response.status === 503) return body;
-      throw new StudioApiError(response.status, body.error ?? 'unknown_error', body.message ?? response.statusText, body.details ?? {});
-    },
-  };
-}
+/** Inputs of every procedure: `RouterInputs['connections']['create']`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** Outputs of every procedure: `RouterOutputs['connections']['list']['items'][number]`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

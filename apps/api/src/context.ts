@@ -7,7 +7,7 @@ import type { NodeHTTPCreateContextFnOptions } from '@trpc/server/adapters/node-
 import { verifyRequestOrigin } from 'lucia';
 import { unauthenticated } from './errors';
 import type { AuditEvent } from './services/audit';
-import { auditActorOf, Authorizer, type Principal, type RequestMeta } from './services/authorization';
+import { auditActorOf, Authorizer, type Principal, type RequestMeta, type UserPrincipal } from './services/authorization';
 import type { AppServices } from './services/index';
 import type { StudioLucia } from './services/sessions';
 
@@ -84,12 +84,43 @@ export function requestMetaOf(req: IncomingMessage, trustProxy: boolean): Reques
  * Cookie-authenticated writes must come from our own origin (SameSite=Lax already blocks most
  * cross-site posts; this closes the rest). Requests without an Origin header (non-browser) pass.
  */
-function sameOrigin(req: IncomingMessage): boolean {
-  if (req.method === 'GET' || req.method === 'HEAD') return true;
-  const origin = firstHeader(req.headers.origin);
-  const host = firstHeader(req.headers.host);
-  if (!origin) return true;
-  return host !== undefined && verifyRequestOrigin(origin, [host]);
+function sameOrigin(request: SessionRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return true;
+  if (!request.origin) return true;
+  return request.host !== undefined && verifyRequestOrigin(request.origin, [request.host]);
+}
+
+/** What session authentication needs of a request, whichever HTTP layer received it. */
+export interface SessionRequest {
+  method: string | undefined;
+  cookie: string | undefined;
+  origin: string | undefined;
+  host: string | undefined;
+}
+
+/**
+ * The signed-in user of a cookie-authenticated request, or null (no cookie, expired or revoked
+ * session, or a write from another origin). Refreshes or clears the cookie through `sessionCookies`.
+ * Shared by the tRPC adapter and the web UI's server-side caller, so both trust cookies alike.
+ */
+export async function authenticateSession(services: AppServices, request: SessionRequest, sessionCookies: SessionCookies): Promise<UserPrincipal | null> {
+  const sessionId = services.sessions.lucia.readSessionCookie(request.cookie ?? '');
+  if (!sessionId) return null;
+  const trusted = sameOrigin(request);
+  const result = trusted ? await services.sessions.validate(sessionId) : null;
+  if (!result) {
+    // Expired or revoked: tell the browser to drop it.
+    if (trusted) sessionCookies.clear();
+    return null;
+  }
+  if (result.session.fresh) sessionCookies.issue(result.session.id);
+  return {
+    kind: 'user',
+    userId: result.user.id,
+    username: result.user.username,
+    displayName: result.user.displayName,
+    sessionId: result.session.id,
+  };
 }
 
 export function createHttpContextFactory(services: AppServices, options: HttpContextOptions) {
@@ -107,24 +138,11 @@ export function createHttpContextFactory(services: AppServices, options: HttpCon
       if (!token) throw unauthenticated('The API token is invalid, expired or revoked');
       principal = token;
     } else {
-      const sessionId = services.sessions.lucia.readSessionCookie(req.headers.cookie ?? '');
-      const trusted = sameOrigin(req);
-      if (sessionId) {
-        const result = trusted ? await services.sessions.validate(sessionId) : null;
-        if (result) {
-          if (result.session.fresh) sessionCookies.issue(result.session.id);
-          principal = {
-            kind: 'user',
-            userId: result.user.id,
-            username: result.user.username,
-            displayName: result.user.displayName,
-            sessionId: result.session.id,
-          };
-        } else if (trusted) {
-          // Expired or revoked: tell the browser to drop it.
-          sessionCookies.clear();
-        }
-      }
+      principal = await authenticateSession(
+        services,
+        { method: req.method, cookie: req.headers.cookie, origin: firstHeader(req.headers.origin), host: firstHeader(req.headers.host) },
+        sessionCookies,
+      );
     }
     return createContextInner({ ...services, principal, requestMeta, sessionCookies });
   };

@@ -1,0 +1,49 @@
+// What 403 / 404 / other failures look like, for every route's ErrorBoundary. A loader that hits
+// an API refusal throws the F10 problem as a Response (Api.load), so its message shows here.
+import { isRouteErrorResponse, Link, useRouteError } from '@remix-run/react';
+import { useEffect, useRef } from 'react';
+
+function problemMessage(data: unknown): string | undefined {
+  return typeof data === 'object' && data !== null && typeof (data as { message?: unknown }).message === 'string' ? (data as { message: string }).message : undefined;
+}
+
+export function ErrorPage({ error, home = '/' }: { error: unknown; home?: string }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  let title = 'Something went wrong';
+  let message = 'The page could not be shown. Try again; if it keeps failing, an administrator can find the cause in the server log.';
+  let status: number | undefined;
+  if (isRouteErrorResponse(error)) {
+    status = error.status;
+    const fromApi = problemMessage(error.data);
+    if (error.status === 403) {
+      title = 'You do not have access to this';
+      message = fromApi ?? 'Your role in this workspace does not allow this page. Ask a workspace Owner or Admin.';
+    } else if (error.status === 404) {
+      title = 'Not found';
+      message = fromApi ?? 'There is nothing here. It may have been deleted, or the link is wrong.';
+    } else {
+      message = fromApi ?? (typeof error.data === 'string' && error.data ? error.data : message);
+    }
+  }
+  return (
+    <div className="error-page card">
+      {status ? <p className="error-status">{status}</p> : null}
+      <h1 ref={heading} tabIndex={-1}>
+        {title}
+      </h1>
+      <p>{message}</p>
+      <p>
+        <Link className="btn btn-secondary" to={home}>
+          Go back home
+        </Link>
+      </p>
+    </div>
+  );
+}
+
+/** For pages inside the workspace shell: `export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';` */
+export function PageErrorBoundary() {
+  const error = useRouteError();
+  return <ErrorPage error={error} />;
+}

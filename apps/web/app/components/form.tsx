@@ -1,0 +1,177 @@
+// Form parts. Conventions (apps/web/README.md "Forms"): inputs are named by the procedure input's
+// path; the action answers ActionResult; errors sit next to their field (aria-invalid +
+// aria-describedby); the summary alert takes focus; buttons disable while the form submits.
+import { useNavigation } from '@remix-run/react';
+import { useEffect, useRef, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import type { ActionResult } from '../lib/forms';
+import { Alert } from './ui';
+
+function describedBy(name: string, error: string | undefined, hint: ReactNode | undefined): string | undefined {
+  const ids = [error ? `${name}-error` : null, hint ? `${name}-hint` : null].filter(Boolean);
+  return ids.length > 0 ? ids.join(' ') : undefined;
+}
+
+type FieldProps = {
+  name: string;
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'name'>;
+
+export function Field({ name, label, error, hint, id, className, ...input }: FieldProps) {
+  const inputId = id ?? name;
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}>
+      <label htmlFor={inputId}>{label}</label>
+      <input id={inputId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy(inputId, error, hint)} {...input} />
+      {hint ? (
+        <p id={`${inputId}-hint`} className="hint">
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${inputId}-error`} className="field-error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+type SelectProps = {
+  name: string;
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+  children: ReactNode;
+} & Omit<SelectHTMLAttributes<HTMLSelectElement>, 'name'>;
+
+export function SelectField({ name, label, error, hint, id, children, ...select }: SelectProps) {
+  const selectId = id ?? name;
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={selectId}>{label}</label>
+      <select id={selectId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy(selectId, error, hint)} {...select}>
+        {children}
+      </select>
+      {hint ? (
+        <p id={`${selectId}-hint`} className="hint">
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${selectId}-error`} className="field-error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function CheckboxField({ name, label, hint, error, id, ...input }: FieldProps) {
+  const inputId = id ?? name;
+  return (
+    <div className={`field field-checkbox${error ? ' field-invalid' : ''}`}>
+      <input type="checkbox" id={inputId} name={name} aria-describedby={describedBy(inputId, error, hint)} {...input} />
+      <label htmlFor={inputId}>{label}</label>
+      {hint ? (
+        <p id={`${inputId}-hint`} className="hint">
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${inputId}-error`} className="field-error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** True while this page's form (optionally: with this intent) is being submitted. */
+export function useSubmitting(intent?: string): boolean {
+  const navigation = useNavigation();
+  if (navigation.state === 'idle' || !navigation.formData) return false;
+  return intent === undefined || navigation.formData.get('intent') === intent;
+}
+
+/** Becomes true once `active` has lasted `delayMs`: pending UI only for what is actually slow. */
+export function useDelayedTrue(active: boolean, delayMs = 200): boolean {
+  const [shown, setShown] = useState(false);
+  useEffect(() => {
+    if (!active) {
+      setShown(false);
+      return;
+    }
+    const timer = setTimeout(() => setShown(true), delayMs);
+    return () => clearTimeout(timer);
+  }, [active, delayMs]);
+  return shown;
+}
+
+/**
+ * A submit button that disables itself (and every other button of a submitting form) while a
+ * submission is in flight, and says what it is doing once that takes longer than 200 ms.
+ */
+export function SubmitButton({
+  children,
+  intent,
+  pendingLabel,
+  variant = 'primary',
+  disabled,
+  ...rest
+}: {
+  children: ReactNode;
+  intent?: string;
+  pendingLabel?: string;
+  variant?: 'primary' | 'secondary' | 'danger' | 'ghost';
+  disabled?: boolean;
+  formNoValidate?: boolean;
+  value?: string;
+  name?: string;
+  'aria-label'?: string;
+}) {
+  const navigation = useNavigation();
+  const busy = navigation.state === 'submitting';
+  const mine = busy && (intent === undefined || navigation.formData?.get('intent') === intent);
+  const slow = useDelayedTrue(mine);
+  return (
+    <button type="submit" className={`btn btn-${variant}`} name={intent ? 'intent' : rest.name} value={intent ?? rest.value} disabled={disabled || busy} aria-busy={mine || undefined} {...rest}>
+      {slow ? (
+        <>
+          <span className="spinner" aria-hidden="true" />
+          {pendingLabel ?? children}
+        </>
+      ) : (
+        children
+      )}
+    </button>
+  );
+}
+
+/** The outcome of the last action, focused when it changes. */
+export function ActionAlert({ result, successTitle }: { result: ActionResult | undefined; successTitle?: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (result) ref.current?.focus();
+  }, [result]);
+  if (!result) return null;
+  if (result.ok) {
+    return <Alert ref={ref} tone="success" title={result.message ?? successTitle ?? 'Saved'} />;
+  }
+  const fields = Object.entries(result.fieldErrors);
+  return (
+    <Alert ref={ref} tone="danger" title={result.problem.message}>
+      {fields.length > 1 ? (
+        <ul>
+          {fields.map(([field, message]) => (
+            <li key={field}>
+              <a href={`#${field}`}>{field}</a>: {message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <p className="muted small">Error code: {result.problem.error}</p>
+    </Alert>
+  );
+}

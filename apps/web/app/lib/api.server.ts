@@ -1,0 +1,145 @@
+// The web UI's only way to the API: the tRPC router called in-process (createCallerFactory), with
+// the same context the HTTP adapter builds: the services of the running app, the session from the
+// request's cookie (authenticateSession, shared with the API), the client address and user agent.
+// Cookies a procedure issues (sign-in, sign-out, session refresh) go back on the Remix response.
+import { json, redirect, type AppLoadContext, type TypedResponse } from '@remix-run/node';
+import {
+  ApiProblem,
+  appRouter,
+  authenticateSession,
+  createCallerFactory,
+  createContextInner,
+  SessionCookies,
+  type AppServices,
+  type Problem,
+  type RequestMeta,
+  type UserPrincipal,
+} from '@studio/api';
+
+export interface StudioContext {
+  services: AppServices;
+  requestMeta: RequestMeta & { tls: boolean };
+}
+
+declare module '@remix-run/node' {
+  interface AppLoadContext {
+    studio: StudioContext;
+  }
+}
+
+const createCaller = createCallerFactory(appRouter);
+export type ApiCaller = ReturnType<typeof createCaller>;
+
+/** HTTP status of each tRPC error code the API uses. */
+const statusByCode: Record<string, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  TOO_MANY_REQUESTS: 429,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+export interface ApiFailure {
+  status: number;
+  problem: Problem;
+}
+
+/** The F10 problem of an error a procedure threw; null for anything that is not an API answer. */
+export function apiFailureOf(error: unknown): ApiFailure | null {
+  if (!(error instanceof Error) || !(error.cause instanceof ApiProblem)) return null;
+  const code = (error as { code?: unknown }).code;
+  return { status: (typeof code === 'string' ? statusByCode[code] : undefined) ?? 500, problem: error.cause.problem };
+}
+
+export type Attempt<T> = { ok: true; value: T } | ({ ok: false } & ApiFailure);
+
+export class Api {
+  constructor(
+    readonly caller: ApiCaller,
+    readonly user: UserPrincipal | null,
+    private readonly cookies: SessionCookies,
+    private readonly request: Request,
+  ) {}
+
+  /** Response headers carrying whatever session cookie the calls so far issued or cleared. */
+  headers(init?: HeadersInit): Headers {
+    const headers = new Headers(init);
+    for (const cookie of this.cookies.setCookieHeaders) headers.append('set-cookie', cookie);
+    return headers;
+  }
+
+  json<T>(data: T, init: ResponseInit = {}): TypedResponse<T> {
+    return json(data, { ...init, headers: this.headers(init.headers) });
+  }
+
+  redirect(url: string, init: ResponseInit = {}): TypedResponse<never> {
+    return redirect(url, { ...init, headers: this.headers(init.headers) });
+  }
+
+  /**
+   * For loaders: the call's value, or a thrown Response the error boundaries understand (the F10
+   * problem with its status; a lost session goes to sign-in).
+   */
+  async load<T>(call: (caller: ApiCaller) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.caller);
+    } catch (error) {
+      const failure = apiFailureOf(error);
+      if (!failure) throw error;
+      if (failure.status === 401) throw this.redirect(signInUrl(this.request));
+      throw json(failure.problem, { status: failure.status, headers: this.headers() });
+    }
+  }
+
+  /** For actions: the value or the F10 problem, so the form can show it next to the user's input. */
+  async attempt<T>(call: (caller: ApiCaller) => Promise<T>): Promise<Attempt<T>> {
+    try {
+      return { ok: true, value: await call(this.caller) };
+    } catch (error) {
+      const failure = apiFailureOf(error);
+      if (!failure) throw error;
+      if (failure.status === 401) throw this.redirect(signInUrl(this.request));
+      return { ok: false, ...failure };
+    }
+  }
+}
+
+export function signInUrl(request: Request): string {
+  const url = new URL(request.url);
+  const back = `${url.pathname}${url.search}`;
+  return back === '/' || url.pathname === '/sign-in' ? '/sign-in' : `/sign-in?redirectTo=${encodeURIComponent(back)}`;
+}
+
+/** A caller for this request, signed in or not. */
+export async function apiFor(request: Request, context: AppLoadContext): Promise<Api> {
+  const { services, requestMeta } = context.studio;
+  const cookies = new SessionCookies(services.sessions.lucia, requestMeta.tls || new URL(request.url).protocol === 'https:');
+  const user = await authenticateSession(
+    services,
+    {
+      method: request.method,
+      cookie: request.headers.get('cookie') ?? undefined,
+      origin: request.headers.get('origin') ?? undefined,
+      host: request.headers.get('host') ?? undefined,
+    },
+    cookies,
+  );
+  const ctx = createContextInner({ ...services, principal: user, requestMeta: { ip: requestMeta.ip, userAgent: requestMeta.userAgent }, sessionCookies: cookies });
+  return new Api(createCaller(ctx), user, cookies, request);
+}
+
+/** A caller for a signed-in user; anyone else is sent to sign-in and brought back afterwards. */
+export async function requireUser(request: Request, context: AppLoadContext): Promise<Api & { user: UserPrincipal }> {
+  const api = await apiFor(request, context);
+  if (!api.user) throw api.redirect(signInUrl(request));
+  return api as Api & { user: UserPrincipal };
+}
+
+/** Only same-site paths: `redirectTo` must never send a signed-in user to another origin. */
+export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = '/'): string {
+  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback;
+  return to;
+}

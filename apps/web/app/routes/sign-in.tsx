@@ -1,0 +1,49 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
+import { ActionAlert, Field, SubmitButton } from '../components/form';
+import { apiFor, safeRedirect } from '../lib/api.server';
+import { failure, text, type ActionResult } from '../lib/forms';
+
+export const meta: MetaFunction = () => [{ title: 'Sign in · Workspace Studio' }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const api = await apiFor(request, context);
+  const url = new URL(request.url);
+  if (api.user) return api.redirect(safeRedirect(url.searchParams.get('redirectTo')));
+  return api.json({});
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const api = await apiFor(request, context);
+  const form = await request.formData();
+  const result = await api.attempt((c) => c.auth.signIn({ username: text(form, 'username') ?? '', password: String(form.get('password') ?? '') }));
+  if (!result.ok) return api.json<ActionResult>(failure(result.problem, form), { status: result.status });
+  return api.redirect(safeRedirect(form.get('redirectTo')));
+}
+
+export default function SignIn() {
+  useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const values = result && !result.ok ? result.values : {};
+  const errors = result && !result.ok ? result.fieldErrors : {};
+  return (
+    <main className="centered">
+      <div className="card sign-in">
+        <p className="brand brand-large">Workspace Studio</p>
+        <h1>Sign in</h1>
+        <ActionAlert result={result} />
+        <Form method="post" className="stack">
+          <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? '/'} />
+          <Field name="username" label="Username" autoComplete="username" required defaultValue={values.username} error={errors.username} autoFocus />
+          <Field name="password" label="Password" type="password" autoComplete="current-password" required error={errors.password} />
+          <SubmitButton pendingLabel="Signing in…">Sign in</SubmitButton>
+        </Form>
+        <p className="muted small">
+          First start? The generated passwords of <code>admin</code> and <code>user</code> were printed on the console and are kept in{' '}
+          <code>.data/initial-credentials.txt</code>.
+        </p>
+      </div>
+    </main>
+  );
+}

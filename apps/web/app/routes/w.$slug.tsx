@@ -1,0 +1,123 @@
+// The signed-in shell: header with the workspace switcher and the user menu, the side navigation
+// (lib/nav.ts) and the page. Every page under /w/:slug renders in its <Outlet />.
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, NavLink, Outlet, useLoaderData, useLocation, useNavigation, useRouteError } from '@remix-run/react';
+import { useEffect, useRef } from 'react';
+import { ErrorPage } from '../components/error-page';
+import { useDelayedTrue } from '../components/form';
+import { requireUser } from '../lib/api.server';
+import { navFor, type WorkspaceRole } from '../lib/nav';
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.workspace.name} · Workspace Studio` : 'Workspace Studio' }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const workspaceSlug = params.slug ?? '';
+  const [workspace, workspaces] = await Promise.all([
+    api.load((c) => c.workspaces.get({ workspaceSlug })),
+    api.load((c) => c.workspaces.listMine({ limit: 200 })),
+  ]);
+  return api.json({
+    user: { id: api.user.userId, username: api.user.username, displayName: api.user.displayName },
+    workspace: { id: workspace.id, slug: workspace.slug, name: workspace.name, role: workspace.role as WorkspaceRole },
+    workspaces: workspaces.items.map((w) => ({ slug: w.slug, name: w.name, role: w.role })),
+  });
+}
+
+function WorkspaceSwitcher() {
+  const { workspace, workspaces } = useLoaderData<typeof loader>();
+  const details = useRef<HTMLDetailsElement>(null);
+  const location = useLocation();
+  useEffect(() => {
+    if (details.current) details.current.open = false;
+  }, [location.pathname]);
+  return (
+    <details className="switcher" ref={details}>
+      <summary aria-label={`Workspace: ${workspace.name}. Switch workspace`}>
+        <span className="switcher-name">{workspace.name}</span>
+        <span className="muted small">{workspace.role}</span>
+      </summary>
+      <ul className="switcher-menu" aria-label="Your workspaces">
+        {workspaces.map((w) => (
+          <li key={w.slug}>
+            <Link to={`/w/${w.slug}`} aria-current={w.slug === workspace.slug ? 'page' : undefined}>
+              <span>{w.name}</span>
+              <span className="muted small">
+                {w.slug} · {w.role}
+              </span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+export default function WorkspaceLayout() {
+  const { user, workspace } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const loading = useDelayedTrue(navigation.state === 'loading');
+  const location = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+  // After client-side navigation, move focus to the new page so keyboard and screen reader users start there.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    main.current?.focus();
+  }, [location.pathname]);
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to={`/w/${workspace.slug}`} className="brand">
+          Workspace Studio
+        </Link>
+        <WorkspaceSwitcher />
+        <div className="topbar-user">
+          <span className="muted" data-testid="signed-in-as">
+            {user.displayName ?? user.username}
+          </span>
+          <Form method="post" action="/sign-out">
+            <button type="submit" className="btn btn-ghost">
+              Sign out
+            </button>
+          </Form>
+        </div>
+        {loading ? <div className="loading-bar" role="progressbar" aria-label="Loading page" /> : null}
+      </header>
+      <nav className="sidenav" aria-label="Workspace">
+        {navFor(workspace.role).map((section) => (
+          <div key={section.label} className="sidenav-section">
+            <p className="sidenav-heading">{section.label}</p>
+            <ul>
+              {section.items.map((item) => (
+                <li key={item.to}>
+                  <NavLink to={item.to ? `/w/${workspace.slug}/${item.to}` : `/w/${workspace.slug}`} end={item.end} prefetch="intent">
+                    {item.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </nav>
+      <main id="main" className="content" ref={main} tabIndex={-1}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  return (
+    <main className="centered">
+      <ErrorPage error={error} />
+    </main>
+  );
+}

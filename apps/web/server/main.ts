@@ -1,0 +1,23 @@
+// `pnpm start` / `pnpm dev` from the repository root: the API and the web UI on one URL.
+import { loadEnv } from '@studio/api';
+import { startStudio } from './index';
+
+const mode = process.argv.includes('--dev') ? 'development' : 'production';
+const app = await startStudio({ env: loadEnv(), mode }).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
+app.logger.info({ url: app.url, mode }, `Workspace Studio is open at ${app.url}`);
+
+const shutdown = (signal: string): void => {
+  app.logger.info({ signal }, 'shutting down');
+  app.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGINT', () => shutdown('SIGINT'));
+process.once('SIGTERM', () => shutdown('SIGTERM'));

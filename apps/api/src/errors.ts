@@ -36,6 +36,7 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   precondition_failed: 'PRECONDITION_FAILED',
   connection_operation_failed: 'BAD_REQUEST',
   service_unavailable: 'SERVICE_UNAVAILABLE',
+  schema_needs_migration: 'PRECONDITION_FAILED',
 };
 
 const GENERIC_INTERNAL: Problem = { error: 'internal_error', message: 'Internal server error', details: {} };

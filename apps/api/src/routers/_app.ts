@@ -6,6 +6,7 @@ import { environmentsRouter } from './environments/_router';
 import { healthRouter } from './health';
 import { tokensRouter } from './tokens';
 import { workspacesRouter } from './workspaces';
+import { workspaceMigrationsRouter } from './workspaceMigrations';
 import { router } from '../trpc';
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   access: accessRouter,
   tokens: tokensRouter,
   audit: auditRouter,
+  workspaceMigrations: workspaceMigrationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

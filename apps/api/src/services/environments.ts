@@ -3,7 +3,7 @@
 // parameters itself (the web form); saving is two-phase so the router can run the connection test
 // between `prepareSave` (validate, merge) and `commitSave` (one transaction).
 import type { StudioDatabase } from '@studio/db';
-import { environments, type ConnectionOptions } from '@studio/db/schema';
+import { environments, workspaceSchemaStatus, type ConnectionOptions } from '@studio/db/schema';
 import { and, asc, count, eq, gt, ne } from 'drizzle-orm';
 import { connections as connectionsTable } from '@studio/db/schema';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
@@ -25,6 +25,8 @@ export interface EnvironmentSaveInput {
   name?: string | undefined;
   description?: string | null | undefined;
   isDefault?: boolean | undefined;
+  /** Apply workspace migrations when the environment gets a new or changed connection (default true). */
+  autoMigrate?: boolean | undefined;
   /** Point at an existing connection (null on update: unconfigure). Exclusive with `connection`. */
   connectionId?: string | null | undefined;
   connection?: EnvironmentConnectionParams | undefined;
@@ -35,6 +37,8 @@ export interface EnvironmentSavePlan {
   workspaceId: string;
   environmentId: string | null;
   input: EnvironmentSaveInput;
+  /** The environment's autoMigrate before this save (null: a new environment). */
+  previousAutoMigrate: boolean | null;
   connection:
     | { kind: 'keep' }
     | { kind: 'unlink'; previousConnectionId: string | null }
@@ -59,13 +63,45 @@ export class EnvironmentService {
     description: environments.description,
     isDefault: environments.isDefault,
     connectionId: environments.connectionId,
+    autoMigrate: environments.autoMigrate,
     createdAt: environments.createdAt,
     updatedAt: environments.updatedAt,
   };
 
   async #present(row: EnvironmentRow, db: StudioDatabase = this.db) {
     const connection = row.connectionId === null ? null : await this.connections.get(row.workspaceId, row.connectionId, { revealUser: true }, db);
-    return { ...row, connection };
+    return { ...row, connection, migration: row.connectionId === null ? null : await this.#schemaStatus(row.connectionId, db) };
+  }
+
+  /** The workspace database's last known schema status (F5), cached by the migration service; null before the first check. */
+  async #schemaStatus(connectionId: string, db: StudioDatabase) {
+    const [status] = await db
+      .select({
+        status: workspaceSchemaStatus.status,
+        currentVersion: workspaceSchemaStatus.currentVersion,
+        latestVersion: workspaceSchemaStatus.latestVersion,
+        pending: workspaceSchemaStatus.pending,
+        problems: workspaceSchemaStatus.problems,
+        lastError: workspaceSchemaStatus.lastError,
+        lastRun: workspaceSchemaStatus.lastRun,
+        checkedAt: workspaceSchemaStatus.checkedAt,
+      })
+      .from(workspaceSchemaStatus)
+      .where(eq(workspaceSchemaStatus.connectionId, connectionId));
+    return status ?? null;
+  }
+
+  /**
+   * Why this save should apply workspace migrations (F5): the environment was created with a
+   * connection, its connection changed, or auto-migrate was turned back on; null otherwise.
+   */
+  migrationTriggerOf(plan: EnvironmentSavePlan, saved: { connectionId: string | null }): 'created' | 'connection_changed' | 'auto_migrate_enabled' | null {
+    if (saved.connectionId === null) return null;
+    if (plan.environmentId === null) return 'created';
+    const c = plan.connection;
+    if (c.kind === 'create' || c.kind === 'update' || (c.kind === 'reference' && c.previousConnectionId !== c.connectionId)) return 'connection_changed';
+    if (plan.input.autoMigrate === true && plan.previousAutoMigrate === false) return 'auto_migrate_enabled';
+    return null;
   }
 
   async #row(workspaceId: string, environmentId: string, db: StudioDatabase = this.db) {
@@ -114,6 +150,7 @@ export class EnvironmentService {
       workspaceId,
       environmentId,
       input,
+      previousAutoMigrate: current?.autoMigrate ?? null,
       connection,
       target,
     });
@@ -214,7 +251,15 @@ export class EnvironmentService {
         if (isDefault) await tx.update(environments).set({ isDefault: false }).where(and(eq(environments.workspaceId, workspaceId), eq(environments.isDefault, true)));
         const [row] = await tx
           .insert(environments)
-          .values({ workspaceId, name: input.name ?? '', description: input.description ?? null, isDefault, connectionId: connectionId ?? null, createdBy })
+          .values({
+            workspaceId,
+            name: input.name ?? '',
+            description: input.description ?? null,
+            isDefault,
+            connectionId: connectionId ?? null,
+            autoMigrate: input.autoMigrate ?? true,
+            createdBy,
+          })
           .returning({ id: environments.id });
         environmentId = expectRow(row, 'environment insert').id;
       } else {
@@ -234,6 +279,7 @@ export class EnvironmentService {
             ...(input.name !== undefined && { name: input.name }),
             ...(input.description !== undefined && { description: input.description }),
             ...(input.isDefault === true && { isDefault: true }),
+            ...(input.autoMigrate !== undefined && { autoMigrate: input.autoMigrate }),
             ...(connectionId !== undefined && { connectionId }),
             updatedAt: new Date(),
           })
@@ -280,6 +326,7 @@ interface EnvironmentRow {
   description: string | null;
   isDefault: boolean;
   connectionId: string | null;
+  autoMigrate: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -12,7 +12,8 @@ export type ServiceErrorCode =
   | 'outbound_refused'
   | 'precondition_failed'
   | 'connection_operation_failed'
-  | 'service_unavailable';
+  | 'service_unavailable'
+  | 'schema_needs_migration';
 
 /** `message` and `details` are shown to the caller: never put secrets or raw driver text in them. */
 export class ServiceError extends Error {

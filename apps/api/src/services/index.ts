@@ -13,6 +13,7 @@ import { EnvironmentService } from './environments';
 import type { OutboundPolicy } from './outbound-policy';
 import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisStore, type RateLimits, type RateLimitStore } from './rate-limits';
 import { createLucia, SessionService } from './sessions';
+import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
 import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
 
@@ -32,6 +33,8 @@ export interface AppServices {
   pools: WorkspacePoolManager;
   poolInvalidation: PoolInvalidation;
   connectionTester: ConnectionTester;
+  /** F5: migrations of workspace SQL Server databases, the schema check on pool creation, the query gate. */
+  workspaceMigrations: WorkspaceMigrationService;
   logger: Logger;
 }
 
@@ -51,6 +54,8 @@ export interface CreateServicesOptions {
   connectionTestDeadlineMs?: number;
   /** A ready-made pool manager (tests tune its timeouts); default: one with the package defaults. */
   pools?: WorkspacePoolManager;
+  /** Workspace migration settings (WORKSPACE_MIGRATIONS_* variables; tests point migrationsDir elsewhere). */
+  workspaceMigrations?: Partial<WorkspaceMigrationConfig>;
 }
 
 /**
@@ -82,11 +87,17 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   const connections = new ConnectionService(db, options.keyRing);
   const pools = options.pools ?? createPoolManager(options.logger);
   const poolInvalidation = await createPoolInvalidation(options, pools);
+  const audit = new AuditService(db, options.logger);
+  const workspaceMigrations = new WorkspaceMigrationService(
+    { db, connections, pools, outboundPolicy: options.outboundPolicy, audit, logger: options.logger },
+    options.workspaceMigrations,
+  );
+  workspaceMigrations.attach();
   return {
     db,
     keyRing: options.keyRing,
     outboundPolicy: options.outboundPolicy,
-    audit: new AuditService(db, options.logger),
+    audit,
     rateLimits: new RateLimitService(store, options.rateLimits ?? defaultRateLimits),
     sessions: new SessionService(db, createLucia(db, options.sessionTtlHours)),
     tokens: new ApiTokenService(db),
@@ -97,6 +108,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     pools,
     poolInvalidation,
     connectionTester: new ConnectionTester(options.outboundPolicy, options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS),
+    workspaceMigrations,
     logger: options.logger,
   };
 }

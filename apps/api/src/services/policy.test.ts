@@ -12,6 +12,13 @@ describe('policy', () => {
     }
   });
 
+  it('lets everyone read workspace migration status and only Owners/Admins apply or roll back', () => {
+    for (const role of workspaceRoles) {
+      expect(can({ kind: 'user', role }, 'migration.read')).toBe(true);
+      expect(can({ kind: 'user', role }, 'migration.apply')).toBe(role === 'Owner' || role === 'Admin');
+    }
+  });
+
   it('never lets a token mint or revoke tokens, whatever its role', () => {
     expect(can({ kind: 'token', role: 'Owner' }, 'token.create')).toBe(false);
     expect(can({ kind: 'token', role: 'Owner' }, 'token.revoke')).toBe(false);

@@ -31,7 +31,9 @@ export type WorkspaceAction =
   | 'environment.use'
   | 'environment.read'
   | 'environment.manage'
-  | 'environment.saveUntested';
+  | 'environment.saveUntested'
+  | 'migration.read'
+  | 'migration.apply';
 
 export type PrincipalKind = 'user' | 'token';
 
@@ -78,6 +80,10 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   'environment.manage': managers,
   // Saving a connection that failed (or skipped) its test is the Owner's call alone (F3).
   'environment.saveUntested': ['Owner'],
+  // F5: everyone sees the schema status of their workspace's databases; Owners/Admins apply,
+  // roll back and dry-run migrations.
+  'migration.read': everyone,
+  'migration.apply': managers,
 };
 
 /**

@@ -1,8 +1,11 @@
 // Saving an environment (create / update), MISSION F3: validate (zod, at the edge) → outbound
 // policy → connection test with the merged parameters → only on success (or an Owner's
-// saveUntested) write everything in one transaction → invalidate the pools of changed connections.
+// saveUntested) write everything in one transaction → invalidate the pools of changed connections
+// → apply workspace migrations to a new or changed connection (F5) unless the environment opted out.
+// A failed migration does not undo the save: it is reported in `migration` and stored as status.
+import { hostname } from 'node:os';
 import type { z } from 'zod';
-import { rateLimitSubjectOf } from '../../services/authorization';
+import { auditActorOf, rateLimitSubjectOf } from '../../services/authorization';
 import { ConnectionOperationError } from '../../services/errors';
 import { can } from '../../services/policy';
 import { assertHostAllowed, type WorkspaceHandlerContext } from '../connections/_schemas';
@@ -47,6 +50,23 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
   const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
   const { environment, invalidate } = await ctx.environments.commitSave(plan, test, createdBy);
   for (const connectionId of invalidate) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
+  const migration = await ctx.workspaceMigrations.afterEnvironmentSave(
+    {
+      workspaceId: ctx.workspace.id,
+      environmentId: environment.id,
+      connectionId: environment.connectionId,
+      autoMigrate: environment.autoMigrate,
+      trigger: ctx.environments.migrationTriggerOf(plan, environment),
+      tested: test !== null,
+    },
+    {
+      actor: auditActorOf(ctx.principal),
+      ip: ctx.requestMeta.ip,
+      userAgent: ctx.requestMeta.userAgent,
+      appliedBy: `${ctx.principal.kind === 'user' ? ctx.principal.username : `token:${ctx.principal.prefix}`} via api@${hostname()}`,
+      trigger: 'environment.save',
+    },
+  );
   await ctx.recordAudit({
     workspaceId: ctx.workspace.id,
     action,
@@ -57,8 +77,11 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
       connectionId: environment.connectionId,
       tested: test !== null,
       saveUntested,
+      migration: { status: migration.status, version: migration.version, applied: migration.applied.map((m) => m.version), ...(migration.reason && { reason: migration.reason }), ...(migration.error && { errorCode: migration.error.code, errorNumber: migration.error.number }) },
       changed: Object.keys(fields).filter((key) => key !== 'environmentId' && key !== 'workspaceId' && key !== 'workspaceSlug' && (fields as Record<string, unknown>)[key] !== undefined),
     },
   });
-  return { environment, test };
+  // The environment as stored after the run, so its migration status is the one just written.
+  const saved = migration.status === 'skipped' ? environment : await ctx.environments.get(ctx.workspace.id, environment.id);
+  return { environment: saved, test, migration };
 }

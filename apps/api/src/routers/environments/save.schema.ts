@@ -7,6 +7,8 @@ const environmentFields = {
   name: z.string().trim().min(1).max(100),
   description: z.string().max(2_000).nullish(),
   isDefault: z.boolean().optional(),
+  /** Apply workspace migrations (F5) when the connection is set or changed; default true. */
+  autoMigrate: z.boolean().optional(),
   /** Owners only: save without (or despite) the connection test. */
   saveUntested: z.boolean().default(false),
   timeoutMs: testTimeoutMs,
@@ -36,6 +38,7 @@ export const updateEnvironmentInput = z
     name: environmentFields.name.optional(),
     description: environmentFields.description,
     isDefault: environmentFields.isDefault,
+    autoMigrate: environmentFields.autoMigrate,
     saveUntested: environmentFields.saveUntested,
     timeoutMs: environmentFields.timeoutMs,
     /** null = unconfigure (the environment stays, pointing nowhere). */

@@ -8,6 +8,7 @@ import type { Env } from './env';
 import { createLogger } from './logger';
 import { createApiHandler, createHttpServer, type FallbackHandler, type ReadinessState } from './server';
 import { createServices, type AppServices } from './services/index';
+import { workspaceMigrationConfigOf } from './services/workspace-migrations';
 import type { KeyRing } from './services/crypto';
 import { loadKeyRing } from './services/key-store';
 import { OutboundPolicy } from './services/outbound-policy';
@@ -93,6 +94,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       sessionTtlHours: env.SESSION_TTL_HOURS,
       redisUrl: env.REDIS_URL,
       connectionTestDeadlineMs: env.CONNECTION_TEST_TIMEOUT_MS,
+      workspaceMigrations: workspaceMigrationConfigOf(env),
     });
     state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY });
   } catch (error) {

@@ -80,6 +80,12 @@ export const envObjectSchema = z.object({
   DEMO_MSSQL_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).default(14_330)),
   /** Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
   TRUST_PROXY: booleanFlag.transform((v) => v ?? false),
+  /** F5: refuse workspace queries while the database's schema is behind (F10 `schema_needs_migration`); default: allowed. */
+  WORKSPACE_MIGRATIONS_REFUSE_BEHIND: booleanFlag.transform((v) => v ?? false),
+  /** F5: workspaces migrated at once by applyAll and `ws:migrate --all` (default 4). */
+  WORKSPACE_MIGRATIONS_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).default(4)),
+  /** F5: how long a migration run waits for another run on the same workspace database (sp_getapplock). */
+  WORKSPACE_MIGRATIONS_LOCK_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(600_000).default(30_000)),
 });
 
 export const envSchema = envObjectSchema

@@ -707,3 +707,16 @@ export class WorkspaceMigrationService {
     return row?.role === 'Admin';
   }
 }
+
+/** The WORKSPACE_MIGRATIONS_* variables (read by env.ts) as service settings. */
+export function workspaceMigrationConfigOf(env: {
+  WORKSPACE_MIGRATIONS_REFUSE_BEHIND: boolean;
+  WORKSPACE_MIGRATIONS_CONCURRENCY: number;
+  WORKSPACE_MIGRATIONS_LOCK_TIMEOUT_MS: number;
+}): Partial<WorkspaceMigrationConfig> {
+  return {
+    refuseQueriesWhenBehind: env.WORKSPACE_MIGRATIONS_REFUSE_BEHIND,
+    concurrency: env.WORKSPACE_MIGRATIONS_CONCURRENCY,
+    lockTimeoutMs: env.WORKSPACE_MIGRATIONS_LOCK_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,234 @@
+// `pnpm bench` (apps/api): connections.list over real HTTP with the SDK client, against the
+// cheapest procedure of the same server (health.ping: public, no database, returns a constant
+// apart from its timestamp) as the floor of HTTP + tRPC + superjson. Closed-loop clients at each
+// concurrency; the two procedures alternate in slices so machine noise hits both alike.
+//
+//   BENCH_DURATION_MS   measured time per procedure per concurrency (default 10000)
+//   BENCH_WARMUP_MS     unmeasured warm-up before each concurrency (default 1500)
+//   BENCH_CONCURRENCY   comma-separated client counts (default 1,100,1000)
+//   BENCH_CONNECTIONS   connections in the listed workspace (default 25; one page)
+//   BENCH_DATABASE      pglite (default) | postgres (a scratch database on DATABASE_URL)
+//   BENCH_CPU_PROF      a folder: the server process writes a V8 CPU profile there (--cpu-prof)
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { createClient, isStudioApiError, type StudioClient } from '../../../packages/sdk/src/index';
+import type { BenchServerReady, BenchServerReply, BenchServerRequest } from './server';
+
+// The SDK is imported by path: a package dependency would make @studio/api and @studio/sdk depend
+// on each other (the SDK takes AppRouter's type from here), a cycle turbo refuses.
+
+const config = z
+  .object({
+    BENCH_DURATION_MS: z.coerce.number().int().min(200).default(10_000),
+    BENCH_WARMUP_MS: z.coerce.number().int().min(0).default(1_500),
+    BENCH_CONCURRENCY: z
+      .string()
+      .default('1,100,1000')
+      .transform((v) => v.split(',').map((n) => Number(n.trim())))
+      .pipe(z.array(z.number().int().min(1).max(10_000)).min(1)),
+    BENCH_CONNECTIONS: z.coerce.number().int().min(0).max(200).default(25),
+    BENCH_DATABASE: z.enum(['pglite', 'postgres']).default('pglite'),
+    BENCH_CPU_PROF: z.string().min(1).optional(),
+  })
+  .parse(process.env);
+
+/** Slices per procedure per concurrency; alternating baseline/list slices spreads drift over both. */
+const SLICES = 2;
+
+type Procedure = 'baseline' | 'list';
+
+interface Sample {
+  /** Latencies of the calls that completed inside the measured window. */
+  latenciesMs: number[];
+  windowMs: number;
+  /** Every call completed in the phase, the drain after the window included (for CPU per call). */
+  completed: number;
+  errors: Map<string, number>;
+  serverCpuUs: number;
+}
+
+function startServer(): Promise<{ child: ChildProcess; ready: BenchServerReady; cpu(): Promise<number> }> {
+  const child = fork(new URL('./server.ts', import.meta.url), [], {
+    env: { ...process.env, BENCH_CONNECTIONS: String(config.BENCH_CONNECTIONS), BENCH_DATABASE: config.BENCH_DATABASE },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...(config.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${config.BENCH_CPU_PROF}`] : [])],
+  });
+  let nextId = 0;
+  const waiting = new Map<number, (usage: NodeJS.CpuUsage) => void>();
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before it was ready`)));
+    child.on('message', (message: BenchServerReply) => {
+      if (message.type === 'failed') reject(new Error(`bench server failed: ${message.message}`));
+      if (message.type === 'cpu') waiting.get(message.id)?.(message.usage);
+      if (message.type === 'ready') {
+        child.removeAllListeners('exit');
+        resolve({
+          child,
+          ready: message,
+          cpu: () =>
+            new Promise<number>((done) => {
+              const id = nextId++;
+              waiting.set(id, (usage) => {
+                waiting.delete(id);
+                done(usage.user + usage.system);
+              });
+              child.send({ type: 'cpu', id } satisfies BenchServerRequest);
+            }),
+        });
+      }
+    });
+  });
+}
+
+/**
+ * `clients` closed loops (one call in flight each) for `durationMs`. Only calls that complete inside
+ * the window count for latency and req/s; calls still in flight at its end are awaited (so the next
+ * phase starts on an idle server) but not counted, which keeps a saturated server's drain out.
+ */
+async function drive(clients: StudioClient[], call: (client: StudioClient) => Promise<unknown>, durationMs: number): Promise<Omit<Sample, 'serverCpuUs'>> {
+  const latenciesMs: number[] = [];
+  const errors = new Map<string, number>();
+  let completed = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          await call(client);
+          const t1 = performance.now();
+          completed += 1;
+          if (t1 <= end) latenciesMs.push(t1 - t0);
+        } catch (error) {
+          const key = isStudioApiError(error) ? error.code : 'UNKNOWN';
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  return { latenciesMs, windowMs: durationMs, completed, errors };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Row {
+  concurrency: number;
+  procedure: Procedure;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUsPerReq: number;
+  errors: string;
+}
+
+function summarise(concurrency: number, procedure: Procedure, samples: Sample[]): Row {
+  const latencies = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  const windowMs = samples.reduce((sum, s) => sum + s.windowMs, 0);
+  const completed = samples.reduce((sum, s) => sum + s.completed, 0);
+  const cpu = samples.reduce((sum, s) => sum + s.serverCpuUs, 0);
+  const errors = new Map<string, number>();
+  for (const s of samples) for (const [code, n] of s.errors) errors.set(code, (errors.get(code) ?? 0) + n);
+  return {
+    concurrency,
+    procedure,
+    requests: latencies.length,
+    rps: (latencies.length / windowMs) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuUsPerReq: completed > 0 ? cpu / completed : Number.NaN,
+    errors: errors.size === 0 ? '0' : [...errors].map(([code, n]) => `${code}×${n}`).join(' '),
+  };
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+function printTable(rows: Row[]): void {
+  const header = ['clients', 'procedure', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'errors', 'req/s ratio', 'p50 ratio', 'p99 ratio'];
+  const lines = [header];
+  for (const row of rows) {
+    const base = rows.find((r) => r.concurrency === row.concurrency && r.procedure === 'baseline')!;
+    const isBase = row.procedure === 'baseline';
+    lines.push([
+      String(row.concurrency),
+      isBase ? 'health.ping (baseline)' : 'connections.list',
+      fmt(row.rps, 0),
+      fmt(row.p50, 2),
+      fmt(row.p99, 2),
+      fmt(row.cpuUsPerReq, 0),
+      row.errors,
+      isBase ? '1.00' : fmt(row.rps / base.rps, 2),
+      isBase ? '1.00' : fmt(row.p50 / base.p50, 2),
+      isBase ? '1.00' : fmt(row.p99 / base.p99, 2),
+    ]);
+  }
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
+  for (const line of lines.slice(1)) console.log(`| ${line.join(' | ')} |`);
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const { url, token, workspaceSlug } = server.ready;
+  console.log(
+    `API benchmark: node ${process.version}, ${cpus().length} CPU(s), load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; system database ${server.ready.database}; ${config.BENCH_CONNECTIONS} connections per list page; ` +
+      `${config.BENCH_DURATION_MS} ms measured per procedure per concurrency, in ${SLICES} alternating slices`,
+  );
+
+  const calls: Record<Procedure, (client: StudioClient) => Promise<unknown>> = {
+    baseline: (client) => client.health.ping.query(),
+    list: (client) => client.connections.list.query({ workspaceSlug }),
+  };
+  // Sanity: the list really answers the seeded page, the baseline really answers.
+  const probe = createClient({ url, token });
+  const page = await probe.connections.list.query({ workspaceSlug });
+  if (page.items.length !== Math.min(config.BENCH_CONNECTIONS, 50)) throw new Error(`expected ${config.BENCH_CONNECTIONS} connections, got ${page.items.length}`);
+  if (!(await createClient({ url }).health.ping.query()).ok) throw new Error('health.ping did not answer ok');
+
+  const rows: Row[] = [];
+  for (const concurrency of config.BENCH_CONCURRENCY) {
+    // One SDK client per simulated service; the baseline ones are anonymous (ping is public).
+    const clients: Record<Procedure, StudioClient[]> = {
+      baseline: Array.from({ length: concurrency }, () => createClient({ url })),
+      list: Array.from({ length: concurrency }, () => createClient({ url, token })),
+    };
+    for (const procedure of ['baseline', 'list'] as const) await drive(clients[procedure], calls[procedure], config.BENCH_WARMUP_MS / 2);
+
+    const samples: Record<Procedure, Sample[]> = { baseline: [], list: [] };
+    for (let slice = 0; slice < SLICES; slice += 1) {
+      // Alternate which goes first, so neither always runs right after the other's load.
+      const order: Procedure[] = slice % 2 === 0 ? ['baseline', 'list'] : ['list', 'baseline'];
+      for (const procedure of order) {
+        const cpuBefore = await server.cpu();
+        const sample = await drive(clients[procedure], calls[procedure], config.BENCH_DURATION_MS / SLICES);
+        samples[procedure].push({ ...sample, serverCpuUs: (await server.cpu()) - cpuBefore });
+      }
+    }
+    for (const procedure of ['baseline', 'list'] as const) {
+      const row = summarise(concurrency, procedure, samples[procedure]);
+      rows.push(row);
+      console.log(`  ${concurrency} client(s) ${procedure}: ${fmt(row.rps, 0)} req/s, p50 ${fmt(row.p50, 2)} ms, p99 ${fmt(row.p99, 2)} ms, errors ${row.errors}`);
+    }
+  }
+
+  console.log('');
+  printTable(rows);
+  console.log('\nratios: connections.list ÷ health.ping at the same concurrency (req/s below 1 and latency above 1 = the cost of auth, workspace resolution, rate limit, query and decryption)');
+
+  server.child.send({ type: 'stop' } satisfies BenchServerRequest);
+  await new Promise((resolve) => server.child.once('exit', resolve));
+  if (rows.some((r) => r.errors !== '0')) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -131,12 +131,13 @@ describe.each(testTargets)('environments on $name', (target) => {
       items: [{ id: saved.environment.id, name: 'Production', isDefault: true, configured: true, status: 'healthy' }],
       nextCursor: null,
     });
+    // One at a time: a refusal that lands before its expect() is attached counts as unhandled.
     for (const call of [
-      member.environments.list({ workspaceId: ws.id }),
-      member.environments.get({ workspaceId: ws.id, environmentId: saved.environment.id }),
-      member.environments.update({ workspaceId: ws.id, environmentId: saved.environment.id, name: 'mine' }),
+      () => member.environments.list({ workspaceId: ws.id }),
+      () => member.environments.get({ workspaceId: ws.id, environmentId: saved.environment.id }),
+      () => member.environments.update({ workspaceId: ws.id, environmentId: saved.environment.id, name: 'mine' }),
     ]) {
-      await expect(call).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(call()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
   });
 });

@@ -684,7 +684,7 @@ export class WorkspaceMigrationService {
    * run's failure: the save stands, the outcome is reported and stored.
    */
   async afterEnvironmentSave(
-    input: { workspaceId: string; environmentId: string; connectionId: string | null; autoMigrate: boolean; trigger: 'created' | 'connection_changed' | 'auto_migrate_enabled' | null; tested: boolean },
+    input: { workspaceId: string; environmentId: string; connectionId: string | null; autoMigrate: boolean; trigger: 'created' | 'connection_changed' | 'auto_migrate_enabled' | null; savedUntested: boolean },
     origin: MigrationOrigin,
   ): Promise<SaveMigrationOutcome> {
     const skipped = (reason: string): SaveMigrationOutcome => ({ status: 'skipped', version: null, applied: [], reason });
@@ -692,7 +692,7 @@ export class WorkspaceMigrationService {
     if (input.trigger === null) return skipped('connection_unchanged');
     if (!input.autoMigrate) return skipped('opted_out');
     // An untested save may point at a server that does not answer: apply from the Migrations page once it does.
-    if (!input.tested) return skipped('saved_untested');
+    if (input.savedUntested) return skipped('saved_untested');
     const scope = await this.resolve(input.workspaceId, input.environmentId);
     const report = await this.apply(scope, {}, origin);
     if (!report.ok) {

@@ -57,7 +57,7 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
       connectionId: environment.connectionId,
       autoMigrate: environment.autoMigrate,
       trigger: ctx.environments.migrationTriggerOf(plan, environment),
-      tested: test !== null,
+      savedUntested: saveUntested,
     },
     {
       actor: auditActorOf(ctx.principal),

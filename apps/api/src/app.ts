@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import { startDemoDatabase, type DemoDatabase } from './demo';
 import type { Env } from './env';
 import { createLogger } from './logger';
+import { ApiMetrics } from './metrics';
+import { ReadinessCheck } from './readiness';
+import { createRestHandler } from './rest/handler';
 import { createApiHandler, createHttpServer, type FallbackHandler, type ReadinessState } from './server';
 import { createServices, type AppServices } from './services/index';
 import { workspaceMigrationConfigOf } from './services/workspace-migrations';
@@ -23,6 +26,8 @@ export interface RunningApp {
   database: Database;
   services: AppServices;
   logger: Logger;
+  /** This app's /metrics registry and counters. */
+  metrics: ApiMetrics;
   close(): Promise<void>;
 }
 
@@ -43,7 +48,8 @@ export interface StartAppOptions {
 export async function startApp(env: Env, options: StartAppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
   const state: ReadinessState = { ready: false, startedAt: new Date() };
-  const server = createHttpServer(state, options.fallback);
+  const metrics = new ApiMetrics();
+  const server = createHttpServer(state, options.fallback, { metrics, metricsToken: env.METRICS_TOKEN });
   server.listen(env.PORT, env.HOST);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -96,7 +102,9 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       connectionTestDeadlineMs: env.CONNECTION_TEST_TIMEOUT_MS,
       workspaceMigrations: workspaceMigrationConfigOf(env),
     });
-    state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY });
+    state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'trpc') });
+    state.rest = createRestHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'rest') });
+    state.readiness = new ReadinessCheck(database);
   } catch (error) {
     await closeServer();
     await database.close();
@@ -117,6 +125,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   }, SESSION_SWEEP_MS);
   sessionSweep.unref();
 
+  const detachMetrics = metrics.attach(services);
   state.ready = true;
   logger.info(
     { url, database: database.describe, rateLimitStore: services.rateLimits.storeName, poolInvalidation: services.poolInvalidation.name },
@@ -130,11 +139,13 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
     database,
     services,
     logger,
+    metrics,
     close() {
       closing ??= (async () => {
         state.ready = false;
         clearInterval(sessionSweep);
         await closeServer();
+        detachMetrics();
         await services.poolInvalidation.close();
         await services.pools.close({ deadlineMs: POOL_DRAIN_DEADLINE_MS });
         await demo?.close();

@@ -80,6 +80,8 @@ export const envObjectSchema = z.object({
   DEMO_MSSQL_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).default(14_330)),
   /** Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
   TRUST_PROXY: booleanFlag.transform((v) => v ?? false),
+  /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`; unset = open (keep it off the public network). */
+  METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   /** F5: refuse workspace queries while the database's schema is behind (F10 `schema_needs_migration`); default: allowed. */
   WORKSPACE_MIGRATIONS_REFUSE_BEHIND: booleanFlag.transform((v) => v ?? false),
   /** F5: workspaces migrated at once by applyAll and `ws:migrate --all` (default 4). */

@@ -1,15 +1,26 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { createHttpContextFactory } from './context';
-import { retryAfterOf } from './errors';
+import { problemOf, retryAfterOf, type Problem } from './errors';
+import type { ApiMetrics } from './metrics';
+import type { ReadinessCheck } from './readiness';
+import { ApiDocs, OPENAPI_PATH } from './rest/docs';
+import { createOpenApiDocument } from './rest/document';
+import type { RestHandler } from './rest/handler';
+import { collectRestRoutes, RestRouteTable } from './rest/routes';
 import { appRouter } from './routers/_app';
 import type { AppServices } from './services/index';
 
 export interface ReadinessState {
   ready: boolean;
   startedAt: Date;
-  /** Set once the system database is ready; until then /trpc answers 503. */
+  /** Set once the system database is ready; until then /trpc and /api/v1 answer 503. */
   api?: ApiHandler | undefined;
+  /** The REST routes' handler, set together with `api`. */
+  rest?: RestHandler | undefined;
+  /** What /readyz asks (system database + migrations); until set, /readyz answers 503 "starting". */
+  readiness?: ReadinessCheck | undefined;
 }
 
 /** Serves every request the API does not route (the web UI mounts itself here). */
@@ -17,19 +28,29 @@ export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => voi
 
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export interface HttpServerOptions {
+  /** Request, error, pool and rate-limit metrics served at /metrics; without it /metrics is 404. */
+  metrics?: ApiMetrics | undefined;
+  /** When set, /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken?: string | undefined;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
   res.end(payload);
 }
 
 const TRPC_PREFIX = '/trpc/';
+const REST_PREFIX = '/api/v1/';
+
+const starting: Problem = { error: 'starting', message: 'The API is starting; retry shortly', details: {} };
 
 /**
  * tRPC over node:http. Session cookies collected in the context and Retry-After for rate-limited
  * calls are added in responseMeta, the adapter's one hook on response headers.
  */
-export function createApiHandler(services: AppServices, options: { trustProxy: boolean }): ApiHandler {
+export function createApiHandler(services: AppServices, options: { trustProxy: boolean; onProblem?: (problem: Problem) => void }): ApiHandler {
   const createContext = createHttpContextFactory(services, options);
   return (req, res, path) =>
     nodeHTTPRequestHandler({
@@ -39,6 +60,9 @@ export function createApiHandler(services: AppServices, options: { trustProxy: b
       router: appRouter,
       createContext,
       maxBodySize: 1_048_576,
+      onError({ error }) {
+        options.onProblem?.(problemOf(error));
+      },
       responseMeta({ ctx, errors }) {
         const headers = new Headers();
         for (const cookie of ctx?.sessionCookies.setCookieHeaders ?? []) headers.append('set-cookie', cookie);
@@ -49,14 +73,44 @@ export function createApiHandler(services: AppServices, options: { trustProxy: b
     });
 }
 
+const procedurePaths = new Set(Object.keys(appRouter._def.procedures));
+
+/** The metrics label of a tRPC request: the procedure path, never raw input. */
+function trpcRoute(path: string): string {
+  if (path.includes(',')) return path.split(',').every((p) => procedurePaths.has(p)) ? '/trpc/(batch)' : '/trpc/(unknown)';
+  return procedurePaths.has(path) ? `/trpc/${path}` : '/trpc/(unknown)';
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
+  return presented !== undefined && timingSafeEqual(digest(presented), digest(expected));
+}
+
 /**
- * The HTTP front door: /healthz, /trpc; REST and metrics land here as they arrive. Anything else
- * goes to `fallback` when given (the web UI, in the same process), else 404.
+ * The HTTP front door: /healthz, /readyz, /metrics, /trpc, REST under /api/v1 with its OpenAPI
+ * document and reference page. Anything else goes to `fallback` when given (the web UI, in the same
+ * process), else 404.
  */
-export function createHttpServer(state: ReadinessState, fallback?: FallbackHandler): Server {
+export function createHttpServer(state: ReadinessState, fallback?: FallbackHandler, options: HttpServerOptions = {}): Server {
+  // Built before listening: a procedure whose openapi meta is wrong stops startup, not a request.
+  const routes = new RestRouteTable(collectRestRoutes(appRouter));
+  const openApiDocument = JSON.stringify(createOpenApiDocument(routes.routes, { version: 'v1' }));
+  const docs = new ApiDocs();
+  const { metrics, metricsToken } = options;
+
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+    const method = req.method ?? 'GET';
+    const pathname = url.pathname;
+    let route = '(fallback)';
+    metrics?.observe(req, res, () => route);
+
+    if (pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
+      route = '/healthz';
       if (state.ready) {
         sendJson(res, 200, { status: 'ok', uptimeSeconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000) });
       } else {
@@ -64,18 +118,80 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
       }
       return;
     }
-    if (url.pathname.startsWith(TRPC_PREFIX)) {
-      if (!state.ready || !state.api) {
-        sendJson(res, 503, { error: 'starting', message: 'The API is starting; retry shortly', details: {} });
+    if (pathname === '/readyz' && (method === 'GET' || method === 'HEAD')) {
+      route = '/readyz';
+      const readiness = state.ready ? state.readiness : undefined;
+      if (!readiness) {
+        sendJson(res, 503, { ...starting, details: { reason: 'starting' } });
         return;
       }
-      void state.api(req, res, url.pathname.slice(TRPC_PREFIX.length));
+      void readiness.check().then((result) => {
+        if (result.ready) sendJson(res, 200, { status: 'ready', migrations: result.migrations });
+        else sendJson(res, 503, result.problem);
+      });
+      return;
+    }
+    if (pathname === '/metrics' && metrics && method === 'GET') {
+      route = '/metrics';
+      if (metricsToken !== undefined && !bearerMatches(req.headers.authorization, metricsToken)) {
+        sendJson(res, 401, { error: 'unauthenticated', message: 'Present the metrics token: Authorization: Bearer <METRICS_TOKEN>', details: {} }, { 'www-authenticate': 'Bearer' });
+        return;
+      }
+      void metrics.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.end(text);
+        },
+        () => sendJson(res, 500, { error: 'internal_error', message: 'Metrics could not be collected', details: {} }),
+      );
+      return;
+    }
+    if (pathname.startsWith(TRPC_PREFIX)) {
+      const path = pathname.slice(TRPC_PREFIX.length);
+      route = trpcRoute(path);
+      if (!state.ready || !state.api) {
+        sendJson(res, 503, starting);
+        return;
+      }
+      void state.api(req, res, path);
+      return;
+    }
+    if (pathname === OPENAPI_PATH && method === 'GET') {
+      route = OPENAPI_PATH;
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(openApiDocument) });
+      res.end(openApiDocument);
+      return;
+    }
+    if (docs.handles(pathname) && method === 'GET') {
+      route = '/api/docs';
+      void docs.serve(pathname, res);
+      return;
+    }
+    if (pathname.startsWith(REST_PREFIX)) {
+      const { match, allowed } = routes.match(method, pathname);
+      if (!match) {
+        route = '/api/v1/(unmatched)';
+        const problem: Problem =
+          allowed.length > 0
+            ? { error: 'method_not_allowed', message: `${method} is not allowed on ${pathname}; use ${allowed.join(', ')}`, details: { allowed } }
+            : { error: 'not_found', message: `No REST route for ${method} ${pathname}; see ${OPENAPI_PATH}`, details: {} };
+        metrics?.problem(problem, 'rest');
+        sendJson(res, allowed.length > 0 ? 405 : 404, problem, allowed.length > 0 ? { allow: allowed.join(', ') } : {});
+        return;
+      }
+      route = match.route.template;
+      if (!state.ready || !state.rest) {
+        sendJson(res, 503, starting);
+        return;
+      }
+      void state.rest(req, res, match);
       return;
     }
     if (fallback) {
       fallback(req, res);
       return;
     }
-    sendJson(res, 404, { error: 'not_found', message: `No route for ${req.method ?? 'GET'} ${url.pathname}`, details: {} });
+    route = '(unmatched)';
+    sendJson(res, 404, { error: 'not_found', message: `No route for ${method} ${pathname}`, details: {} });
   });
 }

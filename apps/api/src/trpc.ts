@@ -2,6 +2,7 @@
 // is decided here, once, from each procedure's `meta.action` and services/policy.ts.
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
+import type { OpenApiMeta } from 'trpc-to-openapi';
 import { z } from 'zod';
 import type { Context } from './context';
 import { errorFormatter, toTRPCError, unauthenticated } from './errors';
@@ -9,7 +10,11 @@ import type { WorkspaceRole } from '@studio/db/schema';
 import type { WorkspaceScope } from './services/authorization';
 import type { WorkspaceAction } from './services/policy';
 
-export interface ProcedureMeta {
+/**
+ * Our own meta keys. A type literal rather than an interface, so it stays assignable to the
+ * `Record<string, unknown>` that trpc-to-openapi's meta type is built on.
+ */
+type StudioMeta = {
   /** The policy action (and audit action) of a workspace-scoped procedure. */
   action?: WorkspaceAction;
   /**
@@ -17,7 +22,14 @@ export interface ProcedureMeta {
    * 'handler': the handler decides through ctx.authorizer (grants, role ceilings).
    */
   authorize?: 'role' | 'handler';
-}
+};
+
+/**
+ * `openapi: { method, path, tags, summary, protect }` publishes a procedure as a REST route under
+ * /api/v1 and in /api/openapi.json; such a procedure must also declare `.output(schema)`. See
+ * README "REST API" for the conventions (paths, methods, workspace in the path).
+ */
+export type ProcedureMeta = OpenApiMeta<StudioMeta>;
 
 const t = initTRPC
   .context<Context>()

@@ -1,12 +1,34 @@
+import { auditOutcome } from '@studio/db/schema';
 import { z } from 'zod';
+import { pageOf, timestamp } from '../rest/schemas';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { router, workspaceProcedure } from '../trpc';
 import { pageInput } from './_schemas';
 
+const auditEntryOutput = z.object({
+  id: z.uuid(),
+  at: timestamp,
+  actorUserId: z.uuid().nullable(),
+  actorTokenId: z.uuid().nullable(),
+  actorUsername: z.string().nullable(),
+  workspaceId: z.uuid().nullable(),
+  action: z.string(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  outcome: z.enum(auditOutcome.enumValues),
+  /** Redacted when written: never a secret. */
+  details: z.record(z.string(), z.unknown()),
+});
+
 export const auditRouter = router({
   /** Newest first. `cursor` is the id of the last entry of the previous page. */
   list: workspaceProcedure
-    .meta({ action: 'audit.read' })
+    .meta({
+      action: 'audit.read',
+      openapi: { method: 'GET', path: '/api/v1/workspaces/{workspaceSlug}/audit', tags: ['audit'], summary: 'Audit log, newest first (filters: actor, action, target, outcome, from/to)' },
+    })
     .input(
       z.object({
         actorUserId: z.uuid().optional(),
@@ -20,6 +42,7 @@ export const auditRouter = router({
         cursor: z.uuid().optional(),
       }),
     )
+    .output(pageOf(auditEntryOutput))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
       const { workspaceId: _w, workspaceSlug: _s, cursor, ...filter } = input;

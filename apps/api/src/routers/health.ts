@@ -1,5 +1,10 @@
+import { z } from 'zod';
+import { timestamp } from '../rest/schemas';
 import { publicProcedure, router } from '../trpc';
 
 export const healthRouter = router({
-  ping: publicProcedure.query(() => ({ ok: true as const, time: new Date() })),
+  ping: publicProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/v1/health', tags: ['health'], summary: 'Liveness of the API (no token needed)', protect: false } })
+    .output(z.object({ ok: z.literal(true), time: timestamp }))
+    .query(() => ({ ok: true as const, time: new Date() })),
 });

@@ -121,6 +121,7 @@ export interface RateLimitSubject {
 
 export class RateLimitService {
   readonly #limiters = new Map<RateLimitBucket, RateLimiterAbstract>();
+  readonly #rejectionListeners = new Set<(bucket: RateLimitBucket) => void>();
 
   readonly #store: RateLimitStore;
 
@@ -142,6 +143,12 @@ export class RateLimitService {
     await this.#store.close?.();
   }
 
+  /** Called with the bucket of every refused call (the /metrics counter); returns the unsubscribe. */
+  onRejection(listener: (bucket: RateLimitBucket) => void): () => void {
+    this.#rejectionListeners.add(listener);
+    return () => this.#rejectionListeners.delete(listener);
+  }
+
   /** Counts one call; throws RateLimitedError (with whole seconds to wait) when over the limit. */
   async consume(bucket: RateLimitBucket, subject: RateLimitSubject): Promise<void> {
     const limiter = this.#limiters.get(bucket);
@@ -150,6 +157,7 @@ export class RateLimitService {
       await limiter.consume(`${subject.kind}:${subject.id}`);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
+        for (const listener of this.#rejectionListeners) listener(bucket);
         throw new RateLimitedError(bucket, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), this.limits[bucket].points);
       }
       throw rejection;

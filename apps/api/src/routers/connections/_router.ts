@@ -4,18 +4,25 @@ import { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import { canManageConnection, canUseConnection } from '../../services/policy';
 import { router, workspaceProcedure } from '../../trpc';
+import { deletedOutput, pageOf } from '../../rest/schemas';
 import { pageInput } from '../_schemas';
-import { assertHostAllowed, byId, changedFields, createInput, updateInput } from './_schemas';
+import { assertHostAllowed, byId, changedFields, connectionOutput, createInput, updateInput } from './_schemas';
 import { poolStatsHandler, resetHandler, statusHandler } from './pool.handler';
 import { poolStatsInput } from './poolStats.schema';
 import { testDraftHandler, testHandler } from './test.handler';
 import { testDraftInput, testInput } from './test.schema';
 import { validateHandler } from './validate.handler';
 
+// REST: every procedure below is also a route (meta.openapi, README "REST API"); its `.output()`
+// is what REST documents and what both transports are cut down to.
+const REST = '/api/v1/workspaces/{workspaceSlug}/connections';
+const tags = ['connections'];
+
 export const connectionsRouter = router({
   list: workspaceProcedure
-    .meta({ action: 'connection.read' })
+    .meta({ action: 'connection.read', openapi: { method: 'GET', path: REST, tags, summary: 'List connections (never a password)' } })
     .input(z.object(pageInput))
+    .output(pageOf(connectionOutput))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
       // Per-row grants are not consulted here: in a list, the user name is shown to Owners/Admins only.
@@ -24,8 +31,9 @@ export const connectionsRouter = router({
     }),
 
   get: workspaceProcedure
-    .meta({ action: 'connection.read' })
+    .meta({ action: 'connection.read', openapi: { method: 'GET', path: `${REST}/{connectionId}`, tags, summary: 'Get a connection' } })
     .input(byId)
+    .output(connectionOutput)
     .query(async ({ ctx, input }) => {
       const grant = ctx.principal.kind === 'user' ? await ctx.connections.grantOf(input.connectionId, ctx.principal.userId) : undefined;
       return ctx.connections.get(ctx.workspace.id, input.connectionId, { revealUser: canManageConnection(ctx.workspace.actor, grant) });
@@ -33,8 +41,9 @@ export const connectionsRouter = router({
 
   /** What the caller may do with one connection (for the UI; the same checks guard the operations). */
   permissions: workspaceProcedure
-    .meta({ action: 'connection.read' })
+    .meta({ action: 'connection.read', openapi: { method: 'GET', path: `${REST}/{connectionId}/permissions`, tags, summary: 'What the caller may do with a connection' } })
     .input(byId)
+    .output(z.object({ canUse: z.boolean(), canManage: z.boolean() }))
     .query(async ({ ctx, input }) => {
       const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       const facts = await ctx.connections.useFacts(ctx.workspace.id, input.connectionId, userId);
@@ -42,8 +51,9 @@ export const connectionsRouter = router({
     }),
 
   create: workspaceProcedure
-    .meta({ action: 'connection.create' })
+    .meta({ action: 'connection.create', openapi: { method: 'POST', path: REST, tags, summary: 'Create a connection (10/h)' } })
     .input(createInput)
+    .output(connectionOutput)
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('connectionCreate', rateLimitSubjectOf(ctx.principal));
       await assertHostAllowed(ctx, input.host, 'connection.create', { type: 'connection', id: null });
@@ -61,8 +71,13 @@ export const connectionsRouter = router({
     }),
 
   update: workspaceProcedure
-    .meta({ action: 'connection.update', authorize: 'handler' })
+    .meta({
+      action: 'connection.update',
+      authorize: 'handler',
+      openapi: { method: 'PATCH', path: `${REST}/{connectionId}`, tags, summary: 'Update a connection (password: omitted = keep, null = clear)' },
+    })
     .input(updateInput)
+    .output(connectionOutput)
     .mutation(async ({ ctx, input }) => {
       const grant = ctx.principal.kind === 'user' ? await ctx.connections.grantOf(input.connectionId, ctx.principal.userId) : undefined;
       await ctx.authorizer.requireThat(canManageConnection(ctx.workspace.actor, grant), {
@@ -89,8 +104,9 @@ export const connectionsRouter = router({
     }),
 
   delete: workspaceProcedure
-    .meta({ action: 'connection.delete' })
+    .meta({ action: 'connection.delete', openapi: { method: 'DELETE', path: `${REST}/{connectionId}`, tags, summary: 'Delete a connection' } })
     .input(byId)
+    .output(deletedOutput)
     .mutation(async ({ ctx, input }) => {
       const deleted = await ctx.connections.delete(ctx.workspace.id, input.connectionId);
       await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, deleted.id);

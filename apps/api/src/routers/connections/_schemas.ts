@@ -1,8 +1,9 @@
 // Input schemas and guards shared by the connection procedures (and the environment form, which
 // carries the same connection fields).
-import type { ConnectionOptions } from '@studio/db/schema';
+import { connectionStatus, connectionType, type ConnectionOptions } from '@studio/db/schema';
 import { z } from 'zod';
 import type { Context } from '../../context';
+import { timestamp } from '../../rest/schemas';
 import type { Principal, WorkspaceScope } from '../../services/authorization';
 import { OutboundPolicyError } from '../../services/outbound-policy';
 
@@ -81,3 +82,28 @@ export async function assertHostAllowed(ctx: WorkspaceContext, hostName: string,
 export function changedFields(input: Record<string, unknown>) {
   return Object.keys(input).filter((key) => key !== 'workspaceId' && key !== 'workspaceSlug' && key !== 'connectionId' && input[key] !== undefined);
 }
+
+/** Options as stored; the same fields as the input, unknown keys dropped on the way out. */
+const connectionOptionsOutput = z.object(connectionOptions.shape);
+
+/** A connection as clients see it: `hasPassword`, never the password or a ciphertext. */
+export const connectionOutput = z.object({
+  id: z.uuid(),
+  workspaceId: z.uuid(),
+  name: z.string(),
+  description: z.string().nullable(),
+  type: z.enum(connectionType.enumValues),
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
+  /** Shown to those who manage the connection; null for everyone else. */
+  user: z.string().nullable().meta({ description: 'The database login; null unless the caller manages the connection' }),
+  hasPassword: z.boolean().meta({ description: 'Whether a password is stored (the password itself is write-only)' }),
+  options: connectionOptionsOutput,
+  status: z.enum(connectionStatus.enumValues),
+  lastTestedAt: timestamp.nullable(),
+  lastError: z.string().nullable(),
+  createdBy: z.uuid().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});

@@ -1,0 +1,94 @@
+// Prometheus metrics of one API process (MISSION F11), on a Registry of its own rather than
+// prom-client's global one, so two apps in one process (tests, two instances) never collide.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Problem } from './errors';
+import type { AppServices } from './services/index';
+
+/** A request slower than this counts in studio_http_slow_requests_total. */
+export const SLOW_REQUEST_SECONDS = 1;
+
+export type ErrorTransport = 'trpc' | 'rest';
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+
+  readonly #requests = new Counter({
+    name: 'studio_http_requests_total',
+    help: 'HTTP requests answered, by method, route template (tRPC procedure path or REST template, never raw ids) and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly #duration = new Histogram({
+    name: 'studio_http_request_duration_seconds',
+    help: 'Time from request to the end of the response, by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly #slow = new Counter({
+    name: 'studio_http_slow_requests_total',
+    help: `Requests that took longer than ${SLOW_REQUEST_SECONDS}s (connection tests, pool logins and workspace queries show up here), by method and route.`,
+    labelNames: ['method', 'route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly #errors = new Counter({
+    name: 'studio_errors_total',
+    help: 'Failures answered, by F10 error code (invalid_input, forbidden, rate_limited, internal_error, …) and transport.',
+    labelNames: ['error', 'transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly #rateLimited = new Counter({
+    name: 'studio_rate_limit_rejections_total',
+    help: 'Calls refused by a rate limit, by bucket (connectionCreate, connectionTest, list, …).',
+    labelNames: ['bucket'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'studio_' });
+  }
+
+  /** Records the request when its response is finished (or the client went away). */
+  observe(req: IncomingMessage, res: ServerResponse, route: () => string): void {
+    const started = process.hrtime.bigint();
+    let done = false;
+    const record = () => {
+      if (done) return;
+      done = true;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const labels = { method: req.method ?? 'GET', route: route(), status: res.writableFinished ? String(res.statusCode) : 'aborted' };
+      this.#requests.inc(labels);
+      this.#duration.observe(labels, seconds);
+      if (seconds > SLOW_REQUEST_SECONDS) this.#slow.inc({ method: labels.method, route: labels.route });
+    };
+    res.once('finish', record);
+    res.once('close', record);
+  }
+
+  problem(problem: Problem, transport: ErrorTransport): void {
+    this.#errors.inc({ error: problem.error, transport });
+  }
+
+  /** Pool collectors and the rate-limit listener of a started app; returns their removal. */
+  attach(services: Pick<AppServices, 'pools' | 'rateLimits'>): () => void {
+    const removePools = services.pools.registerMetrics(this.registry);
+    const removeListener = services.rateLimits.onRejection((bucket) => this.#rateLimited.inc({ bucket }));
+    return () => {
+      removePools();
+      removeListener();
+    };
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

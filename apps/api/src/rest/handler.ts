@@ -1,0 +1,135 @@
+// REST over node:http for the procedures with `meta.openapi`: path parameters + query string (GET,
+// DELETE) or JSON body (POST, PATCH, PUT) become the procedure's input, the procedure runs through a
+// server-side caller (same middleware, authorisation, rate limits and audit as /trpc), the answer is
+// plain JSON (dates as ISO strings), and every failure is the F10 body `{ error, message, details }`
+// with the HTTP status of its tRPC code, mapped by errors.ts like every other transport.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { z } from 'zod';
+import { createHttpContextFactory, type Context } from '../context';
+import { ApiProblem, problemOf, retryAfterOf, toTRPCError, type Problem } from '../errors';
+import { appRouter } from '../routers/_app';
+import type { AppServices } from '../services/index';
+import { createCallerFactory } from '../trpc';
+import type { RouteMatch, RestRoute } from './routes';
+
+const MAX_BODY_BYTES = 1_048_576;
+
+export interface RestHandlerOptions {
+  trustProxy: boolean;
+  /** Told about every failure answered (metrics count them by F10 code). */
+  onProblem?: (problem: Problem) => void;
+}
+
+export type RestHandler = (req: IncomingMessage, res: ServerResponse, found: RouteMatch) => Promise<void>;
+
+function problemError(code: TRPCError['code'], problem: Problem): TRPCError {
+  return new TRPCError({ code, message: problem.message, cause: new ApiProblem(problem) });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      throw problemError('PAYLOAD_TOO_LARGE', { error: 'payload_too_large', message: `The request body is larger than ${MAX_BODY_BYTES} bytes`, details: { limit: MAX_BODY_BYTES } });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function bodyInput(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const contentType = req.headers['content-type'] ?? '';
+  const text = await readBody(req);
+  if (text.trim() === '') return {};
+  if (!/^application\/json\b/i.test(contentType)) {
+    throw problemError('UNSUPPORTED_MEDIA_TYPE', {
+      error: 'unsupported_media_type',
+      message: 'Send the request body as JSON (Content-Type: application/json)',
+      details: { contentType: contentType || null },
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw problemError('BAD_REQUEST', { error: 'invalid_input', message: 'The request body is not valid JSON', details: { fields: [{ path: '(body)', message: 'not valid JSON' }] } });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw problemError('BAD_REQUEST', { error: 'invalid_input', message: 'The request body must be a JSON object', details: { fields: [{ path: '(body)', message: 'must be a JSON object' }] } });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The schema under optional/default/nullable wrappers: what a query-string value should become. */
+function baseType(schema: z.ZodType): z.ZodType {
+  let current: z.ZodType = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}
+
+/**
+ * Query strings carry text. Numbers and booleans are converted here, by the route's input schema,
+ * rather than by switching the shared schemas to coercion: `limit=abc` stays a string and fails
+ * with the field's name. Dates are declared `z.coerce.date()` in the procedures themselves.
+ */
+function queryInput(url: URL, route: RestRoute): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [key, raw] of url.searchParams) {
+    const field = route.input.shape[key] as z.ZodType | undefined;
+    const base = field ? baseType(field) : undefined;
+    let value: unknown = raw;
+    if (base instanceof z.ZodNumber && raw.trim() !== '' && Number.isFinite(Number(raw))) value = Number(raw);
+    else if (base instanceof z.ZodBoolean && (raw === 'true' || raw === 'false')) value = raw === 'true';
+    input[key] = value;
+  }
+  return input;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+type CallerNode = ((input: unknown) => Promise<unknown>) & { [key: string]: CallerNode };
+
+export function createRestHandler(services: AppServices, options: RestHandlerOptions): RestHandler {
+  const createContext = createHttpContextFactory(services, { trustProxy: options.trustProxy });
+  const createCaller = createCallerFactory(appRouter);
+
+  return async (req, res, { route, params }) => {
+    let ctx: Context | undefined;
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const carriesBody = route.method === 'POST' || route.method === 'PATCH' || route.method === 'PUT';
+      const input: Record<string, unknown> = { ...(carriesBody ? await bodyInput(req) : queryInput(url, route)), ...params };
+      // Over REST the workspace is the path's slug, never a body or query field.
+      if ('workspaceSlug' in params) delete input.workspaceId;
+      // The same context as /trpc; the factory reads only req (the tRPC adapter's `info` does not exist here).
+      ctx = await createContext({ req, res, info: undefined as never });
+      const caller = createCaller(ctx) as unknown as CallerNode;
+      const procedure = route.procedurePath.split('.').reduce<CallerNode>((node, segment) => node[segment] as CallerNode, caller);
+      const data = await procedure(input);
+      send(res, 200, data ?? null, cookieHeaders(ctx));
+    } catch (error) {
+      const mapped = toTRPCError(error, { logger: services.logger, path: route.procedurePath });
+      const problem = problemOf(mapped);
+      options.onProblem?.(problem);
+      const headers = cookieHeaders(ctx);
+      const retryAfter = retryAfterOf(mapped);
+      if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+      send(res, getHTTPStatusCodeFromError(mapped), problem, headers);
+    }
+  };
+}
+
+function cookieHeaders(ctx: Context | undefined): Record<string, string | string[]> {
+  const cookies = ctx?.sessionCookies.setCookieHeaders ?? [];
+  return cookies.length > 0 ? { 'set-cookie': cookies } : {};
+}

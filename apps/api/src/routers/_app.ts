@@ -7,6 +7,7 @@ import { healthRouter } from './health';
 import { tokensRouter } from './tokens';
 import { workspacesRouter } from './workspaces';
 import { workspaceMigrationsRouter } from './workspaceMigrations';
+import { sqlEditorRouter } from './sqlEditor/_router';
 import { router } from '../trpc';
 
 export const appRouter = router({
@@ -18,6 +19,7 @@ export const appRouter = router({
   access: accessRouter,
   tokens: tokensRouter,
   audit: auditRouter,
+  sqlEditor: sqlEditorRouter,
   workspaceMigrations: workspaceMigrationsRouter,
 });
 

@@ -19,6 +19,16 @@ describe('policy', () => {
     }
   });
 
+  it('lets everyone read SQL editor procedures; without a connection grant only Owners/Admins draft, run, publish or delete', () => {
+    for (const role of workspaceRoles) {
+      const actor = { kind: 'user' as const, role };
+      expect(can(actor, 'procedure.read')).toBe(true);
+      for (const action of ['procedure.draft', 'procedure.execute', 'procedure.publish', 'procedure.delete'] as const) {
+        expect(can(actor, action)).toBe(role === 'Owner' || role === 'Admin');
+      }
+    }
+  });
+
   it('never lets a token mint or revoke tokens, whatever its role', () => {
     expect(can({ kind: 'token', role: 'Owner' }, 'token.create')).toBe(false);
     expect(can({ kind: 'token', role: 'Owner' }, 'token.revoke')).toBe(false);

@@ -33,7 +33,13 @@ export type WorkspaceAction =
   | 'environment.manage'
   | 'environment.saveUntested'
   | 'migration.read'
-  | 'migration.apply';
+  | 'migration.apply'
+  | 'procedure.read'
+  | 'procedure.draft'
+  | 'procedure.publish'
+  | 'procedure.execute'
+  | 'procedure.cancel'
+  | 'procedure.delete';
 
 export type PrincipalKind = 'user' | 'token';
 
@@ -84,6 +90,16 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   // roll back and dry-run migrations.
   'migration.read': everyone,
   'migration.apply': managers,
+  // F7 SQL editor. Everyone reads procedures; the rest is decided per target connection in the
+  // handler (canUseConnection: Members with `use` draft and run; canManageConnection: publish,
+  // delete). These rows are the role-only answer: Owners/Admins.
+  'procedure.read': everyone,
+  'procedure.draft': managers,
+  'procedure.publish': managers,
+  'procedure.execute': managers,
+  // Only the principal who started an execution may cancel it (checked in the handler).
+  'procedure.cancel': everyone,
+  'procedure.delete': managers,
 };
 
 /**

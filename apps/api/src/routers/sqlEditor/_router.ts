@@ -1,0 +1,119 @@
+// The SQL editor (MISSION F7, seed 003): procedure records with a draft and a published text;
+// publish deploys to the workspace's SQL Server, execute runs the published procedure there.
+// Records here; publish and execute in their own handler files (cal.com shape).
+import { z } from 'zod';
+import { ServiceError } from '../../services/errors';
+import { router } from '../../trpc';
+import { pageInput } from '../_schemas';
+import { authorizeDraft, authorizeOnTarget, byId, MAX_DRAFT_LENGTH, procedureNameInput, sqlEditorOf, sqlEditorProcedure } from './_schemas';
+import { cancelHandler, executeHandler, parametersHandler } from './execute.handler';
+import { cancelInput, executeInput } from './execute.schema';
+import { publishHandler } from './publish.handler';
+import { publishInput } from './publish.schema';
+
+const draftText = z.string().max(MAX_DRAFT_LENGTH);
+
+export const sqlEditorRouter = router({
+  /** Procedures of the workspace, most recently edited first; `search` matches the name. */
+  list: sqlEditorProcedure
+    .meta({ action: 'procedure.read' })
+    .input(z.object({ ...pageInput, search: z.string().trim().max(128).optional() }))
+    .query(({ ctx, input }) => sqlEditorOf(ctx).list(ctx.workspace.id, { search: input.search || undefined, cursor: input.cursor, limit: input.limit })),
+
+  get: sqlEditorProcedure
+    .meta({ action: 'procedure.read' })
+    .input(byId)
+    .query(({ ctx, input }) => sqlEditorOf(ctx).get(ctx.workspace.id, input.procedureId)),
+
+  create: sqlEditorProcedure
+    .meta({ action: 'procedure.draft', authorize: 'handler' })
+    .input(z.object({ name: procedureNameInput, schema: procedureNameInput.optional(), sqlDraft: draftText.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await authorizeDraft(ctx, null);
+      const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
+      const created = await sqlEditorOf(ctx).create(ctx.workspace.id, { name: input.name, schema: input.schema, sqlDraft: input.sqlDraft }, createdBy);
+      await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'procedure.create', target: { type: 'procedure', id: created.id }, outcome: 'success', details: { name: created.qualifiedName } });
+      return created;
+    }),
+
+  /**
+   * Saves the draft only if the record is still at `expectedUpdatedAt` (the version the client
+   * loaded); otherwise CONFLICT with the current version, and nothing is overwritten. Autosaves
+   * are not audited (publish is).
+   */
+  saveDraft: sqlEditorProcedure
+    .meta({ action: 'procedure.draft', authorize: 'handler' })
+    .input(byId.extend({ sqlDraft: draftText, expectedUpdatedAt: z.date() }))
+    .mutation(async ({ ctx, input }) => {
+      await authorizeDraft(ctx, input.procedureId);
+      return sqlEditorOf(ctx).saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
+    }),
+
+  /** Renames an unpublished procedure (and the name in its draft's CREATE header). */
+  rename: sqlEditorProcedure
+    .meta({ action: 'procedure.draft', authorize: 'handler' })
+    .input(byId.extend({ name: procedureNameInput, schema: procedureNameInput.optional(), expectedUpdatedAt: z.date() }))
+    .mutation(async ({ ctx, input }) => {
+      await authorizeDraft(ctx, input.procedureId);
+      const before = await sqlEditorOf(ctx).get(ctx.workspace.id, input.procedureId);
+      const renamed = await sqlEditorOf(ctx).rename(ctx.workspace.id, input.procedureId, { name: input.name, schema: input.schema, expectedUpdatedAt: input.expectedUpdatedAt });
+      await ctx.recordAudit({
+        workspaceId: ctx.workspace.id,
+        action: 'procedure.rename',
+        target: { type: 'procedure', id: renamed.id },
+        outcome: 'success',
+        details: { from: before.qualifiedName, to: renamed.qualifiedName },
+      });
+      return renamed;
+    }),
+
+  /**
+   * Deletes the record. `dropFromServer: true` (explicit only) first runs
+   * `DROP PROCEDURE IF EXISTS [schema].[name]` on the target environment; if that fails the record stays.
+   */
+  delete: sqlEditorProcedure
+    .meta({ action: 'procedure.delete', authorize: 'handler' })
+    .input(byId.extend({ dropFromServer: z.boolean().default(false), environmentId: z.uuid().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const editor = sqlEditorOf(ctx);
+      const record = await editor.get(ctx.workspace.id, input.procedureId);
+      const needsTarget = input.dropFromServer || ctx.workspace.actor.role === 'Member';
+      const target = needsTarget
+        ? await editor.targetOf(ctx.workspace.id, input.environmentId).catch((error: unknown) => {
+            if (!input.dropFromServer && error instanceof ServiceError && error.code === 'precondition_failed') return null;
+            throw error;
+          })
+        : null;
+      await authorizeOnTarget(ctx, 'procedure.delete', target, record.id);
+      const dropped = input.dropFromServer && record.status === 'published' && target !== null;
+      if (dropped) await editor.dropFromServer(target, { schema: record.schema, name: record.procedureName });
+      await editor.delete(ctx.workspace.id, record.id);
+      await ctx.recordAudit({
+        workspaceId: ctx.workspace.id,
+        action: 'procedure.delete',
+        target: { type: 'procedure', id: record.id },
+        outcome: 'success',
+        details: { name: record.qualifiedName, droppedFromServer: dropped, environmentId: dropped ? target.environmentId : null },
+      });
+      return { id: record.id, deleted: true as const, droppedFromServer: dropped };
+    }),
+
+  /** Published (old) → draft (new) as unified-diff hunks. */
+  diff: sqlEditorProcedure
+    .meta({ action: 'procedure.read' })
+    .input(byId)
+    .query(({ ctx, input }) => sqlEditorOf(ctx).diff(ctx.workspace.id, input.procedureId)),
+
+  publish: sqlEditorProcedure.meta({ action: 'procedure.publish', authorize: 'handler' }).input(publishInput).mutation(publishHandler),
+
+  /** Parameters of the published procedure from the server's catalogue (the run form). */
+  parameters: sqlEditorProcedure
+    .meta({ action: 'procedure.execute', authorize: 'handler' })
+    .input(byId.extend({ environmentId: z.uuid().optional() }))
+    .query(parametersHandler),
+
+  execute: sqlEditorProcedure.meta({ action: 'procedure.execute', authorize: 'handler' }).input(executeInput).mutation(executeHandler),
+
+  /** Cancels a running execution (TDS attention); only its starter may. */
+  cancel: sqlEditorProcedure.meta({ action: 'procedure.cancel' }).input(cancelInput).mutation(cancelHandler),
+});

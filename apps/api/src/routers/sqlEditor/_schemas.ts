@@ -1,0 +1,95 @@
+// Inputs shared by the SQL editor procedures, and what every handler needs: the editor service
+// for this request, who may do what on the target connection, and SQL Server failures in F10 shape.
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import type { Context } from '../../context';
+import { ApiProblem } from '../../errors';
+import type { WorkspaceScope } from '../../services/authorization';
+import { canManageConnection, canUseConnection, can } from '../../services/policy';
+import { ServiceError } from '../../services/errors';
+import { executionRegistryOf, ExecutionTimeoutError, SqlEditorService, SqlServerError, type PublishTarget } from '../../services/sql-editor';
+import { workspaceProcedure } from '../../trpc';
+
+export type SqlEditorContext = Context & { principal: NonNullable<Context['principal']>; workspace: WorkspaceScope };
+
+/** Drafts are at most 1 MiB of text (a procedure, not a data dump). */
+export const MAX_DRAFT_LENGTH = 1_048_576;
+
+export const byId = z.object({ procedureId: z.uuid() });
+
+export const procedureNameInput = z.string().min(1).max(128);
+
+export function sqlEditorOf(ctx: Context): SqlEditorService {
+  return new SqlEditorService(ctx.db, ctx.connections, ctx.workspaceMigrations, executionRegistryOf(ctx.pools));
+}
+
+/** `user:<id>` / `token:<id>`: who owns an execution. */
+export function principalKeyOf(ctx: SqlEditorContext): string {
+  return ctx.principal.kind === 'user' ? `user:${ctx.principal.userId}` : `token:${ctx.principal.tokenId}`;
+}
+
+type ConnectionAction = 'procedure.draft' | 'procedure.execute' | 'procedure.publish' | 'procedure.delete';
+
+/**
+ * F6 for the editor: Owners/Admins always; Members draft and run with `use` on the target
+ * connection (a grant, or the default environment's connection) and publish/delete with a
+ * `manage` grant; Viewers never. Denials are audited by the Authorizer.
+ */
+export async function authorizeOnTarget(ctx: SqlEditorContext, action: ConnectionAction, target: PublishTarget | null, procedureId: string | null): Promise<void> {
+  const actor = ctx.workspace.actor;
+  const denial = { workspaceId: ctx.workspace.id, action, target: { type: 'procedure', id: procedureId } };
+  if (can(actor, action)) return;
+  if (actor.role !== 'Member' || target === null) return ctx.authorizer.deny({ ...denial, reason: target === null && actor.role === 'Member' ? 'no_connection_access' : 'insufficient_role' });
+  const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
+  const facts = await ctx.connections.useFacts(ctx.workspace.id, target.connectionId, userId);
+  const allowed = action === 'procedure.draft' || action === 'procedure.execute' ? canUseConnection(actor, facts) : canManageConnection(actor, facts.grant);
+  if (!allowed) await ctx.authorizer.deny({ ...denial, reason: action === 'procedure.draft' || action === 'procedure.execute' ? 'no_connection_access' : 'manage_grant_required' });
+}
+
+/** Drafting targets the default environment; a workspace without one leaves Members only reading. */
+export async function authorizeDraft(ctx: SqlEditorContext, procedureId: string | null): Promise<void> {
+  if (can(ctx.workspace.actor, 'procedure.draft')) return;
+  let target: PublishTarget | null = null;
+  if (ctx.workspace.actor.role === 'Member') {
+    target = await sqlEditorOf(ctx)
+      .targetOf(ctx.workspace.id)
+      .catch((error: unknown) => {
+        if (error instanceof ServiceError && error.code === 'precondition_failed') return null;
+        throw error;
+      });
+  }
+  await authorizeOnTarget(ctx, 'procedure.draft', target, procedureId);
+}
+
+/** SQL Server's answer in the F10 shape; everything else goes to the shared mapping. */
+function sqlProblemOf(error: unknown): TRPCError | null {
+  const cause = error instanceof TRPCError ? error.cause : error;
+  if (cause instanceof SqlServerError) {
+    const s = cause.server;
+    return new TRPCError({
+      code: 'BAD_REQUEST',
+      message: s.message,
+      cause: new ApiProblem({
+        error: 'sql_error',
+        message: s.message,
+        details: { number: s.number, line: s.line, serverLine: s.serverLine, severity: s.severity, state: s.state, procedure: s.procedure, ...cause.extra },
+      }),
+    });
+  }
+  if (cause instanceof ExecutionTimeoutError) {
+    return new TRPCError({
+      code: 'TIMEOUT',
+      message: cause.message,
+      cause: new ApiProblem({ error: 'sql_timeout', message: cause.message, details: { timeoutMs: cause.timeoutMs, executionId: cause.executionId } }),
+    });
+  }
+  return null;
+}
+
+/** Workspace procedures of the editor: SQL Server errors become `sql_error` / `sql_timeout`. */
+export const sqlEditorProcedure = workspaceProcedure.use(async ({ next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const mapped = sqlProblemOf(result.error);
+  return mapped ? { ...result, error: mapped } : result;
+});

@@ -1,0 +1,71 @@
+// sqlEditor.execute / cancel / parameters: run a published procedure by RPC on the target
+// environment, stop it from another call, and show its parameters for the run form. Parameter
+// values are never audited (they may be personal data); names, outcome and timing are.
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { ServiceError } from '../../services/errors';
+import { SqlServerError } from '../../services/sql-editor';
+import { authorizeOnTarget, principalKeyOf, sqlEditorOf, type SqlEditorContext } from './_schemas';
+import type { cancelInput, executeInput } from './execute.schema';
+import type { byId } from './_schemas';
+
+function notPublished(): ServiceError {
+  return new ServiceError('precondition_failed', 'The procedure has not been published yet; publish it before running it', { field: 'procedureId', reason: 'not_published' });
+}
+
+export async function executeHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof executeInput> }) {
+  const editor = sqlEditorOf(ctx);
+  const record = await editor.get(ctx.workspace.id, input.procedureId);
+  const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
+  await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
+  if (record.status !== 'published') throw notPublished();
+  const executionId = input.executionId ?? randomUUID();
+  const running = editor.executions.start({ id: executionId, workspaceId: ctx.workspace.id, procedureId: record.id, owner: principalKeyOf(ctx) });
+  const audit = (outcome: 'success' | 'failure', details: Record<string, unknown>) =>
+    ctx.recordAudit({
+      workspaceId: ctx.workspace.id,
+      action: 'procedure.execute',
+      target: { type: 'procedure', id: record.id },
+      outcome,
+      details: { name: record.qualifiedName, executionId, environmentId: target.environmentId, parameterNames: Object.keys(input.parameters), ...details },
+    });
+  try {
+    const result = await editor.execute(target, record, { parameters: input.parameters, rowLimit: input.rowLimit, timeoutMs: input.timeoutMs }, running);
+    await audit('success', { status: result.status, elapsedMs: result.elapsedMs, resultSets: result.resultSets.length, truncated: result.truncated });
+    return { procedureId: record.id, environmentId: target.environmentId, ...result };
+  } catch (error) {
+    await audit('failure', error instanceof SqlServerError ? { errorNumber: error.server.number, line: error.server.line } : { errorCode: (error as { code?: unknown }).code ?? null });
+    throw error;
+  } finally {
+    running.finish();
+  }
+}
+
+export async function cancelHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof cancelInput> }) {
+  const execution = sqlEditorOf(ctx).executions.find(ctx.workspace.id, input.executionId);
+  await ctx.authorizer.requireThat(execution.owner === principalKeyOf(ctx), {
+    workspaceId: ctx.workspace.id,
+    action: 'procedure.cancel',
+    target: { type: 'procedure', id: execution.procedureId },
+    message: 'Only the user who started an execution may cancel it',
+    reason: 'not_execution_owner',
+  });
+  execution.cancel();
+  await ctx.recordAudit({
+    workspaceId: ctx.workspace.id,
+    action: 'procedure.cancel',
+    target: { type: 'procedure', id: execution.procedureId },
+    outcome: 'success',
+    details: { executionId: execution.id },
+  });
+  return { executionId: execution.id, cancelRequested: true as const };
+}
+
+export async function parametersHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof byId> & { environmentId?: string | undefined } }) {
+  const editor = sqlEditorOf(ctx);
+  const record = await editor.get(ctx.workspace.id, input.procedureId);
+  const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
+  await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
+  if (record.status !== 'published') throw notPublished();
+  return { procedureId: record.id, environmentId: target.environmentId, parameters: await editor.parameters(target, { schema: record.schema, name: record.procedureName }) };
+}

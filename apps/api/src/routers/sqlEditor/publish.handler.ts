@@ -1,0 +1,34 @@
+// sqlEditor.publish: deploy the draft as CREATE OR ALTER PROCEDURE on the target environment's
+// SQL Server; sql_published changes only when the server accepted it. Both outcomes are audited
+// (the SQL text is not: audit rows say who did what, the procedure row holds the text).
+import type { z } from 'zod';
+import { SqlServerError } from '../../services/sql-editor';
+import { authorizeOnTarget, sqlEditorOf, type SqlEditorContext } from './_schemas';
+import type { publishInput } from './publish.schema';
+
+export async function publishHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof publishInput> }) {
+  const editor = sqlEditorOf(ctx);
+  const record = await editor.get(ctx.workspace.id, input.procedureId);
+  const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
+  await authorizeOnTarget(ctx, 'procedure.publish', target, record.id);
+  const audit = (outcome: 'success' | 'failure', details: Record<string, unknown>) =>
+    ctx.recordAudit({
+      workspaceId: ctx.workspace.id,
+      action: 'procedure.publish',
+      target: { type: 'procedure', id: record.id },
+      outcome,
+      details: { name: record.qualifiedName, environmentId: target.environmentId, connectionId: target.connectionId, ...details },
+    });
+  try {
+    const published = await editor.publish(ctx.workspace.id, record.id, target, input.expectedUpdatedAt);
+    await audit('success', {});
+    return { procedure: published, environment: { id: target.environmentId, name: target.environmentName } };
+  } catch (error) {
+    const details =
+      error instanceof SqlServerError
+        ? { errorNumber: error.server.number, line: error.server.line }
+        : { errorCode: (error as { code?: unknown }).code ?? null, field: (error as { details?: { field?: unknown } }).details?.field ?? null };
+    await audit('failure', details);
+    throw error;
+  }
+}

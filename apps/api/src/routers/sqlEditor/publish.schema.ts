@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import { byId } from './_schemas';
+
+export const publishInput = byId.extend({
+  /** Publish to this environment; default: the workspace's default environment. */
+  environmentId: z.uuid().optional(),
+  /** The draft version the client shows; a newer draft on the server refuses the publish (CONFLICT). */
+  expectedUpdatedAt: z.date().optional(),
+});

@@ -1,0 +1,65 @@
+// Failures the SQL editor reports with SQL Server's own numbers. The router maps them to the F10
+// shape: `{ error: 'sql_error', details: { number, line, … } }`, `sql_timeout`.
+
+export interface SqlServerMessage {
+  number: number;
+  message: string;
+  /** Severity (class): ≤ 10 are messages, 11-16 user errors, ≥ 17 server trouble. */
+  severity: number;
+  state: number;
+  /** The line as the editor shows it (publish), or within the procedure (execute). */
+  line: number | null;
+  /** The line SQL Server reported, relative to its batch or procedure. */
+  serverLine: number | null;
+  procedure: string | null;
+}
+
+/** SQL Server refused a statement (syntax, missing object, THROW, constraint, …). */
+export class SqlServerError extends Error {
+  readonly code = 'sql_error';
+  constructor(
+    readonly server: SqlServerMessage,
+    readonly extra: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(server.message, options);
+    this.name = 'SqlServerError';
+  }
+}
+
+/** An execution ran past its timeout and was cancelled (TDS attention). */
+export class ExecutionTimeoutError extends Error {
+  readonly code = 'sql_timeout';
+  constructor(
+    readonly timeoutMs: number,
+    readonly executionId: string,
+  ) {
+    super(`The procedure did not finish within ${timeoutMs} ms and was cancelled`);
+    this.name = 'ExecutionTimeoutError';
+  }
+}
+
+interface DriverRequestError {
+  number?: unknown;
+  message?: unknown;
+  class?: unknown;
+  state?: unknown;
+  lineNumber?: unknown;
+  procName?: unknown;
+}
+
+/** The SQL Server error inside an mssql RequestError, or null when it carries none (socket, cancel). */
+export function serverMessageOf(error: unknown, lineOffset: number | null): SqlServerMessage | null {
+  const e = error as DriverRequestError | undefined;
+  if (!e || typeof e.number !== 'number') return null;
+  const serverLine = typeof e.lineNumber === 'number' && e.lineNumber > 0 ? e.lineNumber : null;
+  return {
+    number: e.number,
+    message: typeof e.message === 'string' ? e.message : 'SQL Server error',
+    severity: typeof e.class === 'number' ? e.class : 16,
+    state: typeof e.state === 'number' ? e.state : 1,
+    line: serverLine === null ? null : lineOffset === null ? serverLine : lineOffset + serverLine - 1,
+    serverLine,
+    procedure: typeof e.procName === 'string' && e.procName !== '' ? e.procName : null,
+  };
+}

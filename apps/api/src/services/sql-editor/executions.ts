@@ -1,0 +1,77 @@
+// Running executions of this process, so `sqlEditor.cancel({ executionId })` can reach the
+// request that `sqlEditor.execute` started (possibly from another HTTP request of the same user).
+// Per process by design: a cancel must land on the instance running the request; the client
+// sends both calls to the same API (sticky sessions behind a load balancer).
+import { ConflictError, NotFoundError } from '../errors';
+
+export interface RunningExecution {
+  id: string;
+  workspaceId: string;
+  procedureId: string;
+  /** `user:<id>` or `token:<id>`: only the same principal may cancel. */
+  owner: string;
+  startedAt: Date;
+  /** Asks the running request to stop (TDS attention); idempotent. */
+  cancel(): void;
+  readonly cancelRequested: boolean;
+}
+
+export class ExecutionRegistry {
+  readonly #running = new Map<string, RunningExecution>();
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  /** Registers an execution; its cancel is wired once the driver request exists (`attach`). */
+  start(init: Omit<RunningExecution, 'cancel' | 'cancelRequested' | 'startedAt'>): { execution: RunningExecution; attach(cancel: () => void): void; finish(): void } {
+    if (this.#running.has(init.id)) throw new ConflictError('An execution with this id is already running', { field: 'executionId' });
+    let requested = false;
+    let target: (() => void) | undefined;
+    const execution: RunningExecution = {
+      ...init,
+      startedAt: new Date(),
+      cancel: () => {
+        if (requested) return;
+        requested = true;
+        target?.();
+      },
+      get cancelRequested() {
+        return requested;
+      },
+    };
+    this.#running.set(init.id, execution);
+    return {
+      execution,
+      attach: (cancel) => {
+        target = cancel;
+        if (requested) cancel();
+      },
+      finish: () => {
+        if (this.#running.get(init.id) === execution) this.#running.delete(init.id);
+      },
+    };
+  }
+
+  /** The running execution of this workspace with this id; NOT_FOUND when finished or unknown. */
+  find(workspaceId: string, executionId: string): RunningExecution {
+    const execution = this.#running.get(executionId);
+    if (!execution || execution.workspaceId !== workspaceId) throw new NotFoundError('Running execution', { field: 'executionId' });
+    return execution;
+  }
+}
+
+const registries = new WeakMap<object, ExecutionRegistry>();
+
+/**
+ * The registry of one process, keyed by its WorkspacePoolManager (one per API process; each test
+ * harness has its own), so running executions live exactly as long as the pools they run on.
+ */
+export function executionRegistryOf(pools: object): ExecutionRegistry {
+  let registry = registries.get(pools);
+  if (!registry) {
+    registry = new ExecutionRegistry();
+    registries.set(pools, registry);
+  }
+  return registry;
+}

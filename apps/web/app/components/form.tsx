@@ -4,7 +4,7 @@
 import { useNavigation } from '@remix-run/react';
 import { useEffect, useRef, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
 import type { ActionResult } from '../lib/forms';
-import { Alert } from './ui';
+import { Alert, type AlertTone } from './ui';
 
 function describedBy(name: string, error: string | undefined, hint: ReactNode | undefined): string | undefined {
   const ids = [error ? `${name}-error` : null, hint ? `${name}-hint` : null].filter(Boolean);
@@ -150,14 +150,15 @@ export function SubmitButton({
 }
 
 /** The outcome of the last action, focused when it changes. */
-export function ActionAlert({ result, successTitle }: { result: ActionResult | undefined; successTitle?: string }) {
+export function ActionAlert({ result, successTitle, tone }: { result: ActionResult | undefined; successTitle?: string; tone?: AlertTone }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (result) ref.current?.focus();
   }, [result]);
   if (!result) return null;
   if (result.ok) {
-    return <Alert ref={ref} tone="success" title={result.message ?? successTitle ?? 'Saved'} />;
+    // `tone` overrides for an answer that is not an error yet is bad news (a failed connection test).
+    return <Alert ref={ref} tone={tone ?? 'success'} title={result.message ?? successTitle ?? 'Saved'} />;
   }
   const fields = Object.entries(result.fieldErrors);
   return (

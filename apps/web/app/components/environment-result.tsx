@@ -1,0 +1,48 @@
+// The outcome of an environment save: the refusal with SQL Server's message and the test steps, or
+// the passed test. Focused when it appears.
+import { useEffect, useRef } from 'react';
+import type { ActionResult } from '../lib/forms';
+import { TestSteps, stepsOf, type TestStepView } from './test-steps';
+
+export type EnvironmentActionResult = ActionResult<{ environmentId: string; test: { latencyMs: number; serverVersion: string | null; steps: TestStepView[] } | null }>;
+
+export function EnvironmentResult({ result }: { result: EnvironmentActionResult | undefined }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (result) ref.current?.focus();
+  }, [result]);
+  if (!result) return null;
+  if (!result.ok) {
+    const steps = stepsOf(result.problem.details);
+    const code = result.problem.details.error_code;
+    return (
+      <div ref={ref} tabIndex={-1} className="alert alert-danger" role="alert" data-testid="save-refused">
+        <p className="alert-title">{result.problem.message}</p>
+        <div className="alert-body">
+          {typeof code === 'string' ? (
+            <p className="small">
+              SQL Server error {code}
+              {typeof result.problem.details.reason === 'string' ? ` (${result.problem.details.reason})` : ''}
+            </p>
+          ) : null}
+          {steps ? <TestSteps steps={steps} /> : null}
+          <p className="muted small">Error code: {result.problem.error}</p>
+        </div>
+      </div>
+    );
+  }
+  const test = result.value?.test;
+  return (
+    <div ref={ref} tabIndex={-1} className="alert alert-success" role="status" data-testid="save-succeeded">
+      <p className="alert-title">{result.message ?? 'Saved'}</p>
+      {test ? (
+        <div className="alert-body">
+          <p className="small">
+            Connection test passed in {Math.round(test.latencyMs)} ms{test.serverVersion ? ` · ${test.serverVersion.split('\n')[0]}` : ''}
+          </p>
+          <TestSteps steps={test.steps} />
+        </div>
+      ) : null}
+    </div>
+  );
+}

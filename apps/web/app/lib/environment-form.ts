@@ -1,0 +1,68 @@
+// The environment form ↔ environments.create / environments.update input. Field names are the
+// input paths, so the API's `details.fields[].path` lands on the right field.
+import { checkbox, integer, text } from './forms';
+
+export const environmentFieldAlias = { host: 'connection.host', port: 'connection.port', database: 'connection.database', user: 'connection.user' };
+
+interface ConnectionOptionsInput {
+  tls?: boolean;
+  trustServerCertificate?: boolean;
+  poolSize?: number;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+function optionsOf(form: FormData): ConnectionOptionsInput {
+  const options: ConnectionOptionsInput = {
+    tls: checkbox(form, 'connection.options.tls'),
+    trustServerCertificate: checkbox(form, 'connection.options.trustServerCertificate'),
+  };
+  // Blank numbers are left out: the pool manager's defaults apply.
+  for (const key of ['poolSize', 'connectTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
+    const value = integer(form, `connection.options.${key}`);
+    if (value !== undefined) options[key] = value;
+  }
+  return options;
+}
+
+/** Write-only: blank means keep the stored password (or none, on create). */
+function passwordOf(form: FormData): { password?: string } {
+  const password = form.get('connection.password');
+  return typeof password === 'string' && password !== '' ? { password } : {};
+}
+
+export function environmentCreateInput(form: FormData) {
+  return {
+    name: text(form, 'name') ?? '',
+    description: text(form, 'description') ?? null,
+    isDefault: checkbox(form, 'isDefault'),
+    saveUntested: form.get('intent') === 'saveUntested',
+    connection: {
+      // Blank required fields go through as '' so zod names them.
+      host: text(form, 'connection.host') ?? '',
+      port: integer(form, 'connection.port'),
+      database: text(form, 'connection.database') ?? '',
+      user: text(form, 'connection.user') ?? '',
+      ...passwordOf(form),
+      options: optionsOf(form),
+    },
+  };
+}
+
+export function environmentUpdateInput(form: FormData, environmentId: string) {
+  return {
+    environmentId,
+    name: text(form, 'name') ?? '',
+    description: text(form, 'description') ?? null,
+    saveUntested: form.get('intent') === 'saveUntested',
+    connection: {
+      host: text(form, 'connection.host') ?? '',
+      port: integer(form, 'connection.port'),
+      database: text(form, 'connection.database') ?? '',
+      user: text(form, 'connection.user') ?? '',
+      ...passwordOf(form),
+      options: optionsOf(form),
+    },
+  };
+}

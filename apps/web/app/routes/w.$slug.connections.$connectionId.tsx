@@ -1,0 +1,183 @@
+// One connection: where it points, its last test, its live pool (size, in use, waiters, errors),
+// and the operations the caller may run: Test (anyone who may use it), Reset the pool (managers).
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
+import { ActionAlert, SubmitButton, useDelayedTrue, useSubmitting } from '../components/form';
+import { TestProgress, TestSteps, type TestStepView } from '../components/test-steps';
+import { Alert, Badge, Card, formatDateTime, Meter, PageHeader, StatusBadge } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+import { failure, type ActionResult } from '../lib/forms';
+import { canManageWorkspace } from '../lib/nav';
+import { useWorkspace } from '../lib/workspace';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.connection.name ?? 'Connection'} · Workspace Studio` }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const ref = { workspaceSlug: params.slug ?? '', connectionId: params.connectionId ?? '' };
+  const [connection, permissions, status] = await Promise.all([
+    api.load((c) => c.connections.get(ref)),
+    api.load((c) => c.connections.permissions(ref)),
+    api.load((c) => c.connections.status(ref)),
+  ]);
+  return api.json({
+    connection: {
+      id: connection.id,
+      name: connection.name,
+      description: connection.description,
+      type: connection.type,
+      host: connection.host,
+      port: connection.port,
+      database: connection.database,
+      user: connection.user,
+      hasPassword: connection.hasPassword,
+      poolSize: connection.options.poolSize ?? 10,
+      tls: connection.options.tls ?? connection.type === 'mssql',
+    },
+    permissions,
+    status: { status: status.status, lastTestedAt: status.lastTestedAt, lastError: status.lastError, circuitOpen: status.circuitOpen, pool: status.pool },
+  });
+}
+
+type ConnectionActionResult = ActionResult<{ test?: { success: boolean; message: string; latencyMs: number; steps: TestStepView[] } }>;
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const api = await requireUser(request, context);
+  const form = await request.formData();
+  const intent = String(form.get('intent'));
+  const ref = { workspaceSlug: params.slug ?? '', connectionId: params.connectionId ?? '' };
+  if (intent === 'test') {
+    const result = await api.attempt((c) => c.connections.test(ref));
+    if (!result.ok) return api.json<ConnectionActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    const test = result.value;
+    return api.json<ConnectionActionResult>({
+      ok: true,
+      intent,
+      message: test.success ? `Connection test passed in ${Math.round(test.latencyMs)} ms` : `Connection test failed: ${test.message}`,
+      value: { test: { success: test.success, message: test.message, latencyMs: test.latencyMs, steps: test.steps } },
+    });
+  }
+  if (intent === 'reset') {
+    const result = await api.attempt((c) => c.connections.reset(ref));
+    if (!result.ok) return api.json<ConnectionActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<ConnectionActionResult>({ ok: true, intent, message: 'The pool was drained and a new one opened' });
+  }
+  return api.json({ ok: false, intent, problem: { error: 'invalid_input', message: `Unknown action “${intent}”`, details: {} }, fieldErrors: {}, values: {} } satisfies ConnectionActionResult, { status: 400 });
+}
+
+export default function ConnectionDetail() {
+  const { connection, permissions, status } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const { workspace } = useWorkspace();
+  const testing = useDelayedTrue(useSubmitting('test'));
+  const pool = status.pool;
+  const test = result?.ok ? result.value?.test : undefined;
+  return (
+    <>
+      <PageHeader
+        title={connection.name}
+        description={
+          <>
+            <Link to={`/w/${workspace.slug}/connections`}>Connections</Link> · {connection.host}:{connection.port} / {connection.database}
+          </>
+        }
+        actions={
+          <Form method="post" className="row">
+            {permissions.canUse ? (
+              <SubmitButton intent="test" variant="secondary" pendingLabel="Testing…">
+                Test connection
+              </SubmitButton>
+            ) : null}
+            {permissions.canManage ? (
+              <SubmitButton intent="reset" variant="danger" pendingLabel="Resetting…">
+                Reset pool
+              </SubmitButton>
+            ) : null}
+          </Form>
+        }
+      />
+      {testing ? <TestProgress /> : null}
+      <ActionAlert result={result} tone={test && !test.success ? 'danger' : undefined} />
+      {test ? (
+        <Card title="Test steps">
+          <TestSteps steps={test.steps} />
+        </Card>
+      ) : null}
+      {!permissions.canUse ? (
+        <Alert tone="info" title="You cannot use this connection">
+          Ask a workspace Owner or Admin for access.
+        </Alert>
+      ) : !permissions.canManage ? (
+        <p className="muted small" data-testid="access-note">
+          You can use this connection. Resetting its pool or changing it needs the manage grant or an Owner/Admin role.
+        </p>
+      ) : null}
+      <div className="stats">
+        <Card title="Status">
+          <p>
+            <StatusBadge status={status.status} lastTestedAt={status.lastTestedAt} />
+          </p>
+          {status.circuitOpen ? <Badge tone="danger">Circuit open: new connections are refused for now</Badge> : null}
+          {status.lastError ? <p className="step-error small">Last error: {status.lastError}</p> : null}
+          <p className="muted small">Last tested: {formatDateTime(status.lastTestedAt)}</p>
+        </Card>
+        <Card title="Pool">
+          {pool ? (
+            <div className="stack" data-testid="pool-stats">
+              <Meter label="Open connections" value={pool.size} max={pool.poolSize} />
+              <Meter label="In use" value={pool.borrowed} max={pool.poolSize} />
+              <dl className="details">
+                <dt>State</dt>
+                <dd>{pool.state}</dd>
+                <dt>Idle</dt>
+                <dd>{pool.idle}</dd>
+                <dt>Waiting</dt>
+                <dd>{pool.waiters}</dd>
+                <dt>Acquires</dt>
+                <dd>
+                  {pool.acquires} (avg {pool.acquireAvgMs.toFixed(1)} ms)
+                </dd>
+                <dt>Errors</dt>
+                <dd>{pool.errors}</dd>
+                <dt>Opened</dt>
+                <dd>{formatDateTime(pool.createdAt)}</dd>
+              </dl>
+            </div>
+          ) : (
+            <p className="muted" data-testid="pool-stats">
+              No pool is open. One opens on first use (pool size {connection.poolSize}).
+            </p>
+          )}
+        </Card>
+      </div>
+      <Card title="Settings">
+        <dl className="details">
+          <dt>Type</dt>
+          <dd>{connection.type}</dd>
+          <dt>Host</dt>
+          <dd>
+            {connection.host}:{connection.port}
+          </dd>
+          <dt>Database</dt>
+          <dd>{connection.database}</dd>
+          <dt>User</dt>
+          <dd>{connection.user ?? <span className="muted">shown to managers only</span>}</dd>
+          <dt>Password</dt>
+          <dd>{connection.hasPassword ? 'set (write-only)' : 'not set'}</dd>
+          <dt>Encryption</dt>
+          <dd>{connection.tls ? 'TLS' : 'off'}</dd>
+          <dt>Pool size</dt>
+          <dd>{connection.poolSize}</dd>
+        </dl>
+        {canManageWorkspace(workspace.role) ? (
+          <p className="small">
+            Change these settings on its <Link to={`/w/${workspace.slug}/settings/environments`}>environment</Link>; grant access under{' '}
+            <Link to={`/w/${workspace.slug}/settings/access?connection=${connection.id}`}>Access</Link>.
+          </p>
+        ) : null}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Link, useLoaderData } from '@remix-run/react';
+import { Card, EmptyState, PageHeader, StatusBadge } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction = () => [{ title: 'Connections · Workspace Studio' }];
+
+const typeLabels = { mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL' } as const;
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const list = await api.load((c) => c.connections.list({ workspaceSlug: params.slug ?? '', limit: 200 }));
+  return api.json({
+    connections: list.items.map((c) => ({ id: c.id, name: c.name, type: c.type, host: c.host, port: c.port, database: c.database, status: c.status, lastTestedAt: c.lastTestedAt, lastError: c.lastError })),
+  });
+}
+
+export default function Connections() {
+  const { connections } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <PageHeader title="Connections" description="The databases this workspace reaches, with the result of their last test." />
+      <Card>
+        {connections.length === 0 ? (
+          <EmptyState title="No connections yet">Creating an environment creates its SQL Server connection.</EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="responsive">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Type</th>
+                  <th>Target</th>
+                  <th>Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {connections.map((c) => (
+                  <tr key={c.id} data-connection={c.name}>
+                    <td data-label="Name">
+                      <Link to={c.id} className="strong">
+                        {c.name}
+                      </Link>
+                    </td>
+                    <td data-label="Type">{typeLabels[c.type]}</td>
+                    <td data-label="Target">
+                      {c.host}:{c.port} / {c.database}
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge status={c.status} lastTestedAt={c.lastTestedAt} />
+                      {c.lastError ? <p className="step-error small">{c.lastError}</p> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,203 @@
+// Access: per-connection grants (use / manage) and the members' workspace roles. Owners/Admins only.
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, useActionData, useLoaderData, useSearchParams, useSubmit } from '@remix-run/react';
+import { ActionAlert, SelectField, SubmitButton } from '../components/form';
+import { Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+import { failure, text, type ActionResult } from '../lib/forms';
+import { useWorkspace } from '../lib/workspace';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction = () => [{ title: 'Access · Workspace Studio' }];
+
+const ROLES = ['Owner', 'Admin', 'Member', 'Viewer'] as const;
+type AccessLevel = 'use' | 'manage';
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const workspaceSlug = params.slug ?? '';
+  const [connections, members] = await Promise.all([
+    api.load((c) => c.connections.list({ workspaceSlug, limit: 200 })),
+    api.load((c) => c.workspaces.members({ workspaceSlug, limit: 200 })),
+  ]);
+  const requested = new URL(request.url).searchParams.get('connection');
+  const selected = connections.items.find((c) => c.id === requested) ?? connections.items[0] ?? null;
+  const grants = selected ? await api.load((c) => c.access.list({ workspaceSlug, connectionId: selected.id, limit: 200 })) : null;
+  return api.json({
+    connections: connections.items.map((c) => ({ id: c.id, name: c.name })),
+    selected: selected && { id: selected.id, name: selected.name },
+    grants: grants?.items ?? [],
+    members: members.items,
+  });
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const api = await requireUser(request, context);
+  const form = await request.formData();
+  const intent = String(form.get('intent'));
+  const workspaceSlug = params.slug ?? '';
+  const connectionId = text(form, 'connectionId') ?? '';
+  const userId = text(form, 'userId') ?? '';
+  const username = text(form, 'username') ?? 'the member';
+  if (intent === 'grant') {
+    const level = (text(form, 'level') ?? '') as AccessLevel;
+    const result = await api.attempt((c) => c.access.grant({ workspaceSlug, connectionId, userId, level }));
+    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<ActionResult>({ ok: true, intent, message: `Granted ${level} access` });
+  }
+  if (intent === 'revoke') {
+    const result = await api.attempt((c) => c.access.revoke({ workspaceSlug, connectionId, userId }));
+    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<ActionResult>({ ok: true, intent, message: `Revoked the access of ${username}` });
+  }
+  if (intent === 'setRole') {
+    const role = (text(form, 'role') ?? '') as (typeof ROLES)[number];
+    const result = await api.attempt((c) => c.workspaces.setMemberRole({ workspaceSlug, userId, role }));
+    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<ActionResult>({ ok: true, intent, message: `${username} is now ${role}` });
+  }
+  return api.json<ActionResult>({ ok: false, intent, problem: { error: 'invalid_input', message: `Unknown action “${intent}”`, details: {} }, fieldErrors: {}, values: {} }, { status: 400 });
+}
+
+export default function Access() {
+  const { connections, selected, grants, members } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const { user } = useWorkspace();
+  const [params] = useSearchParams();
+  const submit = useSubmit();
+  const errors = result && !result.ok ? result.fieldErrors : {};
+  const grantable = members.filter((m) => !grants.some((g) => g.userId === m.userId));
+  return (
+    <>
+      <PageHeader title="Access" description="Who may use or manage each connection, and each member's role in the workspace." />
+      <ActionAlert result={result} />
+      <Card title="Connection grants">
+        {connections.length === 0 ? (
+          <EmptyState title="No connections yet" />
+        ) : (
+          <>
+            <Form method="get" className="row" onChange={(event) => submit(event.currentTarget)}>
+              <SelectField name="connection" label="Connection" defaultValue={selected?.id ?? params.get('connection') ?? ''}>
+                {connections.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </SelectField>
+              <noscript>
+                <button type="submit" className="btn btn-secondary">
+                  Show
+                </button>
+              </noscript>
+            </Form>
+            <p className="muted small">Owners and Admins may use and manage every connection; Members need a grant (or the default environment's connection); Viewers see metadata only.</p>
+            {grants.length === 0 ? (
+              <p className="muted">No grants on {selected?.name}.</p>
+            ) : (
+              <div className="table-wrap">
+                <table className="responsive" aria-label={`Grants on ${selected?.name ?? ''}`}>
+                  <thead>
+                    <tr>
+                      <th>Member</th>
+                      <th>Access</th>
+                      <th>Granted</th>
+                      <th>
+                        <span className="visually-hidden">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {grants.map((g) => (
+                      <tr key={g.userId} data-grant={g.username}>
+                        <td data-label="Member">{g.displayName ?? g.username}</td>
+                        <td data-label="Access">
+                          <Badge tone={g.level === 'manage' ? 'warning' : 'info'}>{g.level}</Badge>
+                        </td>
+                        <td data-label="Granted">{formatDateTime(g.assignedAt)}</td>
+                        <td data-label="">
+                          <Form method="post">
+                            <input type="hidden" name="connectionId" value={selected?.id} />
+                            <input type="hidden" name="userId" value={g.userId} />
+                            <input type="hidden" name="username" value={g.username} />
+                            <SubmitButton intent="revoke" variant="danger" aria-label={`Revoke ${g.username}`}>
+                              Revoke
+                            </SubmitButton>
+                          </Form>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            {selected && grantable.length > 0 ? (
+              <Form method="post" className="form-grid" aria-label="Grant access">
+                <input type="hidden" name="connectionId" value={selected.id} />
+                <SelectField name="userId" label="Member" error={errors.userId} required>
+                  {grantable.map((m) => (
+                    <option key={m.userId} value={m.userId}>
+                      {m.username} ({m.role})
+                    </option>
+                  ))}
+                </SelectField>
+                <SelectField name="level" label="Access" error={errors.level} defaultValue="use">
+                  <option value="use">use: run procedures through it</option>
+                  <option value="manage">manage: also change it and reset its pool</option>
+                </SelectField>
+                <div className="form-actions" style={{ alignSelf: 'end' }}>
+                  <SubmitButton intent="grant" pendingLabel="Granting…">
+                    Grant access
+                  </SubmitButton>
+                </div>
+              </Form>
+            ) : null}
+          </>
+        )}
+      </Card>
+      <Card title="Members and roles">
+        <div className="table-wrap">
+          <table className="responsive">
+            <thead>
+              <tr>
+                <th>Member</th>
+                <th>Role</th>
+                <th>Joined</th>
+              </tr>
+            </thead>
+            <tbody>
+              {members.map((m) => (
+                <tr key={m.userId} data-member={m.username}>
+                  <td data-label="Member">
+                    {m.displayName ?? m.username}
+                    {m.userId === user.id ? <span className="muted small"> (you)</span> : null}
+                  </td>
+                  <td data-label="Role">
+                    <Form method="post" className="row">
+                      <input type="hidden" name="userId" value={m.userId} />
+                      <input type="hidden" name="username" value={m.username} />
+                      <label className="visually-hidden" htmlFor={`role-${m.userId}`}>
+                        Role of {m.username}
+                      </label>
+                      <select id={`role-${m.userId}`} name="role" defaultValue={m.role} className="btn btn-secondary btn-small">
+                        {ROLES.map((role) => (
+                          <option key={role} value={role}>
+                            {role}
+                          </option>
+                        ))}
+                      </select>
+                      <SubmitButton intent="setRole" variant="secondary" aria-label={`Change the role of ${m.username}`}>
+                        Change
+                      </SubmitButton>
+                    </Form>
+                  </td>
+                  <td data-label="Joined">{formatDateTime(m.joinedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Card>
+    </>
+  );
+}

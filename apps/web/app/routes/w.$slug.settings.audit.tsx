@@ -1,0 +1,180 @@
+// Audit log: who did what to which connection / environment / grant / token, when, from where,
+// with what outcome. Filters are query parameters (bookmarkable); pages follow the API's cursor.
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, useLoaderData, useLocation } from '@remix-run/react';
+import { Field, SelectField, SubmitButton } from '../components/form';
+import { Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction = () => [{ title: 'Audit log · Workspace Studio' }];
+
+const OUTCOMES = ['success', 'failure', 'denied'] as const;
+const TARGET_TYPES = ['connection', 'environment', 'api_token', 'member', 'workspace', 'user', 'session', 'procedure'] as const;
+const PAGE_SIZE = 50;
+
+function dayStart(value: string | null): Date | undefined {
+  return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : undefined;
+}
+
+function dayEnd(value: string | null): Date | undefined {
+  return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T23:59:59.999Z`) : undefined;
+}
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const workspaceSlug = params.slug ?? '';
+  const query = new URL(request.url).searchParams;
+  const filters = {
+    action: query.get('action')?.trim() || undefined,
+    outcome: OUTCOMES.find((o) => o === query.get('outcome')),
+    targetType: query.get('targetType') || undefined,
+    actorUserId: query.get('actor') || undefined,
+    from: dayStart(query.get('from')),
+    to: dayEnd(query.get('to')),
+    cursor: query.get('cursor') || undefined,
+  };
+  const [page, members] = await Promise.all([
+    api.load((c) => c.audit.list({ workspaceSlug, ...filters, limit: PAGE_SIZE })),
+    api.load((c) => c.workspaces.members({ workspaceSlug, limit: 200 })),
+  ]);
+  return api.json({
+    entries: page.items.map((e) => ({
+      id: e.id,
+      at: e.at,
+      actor: e.actorUsername ?? (e.actorTokenId ? 'API token' : 'system'),
+      action: e.action,
+      targetType: e.targetType,
+      targetId: e.targetId,
+      outcome: e.outcome,
+      ip: e.ip,
+      details: e.details,
+    })),
+    nextCursor: page.nextCursor,
+    members: members.items.map((m) => ({ userId: m.userId, username: m.username })),
+    paged: filters.cursor !== undefined,
+  });
+}
+
+const outcomeTone = { success: 'success', failure: 'danger', denied: 'warning' } as const;
+
+function summary(details: unknown): string {
+  if (!details || typeof details !== 'object') return '';
+  return Object.entries(details as Record<string, unknown>)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' · ');
+}
+
+export default function AuditLog() {
+  const { entries, nextCursor, members, paged } = useLoaderData<typeof loader>();
+  const location = useLocation();
+  const query = new URLSearchParams(location.search);
+  const pageLink = (cursor: string | null) => {
+    const next = new URLSearchParams(query);
+    if (cursor) next.set('cursor', cursor);
+    else next.delete('cursor');
+    return `?${next.toString()}`;
+  };
+  return (
+    <>
+      <PageHeader title="Audit log" description="Every change, test, reset, sign-in and refused attempt in this workspace. Secrets are never recorded." />
+      <Card title="Filters">
+        <Form method="get" className="form-grid" aria-label="Filter the audit log">
+          <Field name="action" label="Action" placeholder="e.g. connection.reset" defaultValue={query.get('action') ?? ''} />
+          <SelectField name="outcome" label="Outcome" defaultValue={query.get('outcome') ?? ''}>
+            <option value="">Any</option>
+            {OUTCOMES.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField name="targetType" label="Target" defaultValue={query.get('targetType') ?? ''}>
+            <option value="">Any</option>
+            {TARGET_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField name="actor" label="Who" defaultValue={query.get('actor') ?? ''}>
+            <option value="">Anyone</option>
+            {members.map((m) => (
+              <option key={m.userId} value={m.userId}>
+                {m.username}
+              </option>
+            ))}
+          </SelectField>
+          <Field name="from" label="From (UTC day)" type="date" defaultValue={query.get('from') ?? ''} />
+          <Field name="to" label="To (UTC day)" type="date" defaultValue={query.get('to') ?? ''} />
+          <div className="form-actions" style={{ alignSelf: 'end' }}>
+            <SubmitButton variant="secondary">Apply filters</SubmitButton>
+            <Link to="?" className="btn btn-ghost">
+              Clear
+            </Link>
+          </div>
+        </Form>
+      </Card>
+      <Card>
+        {entries.length === 0 ? (
+          <EmptyState title="Nothing recorded matches these filters" />
+        ) : (
+          <div className="table-wrap">
+            <table className="responsive" aria-label="Audit entries">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Who</th>
+                  <th>Action</th>
+                  <th>Target</th>
+                  <th>Outcome</th>
+                  <th>Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {entries.map((e) => (
+                  <tr key={e.id} data-action={e.action} data-outcome={e.outcome}>
+                    <td data-label="When" className="small">
+                      {formatDateTime(e.at)}
+                    </td>
+                    <td data-label="Who">
+                      {e.actor}
+                      {e.ip ? <p className="muted small">{e.ip}</p> : null}
+                    </td>
+                    <td data-label="Action">
+                      <code>{e.action}</code>
+                    </td>
+                    <td data-label="Target" className="small">
+                      {e.targetType ?? '—'}
+                      {e.targetId ? <p className="muted small">{e.targetId}</p> : null}
+                    </td>
+                    <td data-label="Outcome">
+                      <Badge tone={outcomeTone[e.outcome]}>{e.outcome}</Badge>
+                    </td>
+                    <td data-label="Details" className="small">
+                      {summary(e.details)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <nav className="pagination" aria-label="Audit log pages">
+          {paged ? (
+            <Link className="btn btn-secondary" to={pageLink(null)}>
+              First page
+            </Link>
+          ) : null}
+          {nextCursor ? (
+            <Link className="btn btn-secondary" to={pageLink(nextCursor)}>
+              Older entries
+            </Link>
+          ) : null}
+        </nav>
+      </Card>
+    </>
+  );
+}

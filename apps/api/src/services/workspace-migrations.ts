@@ -235,9 +235,9 @@ function outcomeOfFailure(error: unknown): MigrationRunOutcome {
 }
 
 /** Refusals that mean "bad request", raised before anything ran. */
-function inputErrorOf(error: unknown): ServiceError | undefined {
+function inputErrorOf(error: unknown, field: 'target' | 'steps'): ServiceError | undefined {
   if (error instanceof MigrationOptionsError) return new InvalidInputError(error.field, `${error.field}: ${error.message}`);
-  if (error instanceof MigrationTargetError) return new InvalidInputError('target', error.message);
+  if (error instanceof MigrationTargetError) return new InvalidInputError(field, `${field}: ${error.message}`);
   if (error instanceof MigrationRollbackError) {
     return new ServiceError('precondition_failed', error.message, { reason: 'no_down_migration', version: error.version });
   }
@@ -385,7 +385,7 @@ export class WorkspaceMigrationService {
       const outcome: MigrationRunOutcome = result.migrations.length === 0 ? 'current' : operation === 'apply' ? 'applied' : 'rolled_back';
       report = { ...scope, operation, ok: true, outcome, ...result, error: null, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
-      const refusal = inputErrorOf(error);
+      const refusal = inputErrorOf(error, operation === 'apply' ? 'target' : 'steps');
       if (refusal) {
         await this.#audit(scope, origin, operation, 'failure', { error: { code: refusal.code, message: refusal.message } });
         throw refusal;
@@ -464,7 +464,7 @@ export class WorkspaceMigrationService {
         return { direction: 'up' as const, from: result.from, to: result.to, plan: [...result.plan], script: result.script };
       });
     } catch (error) {
-      const refusal = inputErrorOf(error);
+      const refusal = inputErrorOf(error, options.direction === 'up' ? 'target' : 'steps');
       if (refusal) throw refusal;
       if (error instanceof MigrationDriftError) {
         throw new ServiceError('precondition_failed', error.message, { reason: 'schema_drifted', problems: error.problems.map((p) => ({ ...p })) });

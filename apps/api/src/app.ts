@@ -14,6 +14,7 @@ import { createServices, type AppServices } from './services/index';
 import { workspaceMigrationConfigOf } from './services/workspace-migrations';
 import type { KeyRing } from './services/crypto';
 import { loadKeyRing } from './services/key-store';
+import { oidcConfigFromEnv } from './services/oidc';
 import { OutboundPolicy } from './services/outbound-policy';
 
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
@@ -100,6 +101,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       sessionTtlHours: env.SESSION_TTL_HOURS,
       redisUrl: env.REDIS_URL,
       connectionTestDeadlineMs: env.CONNECTION_TEST_TIMEOUT_MS,
+      oidc: oidcConfigFromEnv(env, url),
       workspaceMigrations: workspaceMigrationConfigOf(env),
     });
     state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'trpc') });

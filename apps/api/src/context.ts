@@ -44,6 +44,8 @@ export interface ContextInnerOptions extends AppServices {
   principal: Principal | null;
   requestMeta: RequestMeta;
   sessionCookies?: SessionCookies;
+  /** The request's Cookie header (the OIDC sign-in reads its state cookie from it). */
+  requestCookies?: string | undefined;
 }
 
 export function createContextInner(options: ContextInnerOptions) {
@@ -144,6 +146,6 @@ export function createHttpContextFactory(services: AppServices, options: HttpCon
         sessionCookies,
       );
     }
-    return createContextInner({ ...services, principal, requestMeta, sessionCookies });
+    return createContextInner({ ...services, principal, requestMeta, sessionCookies, requestCookies: req.headers.cookie });
   };
 }

@@ -3,6 +3,7 @@ import { databaseEnvSchema } from '@studio/db';
 import { z } from 'zod';
 import { KeyRing, KeyRingError } from './services/crypto';
 import { isValidPolicyEntry } from './services/outbound-policy';
+import { isLoopbackUrl } from './services/oidc';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -80,6 +81,21 @@ export const envObjectSchema = z.object({
   DEMO_MSSQL_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).default(14_330)),
   /** Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
   TRUST_PROXY: booleanFlag.transform((v) => v ?? false),
+  /** OpenID Connect sign-in ("Sign in with Google"): on when OIDC_CLIENT_ID is set. */
+  OIDC_ISSUER: z.preprocess(
+    emptyToUndefined,
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((v) => v.startsWith('https:') || isLoopbackUrl(new URL(v)), { message: 'must use https (http only for a provider on this machine)' })
+      .default('https://accounts.google.com'),
+  ),
+  OIDC_CLIENT_ID: z.preprocess(emptyToUndefined, z.string().max(512).optional()),
+  /** Unset = a public client (PKCE only). Never echoed. */
+  OIDC_CLIENT_SECRET: z.preprocess(emptyToUndefined, z.string().max(1024).optional()),
+  /** Where the provider sends the browser back; default <app url>/auth/oidc/callback. */
+  OIDC_REDIRECT_URI: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  /** Text of the sign-in button; default "Sign in with Google" for Google, else "Sign in with single sign-on". */
+  OIDC_BUTTON_LABEL: z.preprocess(emptyToUndefined, z.string().max(64).optional()),
   /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`; unset = open (keep it off the public network). */
   METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   /** F5: refuse workspace queries while the database's schema is behind (F10 `schema_needs_migration`); default: allowed. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Principal, UserPrincipal } from '../services/authorization';
 import { ServiceError } from '../services/errors';
+import { isSafeReturnPath, OidcService, OidcSignInError } from '../services/oidc';
 import { publicSessionId } from '../services/sessions';
 import { authedProcedure, publicProcedure, router } from '../trpc';
 
@@ -8,6 +9,11 @@ const credentials = z.object({
   username: z.string().trim().min(1).max(64),
   password: z.string().min(1).max(1024),
 });
+
+const returnPath = z
+  .string()
+  .max(2_048)
+  .refine(isSafeReturnPath, { message: 'must be a path on this site, starting with a single /' });
 
 function requireSession(principal: Principal): UserPrincipal {
   if (principal.kind !== 'user') throw new ServiceError('forbidden', 'This needs a signed-in user, not an API token', { reason: 'session_required' });
@@ -73,5 +79,62 @@ export const authRouter = router({
     if (principal.sessionId && publicSessionId(principal.sessionId) === input.id) ctx.sessionCookies.clear();
     await ctx.recordAudit({ action: 'auth.revokeSession', target: { type: 'session', id: input.id }, outcome: 'success' });
     return { revoked: true as const };
+  }),
+
+  revokeOtherSessions: authedProcedure.mutation(async ({ ctx }) => {
+    const principal = requireSession(ctx.principal);
+    const revoked = await ctx.sessions.revokeOthersForUser(principal.userId, principal.sessionId);
+    await ctx.recordAudit({ action: 'auth.revokeOtherSessions', target: { type: 'user', id: principal.userId }, outcome: 'success', details: { revoked } });
+    return { revoked };
+  }),
+
+  /** Whether "Sign in with …" is offered, and its label. */
+  oidcConfig: publicProcedure.query(({ ctx }) => ctx.oidc.publicConfig()),
+
+  /**
+   * Begins an OpenID Connect sign-in: answers the provider URL to send the browser to and sets the
+   * `studio_oidc` cookie (HttpOnly, 10 minutes) that binds the attempt to this browser.
+   */
+  oidcStart: publicProcedure.input(z.object({ returnTo: returnPath.optional() }).optional()).mutation(async ({ ctx, input }) => {
+    const { authorizationUrl, sealedState } = await ctx.oidc.start(input?.returnTo ?? '/');
+    ctx.sessionCookies.setCookieHeaders.push(ctx.oidc.stateCookie(sealedState));
+    return { authorizationUrl };
+  }),
+
+  /**
+   * Finishes it with the URL the provider redirected the browser to (absolute, or path and query):
+   * signs the user in like `signIn` and answers where to go next. The state cookie is spent either way.
+   */
+  oidcCallback: publicProcedure.input(z.object({ callbackUrl: z.string().min(1).max(8_192) })).mutation(async ({ ctx, input }) => {
+    const sealed = OidcService.stateFromCookies(ctx.requestCookies);
+    if (ctx.oidc.enabled) ctx.sessionCookies.setCookieHeaders.push(ctx.oidc.stateCookie(null));
+    try {
+      const signIn = await ctx.oidc.finish(input.callbackUrl, sealed);
+      const session = await ctx.sessions.create(signIn.user.id);
+      ctx.sessionCookies.issue(session.id);
+      await ctx.audit.record({
+        actor: { userId: signIn.user.id, username: signIn.user.username },
+        action: 'auth.signIn',
+        target: { type: 'user', id: signIn.user.id },
+        outcome: 'success',
+        details: { method: 'oidc', issuer: ctx.oidc.issuer, linkedBy: signIn.linkedBy },
+        ip: ctx.requestMeta.ip,
+        userAgent: ctx.requestMeta.userAgent,
+      });
+      return { user: signIn.user, expiresAt: session.expiresAt, returnTo: signIn.returnTo, linkedBy: signIn.linkedBy };
+    } catch (error) {
+      if (error instanceof ServiceError) {
+        await ctx.audit.record({
+          actor: error instanceof OidcSignInError && error.email ? { username: error.email } : null,
+          action: 'auth.signIn',
+          target: { type: 'user' },
+          outcome: 'failure',
+          details: { method: 'oidc', issuer: ctx.oidc.issuer, reason: typeof error.details.reason === 'string' ? error.details.reason : error.code },
+          ip: ctx.requestMeta.ip,
+          userAgent: ctx.requestMeta.userAgent,
+        });
+      }
+      throw error;
+    }
   }),
 });

@@ -12,6 +12,7 @@ import type { KeyRing } from './crypto';
 import { EnvironmentService } from './environments';
 import type { OutboundPolicy } from './outbound-policy';
 import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisStore, type RateLimits, type RateLimitStore } from './rate-limits';
+import { OidcService, type OidcConfig } from './oidc';
 import { createLucia, SessionService } from './sessions';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
 import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
@@ -25,6 +26,8 @@ export interface AppServices {
   rateLimits: RateLimitService;
   sessions: SessionService;
   tokens: ApiTokenService;
+  /** OpenID Connect sign-in; `enabled` is false when OIDC_CLIENT_ID is unset. */
+  oidc: OidcService;
   workspaces: WorkspaceService;
   connections: ConnectionService;
   access: AccessService;
@@ -54,6 +57,8 @@ export interface CreateServicesOptions {
   connectionTestDeadlineMs?: number;
   /** A ready-made pool manager (tests tune its timeouts); default: one with the package defaults. */
   pools?: WorkspacePoolManager;
+  /** OpenID Connect sign-in (OIDC_* variables); null or unset = disabled. */
+  oidc?: OidcConfig | null;
   /** Workspace migration settings (WORKSPACE_MIGRATIONS_* variables; tests point migrationsDir elsewhere). */
   workspaceMigrations?: Partial<WorkspaceMigrationConfig>;
 }
@@ -101,6 +106,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     rateLimits: new RateLimitService(store, options.rateLimits ?? defaultRateLimits),
     sessions: new SessionService(db, createLucia(db, options.sessionTtlHours)),
     tokens: new ApiTokenService(db),
+    oidc: new OidcService(db, options.keyRing, options.oidc ?? null, options.logger),
     workspaces: new WorkspaceService(db),
     connections,
     access: new AccessService(db),

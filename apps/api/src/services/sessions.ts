@@ -5,7 +5,7 @@ import { DrizzlePostgreSQLAdapter } from '@lucia-auth/adapter-drizzle';
 import type { StudioDatabase } from '@studio/db';
 import { hashPassword, verifyPassword } from '@studio/db/password';
 import { sessions, users } from '@studio/db/schema';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ne, sql } from 'drizzle-orm';
 import { Lucia, TimeSpan } from 'lucia';
 import { NotFoundError, ServiceError } from './errors';
 
@@ -108,5 +108,17 @@ export class SessionService {
     const match = rows.find((row) => publicSessionId(row.id) === publicId);
     if (!match) throw new NotFoundError('Session', { field: 'id' });
     await this.lucia.invalidateSession(match.id);
+  }
+
+  /**
+   * Ends every session of the user except `keepSessionId` (the caller's own; undefined ends all).
+   * Answers how many were ended.
+   */
+  async revokeOthersForUser(userId: string, keepSessionId: string | undefined): Promise<number> {
+    const ended = await this.db
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), keepSessionId === undefined ? undefined : ne(sessions.id, keepSessionId)))
+      .returning({ id: sessions.id });
+    return ended.length;
   }
 }

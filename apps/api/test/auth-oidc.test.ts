@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContextInner, SessionCookies } from '../src/context';
 import { appRouter } from '../src/routers/_app';
 import type { Principal } from '../src/services/authorization';
-import { OIDC_STATE_COOKIE } from '../src/services/oidc';
+import { createLogger } from '../src/logger';
+import { OIDC_STATE_COOKIE, OidcService } from '../src/services/oidc';
 import { createCallerFactory } from '../src/trpc';
 import { createHarness, problemOf, TEST_PASSWORD, type Harness } from './support/harness';
 import { startTestProvider, type TestProvider } from './support/oidc-test-provider';
@@ -200,6 +201,43 @@ describe.each(testTargets)('OIDC sign-in on $name', (target) => {
     expect(await request({ cookies: mine.cookie }).api.auth.oidcCallback({ callbackUrl: (await provider.signInAs(mine.authorizationUrl, 'sub-tamper')) })).toMatchObject({
       linkedBy: 'created',
     });
+  });
+
+  it('refuses to guess between accounts: a shared email, or an email already linked to another identity', async () => {
+    const first = await h.user('twin');
+    const second = await h.user('twin');
+    for (const user of [first, second]) await h.testDb.database.db.update(users).set({ email: 'twins@example.test' }).where(eq(users.id, user.id));
+    provider.accounts.set('sub-twins', { sub: 'sub-twins', email: 'twins@example.test', emailVerified: true });
+    const twins = await browserSignIn('sub-twins');
+    expect(await problemOf(request({ cookies: twins.cookie }).api.auth.oidcCallback({ callbackUrl: twins.callbackUrl }))).toMatchObject({
+      details: { reason: 'email_ambiguous' },
+    });
+
+    const linked = await h.user('linked');
+    await h.testDb.database.db.update(users).set({ email: 'linked@example.test', googleSubject: 'sub-original' }).where(eq(users.id, linked.id));
+    provider.accounts.set('sub-impostor', { sub: 'sub-impostor', email: 'linked@example.test', emailVerified: true });
+    const impostor = await browserSignIn('sub-impostor');
+    expect(await problemOf(request({ cookies: impostor.cookie }).api.auth.oidcCallback({ callbackUrl: impostor.callbackUrl }))).toMatchObject({
+      details: { reason: 'email_linked_elsewhere' },
+    });
+    const [row] = await h.testDb.database.db.select({ googleSubject: users.googleSubject }).from(users).where(eq(users.id, linked.id));
+    expect(row?.googleSubject).toBe('sub-original');
+    expect(await h.testDb.database.db.select({ id: users.id }).from(users).where(eq(users.googleSubject, 'sub-impostor'))).toHaveLength(0);
+  });
+
+  it('answers SERVICE_UNAVAILABLE while the provider cannot be reached, and recovers', async () => {
+    const dead = await startTestProvider({ redirectUri: REDIRECT_URI });
+    const issuer = new URL(dead.issuer);
+    await dead.close();
+    const service = new OidcService(h.testDb.database.db, h.services.keyRing, { issuer, clientId: 'x', redirectUri: new URL(REDIRECT_URI), label: 'x' }, createLogger('silent'));
+    await expect(service.start('/')).rejects.toMatchObject({ code: 'service_unavailable', details: { reason: 'oidc_discovery_failed' } });
+    // The failure is not cached: once the issuer answers again, the same service starts sign-ins.
+    const back = await startTestProvider({ redirectUri: REDIRECT_URI, port: Number(issuer.port) });
+    try {
+      await expect(service.start('/')).resolves.toMatchObject({ authorizationUrl: expect.stringContaining(`${dead.issuer}/auth?`) });
+    } finally {
+      await back.close();
+    }
   });
 
   it('refuses a returnTo that would leave the site', async () => {

@@ -61,14 +61,15 @@ function memoryAdapterClass() {
   };
 }
 
-export async function startTestProvider(options: { redirectUri: string }): Promise<TestProvider> {
+/** `port` reopens a provider where a closed one was (0 = any free port). */
+export async function startTestProvider(options: { redirectUri: string; port?: number }): Promise<TestProvider> {
   const accounts = new Map<string, TestAccount>();
   const clientId = `studio-test-${randomBytes(4).toString('hex')}`;
   const clientSecret = randomBytes(24).toString('base64url');
   let nextLogin: string | undefined;
 
   const server: Server = createServer();
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -1,8 +1,29 @@
+import { workspaceRole } from '@studio/db/schema';
 import { z } from 'zod';
+import { pageOf, timestamp } from '../rest/schemas';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { canAssignRole } from '../services/policy';
 import { authedProcedure, router, workspaceProcedure } from '../trpc';
 import { pageInput, workspaceRoleInput } from './_schemas';
+
+const role = z.enum(workspaceRole.enumValues);
+
+const workspaceOutput = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  slug: z.string(),
+  description: z.string().nullable(),
+  memberCount: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  /** The caller's role in it (a token's role for a token). */
+  role,
+});
+
+const memberChangeOutput = z.object({ userId: z.uuid(), previousRole: role, role: role.nullable() });
+
+const REST = '/api/v1/workspaces';
+const tags = ['workspaces'];
 
 const slug = z
   .string()
@@ -12,18 +33,24 @@ const slug = z
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lowercase letters and digits separated by single dashes');
 
 export const workspacesRouter = router({
-  listMine: authedProcedure.input(z.object(pageInput).optional()).query(async ({ ctx, input }) => {
-    const p = ctx.principal;
-    await ctx.rateLimits.consume('list', rateLimitSubjectOf(p));
-    if (p.kind === 'token') {
-      const workspace = await ctx.workspaces.get(p.workspaceId);
-      return { items: [{ ...workspace, role: p.role }], nextCursor: null };
-    }
-    return ctx.workspaces.listForUser(p.userId, { afterSlug: input?.cursor, limit: input?.limit ?? 50 });
-  }),
+  listMine: authedProcedure
+    .meta({ openapi: { method: 'GET', path: REST, tags, summary: "The caller's workspaces (a token: its own workspace)" } })
+    .input(z.object(pageInput).optional())
+    .output(pageOf(workspaceOutput))
+    .query(async ({ ctx, input }) => {
+      const p = ctx.principal;
+      await ctx.rateLimits.consume('list', rateLimitSubjectOf(p));
+      if (p.kind === 'token') {
+        const workspace = await ctx.workspaces.get(p.workspaceId);
+        return { items: [{ ...workspace, role: p.role }], nextCursor: null };
+      }
+      return ctx.workspaces.listForUser(p.userId, { afterSlug: input?.cursor, limit: input?.limit ?? 50 });
+    }),
 
   create: authedProcedure
+    .meta({ openapi: { method: 'POST', path: REST, tags, summary: 'Create a workspace (signed-in people only; the creator becomes Owner)' } })
     .input(z.object({ name: z.string().trim().min(1).max(100), slug, description: z.string().max(2_000).nullish() }))
+    .output(workspaceOutput)
     .mutation(async ({ ctx, input }) => {
       const p = ctx.principal;
       if (p.kind !== 'user') {
@@ -40,26 +67,31 @@ export const workspacesRouter = router({
       return workspace;
     }),
 
-  get: workspaceProcedure.meta({ action: 'workspace.read' }).query(async ({ ctx }) => {
-    const workspace = await ctx.workspaces.get(ctx.workspace.id);
-    return { ...workspace, role: ctx.workspace.role };
-  }),
+  get: workspaceProcedure
+    .meta({ action: 'workspace.read', openapi: { method: 'GET', path: `${REST}/{workspaceSlug}`, tags, summary: 'A workspace, with the caller\'s role' } })
+    .output(workspaceOutput)
+    .query(async ({ ctx }) => {
+      const workspace = await ctx.workspaces.get(ctx.workspace.id);
+      return { ...workspace, role: ctx.workspace.role };
+    }),
 
   members: workspaceProcedure
-    .meta({ action: 'member.read' })
+    .meta({ action: 'member.read', openapi: { method: 'GET', path: `${REST}/{workspaceSlug}/members`, tags, summary: 'Members and their roles' } })
     .input(z.object(pageInput))
+    .output(pageOf(z.object({ userId: z.uuid(), username: z.string(), displayName: z.string().nullable(), role, joinedAt: timestamp })))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
       return ctx.workspaces.listMembers(ctx.workspace.id, { afterUsername: input.cursor, limit: input.limit });
     }),
 
   addMember: workspaceProcedure
-    .meta({ action: 'member.add' })
+    .meta({ action: 'member.add', openapi: { method: 'POST', path: `${REST}/{workspaceSlug}/members`, tags, summary: 'Add a user (by userId or username) with a role' } })
     .input(
       z
         .object({ userId: z.uuid().optional(), username: z.string().trim().min(1).max(64).optional(), role: workspaceRoleInput.default('Member') })
         .refine((v) => v.userId !== undefined || v.username !== undefined, { message: 'userId or username is required', path: ['userId'] }),
     )
+    .output(z.object({ userId: z.uuid(), username: z.string(), role }))
     .mutation(async ({ ctx, input }) => {
       const target = { type: 'member', id: input.userId ?? input.username ?? null };
       await ctx.authorizer.requireThat(canAssignRole(ctx.workspace.role, input.role), {
@@ -82,8 +114,9 @@ export const workspacesRouter = router({
     }),
 
   setMemberRole: workspaceProcedure
-    .meta({ action: 'member.setRole' })
+    .meta({ action: 'member.setRole', openapi: { method: 'PATCH', path: `${REST}/{workspaceSlug}/members/{userId}`, tags, summary: "Change a member's role" } })
     .input(z.object({ userId: z.uuid(), role: workspaceRoleInput }))
+    .output(memberChangeOutput)
     .mutation(async ({ ctx, input }) => {
       const current = await ctx.workspaces.membership(ctx.workspace.id, input.userId);
       await ctx.authorizer.requireThat(canAssignRole(ctx.workspace.role, input.role, current), {
@@ -105,8 +138,9 @@ export const workspacesRouter = router({
     }),
 
   removeMember: workspaceProcedure
-    .meta({ action: 'member.remove' })
+    .meta({ action: 'member.remove', openapi: { method: 'DELETE', path: `${REST}/{workspaceSlug}/members/{userId}`, tags, summary: 'Remove a member (never the last Owner)' } })
     .input(z.object({ userId: z.uuid() }))
+    .output(memberChangeOutput)
     .mutation(async ({ ctx, input }) => {
       const current = await ctx.workspaces.membership(ctx.workspace.id, input.userId);
       await ctx.authorizer.requireThat(current === undefined || canAssignRole(ctx.workspace.role, current, current), {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestTarget } from '@studio/db/testing';
 import type { WorkspaceRole } from '@studio/db/schema';
-import { startApp, type RunningApp } from '../../src/app';
+import { startApp, type RunningApp, type StartAppOptions } from '../../src/app';
 import { loadEnv } from '../../src/env';
 import { createLogger } from '../../src/logger';
 
@@ -16,7 +16,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(target: TestTarget, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(target: TestTarget, env: Record<string, string> = {}, options: Pick<StartAppOptions, 'fallback'> = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'studio-http-app-'));
   let dispose: (() => Promise<void>) | undefined;
   let url: string | undefined;
@@ -37,7 +37,7 @@ export async function startTestApp(target: TestTarget, env: Record<string, strin
       ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true' } : {}),
       ...env,
     }),
-    { logger: createLogger('silent'), announce: () => undefined },
+    { logger: createLogger('silent'), announce: () => undefined, ...options },
   );
   let count = 0;
   return {

@@ -4,9 +4,21 @@ import { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import { canManageConnection, canUseConnection } from '../../services/policy';
 import { router, workspaceProcedure } from '../../trpc';
-import { deletedOutput, pageOf } from '../../rest/schemas';
+import { deletedOutput, pageOf, timestamp } from '../../rest/schemas';
 import { pageInput } from '../_schemas';
-import { assertHostAllowed, byId, changedFields, connectionOutput, createInput, updateInput } from './_schemas';
+import {
+  assertHostAllowed,
+  byId,
+  changedFields,
+  connectionOutput,
+  createInput,
+  poolStatsOutput,
+  resetOutput,
+  statusOutput,
+  testResultOutput,
+  updateInput,
+  validateOutput,
+} from './_schemas';
 import { poolStatsHandler, resetHandler, statusHandler } from './pool.handler';
 import { poolStatsInput } from './poolStats.schema';
 import { testDraftHandler, testHandler } from './test.handler';
@@ -121,20 +133,44 @@ export const connectionsRouter = router({
     }),
 
   /** Test a saved connection: Owner/Admin, or a Member who may use it. 30/h. */
-  test: workspaceProcedure.meta({ action: 'connection.test', authorize: 'handler' }).input(testInput).mutation(testHandler),
+  test: workspaceProcedure
+    .meta({ action: 'connection.test', authorize: 'handler', openapi: { method: 'POST', path: `${REST}/{connectionId}/test`, tags, summary: 'Test a saved connection (30/h)' } })
+    .input(testInput)
+    .output(testResultOutput.extend({ status: statusOutput.shape.status, lastTestedAt: timestamp.nullable() }))
+    .mutation(testHandler),
 
   /** Test unsaved parameters (the create form). 30/h. */
-  testDraft: workspaceProcedure.meta({ action: 'connection.testDraft' }).input(testDraftInput).mutation(testDraftHandler),
+  testDraft: workspaceProcedure
+    .meta({ action: 'connection.testDraft', openapi: { method: 'POST', path: `${REST}/test-draft`, tags, summary: 'Test unsaved connection parameters (30/h)' } })
+    .input(testDraftInput)
+    .output(testResultOutput)
+    .mutation(testDraftHandler),
 
   /** Input validation and outbound policy, without connecting. */
-  validate: workspaceProcedure.meta({ action: 'connection.validate' }).input(testDraftInput).query(validateHandler),
+  validate: workspaceProcedure
+    .meta({ action: 'connection.validate', openapi: { method: 'POST', path: `${REST}/validate`, tags, summary: 'Validate connection parameters and the outbound policy, without connecting' } })
+    .input(testDraftInput)
+    .output(validateOutput)
+    .query(validateHandler),
 
   /** Last test result and the live pool, 120/min. */
-  status: workspaceProcedure.meta({ action: 'connection.status' }).input(byId).query(statusHandler),
+  status: workspaceProcedure
+    .meta({ action: 'connection.status', openapi: { method: 'GET', path: `${REST}/{connectionId}/status`, tags, summary: 'Last test result and the live pool (120/min)' } })
+    .input(byId)
+    .output(statusOutput)
+    .query(statusHandler),
 
   /** Drain and recreate the connection's pool (closes an open circuit). 5/h. */
-  reset: workspaceProcedure.meta({ action: 'connection.reset', authorize: 'handler' }).input(byId).mutation(resetHandler),
+  reset: workspaceProcedure
+    .meta({ action: 'connection.reset', authorize: 'handler', openapi: { method: 'POST', path: `${REST}/{connectionId}/reset`, tags, summary: "Drain and recreate the connection's pool (5/h)" } })
+    .input(byId)
+    .output(resetOutput)
+    .mutation(resetHandler),
 
   /** Pools of this workspace (optionally one connection's), 60/min. */
-  poolStats: workspaceProcedure.meta({ action: 'connection.poolStats' }).input(poolStatsInput).query(poolStatsHandler),
+  poolStats: workspaceProcedure
+    .meta({ action: 'connection.poolStats', openapi: { method: 'GET', path: `${REST}/pool-stats`, tags, summary: "This workspace's pools (60/min)" } })
+    .input(poolStatsInput)
+    .output(poolStatsOutput)
+    .query(poolStatsHandler),
 });

@@ -107,3 +107,63 @@ export const connectionOutput = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
 });
+
+/** A connection test's answer (MISSION F2): a failed test is an answer, not an error. */
+export const testResultOutput = z.object({
+  success: z.boolean(),
+  message: z.string(),
+  latencyMs: z.number(),
+  serverVersion: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      name: z.enum(['dns', 'tcp', 'tls', 'login', 'query']),
+      ok: z.boolean(),
+      ms: z.number(),
+      skipped: z.boolean().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+  details: z.object({ reason: z.string().meta({ description: 'ok, authentication_failed, database_not_found, timeout, …' }), database_type: z.enum(connectionType.enumValues), error_code: z.string().nullable() }),
+});
+
+/** One pool of the WorkspacePoolManager as a workspace sees it (no pool key: it fingerprints settings). */
+export const poolSummaryOutput = z.object({
+  connectionId: z.string(),
+  type: z.enum(connectionType.enumValues),
+  state: z.enum(['connecting', 'ready', 'unhealthy', 'draining', 'closed']),
+  poolSize: z.number().int(),
+  size: z.number().int(),
+  borrowed: z.number().int(),
+  idle: z.number().int(),
+  waiters: z.number().int(),
+  leases: z.number().int(),
+  errors: z.number().int(),
+  consecutiveFailures: z.number().int(),
+  createdAt: timestamp,
+  lastUsedAt: timestamp,
+  acquires: z.number().int(),
+  acquireAvgMs: z.number(),
+});
+
+export const statusOutput = z.object({
+  connectionId: z.uuid(),
+  type: z.enum(connectionType.enumValues),
+  status: z.enum(connectionStatus.enumValues),
+  lastTestedAt: timestamp.nullable(),
+  lastError: z.string().nullable(),
+  pool: poolSummaryOutput.nullable(),
+  circuitOpen: z.boolean(),
+});
+
+export const resetOutput = z.object({ connectionId: z.uuid(), reset: z.literal(true), pool: poolSummaryOutput.nullable() });
+
+export const poolStatsOutput = z.object({
+  pools: z.array(poolSummaryOutput),
+  circuits: z.array(z.object({ connectionId: z.string(), failures: z.number().int(), retryAt: timestamp })),
+  totals: z.object({ pools: z.number().int(), connections: z.number().int(), borrowed: z.number().int(), waiters: z.number().int() }),
+});
+
+export const validateOutput = z.object({
+  valid: z.boolean(),
+  problems: z.array(z.object({ field: z.string(), reason: z.string(), message: z.string() })),
+});

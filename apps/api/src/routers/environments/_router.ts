@@ -3,51 +3,61 @@
 import { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import { router, workspaceProcedure } from '../../trpc';
+import { deletedOutput, pageOf } from '../../rest/schemas';
 import { pageInput } from '../_schemas';
 import { saveEnvironment } from './save.handler';
-import { createEnvironmentInput, environmentById, updateEnvironmentInput } from './save.schema';
+import { createEnvironmentInput, environmentById, environmentChoiceOutput, environmentOutput, saveOutput, updateEnvironmentInput } from './save.schema';
+
+const REST = '/api/v1/workspaces/{workspaceSlug}/environments';
+const tags = ['environments'];
 
 export const environmentsRouter = router({
   list: workspaceProcedure
-    .meta({ action: 'environment.read' })
+    .meta({ action: 'environment.read', openapi: { method: 'GET', path: REST, tags, summary: 'Environments with their connection settings (Owner, Admin)' } })
     .input(z.object(pageInput))
+    .output(pageOf(environmentOutput))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
       return ctx.environments.list(ctx.workspace.id, { afterName: input.cursor, limit: input.limit });
     }),
 
   choices: workspaceProcedure
-    .meta({ action: 'environment.use' })
+    .meta({ action: 'environment.use', openapi: { method: 'GET', path: `${REST}/choices`, tags, summary: 'Environments to pick from (every member; no settings)' } })
     .input(z.object(pageInput))
+    .output(pageOf(environmentChoiceOutput))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
       return ctx.environments.choices(ctx.workspace.id, { afterName: input.cursor, limit: input.limit });
     }),
 
   get: workspaceProcedure
-    .meta({ action: 'environment.read' })
+    .meta({ action: 'environment.read', openapi: { method: 'GET', path: `${REST}/{environmentId}`, tags, summary: 'An environment with its connection settings' } })
     .input(environmentById)
+    .output(environmentOutput)
     .query(({ ctx, input }) => ctx.environments.get(ctx.workspace.id, input.environmentId)),
 
   create: workspaceProcedure
-    .meta({ action: 'environment.manage' })
+    .meta({ action: 'environment.manage', openapi: { method: 'POST', path: REST, tags, summary: 'Create an environment; its connection is tested on save (30/h)' } })
     .input(createEnvironmentInput)
+    .output(saveOutput)
     .mutation(({ ctx, input }) => {
       const { workspaceId: _w, workspaceSlug: _s, ...save } = input;
       return saveEnvironment(ctx, null, save);
     }),
 
   update: workspaceProcedure
-    .meta({ action: 'environment.manage' })
+    .meta({ action: 'environment.manage', openapi: { method: 'PATCH', path: `${REST}/{environmentId}`, tags, summary: 'Update an environment; a changed connection is tested on save' } })
     .input(updateEnvironmentInput)
+    .output(saveOutput)
     .mutation(({ ctx, input }) => {
       const { workspaceId: _w, workspaceSlug: _s, environmentId, ...save } = input;
       return saveEnvironment(ctx, environmentId, { ...save, environmentId });
     }),
 
   setDefault: workspaceProcedure
-    .meta({ action: 'environment.manage' })
+    .meta({ action: 'environment.manage', openapi: { method: 'POST', path: `${REST}/{environmentId}/default`, tags, summary: 'Make this the default environment' } })
     .input(environmentById)
+    .output(environmentOutput)
     .mutation(async ({ ctx, input }) => {
       const environment = await ctx.environments.setDefault(ctx.workspace.id, input.environmentId);
       await ctx.recordAudit({
@@ -61,8 +71,9 @@ export const environmentsRouter = router({
     }),
 
   delete: workspaceProcedure
-    .meta({ action: 'environment.manage' })
+    .meta({ action: 'environment.manage', openapi: { method: 'DELETE', path: `${REST}/{environmentId}`, tags, summary: 'Delete an environment (not the default while others exist)' } })
     .input(environmentById)
+    .output(deletedOutput)
     .mutation(async ({ ctx, input }) => {
       const deleted = await ctx.environments.delete(ctx.workspace.id, input.environmentId);
       // The connection stays (other environments or procedures may use it); its pool is unaffected.

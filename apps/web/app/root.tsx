@@ -4,7 +4,10 @@ import type { ReactNode } from 'react';
 import { ErrorPage } from './components/error-page';
 import stylesheet from './styles.css?url';
 
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesheet }];
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: stylesheet },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+];
 
 export const meta: MetaFunction = () => [{ title: 'Workspace Studio' }];
 

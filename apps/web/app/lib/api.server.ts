@@ -81,7 +81,7 @@ export class Api {
 
   /**
    * For loaders: the call's value, or a thrown Response the error boundaries understand (the F10
-   * problem with its status; a lost session goes to sign-in).
+   * problem with its status; a lost session, `unauthenticated`, goes to sign-in).
    */
   async load<T>(call: (caller: ApiCaller) => Promise<T>): Promise<T> {
     try {
@@ -89,7 +89,7 @@ export class Api {
     } catch (error) {
       const failure = apiFailureOf(error);
       if (!failure) throw error;
-      if (failure.status === 401) throw this.redirect(signInUrl(this.request));
+      if (failure.problem.error === 'unauthenticated') throw this.redirect(signInUrl(this.request));
       throw json(failure.problem, { status: failure.status, headers: this.headers() });
     }
   }
@@ -101,7 +101,8 @@ export class Api {
     } catch (error) {
       const failure = apiFailureOf(error);
       if (!failure) throw error;
-      if (failure.status === 401) throw this.redirect(signInUrl(this.request));
+      // A lost session goes to sign-in; a wrong password (authentication_failed) is the form's answer.
+      if (failure.problem.error === 'unauthenticated') throw this.redirect(signInUrl(this.request));
       return { ok: false, ...failure };
     }
   }

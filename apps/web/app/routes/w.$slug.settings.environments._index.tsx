@@ -21,7 +21,6 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         isDefault: e.isDefault,
         connection: e.connection && { name: e.connection.name, host: e.connection.host, port: e.connection.port, database: e.connection.database, status: e.connection.status, lastTestedAt: e.connection.lastTestedAt },
       })),
-      reason: null,
     });
   }
   if (settings.status !== 403) throw api.json(settings.problem, { status: settings.status });
@@ -29,7 +28,6 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   return api.json({
     canEdit: false as const,
     environments: choices.items.map((e) => ({ id: e.id, name: e.name, description: null, isDefault: e.isDefault, connection: null, status: e.status, configured: e.configured })),
-    reason: settings.problem.message,
   });
 }
 
@@ -51,7 +49,6 @@ export default function Environments() {
       {!data.canEdit ? (
         <Alert tone="info" title="You can use these environments but cannot change their settings">
           <p>Only workspace Owners and Admins can view or edit environment settings (host, database, credentials, pool).</p>
-          {data.reason ? <p className="muted small">{data.reason}</p> : null}
         </Alert>
       ) : null}
       <Card>

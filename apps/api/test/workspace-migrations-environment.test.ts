@@ -5,14 +5,16 @@
 import { environments } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from './support/harness';
 import { useWorkspaceSqlServer, WS_PASSWORD, workspaceWithRoles } from './support/workspace-migrations';
 
+const server = useWorkspaceSqlServer(['fresh', 'optout', 'conflict', 'moved']);
+const db = (name: 'fresh' | 'optout' | 'conflict' | 'moved') => name;
+
 describe.each(testTargets)('auto-apply on environment save ($name)', (target) => {
-  const db = (name: string) => `${target.name}_${name}`;
-  const server = useWorkspaceSqlServer([db('fresh'), db('optout'), db('conflict'), db('moved')]);
   const h = useHarness(target);
+  beforeAll(() => server.reset());
 
   it('a fresh environment gets the base schema: history rows in the workspace database, status current, audited', async () => {
     const { ws, admin } = await workspaceWithRoles(h);

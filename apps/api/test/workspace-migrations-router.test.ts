@@ -60,10 +60,12 @@ function otherInstance(h: Harness, config: Partial<WorkspaceMigrationConfig>) {
   };
 }
 
+const server = useWorkspaceSqlServer(['cycle', 'race', 'behind', 'edited']);
+const db = (name: 'cycle' | 'race' | 'behind' | 'edited') => name;
+
 describe.each(testTargets)('workspaceMigrations router ($name)', (target) => {
-  const db = (name: string) => `${target.name}_${name}`;
-  const server = useWorkspaceSqlServer([db('cycle'), db('race'), db('behind'), db('edited')]);
   const h = useHarness(target);
+  beforeAll(() => server.reset());
   const newer = useMigrationsCopy(async (dir) => {
     await writeFile(
       path.join(dir, 'V0003__audit_notes.sql'),

@@ -18,9 +18,16 @@ export interface WorkspaceSqlServer {
   /** `[version, success]` of every history row, in order. */
   history(database: string): Promise<Array<[number, boolean]>>;
   tableExists(database: string, table: string): Promise<boolean>;
+  /**
+   * Drops what migrations and tests left in every database, so the next describe block (the other
+   * system-database target) starts from fresh databases without opening new ones, which is the
+   * slow part: the emulator starts a PGlite per database.
+   */
+  reset(): Promise<void>;
 }
 
-/** Starts an emulator for the calling describe block with these databases, all opened up front. */
+
+/** Starts an emulator for the calling file (or describe block) with these databases, all opened up front. */
 export function useWorkspaceSqlServer(databases: readonly string[]): WorkspaceSqlServer {
   let emulator: RunningEmulator | undefined;
   const inspector = new WorkspacePoolManager({ defaultPoolSize: 2, connectTimeoutMs: 60_000, acquireTimeoutMs: 60_000 });
@@ -47,6 +54,12 @@ export function useWorkspaceSqlServer(databases: readonly string[]): WorkspaceSq
     options: { connectTimeoutMs: 60_000 },
   });
   const server: WorkspaceSqlServer = {
+    async reset() {
+      for (const database of databases) {
+        const tables = await server.query<{ name: string }>(database, 'SELECT name FROM sys.tables');
+        for (const { name } of tables) await server.query(database, `DROP TABLE dbo.[${name}]`);
+      }
+    },
     get emulator() {
       return running();
     },

@@ -3,8 +3,8 @@
 // apart from its timestamp) as the floor of HTTP + tRPC + superjson. Closed-loop clients at each
 // concurrency; the two procedures alternate in slices so machine noise hits both alike.
 //
-//   BENCH_DURATION_MS   measured time per procedure per concurrency (default 10000)
-//   BENCH_WARMUP_MS     unmeasured warm-up before each concurrency (default 1500)
+//   BENCH_DURATION_MS   measured time per procedure per concurrency (default 8000)
+//   BENCH_WARMUP_MS     unmeasured warm-up at the start, 10 clients (default 2000)
 //   BENCH_CONCURRENCY   comma-separated client counts (default 1,100,1000)
 //   BENCH_CONNECTIONS   connections in the listed workspace (default 25; one page)
 //   BENCH_DATABASE      pglite (default) | postgres (a scratch database on DATABASE_URL)
@@ -21,8 +21,8 @@ import type { BenchServerReady, BenchServerReply, BenchServerRequest } from './s
 
 const config = z
   .object({
-    BENCH_DURATION_MS: z.coerce.number().int().min(200).default(10_000),
-    BENCH_WARMUP_MS: z.coerce.number().int().min(0).default(1_500),
+    BENCH_DURATION_MS: z.coerce.number().int().min(200).default(8_000),
+    BENCH_WARMUP_MS: z.coerce.number().int().min(0).default(2_000),
     BENCH_CONCURRENCY: z
       .string()
       .default('1,100,1000')
@@ -83,28 +83,43 @@ function startServer(): Promise<{ child: ChildProcess; ready: BenchServerReady; 
 }
 
 /**
- * `clients` closed loops (one call in flight each) for `durationMs`. Only calls that complete inside
- * the window count for latency and req/s; calls still in flight at its end are awaited (so the next
- * phase starts on an idle server) but not counted, which keeps a saturated server's drain out.
+ * `clients` closed loops (one call in flight each). The measured window opens once every client has
+ * had its first answer (at 1,000 clients the first round is a queue burst, not the steady state)
+ * and lasts `durationMs`; calls completing inside it count for latency and req/s. Calls in flight
+ * when it closes are awaited, so the next phase starts on an idle server, but not counted.
  */
+/** One message per error code, printed when first seen, so a failing run says why. */
+const errorExamples = new Map<string, string>();
+
 async function drive(clients: StudioClient[], call: (client: StudioClient) => Promise<unknown>, durationMs: number): Promise<Omit<Sample, 'serverCpuUs'>> {
   const latenciesMs: number[] = [];
   const errors = new Map<string, number>();
   let completed = 0;
-  const start = performance.now();
-  const end = start + durationMs;
+  let firstAnswers = 0;
+  let windowStart = Number.POSITIVE_INFINITY;
+  const windowEnd = () => windowStart + durationMs;
   await Promise.all(
     clients.map(async (client) => {
-      while (performance.now() < end) {
+      let first = true;
+      while (performance.now() < windowEnd()) {
         const t0 = performance.now();
         try {
           await call(client);
-          const t1 = performance.now();
           completed += 1;
-          if (t1 <= end) latenciesMs.push(t1 - t0);
+          const t1 = performance.now();
+          if (t1 >= windowStart && t1 <= windowEnd()) latenciesMs.push(t1 - t0);
         } catch (error) {
           const key = isStudioApiError(error) ? error.code : 'UNKNOWN';
           errors.set(key, (errors.get(key) ?? 0) + 1);
+          if (!errorExamples.has(key)) {
+            errorExamples.set(key, error instanceof Error ? error.message : String(error));
+            console.log(`  first ${key}: ${errorExamples.get(key)}`);
+          }
+        }
+        if (first) {
+          first = false;
+          firstAnswers += 1;
+          if (firstAnswers === clients.length) windowStart = performance.now();
         }
       }
     }),
@@ -193,6 +208,11 @@ async function main(): Promise<void> {
   if (page.items.length !== Math.min(config.BENCH_CONNECTIONS, 50)) throw new Error(`expected ${config.BENCH_CONNECTIONS} connections, got ${page.items.length}`);
   if (!(await createClient({ url }).health.ping.query()).ok) throw new Error('health.ping did not answer ok');
 
+  // JIT and connection warm-up; each phase below also waits for its steady state before measuring.
+  const warmClients = Array.from({ length: 10 }, () => createClient({ url, token }));
+  await drive(warmClients, calls.baseline, config.BENCH_WARMUP_MS / 2);
+  await drive(warmClients, calls.list, config.BENCH_WARMUP_MS / 2);
+
   const rows: Row[] = [];
   for (const concurrency of config.BENCH_CONCURRENCY) {
     // One SDK client per simulated service; the baseline ones are anonymous (ping is public).
@@ -200,7 +220,6 @@ async function main(): Promise<void> {
       baseline: Array.from({ length: concurrency }, () => createClient({ url })),
       list: Array.from({ length: concurrency }, () => createClient({ url, token })),
     };
-    for (const procedure of ['baseline', 'list'] as const) await drive(clients[procedure], calls[procedure], config.BENCH_WARMUP_MS / 2);
 
     const samples: Record<Procedure, Sample[]> = { baseline: [], list: [] };
     for (let slice = 0; slice < SLICES; slice += 1) {

@@ -65,7 +65,13 @@ async function main(): Promise<void> {
 
   const state: ReadinessState = { ready: true, startedAt: new Date(), api: createApiHandler(services, { trustProxy: false }) };
   const server = createHttpServer(state);
-  server.listen(0, '127.0.0.1');
+  // 1,000 clients connect in the same instant; the default backlog (511) overflows and the kernel
+  // resets the excess (ECONNRESET). Real clients arrive spread out; the bench asks the kernel's max.
+  server.listen({ port: 0, host: '127.0.0.1', backlog: 4_096 });
+  // Between phases sockets idle longer than Node's 5 s keep-alive; on a loaded machine the server's
+  // close can cross a request already sent on that socket (ECONNRESET). Load balancers are told the
+  // same: keep the upstream's keep-alive longer than the client's.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
 

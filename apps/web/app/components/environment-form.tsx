@@ -78,7 +78,7 @@ export function EnvironmentForm({ initial, result, mode, isOwner }: { initial: E
         <div className="form-grid">
           <Field name="connection.options.poolSize" label="Pool size" inputMode="numeric" placeholder="10" defaultValue={value('connection.options.poolSize', c?.options.poolSize)} error={errors['connection.options.poolSize']} hint="Connections kept per pool (1–100)." />
           <Field name="connection.options.connectTimeoutMs" label="Connect timeout (ms)" inputMode="numeric" placeholder="15000" defaultValue={value('connection.options.connectTimeoutMs', c?.options.connectTimeoutMs)} error={errors['connection.options.connectTimeoutMs']} />
-          <Field name="connection.options.requestTimeoutMs" label="Request timeout (ms)" inputMode="numeric" placeholder="30000" defaultValue={value('connection.options.requestTimeoutMs', c?.options.requestTimeoutMs)} error={errors['connection.options.requestTimeoutMs']} />
+          <Field name="connection.options.requestTimeoutMs" label="Request timeout (ms)" inputMode="numeric" placeholder="15000" defaultValue={value('connection.options.requestTimeoutMs', c?.options.requestTimeoutMs)} error={errors['connection.options.requestTimeoutMs']} />
           <Field name="connection.options.idleTimeoutMs" label="Idle timeout (ms)" inputMode="numeric" placeholder="1800000" defaultValue={value('connection.options.idleTimeoutMs', c?.options.idleTimeoutMs)} error={errors['connection.options.idleTimeoutMs']} />
         </div>
       </fieldset>

@@ -1,0 +1,236 @@
+// Route-level tests: loaders and actions called with real Request objects against a started app
+// (PGlite in a temporary folder) and the TDS emulator, the same way the Remix handler calls them.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppLoadContext } from '@remix-run/node';
+import { loadEnv, startApp, type RunningApp } from '@studio/api';
+import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as environments from '../app/routes/w.$slug.settings.environments._index';
+import * as newEnvironment from '../app/routes/w.$slug.settings.environments.new';
+import * as signIn from '../app/routes/sign-in';
+import * as signOut from '../app/routes/sign-out';
+import * as tokens from '../app/routes/w.$slug.settings.tokens';
+import * as audit from '../app/routes/w.$slug.settings.audit';
+import * as workspace from '../app/routes/w.$slug';
+
+const ADMIN_PASSWORD = 'admin-route-password';
+const USER_PASSWORD = 'user-route-password1';
+const DB_PASSWORD = 'Route-Test-Passw0rd';
+const ORIGIN = 'http://studio.test';
+
+let app: RunningApp;
+let emulator: RunningEmulator;
+let dataDir: string;
+let context: AppLoadContext;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'studio-web-routes-'));
+  emulator = await startEmulator({ users: [{ user: 'app', password: DB_PASSWORD }], databases: ['appdb'], preload: true });
+  const env = loadEnv({ NODE_ENV: 'test', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD, DEMO_MSSQL: 'false' });
+  app = await startApp(env, { announce: () => undefined });
+  context = { studio: { services: app.services, requestMeta: { ip: '198.51.100.9', userAgent: 'route-test', tls: false } } };
+});
+
+afterAll(async () => {
+  await app?.close();
+  await emulator?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Call {
+  path: string;
+  form?: Record<string, string>;
+  cookie?: string;
+  origin?: string;
+  params?: Record<string, string>;
+}
+
+function requestOf({ path, form, cookie, origin = ORIGIN }: Call): Request {
+  const headers = new Headers({ host: new URL(ORIGIN).host });
+  if (cookie) headers.set('cookie', cookie);
+  if (form) headers.set('origin', origin);
+  return new Request(`${ORIGIN}${path}`, form ? { method: 'POST', headers, body: new URLSearchParams(form) } : { headers });
+}
+
+type RouteFn = (args: { request: Request; context: AppLoadContext; params: Record<string, string> }) => Promise<Response> | Response;
+
+/** Calls a loader/action; a thrown Response (redirect, error boundary) is returned like a returned one. */
+async function call(fn: RouteFn, args: Call): Promise<Response> {
+  try {
+    return await fn({ request: requestOf(args), context, params: args.params ?? {} });
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
+async function sessionCookie(username: string, password: string): Promise<string> {
+  const response = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username, password, redirectTo: '/' } });
+  expect(response.status).toBe(302);
+  const cookie = response.headers.get('set-cookie') ?? '';
+  expect(cookie).toMatch(/^studio_session=\w+/);
+  return cookie.split(';')[0]!;
+}
+
+const slug = { slug: 'twsbp' };
+
+describe('sign-in and sessions', () => {
+  it('refuses a wrong password with the API message, keeps the username and never echoes the password', async () => {
+    const response = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username: 'admin', password: 'nope-nope-nope', redirectTo: '/' } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    const body = (await response.json()) as { ok: boolean; problem: { error: string; message: string }; values: Record<string, string> };
+    expect(body.ok).toBe(false);
+    expect(body.problem.error).toBe('authentication_failed');
+    expect(body.values).toEqual({ username: 'admin', redirectTo: '/' });
+  });
+
+  it('signs in with a session cookie and goes back where the user was, but never off-site', async () => {
+    const response = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username: 'admin', password: ADMIN_PASSWORD, redirectTo: '/w/twsbp/connections' } });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/w/twsbp/connections');
+    expect(response.headers.get('set-cookie')).toMatch(/studio_session=\w+; .*HttpOnly/i);
+
+    const offsite = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username: 'admin', password: ADMIN_PASSWORD, redirectTo: '//evil.example/' } });
+    expect(offsite.headers.get('location')).toBe('/');
+  });
+
+  it('sends a visitor without a session to sign-in, remembering the page', async () => {
+    const response = await call(workspace.loader as RouteFn, { path: '/w/twsbp/settings/audit?outcome=failure', params: slug });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`/sign-in?redirectTo=${encodeURIComponent('/w/twsbp/settings/audit?outcome=failure')}`);
+  });
+
+  it('signs out: the session stops working and the cookie is cleared', async () => {
+    const cookie = await sessionCookie('admin', ADMIN_PASSWORD);
+    const out = await call(signOut.action as RouteFn, { path: '/sign-out', form: {}, cookie });
+    expect(out.headers.get('location')).toBe('/sign-in');
+    expect(out.headers.get('set-cookie')).toMatch(/studio_session=;/);
+    const after = await call(workspace.loader as RouteFn, { path: '/w/twsbp', params: slug, cookie });
+    expect(after.headers.get('location')).toMatch(/^\/sign-in/);
+  });
+
+  it('treats a cookie-carrying form post from another origin as signed out', async () => {
+    const cookie = await sessionCookie('admin', ADMIN_PASSWORD);
+    const response = await call(newEnvironment.action as RouteFn, {
+      path: '/w/twsbp/settings/environments/new',
+      params: slug,
+      cookie,
+      origin: 'http://evil.example',
+      form: { intent: 'saveUntested', name: 'Forged', 'connection.host': '127.0.0.1', 'connection.database': 'x', 'connection.user': 'x' },
+    });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toMatch(/^\/sign-in/);
+  });
+});
+
+describe('workspace pages', () => {
+  let admin: string;
+  let member: string;
+
+  beforeAll(async () => {
+    admin = await sessionCookie('admin', ADMIN_PASSWORD);
+    member = await sessionCookie('user', USER_PASSWORD);
+  });
+
+  it('loads the shell with the caller’s role, and answers 403 for a workspace they are not in', async () => {
+    const ok = await call(workspace.loader as RouteFn, { path: '/w/twsbp', params: slug, cookie: member });
+    expect(ok.status).toBe(200);
+    const data = (await ok.json()) as { workspace: { slug: string; role: string }; user: { username: string } };
+    expect(data.workspace).toMatchObject({ slug: 'twsbp', role: 'Member' });
+    expect(data.user.username).toBe('user');
+
+    const other = await call(workspace.loader as RouteFn, { path: '/w/elsewhere', params: { slug: 'elsewhere' }, cookie: member });
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { error: string }).error).toBe('forbidden');
+  });
+
+  it('validates the environment form with the procedure’s schema: each bad field named, input kept, password dropped', async () => {
+    const response = await call(newEnvironment.action as RouteFn, {
+      path: '/w/twsbp/settings/environments/new',
+      params: slug,
+      cookie: admin,
+      form: { intent: 'save', name: 'Broken', 'connection.host': 'not a host!', 'connection.port': 'abc', 'connection.database': 'appdb', 'connection.user': 'app', 'connection.password': 'secret-value' },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { problem: { error: string }; fieldErrors: Record<string, string>; values: Record<string, string> };
+    expect(body.problem.error).toBe('invalid_input');
+    expect(Object.keys(body.fieldErrors).sort()).toEqual(['connection.host', 'connection.port']);
+    expect(body.values.name).toBe('Broken');
+    expect(body.values['connection.port']).toBe('abc');
+    expect(JSON.stringify(body)).not.toContain('secret-value');
+  });
+
+  it('refuses to save an environment whose login fails, with SQL Server’s 18456 and the steps, and saves nothing', async () => {
+    const form = { intent: 'save', name: 'Refused', 'connection.host': '127.0.0.1', 'connection.port': String(emulator.port), 'connection.database': 'appdb', 'connection.user': 'app', 'connection.password': 'wrong-password' };
+    const response = await call(newEnvironment.action as RouteFn, { path: '/w/twsbp/settings/environments/new', params: slug, cookie: admin, form });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { problem: { error: string; message: string; details: { error_code: string; reason: string; steps: { name: string; ok: boolean }[] } } };
+    expect(body.problem.error).toBe('connection_operation_failed');
+    expect(body.problem.details).toMatchObject({ error_code: '18456', reason: 'authentication_failed' });
+    expect(body.problem.details.steps.find((s) => s.name === 'login')?.ok).toBe(false);
+
+    const list = await call(environments.loader as RouteFn, { path: '/w/twsbp/settings/environments', params: slug, cookie: admin });
+    const data = (await list.json()) as { environments: { name: string }[] };
+    expect(data.environments.map((e) => e.name)).not.toContain('Refused');
+  });
+
+  it('saves a working environment after its test and lists it as healthy', async () => {
+    const form = { intent: 'save', name: 'Reporting', 'connection.host': '127.0.0.1', 'connection.port': String(emulator.port), 'connection.database': 'appdb', 'connection.user': 'app', 'connection.password': DB_PASSWORD };
+    const response = await call(newEnvironment.action as RouteFn, { path: '/w/twsbp/settings/environments/new', params: slug, cookie: admin, form });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { ok: boolean; value: { test: { steps: { name: string; ok: boolean }[] } } };
+    expect(body.ok).toBe(true);
+    expect(body.value.test.steps.filter((s) => !s.ok)).toEqual([]);
+    const list = await call(environments.loader as RouteFn, { path: '/w/twsbp/settings/environments', params: slug, cookie: admin });
+    const data = (await list.json()) as { canEdit: boolean; environments: { name: string; connection: { status: string } | null }[] };
+    expect(data.canEdit).toBe(true);
+    expect(data.environments.find((e) => e.name === 'Reporting')?.connection?.status).toBe('healthy');
+  });
+
+  it('shows a member the environments they can use, without settings, and forbids the settings form', async () => {
+    const list = await call(environments.loader as RouteFn, { path: '/w/twsbp/settings/environments', params: slug, cookie: member });
+    expect(list.status).toBe(200);
+    const data = (await list.json()) as { canEdit: boolean; environments: { name: string; connection: unknown }[] };
+    expect(data.canEdit).toBe(false);
+    expect(data.environments.map((e) => e.name)).toContain('Reporting');
+    expect(data.environments.every((e) => e.connection === null)).toBe(true);
+
+    const form = await call(newEnvironment.loader as RouteFn, { path: '/w/twsbp/settings/environments/new', params: slug, cookie: member });
+    expect(form.status).toBe(403);
+  });
+
+  it('creates an API token whose secret is answered once and never listed', async () => {
+    const created = await call(tokens.action as RouteFn, { path: '/w/twsbp/settings/tokens', params: slug, cookie: admin, form: { intent: 'create', name: 'route-test', role: 'Viewer' } });
+    const body = (await created.json()) as { ok: boolean; value: { token: string } };
+    expect(body.value.token).toMatch(/^wss_/);
+    const list = await call(tokens.loader as RouteFn, { path: '/w/twsbp/settings/tokens', params: slug, cookie: admin });
+    const text = await list.text();
+    expect(text).toContain('route-test');
+    expect(text).not.toContain(body.value.token);
+
+    const refused = await call(tokens.action as RouteFn, { path: '/w/twsbp/settings/tokens', params: slug, cookie: admin, form: { intent: 'create', name: '', role: 'Viewer' } });
+    expect(refused.status).toBe(400);
+    expect(Object.keys(((await refused.json()) as { fieldErrors: Record<string, string> }).fieldErrors)).toEqual(['name']);
+  });
+
+  it('filters the audit log by outcome and pages through it', async () => {
+    const failures = await call(audit.loader as RouteFn, { path: '/w/twsbp/settings/audit?outcome=failure', params: slug, cookie: admin });
+    const data = (await failures.json()) as { entries: { action: string; outcome: string }[]; nextCursor: string | null };
+    expect(data.entries.length).toBeGreaterThan(0);
+    expect(data.entries.every((e) => e.outcome === 'failure')).toBe(true);
+    expect(data.entries.map((e) => e.action)).toContain('environment.create');
+
+    const all = (await (await call(audit.loader as RouteFn, { path: '/w/twsbp/settings/audit', params: slug, cookie: admin })).json()) as { entries: { id: string }[] };
+    expect(all.entries.length).toBeGreaterThan(2);
+    const second = all.entries[1]!;
+    const paged = (await (await call(audit.loader as RouteFn, { path: `/w/twsbp/settings/audit?cursor=${all.entries[0]!.id}`, params: slug, cookie: admin })).json()) as { entries: { id: string }[]; paged: boolean };
+    expect(paged.paged).toBe(true);
+    expect(paged.entries[0]?.id).toBe(second.id);
+
+    const forbidden = await call(audit.loader as RouteFn, { path: '/w/twsbp/settings/audit', params: slug, cookie: member });
+    expect(forbidden.status).toBe(403);
+  });
+});

@@ -924,6 +924,21 @@ export class Executor {
     this.out.done(frame.doneToken, 0);
   }
 
+  /** SQL Server drops a #temp table created in a procedure when that procedure ends. */
+  private async dropTempTablesCreatedSince(before: ReadonlySet<string>): Promise<void> {
+    const created = [...this.session.tempTables.keys()].filter((name) => !before.has(name));
+    if (created.length === 0) return;
+    try {
+      await this.withEngine(async (engine) => {
+        for (const name of created) await engine.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`);
+      });
+    } catch {
+      // A cancelled or failed request: the tables stay registered and go at disconnect.
+      return;
+    }
+    for (const name of created) this.session.tempTables.delete(name);
+  }
+
   private async dropProcedures(frame: Frame, names: string[], ifExists: boolean, line: number): Promise<void> {
     await this.withEngine(async (engine) => {
       for (const name of names) {
@@ -937,8 +952,9 @@ export class Executor {
     this.out.done(frame.doneToken, 0);
   }
 
+  /** `name`: the bare procedure name, already unquoted. */
   private async loadProcedure(name: string): Promise<ProcedureDef | null> {
-    const key = lowerName(stripSchema(name));
+    const key = lowerName(name);
     const engine = this.session.engine;
     const cached = engine.cachedProcedure(key);
     if (cached !== undefined) return cached;
@@ -1006,7 +1022,12 @@ export class Executor {
       frame.scope.set(lowerName(p.name), { name: p.name, type: p.type, pgType: pgTypeOfDeclared(p.type), value });
     }
     const body = parseCached(def.body);
-    await this.runStatements(frame, body);
+    const tempBefore = new Set(this.session.tempTables.keys());
+    try {
+      await this.runStatements(frame, body);
+    } finally {
+      await this.dropTempTablesCreatedSince(tempBefore);
+    }
     return { status: frame.returnValue ?? 0, scope: frame.scope };
   }
 
@@ -1021,7 +1042,8 @@ export class Executor {
   }
 
   private async execStatement(frame: Frame, procName: string, execArgs: ExecArg[], returnVar: string | undefined, line: number): Promise<void> {
-    const name = stripSchema(procName);
+    // The parser already took the last part of the name and unquoted it.
+    const name = procName;
     const lower = lowerName(name);
     const args: Array<{ name?: string; value: SqlValue; isDefault: boolean; output: boolean; fromType?: DeclaredType; target?: Variable }> = [];
     for (const a of execArgs) {
@@ -1290,9 +1312,33 @@ function insertTarget(tokens: Tokens): string {
   return name;
 }
 
+/**
+ * The last part of a multi-part name, unquoted: `[dbo].[a]]b]` → `a]b`, `dbo.x` → `x`. RPC
+ * requests carry the name as the client wrote it, quoting and all.
+ */
 export function stripSchema(name: string): string {
-  const parts = name.split('.');
-  return (parts[parts.length - 1] ?? name).replace(/^\[|\]$/g, '');
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i] as string;
+    if (c === '[' || c === '"') {
+      const close = c === '[' ? ']' : '"';
+      for (i++; i < name.length; i++) {
+        if (name[i] === close) {
+          if (name[i + 1] !== close) break;
+          i++;
+        }
+        current += name[i];
+      }
+    } else if (c === '.') {
+      parts.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
+  }
+  parts.push(current);
+  return parts[parts.length - 1] ?? name;
 }
 
 /**

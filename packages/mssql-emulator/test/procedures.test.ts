@@ -125,8 +125,34 @@ BEGIN
 END`),
     );
     expect(e).toMatchObject({ number: 102, lineNumber: 6, message: "Incorrect syntax near 'SELEC'." });
+    // Only a batch may start with a bare procedure name; a procedure body may not.
+    const bare = await failure(conn.pool.request().batch(`CREATE PROCEDURE dbo.${name} AS SELEC 1`));
+    expect(bare).toMatchObject({ number: 102, lineNumber: 1 });
     const listed = await conn.pool.request().input('n', name).query('SELECT COUNT(*) AS n FROM sys.procedures WHERE name = @n');
     expect(listed.recordset).toEqual([{ n: 0 }]);
+  });
+
+  it('executes by RPC under a bracket-quoted two-part name holding ]] and dots', async () => {
+    const name = `${uniqueName('odd')} ]x.y`;
+    const quoted = `[${name.replaceAll(']', ']]')}]`;
+    await conn.pool.request().batch(`CREATE PROCEDURE [dbo].${quoted} @a INT AS SELECT @a + 1 AS next`);
+    expect((await conn.pool.request().input('a', 1).execute(`[dbo].${quoted}`)).recordset).toEqual([{ next: 2 }]);
+    await conn.pool.request().batch(`DROP PROCEDURE [dbo].${quoted}`);
+  });
+
+  it('drops a #temp table created inside a procedure when the procedure ends', async () => {
+    const name = uniqueName('usp_temp');
+    await conn.pool.request().batch(`CREATE PROCEDURE ${name} @n INT AS BEGIN CREATE TABLE #work (v INT); INSERT INTO #work VALUES (@n); SELECT v FROM #work; END`);
+    const single = await new sql.ConnectionPool({ ...target.config(), pool: { min: 1, max: 1 } } as sql.config).connect();
+    try {
+      expect((await single.request().input('n', 1).execute(name)).recordset).toEqual([{ v: 1 }]);
+      expect((await single.request().input('n', 2).execute(name)).recordset).toEqual([{ v: 2 }]);
+      const gone = await failure(single.request().query('SELECT v FROM #work'));
+      expect(gone.number).toBe(208);
+    } finally {
+      await single.close();
+    }
+    await conn.pool.request().batch(`DROP PROCEDURE ${name}`);
   });
 
   it('keeps T-SQL parameter defaults out of sys.parameters (has_default_value is for CLR procedures)', async () => {

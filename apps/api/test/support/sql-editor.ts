@@ -43,10 +43,10 @@ export interface EditorWorkspace {
 }
 
 /** A workspace whose default environment points at `database` (saved after a passing test, no migrations). */
-export async function editorWorkspace(h: Harness, server: EditorSqlServer, database: string): Promise<EditorWorkspace> {
+export async function editorWorkspace(h: Harness, server: EditorSqlServer, database: string, options: { poolSize?: number } = {}): Promise<EditorWorkspace> {
   const owner = await h.user('owner');
   const ws = await h.workspace(owner);
-  const saved = await h.caller(owner.principal).environments.create({ workspaceId: ws.id, name: 'Production', connection: server.params(database), autoMigrate: false });
+  const saved = await h.caller(owner.principal).environments.create({ workspaceId: ws.id, name: 'Production', connection: { ...server.params(database), options }, autoMigrate: false });
   if (!saved.environment.connectionId) throw new Error('environment saved without a connection');
   return {
     ws,

@@ -82,6 +82,8 @@ class Parser {
   constructor(
     private readonly t: Tokens,
     private readonly text: string,
+    /** A batch may start with a bare procedure name (no EXEC); a procedure body may not. */
+    private readonly bareExecFirst = true,
   ) {}
 
   private peek(offset = 0): SqlToken | undefined {
@@ -131,7 +133,7 @@ class Parser {
         this.i++;
         continue;
       }
-      out.push(this.statement(out.length === 0));
+      out.push(this.statement(out.length === 0 && this.bareExecFirst));
     }
     return out;
   }
@@ -574,7 +576,8 @@ class Parser {
     const body = bodyStart ? this.text.slice(bodyStart.start) : '';
     this.i = this.t.length;
     // The body is parsed now to report syntax errors at CREATE time, as SQL Server does.
-    parseBatchTokens(this.t.slice(this.t.indexOf(asTok) + 1), this.text);
+    // Its first statement is not the batch's first, so a bare name is not an EXEC there.
+    new Parser(this.t.slice(this.t.indexOf(asTok) + 1), this.text, false).parseBatch();
     return {
       kind: 'createProc',
       name,

@@ -29,13 +29,13 @@ describe('web UI journey', () => {
 
     await page.getByLabel('Username').fill('admin');
     await page.getByLabel('Password').fill('not the password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/username or password/i);
     // The username stays; the password does not come back.
     expect(await page.getByLabel('Username').inputValue()).toBe('admin');
 
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(/\/w\/twsbp\/connections$/);
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.waitForURL(/\/w\/twsbp$/);

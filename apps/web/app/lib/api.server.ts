@@ -128,7 +128,14 @@ export async function apiFor(request: Request, context: AppLoadContext): Promise
     },
     cookies,
   );
-  const ctx = createContextInner({ ...services, principal: user, requestMeta: { ip: requestMeta.ip, userAgent: requestMeta.userAgent }, sessionCookies: cookies });
+  const ctx = createContextInner({
+    ...services,
+    principal: user,
+    requestMeta: { ip: requestMeta.ip, userAgent: requestMeta.userAgent },
+    sessionCookies: cookies,
+    // The OIDC callback reads its state cookie from the request.
+    requestCookies: request.headers.get('cookie') ?? undefined,
+  });
   return new Api(createCaller(ctx), user, cookies, request);
 }
 

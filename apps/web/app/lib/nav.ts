@@ -30,6 +30,7 @@ export const workspaceNav: NavSection[] = [
     label: 'Settings',
     items: [
       { to: 'settings/environments', label: 'Environments' },
+      { to: 'settings/migrations', label: 'Migrations' },
       { to: 'settings/access', label: 'Access', roles: managers },
       { to: 'settings/audit', label: 'Audit log', roles: managers },
       { to: 'settings/tokens', label: 'API tokens', roles: managers },

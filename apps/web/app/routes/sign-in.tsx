@@ -10,23 +10,33 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const api = await apiFor(request, context);
   const url = new URL(request.url);
   if (api.user) return api.redirect(safeRedirect(url.searchParams.get('redirectTo')));
-  return api.json({});
+  // "Sign in with Google" (or the configured provider) only when the server has OIDC settings.
+  const oidc = await api.load((c) => c.auth.oidcConfig());
+  return api.json({ oidc: oidc.enabled ? { label: oidc.label ?? 'Sign in with Google' } : null });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const api = await apiFor(request, context);
   const form = await request.formData();
+  const redirectTo = safeRedirect(form.get('redirectTo'));
+  if (form.get('intent') === 'oidc') {
+    // The provider sends the browser back to /auth/oidc/callback; the state cookie set here binds it to this browser.
+    const started = await api.attempt((c) => c.auth.oidcStart({ returnTo: redirectTo }));
+    if (!started.ok) return api.json<ActionResult>(failure(started.problem, form, { intent: 'oidc' }), { status: started.status });
+    return api.redirect(started.value.authorizationUrl);
+  }
   const result = await api.attempt((c) => c.auth.signIn({ username: text(form, 'username') ?? '', password: String(form.get('password') ?? '') }));
   if (!result.ok) return api.json<ActionResult>(failure(result.problem, form), { status: result.status });
-  return api.redirect(safeRedirect(form.get('redirectTo')));
+  return api.redirect(redirectTo);
 }
 
 export default function SignIn() {
-  useLoaderData<typeof loader>();
+  const { oidc } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const values = result && !result.ok ? result.values : {};
   const errors = result && !result.ok ? result.fieldErrors : {};
+  const redirectTo = params.get('redirectTo') ?? '/';
   return (
     <main className="centered">
       <div className="card sign-in">
@@ -34,11 +44,24 @@ export default function SignIn() {
         <h1>Sign in</h1>
         <ActionAlert result={result} />
         <Form method="post" className="stack">
-          <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? '/'} />
+          <input type="hidden" name="redirectTo" value={redirectTo} />
           <Field name="username" label="Username" autoComplete="username" required defaultValue={values.username} error={errors.username} autoFocus />
           <Field name="password" label="Password" type="password" autoComplete="current-password" required error={errors.password} />
-          <SubmitButton pendingLabel="Signing in…">Sign in</SubmitButton>
+          <SubmitButton intent="password" pendingLabel="Signing in…">
+            Sign in
+          </SubmitButton>
         </Form>
+        {oidc ? (
+          <Form method="post" className="stack">
+            <input type="hidden" name="redirectTo" value={redirectTo} />
+            <div className="divider">
+              <span>or</span>
+            </div>
+            <SubmitButton intent="oidc" variant="secondary" pendingLabel="Redirecting…">
+              {oidc.label}
+            </SubmitButton>
+          </Form>
+        ) : null}
         <p className="muted small">
           First start? The generated passwords of <code>admin</code> and <code>user</code> were printed on the console and are kept in{' '}
           <code>.data/initial-credentials.txt</code>.

@@ -2,6 +2,7 @@
 // publish deploys to the workspace's SQL Server, execute runs the published procedure there.
 // Records here; publish and execute in their own handler files (cal.com shape).
 import { z } from 'zod';
+import { pageOf, timestamp } from '../../rest/schemas';
 import { ServiceError } from '../../services/errors';
 import { router } from '../../trpc';
 import { pageInput } from '../_schemas';
@@ -13,16 +14,38 @@ import { publishInput } from './publish.schema';
 
 const draftText = z.string().max(MAX_DRAFT_LENGTH);
 
+const REST = '/api/v1/workspaces/{workspaceSlug}/procedures';
+const tags = ['procedures'];
+
+const procedureSummary = z.object({
+  id: z.uuid(),
+  workspaceId: z.uuid(),
+  /** `schema.name`, as stored. */
+  name: z.string(),
+  schema: z.string(),
+  procedureName: z.string(),
+  qualifiedName: z.string(),
+  status: z.enum(['draft', 'published']),
+  hasUnpublishedChanges: z.boolean(),
+  publishedAt: timestamp.nullable(),
+  createdBy: z.uuid().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp.meta({ description: 'The draft version: send it back as expectedUpdatedAt when saving' }),
+});
+const procedureDetail = procedureSummary.extend({ sqlDraft: z.string(), sqlPublished: z.string().nullable() });
+
 export const sqlEditorRouter = router({
   /** Procedures of the workspace, most recently edited first; `search` matches the name. */
   list: sqlEditorProcedure
-    .meta({ action: 'procedure.read' })
+    .meta({ action: 'procedure.read', openapi: { method: 'GET', path: REST, tags, summary: 'List SQL editor procedures, most recently edited first' } })
     .input(z.object({ ...pageInput, search: z.string().trim().max(128).optional() }))
+    .output(pageOf(procedureSummary))
     .query(({ ctx, input }) => sqlEditorOf(ctx).list(ctx.workspace.id, { search: input.search || undefined, cursor: input.cursor, limit: input.limit })),
 
   get: sqlEditorProcedure
-    .meta({ action: 'procedure.read' })
+    .meta({ action: 'procedure.read', openapi: { method: 'GET', path: `${REST}/{procedureId}`, tags, summary: 'A procedure with its draft and published text' } })
     .input(byId)
+    .output(procedureDetail)
     .query(({ ctx, input }) => sqlEditorOf(ctx).get(ctx.workspace.id, input.procedureId)),
 
   create: sqlEditorProcedure

@@ -91,6 +91,19 @@ describe.each(testTargets)('REST resources on $name', (target) => {
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({ connectionId, status: 'healthy', circuitOpen: false });
 
+    // A reset logs the new pool in: the pool shows in reset, status, pool-stats and /metrics.
+    const reset = await rest('POST', `${ws}/connections/${connectionId}/reset`, owner, {});
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ connectionId, reset: true, pool: { connectionId, type: 'mssql', state: 'ready' } });
+    expect(reset.body.pool.createdAt).toMatch(/Z$/);
+    const poolStats = await rest('GET', `${ws}/connections/pool-stats?connectionId=${connectionId}`, owner);
+    expect(poolStats.status).toBe(200);
+    expect(poolStats.body).toMatchObject({ pools: [{ connectionId, state: 'ready' }], circuits: [], totals: { pools: 1 } });
+    expect((await rest('GET', `${ws}/connections/${connectionId}/status`, viewer)).body.pool).toMatchObject({ connectionId, state: 'ready' });
+    const metrics = await (await fetch(`${test.app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^workspace_pool_pools 1$/m);
+    expect(metrics).toContain(`workspace_pool_pool_max{workspace_id="${saved.body.environment.workspaceId}",connection_id="${connectionId}",type="mssql",state="ready"}`);
+
     const draft = await rest('POST', `${ws}/connections/test-draft`, owner, { type: 'mssql', ...connection(WRONG_PASSWORD) });
     expect(draft.status).toBe(200);
     expect(draft.body).toMatchObject({ success: false, details: { reason: 'authentication_failed', error_code: '18456' } });

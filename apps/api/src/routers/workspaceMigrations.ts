@@ -74,6 +74,11 @@ export const workspaceMigrationsRouter = router({
       return ctx.workspaceMigrations.dryRun(scope, { direction: input.direction, target: input.target, steps: input.steps });
     }),
 
+  /** Whether the caller may run applyAll (a system Admin), so a UI shows the button only to them. */
+  canApplyAll: authedProcedure.query(async ({ ctx }) => ({
+    allowed: ctx.principal.kind === 'user' && (await ctx.workspaceMigrations.isSystemAdmin(ctx.principal.userId)),
+  })),
+
   /**
    * Every workspace's default environment, `concurrency` at a time, continuing past failures, with
    * a per-workspace report. System-wide, so only a system Admin (users.role 'Admin') may run it;

@@ -141,7 +141,7 @@ export default function Migrations() {
       />
       <ActionAlert result={result} tone={value?.runs?.some((r) => r.outcome !== 'skipped' && r.outcome !== 'applied' && r.outcome !== 'current' && r.outcome !== 'rolled_back') ? 'danger' : undefined} />
       {environments.length > 1 ? (
-        <Form method="get" className="form-inline" aria-label="Choose an environment">
+        <Form method="get" className="row" aria-label="Choose an environment">
           <label htmlFor="environment">Environment</label>
           <select id="environment" name="environment" defaultValue={status?.environmentId}>
             {environments.map((e) => (
@@ -175,7 +175,7 @@ export default function Migrations() {
               {status.error ? <p className="small">{`${status.error.code}${status.error.number === null ? '' : ` ${status.error.number}`}: ${status.error.message}`}</p> : null}
             </Alert>
           ) : null}
-          <dl className="facts">
+          <dl className="details">
             <dt>Version</dt>
             <dd data-testid="schema-version">
               {status.currentVersion ?? 'none'} of {status.latestVersion}
@@ -234,7 +234,7 @@ export default function Migrations() {
             </div>
           ) : null}
           {manager ? (
-            <Form method="post" className="form-actions" aria-label="Run migrations">
+            <Form method="post" className="row" aria-label="Run migrations" style={{ marginTop: '1rem' }}>
               <input type="hidden" name="environmentId" value={status.environmentId} />
               <SubmitButton intent="migrate" pendingLabel="Applying…" disabled={status.status === 'current' || status.status === 'drifted'}>
                 Apply pending
@@ -260,7 +260,7 @@ export default function Migrations() {
       ) : null}
       {value?.script ? (
         <Card title="SQL that would run">
-          <pre className="code-block" data-testid="dry-run-script">
+          <pre data-testid="dry-run-script" style={{ overflow: 'auto', maxHeight: '28rem', fontSize: '0.85rem' }}>
             {value.script}
           </pre>
         </Card>
@@ -273,7 +273,7 @@ export default function Migrations() {
       {canApplyAll ? (
         <Card title="Every workspace (system Admins)">
           <p className="muted small">Applies pending migrations to each workspace&apos;s default environment, a few at a time, carrying on past failures.</p>
-          <Form method="post" className="form-inline" aria-label="Migrate every workspace">
+          <Form method="post" className="row" aria-label="Migrate every workspace">
             <label htmlFor="concurrency">At once</label>
             <input id="concurrency" name="concurrency" type="number" min={1} max={64} defaultValue={4} />
             <SubmitButton intent="applyAll" pendingLabel="Migrating every workspace…">

@@ -53,18 +53,26 @@ export class ApiMetrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'studio_' });
   }
 
-  /** Records the request when its response is finished (or the client went away). */
-  observe(req: IncomingMessage, res: ServerResponse, route: () => string): void {
+  /**
+   * Records the request when its response is finished (or the client went away). `routes` gives
+   * the label(s): a batched tRPC call counts once per procedure, each with the batch's duration.
+   */
+  observe(req: IncomingMessage, res: ServerResponse, routes: () => string | readonly string[]): void {
     const started = process.hrtime.bigint();
     let done = false;
     const record = () => {
       if (done) return;
       done = true;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const labels = { method: req.method ?? 'GET', route: route(), status: res.writableFinished ? String(res.statusCode) : 'aborted' };
-      this.#requests.inc(labels);
-      this.#duration.observe(labels, seconds);
-      if (seconds > SLOW_REQUEST_SECONDS) this.#slow.inc({ method: labels.method, route: labels.route });
+      const method = req.method ?? 'GET';
+      const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+      const labelled = routes();
+      for (const route of typeof labelled === 'string' ? [labelled] : labelled) {
+        const labels = { method, route, status };
+        this.#requests.inc(labels);
+        this.#duration.observe(labels, seconds);
+        if (seconds > SLOW_REQUEST_SECONDS) this.#slow.inc({ method, route });
+      }
     };
     res.once('finish', record);
     res.once('close', record);

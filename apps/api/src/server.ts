@@ -75,10 +75,9 @@ export function createApiHandler(services: AppServices, options: { trustProxy: b
 
 const procedurePaths = new Set(Object.keys(appRouter._def.procedures));
 
-/** The metrics label of a tRPC request: the procedure path, never raw input. */
-function trpcRoute(path: string): string {
-  if (path.includes(',')) return path.split(',').every((p) => procedurePaths.has(p)) ? '/trpc/(batch)' : '/trpc/(unknown)';
-  return procedurePaths.has(path) ? `/trpc/${path}` : '/trpc/(unknown)';
+/** The metrics labels of a tRPC request: one per procedure of a batch, never raw input. */
+function trpcRoutes(path: string): string[] {
+  return path.split(',').map((procedure) => (procedurePaths.has(procedure) ? `/trpc/${procedure}` : '/trpc/(unknown)'));
 }
 
 function digest(value: string): Buffer {
@@ -106,7 +105,7 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const pathname = url.pathname;
-    let route = '(fallback)';
+    let route: string | string[] = '(fallback)';
     metrics?.observe(req, res, () => route);
 
     if (pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
@@ -148,7 +147,7 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
     }
     if (pathname.startsWith(TRPC_PREFIX)) {
       const path = pathname.slice(TRPC_PREFIX.length);
-      route = trpcRoute(path);
+      route = trpcRoutes(path);
       if (!state.ready || !state.api) {
         sendJson(res, 503, starting);
         return;

@@ -7,7 +7,9 @@ const app = await startStudio({ env: loadEnv(), mode }).catch((error: unknown) =
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });
-app.logger.info({ url: app.url, mode }, `Workspace Studio is open at ${app.url}`);
+app.logger.info({ url: app.url, mode }, 'workspace studio web UI is ready');
+// Plain text as well as the log line: this is what a newcomer looks for after `pnpm start`.
+process.stdout.write(`\nWorkspace Studio is running at ${app.url}\n\n`);
 
 const shutdown = (signal: string): void => {
   app.logger.info({ signal }, 'shutting down');

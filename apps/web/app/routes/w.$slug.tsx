@@ -48,6 +48,9 @@ function WorkspaceSwitcher() {
             </Link>
           </li>
         ))}
+        <li>
+          <Link to="/workspaces/new">+ New workspace</Link>
+        </li>
       </ul>
     </details>
   );

@@ -1,0 +1,55 @@
+// Create a workspace (the creator becomes its Owner). Also where a user who belongs to no workspace
+// yet, e.g. someone who just signed in with Google, lands.
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
+import { ActionAlert, Field, SubmitButton } from '../components/form';
+import { requireUser } from '../lib/api.server';
+import { failure, text, type ActionResult } from '../lib/forms';
+
+export const meta: MetaFunction = () => [{ title: 'New workspace · Workspace Studio' }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const mine = await api.load((c) => c.workspaces.listMine({ limit: 1 }));
+  return api.json({ hasWorkspace: mine.items.length > 0, username: api.user.username });
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const api = await requireUser(request, context);
+  const form = await request.formData();
+  const result = await api.attempt((c) => c.workspaces.create({ name: text(form, 'name') ?? '', slug: text(form, 'slug') ?? '', description: text(form, 'description') ?? null }));
+  if (!result.ok) return api.json<ActionResult>(failure(result.problem, form), { status: result.status });
+  return api.redirect(`/w/${result.value.slug}`);
+}
+
+export default function NewWorkspace() {
+  const { hasWorkspace, username } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const failed = result && !result.ok ? result : undefined;
+  return (
+    <main className="centered">
+      <div className="card sign-in">
+        <p className="brand brand-large">Workspace Studio</p>
+        <h1>New workspace</h1>
+        {!hasWorkspace ? <p className="muted">Signed in as {username}. You are not in a workspace yet: create one, or ask an Owner to add you to theirs.</p> : null}
+        <ActionAlert result={result} />
+        <Form method="post" className="stack">
+          <Field name="name" label="Name" required defaultValue={failed?.values.name} error={failed?.fieldErrors.name} />
+          <Field name="slug" label="Slug" required defaultValue={failed?.values.slug} error={failed?.fieldErrors.slug} hint="Lowercase letters and digits separated by dashes; used in links." />
+          <Field name="description" label="Description" defaultValue={failed?.values.description} error={failed?.fieldErrors.description} />
+          <SubmitButton pendingLabel="Creating…">Create workspace</SubmitButton>
+        </Form>
+        <Form method="post" action="/sign-out" className="row">
+          {hasWorkspace ? (
+            <Link to="/" className="btn btn-ghost">
+              Cancel
+            </Link>
+          ) : null}
+          <button type="submit" className="btn btn-ghost">
+            Sign out
+          </button>
+        </Form>
+      </div>
+    </main>
+  );
+}

@@ -31,12 +31,18 @@ function problemError(code: TRPCError['code'], problem: Problem): TRPCError {
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      throw problemError('PAYLOAD_TOO_LARGE', { error: 'payload_too_large', message: `The request body is larger than ${MAX_BODY_BYTES} bytes`, details: { limit: MAX_BODY_BYTES } });
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        throw problemError('PAYLOAD_TOO_LARGE', { error: 'payload_too_large', message: `The request body is larger than ${MAX_BODY_BYTES} bytes`, details: { limit: MAX_BODY_BYTES } });
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    if (error instanceof TRPCError) throw error;
+    // The client went away mid-body: not a server fault, so not logged as one.
+    throw problemError('CLIENT_CLOSED_REQUEST', { error: 'client_closed_request', message: 'The request body was not received completely', details: {} });
   }
   return Buffer.concat(chunks).toString('utf8');
 }

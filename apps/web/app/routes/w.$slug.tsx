@@ -32,7 +32,17 @@ function WorkspaceSwitcher() {
     if (details.current) details.current.open = false;
   }, [location.pathname]);
   return (
-    <details className="switcher" ref={details}>
+    <details
+      className="switcher"
+      ref={details}
+      onKeyDown={(event) => {
+        // Escape closes the menu and returns focus to its button, as in any menu.
+        if (event.key === 'Escape' && details.current?.open) {
+          details.current.open = false;
+          details.current.querySelector('summary')?.focus();
+        }
+      }}
+    >
       <summary aria-label={`Workspace: ${workspace.name}. Switch workspace`}>
         <span className="switcher-name">{workspace.name}</span>
         <span className="muted small">{workspace.role}</span>

@@ -1,0 +1,420 @@
+// SQL editor for one procedure: the draft in CodeMirror with autosave (optimistic version, a stale
+// save is shown, never forced), Publish with SQL Server's error at its line, the diff against what
+// is published, and a Run panel (parameters from the server's catalogue, result grids, messages,
+// elapsed time, Cancel).
+import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, useFetcher, useLoaderData, useRouteLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { SqlCodeEditor, type EditorDiagnostic } from '../components/sql-editor/code-editor';
+import { DiffView } from '../components/sql-editor/diff-view';
+import { ResultGrid } from '../components/sql-editor/result-grid';
+import { toDisplay, type DisplayExecution } from '../components/sql-editor/results';
+import styles from '../components/sql-editor/sql-editor.css?url';
+import { Alert, Card, formatDateTime, PageHeader } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+import { ProcedureStatus } from './w.$slug.sql._index';
+import type { loader as workspaceLoader } from './w.$slug';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.procedure.qualifiedName} · SQL editor` : 'SQL editor · Workspace Studio' }];
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const ref = { workspaceSlug: params.slug ?? '', procedureId: params.procedureId ?? '' };
+  const [procedure, diff] = await Promise.all([api.load((c) => c.sqlEditor.get(ref)), api.load((c) => c.sqlEditor.diff(ref))]);
+  const parameters = procedure.status === 'published' ? await api.attempt((c) => c.sqlEditor.parameters(ref)) : null;
+  return api.json({
+    procedure: {
+      id: procedure.id,
+      qualifiedName: procedure.qualifiedName,
+      status: procedure.status,
+      hasUnpublishedChanges: procedure.hasUnpublishedChanges,
+      sqlDraft: procedure.sqlDraft,
+      updatedAt: procedure.updatedAt.toISOString(),
+      publishedAt: procedure.publishedAt?.toISOString() ?? null,
+    },
+    diff: { identical: diff.identical, hunks: diff.hunks },
+    parameters: parameters?.ok ? parameters.value.parameters : [],
+    parametersProblem: parameters && !parameters.ok ? parameters.problem.message : null,
+  });
+}
+
+type Problem = { error: string; message: string; details: Record<string, unknown> };
+type ActionAnswer =
+  | { intent: 'save'; ok: true; updatedAt: string }
+  | { intent: 'publish'; ok: true; updatedAt: string; publishedAt: string | null; environment: string }
+  | { intent: 'execute'; ok: true; result: DisplayExecution }
+  | { intent: 'cancel'; ok: true }
+  | { intent: 'save' | 'publish' | 'execute' | 'cancel' | 'delete'; ok: false; problem: Problem };
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const api = await requireUser(request, context);
+  const ref = { workspaceSlug: params.slug ?? '', procedureId: params.procedureId ?? '' };
+  const form = await request.formData();
+  const intent = String(form.get('intent') ?? '');
+  const answer = (value: ActionAnswer) => api.json(value);
+  const version = () => new Date(String(form.get('expectedUpdatedAt') ?? ''));
+
+  if (intent === 'save' || intent === 'publish') {
+    let updatedAt = version();
+    const sqlDraft = form.get('sqlDraft');
+    if (typeof sqlDraft === 'string') {
+      const saved = await api.attempt((c) => c.sqlEditor.saveDraft({ ...ref, sqlDraft, expectedUpdatedAt: updatedAt }));
+      if (!saved.ok) return answer({ intent, ok: false, problem: saved.problem });
+      updatedAt = saved.value.updatedAt;
+      if (intent === 'save') return answer({ intent, ok: true, updatedAt: updatedAt.toISOString() });
+    }
+    const published = await api.attempt((c) => c.sqlEditor.publish({ ...ref, expectedUpdatedAt: updatedAt }));
+    if (!published.ok) return answer({ intent: 'publish', ok: false, problem: published.problem });
+    return answer({
+      intent: 'publish',
+      ok: true,
+      updatedAt: published.value.procedure.updatedAt.toISOString(),
+      publishedAt: published.value.procedure.publishedAt?.toISOString() ?? null,
+      environment: published.value.environment.name,
+    });
+  }
+  if (intent === 'execute') {
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = JSON.parse(String(form.get('parameters') ?? '{}')) as Record<string, unknown>;
+    } catch {
+      return answer({ intent, ok: false, problem: { error: 'invalid_input', message: 'parameters: not JSON', details: { field: 'parameters' } } });
+    }
+    const executionId = String(form.get('executionId') ?? '') || undefined;
+    const rowLimit = Number(form.get('rowLimit') ?? 1000);
+    const ran = await api.attempt((c) => c.sqlEditor.execute({ ...ref, parameters, executionId, rowLimit }));
+    if (!ran.ok) return answer({ intent, ok: false, problem: ran.problem });
+    return answer({ intent, ok: true, result: toDisplay(ran.value) });
+  }
+  if (intent === 'cancel') {
+    const cancelled = await api.attempt((c) => c.sqlEditor.cancel({ workspaceSlug: ref.workspaceSlug, executionId: String(form.get('executionId') ?? '') }));
+    return answer(cancelled.ok ? { intent, ok: true } : { intent, ok: false, problem: cancelled.problem });
+  }
+  if (intent === 'delete') {
+    const deleted = await api.attempt((c) => c.sqlEditor.delete({ ...ref, dropFromServer: form.get('dropFromServer') === 'on' }));
+    if (!deleted.ok) return answer({ intent, ok: false, problem: deleted.problem });
+    return api.redirect(`/w/${ref.workspaceSlug}/sql`);
+  }
+  return answer({ intent: 'save', ok: false, problem: { error: 'invalid_input', message: `Unknown action ${intent}`, details: {} } });
+}
+
+/** Autosaves and runs do not change what the page loaded; publishing does (status, diff, parameters). */
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultShouldRevalidate }) => {
+  const intent = formData?.get('intent');
+  if (intent === 'save' || intent === 'execute' || intent === 'cancel') return false;
+  return defaultShouldRevalidate;
+};
+
+const AUTOSAVE_DELAY_MS = 800;
+
+type SaveState = 'saved' | 'unsaved' | 'saving' | 'conflict' | 'error';
+
+const saveLabels: Record<SaveState, string> = {
+  saved: 'All changes saved',
+  unsaved: 'Unsaved changes',
+  saving: 'Saving…',
+  conflict: 'Not saved: changed elsewhere. Reload to see the newer draft.',
+  error: 'Not saved',
+};
+
+function lineOf(problem: Problem): number | null {
+  const line = problem.details.line;
+  return typeof line === 'number' ? line : null;
+}
+
+export default function SqlEditorPage() {
+  const { procedure, diff, parameters, parametersProblem } = useLoaderData<typeof loader>();
+  const workspace = useRouteLoaderData<typeof workspaceLoader>('routes/w.$slug');
+  const role = workspace?.workspace.role;
+  const canEdit = role !== 'Viewer';
+
+  const draft = useRef(procedure.sqlDraft);
+  const savedText = useRef(procedure.sqlDraft);
+  const version = useRef(procedure.updatedAt);
+  const [saveState, setSaveState] = useState<SaveState>('saved');
+  const [diagnostics, setDiagnostics] = useState<EditorDiagnostic[]>([]);
+  const [tab, setTab] = useState<'run' | 'diff'>('run');
+  const saver = useFetcher<typeof action>({ key: `save-${procedure.id}` });
+  const publisher = useFetcher<typeof action>({ key: `publish-${procedure.id}` });
+  const timer = useRef<ReturnType<typeof setTimeout>>();
+
+  const save = useCallback(() => {
+    if (draft.current === savedText.current || saver.state !== 'idle') return;
+    setSaveState('saving');
+    saver.submit({ intent: 'save', sqlDraft: draft.current, expectedUpdatedAt: version.current }, { method: 'post' });
+    savedText.current = draft.current;
+  }, [saver]);
+
+  useEffect(() => {
+    const data = saver.data as ActionAnswer | undefined;
+    if (saver.state !== 'idle' || !data || data.intent !== 'save') return;
+    if (data.ok) {
+      version.current = data.updatedAt;
+      setSaveState(draft.current === savedText.current ? 'saved' : 'unsaved');
+      if (draft.current !== savedText.current) timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
+    } else {
+      savedText.current = '\u0000';
+      setSaveState(data.problem.error === 'conflict' ? 'conflict' : 'error');
+    }
+  }, [saver.state, saver.data, save]);
+
+  const onChange = useCallback(
+    (text: string) => {
+      draft.current = text;
+      if (saveState === 'conflict') return;
+      setSaveState('unsaved');
+      clearTimeout(timer.current);
+      timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
+    },
+    [save, saveState],
+  );
+
+  const published = publisher.data as ActionAnswer | undefined;
+  useEffect(() => {
+    if (publisher.state !== 'idle' || !published || published.intent !== 'publish') return;
+    if (published.ok) {
+      version.current = published.updatedAt;
+      savedText.current = draft.current;
+      setSaveState('saved');
+      setDiagnostics([]);
+    } else {
+      const line = lineOf(published.problem);
+      const number = published.problem.details.number;
+      setDiagnostics(line === null ? [] : [{ line, message: typeof number === 'number' ? `${published.problem.message} (SQL Server error ${number})` : published.problem.message }]);
+      if (published.problem.error === 'conflict') setSaveState('conflict');
+    }
+  }, [publisher.state, published]);
+
+  const publish = () => {
+    clearTimeout(timer.current);
+    const fields: Record<string, string> = { intent: 'publish', expectedUpdatedAt: version.current };
+    if (draft.current !== savedText.current) fields.sqlDraft = draft.current;
+    savedText.current = draft.current;
+    publisher.submit(fields, { method: 'post' });
+  };
+
+  const publishProblem = published && !published.ok ? published.problem : null;
+  const publishing = publisher.state !== 'idle';
+
+  return (
+    <>
+      <PageHeader
+        title={procedure.qualifiedName}
+        description={
+          <span className="row">
+            <ProcedureStatus status={procedure.status} hasUnpublishedChanges={procedure.hasUnpublishedChanges} />
+            <span className="muted small">{procedure.publishedAt ? `Published ${formatDateTime(procedure.publishedAt)}` : 'Never published'}</span>
+          </span>
+        }
+      />
+      <Card
+        title="Definition"
+        actions={
+          <span className="row">
+            <span className="sql-save-state muted" role="status" aria-live="polite" data-save-state={saveState}>
+              {canEdit ? saveLabels[saveState] : 'Read only'}
+            </span>
+            {canEdit ? (
+              <button type="button" className="btn btn-primary" onClick={publish} disabled={publishing || saveState === 'conflict'} aria-busy={publishing || undefined}>
+                {publishing ? 'Publishing…' : 'Publish'}
+              </button>
+            ) : null}
+          </span>
+        }
+      >
+        <SqlCodeEditor initialValue={procedure.sqlDraft} onChange={onChange} diagnostics={diagnostics} readOnly={!canEdit} label={`Definition of ${procedure.qualifiedName}`} />
+        {publishProblem ? (
+          <Alert tone="danger" title={lineOf(publishProblem) === null ? publishProblem.message : `Line ${lineOf(publishProblem)}: ${publishProblem.message}`}>
+            <p className="muted small">
+              {typeof publishProblem.details.number === 'number' ? `SQL Server error ${publishProblem.details.number}. ` : ''}Nothing was published; the server still runs the last published version.
+            </p>
+          </Alert>
+        ) : null}
+        {published?.ok && published.intent === 'publish' ? <Alert tone="success" title={`Published to ${published.environment}`} /> : null}
+      </Card>
+      <div className="row" role="tablist" aria-label="Panels">
+        <button type="button" role="tab" aria-selected={tab === 'run'} className={`btn ${tab === 'run' ? 'btn-secondary' : 'btn-ghost'}`} onClick={() => setTab('run')}>
+          Run
+        </button>
+        <button type="button" role="tab" aria-selected={tab === 'diff'} className={`btn ${tab === 'diff' ? 'btn-secondary' : 'btn-ghost'}`} onClick={() => setTab('diff')}>
+          Diff
+        </button>
+      </div>
+      {tab === 'diff' ? (
+        <Card title="Draft vs published">
+          <p className="muted small">As last saved or published; reload after editing to refresh.</p>
+          <DiffView hunks={diff.hunks} identical={diff.identical} published={procedure.status === 'published'} />
+        </Card>
+      ) : (
+        <RunPanel procedureId={procedure.id} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
+      )}
+      {canEdit ? (
+        <Card title="Delete">
+          <Form method="post" className="row" onSubmit={(event) => (window.confirm(`Delete ${procedure.qualifiedName}?`) ? undefined : event.preventDefault())}>
+            <label className="row small">
+              <input type="checkbox" name="dropFromServer" /> Also drop it from the SQL Server
+            </label>
+            <button type="submit" name="intent" value="delete" className="btn btn-danger">
+              Delete procedure
+            </button>
+          </Form>
+        </Card>
+      ) : null}
+    </>
+  );
+}
+
+interface ParameterInfo {
+  name: string;
+  declaration: string;
+  kind: string;
+  direction: 'in' | 'inout';
+  hasDefault: boolean;
+}
+
+function RunPanel({ procedureId, published, parameters, parametersProblem, canRun }: { procedureId: string; published: boolean; parameters: ParameterInfo[]; parametersProblem: string | null; canRun: boolean }) {
+  const runner = useFetcher<typeof action>({ key: `run-${procedureId}` });
+  const canceller = useFetcher<typeof action>({ key: `cancel-${procedureId}` });
+  const [executionId, setExecutionId] = useState<string | null>(null);
+  const [startedAt, setStartedAt] = useState<number | null>(null);
+  const [now, setNow] = useState(0);
+  const running = runner.state !== 'idle';
+
+  useEffect(() => {
+    if (!running) return;
+    const tick = setInterval(() => setNow(performance.now()), 100);
+    return () => clearInterval(tick);
+  }, [running]);
+
+  const answer = runner.data as ActionAnswer | undefined;
+  const result = answer && answer.intent === 'execute' && answer.ok ? answer.result : null;
+  const problem = answer && !answer.ok ? answer.problem : null;
+  const inputs = useMemo(() => parameters, [parameters]);
+
+  if (!published) return <Card title="Run">Publish the procedure to run it.</Card>;
+  if (!canRun) return <Card title="Run">Viewers can read procedures but not run them.</Card>;
+
+  const run = (event: React.FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const values: Record<string, unknown> = {};
+    for (const p of inputs) {
+      if (form.get(`null:${p.name}`) === 'on') values[p.name] = null;
+      else {
+        const raw = String(form.get(`param:${p.name}`) ?? '');
+        if (raw !== '') values[p.name] = raw;
+      }
+    }
+    const id = crypto.randomUUID();
+    setExecutionId(id);
+    setStartedAt(performance.now());
+    setNow(performance.now());
+    runner.submit({ intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), parameters: JSON.stringify(values) }, { method: 'post' });
+  };
+
+  return (
+    <Card title="Run">
+      {parametersProblem ? <Alert tone="warning" title={`Parameters could not be read from the server: ${parametersProblem}`} /> : null}
+      <form onSubmit={run} className="stack" aria-label="Run procedure">
+        {inputs.length === 0 ? <p className="muted small">No parameters.</p> : null}
+        <div className="sql-params">
+          {inputs.map((p) => (
+            <div key={p.name} className="field">
+              <label htmlFor={`param-${p.name}`}>
+                @{p.name} <span className="muted small">{p.declaration}</span>
+                {p.direction === 'inout' ? <span className="muted small"> OUTPUT</span> : null}
+                {!p.hasDefault && p.direction === 'in' ? <span className="muted small"> required</span> : null}
+              </label>
+              {p.kind === 'boolean' ? (
+                <select id={`param-${p.name}`} name={`param:${p.name}`} defaultValue="">
+                  <option value="">{p.hasDefault ? '(default)' : '(choose)'}</option>
+                  <option value="true">1 (true)</option>
+                  <option value="false">0 (false)</option>
+                </select>
+              ) : (
+                <input
+                  id={`param-${p.name}`}
+                  name={`param:${p.name}`}
+                  inputMode={p.kind === 'integer' || p.kind === 'bigint' || p.kind === 'decimal' || p.kind === 'float' ? 'decimal' : undefined}
+                  placeholder={p.hasDefault ? '(default)' : p.kind === 'binary' ? 'base64' : p.kind === 'date' ? 'YYYY-MM-DD' : p.kind === 'datetime' ? 'YYYY-MM-DDThh:mm:ssZ' : ''}
+                />
+              )}
+              <label className="row small">
+                <input type="checkbox" name={`null:${p.name}`} /> NULL
+              </label>
+            </div>
+          ))}
+        </div>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="rowLimit">Row limit per result set</label>
+            <input id="rowLimit" name="rowLimit" type="number" min={1} max={100000} defaultValue={1000} />
+          </div>
+          <button type="submit" className="btn btn-primary" disabled={running}>
+            {running ? 'Running…' : 'Run'}
+          </button>
+          {running && executionId ? (
+            <button type="button" className="btn btn-danger" onClick={() => canceller.submit({ intent: 'cancel', executionId }, { method: 'post' })}>
+              Cancel
+            </button>
+          ) : null}
+          {running && startedAt !== null ? (
+            <span className="muted small" aria-live="off">
+              {((now - startedAt) / 1000).toFixed(1)} s
+            </span>
+          ) : null}
+        </div>
+      </form>
+      {problem ? (
+        <Alert tone="danger" title={problem.message}>
+          <p className="muted small">
+            {typeof problem.details.number === 'number' ? `SQL Server error ${problem.details.number}` : problem.error}
+            {typeof problem.details.line === 'number' ? `, line ${problem.details.line}` : ''}
+            {typeof problem.details.field === 'string' ? ` (${problem.details.field})` : ''}
+          </p>
+        </Alert>
+      ) : null}
+      {result ? <ExecutionResult result={result} /> : null}
+    </Card>
+  );
+}
+
+function ExecutionResult({ result }: { result: DisplayExecution }) {
+  return (
+    <section className="stack" aria-label="Results">
+      <p className="row small" data-status={result.status}>
+        <strong>{result.status === 'cancelled' ? 'Cancelled' : 'Completed'}</strong>
+        <span>in {result.elapsedMs.toFixed(1)} ms</span>
+        {result.returnValue !== null ? <span>· return value {result.returnValue}</span> : null}
+        {result.rowsAffected.length > 0 ? <span>· rows affected {result.rowsAffected.join(', ')}</span> : null}
+        {result.truncated ? <span>· truncated at {result.rowLimit} rows per result set</span> : null}
+      </p>
+      {Object.keys(result.output).length > 0 ? (
+        <dl className="row small" aria-label="Output parameters">
+          {Object.entries(result.output).map(([name, value]) => (
+            <div key={name}>
+              <dt className="muted">@{name}</dt>
+              <dd>{value ?? 'NULL'}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+      {result.resultSets.map((set, i) => (
+        <ResultGrid key={i} set={set} index={i} />
+      ))}
+      {result.messages.length > 0 ? (
+        <div>
+          <p className="small strong">Messages</p>
+          <ul className="sql-messages" aria-label="Messages">
+            {result.messages.map((m, i) => (
+              <li key={i}>{m.message}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,102 @@
+// SQL editor: the workspace's stored procedures (status, unpublished changes, last edit), a name
+// search, and a form to start a new one.
+import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData, useRouteLoaderData, useSearchParams } from '@remix-run/react';
+import { Field, SubmitButton } from '../components/form';
+import styles from '../components/sql-editor/sql-editor.css?url';
+import { Alert, Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+import type { loader as workspaceLoader } from './w.$slug';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction = () => [{ title: 'SQL editor · Workspace Studio' }];
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const search = new URL(request.url).searchParams.get('q')?.trim() ?? '';
+  const list = await api.load((c) => c.sqlEditor.list({ workspaceSlug: params.slug ?? '', search: search || undefined, limit: 200 }));
+  return api.json({
+    search,
+    procedures: list.items.map((p) => ({ id: p.id, name: p.qualifiedName, status: p.status, hasUnpublishedChanges: p.hasUnpublishedChanges, updatedAt: p.updatedAt, publishedAt: p.publishedAt })),
+  });
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const api = await requireUser(request, context);
+  const form = await request.formData();
+  const name = String(form.get('name') ?? '').trim();
+  const schema = String(form.get('schema') ?? '').trim();
+  const created = await api.attempt((c) => c.sqlEditor.create({ workspaceSlug: params.slug ?? '', name, schema: schema || undefined }));
+  if (!created.ok) return api.json({ problem: created.problem, name, schema }, { status: created.status });
+  return api.redirect(`/w/${params.slug}/sql/${created.value.id}`);
+}
+
+export function ProcedureStatus({ status, hasUnpublishedChanges }: { status: 'draft' | 'published'; hasUnpublishedChanges: boolean }) {
+  if (status === 'draft') return <Badge>Draft</Badge>;
+  return hasUnpublishedChanges ? <Badge tone="warning">Published · changed</Badge> : <Badge tone="success">Published</Badge>;
+}
+
+export default function SqlEditorList() {
+  const { procedures, search } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const workspace = useRouteLoaderData<typeof workspaceLoader>('routes/w.$slug');
+  const [params] = useSearchParams();
+  const canDraft = workspace?.workspace.role !== 'Viewer';
+  return (
+    <>
+      <PageHeader title="SQL editor" description="Stored procedures of this workspace: write a draft, publish it to the default environment's SQL Server, run it." />
+      {canDraft ? (
+        <Card title="New procedure">
+          <Form method="post" className="row" aria-label="New procedure">
+            <Field name="schema" label="Schema" placeholder="dbo" defaultValue={result?.schema ?? ''} />
+            <Field name="name" label="Name" required maxLength={128} defaultValue={result?.name ?? ''} error={result?.problem.message} />
+            <SubmitButton pendingLabel="Creating…">Create</SubmitButton>
+          </Form>
+        </Card>
+      ) : null}
+      <Card>
+        <Form method="get" className="row" role="search">
+          <Field name="q" label="Search by name" type="search" defaultValue={params.get('q') ?? ''} />
+          <button type="submit" className="btn btn-secondary">
+            Search
+          </button>
+        </Form>
+        {procedures.length === 0 ? (
+          <EmptyState title={search ? `No procedure matches “${search}”` : 'No procedures yet'}>{canDraft ? 'Create one above.' : null}</EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="responsive">
+              <thead>
+                <tr>
+                  <th>Procedure</th>
+                  <th>Status</th>
+                  <th>Edited</th>
+                  <th>Published</th>
+                </tr>
+              </thead>
+              <tbody>
+                {procedures.map((p) => (
+                  <tr key={p.id} data-procedure={p.name}>
+                    <td data-label="Procedure">
+                      <Link to={p.id} className="strong">
+                        {p.name}
+                      </Link>
+                    </td>
+                    <td data-label="Status">
+                      <ProcedureStatus status={p.status} hasUnpublishedChanges={p.hasUnpublishedChanges} />
+                    </td>
+                    <td data-label="Edited">{formatDateTime(p.updatedAt)}</td>
+                    <td data-label="Published">{p.publishedAt ? formatDateTime(p.publishedAt) : '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      {result?.problem && !result.name ? <Alert tone="danger" title={result.problem.message} /> : null}
+    </>
+  );
+}

@@ -9,6 +9,7 @@ import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as environments from '../app/routes/w.$slug.settings.environments._index';
 import * as newEnvironment from '../app/routes/w.$slug.settings.environments.new';
+import * as editEnvironment from '../app/routes/w.$slug.settings.environments.$environmentId';
 import * as signIn from '../app/routes/sign-in';
 import * as signOut from '../app/routes/sign-out';
 import * as tokens from '../app/routes/w.$slug.settings.tokens';
@@ -188,6 +189,25 @@ describe('workspace pages', () => {
     const data = (await list.json()) as { canEdit: boolean; environments: { name: string; connection: { status: string } | null }[] };
     expect(data.canEdit).toBe(true);
     expect(data.environments.find((e) => e.name === 'Reporting')?.connection?.status).toBe('healthy');
+  });
+
+  it('keeps the stored password when the edit form leaves it blank, and refuses a wrong one without changing anything', async () => {
+    const list = (await (await call(environments.loader as RouteFn, { path: '/w/twsbp/settings/environments', params: slug, cookie: admin })).json()) as { environments: { id: string; name: string }[] };
+    const environmentId = list.environments.find((e) => e.name === 'Reporting')!.id;
+    const params = { ...slug, environmentId };
+    const path = `/w/twsbp/settings/environments/${environmentId}`;
+    const fields = { name: 'Reporting', 'connection.host': '127.0.0.1', 'connection.port': String(emulator.port), 'connection.database': 'appdb', 'connection.user': 'app', 'connection.options.poolSize': '3' };
+
+    const kept = await call(editEnvironment.action as RouteFn, { path, params, cookie: admin, form: { intent: 'save', ...fields, 'connection.password': '' } });
+    expect(kept.status).toBe(200);
+    expect(((await kept.json()) as { ok: boolean; value: { test: unknown } }).value.test).not.toBeNull();
+
+    const wrong = await call(editEnvironment.action as RouteFn, { path, params, cookie: admin, form: { intent: 'save', ...fields, 'connection.options.poolSize': '7', 'connection.password': 'not-it' } });
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { problem: { details: { error_code: string } } }).problem.details.error_code).toBe('18456');
+
+    const page = (await (await call(editEnvironment.loader as RouteFn, { path, params, cookie: admin })).json()) as { environment: { connection: { hasPassword: boolean; status: string; options: { poolSize?: number } } } };
+    expect(page.environment.connection).toMatchObject({ hasPassword: true, status: 'healthy', options: { poolSize: 3 } });
   });
 
   it('shows a member the environments they can use, without settings, and forbids the settings form', async () => {

@@ -662,7 +662,7 @@ export class WorkspaceMigrationService {
     const all = await this.defaultEnvironments();
     const scopes = all.filter((entry): entry is MigrationScope => entry.connectionId !== null);
     const reports = new Map<string, MigrationRunReport>();
-    await migrateAll(scopes, {
+    const summary = await migrateAll(scopes, {
       concurrency,
       continueOnError: true,
       workspaceOf: (scope) => scope.workspaceId,
@@ -672,7 +672,26 @@ export class WorkspaceMigrationService {
         return { dryRun: false, from: report.from, to: report.to, applied: report.migrations, plan: [], script: '' };
       },
     });
-    const results = all.map((entry) => (entry.connectionId === null ? entry : (reports.get(entry.workspaceId) as MigrationRunReport)));
+    // `apply` reports run failures itself; anything it threw instead (the system database going
+    // away mid-run) still gets a row, from migrateAll's own record of that workspace.
+    const thrown = new Map(summary.results.map((result) => [result.workspace, result]));
+    const results = all.map((entry): MigrationRunReport | SkippedWorkspace => {
+      if (entry.connectionId === null) return entry;
+      const report = reports.get(entry.workspaceId);
+      if (report) return report;
+      const failed = thrown.get(entry.workspaceId);
+      return {
+        ...entry,
+        operation: 'apply',
+        ok: false,
+        outcome: 'failed',
+        from: null,
+        to: null,
+        migrations: [],
+        error: { code: failed?.error?.code ?? 'UNKNOWN', number: failed?.error?.number ?? null, message: failed?.error?.message ?? 'The run did not finish', version: null, line: null },
+        durationMs: failed?.durationMs ?? 0,
+      };
+    });
     const ok = results.filter((r) => r.ok).length;
     const skipped = results.filter((r) => r.outcome === 'skipped').length;
     return { concurrency, ok, failed: results.length - ok - skipped, skipped, durationMs: Math.round(performance.now() - started), results };

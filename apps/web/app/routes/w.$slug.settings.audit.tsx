@@ -63,7 +63,7 @@ function summary(details: unknown): string {
   if (!details || typeof details !== 'object') return '';
   return Object.entries(details as Record<string, unknown>)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v).replaceAll(',', ', ') : String(v)}`)
     .join(' · ');
 }
 
@@ -153,7 +153,7 @@ export default function AuditLog() {
                     <td data-label="Outcome">
                       <Badge tone={outcomeTone[e.outcome]}>{e.outcome}</Badge>
                     </td>
-                    <td data-label="Details" className="small">
+                    <td data-label="Details" className="small wrap-anywhere">
                       {summary(e.details)}
                     </td>
                   </tr>

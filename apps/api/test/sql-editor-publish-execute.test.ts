@@ -112,4 +112,21 @@ describe.each(testTargets)('sqlEditor draft → publish → execute on $name', (
     const secondPage = await caller.sqlEditor.list({ workspaceId: ws.id, limit: 1, cursor: firstPage.nextCursor! });
     expect(secondPage).toMatchObject({ items: [{ id: created.id }], nextCursor: null });
   });
+
+  it('notices a procedure altered outside the editor: parameters are read again, not guessed', async () => {
+    const { ws, owner } = await editorWorkspace(h, server, 'editor_flow');
+    const caller = h.caller(owner.principal);
+    const name = `Echo_${target.name.replace(/\W/g, '')}`;
+    const created = await caller.sqlEditor.create({ workspaceId: ws.id, name, sqlDraft: `CREATE PROCEDURE dbo.${name} @a INT AS SELECT @a AS a` });
+    await caller.sqlEditor.publish({ workspaceId: ws.id, procedureId: created.id });
+    expect((await caller.sqlEditor.execute({ workspaceId: ws.id, procedureId: created.id, parameters: { a: 1 } })).resultSets[0]?.rows).toEqual([[1]]);
+
+    const pool = await new sql.ConnectionPool(server.emulator.configFor({ user: SQL_USER, password: SQL_PASSWORD, database: 'editor_flow' })).connect();
+    await pool.request().batch(`ALTER PROCEDURE dbo.${name} @a INT, @b INT AS SELECT @a + @b AS a`);
+    await pool.close();
+
+    const missing = await problemOf(caller.sqlEditor.execute({ workspaceId: ws.id, procedureId: created.id, parameters: { a: 1 } }));
+    expect(missing).toMatchObject({ code: 'BAD_REQUEST', error: 'invalid_input', details: { field: 'parameters.b' } });
+    expect((await caller.sqlEditor.execute({ workspaceId: ws.id, procedureId: created.id, parameters: { a: 1, b: 2 } })).resultSets[0]?.rows).toEqual([[3]]);
+  });
 });

@@ -7,7 +7,7 @@ import { ApiProblem } from '../../errors';
 import type { WorkspaceScope } from '../../services/authorization';
 import { canManageConnection, canUseConnection, can } from '../../services/policy';
 import { ServiceError } from '../../services/errors';
-import { executionRegistryOf, ExecutionTimeoutError, SqlEditorService, SqlServerError, type PublishTarget } from '../../services/sql-editor';
+import { catalogueCacheOf, executionRegistryOf, ExecutionTimeoutError, SqlEditorService, SqlServerError, type PublishTarget } from '../../services/sql-editor';
 import { workspaceProcedure } from '../../trpc';
 
 export type SqlEditorContext = Context & { principal: NonNullable<Context['principal']>; workspace: WorkspaceScope };
@@ -20,7 +20,7 @@ export const byId = z.object({ procedureId: z.uuid() });
 export const procedureNameInput = z.string().min(1).max(128);
 
 export function sqlEditorOf(ctx: Context): SqlEditorService {
-  return new SqlEditorService(ctx.db, ctx.connections, ctx.workspaceMigrations, executionRegistryOf(ctx.pools));
+  return new SqlEditorService(ctx.db, ctx.connections, ctx.workspaceMigrations, executionRegistryOf(ctx.pools), catalogueCacheOf(ctx.pools));
 }
 
 /** `user:<id>` / `token:<id>`: who owns an execution. */

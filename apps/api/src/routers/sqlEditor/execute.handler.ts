@@ -67,5 +67,5 @@ export async function parametersHandler({ ctx, input }: { ctx: SqlEditorContext;
   const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
   await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
   if (record.status !== 'published') throw notPublished();
-  return { procedureId: record.id, environmentId: target.environmentId, parameters: await editor.parameters(target, { schema: record.schema, name: record.procedureName }) };
+  return { procedureId: record.id, environmentId: target.environmentId, parameters: await editor.parameters(target, { schema: record.schema, name: record.procedureName }, record.publishedAt) };
 }

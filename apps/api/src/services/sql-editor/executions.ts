@@ -3,6 +3,7 @@
 // Per process by design: a cancel must land on the instance running the request; the client
 // sends both calls to the same API (sticky sessions behind a load balancer).
 import { ConflictError, NotFoundError } from '../errors';
+import { ProcedureCatalogueCache } from './service';
 
 export interface RunningExecution {
   id: string;
@@ -74,4 +75,16 @@ export function executionRegistryOf(pools: object): ExecutionRegistry {
     registries.set(pools, registry);
   }
   return registry;
+}
+
+const catalogues = new WeakMap<object, ProcedureCatalogueCache>();
+
+/** The catalogue cache of one process, keyed like the execution registry. */
+export function catalogueCacheOf(pools: object): ProcedureCatalogueCache {
+  let cache = catalogues.get(pools);
+  if (!cache) {
+    cache = new ProcedureCatalogueCache();
+    catalogues.set(pools, cache);
+  }
+  return cache;
 }

@@ -122,6 +122,50 @@ interface DiscoveredProcedure {
 }
 
 /**
+ * Server errors that mean our parameter list no longer matches the procedure (201 missing, 8144
+ * too many, 8145 unknown name): raised while binding, before the procedure runs.
+ */
+const PARAMETER_MISMATCH = new Set([201, 8144, 8145]);
+
+const CATALOGUE_CACHE_ENTRIES = 1_000;
+
+/**
+ * Parameters of published procedures as last read from the server, so an execute does not pay a
+ * catalogue round trip. Keyed by the server, database and publish time: publishing again, or
+ * pointing the environment elsewhere, reads the catalogue afresh.
+ */
+export class ProcedureCatalogueCache {
+  readonly #entries = new Map<string, DiscoveredProcedure>();
+
+  get(key: string): DiscoveredProcedure | undefined {
+    const hit = this.#entries.get(key);
+    if (hit) {
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, value: DiscoveredProcedure): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    if (this.#entries.size > CATALOGUE_CACHE_ENTRIES) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+}
+
+function catalogueKeyOf(target: PublishTarget, procedure: ProcedureName, publishedAt: Date | null): string {
+  const t = target.target;
+  return JSON.stringify([t.workspaceId, t.connectionId, t.host, t.port, t.database, procedure.schema.toLowerCase(), procedure.name.toLowerCase(), publishedAt?.getTime() ?? null]);
+}
+
+/**
  * How the editor reaches a workspace's SQL Server: through the pool manager, behind the F5 query
  * gate (WorkspaceMigrationService.withCheckedConnection refuses a database that is behind when
  * configured to).
@@ -136,6 +180,7 @@ export class SqlEditorService {
     private readonly connections: ConnectionService,
     private readonly workspaceDatabases: WorkspaceDatabaseAccess,
     readonly executions: ExecutionRegistry,
+    private readonly catalogue: ProcedureCatalogueCache = new ProcedureCatalogueCache(),
   ) {}
 
   /** Most recently edited first; `search` matches the name (case-insensitive). */
@@ -343,8 +388,12 @@ export class SqlEditorService {
   }
 
   /** Parameters of the published procedure as the server's catalogue has them. */
-  async parameters(target: PublishTarget, procedure: ProcedureName): Promise<ProcedureParameter[]> {
-    return this.#withPool(target.target, async (pool) => (await this.#discover(pool, procedure)).parameters);
+  async parameters(target: PublishTarget, procedure: ProcedureName, publishedAt: Date | null): Promise<ProcedureParameter[]> {
+    return this.#withPool(target.target, async (pool) => {
+      const discovered = await this.#discover(pool, procedure);
+      this.catalogue.set(catalogueKeyOf(target, procedure, publishedAt), discovered);
+      return discovered.parameters;
+    });
   }
 
   async #discover(pool: sql.ConnectionPool, procedure: ProcedureName): Promise<DiscoveredProcedure> {
@@ -389,7 +438,7 @@ SELECT p.name, p.parameter_id, p.system_type_id, p.max_length, p.precision, p.sc
    */
   async execute(
     target: PublishTarget,
-    record: { schema: string; procedureName: string; sqlPublished: string | null },
+    record: { schema: string; procedureName: string; sqlPublished: string | null; publishedAt: Date | null },
     options: ExecuteOptions,
     running: { execution: RunningExecution; attach(cancel: () => void): void },
   ): Promise<ExecutionResult> {
@@ -397,77 +446,104 @@ SELECT p.name, p.parameter_id, p.system_type_id, p.max_length, p.precision, p.sc
     // Errors inside the procedure carry lines of its CREATE batch: map them to the published text.
     const lineOffset = publishedLineOffset(record.sqlPublished, procedure);
     return this.#withPool(target.target, async (pool) => {
-      const discovered = await this.#discover(pool, procedure);
-      const request = pool.request();
-      bindParameters(request, discovered, options.parameters);
-      request.stream = true;
-      request.arrayRowMode = true;
-
-      const resultSets: ResultSet[] = [];
-      const messages: SqlServerMessage[] = [];
-      const errors: unknown[] = [];
-      request.on('recordset', (columns: Parameters<typeof describeColumn>[0][]) => {
-        resultSets.push({ columns: columns.map(describeColumn), rows: [], rowCount: 0, truncated: false });
-      });
-      request.on('row', (row: unknown[]) => {
-        const set = resultSets.at(-1);
-        if (!set) return;
-        set.rowCount++;
-        if (set.rows.length >= options.rowLimit) {
-          set.truncated = true;
-          return;
-        }
-        set.rows.push(row.map((value, i) => resultValue(value, set.columns[i]?.type ?? 'unknown', set.columns[i]?.scale ?? null)));
-      });
-      request.on('info', (info: unknown) => {
-        const message = serverMessageOf(info, null);
-        if (message) messages.push(withProcedureLine(message, procedure, lineOffset));
-      });
-      request.on('error', (error: unknown) => errors.push(error));
-
-      let timedOut = false;
-      const started = performance.now();
-      const done = new Promise<{ output?: Record<string, unknown>; rowsAffected?: number[]; returnValue?: number }>((resolve) => request.once('done', resolve));
-      void request.execute(quotedProcedureName(procedure));
-      // After execute(): mssql resets its cancel flag when a request starts.
-      running.attach(() => request.cancel());
-      const timer = setTimeout(() => {
-        timedOut = true;
-        request.cancel();
-      }, options.timeoutMs);
-      timer.unref();
+      const key = catalogueKeyOf(target, procedure, record.publishedAt);
+      const cached = this.catalogue.get(key);
+      const discovered = cached ?? (await this.#discover(pool, procedure));
+      if (!cached) this.catalogue.set(key, discovered);
       try {
-        const finished = await done;
-        const elapsedMs = performance.now() - started;
-        const error = errors.at(-1);
-        const cancelled = running.execution.cancelRequested || timedOut;
-        if (error !== undefined && !cancelled) {
-          const server = serverMessageOf(error, null);
-          if (!server) throw error;
-          throw new SqlServerError(withProcedureLine(server, procedure, lineOffset), { messages, elapsedMs }, { cause: error });
-        }
-        if (timedOut && !running.execution.cancelRequested) throw new ExecutionTimeoutError(options.timeoutMs, running.execution.id);
-        const output: Record<string, unknown> = {};
-        for (const p of discovered.parameters.filter((x) => x.direction === 'inout')) {
-          const raw = finished.output?.[p.name];
-          output[p.name] = resultValue(raw ?? null, p.type, p.scale);
-        }
-        return {
-          executionId: running.execution.id,
-          status: cancelled ? ('cancelled' as const) : ('completed' as const),
-          returnValue: cancelled ? null : (finished.returnValue ?? null),
-          output: cancelled ? {} : output,
-          resultSets,
-          truncated: resultSets.some((s) => s.truncated),
-          rowLimit: options.rowLimit,
-          messages,
-          rowsAffected: finished.rowsAffected ?? [],
-          elapsedMs: Math.round(elapsedMs * 100) / 100,
-        };
-      } finally {
-        clearTimeout(timer);
+        return await this.#run(pool, procedure, discovered, lineOffset, options, running);
+      } catch (error) {
+        // The procedure may have changed on the server since it was cached (altered outside the
+        // editor): a parameter the cache does not know, or the server's binding errors. Both come
+        // before the procedure runs, so reading the catalogue again and retrying is safe.
+        const mismatch = error instanceof InvalidInputError || (error instanceof SqlServerError && PARAMETER_MISMATCH.has(error.server.number));
+        const stale = cached !== undefined && mismatch && !running.execution.cancelRequested;
+        if (!stale) throw error;
+        this.catalogue.delete(key);
+        const fresh = await this.#discover(pool, procedure);
+        this.catalogue.set(key, fresh);
+        return this.#run(pool, procedure, fresh, lineOffset, options, running);
       }
     });
+  }
+
+  async #run(
+    pool: sql.ConnectionPool,
+    procedure: ProcedureName,
+    discovered: DiscoveredProcedure,
+    lineOffset: number | null,
+    options: ExecuteOptions,
+    running: { execution: RunningExecution; attach(cancel: () => void): void },
+  ): Promise<ExecutionResult> {
+    const request = pool.request();
+    bindParameters(request, discovered, options.parameters);
+    request.stream = true;
+    request.arrayRowMode = true;
+
+    const resultSets: ResultSet[] = [];
+    const messages: SqlServerMessage[] = [];
+    const errors: unknown[] = [];
+    request.on('recordset', (columns: Parameters<typeof describeColumn>[0][]) => {
+      resultSets.push({ columns: columns.map(describeColumn), rows: [], rowCount: 0, truncated: false });
+    });
+    request.on('row', (row: unknown[]) => {
+      const set = resultSets.at(-1);
+      if (!set) return;
+      set.rowCount++;
+      if (set.rows.length >= options.rowLimit) {
+        set.truncated = true;
+        return;
+      }
+      set.rows.push(row.map((value, i) => resultValue(value, set.columns[i]?.type ?? 'unknown', set.columns[i]?.scale ?? null)));
+    });
+    request.on('info', (info: unknown) => {
+      const message = serverMessageOf(info, null);
+      if (message) messages.push(withProcedureLine(message, procedure, lineOffset));
+    });
+    request.on('error', (error: unknown) => errors.push(error));
+
+    let timedOut = false;
+    const started = performance.now();
+    const done = new Promise<{ output?: Record<string, unknown>; rowsAffected?: number[]; returnValue?: number }>((resolve) => request.once('done', resolve));
+    void request.execute(quotedProcedureName(procedure));
+    // After execute(): mssql resets its cancel flag when a request starts.
+    running.attach(() => request.cancel());
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.cancel();
+    }, options.timeoutMs);
+    timer.unref();
+    try {
+      const finished = await done;
+      const elapsedMs = performance.now() - started;
+      const error = errors.at(-1);
+      const cancelled = running.execution.cancelRequested || timedOut;
+      if (error !== undefined && !cancelled) {
+        const server = serverMessageOf(error, null);
+        if (!server) throw error;
+        throw new SqlServerError(withProcedureLine(server, procedure, lineOffset), { messages, elapsedMs }, { cause: error });
+      }
+      if (timedOut && !running.execution.cancelRequested) throw new ExecutionTimeoutError(options.timeoutMs, running.execution.id);
+      const output: Record<string, unknown> = {};
+      for (const p of discovered.parameters.filter((x) => x.direction === 'inout')) {
+        const raw = finished.output?.[p.name];
+        output[p.name] = resultValue(raw ?? null, p.type, p.scale);
+      }
+      return {
+        executionId: running.execution.id,
+        status: cancelled ? ('cancelled' as const) : ('completed' as const),
+        returnValue: cancelled ? null : (finished.returnValue ?? null),
+        output: cancelled ? {} : output,
+        resultSets,
+        truncated: resultSets.some((s) => s.truncated),
+        rowLimit: options.rowLimit,
+        messages,
+        rowsAffected: finished.rowsAffected ?? [],
+        elapsedMs: Math.round(elapsedMs * 100) / 100,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as environments from '../app/routes/w.$slug.settings.environments._index';
 import * as newEnvironment from '../app/routes/w.$slug.settings.environments.new';
+import * as connection from '../app/routes/w.$slug.connections.$connectionId';
 import * as editEnvironment from '../app/routes/w.$slug.settings.environments.$environmentId';
 import * as signIn from '../app/routes/sign-in';
 import * as signOut from '../app/routes/sign-out';
@@ -220,6 +221,35 @@ describe('workspace pages', () => {
 
     const form = await call(newEnvironment.loader as RouteFn, { path: '/w/twsbp/settings/environments/new', params: slug, cookie: member });
     expect(form.status).toBe(403);
+  });
+
+  it('lets a member without a grant see a connection but not test or reset it; a manager resets its pool', async () => {
+    // An Owner may save without testing; the second environment is not the default, so members need a grant.
+    const archived = await call(newEnvironment.action as RouteFn, {
+      path: '/w/twsbp/settings/environments/new',
+      params: slug,
+      cookie: admin,
+      form: { intent: 'saveUntested', name: 'Archive', 'connection.host': '127.0.0.1', 'connection.port': String(emulator.port), 'connection.database': 'appdb', 'connection.user': 'app', 'connection.password': DB_PASSWORD, 'connection.options.poolSize': '2' },
+    });
+    expect(((await archived.json()) as { ok: boolean; message: string }).message).toBe('Environment “Archive” saved without testing');
+    const connections = await app.services.connections.list((await app.services.workspaces.find({ workspaceSlug: 'twsbp' }))!.id, { limit: 50 }, { revealUser: false });
+    const connectionId = connections.items.find((c) => c.name === 'Archive (environment)')!.id;
+    const params = { ...slug, connectionId };
+    const path = `/w/twsbp/connections/${connectionId}`;
+
+    const seen = (await (await call(connection.loader as RouteFn, { path, params, cookie: member })).json()) as { permissions: { canUse: boolean; canManage: boolean }; connection: { user: string | null } };
+    expect(seen.permissions).toEqual({ canUse: false, canManage: false });
+    expect(seen.connection.user).toBeNull();
+    const refused = await call(connection.action as RouteFn, { path, params, cookie: member, form: { intent: 'test' } });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { problem: { error: string } }).problem.error).toBe('forbidden');
+
+    const reset = await call(connection.action as RouteFn, { path, params, cookie: admin, form: { intent: 'reset' } });
+    expect(reset.status).toBe(200);
+    expect(((await reset.json()) as { ok: boolean; message: string }).message).toBe('The pool was drained and a new one opened');
+    const after = (await (await call(connection.loader as RouteFn, { path, params, cookie: admin })).json()) as { status: { pool: { size: number; poolSize: number } | null } };
+    expect(after.status.pool?.size).toBeGreaterThanOrEqual(1);
+    expect(after.status.pool?.poolSize).toBe(2);
   });
 
   it('creates an API token whose secret is answered once and never listed', async () => {

@@ -59,6 +59,15 @@ describe('SQL editor journey', () => {
     await page.waitForURL(/\/w\/twsbp\/sql\/[0-9a-f-]{36}$/);
     await page.locator('[data-testid="sql-editor"][data-ready="true"]').waitFor();
 
+    // Keyword completion of the SQL Server dialect.
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\nWAITF');
+    const completion = page.locator('.cm-tooltip-autocomplete');
+    await completion.waitFor();
+    expect(await completion.textContent()).toContain('WAITFOR');
+    await page.keyboard.press('Escape');
+
     await replaceText(BROKEN);
     // Autosave settles.
     await expect.poll(() => page.locator('[data-save-state]').getAttribute('data-save-state'), { timeout: 15_000 }).toBe('saved');

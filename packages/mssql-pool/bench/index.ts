@@ -264,6 +264,11 @@ async function main() {
       const configs = names.map((n) => mssqlConfig(n));
       for (const t of targets) (await manager.acquire(t)).release();
       for (const c of configs) (await multiPool.connect(c)).on('error', () => undefined);
+      // The control: the very ConnectionPool the manager built, driven without acquire/release. It
+      // tells a cost of the manager's per-query code (manager vs this) from one of how it configures
+      // the driver pool or of measurement noise (this vs raw). Its lease is held for the whole run.
+      const held = await Promise.all(targets.map((t) => manager.acquire(t)));
+      const managerPools = held.map((lease) => lease.pool);
 
       for (const callers of [10, 100, 1000]) {
         const variants = {
@@ -277,6 +282,7 @@ async function main() {
             }
           },
           multi: async (i: number) => (await multiPool.connect(configs[i % workspaces]!)).request().query('SELECT 1'),
+          managerPool: (i: number) => managerPools[i % workspaces]!.request().query('SELECT 1'),
         };
         // The server's throughput drifts with whatever else runs on this machine, so the variants
         // take turns in short slices (order rotated each round) and each one's ops and latencies
@@ -311,6 +317,7 @@ async function main() {
         const r = summary('raw');
         const m = summary('manager');
         const x = summary('multi');
+        const c = summary('managerPool');
         rows.push([
           workspaces,
           callers,
@@ -321,16 +328,32 @@ async function main() {
           fmt(x.opsPerSec / r.opsPerSec, 3),
           `${fmt(r.cpuPerOp, 1)} / ${fmt(m.cpuPerOp, 1)} / ${fmt(x.cpuPerOp, 1)}`,
           `**${fmt(r.cpuPerOp / m.cpuPerOp, 3)}**`,
-          r.errors + m.errors + x.errors,
+          `${fmt(c.opsPerSec / r.opsPerSec, 3)} / ${fmt(r.cpuPerOp / c.cpuPerOp, 3)}`,
+          `${fmt(m.opsPerSec / c.opsPerSec, 3)} / ${fmt(c.cpuPerOp / m.cpuPerOp, 3)}`,
+          r.errors + m.errors + x.errors + c.errors,
         ]);
       }
+      for (const lease of held) lease.release();
       await manager.close();
       await Promise.all(raw.map((p) => p.close()));
       await multiPool.releaseAll();
     }
     table(
       '## (b) `SELECT 1` throughput: ops/s (p50/p99 ms), ratio vs raw pool',
-      ['workspaces', 'callers', 'raw ConnectionPool', 'manager', 'mssql-multi-pool', 'manager/raw', 'multi-pool/raw', 'client CPU µs/op raw / manager / multi', 'raw/manager CPU', 'errors'],
+      [
+        'workspaces',
+        'callers',
+        'raw ConnectionPool',
+        'manager',
+        'mssql-multi-pool',
+        'manager/raw',
+        'multi-pool/raw',
+        'client CPU µs/op raw / manager / multi',
+        'raw/manager CPU',
+        "control: manager's pool without acquire, vs raw (ops / CPU)",
+        'manager vs control (ops / CPU)',
+        'errors',
+      ],
       rows,
     );
   }

@@ -67,15 +67,25 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/**
+ * Waits until the page's h1 reads `title`. The URL changes a moment before React renders the new
+ * route, so reading the page right after waitForURL can still see the previous one.
+ */
+export async function heading(page: Page, title: string): Promise<void> {
+  await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
+}
+
 export async function signIn(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/sign-in');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(/\/w\/[^/]+$/);
+  await heading(page, 'Overview');
 }
 
 export async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(/\/sign-in$/);
+  await heading(page, 'Sign in');
 }

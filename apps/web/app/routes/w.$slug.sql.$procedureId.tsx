@@ -3,7 +3,7 @@
 // is published, and a Run panel (parameters from the server's catalogue, result grids, messages,
 // elapsed time, Cancel).
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, useFetcher, useLoaderData, useRouteLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
+import { Form, useActionData, useFetcher, useLoaderData, useRouteLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { SqlCodeEditor, type EditorDiagnostic } from '../components/sql-editor/code-editor';
 import { DiffView } from '../components/sql-editor/diff-view';
@@ -197,6 +197,8 @@ export default function SqlEditorPage() {
   };
 
   const publishProblem = published && !published.ok ? published.problem : null;
+  const formAnswer = useActionData<typeof action>() as ActionAnswer | undefined;
+  const deleteProblem = formAnswer && formAnswer.intent === 'delete' && !formAnswer.ok ? formAnswer.problem : null;
   const publishing = publisher.state !== 'idle';
 
   return (
@@ -261,6 +263,7 @@ export default function SqlEditorPage() {
               Delete procedure
             </button>
           </Form>
+          {deleteProblem ? <Alert tone="danger" title={deleteProblem.message} /> : null}
         </Card>
       ) : null}
     </>

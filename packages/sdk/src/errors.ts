@@ -57,7 +57,7 @@ export class StudioApiError extends TRPCClientError<AppRouter> {
   readonly details: Record<string, unknown>;
   /** HTTP status of the response; 0 when there was none (network failure). */
   readonly status: number;
-  /** Seconds the server asked to wait (Retry-After), set on TOO_MANY_REQUESTS. */
+  /** Seconds the server asked to wait, on TOO_MANY_REQUESTS (and SERVICE_UNAVAILABLE when it says). */
   readonly retryAfterSeconds: number | undefined;
   /** The procedure that failed, e.g. `connections.create`. */
   readonly path: string | undefined;
@@ -97,10 +97,17 @@ function problemIn(value: unknown): Problem | undefined {
   return { error: value.error, message: value.message, details: isRecord(value.details) ? value.details : {} };
 }
 
-function retryAfterOf(response: Response | undefined, details: Record<string, unknown>): number | undefined {
-  const header = response?.headers.get('retry-after');
-  if (header !== null && header !== undefined && /^\d+$/.test(header.trim())) return Number(header.trim());
-  return typeof details.retryAfterSeconds === 'number' ? details.retryAfterSeconds : undefined;
+const WAIT_CODES: ReadonlySet<StudioErrorCode> = new Set(['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']);
+
+/**
+ * The call's own `details.retryAfterSeconds` first: a batch shares one response, whose Retry-After
+ * header belongs to whichever call was limited, not to its neighbours that failed otherwise.
+ */
+function retryAfterOf(code: StudioErrorCode, response: Response | undefined, details: Record<string, unknown>): number | undefined {
+  if (!WAIT_CODES.has(code)) return undefined;
+  if (typeof details.retryAfterSeconds === 'number') return details.retryAfterSeconds;
+  const header = response?.headers.get('retry-after')?.trim();
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
 }
 
 function isAbort(error: unknown): boolean {
@@ -122,11 +129,10 @@ export function toStudioApiError(value: unknown, path?: string): StudioApiError 
   const fromServer = problemIn(data);
 
   if (data && fromServer) {
-    const status = data.httpStatus;
     return new StudioApiError(fromServer, {
       code: data.code,
-      status,
-      retryAfterSeconds: retryAfterOf(response, fromServer.details),
+      status: data.httpStatus,
+      retryAfterSeconds: retryAfterOf(data.code, response, fromServer.details),
       path: data.path ?? path,
       cause,
       shape: clientError.shape ?? undefined,
@@ -139,10 +145,11 @@ export function toStudioApiError(value: unknown, path?: string): StudioApiError 
       message: `The API answered HTTP ${response.status} without an error body`,
       details: { status: response.status },
     };
+    const code = codeByStatus[response.status] ?? 'INTERNAL_SERVER_ERROR';
     return new StudioApiError(problem, {
-      code: codeByStatus[response.status] ?? 'INTERNAL_SERVER_ERROR',
+      code,
       status: response.status,
-      retryAfterSeconds: retryAfterOf(response, problem.details),
+      retryAfterSeconds: retryAfterOf(code, response, problem.details),
       path,
       cause,
       meta,

@@ -74,8 +74,17 @@ describe.each(testTargets)('SDK errors on $name', (target) => {
     expect(error).toMatchObject({ code: 'TOO_MANY_REQUESTS', error: 'rate_limited', status: 429, details: { bucket: 'list', limit: 60 } });
     expect(error.retryAfterSeconds).toBeGreaterThan(0);
     expect(error.retryAfterSeconds).toBeLessThanOrEqual(60);
-    // From the Retry-After header of the response, consistent with the problem's details.
-    expect(error.retryAfterSeconds).toBe(error.details.retryAfterSeconds);
+    // The same seconds the response's Retry-After header carries.
+    const response = error.meta?.response as Response;
+    expect(Number(response.headers.get('retry-after'))).toBe(error.retryAfterSeconds);
+
+    // In one batch with the limited call, a call that failed for another reason has nothing to wait for.
+    const [limited, missing] = await Promise.allSettled([
+      client.connections.list.query({ workspaceSlug: 'twsbp' }),
+      client.connections.get.query({ workspaceSlug: 'twsbp', connectionId: '00000000-0000-4000-8000-000000000000' }),
+    ]);
+    expect(limited).toMatchObject({ status: 'rejected', reason: { code: 'TOO_MANY_REQUESTS' } });
+    expect(missing).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND', retryAfterSeconds: undefined } });
   });
 
   it('NOT_FOUND for a connection of nobody', async () => {

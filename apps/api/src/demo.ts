@@ -73,16 +73,32 @@ export async function startDemoDatabase(options: { dataDir: string; port: number
   }
   logger.info({ host: '127.0.0.1', port: emulator.port, database: DEMO_DATABASE, user: credentials.user }, 'demo SQL Server (emulator) listening');
   try {
-    await registerDemo(services, emulator.port, credentials);
+    const registered = await registerDemo(services, emulator.port, credentials);
+    if (registered) await migrateDemo(services, registered, logger);
   } catch (error) {
     logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'demo SQL Server started but could not be registered');
   }
   return { port: emulator.port, close: () => emulator.close() };
 }
 
-async function registerDemo(services: AppServices, port: number, credentials: { user: string; password: string }): Promise<void> {
+/**
+ * The demo environment is registered without going through the save procedure, so the base schema
+ * (F5) is applied here, on every start: a no-op once current, and new migrations reach the demo too.
+ */
+async function migrateDemo(services: AppServices, demo: { workspaceId: string; environmentId: string }, logger: Logger): Promise<void> {
+  const scope = await services.workspaceMigrations.resolve(demo.workspaceId, demo.environmentId);
+  const report = await services.workspaceMigrations.apply(scope, {}, { actor: null, appliedBy: 'studio (demo start)', trigger: 'demo.start' });
+  if (report.ok) logger.info({ version: report.to, applied: report.migrations.length }, 'demo SQL Server schema is current');
+  else logger.warn({ err: report.error }, 'demo SQL Server schema not applied');
+}
+
+async function registerDemo(
+  services: AppServices,
+  port: number,
+  credentials: { user: string; password: string },
+): Promise<{ workspaceId: string; environmentId: string } | null> {
   const workspace = await services.workspaces.find({ workspaceSlug: DEMO_WORKSPACE_SLUG });
-  if (!workspace) return;
+  if (!workspace) return null;
   const db = services.db;
   const [existing] = await db
     .select({ id: connections.id })
@@ -117,11 +133,12 @@ async function registerDemo(services: AppServices, port: number, credentials: { 
     .select({ id: environments.id })
     .from(environments)
     .where(and(eq(environments.workspaceId, workspace.id), eq(environments.name, DEMO_ENVIRONMENT_NAME)));
-  if (environment) return;
+  if (environment) return { workspaceId: workspace.id, environmentId: environment.id };
   const [anyDefault] = await db
     .select({ id: environments.id })
     .from(environments)
     .where(and(eq(environments.workspaceId, workspace.id), eq(environments.isDefault, true)));
   const plan = await services.environments.prepareSave(workspace.id, null, { name: DEMO_ENVIRONMENT_NAME, connectionId, isDefault: !anyDefault });
-  await services.environments.commitSave(plan, null, null);
+  const saved = await services.environments.commitSave(plan, null, null);
+  return { workspaceId: workspace.id, environmentId: saved.environment.id };
 }

@@ -80,6 +80,11 @@ describe('the demo SQL Server (DEMO_MSSQL)', () => {
       const { id: _id, name: _name, ...settings } = await first.services.connections.settingsOf(rows.workspaceId, rows.connections[0]!.id);
       const result = await first.services.connectionTester.run(settings);
       expect(result, result.message).toMatchObject({ success: true, serverVersion: expect.stringMatching(/SQL Server/) });
+      // The base schema (F5) is in the demo database, as after an environment save.
+      const scope = await first.services.workspaceMigrations.resolve(rows.workspaceId, rows.environments[0]!.id);
+      const schema = await first.services.workspaceMigrations.status(scope);
+      expect(schema).toMatchObject({ reachable: true, status: 'current', pending: [] });
+      expect(schema.currentVersion).toBe(schema.latestVersion);
     } finally {
       await first.close();
     }

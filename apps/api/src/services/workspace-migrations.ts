@@ -72,7 +72,7 @@ export interface MigrationOrigin {
   userAgent?: string | null | undefined;
   /** Recorded in the workspace database's `applied_by` (a username and where it ran, never a secret). */
   appliedBy: string;
-  trigger: 'api' | 'applyAll' | 'cli' | 'environment.save';
+  trigger: 'api' | 'applyAll' | 'cli' | 'environment.save' | 'demo.start';
 }
 
 /** The environment (and so the database) a migration call acts on. */

@@ -3,6 +3,7 @@
 // problem in `shape.data` for tRPC and HTTP alike. Unknown errors are logged and shown generically.
 import { describeConstraintViolation } from '@studio/db/errors';
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
 import { CircuitOpenError, PoolCreateError, PoolOptionsError, WorkspacePoolError } from '@studio/mssql-pool';
 import { KeyRingError } from './services/crypto';
@@ -182,4 +183,9 @@ export function retryAfterOf(error: TRPCError): number | undefined {
 
 export function unauthenticated(message = 'Sign in or present an API token'): TRPCError {
   return problemError('UNAUTHORIZED', { error: 'unauthenticated', message, details: {} });
+}
+
+/** The HTTP status every transport answers for a procedure error (tRPC's own code → status table). */
+export function httpStatusOf(error: unknown): number {
+  return error instanceof TRPCError ? getHTTPStatusCodeFromError(error) : 500;
 }

@@ -9,6 +9,7 @@ import {
   authenticateSession,
   createCallerFactory,
   createContextInner,
+  httpStatusOf,
   SessionCookies,
   type AppServices,
   type Problem,
@@ -30,18 +31,6 @@ declare module '@remix-run/node' {
 const createCaller = createCallerFactory(appRouter);
 export type ApiCaller = ReturnType<typeof createCaller>;
 
-/** HTTP status of each tRPC error code the API uses. */
-const statusByCode: Record<string, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PRECONDITION_FAILED: 412,
-  TOO_MANY_REQUESTS: 429,
-  SERVICE_UNAVAILABLE: 503,
-};
-
 export interface ApiFailure {
   status: number;
   problem: Problem;
@@ -50,8 +39,7 @@ export interface ApiFailure {
 /** The F10 problem of an error a procedure threw; null for anything that is not an API answer. */
 export function apiFailureOf(error: unknown): ApiFailure | null {
   if (!(error instanceof Error) || !(error.cause instanceof ApiProblem)) return null;
-  const code = (error as { code?: unknown }).code;
-  return { status: (typeof code === 'string' ? statusByCode[code] : undefined) ?? 500, problem: error.cause.problem };
+  return { status: httpStatusOf(error), problem: error.cause.problem };
 }
 
 export type Attempt<T> = { ok: true; value: T } | ({ ok: false } & ApiFailure);

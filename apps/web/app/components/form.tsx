@@ -11,6 +11,24 @@ function describedBy(name: string, error: string | undefined, hint: ReactNode | 
   return ids.length > 0 ? ids.join(' ') : undefined;
 }
 
+/** The hint and the error under a control, with the ids its aria-describedby points at. */
+function FieldMessages({ id, hint, error }: { id: string; hint: ReactNode | undefined; error: string | undefined }) {
+  return (
+    <>
+      {hint ? (
+        <p id={`${id}-hint`} className="hint">
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 type FieldProps = {
   name: string;
   label: string;
@@ -24,16 +42,7 @@ export function Field({ name, label, error, hint, id, className, ...input }: Fie
     <div className={`field${error ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}>
       <label htmlFor={inputId}>{label}</label>
       <input id={inputId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy(inputId, error, hint)} {...input} />
-      {hint ? (
-        <p id={`${inputId}-hint`} className="hint">
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p id={`${inputId}-error`} className="field-error">
-          {error}
-        </p>
-      ) : null}
+      <FieldMessages id={inputId} hint={hint} error={error} />
     </div>
   );
 }
@@ -54,16 +63,7 @@ export function SelectField({ name, label, error, hint, id, children, ...select 
       <select id={selectId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy(selectId, error, hint)} {...select}>
         {children}
       </select>
-      {hint ? (
-        <p id={`${selectId}-hint`} className="hint">
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p id={`${selectId}-error`} className="field-error">
-          {error}
-        </p>
-      ) : null}
+      <FieldMessages id={selectId} hint={hint} error={error} />
     </div>
   );
 }
@@ -72,18 +72,9 @@ export function CheckboxField({ name, label, hint, error, id, ...input }: FieldP
   const inputId = id ?? name;
   return (
     <div className={`field field-checkbox${error ? ' field-invalid' : ''}`}>
-      <input type="checkbox" id={inputId} name={name} aria-describedby={describedBy(inputId, error, hint)} {...input} />
+      <input type="checkbox" id={inputId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy(inputId, error, hint)} {...input} />
       <label htmlFor={inputId}>{label}</label>
-      {hint ? (
-        <p id={`${inputId}-hint`} className="hint">
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p id={`${inputId}-error`} className="field-error">
-          {error}
-        </p>
-      ) : null}
+      <FieldMessages id={inputId} hint={hint} error={error} />
     </div>
   );
 }

@@ -75,6 +75,28 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
+/**
+ * A table in the responsive layout (`table.responsive`: stacked on narrow screens, each cell
+ * labelled by its `data-label`); the children are its body rows. An empty column name is an
+ * actions column, named for screen readers only.
+ */
+export function DataTable({ columns, label, children }: { columns: readonly string[]; label?: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className="responsive" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={column}>{column || <span className="visually-hidden">Actions</span>}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /** A labelled utilisation bar (used / capacity). */
 export function Meter({ label, value, max }: { label: string; value: number; max: number }) {
   const ratio = max > 0 ? Math.min(1, value / max) : 0;

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
-import { Card, EmptyState, PageHeader, StatusBadge } from '../components/ui';
+import { Card, DataTable, EmptyState, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -26,37 +26,25 @@ export default function Connections() {
         {connections.length === 0 ? (
           <EmptyState title="No connections yet">Creating an environment creates its SQL Server connection.</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="responsive">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Type</th>
-                  <th>Target</th>
-                  <th>Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {connections.map((c) => (
-                  <tr key={c.id} data-connection={c.name}>
-                    <td data-label="Name">
-                      <Link to={c.id} className="strong">
-                        {c.name}
-                      </Link>
-                    </td>
-                    <td data-label="Type">{typeLabels[c.type]}</td>
-                    <td data-label="Target">
-                      {c.host}:{c.port} / {c.database}
-                    </td>
-                    <td data-label="Status">
-                      <StatusBadge status={c.status} lastTestedAt={c.lastTestedAt} />
-                      {c.lastError ? <p className="step-error small">{c.lastError}</p> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Name', 'Type', 'Target', 'Status']}>
+            {connections.map((c) => (
+              <tr key={c.id} data-connection={c.name}>
+                <td data-label="Name">
+                  <Link to={c.id} className="strong">
+                    {c.name}
+                  </Link>
+                </td>
+                <td data-label="Type">{typeLabels[c.type]}</td>
+                <td data-label="Target">
+                  {c.host}:{c.port} / {c.database}
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={c.status} lastTestedAt={c.lastTestedAt} />
+                  {c.lastError ? <p className="step-error small">{c.lastError}</p> : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Card>
     </>

@@ -3,7 +3,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useLoaderData, useLocation } from '@remix-run/react';
 import { Field, SelectField, SubmitButton } from '../components/form';
-import { Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -121,46 +121,32 @@ export default function AuditLog() {
         {entries.length === 0 ? (
           <EmptyState title="Nothing recorded matches these filters" />
         ) : (
-          <div className="table-wrap">
-            <table className="responsive" aria-label="Audit entries">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Who</th>
-                  <th>Action</th>
-                  <th>Target</th>
-                  <th>Outcome</th>
-                  <th>Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {entries.map((e) => (
-                  <tr key={e.id} data-action={e.action} data-outcome={e.outcome}>
-                    <td data-label="When" className="small">
-                      {formatDateTime(e.at)}
-                    </td>
-                    <td data-label="Who">
-                      {e.actor}
-                      {e.ip ? <p className="muted small">{e.ip}</p> : null}
-                    </td>
-                    <td data-label="Action">
-                      <code>{e.action}</code>
-                    </td>
-                    <td data-label="Target" className="small">
-                      {e.targetType ?? '—'}
-                      {e.targetId ? <p className="muted small">{e.targetId}</p> : null}
-                    </td>
-                    <td data-label="Outcome">
-                      <Badge tone={outcomeTone[e.outcome]}>{e.outcome}</Badge>
-                    </td>
-                    <td data-label="Details" className="small wrap-anywhere">
-                      {summary(e.details)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['When', 'Who', 'Action', 'Target', 'Outcome', 'Details']} label="Audit entries">
+            {entries.map((e) => (
+              <tr key={e.id} data-action={e.action} data-outcome={e.outcome}>
+                <td data-label="When" className="small">
+                  {formatDateTime(e.at)}
+                </td>
+                <td data-label="Who">
+                  {e.actor}
+                  {e.ip ? <p className="muted small">{e.ip}</p> : null}
+                </td>
+                <td data-label="Action">
+                  <code>{e.action}</code>
+                </td>
+                <td data-label="Target" className="small">
+                  {e.targetType ?? '—'}
+                  {e.targetId ? <p className="muted small">{e.targetId}</p> : null}
+                </td>
+                <td data-label="Outcome">
+                  <Badge tone={outcomeTone[e.outcome]}>{e.outcome}</Badge>
+                </td>
+                <td data-label="Details" className="small wrap-anywhere">
+                  {summary(e.details)}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
         <nav className="pagination" aria-label="Audit log pages">
           {paged ? (

@@ -4,7 +4,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { ActionAlert, SubmitButton } from '../components/form';
-import { Alert, Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { Alert, Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, integer, text, type ActionResult } from '../lib/forms';
 import { canManageWorkspace } from '../lib/nav';
@@ -93,36 +93,22 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 
 function RunsTable({ runs }: { runs: RunView[] }) {
   return (
-    <div className="table-wrap">
-      <table className="responsive">
-        <thead>
-          <tr>
-            <th>Workspace</th>
-            <th>Environment</th>
-            <th>Outcome</th>
-            <th>Version</th>
-            <th>Migrations</th>
-            <th>Error</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={`${r.workspaceSlug}:${r.environmentName ?? ''}`} data-run={r.workspaceSlug}>
-              <td data-label="Workspace">{r.workspaceSlug}</td>
-              <td data-label="Environment">{r.environmentName ?? '—'}</td>
-              <td data-label="Outcome">
-                <Badge tone={r.outcome === 'failed' || r.outcome === 'drifted' || r.outcome === 'locked' ? 'danger' : r.outcome === 'skipped' ? 'neutral' : 'success'}>{r.outcome}</Badge>
-              </td>
-              <td data-label="Version">{r.outcome === 'skipped' ? '—' : `${r.from ?? 'none'} → ${r.to ?? 'none'}`}</td>
-              <td data-label="Migrations">{r.migrations?.map((m) => `V${m.version} ${m.name}`).join(', ') || '—'}</td>
-              <td data-label="Error" className="small">
-                {r.error ? `${r.error.code}${r.error.number === null ? '' : ` ${r.error.number}`}: ${r.error.message}` : (r.reason ?? '')}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['Workspace', 'Environment', 'Outcome', 'Version', 'Migrations', 'Error']}>
+      {runs.map((r) => (
+        <tr key={`${r.workspaceSlug}:${r.environmentName ?? ''}`} data-run={r.workspaceSlug}>
+          <td data-label="Workspace">{r.workspaceSlug}</td>
+          <td data-label="Environment">{r.environmentName ?? '—'}</td>
+          <td data-label="Outcome">
+            <Badge tone={r.outcome === 'failed' || r.outcome === 'drifted' || r.outcome === 'locked' ? 'danger' : r.outcome === 'skipped' ? 'neutral' : 'success'}>{r.outcome}</Badge>
+          </td>
+          <td data-label="Version">{r.outcome === 'skipped' ? '—' : `${r.from ?? 'none'} → ${r.to ?? 'none'}`}</td>
+          <td data-label="Migrations">{r.migrations?.map((m) => `V${m.version} ${m.name}`).join(', ') || '—'}</td>
+          <td data-label="Error" className="small">
+            {r.error ? `${r.error.code}${r.error.number === null ? '' : ` ${r.error.number}`}: ${r.error.message}` : (r.reason ?? '')}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
@@ -202,36 +188,23 @@ export default function Migrations() {
             </Alert>
           ) : null}
           {status.entries.length > 0 ? (
-            <div className="table-wrap">
-              <table className="responsive">
-                <thead>
-                  <tr>
-                    <th>Version</th>
-                    <th>Name</th>
-                    <th>State</th>
-                    <th>Applied</th>
-                    <th>By</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {status.entries.map((e) => (
-                    <tr key={e.version} data-migration={e.version}>
-                      <td data-label="Version">V{e.version}</td>
-                      <td data-label="Name">{e.name}</td>
-                      <td data-label="State">
-                        <Badge tone={e.state === 'applied' ? 'success' : e.state === 'pending' ? 'warning' : 'danger'}>{e.state}</Badge>
-                      </td>
-                      <td data-label="Applied" className="small">
-                        {e.appliedAt ? `${formatDateTime(e.appliedAt)}${e.executionMs === undefined ? '' : ` (${e.executionMs} ms)`}` : '—'}
-                      </td>
-                      <td data-label="By" className="small">
-                        {e.appliedBy ?? '—'}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={['Version', 'Name', 'State', 'Applied', 'By']}>
+              {status.entries.map((e) => (
+                <tr key={e.version} data-migration={e.version}>
+                  <td data-label="Version">V{e.version}</td>
+                  <td data-label="Name">{e.name}</td>
+                  <td data-label="State">
+                    <Badge tone={e.state === 'applied' ? 'success' : e.state === 'pending' ? 'warning' : 'danger'}>{e.state}</Badge>
+                  </td>
+                  <td data-label="Applied" className="small">
+                    {e.appliedAt ? `${formatDateTime(e.appliedAt)}${e.executionMs === undefined ? '' : ` (${e.executionMs} ms)`}` : '—'}
+                  </td>
+                  <td data-label="By" className="small">
+                    {e.appliedBy ?? '—'}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           ) : null}
           {manager ? (
             <Form method="post" className="row" aria-label="Run migrations" style={{ marginTop: '1rem' }}>

@@ -3,7 +3,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
 import { ActionAlert, Field, SelectField, SubmitButton } from '../components/form';
-import { Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
 
@@ -100,56 +100,40 @@ export default function Tokens() {
         {tokens.length === 0 ? (
           <EmptyState title="No tokens yet" />
         ) : (
-          <div className="table-wrap">
-            <table className="responsive">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Role</th>
-                  <th>Created</th>
-                  <th>Last used</th>
-                  <th>Expires</th>
-                  <th>
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.map((t) => (
-                  <tr key={t.id} data-token={t.name}>
-                    <td data-label="Name">
-                      {t.name}
-                      <p className="muted small">
-                        <code>{t.prefix}…</code>
-                      </p>
-                    </td>
-                    <td data-label="Role">{t.role}</td>
-                    <td data-label="Created" className="small">
-                      {formatDateTime(t.createdAt)}
-                    </td>
-                    <td data-label="Last used" className="small">
-                      {formatDateTime(t.lastUsedAt)}
-                    </td>
-                    <td data-label="Expires" className="small">
-                      {t.expiresAt ? formatDateTime(t.expiresAt) : 'never'}
-                    </td>
-                    <td data-label="">
-                      {t.revokedAt ? (
-                        <Badge tone="neutral">Revoked</Badge>
-                      ) : (
-                        <Form method="post">
-                          <input type="hidden" name="tokenId" value={t.id} />
-                          <SubmitButton intent="revoke" variant="danger" aria-label={`Revoke ${t.name}`}>
-                            Revoke
-                          </SubmitButton>
-                        </Form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Name', 'Role', 'Created', 'Last used', 'Expires', '']}>
+            {tokens.map((t) => (
+              <tr key={t.id} data-token={t.name}>
+                <td data-label="Name">
+                  {t.name}
+                  <p className="muted small">
+                    <code>{t.prefix}…</code>
+                  </p>
+                </td>
+                <td data-label="Role">{t.role}</td>
+                <td data-label="Created" className="small">
+                  {formatDateTime(t.createdAt)}
+                </td>
+                <td data-label="Last used" className="small">
+                  {formatDateTime(t.lastUsedAt)}
+                </td>
+                <td data-label="Expires" className="small">
+                  {t.expiresAt ? formatDateTime(t.expiresAt) : 'never'}
+                </td>
+                <td data-label="">
+                  {t.revokedAt ? (
+                    <Badge tone="neutral">Revoked</Badge>
+                  ) : (
+                    <Form method="post">
+                      <input type="hidden" name="tokenId" value={t.id} />
+                      <SubmitButton intent="revoke" variant="danger" aria-label={`Revoke ${t.name}`}>
+                        Revoke
+                      </SubmitButton>
+                    </Form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Card>
     </>

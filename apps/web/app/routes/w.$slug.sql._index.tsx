@@ -4,7 +4,7 @@ import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunctio
 import { Form, Link, useActionData, useLoaderData, useRouteLoaderData, useSearchParams } from '@remix-run/react';
 import { Field, SubmitButton } from '../components/form';
 import styles from '../components/sql-editor/sql-editor.css?url';
-import { Alert, Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { Alert, Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import type { loader as workspaceLoader } from './w.$slug';
 
@@ -66,34 +66,22 @@ export default function SqlEditorList() {
         {procedures.length === 0 ? (
           <EmptyState title={search ? `No procedure matches “${search}”` : 'No procedures yet'}>{canDraft ? 'Create one above.' : null}</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="responsive">
-              <thead>
-                <tr>
-                  <th>Procedure</th>
-                  <th>Status</th>
-                  <th>Edited</th>
-                  <th>Published</th>
-                </tr>
-              </thead>
-              <tbody>
-                {procedures.map((p) => (
-                  <tr key={p.id} data-procedure={p.name}>
-                    <td data-label="Procedure">
-                      <Link to={p.id} className="strong">
-                        {p.name}
-                      </Link>
-                    </td>
-                    <td data-label="Status">
-                      <ProcedureStatus status={p.status} hasUnpublishedChanges={p.hasUnpublishedChanges} />
-                    </td>
-                    <td data-label="Edited">{formatDateTime(p.updatedAt)}</td>
-                    <td data-label="Published">{p.publishedAt ? formatDateTime(p.publishedAt) : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Procedure', 'Status', 'Edited', 'Published']}>
+            {procedures.map((p) => (
+              <tr key={p.id} data-procedure={p.name}>
+                <td data-label="Procedure">
+                  <Link to={p.id} className="strong">
+                    {p.name}
+                  </Link>
+                </td>
+                <td data-label="Status">
+                  <ProcedureStatus status={p.status} hasUnpublishedChanges={p.hasUnpublishedChanges} />
+                </td>
+                <td data-label="Edited">{formatDateTime(p.updatedAt)}</td>
+                <td data-label="Published">{p.publishedAt ? formatDateTime(p.publishedAt) : '—'}</td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Card>
       {result?.problem && !result.name ? <Alert tone="danger" title={result.problem.message} /> : null}

@@ -40,6 +40,11 @@ export function failure(problem: Problem, form: FormData, options: { intent?: st
   return { ok: false, intent: options.intent, problem, fieldErrors: fieldErrorsOf(problem, options.alias), values: valuesOf(form) };
 }
 
+/** The answer to a form whose `intent` names no action of the route. */
+export function unknownIntent(intent: string): ActionResult & { ok: false } {
+  return { ok: false, intent, problem: { error: 'invalid_input', message: `Unknown action “${intent}”`, details: {} }, fieldErrors: {}, values: {} };
+}
+
 /** A text field: trimmed, empty = undefined (the procedure's default or "keep"). */
 export function text(form: FormData, name: string): string | undefined {
   const value = form.get(name);

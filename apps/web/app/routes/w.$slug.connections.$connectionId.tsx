@@ -6,7 +6,7 @@ import { ActionAlert, SubmitButton, useDelayedTrue, useSubmitting } from '../com
 import { TestProgress, TestSteps, type TestStepView } from '../components/test-steps';
 import { Alert, Badge, Card, formatDateTime, Meter, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
-import { failure, type ActionResult } from '../lib/forms';
+import { failure, unknownIntent, type ActionResult } from '../lib/forms';
 import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
@@ -64,7 +64,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (!result.ok) return api.json<ConnectionActionResult>(failure(result.problem, form, { intent }), { status: result.status });
     return api.json<ConnectionActionResult>({ ok: true, intent, message: 'The pool was drained and a new one opened' });
   }
-  return api.json({ ok: false, intent, problem: { error: 'invalid_input', message: `Unknown action “${intent}”`, details: {} }, fieldErrors: {}, values: {} } satisfies ConnectionActionResult, { status: 400 });
+  return api.json<ConnectionActionResult>(unknownIntent(intent), { status: 400 });
 }
 
 export default function ConnectionDetail() {

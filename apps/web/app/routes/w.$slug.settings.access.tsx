@@ -2,9 +2,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useSearchParams, useSubmit } from '@remix-run/react';
 import { ActionAlert, SelectField, SubmitButton } from '../components/form';
-import { Badge, Card, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
-import { failure, text, type ActionResult } from '../lib/forms';
+import { failure, text, unknownIntent, type ActionResult } from '../lib/forms';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -57,7 +57,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
     return api.json<ActionResult>({ ok: true, intent, message: `${username} is now ${role}` });
   }
-  return api.json<ActionResult>({ ok: false, intent, problem: { error: 'invalid_input', message: `Unknown action “${intent}”`, details: {} }, fieldErrors: {}, values: {} }, { status: 400 });
+  return api.json<ActionResult>(unknownIntent(intent), { status: 400 });
 }
 
 export default function Access() {
@@ -95,41 +95,27 @@ export default function Access() {
             {grants.length === 0 ? (
               <p className="muted">No grants on {selected?.name}.</p>
             ) : (
-              <div className="table-wrap">
-                <table className="responsive" aria-label={`Grants on ${selected?.name ?? ''}`}>
-                  <thead>
-                    <tr>
-                      <th>Member</th>
-                      <th>Access</th>
-                      <th>Granted</th>
-                      <th>
-                        <span className="visually-hidden">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {grants.map((g) => (
-                      <tr key={g.userId} data-grant={g.username}>
-                        <td data-label="Member">{g.displayName ?? g.username}</td>
-                        <td data-label="Access">
-                          <Badge tone={g.level === 'manage' ? 'warning' : 'info'}>{g.level}</Badge>
-                        </td>
-                        <td data-label="Granted">{formatDateTime(g.assignedAt)}</td>
-                        <td data-label="">
-                          <Form method="post">
-                            <input type="hidden" name="connectionId" value={selected?.id} />
-                            <input type="hidden" name="userId" value={g.userId} />
-                            <input type="hidden" name="username" value={g.username} />
-                            <SubmitButton intent="revoke" variant="danger" aria-label={`Revoke ${g.username}`}>
-                              Revoke
-                            </SubmitButton>
-                          </Form>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable columns={['Member', 'Access', 'Granted', '']} label={`Grants on ${selected?.name ?? ''}`}>
+                {grants.map((g) => (
+                  <tr key={g.userId} data-grant={g.username}>
+                    <td data-label="Member">{g.displayName ?? g.username}</td>
+                    <td data-label="Access">
+                      <Badge tone={g.level === 'manage' ? 'warning' : 'info'}>{g.level}</Badge>
+                    </td>
+                    <td data-label="Granted">{formatDateTime(g.assignedAt)}</td>
+                    <td data-label="">
+                      <Form method="post">
+                        <input type="hidden" name="connectionId" value={selected?.id} />
+                        <input type="hidden" name="userId" value={g.userId} />
+                        <input type="hidden" name="username" value={g.username} />
+                        <SubmitButton intent="revoke" variant="danger" aria-label={`Revoke ${g.username}`}>
+                          Revoke
+                        </SubmitButton>
+                      </Form>
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
             {selected && grantable.length > 0 ? (
               <Form method="post" className="form-grid" aria-label="Grant access">
@@ -156,47 +142,36 @@ export default function Access() {
         )}
       </Card>
       <Card title="Members and roles">
-        <div className="table-wrap">
-          <table className="responsive">
-            <thead>
-              <tr>
-                <th>Member</th>
-                <th>Role</th>
-                <th>Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.map((m) => (
-                <tr key={m.userId} data-member={m.username}>
-                  <td data-label="Member">
-                    {m.displayName ?? m.username}
-                    {m.userId === user.id ? <span className="muted small"> (you)</span> : null}
-                  </td>
-                  <td data-label="Role">
-                    <Form method="post" className="row">
-                      <input type="hidden" name="userId" value={m.userId} />
-                      <input type="hidden" name="username" value={m.username} />
-                      <label className="visually-hidden" htmlFor={`role-${m.userId}`}>
-                        Role of {m.username}
-                      </label>
-                      <select id={`role-${m.userId}`} name="role" defaultValue={m.role} className="btn btn-secondary btn-small">
-                        {ROLES.map((role) => (
-                          <option key={role} value={role}>
-                            {role}
-                          </option>
-                        ))}
-                      </select>
-                      <SubmitButton intent="setRole" variant="secondary" aria-label={`Change the role of ${m.username}`}>
-                        Change
-                      </SubmitButton>
-                    </Form>
-                  </td>
-                  <td data-label="Joined">{formatDateTime(m.joinedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Member', 'Role', 'Joined']}>
+          {members.map((m) => (
+            <tr key={m.userId} data-member={m.username}>
+              <td data-label="Member">
+                {m.displayName ?? m.username}
+                {m.userId === user.id ? <span className="muted small"> (you)</span> : null}
+              </td>
+              <td data-label="Role">
+                <Form method="post" className="row">
+                  <input type="hidden" name="userId" value={m.userId} />
+                  <input type="hidden" name="username" value={m.username} />
+                  <label className="visually-hidden" htmlFor={`role-${m.userId}`}>
+                    Role of {m.username}
+                  </label>
+                  <select id={`role-${m.userId}`} name="role" defaultValue={m.role} className="btn btn-secondary btn-small">
+                    {ROLES.map((role) => (
+                      <option key={role} value={role}>
+                        {role}
+                      </option>
+                    ))}
+                  </select>
+                  <SubmitButton intent="setRole" variant="secondary" aria-label={`Change the role of ${m.username}`}>
+                    Change
+                  </SubmitButton>
+                </Form>
+              </td>
+              <td data-label="Joined">{formatDateTime(m.joinedAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </Card>
     </>
   );

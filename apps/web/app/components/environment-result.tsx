@@ -6,6 +6,19 @@ import { TestSteps, stepsOf, type TestStepView } from './test-steps';
 
 export type EnvironmentActionResult = ActionResult<{ environmentId: string; test: { latencyMs: number; serverVersion: string | null; steps: TestStepView[] } | null }>;
 
+/** What a save that went through answers: the saved environment and, unless saved untested, its passing test. */
+export function environmentSaved(
+  intent: string,
+  { environment, test }: { environment: { id: string; name: string }; test: { latencyMs: number; serverVersion?: string | null; steps: TestStepView[] } | null },
+): EnvironmentActionResult {
+  return {
+    ok: true,
+    intent,
+    message: test ? `Environment “${environment.name}” saved after a passing connection test` : `Environment “${environment.name}” saved without testing`,
+    value: { environmentId: environment.id, test: test && { latencyMs: test.latencyMs, serverVersion: test.serverVersion ?? null, steps: test.steps } },
+  };
+}
+
 export function EnvironmentResult({ result }: { result: EnvironmentActionResult | undefined }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {

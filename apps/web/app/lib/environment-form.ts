@@ -32,21 +32,25 @@ function passwordOf(form: FormData): { password?: string } {
   return typeof password === 'string' && password !== '' ? { password } : {};
 }
 
+function connectionOf(form: FormData) {
+  return {
+    // Blank required fields go through as '' so zod names them.
+    host: text(form, 'connection.host') ?? '',
+    port: integer(form, 'connection.port'),
+    database: text(form, 'connection.database') ?? '',
+    user: text(form, 'connection.user') ?? '',
+    ...passwordOf(form),
+    options: optionsOf(form),
+  };
+}
+
 export function environmentCreateInput(form: FormData) {
   return {
     name: text(form, 'name') ?? '',
     description: text(form, 'description') ?? null,
     isDefault: checkbox(form, 'isDefault'),
     saveUntested: form.get('intent') === 'saveUntested',
-    connection: {
-      // Blank required fields go through as '' so zod names them.
-      host: text(form, 'connection.host') ?? '',
-      port: integer(form, 'connection.port'),
-      database: text(form, 'connection.database') ?? '',
-      user: text(form, 'connection.user') ?? '',
-      ...passwordOf(form),
-      options: optionsOf(form),
-    },
+    connection: connectionOf(form),
   };
 }
 
@@ -56,13 +60,6 @@ export function environmentUpdateInput(form: FormData, environmentId: string) {
     name: text(form, 'name') ?? '',
     description: text(form, 'description') ?? null,
     saveUntested: form.get('intent') === 'saveUntested',
-    connection: {
-      host: text(form, 'connection.host') ?? '',
-      port: integer(form, 'connection.port'),
-      database: text(form, 'connection.database') ?? '',
-      user: text(form, 'connection.user') ?? '',
-      ...passwordOf(form),
-      options: optionsOf(form),
-    },
+    connection: connectionOf(form),
   };
 }

@@ -2,7 +2,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
 import { EnvironmentForm } from '../components/environment-form';
-import { EnvironmentResult, type EnvironmentActionResult } from '../components/environment-result';
+import { environmentSaved, EnvironmentResult, type EnvironmentActionResult } from '../components/environment-result';
 import { SubmitButton } from '../components/form';
 import { Badge, Card, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
@@ -59,13 +59,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
   const result = await api.attempt((c) => c.environments.update({ workspaceSlug, ...environmentUpdateInput(form, environmentId) }));
   if (!result.ok) return api.json<EnvironmentActionResult>(failure(result.problem, form, { intent, alias: environmentFieldAlias }), { status: result.status });
-  const { environment, test } = result.value;
-  return api.json<EnvironmentActionResult>({
-    ok: true,
-    intent,
-    message: test ? `Environment “${environment.name}” saved after a passing connection test` : `Environment “${environment.name}” saved without testing`,
-    value: { environmentId: environment.id, test: test && { latencyMs: test.latencyMs, serverVersion: test.serverVersion ?? null, steps: test.steps } },
-  });
+  return api.json(environmentSaved(intent, result.value));
 }
 
 export default function EnvironmentSettings() {

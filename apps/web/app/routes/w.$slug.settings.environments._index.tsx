@@ -2,7 +2,7 @@
 // they can use, and the page says why they cannot edit them.
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
-import { Alert, Badge, Card, EmptyState, PageHeader, StatusBadge } from '../components/ui';
+import { Alert, Badge, Card, DataTable, EmptyState, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -20,6 +20,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         description: e.description,
         isDefault: e.isDefault,
         connection: e.connection && { name: e.connection.name, host: e.connection.host, port: e.connection.port, database: e.connection.database, status: e.connection.status, lastTestedAt: e.connection.lastTestedAt },
+        status: e.connection?.status ?? null,
+        configured: e.connection !== null,
       })),
     });
   }
@@ -55,55 +57,38 @@ export default function Environments() {
         {data.environments.length === 0 ? (
           <EmptyState title="No environments yet">{data.canEdit ? <Link to="new">Create the first one</Link> : 'An Owner or Admin creates them.'}</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="responsive">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Connection</th>
-                  <th>Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.environments.map((e) => (
-                  <tr key={e.id}>
-                    <td data-label="Name">
-                      {data.canEdit ? (
-                        <Link to={e.id} className="strong">
-                          {e.name}
-                        </Link>
-                      ) : (
-                        <span className="strong">{e.name}</span>
-                      )}{' '}
-                      {e.isDefault ? <Badge tone="info">Default</Badge> : null}
-                      {e.description ? <p className="muted small">{e.description}</p> : null}
-                    </td>
-                    <td data-label="Connection">
-                      {e.connection ? (
-                        <>
-                          {e.connection.name}
-                          <p className="muted small">
-                            {e.connection.host}:{e.connection.port} / {e.connection.database}
-                          </p>
-                        </>
-                      ) : 'configured' in e ? (
-                        e.configured ? (
-                          <span className="muted">Configured</span>
-                        ) : (
-                          <span className="muted">Not configured</span>
-                        )
-                      ) : (
-                        <span className="muted">Not configured</span>
-                      )}
-                    </td>
-                    <td data-label="Status">
-                      <StatusBadge status={e.connection ? e.connection.status : 'status' in e ? (e.status ?? null) : null} lastTestedAt={e.connection?.lastTestedAt ?? null} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Name', 'Connection', 'Status']}>
+            {data.environments.map((e) => (
+              <tr key={e.id}>
+                <td data-label="Name">
+                  {data.canEdit ? (
+                    <Link to={e.id} className="strong">
+                      {e.name}
+                    </Link>
+                  ) : (
+                    <span className="strong">{e.name}</span>
+                  )}{' '}
+                  {e.isDefault ? <Badge tone="info">Default</Badge> : null}
+                  {e.description ? <p className="muted small">{e.description}</p> : null}
+                </td>
+                <td data-label="Connection">
+                  {e.connection ? (
+                    <>
+                      {e.connection.name}
+                      <p className="muted small">
+                        {e.connection.host}:{e.connection.port} / {e.connection.database}
+                      </p>
+                    </>
+                  ) : (
+                    <span className="muted">{e.configured ? 'Configured' : 'Not configured'}</span>
+                  )}
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={e.status} lastTestedAt={e.connection?.lastTestedAt ?? null} />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Card>
     </>

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useActionData } from '@remix-run/react';
 import { EnvironmentForm } from '../components/environment-form';
-import { EnvironmentResult, type EnvironmentActionResult } from '../components/environment-result';
+import { environmentSaved, EnvironmentResult, type EnvironmentActionResult } from '../components/environment-result';
 import { PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { environmentCreateInput, environmentFieldAlias } from '../lib/environment-form';
@@ -25,13 +25,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const input = environmentCreateInput(form);
   const result = await api.attempt((c) => c.environments.create({ workspaceSlug: params.slug ?? '', ...input }));
   if (!result.ok) return api.json<EnvironmentActionResult>(failure(result.problem, form, { intent: String(form.get('intent')), alias: environmentFieldAlias }), { status: result.status });
-  const { environment, test } = result.value;
-  return api.json<EnvironmentActionResult>({
-    ok: true,
-    intent: String(form.get('intent')),
-    message: test ? `Environment “${environment.name}” saved after a passing connection test` : `Environment “${environment.name}” saved without testing`,
-    value: { environmentId: environment.id, test: test && { latencyMs: test.latencyMs, serverVersion: test.serverVersion ?? null, steps: test.steps } },
-  });
+  return api.json(environmentSaved(String(form.get('intent')), result.value));
 }
 
 export default function NewEnvironment() {

@@ -70,7 +70,7 @@ export default function Overview() {
       <Card title="Pool utilisation per connection">
         {connections.length === 0 ? (
           <EmptyState title="No connections yet">
-            {workspace.role === 'Owner' || workspace.role === 'Admin' ? (
+            {canManageWorkspace(workspace.role) ? (
               <Link to={`/w/${workspace.slug}/settings/environments/new`}>Create an environment</Link>
             ) : (
               'An Owner or Admin adds them.'

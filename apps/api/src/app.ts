@@ -149,6 +149,8 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
         await closeServer();
         detachMetrics();
         await services.poolInvalidation.close();
+        // A TDS attention each, so running procedures stop before the pools drain.
+        services.sqlEditor.executions.cancelAll();
         await services.pools.close({ deadlineMs: POOL_DRAIN_DEADLINE_MS });
         await demo?.close();
         await services.rateLimits.close();

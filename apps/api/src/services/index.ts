@@ -14,6 +14,7 @@ import type { OutboundPolicy } from './outbound-policy';
 import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisStore, type RateLimits, type RateLimitStore } from './rate-limits';
 import { OidcService, type OidcConfig } from './oidc';
 import { createLucia, SessionService } from './sessions';
+import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
 import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
@@ -38,6 +39,8 @@ export interface AppServices {
   connectionTester: ConnectionTester;
   /** F5: migrations of workspace SQL Server databases, the schema check on pool creation, the query gate. */
   workspaceMigrations: WorkspaceMigrationService;
+  /** F7: procedure records, publish and execute; holds the app's running executions and parameter cache. */
+  sqlEditor: SqlEditorService;
   logger: Logger;
 }
 
@@ -115,6 +118,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     poolInvalidation,
     connectionTester: new ConnectionTester(options.outboundPolicy, options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS),
     workspaceMigrations,
+    sqlEditor: new SqlEditorService(db, connections, workspaceMigrations, new ExecutionRegistry(), new ProcedureCatalogueCache()),
     logger: options.logger,
   };
 }

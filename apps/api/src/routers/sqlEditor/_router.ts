@@ -6,7 +6,7 @@ import { pageOf, timestamp } from '../../rest/schemas';
 import { ServiceError } from '../../services/errors';
 import { router } from '../../trpc';
 import { pageInput } from '../_schemas';
-import { authorizeDraft, authorizeOnTarget, byId, MAX_DRAFT_LENGTH, procedureNameInput, sqlEditorOf, sqlEditorProcedure } from './_schemas';
+import { authorizeDraft, authorizeOnTarget, byId, MAX_DRAFT_LENGTH, procedureNameInput, sqlEditorProcedure } from './_schemas';
 import { cancelHandler, executeHandler, parametersHandler } from './execute.handler';
 import { cancelInput, executeInput } from './execute.schema';
 import { publishHandler } from './publish.handler';
@@ -40,13 +40,13 @@ export const sqlEditorRouter = router({
     .meta({ action: 'procedure.read', openapi: { method: 'GET', path: REST, tags, summary: 'List SQL editor procedures, most recently edited first' } })
     .input(z.object({ ...pageInput, search: z.string().trim().max(128).optional() }))
     .output(pageOf(procedureSummary))
-    .query(({ ctx, input }) => sqlEditorOf(ctx).list(ctx.workspace.id, { search: input.search || undefined, cursor: input.cursor, limit: input.limit })),
+    .query(({ ctx, input }) => ctx.sqlEditor.list(ctx.workspace.id, { search: input.search || undefined, cursor: input.cursor, limit: input.limit })),
 
   get: sqlEditorProcedure
     .meta({ action: 'procedure.read', openapi: { method: 'GET', path: `${REST}/{procedureId}`, tags, summary: 'A procedure with its draft and published text' } })
     .input(byId)
     .output(procedureDetail)
-    .query(({ ctx, input }) => sqlEditorOf(ctx).get(ctx.workspace.id, input.procedureId)),
+    .query(({ ctx, input }) => ctx.sqlEditor.get(ctx.workspace.id, input.procedureId)),
 
   create: sqlEditorProcedure
     .meta({ action: 'procedure.draft', authorize: 'handler' })
@@ -54,7 +54,7 @@ export const sqlEditorRouter = router({
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, null);
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const created = await sqlEditorOf(ctx).create(ctx.workspace.id, { name: input.name, schema: input.schema, sqlDraft: input.sqlDraft }, createdBy);
+      const created = await ctx.sqlEditor.create(ctx.workspace.id, { name: input.name, schema: input.schema, sqlDraft: input.sqlDraft }, createdBy);
       await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'procedure.create', target: { type: 'procedure', id: created.id }, outcome: 'success', details: { name: created.qualifiedName } });
       return created;
     }),
@@ -69,7 +69,7 @@ export const sqlEditorRouter = router({
     .input(byId.extend({ sqlDraft: draftText, expectedUpdatedAt: z.date() }))
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, input.procedureId);
-      return sqlEditorOf(ctx).saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
+      return ctx.sqlEditor.saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
     }),
 
   /** Renames an unpublished procedure (and the name in its draft's CREATE header). */
@@ -78,8 +78,8 @@ export const sqlEditorRouter = router({
     .input(byId.extend({ name: procedureNameInput, schema: procedureNameInput.optional(), expectedUpdatedAt: z.date() }))
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, input.procedureId);
-      const before = await sqlEditorOf(ctx).get(ctx.workspace.id, input.procedureId);
-      const renamed = await sqlEditorOf(ctx).rename(ctx.workspace.id, input.procedureId, { name: input.name, schema: input.schema, expectedUpdatedAt: input.expectedUpdatedAt });
+      const before = await ctx.sqlEditor.get(ctx.workspace.id, input.procedureId);
+      const renamed = await ctx.sqlEditor.rename(ctx.workspace.id, input.procedureId, { name: input.name, schema: input.schema, expectedUpdatedAt: input.expectedUpdatedAt });
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'procedure.rename',
@@ -98,7 +98,7 @@ export const sqlEditorRouter = router({
     .meta({ action: 'procedure.delete', authorize: 'handler' })
     .input(byId.extend({ dropFromServer: z.boolean().default(false), environmentId: z.uuid().optional() }))
     .mutation(async ({ ctx, input }) => {
-      const editor = sqlEditorOf(ctx);
+      const editor = ctx.sqlEditor;
       const record = await editor.get(ctx.workspace.id, input.procedureId);
       const needsTarget = input.dropFromServer || ctx.workspace.actor.role === 'Member';
       const target = needsTarget
@@ -125,7 +125,7 @@ export const sqlEditorRouter = router({
   diff: sqlEditorProcedure
     .meta({ action: 'procedure.read' })
     .input(byId)
-    .query(({ ctx, input }) => sqlEditorOf(ctx).diff(ctx.workspace.id, input.procedureId)),
+    .query(({ ctx, input }) => ctx.sqlEditor.diff(ctx.workspace.id, input.procedureId)),
 
   publish: sqlEditorProcedure.meta({ action: 'procedure.publish', authorize: 'handler' }).input(publishInput).mutation(publishHandler),
 

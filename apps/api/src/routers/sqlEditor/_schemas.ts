@@ -7,7 +7,7 @@ import { ApiProblem } from '../../errors';
 import type { WorkspaceScope } from '../../services/authorization';
 import { canManageConnection, canUseConnection, can } from '../../services/policy';
 import { ServiceError } from '../../services/errors';
-import { catalogueCacheOf, executionRegistryOf, ExecutionTimeoutError, SqlEditorService, SqlServerError, type PublishTarget } from '../../services/sql-editor';
+import { ExecutionTimeoutError, SqlServerError, type PublishTarget } from '../../services/sql-editor';
 import { workspaceProcedure } from '../../trpc';
 
 export type SqlEditorContext = Context & { principal: NonNullable<Context['principal']>; workspace: WorkspaceScope };
@@ -18,10 +18,6 @@ export const MAX_DRAFT_LENGTH = 1_048_576;
 export const byId = z.object({ procedureId: z.uuid() });
 
 export const procedureNameInput = z.string().min(1).max(128);
-
-export function sqlEditorOf(ctx: Context): SqlEditorService {
-  return new SqlEditorService(ctx.db, ctx.connections, ctx.workspaceMigrations, executionRegistryOf(ctx.pools), catalogueCacheOf(ctx.pools));
-}
 
 /** `user:<id>` / `token:<id>`: who owns an execution. */
 export function principalKeyOf(ctx: SqlEditorContext): string {
@@ -51,7 +47,7 @@ export async function authorizeDraft(ctx: SqlEditorContext, procedureId: string 
   if (can(ctx.workspace.actor, 'procedure.draft')) return;
   let target: PublishTarget | null = null;
   if (ctx.workspace.actor.role === 'Member') {
-    target = await sqlEditorOf(ctx)
+    target = await ctx.sqlEditor
       .targetOf(ctx.workspace.id)
       .catch((error: unknown) => {
         if (error instanceof ServiceError && error.code === 'precondition_failed') return null;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ServiceError } from '../../services/errors';
 import { SqlServerError } from '../../services/sql-editor';
-import { authorizeOnTarget, principalKeyOf, sqlEditorOf, type SqlEditorContext } from './_schemas';
+import { authorizeOnTarget, principalKeyOf, type SqlEditorContext } from './_schemas';
 import type { cancelInput, executeInput } from './execute.schema';
 import type { byId } from './_schemas';
 
@@ -14,7 +14,7 @@ function notPublished(): ServiceError {
 }
 
 export async function executeHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof executeInput> }) {
-  const editor = sqlEditorOf(ctx);
+  const editor = ctx.sqlEditor;
   const record = await editor.get(ctx.workspace.id, input.procedureId);
   const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
   await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
@@ -42,7 +42,7 @@ export async function executeHandler({ ctx, input }: { ctx: SqlEditorContext; in
 }
 
 export async function cancelHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof cancelInput> }) {
-  const execution = sqlEditorOf(ctx).executions.find(ctx.workspace.id, input.executionId);
+  const execution = ctx.sqlEditor.executions.find(ctx.workspace.id, input.executionId);
   await ctx.authorizer.requireThat(execution.owner === principalKeyOf(ctx), {
     workspaceId: ctx.workspace.id,
     action: 'procedure.cancel',
@@ -62,7 +62,7 @@ export async function cancelHandler({ ctx, input }: { ctx: SqlEditorContext; inp
 }
 
 export async function parametersHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof byId> & { environmentId?: string | undefined } }) {
-  const editor = sqlEditorOf(ctx);
+  const editor = ctx.sqlEditor;
   const record = await editor.get(ctx.workspace.id, input.procedureId);
   const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
   await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);

@@ -3,11 +3,11 @@
 // (the SQL text is not: audit rows say who did what, the procedure row holds the text).
 import type { z } from 'zod';
 import { SqlServerError } from '../../services/sql-editor';
-import { authorizeOnTarget, sqlEditorOf, type SqlEditorContext } from './_schemas';
+import { authorizeOnTarget, type SqlEditorContext } from './_schemas';
 import type { publishInput } from './publish.schema';
 
 export async function publishHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof publishInput> }) {
-  const editor = sqlEditorOf(ctx);
+  const editor = ctx.sqlEditor;
   const record = await editor.get(ctx.workspace.id, input.procedureId);
   const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
   await authorizeOnTarget(ctx, 'procedure.publish', target, record.id);

@@ -1,9 +1,9 @@
 // Running executions of this process, so `sqlEditor.cancel({ executionId })` can reach the
 // request that `sqlEditor.execute` started (possibly from another HTTP request of the same user).
 // Per process by design: a cancel must land on the instance running the request; the client
-// sends both calls to the same API (sticky sessions behind a load balancer).
+// sends both calls to the same API (sticky sessions behind a load balancer). createServices
+// builds one per app, so running executions live exactly as long as the app.
 import { ConflictError, NotFoundError } from '../errors';
-import { ProcedureCatalogueCache } from './service';
 
 export interface RunningExecution {
   id: string;
@@ -54,37 +54,15 @@ export class ExecutionRegistry {
     };
   }
 
+  /** Asks every running execution to stop (app shutdown); each call then answers `cancelled`. */
+  cancelAll(): void {
+    for (const execution of this.#running.values()) execution.cancel();
+  }
+
   /** The running execution of this workspace with this id; NOT_FOUND when finished or unknown. */
   find(workspaceId: string, executionId: string): RunningExecution {
     const execution = this.#running.get(executionId);
     if (!execution || execution.workspaceId !== workspaceId) throw new NotFoundError('Running execution', { field: 'executionId' });
     return execution;
   }
-}
-
-const registries = new WeakMap<object, ExecutionRegistry>();
-
-/**
- * The registry of one process, keyed by its WorkspacePoolManager (one per API process; each test
- * harness has its own), so running executions live exactly as long as the pools they run on.
- */
-export function executionRegistryOf(pools: object): ExecutionRegistry {
-  let registry = registries.get(pools);
-  if (!registry) {
-    registry = new ExecutionRegistry();
-    registries.set(pools, registry);
-  }
-  return registry;
-}
-
-const catalogues = new WeakMap<object, ProcedureCatalogueCache>();
-
-/** The catalogue cache of one process, keyed like the execution registry. */
-export function catalogueCacheOf(pools: object): ProcedureCatalogueCache {
-  let cache = catalogues.get(pools);
-  if (!cache) {
-    cache = new ProcedureCatalogueCache();
-    catalogues.set(pools, cache);
-  }
-  return cache;
 }

@@ -1,5 +1,5 @@
 export { ProcedureCatalogueCache, SqlEditorService, DEFAULT_EXECUTION_TIMEOUT_MS, DEFAULT_ROW_LIMIT, type ExecutionResult, type ProcedureDetail, type ProcedureSummary, type PublishTarget, type ResultSet } from './service';
-export { catalogueCacheOf, ExecutionRegistry, executionRegistryOf, type RunningExecution } from './executions';
+export { ExecutionRegistry, type RunningExecution } from './executions';
 export { ExecutionTimeoutError, SqlServerError, type SqlServerMessage } from './errors';
 export { deployableDefinition, declaredParameters, renameInDraft } from './definition';
 export { splitBatches, tokenize } from './tsql';

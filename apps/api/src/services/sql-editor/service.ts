@@ -11,7 +11,6 @@ import type sql from 'mssql';
 import type { ConnectionService } from '../connections';
 import { ConflictError, InvalidInputError, NotFoundError, ServiceError } from '../errors';
 import { keysetPage } from '../pagination';
-import type { ConnectionUseFacts } from '../policy';
 import { poolTargetOf } from '../workspace-pools';
 import { declaredParameters, deployableDefinition, renameInDraft } from './definition';
 import { ExecutionTimeoutError, serverMessageOf, SqlServerError, type SqlServerMessage } from './errors';
@@ -333,11 +332,6 @@ export class SqlEditorService {
     if (settings.type !== 'mssql') throw new ServiceError('precondition_failed', `Environment '${environment.name}' does not point at a SQL Server connection`, { field: 'environmentId', reason: 'not_sql_server' });
     const { id: _id, name: _name, ...target } = settings;
     return { environmentId: environment.id, environmentName: environment.name, connectionId: environment.connectionId, target: poolTargetOf(workspaceId, environment.connectionId, target) };
-  }
-
-  /** What policy.canUseConnection needs for the target connection. */
-  useFacts(workspaceId: string, connectionId: string, userId: string | null): Promise<ConnectionUseFacts> {
-    return this.connections.useFacts(workspaceId, connectionId, userId);
   }
 
   async #withPool<R>(target: ConnectionTarget, fn: (pool: sql.ConnectionPool) => Promise<R>): Promise<R> {

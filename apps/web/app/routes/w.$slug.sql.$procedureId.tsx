@@ -3,8 +3,8 @@
 // is published, and a Run panel (parameters from the server's catalogue, result grids, messages,
 // elapsed time, Cancel).
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, useActionData, useFetcher, useLoaderData, useRouteLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Form, useActionData, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { SqlCodeEditor, type EditorDiagnostic } from '../components/sql-editor/code-editor';
 import { DiffView } from '../components/sql-editor/diff-view';
 import { ResultGrid } from '../components/sql-editor/result-grid';
@@ -12,8 +12,8 @@ import { toDisplay, type DisplayExecution } from '../components/sql-editor/resul
 import styles from '../components/sql-editor/sql-editor.css?url';
 import { Alert, Card, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { useWorkspace } from '../lib/workspace';
 import { ProcedureStatus } from './w.$slug.sql._index';
-import type { loader as workspaceLoader } from './w.$slug';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 
@@ -127,9 +127,8 @@ function lineOf(problem: Problem): number | null {
 
 export default function SqlEditorPage() {
   const { procedure, diff, parameters, parametersProblem } = useLoaderData<typeof loader>();
-  const workspace = useRouteLoaderData<typeof workspaceLoader>('routes/w.$slug');
-  const role = workspace?.workspace.role;
-  const canEdit = role !== 'Viewer';
+  const { workspace } = useWorkspace();
+  const canEdit = workspace.role !== 'Viewer';
 
   const draft = useRef(procedure.sqlDraft);
   const savedText = useRef(procedure.sqlDraft);
@@ -295,7 +294,6 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
   const answer = runner.data as ActionAnswer | undefined;
   const result = answer && answer.intent === 'execute' && answer.ok ? answer.result : null;
   const problem = answer && !answer.ok ? answer.problem : null;
-  const inputs = useMemo(() => parameters, [parameters]);
 
   if (!published) return <Card title="Run">Publish the procedure to run it.</Card>;
   if (!canRun) return <Card title="Run">Viewers can read procedures but not run them.</Card>;
@@ -304,7 +302,7 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const values: Record<string, unknown> = {};
-    for (const p of inputs) {
+    for (const p of parameters) {
       if (form.get(`null:${p.name}`) === 'on') values[p.name] = null;
       else {
         const raw = String(form.get(`param:${p.name}`) ?? '');
@@ -322,9 +320,9 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
     <Card title="Run">
       {parametersProblem ? <Alert tone="warning" title={`Parameters could not be read from the server: ${parametersProblem}`} /> : null}
       <form onSubmit={run} className="stack" aria-label="Run procedure">
-        {inputs.length === 0 ? <p className="muted small">No parameters.</p> : null}
+        {parameters.length === 0 ? <p className="muted small">No parameters.</p> : null}
         <div className="sql-params">
-          {inputs.map((p) => (
+          {parameters.map((p) => (
             <div key={p.name} className="field">
               <label htmlFor={`param-${p.name}`}>
                 @{p.name} <span className="muted small">{p.declaration}</span>
@@ -380,6 +378,10 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
           </p>
         </Alert>
       ) : null}
+      {/* Present before the run starts, so screen readers announce its outcome. */}
+      <p className="visually-hidden" role="status">
+        {running ? 'Running…' : result ? `${result.status === 'cancelled' ? 'Cancelled' : 'Completed'} in ${result.elapsedMs.toFixed(1)} ms` : ''}
+      </p>
       {result ? <ExecutionResult result={result} /> : null}
     </Card>
   );

@@ -1,12 +1,12 @@
 // SQL editor: the workspace's stored procedures (status, unpublished changes, last edit), a name
 // search, and a form to start a new one.
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, Link, useActionData, useLoaderData, useRouteLoaderData, useSearchParams } from '@remix-run/react';
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
 import { Field, SubmitButton } from '../components/form';
 import styles from '../components/sql-editor/sql-editor.css?url';
 import { Alert, Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
-import type { loader as workspaceLoader } from './w.$slug';
+import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 
@@ -41,9 +41,9 @@ export function ProcedureStatus({ status, hasUnpublishedChanges }: { status: 'dr
 export default function SqlEditorList() {
   const { procedures, search } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const workspace = useRouteLoaderData<typeof workspaceLoader>('routes/w.$slug');
+  const { workspace } = useWorkspace();
   const [params] = useSearchParams();
-  const canDraft = workspace?.workspace.role !== 'Viewer';
+  const canDraft = workspace.role !== 'Viewer';
   return (
     <>
       <PageHeader title="SQL editor" description="Stored procedures of this workspace: write a draft, publish it to the default environment's SQL Server, run it." />

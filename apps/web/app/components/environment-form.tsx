@@ -2,6 +2,7 @@
 // password), TLS, pool size and timeouts. "Test and save" runs the connection test on the server;
 // Owners also get "Save without testing".
 import { Form } from '@remix-run/react';
+import type { ConnectionOptionsInput } from '../lib/environment-form';
 import type { ActionResult } from '../lib/forms';
 import { CheckboxField, Field, SubmitButton, useDelayedTrue, useSubmitting } from './form';
 import { TestProgress } from './test-steps';
@@ -16,14 +17,7 @@ export interface EnvironmentFormValues {
     database: string;
     user: string | null;
     hasPassword: boolean;
-    options: {
-      tls?: boolean;
-      trustServerCertificate?: boolean;
-      poolSize?: number;
-      connectTimeoutMs?: number;
-      requestTimeoutMs?: number;
-      idleTimeoutMs?: number;
-    };
+    options: ConnectionOptionsInput;
   } | null;
 }
 

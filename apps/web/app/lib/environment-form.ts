@@ -4,7 +4,8 @@ import { checkbox, integer, text } from './forms';
 
 export const environmentFieldAlias = { host: 'connection.host', port: 'connection.port', database: 'connection.database', user: 'connection.user' };
 
-interface ConnectionOptionsInput {
+/** The pool and TLS options of a connection, as the form edits them. */
+export interface ConnectionOptionsInput {
   tls?: boolean;
   trustServerCertificate?: boolean;
   poolSize?: number;

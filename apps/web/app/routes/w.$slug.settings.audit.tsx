@@ -14,12 +14,10 @@ const OUTCOMES = ['success', 'failure', 'denied'] as const;
 const TARGET_TYPES = ['connection', 'environment', 'api_token', 'member', 'workspace', 'user', 'session', 'procedure'] as const;
 const PAGE_SIZE = 50;
 
-function dayStart(value: string | null): Date | undefined {
-  return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : undefined;
-}
-
-function dayEnd(value: string | null): Date | undefined {
-  return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T23:59:59.999Z`) : undefined;
+/** The first or last millisecond of a `YYYY-MM-DD` (UTC) day; anything else is no filter. */
+function utcDay(value: string | null, edge: 'start' | 'end'): Date | undefined {
+  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  return new Date(`${value}T${edge === 'start' ? '00:00:00.000' : '23:59:59.999'}Z`);
 }
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
@@ -31,8 +29,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     outcome: OUTCOMES.find((o) => o === query.get('outcome')),
     targetType: query.get('targetType') || undefined,
     actorUserId: query.get('actor') || undefined,
-    from: dayStart(query.get('from')),
-    to: dayEnd(query.get('to')),
+    from: utcDay(query.get('from'), 'start'),
+    to: utcDay(query.get('to'), 'end'),
     cursor: query.get('cursor') || undefined,
   };
   const [page, members] = await Promise.all([

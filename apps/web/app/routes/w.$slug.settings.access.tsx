@@ -1,6 +1,6 @@
 // Access: per-connection grants (use / manage) and the members' workspace roles. Owners/Admins only.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, useActionData, useLoaderData, useSearchParams, useSubmit } from '@remix-run/react';
+import { Form, useActionData, useLoaderData, useSubmit } from '@remix-run/react';
 import { ActionAlert, SelectField, SubmitButton } from '../components/form';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
@@ -64,7 +64,6 @@ export default function Access() {
   const { connections, selected, grants, members } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const { user } = useWorkspace();
-  const [params] = useSearchParams();
   const submit = useSubmit();
   const errors = result && !result.ok ? result.fieldErrors : {};
   const grantable = members.filter((m) => !grants.some((g) => g.userId === m.userId));
@@ -78,7 +77,7 @@ export default function Access() {
         ) : (
           <>
             <Form method="get" className="row" onChange={(event) => submit(event.currentTarget)}>
-              <SelectField name="connection" label="Connection" defaultValue={selected?.id ?? params.get('connection') ?? ''}>
+              <SelectField name="connection" label="Connection" defaultValue={selected?.id}>
                 {connections.map((c) => (
                   <option key={c.id} value={c.id}>
                     {c.name}

@@ -5,6 +5,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { ActionAlert, SubmitButton } from '../components/form';
 import { Alert, Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
+import type { BadgeTone } from '../lib/connection-status';
 import { requireUser } from '../lib/api.server';
 import { failure, integer, text, type ActionResult } from '../lib/forms';
 import { canManageWorkspace } from '../lib/nav';
@@ -13,8 +14,6 @@ import { useWorkspace } from '../lib/workspace';
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 
 export const meta: MetaFunction = () => [{ title: 'Migrations · Workspace Studio' }];
-
-type BadgeTone = 'success' | 'warning' | 'danger' | 'neutral' | 'info';
 
 const statusBadge: Record<string, { tone: BadgeTone; label: string }> = {
   current: { tone: 'success', label: 'Current' },

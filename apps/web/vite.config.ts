@@ -12,7 +12,10 @@ export default defineConfig(({ isSsrBuild }) => ({
         v3_fetcherPersist: true,
         v3_relativeSplatPath: true,
         v3_throwAbortReason: true,
-        v3_lazyRouteDiscovery: true,
+        // Off on purpose: with lazy discovery a click that lands before the route is discovered
+        // is matched to the root splat route (routes/$) and its data request fails. The whole
+        // manifest (a couple of dozen routes) is small enough to send up front.
+        v3_lazyRouteDiscovery: false,
       },
     }),
   ],

@@ -25,6 +25,22 @@ export interface ConnectionInput {
 
 export type ConnectionPatch = Partial<ConnectionInput>;
 
+/** What a driver needs to log in: the sealed credentials, selected only to be decrypted by settingsFrom(). */
+export const settingsColumns = {
+  id: connections.id,
+  name: connections.name,
+  type: connections.type,
+  host: connections.host,
+  port: connections.port,
+  database: connections.database,
+  userEncrypted: connections.userEncrypted,
+  passwordEncrypted: connections.passwordEncrypted,
+  options: connections.options,
+};
+
+export type ConnectionSettingsRow = { [K in keyof typeof settingsColumns]: (typeof connections.$inferSelect)[K] };
+export type ConnectionSettings = ConnectionTestTarget & { id: string; name: string };
+
 /**
  * What callers see of a connection. Explicit columns: `password_encrypted` is never selected, only
  * whether it is set; `user_encrypted` is selected to be decrypted and is dropped by `present()`.
@@ -175,22 +191,17 @@ export class ConnectionService {
    * The decrypted settings of a saved connection, for a test or a pool target. Stays inside the
    * process: never returned to a caller.
    */
-  async settingsOf(workspaceId: string, connectionId: string): Promise<ConnectionTestTarget & { id: string; name: string }> {
+  async settingsOf(workspaceId: string, connectionId: string): Promise<ConnectionSettings> {
     const [row] = await this.db
-      .select({
-        id: connections.id,
-        name: connections.name,
-        type: connections.type,
-        host: connections.host,
-        port: connections.port,
-        database: connections.database,
-        userEncrypted: connections.userEncrypted,
-        passwordEncrypted: connections.passwordEncrypted,
-        options: connections.options,
-      })
+      .select(settingsColumns)
       .from(connections)
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return this.settingsFrom(row);
+  }
+
+  /** Decrypts a row read with `settingsColumns` (for callers that join the connection into their own query). */
+  settingsFrom(row: ConnectionSettingsRow): ConnectionSettings {
     return {
       id: row.id,
       name: row.name,

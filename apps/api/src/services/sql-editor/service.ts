@@ -3,12 +3,12 @@
 // WorkspacePoolManager. No tRPC here; authorisation and audit happen in the router.
 import { performance } from 'node:perf_hooks';
 import type { StudioDatabase } from '@studio/db';
-import { environments, storedProcedures } from '@studio/db/schema';
+import { connections, environments, storedProcedures } from '@studio/db/schema';
 import type { ConnectionTarget, NativePools } from '@studio/mssql-pool';
 import { structuredPatch } from 'diff';
 import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
 import type sql from 'mssql';
-import type { ConnectionService } from '../connections';
+import { settingsColumns, type ConnectionService } from '../connections';
 import { ConflictError, InvalidInputError, NotFoundError, ServiceError } from '../errors';
 import { keysetPage } from '../pagination';
 import { poolTargetOf } from '../workspace-pools';
@@ -317,9 +317,11 @@ export class SqlEditorService {
    * connection must be a SQL Server connection.
    */
   async targetOf(workspaceId: string, environmentId?: string): Promise<PublishTarget> {
+    // One statement for the environment and its connection: this runs on every publish and execute.
     const [environment] = await this.db
-      .select({ id: environments.id, name: environments.name, connectionId: environments.connectionId })
+      .select({ id: environments.id, name: environments.name, connectionId: environments.connectionId, connection: settingsColumns })
       .from(environments)
+      .leftJoin(connections, and(eq(connections.workspaceId, environments.workspaceId), eq(connections.id, environments.connectionId)))
       .where(and(eq(environments.workspaceId, workspaceId), environmentId === undefined ? eq(environments.isDefault, true) : eq(environments.id, environmentId)));
     if (!environment) {
       if (environmentId !== undefined) throw new NotFoundError('Environment', { field: 'environmentId' });
@@ -328,7 +330,8 @@ export class SqlEditorService {
     if (environment.connectionId === null) {
       throw new ServiceError('precondition_failed', `Environment '${environment.name}' has no connection configured`, { field: 'environmentId', reason: 'environment_not_configured' });
     }
-    const settings = await this.connections.settingsOf(workspaceId, environment.connectionId);
+    if (environment.connection === null) throw new NotFoundError('Connection', { field: 'connectionId' });
+    const settings = this.connections.settingsFrom(environment.connection);
     if (settings.type !== 'mssql') throw new ServiceError('precondition_failed', `Environment '${environment.name}' does not point at a SQL Server connection`, { field: 'environmentId', reason: 'not_sql_server' });
     const { id: _id, name: _name, ...target } = settings;
     return { environmentId: environment.id, environmentName: environment.name, connectionId: environment.connectionId, target: poolTargetOf(workspaceId, environment.connectionId, target) };

@@ -1,33 +1,28 @@
 // The Migrations page (F5) through its loader and action with real Requests, against a started
 // app (PGlite in a temporary folder) and the TDS emulator: status, dry run, apply, rollback,
 // apply-all for the system Admin, and a Member who reads but cannot run.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AppLoadContext } from '@remix-run/node';
-import { loadEnv, startApp, type RunningApp } from '@studio/api';
+import type { RunningApp } from '@studio/api';
 import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as migrations from '../app/routes/w.$slug.settings.migrations';
 import * as signIn from '../app/routes/sign-in';
+import { callRoute, routeRequest, startRouteApp, type RouteApp, type RouteFn } from './support';
 
 const ADMIN_PASSWORD = 'admin-migrations-pass';
 const USER_PASSWORD = 'user-migrations-pass1';
 const DB_PASSWORD = 'Migrations-Route-Passw0rd';
-const ORIGIN = 'http://studio.test';
 const PATH = '/w/twsbp/settings/migrations';
 
+let stack: RouteApp;
 let app: RunningApp;
 let emulator: RunningEmulator;
-let dataDir: string;
 let context: AppLoadContext;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-web-migrations-'));
   emulator = await startEmulator({ users: [{ user: 'app', password: DB_PASSWORD }], databases: ['appdb'], preload: true });
-  const env = loadEnv({ NODE_ENV: 'test', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD, DEMO_MSSQL: 'false' });
-  app = await startApp(env, { announce: () => undefined });
-  context = { studio: { services: app.services, requestMeta: { ip: '198.51.100.9', userAgent: 'route-test', tls: false } } };
+  stack = await startRouteApp({ name: 'migrations', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'route-test' });
+  ({ app, context } = stack);
   // An environment that opted out of auto-migrate, so the page starts from a fresh database.
   const workspace = await app.services.workspaces.find({ workspaceSlug: 'twsbp' });
   const plan = await app.services.environments.prepareSave(workspace!.id, null, {
@@ -39,32 +34,16 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await app?.close();
+  await stack?.close();
   await emulator?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-type RouteFn = (args: { request: Request; context: AppLoadContext; params: Record<string, string> }) => Promise<Response> | Response;
-
-async function call(fn: RouteFn, { form, cookie }: { form?: Record<string, string>; cookie: string }): Promise<Response> {
-  const headers = new Headers({ host: new URL(ORIGIN).host, cookie });
-  if (form) headers.set('origin', ORIGIN);
-  const request = new Request(`${ORIGIN}${PATH}`, form ? { method: 'POST', headers, body: new URLSearchParams(form) } : { headers });
-  try {
-    return await fn({ request, context, params: { slug: 'twsbp' } });
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
+function call(fn: RouteFn, { form, cookie }: { form?: Record<string, string>; cookie: string }): Promise<Response> {
+  return callRoute(fn, context, routeRequest({ path: PATH, form, cookie }), { slug: 'twsbp' });
 }
 
 async function sessionCookie(username: string, password: string): Promise<string> {
-  const request = new Request(`${ORIGIN}/sign-in`, {
-    method: 'POST',
-    headers: { host: new URL(ORIGIN).host, origin: ORIGIN },
-    body: new URLSearchParams({ username, password, redirectTo: '/' }),
-  });
-  const response = await (signIn.action as RouteFn)({ request, context, params: {} });
+  const response = await callRoute(signIn.action as RouteFn, context, routeRequest({ path: '/sign-in', form: { username, password, redirectTo: '/' } }));
   return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
 }
 

@@ -1,28 +1,13 @@
 // "Sign in with Google" through the web routes: the sign-in page offers it only when configured,
 // its action sends the browser to the provider with the state cookie, and /auth/oidc/callback signs
 // the user in. The provider is the API's test OpenID provider (oidc-provider on loopback).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AppLoadContext } from '@remix-run/node';
-import { loadEnv, startApp, type RunningApp } from '@studio/api';
+import type { RunningApp } from '@studio/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../api/test/support/oidc-test-provider';
 import * as callback from '../app/routes/auth.oidc.callback';
 import * as signIn from '../app/routes/sign-in';
 import * as workspace from '../app/routes/w.$slug';
-
-const ORIGIN = 'http://studio.test';
-type RouteFn = (args: { request: Request; context: AppLoadContext; params: Record<string, string> }) => Promise<Response> | Response;
-
-async function call(fn: RouteFn, context: AppLoadContext, request: Request, params: Record<string, string> = {}): Promise<Response> {
-  try {
-    return await fn({ request, context, params });
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
+import { callRoute as call, ORIGIN, startRouteApp, type RouteFn } from './support';
 
 const cookieOf = (response: Response, name: string) =>
   response.headers
@@ -30,12 +15,8 @@ const cookieOf = (response: Response, name: string) =>
     .find((c) => c.startsWith(`${name}=`))
     ?.split(';')[0];
 
-async function started(options: Record<string, string>) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'studio-web-oidc-'));
-  const env = loadEnv({ NODE_ENV: 'test', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEED_ADMIN_PASSWORD: 'oidc-web-admin-pass', SEED_USER_PASSWORD: 'oidc-web-user-pass1', DEMO_MSSQL: 'false', ...options });
-  const app = await startApp(env, { announce: () => undefined });
-  const context: AppLoadContext = { studio: { services: app.services, requestMeta: { ip: '198.51.100.10', userAgent: 'oidc-route-test', tls: false } } };
-  return { app, context, dispose: async () => (await app.close(), await rm(dataDir, { recursive: true, force: true })) };
+function started(options: Record<string, string>) {
+  return startRouteApp({ name: 'oidc', env: { SEED_ADMIN_PASSWORD: 'oidc-web-admin-pass', SEED_USER_PASSWORD: 'oidc-web-user-pass1', ...options }, userAgent: 'oidc-route-test', ip: '198.51.100.10' });
 }
 
 describe('sign-in page without OIDC settings', () => {
@@ -43,7 +24,7 @@ describe('sign-in page without OIDC settings', () => {
   beforeAll(async () => {
     stack = await started({});
   });
-  afterAll(async () => stack?.dispose());
+  afterAll(async () => stack?.close());
 
   it('offers no single sign-on button', async () => {
     const response = await call(signIn.loader as RouteFn, stack.context, new Request(`${ORIGIN}/sign-in`));
@@ -62,7 +43,7 @@ describe('sign-in page with an OpenID provider', () => {
     app = stack.app;
   });
   afterAll(async () => {
-    await stack?.dispose();
+    await stack?.close();
     await provider?.close();
   });
 

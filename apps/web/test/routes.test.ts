@@ -1,10 +1,7 @@
 // Route-level tests: loaders and actions called with real Request objects against a started app
 // (PGlite in a temporary folder) and the TDS emulator, the same way the Remix handler calls them.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AppLoadContext } from '@remix-run/node';
-import { loadEnv, startApp, type RunningApp } from '@studio/api';
+import type { RunningApp } from '@studio/api';
 import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as environments from '../app/routes/w.$slug.settings.environments._index';
@@ -16,56 +13,29 @@ import * as signOut from '../app/routes/sign-out';
 import * as tokens from '../app/routes/w.$slug.settings.tokens';
 import * as audit from '../app/routes/w.$slug.settings.audit';
 import * as workspace from '../app/routes/w.$slug';
+import { callRoute, routeRequest, startRouteApp, type RouteApp, type RouteFn } from './support';
 
 const ADMIN_PASSWORD = 'admin-route-password';
 const USER_PASSWORD = 'user-route-password1';
 const DB_PASSWORD = 'Route-Test-Passw0rd';
-const ORIGIN = 'http://studio.test';
-
+let stack: RouteApp;
 let app: RunningApp;
 let emulator: RunningEmulator;
-let dataDir: string;
 let context: AppLoadContext;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-web-routes-'));
   emulator = await startEmulator({ users: [{ user: 'app', password: DB_PASSWORD }], databases: ['appdb'], preload: true });
-  const env = loadEnv({ NODE_ENV: 'test', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD, DEMO_MSSQL: 'false' });
-  app = await startApp(env, { announce: () => undefined });
-  context = { studio: { services: app.services, requestMeta: { ip: '198.51.100.9', userAgent: 'route-test', tls: false } } };
+  stack = await startRouteApp({ name: 'routes', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'route-test' });
+  ({ app, context } = stack);
 });
 
 afterAll(async () => {
-  await app?.close();
+  await stack?.close();
   await emulator?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Call {
-  path: string;
-  form?: Record<string, string>;
-  cookie?: string;
-  origin?: string;
-  params?: Record<string, string>;
-}
-
-function requestOf({ path, form, cookie, origin = ORIGIN }: Call): Request {
-  const headers = new Headers({ host: new URL(ORIGIN).host });
-  if (cookie) headers.set('cookie', cookie);
-  if (form) headers.set('origin', origin);
-  return new Request(`${ORIGIN}${path}`, form ? { method: 'POST', headers, body: new URLSearchParams(form) } : { headers });
-}
-
-type RouteFn = (args: { request: Request; context: AppLoadContext; params: Record<string, string> }) => Promise<Response> | Response;
-
-/** Calls a loader/action; a thrown Response (redirect, error boundary) is returned like a returned one. */
-async function call(fn: RouteFn, args: Call): Promise<Response> {
-  try {
-    return await fn({ request: requestOf(args), context, params: args.params ?? {} });
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
+function call(fn: RouteFn, args: Parameters<typeof routeRequest>[0] & { params?: Record<string, string> }): Promise<Response> {
+  return callRoute(fn, context, routeRequest(args), args.params);
 }
 
 async function sessionCookie(username: string, password: string): Promise<string> {

@@ -10,6 +10,7 @@ import type { ConnectionTestResult, ConnectionTestTarget } from './connection-te
 import type { ConnectionService } from './connections';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
+import { schemaStatusColumns } from './workspace-migrations';
 
 /** Connection parameters on the environment form. `password`: omitted = keep, null = clear. */
 export interface EnvironmentConnectionParams {
@@ -76,16 +77,7 @@ export class EnvironmentService {
   /** The workspace database's last known schema status (F5), cached by the migration service; null before the first check. */
   async #schemaStatus(connectionId: string, db: StudioDatabase) {
     const [status] = await db
-      .select({
-        status: workspaceSchemaStatus.status,
-        currentVersion: workspaceSchemaStatus.currentVersion,
-        latestVersion: workspaceSchemaStatus.latestVersion,
-        pending: workspaceSchemaStatus.pending,
-        problems: workspaceSchemaStatus.problems,
-        lastError: workspaceSchemaStatus.lastError,
-        lastRun: workspaceSchemaStatus.lastRun,
-        checkedAt: workspaceSchemaStatus.checkedAt,
-      })
+      .select(schemaStatusColumns)
       .from(workspaceSchemaStatus)
       .where(eq(workspaceSchemaStatus.connectionId, connectionId));
     return status ?? null;

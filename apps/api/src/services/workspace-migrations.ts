@@ -184,8 +184,8 @@ export class SchemaNeedsMigrationError extends ServiceError {
   }
 }
 
-const statusColumns = {
-  connectionId: workspaceSchemaStatus.connectionId,
+/** The cached schema status of a workspace database, as callers see it (environments show it too). */
+export const schemaStatusColumns = {
   status: workspaceSchemaStatus.status,
   currentVersion: workspaceSchemaStatus.currentVersion,
   latestVersion: workspaceSchemaStatus.latestVersion,
@@ -195,6 +195,8 @@ const statusColumns = {
   lastRun: workspaceSchemaStatus.lastRun,
   checkedAt: workspaceSchemaStatus.checkedAt,
 };
+
+const statusColumns = { connectionId: workspaceSchemaStatus.connectionId, ...schemaStatusColumns };
 
 function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

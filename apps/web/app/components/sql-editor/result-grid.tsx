@@ -17,7 +17,7 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
         {set.truncated ? ` (showing the first ${set.rows.length}: row limit reached)` : ''}
       </p>
       <div className="result-grid" role="table" aria-rowcount={set.rows.length + 1} aria-colcount={set.columns.length}>
-        <div className="result-grid-head" role="row" style={{ gridTemplateColumns: template }}>
+        <div className="result-grid-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template }}>
           <span role="columnheader" className="muted">
             #
           </span>
@@ -31,8 +31,9 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
           <div style={{ height: `${virtualizer.getTotalSize()}px`, position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => {
               const row = set.rows[item.index] ?? [];
+              // Only the visible rows are in the DOM: aria-rowindex tells a screen reader where each one sits.
               return (
-                <div key={item.key} role="row" className="result-grid-row" style={{ gridTemplateColumns: template, transform: `translateY(${item.start}px)`, height: `${ROW_HEIGHT}px` }}>
+                <div key={item.key} role="row" aria-rowindex={item.index + 2} className="result-grid-row" style={{ gridTemplateColumns: template, transform: `translateY(${item.start}px)`, height: `${ROW_HEIGHT}px` }}>
                   <span role="cell" className="muted">
                     {item.index + 1}
                   </span>

@@ -3,6 +3,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { useEffect, useRef } from 'react';
+import { Alert } from '../components/ui';
 import { apiFor, safeRedirect } from '../lib/api.server';
 
 export const meta: MetaFunction = () => [{ title: 'Single sign-on · Workspace Studio' }];
@@ -26,10 +27,9 @@ export default function OidcCallbackFailed() {
         <h1 ref={heading} tabIndex={-1}>
           Single sign-on did not complete
         </h1>
-        <div className="alert alert-danger" role="alert">
-          <p className="alert-title">{message}</p>
+        <Alert tone="danger" title={message}>
           <p className="muted small">Error code: {error}</p>
-        </div>
+        </Alert>
         <Link className="btn btn-primary" to="/sign-in">
           Back to sign in
         </Link>

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { createLogger } from '../src/logger';
 import { createApiHandler, createHttpServer, type ReadinessState } from '../src/server';
 import { KeyRing } from '../src/services/crypto';
-import { createServices } from '../src/services/index';
+import { closeServices, createServices } from '../src/services/index';
 import { OutboundPolicy } from '../src/services/outbound-policy';
 import { defaultRateLimits, type RateLimits } from '../src/services/rate-limits';
 
@@ -81,9 +81,7 @@ async function main(): Promise<void> {
     stopping = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await services.poolInvalidation.close();
-    await services.pools.close({ deadlineMs: 1_000 });
-    await services.rateLimits.close();
+    await closeServices(services, { poolDrainDeadlineMs: 1_000 });
     await testDb.dispose();
     process.exit(0);
   };

@@ -21,7 +21,7 @@ import { createContextInner } from '../src/context';
 import { createLogger } from '../src/logger';
 import { appRouter } from '../src/routers/_app';
 import { KeyRing } from '../src/services/crypto';
-import { createServices } from '../src/services/index';
+import { closeServices, createServices } from '../src/services/index';
 import { OutboundPolicy } from '../src/services/outbound-policy';
 import { createCallerFactory } from '../src/trpc';
 
@@ -176,9 +176,7 @@ async function main(): Promise<void> {
   for (const row of table) console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
 
   await direct.close();
-  await services.poolInvalidation.close();
-  await services.pools.close({ deadlineMs: 1_000 });
-  await services.rateLimits.close();
+  await closeServices(services, { poolDrainDeadlineMs: 1_000 });
   await testDb.dispose();
   child.kill('SIGTERM');
 }

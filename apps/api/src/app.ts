@@ -10,7 +10,7 @@ import { ApiMetrics } from './metrics';
 import { ReadinessCheck } from './readiness';
 import { createRestHandler } from './rest/handler';
 import { createApiHandler, createHttpServer, type FallbackHandler, type ReadinessState } from './server';
-import { createServices, type AppServices } from './services/index';
+import { closeServices, createServices, type AppServices } from './services/index';
 import { workspaceMigrationConfigOf } from './services/workspace-migrations';
 import type { KeyRing } from './services/crypto';
 import { loadKeyRing } from './services/key-store';
@@ -148,12 +148,8 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
         clearInterval(sessionSweep);
         await closeServer();
         detachMetrics();
-        await services.poolInvalidation.close();
-        // A TDS attention each, so running procedures stop before the pools drain.
-        services.sqlEditor.executions.cancelAll();
-        await services.pools.close({ deadlineMs: POOL_DRAIN_DEADLINE_MS });
+        await closeServices(services, { poolDrainDeadlineMs: POOL_DRAIN_DEADLINE_MS });
         await demo?.close();
-        await services.rateLimits.close();
         await database.close();
       })();
       return closing;

@@ -5,7 +5,7 @@ import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger';
-import { createServices, type AppServices } from '../src/services/index';
+import { closeServices, createServices, type AppServices } from '../src/services/index';
 import { poolTargetOf } from '../src/services/workspace-pools';
 import { createHarness, type Harness } from './support/harness';
 
@@ -29,9 +29,7 @@ describe.skipIf(!postgres)(`pool invalidation across instances (needs DATABASE_U
   });
 
   afterAll(async () => {
-    await other.poolInvalidation.close();
-    await other.pools.close({ deadlineMs: 1_000 });
-    await other.rateLimits.close();
+    await closeServices(other, { poolDrainDeadlineMs: 1_000 });
     await h.dispose();
     await emulator.close();
   });

@@ -14,7 +14,7 @@ import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { EnvError, loadEnv } from '../env';
 import { createLogger } from '../logger';
-import { createServices, type AppServices } from '../services/index';
+import { closeServices, createServices, type AppServices } from '../services/index';
 import { loadKeyRing } from '../services/key-store';
 import { OutboundPolicy } from '../services/outbound-policy';
 import { memoryStore } from '../services/rate-limits';
@@ -242,11 +242,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     return await run(args, services, (text) => process.stdout.write(`${text}\n`));
   } finally {
-    if (services) {
-      await services.poolInvalidation.close();
-      await services.pools.close({ deadlineMs: 10_000 });
-      await services.rateLimits.close();
-    }
+    if (services) await closeServices(services, { poolDrainDeadlineMs: 10_000 });
     await database.close();
   }
 }

@@ -122,3 +122,15 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     logger: options.logger,
   };
 }
+
+/**
+ * Stops what createServices started: running SQL editor executions get a TDS attention, then pool
+ * invalidation, the pools (in-flight queries may finish within `poolDrainDeadlineMs`) and the
+ * rate-limit store close. The system database stays open; its owner closes it.
+ */
+export async function closeServices(services: AppServices, options: { poolDrainDeadlineMs: number }): Promise<void> {
+  await services.poolInvalidation.close();
+  services.sqlEditor.executions.cancelAll();
+  await services.pools.close({ deadlineMs: options.poolDrainDeadlineMs });
+  await services.rateLimits.close();
+}

@@ -11,7 +11,7 @@ import { createContextInner } from '../../src/context';
 import { appRouter } from '../../src/routers/_app';
 import type { Principal } from '../../src/services/authorization';
 import { KeyRing } from '../../src/services/crypto';
-import { createServices, type AppServices, type CreateServicesOptions } from '../../src/services/index';
+import { closeServices, createServices, type AppServices, type CreateServicesOptions } from '../../src/services/index';
 import { OutboundPolicy } from '../../src/services/outbound-policy';
 import { createCallerFactory } from '../../src/trpc';
 import { createLogger } from '../../src/logger';
@@ -99,9 +99,7 @@ export async function createHarness(target: TestTarget, overrides: Partial<Creat
       return workspaceId ? query.where(eq(auditLog.workspaceId, workspaceId)) : query;
     },
     async dispose() {
-      await services.poolInvalidation.close();
-      await services.pools.close({ deadlineMs: 1_000 });
-      await services.rateLimits.close();
+      await closeServices(services, { poolDrainDeadlineMs: 1_000 });
       await testDb.dispose();
     },
   };

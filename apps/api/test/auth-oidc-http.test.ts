@@ -1,15 +1,12 @@
 // OIDC sign-in through the real HTTP server configured from OIDC_* variables, the way a browser
 // behind the web UI does it: cookies travel as headers, the session cookie then authenticates /trpc.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { testTargets } from '@studio/db/testing';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../src/app';
+import type { RunningApp } from '../src/app';
 import { EnvError, loadEnv } from '../src/env';
-import { createLogger } from '../src/logger';
 import { oidcConfigFromEnv } from '../src/services/oidc';
+import { startTestApp, type TestApp } from './support/http-app';
 import { startTestProvider, type TestProvider } from './support/oidc-test-provider';
 
 const REDIRECT_URI = 'http://studio.test/auth/oidc/callback';
@@ -50,41 +47,23 @@ describe('OIDC settings', () => {
 
 describe.each(testTargets)('OIDC sign-in over HTTP on $name', (target) => {
   let provider: TestProvider;
+  let testApp: TestApp | undefined;
   let app: RunningApp;
-  let dataDir: string;
-  let dispose: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     provider = await startTestProvider({ redirectUri: REDIRECT_URI });
-    dataDir = await mkdtemp(join(tmpdir(), 'studio-oidc-'));
-    let url: string | undefined;
-    if (target.name === 'postgres') {
-      const fresh = await target.create();
-      url = fresh.url;
-      await fresh.database.close();
-      dispose = () => fresh.dispose();
-    }
-    const env = loadEnv({
-      PORT: '0',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
-      SEED_ADMIN_PASSWORD: 'oidc-test-admin-password',
-      SEED_USER_PASSWORD: 'oidc-test-user-password',
-      DEMO_MSSQL: 'false',
+    testApp = await startTestApp(target, {
       OIDC_ISSUER: provider.issuer,
       OIDC_CLIENT_ID: provider.clientId,
       OIDC_CLIENT_SECRET: provider.clientSecret,
       OIDC_REDIRECT_URI: REDIRECT_URI,
-      ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true' } : {}),
     });
-    app = await startApp(env, { logger: createLogger('silent'), announce: () => undefined });
+    app = testApp.app;
   });
 
   afterAll(async () => {
-    await app?.close();
-    await dispose?.();
+    await testApp?.close();
     await provider?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('signs a new user in with cookies only, and the session cookie then works for auth.me, sessions and sign-out', async () => {

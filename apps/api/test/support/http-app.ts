@@ -1,4 +1,4 @@
-// A real API process for the HTTP-level tests (REST, /readyz, /metrics): startApp on a fresh
+// A real API process for the HTTP-level tests (REST, /readyz, /metrics, OIDC): startApp on a fresh
 // PGlite data folder or a fresh PostgreSQL database, migrated and seeded, listening on a free port.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

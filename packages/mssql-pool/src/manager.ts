@@ -855,8 +855,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       try {
         await hook(event, driver.native as NativePools[DatabaseType]);
       } catch (error) {
-        this.#counters.driverErrors++;
-        if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
+        this.#onDriverError(entry, error);
       }
     }
   }

@@ -196,6 +196,12 @@ describe.each(testTargets)('OIDC sign-in on $name', (target) => {
       details: { reason: 'provider_rejected' },
     });
 
+    // An address that does not parse: refused by reason, and the problem never echoes what was sent.
+    const garbled = 'http://[garbled?code=secret-code-value';
+    const garbledProblem = await problemOf(request({ cookies: mine.cookie }).api.auth.oidcCallback({ callbackUrl: garbled }));
+    expect(garbledProblem).toMatchObject({ code: 'UNAUTHORIZED', details: { reason: 'callback_invalid' } });
+    expect(JSON.stringify(garbledProblem)).not.toContain('secret-code-value');
+
     expect(await h.testDb.database.db.select({ id: users.id }).from(users).where(eq(users.googleSubject, 'sub-tamper'))).toHaveLength(0);
     // The untouched callback with its own cookie still works: the refusals above were about tampering.
     expect(await request({ cookies: mine.cookie }).api.auth.oidcCallback({ callbackUrl: (await provider.signInAs(mine.authorizationUrl, 'sub-tamper')) })).toMatchObject({

@@ -51,10 +51,23 @@ export type OidcFailureReason =
   | 'state_missing'
   | 'state_expired'
   | 'provider_rejected'
+  | 'callback_invalid'
   | 'email_missing'
   | 'email_not_verified'
   | 'email_ambiguous'
   | 'email_linked_elsewhere';
+
+/**
+ * The query of the URL the provider redirected to. An unparseable one is refused by reason only:
+ * Node's URL error carries the input, which holds the authorization code.
+ */
+function callbackQuery(callbackUrl: string, base: URL): string {
+  try {
+    return new URL(callbackUrl, base).search;
+  } catch {
+    throw new OidcSignInError('callback_invalid', 'The sign-in callback address is not a valid URL; start again');
+  }
+}
 
 /** A refused sign-in. `email` (when known) is for the audit row only; the caller sees `message`. */
 export class OidcSignInError extends ServiceError {
@@ -212,7 +225,7 @@ export class OidcService {
     // Only the query matters; rebuilding on the configured redirect URI means a proxy that rewrote
     // the host the web layer saw cannot change the redirect_uri sent to the token endpoint.
     const current = new URL(config.redirectUri.href);
-    current.search = new URL(callbackUrl, config.redirectUri).search;
+    current.search = callbackQuery(callbackUrl, config.redirectUri);
 
     let claims: Record<string, unknown>;
     try {

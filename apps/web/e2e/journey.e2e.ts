@@ -3,7 +3,7 @@
 // saves and is healthy), grants `user` access; `user` can use the connection but not edit settings;
 // the admin resets the pool and finds all of it in the audit log. Screenshots go to test-artifacts/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, heading, screenshot, signIn, signOut, startStack, USER_PASSWORD, type Stack } from './support';
+import { ADMIN_PASSWORD, fillEnvironmentForm, heading, screenshot, signIn, signOut, startStack, USER_PASSWORD, type Stack } from './support';
 
 const DB_USER = 'app';
 const DB_PASSWORD = 'Right-Passw0rd-for-e2e';
@@ -50,14 +50,7 @@ describe('web UI journey', () => {
     await page.getByRole('link', { name: 'Environments' }).click();
     await page.getByRole('link', { name: 'New environment' }).click();
     await heading(page, 'New environment');
-    await page.getByLabel('Name', { exact: true }).fill(ENVIRONMENT);
-    await page.getByLabel('Host').fill('127.0.0.1');
-    await page.getByLabel('Port').fill(String(emulator.port));
-    await page.getByLabel('Database').fill('appdb');
-    await page.getByLabel('User', { exact: true }).fill(DB_USER);
-    await page.getByLabel('Password').fill('Wrong-Passw0rd');
-    await page.getByLabel('Encrypt (TLS)').uncheck();
-    await page.getByLabel('Pool size').fill('4');
+    await fillEnvironmentForm(page, { name: ENVIRONMENT, port: emulator.port, database: 'appdb', user: DB_USER, password: 'Wrong-Passw0rd', poolSize: 4 });
     await page.getByRole('button', { name: 'Test and save' }).click();
 
     const refused = page.getByTestId('save-refused');
@@ -83,14 +76,7 @@ describe('web UI journey', () => {
     const { page, emulator } = stack;
     await page.getByRole('link', { name: 'New environment' }).click();
     await heading(page, 'New environment');
-    await page.getByLabel('Name', { exact: true }).fill(ENVIRONMENT);
-    await page.getByLabel('Host').fill('127.0.0.1');
-    await page.getByLabel('Port').fill(String(emulator.port));
-    await page.getByLabel('Database').fill('appdb');
-    await page.getByLabel('User', { exact: true }).fill(DB_USER);
-    await page.getByLabel('Password').fill(DB_PASSWORD);
-    await page.getByLabel('Encrypt (TLS)').uncheck();
-    await page.getByLabel('Pool size').fill('4');
+    await fillEnvironmentForm(page, { name: ENVIRONMENT, port: emulator.port, database: 'appdb', user: DB_USER, password: DB_PASSWORD, poolSize: 4 });
     await page.getByRole('button', { name: 'Test and save' }).click();
 
     const saved = page.getByTestId('save-succeeded');
@@ -120,12 +106,14 @@ describe('web UI journey', () => {
     await heading(page, 'Access');
     await page.getByLabel('Connection', { exact: true }).selectOption({ label: CONNECTION });
     await page.waitForURL(/connection=/);
+    // The URL changes before the selected connection's grants render: wait for them.
+    await page.getByText(`No grants on ${CONNECTION}.`).or(page.getByRole('table', { name: `Grants on ${CONNECTION}` })).waitFor();
     await page.getByLabel('Member', { exact: true }).selectOption({ label: 'user (Member)' });
     await page.getByLabel('Access', { exact: true }).selectOption('use');
     await page.getByRole('button', { name: 'Grant access' }).click();
     await page.locator('tr[data-grant="user"]').waitFor();
     expect(await page.locator('tr[data-grant="user"]').textContent()).toContain('use');
-    expect(await page.getByRole('status').first().textContent()).toContain('Granted use access');
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Granted use access');
     await screenshot(page, '07-access');
     await signOut(page);
   });
@@ -219,12 +207,13 @@ describe('web UI journey', () => {
   it('fits a 390 px wide screen', async () => {
     const { page } = stack;
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const [path, name] of [
-      ['/w/twsbp', '15-mobile-overview'],
-      ['/w/twsbp/settings/environments/new', '16-mobile-environment-form'],
-      ['/w/twsbp/settings/audit', '17-mobile-audit'],
+    for (const [path, title, name] of [
+      ['/w/twsbp', 'Overview', '15-mobile-overview'],
+      ['/w/twsbp/settings/environments/new', 'New environment', '16-mobile-environment-form'],
+      ['/w/twsbp/settings/audit', 'Audit log', '17-mobile-audit'],
     ] as const) {
       await page.goto(path);
+      await heading(page, title);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, path).toBeLessThanOrEqual(0);
       await screenshot(page, name);

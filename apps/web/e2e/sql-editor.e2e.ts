@@ -2,7 +2,7 @@
 // SQL Server's error at its line (a lint diagnostic), fixes it, publishes, runs it with a parameter
 // and reads the result grid, messages and output; then cancels a long run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, screenshot, signIn, startStack, type Stack } from './support';
+import { ADMIN_PASSWORD, fillEnvironmentForm, heading, screenshot, signIn, startStack, type Stack } from './support';
 
 const DB_USER = 'editor';
 const DB_PASSWORD = 'Editor-e2e-Passw0rd';
@@ -26,13 +26,8 @@ describe('SQL editor journey', () => {
     const { page, emulator } = stack;
     await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.goto('/w/twsbp/settings/environments/new');
-    await page.getByLabel('Name', { exact: true }).fill('Production');
-    await page.getByLabel('Host').fill('127.0.0.1');
-    await page.getByLabel('Port').fill(String(emulator.port));
-    await page.getByLabel('Database').fill('editordb');
-    await page.getByLabel('User', { exact: true }).fill(DB_USER);
-    await page.getByLabel('Password').fill(DB_PASSWORD);
-    await page.getByLabel('Encrypt (TLS)').uncheck();
+    await heading(page, 'New environment');
+    await fillEnvironmentForm(page, { name: 'Production', port: emulator.port, database: 'editordb', user: DB_USER, password: DB_PASSWORD });
     await page.getByRole('button', { name: 'Test and save' }).click();
     await page.getByTestId('save-succeeded').waitFor();
   });
@@ -54,6 +49,7 @@ describe('SQL editor journey', () => {
     const { page } = stack;
     await page.getByRole('link', { name: 'SQL editor' }).click();
     await page.waitForURL(/\/w\/twsbp\/sql$/);
+    await heading(page, 'SQL editor');
     await page.getByLabel('Name', { exact: true }).fill('Greet');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.waitForURL(/\/w\/twsbp\/sql\/[0-9a-f-]{36}$/);
@@ -108,6 +104,7 @@ describe('SQL editor journey', () => {
   it('cancels a long run', async () => {
     const { page } = stack;
     await page.goto('/w/twsbp/sql');
+    await heading(page, 'SQL editor');
     await page.getByLabel('Name', { exact: true }).fill('Slow');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.waitForURL(/\/w\/twsbp\/sql\/[0-9a-f-]{36}$/);

@@ -75,6 +75,18 @@ export async function heading(page: Page, title: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
 }
 
+/** Fills the environment form for the emulator on this host (plain TDS, so TLS off). */
+export async function fillEnvironmentForm(page: Page, fields: { name: string; port: number; database: string; user: string; password: string; poolSize?: number }): Promise<void> {
+  await page.getByLabel('Name', { exact: true }).fill(fields.name);
+  await page.getByLabel('Host').fill('127.0.0.1');
+  await page.getByLabel('Port').fill(String(fields.port));
+  await page.getByLabel('Database').fill(fields.database);
+  await page.getByLabel('User', { exact: true }).fill(fields.user);
+  await page.getByLabel('Password').fill(fields.password);
+  await page.getByLabel('Encrypt (TLS)').uncheck();
+  if (fields.poolSize !== undefined) await page.getByLabel('Pool size').fill(String(fields.poolSize));
+}
+
 export async function signIn(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/sign-in');
   await page.getByLabel('Username').fill(username);

@@ -156,3 +156,22 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
     },
   };
 }
+
+/**
+ * For a process's entry point: SIGINT/SIGTERM close the app (in-flight work drains) and exit 0, or
+ * exit 1 when closing fails.
+ */
+export function closeOnSignals(app: Pick<RunningApp, 'logger' | 'close'>): void {
+  const shutdown = (signal: string): void => {
+    app.logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}

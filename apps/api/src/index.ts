@@ -1,4 +1,4 @@
-export { startApp, type RunningApp, type StartAppOptions } from './app';
+export { closeOnSignals, startApp, type RunningApp, type StartAppOptions } from './app';
 export type { FallbackHandler } from './server';
 export { envSchema, loadEnv, EnvError, type Env } from './env';
 export { appRouter, type AppRouter } from './routers/_app';

@@ -1,5 +1,5 @@
 // `pnpm start` / `pnpm dev` from the repository root: the API and the web UI on one URL.
-import { loadEnv } from '@studio/api';
+import { closeOnSignals, loadEnv } from '@studio/api';
 import { startStudio } from './index';
 
 const mode = process.argv.includes('--dev') ? 'development' : 'production';
@@ -11,15 +11,4 @@ app.logger.info({ url: app.url, mode }, 'workspace studio web UI is ready');
 // Plain text as well as the log line: this is what a newcomer looks for after `pnpm start`.
 process.stdout.write(`\nWorkspace Studio is running at ${app.url}\n\n`);
 
-const shutdown = (signal: string): void => {
-  app.logger.info({ signal }, 'shutting down');
-  app.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGINT', () => shutdown('SIGINT'));
-process.once('SIGTERM', () => shutdown('SIGTERM'));
+closeOnSignals(app);

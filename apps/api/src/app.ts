@@ -15,7 +15,7 @@ import { workspaceMigrationConfigOf } from './services/workspace-migrations';
 import type { KeyRing } from './services/crypto';
 import { loadKeyRing } from './services/key-store';
 import { oidcConfigFromEnv } from './services/oidc';
-import { OutboundPolicy } from './services/outbound-policy';
+import { outboundPolicyFromEnv } from './services/outbound-policy';
 
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
 /** How long in-flight workspace queries may finish on shutdown before their connections are cut. */
@@ -96,7 +96,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
     services = await createServices({
       database,
       keyRing,
-      outboundPolicy: new OutboundPolicy({ allowLoopback: env.OUTBOUND_ALLOW_LOOPBACK, allow: env.OUTBOUND_ALLOW, deny: env.OUTBOUND_DENY }),
+      outboundPolicy: outboundPolicyFromEnv(env),
       logger,
       sessionTtlHours: env.SESSION_TTL_HOURS,
       redisUrl: env.REDIS_URL,

@@ -16,7 +16,7 @@ import { EnvError, loadEnv } from '../env';
 import { createLogger } from '../logger';
 import { closeServices, createServices, type AppServices } from '../services/index';
 import { loadKeyRing } from '../services/key-store';
-import { OutboundPolicy } from '../services/outbound-policy';
+import { outboundPolicyFromEnv } from '../services/outbound-policy';
 import { memoryStore } from '../services/rate-limits';
 import {
   runErrorOf,
@@ -233,7 +233,7 @@ async function main(argv: readonly string[]): Promise<number> {
     services = await createServices({
       database,
       keyRing,
-      outboundPolicy: new OutboundPolicy({ allowLoopback: env.OUTBOUND_ALLOW_LOOPBACK, allow: env.OUTBOUND_ALLOW, deny: env.OUTBOUND_DENY }),
+      outboundPolicy: outboundPolicyFromEnv(env),
       logger,
       sessionTtlHours: env.SESSION_TTL_HOURS,
       // No requests to limit here; keep the CLI from touching the shared counters.

@@ -142,3 +142,8 @@ export class OutboundPolicy {
     return undefined;
   }
 }
+
+/** The OUTBOUND_* variables (read by env.ts) as the policy every process that opens workspace connections uses. */
+export function outboundPolicyFromEnv(env: { OUTBOUND_ALLOW_LOOPBACK: boolean; OUTBOUND_ALLOW: string[]; OUTBOUND_DENY: string[] }): OutboundPolicy {
+  return new OutboundPolicy({ allowLoopback: env.OUTBOUND_ALLOW_LOOPBACK, allow: env.OUTBOUND_ALLOW, deny: env.OUTBOUND_DENY });
+}

@@ -5,7 +5,8 @@
 import type { Socket } from 'node:net';
 import type { DatabaseEngine } from './engine';
 import { SqlError } from './errors';
-import { CancelledError, type ExecutionSession, Executor, type PreparedStatement, type ServerContext, isSetOptionsOnly } from './executor';
+import { CancelledError, type ExecutionSession, Executor, type PreparedStatement, type ServerContext } from './executor/executor';
+import { isSetOptionsOnly } from './executor/options';
 import { ProtocolError } from './protocol/buffer';
 import { parseLogin7, type Login7Request } from './protocol/login7';
 import { MessageAssembler, PacketStatus, PacketType, frameMessage, type Message } from './protocol/packets';

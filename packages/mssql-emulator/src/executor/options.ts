@@ -1,0 +1,47 @@
+/** SET options: the ones a session keeps, the ones accepted and ignored, the unsupported rest. */
+import { unsupported } from '../errors';
+import type { Tokens } from '../tsql/parser';
+import type { ExecutionSession } from './frame';
+
+const SET_OPTIONS_IGNORED = new Set([
+  'ANSI_NULLS', 'ANSI_NULL_DFLT_ON', 'ANSI_NULL_DFLT_OFF', 'ANSI_PADDING', 'ANSI_WARNINGS', 'ANSI_DEFAULTS', 'ARITHABORT',
+  'ARITHIGNORE', 'CONCAT_NULL_YIELDS_NULL', 'DATEFIRST', 'DATEFORMAT', 'LANGUAGE', 'NUMERIC_ROUNDABORT',
+  'QUOTED_IDENTIFIER', 'TEXTSIZE', 'TRANSACTION', 'DEADLOCK_PRIORITY', 'CURSOR_CLOSE_ON_COMMIT', 'FMTONLY',
+  'NOEXEC', 'PARSEONLY', 'QUERY_GOVERNOR_COST_LIMIT', 'CONTEXT_INFO', 'STATISTICS', 'SHOWPLAN_ALL', 'SHOWPLAN_TEXT',
+  'SHOWPLAN_XML', 'FORCEPLAN', 'NOCOUNT', 'XACT_ABORT', 'LOCK_TIMEOUT', 'IMPLICIT_TRANSACTIONS', 'ROWCOUNT',
+]);
+
+/** The initial-SQL batch tedious sends after login (only SET options). */
+export function isSetOptionsOnly(text: string): boolean {
+  return /^\s*(set\s+[a-z_]+(\s+[a-z_0-9-]+)*\s*;?\s*)+$/i.test(text);
+}
+
+/** Applies `SET <option> …` to the session. */
+export function setOption(session: ExecutionSession, option: string, tokens: Tokens, line: number): void {
+  const words = tokens.map((t) => t.upper);
+  const value = words[1];
+  switch (option) {
+    case 'NOCOUNT':
+      session.nocount = value === 'ON';
+      return;
+    case 'XACT_ABORT':
+      session.xactAbort = value === 'ON';
+      return;
+    case 'LOCK_TIMEOUT': {
+      const n = Number((words[1] === '-' ? '-' : '') + (words[words.length - 1] ?? '-1'));
+      session.lockTimeoutMs = Number.isFinite(n) ? n : -1;
+      return;
+    }
+    case 'IMPLICIT_TRANSACTIONS':
+      if (value === 'ON') throw unsupported('SET IMPLICIT_TRANSACTIONS ON', line);
+      return;
+    case 'ROWCOUNT':
+      if (value !== '0') throw unsupported('SET ROWCOUNT with a non-zero value', line);
+      return;
+    case 'IDENTITY_INSERT':
+      throw unsupported('SET IDENTITY_INSERT', line);
+    default:
+      if (SET_OPTIONS_IGNORED.has(option)) return;
+      throw unsupported(`SET ${option}`, line);
+  }
+}

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { AppLocks } from './applocks';
 import { Mutex } from './mutex';
-import { PgOid, type SqlValue } from './protocol/types';
-import type { ProcParam } from './tsql/parser';
-import { quoteLiteral } from './tsql/translate';
+import { PgOid } from './protocol/pg-types';
+import type { SqlValue } from './protocol/types';
+import type { ProcParam } from './tsql/statements';
+import { quoteLiteral } from './tsql/vocabulary';
 
 export interface PgField {
   name: string;

@@ -6,7 +6,8 @@ import type { DatabaseEngine } from '../engine';
 import type { SqlError } from '../errors';
 import type { ResponseBuilder, Token } from '../protocol/tokens';
 import type { SqlValue } from '../protocol/types';
-import { type Statement, type Tokens, parseBatch } from '../tsql/parser';
+import { parseBatch } from '../tsql/parser';
+import type { Statement, Tokens } from '../tsql/statements';
 import type { DeclaredType } from '../tsql/types';
 
 export interface ServerContext {

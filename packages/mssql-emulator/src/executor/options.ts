@@ -1,6 +1,6 @@
 /** SET options: the ones a session keeps, the ones accepted and ignored, the unsupported rest. */
 import { unsupported } from '../errors';
-import type { Tokens } from '../tsql/parser';
+import type { Tokens } from '../tsql/statements';
 import type { ExecutionSession } from './frame';
 
 const SET_OPTIONS_IGNORED = new Set([

@@ -1,5 +1,6 @@
 /** Conversions between T-SQL values in JavaScript, PostgreSQL parameters and declared types. */
-import { type SqlValue, scaledDecimal } from '../protocol/types';
+import { scaledDecimal } from '../protocol/scalars';
+import type { SqlValue } from '../protocol/types';
 import { type DeclaredType, formatType, normaliseType } from '../tsql/types';
 
 /** A value as a PostgreSQL text parameter. */

@@ -1,6 +1,7 @@
 /** Request payloads: ALL_HEADERS, SQL_BATCH text, RPC calls and TRANSACTION_MANAGER requests. */
 import { ProtocolError, TdsReader } from './buffer';
-import { type SqlValue, type TdsType, readTypeInfo, readValue } from './types';
+import { type SqlValue, type TdsType, readTypeInfo } from './types';
+import { readValue } from './values';
 
 export interface RpcParam {
   name: string;

@@ -1,6 +1,7 @@
 /** Server token streams: everything the emulator sends inside a TABULAR_RESULT message. */
 import { TdsWriter } from './buffer';
-import { type SqlValue, type TdsType, writeTypeInfo, writeValue } from './types';
+import { type SqlValue, type TdsType, writeTypeInfo } from './types';
+import { writeValue } from './values';
 
 export const Token = {
   COLMETADATA: 0x81,

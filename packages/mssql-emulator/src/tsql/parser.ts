@@ -4,126 +4,19 @@
  * statements the emulator interprets itself. Everything else stays a token run for translate.ts.
  */
 import { SqlError, keywordSyntaxError, syntaxError, unsupported } from '../errors';
+import { TokenCursor, splitTopLevel, trackNesting } from './cursor';
 import { type SqlToken, tokenize } from './lexer';
-import { type DeclaredType, isTypeName, normaliseType } from './types';
+import { type ExecArg, type ProcParam, RESERVED, STATEMENT_START, type Statement, type Tokens, UNSUPPORTED_STATEMENTS } from './statements';
+import type { DeclaredType } from './types';
 
-export type Tokens = SqlToken[];
-
-export interface ProcParam {
-  name: string;
-  type: DeclaredType;
-  defaultValue?: Tokens;
-  output: boolean;
-}
-
-export interface ExecArg {
-  name?: string;
-  value: Tokens;
-  output: boolean;
-  isDefault: boolean;
-}
-
-export type Statement = { line: number } & (
-  | { kind: 'sql'; tokens: Tokens; verb: string }
-  | { kind: 'selectAssign'; tokens: Tokens }
-  | { kind: 'declare'; vars: Array<{ name: string; type: DeclaredType; init?: Tokens }> }
-  | { kind: 'set'; name: string; op: string; expr: Tokens }
-  | { kind: 'setOption'; option: string; tokens: Tokens }
-  | { kind: 'if'; cond: Tokens; then: Statement; otherwise?: Statement }
-  | { kind: 'while'; cond: Tokens; body: Statement }
-  | { kind: 'block'; body: Statement[] }
-  | { kind: 'try'; body: Statement[]; handler: Statement[] }
-  | { kind: 'beginTran' }
-  | { kind: 'commitTran' }
-  | { kind: 'rollbackTran' }
-  | { kind: 'exec'; returnVar?: string; procName: string; args: ExecArg[] }
-  | { kind: 'execString'; expr: Tokens }
-  | { kind: 'return'; expr?: Tokens }
-  | { kind: 'throw'; args?: Tokens[] }
-  | { kind: 'raiserror'; args: Tokens[]; options: string[] }
-  | { kind: 'print'; expr: Tokens }
-  | { kind: 'waitfor'; delay: Tokens }
-  | { kind: 'use'; database: string }
-  | { kind: 'createProc'; name: string; schema?: string; orAlter: boolean; alter: boolean; params: ProcParam[]; body: string; bodyLine: number; definition: string }
-  | { kind: 'dropProc'; names: string[]; ifExists: boolean }
-  | { kind: 'break' }
-  | { kind: 'continue' }
-);
-
-/** Keywords that begin a statement; at paren depth 0 they end the statement before them. */
-const STATEMENT_START = new Set([
-  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'DECLARE', 'SET', 'IF', 'ELSE', 'WHILE', 'BEGIN', 'END', 'COMMIT', 'ROLLBACK',
-  'SAVE', 'EXEC', 'EXECUTE', 'RETURN', 'THROW', 'RAISERROR', 'PRINT', 'WAITFOR', 'CREATE', 'ALTER', 'DROP', 'TRUNCATE',
-  'USE', 'WITH', 'MERGE', 'GRANT', 'DENY', 'REVOKE', 'BREAK', 'CONTINUE', 'GO', 'OPEN', 'FETCH', 'CLOSE', 'DEALLOCATE',
-  'GOTO', 'DBCC', 'BACKUP', 'RESTORE', 'KILL', 'CHECKPOINT', 'RECONFIGURE', 'SHUTDOWN', 'BULK', 'READTEXT', 'WRITETEXT',
-  'UPDATETEXT', 'ENABLE', 'DISABLE',
-]);
-
-const UNSUPPORTED_STATEMENTS = new Set([
-  'MERGE', 'GRANT', 'DENY', 'REVOKE', 'OPEN', 'FETCH', 'CLOSE', 'DEALLOCATE', 'GOTO', 'DBCC', 'BACKUP', 'RESTORE', 'KILL',
-  'CHECKPOINT', 'RECONFIGURE', 'SHUTDOWN', 'BULK', 'READTEXT', 'WRITETEXT', 'UPDATETEXT', 'ENABLE', 'DISABLE', 'SAVE',
-]);
-
-/** Reserved words that can never be a bare identifier (used to tell names from keywords). */
-export const RESERVED = new Set([
-  ...STATEMENT_START,
-  'ADD', 'ALL', 'AND', 'ANY', 'AS', 'ASC', 'AUTHORIZATION', 'BETWEEN', 'BY', 'CASCADE', 'CASE', 'CHECK', 'CLUSTERED',
-  'COLLATE', 'COLUMN', 'CONSTRAINT', 'CROSS', 'CURRENT', 'DEFAULT', 'DESC', 'DISTINCT', 'ESCAPE', 'EXCEPT', 'EXISTS',
-  'EXTERNAL', 'FOR', 'FOREIGN', 'FROM', 'FULL', 'FUNCTION', 'GROUP', 'HAVING', 'IDENTITY', 'IN', 'INDEX', 'INNER',
-  'INTERSECT', 'INTO', 'IS', 'JOIN', 'KEY', 'LEFT', 'LIKE', 'NONCLUSTERED', 'NOT', 'NULL', 'OF', 'OFF', 'ON', 'OPTION',
-  'OR', 'ORDER', 'OUTER', 'OVER', 'PERCENT', 'PIVOT', 'PRIMARY', 'PROC', 'PROCEDURE', 'REFERENCES', 'RIGHT', 'SCHEMA',
-  'SOME', 'TABLE', 'THEN', 'TO', 'TOP', 'TRAN', 'TRANSACTION', 'TRIGGER', 'UNION', 'UNIQUE', 'UNPIVOT', 'VALUES', 'VIEW',
-  'WHEN', 'WHERE', 'APPLY', 'OUTPUT',
-]);
-
-class Parser {
-  private i = 0;
-
+class Parser extends TokenCursor {
   constructor(
-    private readonly t: Tokens,
+    t: Tokens,
     private readonly text: string,
     /** A batch may start with a bare procedure name (no EXEC); a procedure body may not. */
     private readonly bareExecFirst = true,
-  ) {}
-
-  private peek(offset = 0): SqlToken | undefined {
-    return this.t[this.i + offset];
-  }
-
-  private isWord(tok: SqlToken | undefined, ...words: string[]): boolean {
-    return tok !== undefined && tok.kind === 'word' && words.includes(tok.upper);
-  }
-
-  private isOp(tok: SqlToken | undefined, op: string): boolean {
-    return tok !== undefined && tok.kind === 'op' && tok.text === op;
-  }
-
-  private next(): SqlToken {
-    const tok = this.t[this.i++];
-    if (!tok) throw syntaxError('end of batch', this.t[this.t.length - 1]?.line ?? 1);
-    return tok;
-  }
-
-  private expectWord(...words: string[]): SqlToken {
-    const tok = this.peek();
-    if (!this.isWord(tok, ...words)) throw this.errorAt(tok);
-    return this.next();
-  }
-
-  private expectOp(op: string): SqlToken {
-    const tok = this.peek();
-    if (!this.isOp(tok, op)) throw this.errorAt(tok);
-    return this.next();
-  }
-
-  errorAt(tok: SqlToken | undefined): SqlError {
-    if (!tok) return new SqlError({ number: 102, class: 15, message: "Incorrect syntax near the end of the batch.", line: this.t[this.t.length - 1]?.line ?? 1 });
-    if (tok.kind === 'word' && RESERVED.has(tok.upper)) return keywordSyntaxError(tok.text.toLowerCase(), tok.line);
-    return syntaxError(tok.text, tok.line);
-  }
-
-  get atEnd(): boolean {
-    return this.i >= this.t.length;
+  ) {
+    super(t);
   }
 
   parseBatch(): Statement[] {
@@ -231,7 +124,7 @@ class Parser {
       case 'THROW': {
         this.i++;
         if (this.atStatementEnd()) return { kind: 'throw', line };
-        const args = this.splitTopLevel(this.expressionTokens());
+        const args = splitTopLevel(this.expressionTokens());
         if (args.length !== 3) throw syntaxError('THROW', line);
         return { kind: 'throw', args, line };
       }
@@ -239,7 +132,7 @@ class Parser {
         this.i++;
         this.expectOp('(');
         const inner = this.untilCloseParen();
-        const args = this.splitTopLevel(inner);
+        const args = splitTopLevel(inner);
         const options: string[] = [];
         if (this.isWord(this.peek(), 'WITH')) {
           this.i++;
@@ -334,85 +227,6 @@ class Parser {
     return v !== undefined && v.kind === 'var' && op !== undefined && op.kind === 'op' && ['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^='].includes(op.text);
   }
 
-  private atStatementEnd(): boolean {
-    const tok = this.peek();
-    if (!tok) return true;
-    if (tok.kind === 'op' && tok.text === ';') return true;
-    return (tok.kind === 'word' && STATEMENT_START.has(tok.upper)) || (tok.kind === 'word' && tok.upper === 'ELSE');
-  }
-
-  /** Tokens of an expression: up to a statement keyword or ';' at depth 0. */
-  private expressionTokens(): Tokens {
-    const out: Tokens = [];
-    const stack: string[] = [];
-    while (!this.atEnd) {
-      const tok = this.peek() as SqlToken;
-      if (stack.length === 0) {
-        if (tok.kind === 'op' && (tok.text === ';' || tok.text === ')')) break;
-        if (tok.kind === 'word' && STATEMENT_START.has(tok.upper) && tok.upper !== 'SELECT') break;
-        if (tok.kind === 'word' && tok.upper === 'SELECT' && out.length > 0) break;
-      }
-      this.track(tok, stack);
-      out.push(tok);
-      this.i++;
-    }
-    return out;
-  }
-
-  /** The condition of IF/WHILE: up to the first statement keyword at depth 0. */
-  private conditionTokens(): Tokens {
-    const out: Tokens = [];
-    const stack: string[] = [];
-    while (!this.atEnd) {
-      const tok = this.peek() as SqlToken;
-      if (stack.length === 0 && tok.kind === 'word' && STATEMENT_START.has(tok.upper)) break;
-      this.track(tok, stack);
-      out.push(tok);
-      this.i++;
-    }
-    if (out.length === 0) throw this.errorAt(this.peek());
-    return out;
-  }
-
-  private track(tok: SqlToken, stack: string[]): void {
-    if (tok.kind === 'op' && tok.text === '(') stack.push('(');
-    else if (tok.kind === 'op' && tok.text === ')') {
-      if (stack.pop() !== '(') throw syntaxError(')', tok.line);
-    } else if (tok.kind === 'word' && tok.upper === 'CASE') stack.push('CASE');
-    else if (tok.kind === 'word' && tok.upper === 'END' && stack[stack.length - 1] === 'CASE') stack.pop();
-  }
-
-  private untilCloseParen(): Tokens {
-    const out: Tokens = [];
-    let depth = 0;
-    for (;;) {
-      const tok = this.next();
-      if (tok.kind === 'op' && tok.text === '(') depth++;
-      if (tok.kind === 'op' && tok.text === ')') {
-        if (depth === 0) return out;
-        depth--;
-      }
-      out.push(tok);
-    }
-  }
-
-  splitTopLevel(tokens: Tokens): Tokens[] {
-    const out: Tokens[] = [];
-    let cur: Tokens = [];
-    const stack: string[] = [];
-    for (const tok of tokens) {
-      if (stack.length === 0 && tok.kind === 'op' && tok.text === ',') {
-        out.push(cur);
-        cur = [];
-        continue;
-      }
-      this.track(tok, stack);
-      cur.push(tok);
-    }
-    if (cur.length > 0 || out.length > 0) out.push(cur);
-    return out;
-  }
-
   /** The tokens of a translatable statement, ending at the next statement boundary. */
   private sqlTokens(): Tokens {
     const start = this.i;
@@ -462,7 +276,7 @@ class Parser {
       }
       if (tok.kind === 'op' && tok.text === ')' && stack.length === 0) throw syntaxError(')', tok.line);
       if (stack.length === 0 && verb !== 'CREATE' && verb !== 'ALTER' && this.isStrayAfterAlias(tok)) throw syntaxError(tok.text, tok.line);
-      this.track(tok, stack);
+      trackNesting(tok, stack);
       this.i++;
     }
     if (stack.length > 0) throw new SqlError({ number: 102, class: 15, message: "Incorrect syntax near the end of the batch.", line: first.line });
@@ -610,49 +424,6 @@ class Parser {
     return { kind: 'dropProc', names, ifExists, line };
   }
 
-  /** A type spelling at the cursor: name [ (n | MAX | p, s) ]. */
-  declaredType(): DeclaredType {
-    const tok = this.next();
-    let name: string;
-    if (tok.kind === 'word' || tok.kind === 'qident') {
-      name = tok.text;
-      if (this.isOp(this.peek(), '.')) {
-        // sys.int, dbo.sometype
-        this.i++;
-        name = this.next().text;
-      }
-    } else {
-      throw this.errorAt(tok);
-    }
-    if (name.toUpperCase() === 'TABLE') throw unsupported('Table variables', tok.line);
-    if (name.toUpperCase() === 'CURSOR') throw unsupported('Cursors', tok.line);
-    if (!isTypeName(name)) {
-      throw new SqlError({ number: 2715, class: 16, message: `Column, parameter, or variable #1: Cannot find data type ${name}.`, line: tok.line });
-    }
-    if (name.toLowerCase() === 'double' && this.isWord(this.peek(), 'PRECISION')) this.i++;
-    const t: DeclaredType = { name: name.toLowerCase() };
-    if (this.isOp(this.peek(), '(')) {
-      this.i++;
-      const a = this.next();
-      if (a.kind === 'word' && a.upper === 'MAX') t.length = 'max';
-      else if (a.kind === 'number') {
-        const n = Number(a.text);
-        const lower = t.name;
-        if (lower === 'decimal' || lower === 'numeric' || lower === 'dec' || lower === 'float') t.precision = n;
-        else if (lower === 'datetime2' || lower === 'time' || lower === 'datetimeoffset') t.scale = n;
-        else t.length = n;
-      } else throw this.errorAt(a);
-      if (this.isOp(this.peek(), ',')) {
-        this.i++;
-        const b = this.next();
-        if (b.kind !== 'number') throw this.errorAt(b);
-        t.scale = Number(b.text);
-      }
-      this.expectOp(')');
-    }
-    return normaliseType(t, tok.line);
-  }
-
   private declare(): Statement {
     const line = (this.peek() as SqlToken).line;
     this.i++;
@@ -676,24 +447,6 @@ class Parser {
       this.i++;
     }
     return { kind: 'declare', vars, line };
-  }
-
-  /** An expression ending at a top-level comma or statement boundary. */
-  private valueTokens(): Tokens {
-    const out: Tokens = [];
-    const stack: string[] = [];
-    while (!this.atEnd) {
-      const tok = this.peek() as SqlToken;
-      if (stack.length === 0) {
-        if (tok.kind === 'op' && (tok.text === ',' || tok.text === ';' || tok.text === ')')) break;
-        if (tok.kind === 'word' && STATEMENT_START.has(tok.upper) && !(tok.upper === 'SELECT' && out.length === 0)) break;
-      }
-      this.track(tok, stack);
-      out.push(tok);
-      this.i++;
-    }
-    if (out.length === 0) throw this.errorAt(this.peek());
-    return out;
   }
 
   private set(): Statement {
@@ -781,11 +534,6 @@ export function parseBatchTokens(tokens: Tokens, text: string): Statement[] {
 
 export function parseBatch(text: string): Statement[] {
   return parseBatchTokens(tokenize(text), text);
-}
-
-/** Splits a token list at top-level commas. */
-export function splitTopLevel(tokens: Tokens): Tokens[] {
-  return new Parser([], '').splitTopLevel(tokens);
 }
 
 /** Parses the `@params` declaration list of sp_executesql / sp_prepare ("@a int, @b nvarchar(10) OUTPUT"). */

@@ -29,6 +29,7 @@ export {
   type MigrationSection,
   type Batch,
 } from './loader';
+export { splitSqlBatches, type ScriptBatch } from './batches';
 export {
   compareHistory,
   HISTORY_TABLE,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { splitSqlBatches } from './batches';
 import { MigrationFileError } from './errors';
 
 /** The migrations this package ships (migration 1 is the workspace base schema). */
@@ -11,8 +12,6 @@ export const defaultMigrationsDir = fileURLToPath(new URL('../migrations', impor
 const FILE_NAME = /^V(\d+)__([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
 /** `-- +up` / `-- +down`, optionally followed by `no-transaction`. */
 const SECTION_MARKER = /^\s*--\s*\+(up|down)\b(.*)$/i;
-const GO_LINE = /^\s*go\s*$/i;
-const GO_WITH_COUNT = /^\s*go\s+\d+\s*$/i;
 
 /** One `GO`-separated batch, with the file line it starts on (to map server line numbers back). */
 export interface Batch {
@@ -62,37 +61,16 @@ const isBlankOrComment = (line: string) => {
 };
 
 /**
- * Splits on lines that are just `GO` (any case), as sqlcmd and SSMS do. `GO n` (repeat) is
- * refused rather than sent to the server, where it would fail with error 102.
- * Batches of only blanks and comments are dropped.
+ * The batches of a migration section: `splitSqlBatches` with file line numbers. `GO n` (repeat) is
+ * refused rather than run once where the author asked for n runs.
  */
 export function splitBatches(text: string, firstLine = 1, fileName = '<sql>'): Batch[] {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const batches: Batch[] = [];
-  let current: string[] = [];
-  let startLine = firstLine;
-  const flush = () => {
-    if (!current.every(isBlankOrComment)) {
-      // Leading blank lines are kept so server line numbers map back to the file.
-      batches.push({ sql: current.join('\n').replace(/\s+$/, ''), startLine });
+  return splitSqlBatches(text.replace(/\r\n?/g, '\n'), firstLine).map((batch) => {
+    if (batch.count !== undefined) {
+      throw new MigrationFileError(fileName, '`GO <count>` is not supported; repeat the batch instead', { line: batch.goLine });
     }
-  };
-  lines.forEach((line, index) => {
-    if (GO_WITH_COUNT.test(line)) {
-      throw new MigrationFileError(fileName, '`GO <count>` is not supported; repeat the batch instead', {
-        line: firstLine + index,
-      });
-    }
-    if (GO_LINE.test(line)) {
-      flush();
-      current = [];
-      startLine = firstLine + index + 1;
-    } else {
-      current.push(line);
-    }
+    return { sql: batch.sql, startLine: batch.startLine };
   });
-  flush();
-  return batches;
 }
 
 /** Parses one migration file's text. Exported for tests and tools that hold SQL in memory. */

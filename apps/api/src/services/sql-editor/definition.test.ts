@@ -1,24 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { declaredParameters, deployableDefinition, renameInDraft } from './definition';
 import { identifierProblem, quotedProcedureName } from './identifiers';
-import { splitBatches } from './tsql';
 
 const proc = { schema: 'dbo', name: 'Report' };
-
-describe('splitBatches', () => {
-  it('splits at GO lines only, with the editor line each batch starts on', () => {
-    const script = ["SELECT 'a", 'GO', "b'", 'go  ', '/* x', 'GO', '*/ SELECT [x', 'GO', ']', '  GO 2 -- twice', 'SELECT 2', 'GOTO x'].join('\n');
-    expect(splitBatches(script)).toEqual([
-      { text: ["SELECT 'a", 'GO', "b'"].join('\n'), startLine: 1 },
-      { text: ['/* x', 'GO', '*/ SELECT [x', 'GO', ']'].join('\n'), startLine: 5 },
-      { text: ['SELECT 2', 'GOTO x'].join('\n'), startLine: 11 },
-    ]);
-  });
-
-  it('ignores GO after a line comment ends the code on its line', () => {
-    expect(splitBatches('SELECT 1 -- it\'s fine\nGO\nSELECT 2').map((b) => b.startLine)).toEqual([1, 3]);
-  });
-});
 
 describe('deployableDefinition', () => {
   it('normalises the header to CREATE OR ALTER PROCEDURE [schema].[name], keeping every line where it was', () => {

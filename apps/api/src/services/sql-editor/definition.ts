@@ -4,7 +4,8 @@
 // error's line maps back to the editor.
 import { InvalidInputError } from '../errors';
 import { quotedProcedureName, sameIdentifier, type ProcedureName } from './identifiers';
-import { isWord, splitBatches, tokenize, TsqlLexError, type Token } from './tsql';
+import { splitSqlBatches } from '@studio/workspace-migrations';
+import { isWord, tokenize, TsqlLexError, type Token } from './tsql';
 
 export interface DeployableDefinition {
   /** The batch to send: the draft's procedure batch with a normalised header. */
@@ -69,8 +70,8 @@ function headerOf(tokens: Token[], startLine: number): Header | null {
  * whitespace: publishing deploys a procedure, it does not run a script.
  */
 export function deployableDefinition(draft: string, procedure: ProcedureName): DeployableDefinition {
-  const batches = splitBatches(draft)
-    .map((batch) => ({ ...batch, tokens: lexed(batch.text, batch.startLine) }))
+  const batches = splitSqlBatches(draft)
+    .map((batch) => ({ ...batch, tokens: lexed(batch.sql, batch.startLine) }))
     .filter((batch) => batch.tokens.length > 0);
   if (batches.length === 0) throw draftError('the draft is empty; write CREATE PROCEDURE … AS …');
   const defining = batches.filter((batch) => headerOf(batch.tokens, batch.startLine) !== null);
@@ -89,10 +90,10 @@ export function deployableDefinition(draft: string, procedure: ProcedureName): D
     const written = header.name.schema === '' ? header.name.name : `${header.name.schema}.${header.name.name}`;
     throw draftError(`the draft defines '${written}' but this procedure is '${procedure.schema}.${procedure.name}'`, batch.startLine + batch.tokens[0]!.line - 1);
   }
-  const replaced = batch.text.slice(header.start, header.end);
+  const replaced = batch.sql.slice(header.start, header.end);
   // Keep the header's line breaks so every later line keeps its number.
   const lineBreaks = '\n'.repeat(replaced.split('\n').length - 1);
-  const sql = `${batch.text.slice(0, header.start)}CREATE OR ALTER PROCEDURE ${quotedProcedureName(procedure)}${lineBreaks}${batch.text.slice(header.end)}`;
+  const sql = `${batch.sql.slice(0, header.start)}CREATE OR ALTER PROCEDURE ${quotedProcedureName(procedure)}${lineBreaks}${batch.sql.slice(header.end)}`;
   return { sql, startLine: batch.startLine };
 }
 
@@ -101,11 +102,11 @@ export function deployableDefinition(draft: string, procedure: ProcedureName): D
  * text alone. Returns the draft unchanged when its header names something else or does not parse.
  */
 export function renameInDraft(draft: string, from: ProcedureName, to: ProcedureName): string {
-  for (const batch of splitBatches(draft)) {
+  for (const batch of splitSqlBatches(draft)) {
     let header: Header | null;
     let tokens: Token[];
     try {
-      tokens = tokenize(batch.text);
+      tokens = tokenize(batch.sql);
       header = headerOf(tokens, batch.startLine);
     } catch {
       return draft;
@@ -114,7 +115,7 @@ export function renameInDraft(draft: string, from: ProcedureName, to: ProcedureN
     const schema = header.name.schema === '' ? from.schema : header.name.schema;
     if (!sameIdentifier(header.name.name, from.name) || !sameIdentifier(schema, from.schema)) return draft;
     const keywordEnd = tokens.find((t) => isWord(t, 'PROC', 'PROCEDURE'))!.end;
-    const lineBreaks = '\n'.repeat(batch.text.slice(keywordEnd, header.end).split('\n').length - 1);
+    const lineBreaks = '\n'.repeat(batch.sql.slice(keywordEnd, header.end).split('\n').length - 1);
     const base = lineOffset(draft, batch.startLine);
     return `${draft.slice(0, base + keywordEnd)} ${quotedProcedureName(to)}${lineBreaks}${draft.slice(base + header.end)}`;
   }

@@ -2,6 +2,6 @@ export { ProcedureCatalogueCache, SqlEditorService, DEFAULT_EXECUTION_TIMEOUT_MS
 export { ExecutionRegistry, type RunningExecution } from './executions';
 export { ExecutionTimeoutError, SqlServerError, type SqlServerMessage } from './errors';
 export { deployableDefinition, declaredParameters, renameInDraft } from './definition';
-export { splitBatches, tokenize } from './tsql';
+export { tokenize } from './tsql';
 export { identifierProblem, quoteIdentifier, quotedProcedureName, procedureNameOf, storedNameOf, type ProcedureName } from './identifiers';
 export type { ProcedureParameter, ResultColumn, ValueKind } from './types';

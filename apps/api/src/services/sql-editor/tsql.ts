@@ -1,12 +1,6 @@
-// Just enough T-SQL lexing for the editor: split a script into batches at GO lines (a client-side
-// separator, as in SSMS/sqlcmd) and read tokens while skipping strings and comments, so a `GO` or a
-// `CREATE PROCEDURE` inside a string or a comment never counts.
-
-export interface Batch {
-  text: string;
-  /** 1-based editor line of the batch's first line (SQL Server numbers lines within a batch). */
-  startLine: number;
-}
+// Just enough T-SQL lexing for the editor: read the tokens of one batch while skipping strings and
+// comments, so a `CREATE PROCEDURE` inside a string or a comment never counts. Scripts are cut into
+// batches by `splitSqlBatches` from @studio/workspace-migrations, the splitter migrations use.
 
 export type TokenKind = 'word' | 'qident' | 'string' | 'number' | 'var' | 'op';
 
@@ -31,62 +25,6 @@ export class TsqlLexError extends Error {
     super(message);
     this.name = 'TsqlLexError';
   }
-}
-
-const GO_LINE = /^[ \t]*go(?:[ \t]+\d+)?[ \t]*(?:--.*)?$/i;
-
-/**
- * Splits at lines holding only `GO` (optionally a count and a trailing comment), outside strings,
- * quoted identifiers and block comments. Batches keep their text verbatim (line breaks included).
- */
-export function splitBatches(script: string): Batch[] {
-  const batches: Batch[] = [];
-  const lines = script.split('\n');
-  let state: 'code' | 'string' | 'bracket' | 'dquote' | 'block' = 'code';
-  let depth = 0;
-  let current: string[] = [];
-  let startLine = 1;
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index] as string;
-    if (state === 'code' && GO_LINE.test(line.replace(/\r$/, ''))) {
-      batches.push({ text: current.join('\n'), startLine });
-      current = [];
-      startLine = index + 2;
-      continue;
-    }
-    current.push(line);
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
-      const next = line[i + 1];
-      if (state === 'code') {
-        if (c === '-' && next === '-') break;
-        if (c === '/' && next === '*') {
-          state = 'block';
-          depth = 1;
-          i++;
-        } else if (c === "'") state = 'string';
-        else if (c === '[') state = 'bracket';
-        else if (c === '"') state = 'dquote';
-      } else if (state === 'block') {
-        if (c === '/' && next === '*') {
-          depth++;
-          i++;
-        } else if (c === '*' && next === '/') {
-          depth--;
-          i++;
-          if (depth === 0) state = 'code';
-        }
-      } else {
-        const close = state === 'string' ? "'" : state === 'bracket' ? ']' : '"';
-        if (c === close) {
-          if (next === close) i++;
-          else state = 'code';
-        }
-      }
-    }
-  }
-  batches.push({ text: current.join('\n'), startLine });
-  return batches;
 }
 
 const WORD_START = /[\p{L}_#]/u;

@@ -9,13 +9,7 @@ import { CircuitOpenError, PoolCreateError, PoolOptionsError, WorkspacePoolError
 import { KeyRingError } from './services/crypto';
 import { ServiceError, type ServiceErrorCode } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
-
-export interface Problem {
-  /** Stable, snake_case: `invalid_input`, `conflict`, `forbidden`, `rate_limited`, … */
-  error: string;
-  message: string;
-  details: Record<string, unknown>;
-}
+import type { Problem } from './problem';
 
 /** Carries a Problem as the `cause` of a TRPCError so the formatter can find it. */
 export class ApiProblem extends Error {

@@ -2,7 +2,7 @@
 // prom-client's global one, so two apps in one process (tests, two instances) never collide.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { Problem } from './errors';
+import type { Problem } from './problem';
 import type { AppServices } from './services/index';
 
 /** A request slower than this counts in studio_http_slow_requests_total. */

@@ -1,7 +1,7 @@
 // /readyz (MISSION F11): ready means the system database answers and its migrations are current.
 // /healthz only says the process is up; a load balancer should route by this one.
 import { Migrator, type Database } from '@studio/db';
-import type { Problem } from './errors';
+import type { Problem } from './problem';
 
 /** A readiness probe must answer even when the database hangs. */
 const CHECK_DEADLINE_MS = 5_000;

@@ -4,14 +4,9 @@
 import { TRPCClientError } from '@trpc/client';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { AppRouter } from '@studio/api';
+import type { Problem } from '@studio/api/problem';
 
-/** The F10 error shape every transport of the API answers with. */
-export interface Problem {
-  /** Stable, snake_case: `invalid_input`, `forbidden`, `rate_limited`, `unauthenticated`, … */
-  error: string;
-  message: string;
-  details: Record<string, unknown>;
-}
+export type { Problem };
 
 /** tRPC's code for the failure, or NETWORK_ERROR when no HTTP response came back at all. */
 export type StudioErrorCode = TRPC_ERROR_CODE_KEY | 'NETWORK_ERROR';

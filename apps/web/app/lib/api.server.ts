@@ -12,10 +12,10 @@ import {
   httpStatusOf,
   SessionCookies,
   type AppServices,
-  type Problem,
   type RequestMeta,
   type UserPrincipal,
 } from '@studio/api';
+import type { Problem } from '@studio/api/problem';
 
 export interface StudioContext {
   services: AppServices;

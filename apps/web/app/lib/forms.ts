@@ -1,7 +1,7 @@
 // Form conventions shared by every page (see apps/web/README.md "Forms"): actions answer
 // `ActionResult`, fields are named by the procedure input's path (`connection.host`), and the
 // F10 `details` of a failure are turned into a message per field.
-import type { Problem } from '@studio/api';
+import type { Problem } from '@studio/api/problem';
 
 export type ActionResult<T = unknown> =
   | { ok: true; intent?: string; message?: string; value?: T }

@@ -4,6 +4,7 @@
 // elapsed time, Cancel).
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
+import type { Problem } from '@studio/api/problem';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { SqlCodeEditor, type EditorDiagnostic } from '../components/sql-editor/code-editor';
 import { DiffView } from '../components/sql-editor/diff-view';
@@ -41,7 +42,6 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   });
 }
 
-type Problem = { error: string; message: string; details: Record<string, unknown> };
 type ActionAnswer =
   | { intent: 'save'; ok: true; updatedAt: string }
   | { intent: 'publish'; ok: true; updatedAt: string; publishedAt: string | null; environment: string }

@@ -1,6 +1,6 @@
 import { connectionAccessLevel } from '@studio/db/schema';
 import { z } from 'zod';
-import { pageOf, timestamp } from '../rest/schemas';
+import { pageOf, timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { router, workspaceProcedure } from '../trpc';
 import { pageInput } from './_schemas';

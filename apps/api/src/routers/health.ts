@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timestamp } from '../rest/schemas';
+import { timestamp } from './_outputs';
 import { publicProcedure, router } from '../trpc';
 
 export const healthRouter = router({

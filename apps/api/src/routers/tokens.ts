@@ -1,6 +1,6 @@
 import { workspaceRole } from '@studio/db/schema';
 import { z } from 'zod';
-import { pageOf, timestamp } from '../rest/schemas';
+import { pageOf, timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { canAssignRole } from '../services/policy';
 import { router, workspaceProcedure } from '../trpc';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import { canManageConnection, canUseConnection } from '../../services/policy';
 import { router, workspaceProcedure } from '../../trpc';
-import { deletedOutput, pageOf, timestamp } from '../../rest/schemas';
+import { deletedOutput, pageOf, timestamp } from '../_outputs';
 import { pageInput } from '../_schemas';
 import {
   assertHostAllowed,

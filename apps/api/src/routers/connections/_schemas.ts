@@ -3,7 +3,7 @@
 import { connectionStatus, connectionType, type ConnectionOptions } from '@studio/db/schema';
 import { z } from 'zod';
 import type { Context } from '../../context';
-import { timestamp } from '../../rest/schemas';
+import { timestamp } from '../_outputs';
 import type { Principal, WorkspaceScope } from '../../services/authorization';
 import { OutboundPolicyError } from '../../services/outbound-policy';
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import { router, workspaceProcedure } from '../../trpc';
-import { deletedOutput, pageOf } from '../../rest/schemas';
+import { deletedOutput, pageOf } from '../_outputs';
 import { pageInput } from '../_schemas';
 import { saveEnvironment } from './save.handler';
 import { createEnvironmentInput, environmentById, environmentChoiceOutput, environmentOutput, saveOutput, updateEnvironmentInput } from './save.schema';

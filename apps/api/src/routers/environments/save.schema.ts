@@ -2,7 +2,7 @@
 // parameters themselves (host/port/database/user/password/options), validated like connections.create.
 import { connectionStatus } from '@studio/db/schema';
 import { z } from 'zod';
-import { timestamp } from '../../rest/schemas';
+import { timestamp } from '../_outputs';
 import { connectionFields, connectionOutput, password, testResultOutput, testTimeoutMs } from '../connections/_schemas';
 
 const environmentFields = {

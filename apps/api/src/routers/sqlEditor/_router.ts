@@ -2,7 +2,7 @@
 // publish deploys to the workspace's SQL Server, execute runs the published procedure there.
 // Records here; publish and execute in their own handler files (cal.com shape).
 import { z } from 'zod';
-import { pageOf, timestamp } from '../../rest/schemas';
+import { pageOf, timestamp } from '../_outputs';
 import { ServiceError } from '../../services/errors';
 import { router } from '../../trpc';
 import { pageInput } from '../_schemas';

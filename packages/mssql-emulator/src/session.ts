@@ -48,6 +48,7 @@ const MAX_PACKET = 32767;
 
 export class Session implements ExecutionSession {
   readonly tempTables = new Map<string, DatabaseEngine>();
+  readonly tempProcedures = new Map<string, DatabaseEngine>();
   readonly prepared = new Map<number, PreparedStatement>();
   nextPreparedHandle = 1;
   engine!: DatabaseEngine;
@@ -259,7 +260,10 @@ export class Session implements ExecutionSession {
     const out = new ResponseBuilder(this.server.serverName, () => this.tranCount > 0);
     try {
       if (m.status & (PacketStatus.RESET_CONNECTION | PacketStatus.RESET_CONNECTION_SKIP_TRAN)) {
-        await this.reset((m.status & PacketStatus.RESET_CONNECTION_SKIP_TRAN) === 0);
+        const descriptor = this.txDescriptor;
+        const rolledBack = await this.reset((m.status & PacketStatus.RESET_CONNECTION_SKIP_TRAN) === 0);
+        // The client counts transactions from these ENVCHANGEs; without one it would still think it is in one.
+        if (rolledBack) out.envChange(EnvChange.ROLLBACK_TRAN, Buffer.alloc(0), descriptor);
         out.envChange(EnvChange.RESET_CONNECTION, Buffer.alloc(0), Buffer.alloc(0));
       }
       const countable = (m.type === PacketType.SQL_BATCH && !isSetOptionsOnly(parseSqlBatch(m.payload))) || m.type === PacketType.RPC;
@@ -344,15 +348,20 @@ export class Session implements ExecutionSession {
     }
   }
 
-  /** sp_reset_connection: roll back, forget SET options and prepared statements. */
-  private async reset(rollback: boolean): Promise<void> {
+  /**
+   * sp_reset_connection: roll back, forget SET options and prepared statements. True when an open
+   * transaction was rolled back.
+   */
+  private async reset(rollback: boolean): Promise<boolean> {
+    const rolledBack = rollback && this.tranCount > 0;
     if (rollback) await this.abandonTransaction();
     this.nocount = false;
     this.xactAbort = false;
     this.lockTimeoutMs = -1;
     this.prepared.clear();
     this.engine.appLocks.releaseAll(this.spid, 'Session');
-    await this.dropTempTables();
+    await this.dropTempObjects();
+    return rolledBack;
   }
 
   private async abandonTransaction(): Promise<void> {
@@ -372,7 +381,8 @@ export class Session implements ExecutionSession {
     }
   }
 
-  private async dropTempTables(): Promise<void> {
+  /** #temp tables and #procedures go with the session that created them. */
+  private async dropTempObjects(): Promise<void> {
     for (const [name, engine] of this.tempTables) {
       if (engine.isClosed) continue;
       const release = await engine.mutex.acquire(this.spid);
@@ -385,6 +395,19 @@ export class Session implements ExecutionSession {
       }
     }
     this.tempTables.clear();
+    for (const [key, engine] of this.tempProcedures) {
+      if (engine.isClosed) continue;
+      const release = await engine.mutex.acquire(this.spid);
+      try {
+        await engine.query('DELETE FROM __emulator.procedures WHERE name_key = $1', [key]);
+        engine.invalidateProcedures();
+      } catch {
+        // Already gone.
+      } finally {
+        release();
+      }
+    }
+    this.tempProcedures.clear();
   }
 
   /** Drops the connection at once (the client sees ECONNRESET / "Connection lost"). */
@@ -403,7 +426,7 @@ export class Session implements ExecutionSession {
         if (wasReady) {
           await this.abandonTransaction();
           this.engine.appLocks.releaseAll(this.spid);
-          await this.dropTempTables();
+          await this.dropTempObjects();
         }
         this.server.onClose(this);
       })();

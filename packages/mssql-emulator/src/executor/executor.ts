@@ -19,7 +19,7 @@ import { type DeclaredType, pgTypeOfDeclared } from '../tsql/types';
 import { quoteIdent } from '../tsql/vocabulary';
 import { type BoundValue, sessionFunction, systemVariable } from './builtins';
 import { CancelledError, type ExecutionSession, type Flow, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame, parseCached } from './frame';
-import { setOption } from './options';
+import { setOption, withOptionsRestored } from './options';
 import { Procedures } from './procedures';
 import { RpcCalls } from './rpc';
 import { Transactions } from './transactions';
@@ -248,7 +248,7 @@ export class Executor implements Interpreter {
       case 'execString': {
         const text = asText(await this.evaluate(frame, s.expr, { name: 'nvarchar', length: 'max' }));
         const inner = newFrame(Token.DONEINPROC, frame.procName, 0, frame.depth + 1, false);
-        await this.runStatements(inner, parseCached(text));
+        await withOptionsRestored(this.session, () => this.runStatements(inner, parseCached(text)));
         return 'next';
       }
       case 'return':

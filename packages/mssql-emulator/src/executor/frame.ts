@@ -42,6 +42,8 @@ export interface ExecutionSession {
   lastErrorNumber: number;
   catchError: SqlError | undefined;
   readonly tempTables: Map<string, DatabaseEngine>;
+  /** #procedures this session created: catalogue key → the database holding it. */
+  readonly tempProcedures: Map<string, DatabaseEngine>;
   readonly prepared: Map<number, PreparedStatement>;
   nextPreparedHandle: number;
 }

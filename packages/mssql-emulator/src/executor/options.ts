@@ -45,3 +45,22 @@ export function setOption(session: ExecutionSession, option: string, tokens: Tok
       throw unsupported(`SET ${option}`, line);
   }
 }
+
+/** The SET options a session keeps. */
+type KeptOptions = Pick<ExecutionSession, 'nocount' | 'xactAbort' | 'lockTimeoutMs'>;
+
+/**
+ * Runs `body` (a procedure, or a dynamic batch of EXEC or sp_executesql) and then puts back the
+ * SET options it changed, as SQL Server does when control returns to the caller: a procedure's
+ * `SET NOCOUNT ON` or `SET XACT_ABORT ON` must not leak into later requests on a pooled connection.
+ */
+export async function withOptionsRestored<T>(session: ExecutionSession, body: () => Promise<T>): Promise<T> {
+  const saved: KeptOptions = { nocount: session.nocount, xactAbort: session.xactAbort, lockTimeoutMs: session.lockTimeoutMs };
+  try {
+    return await body();
+  } finally {
+    session.nocount = saved.nocount;
+    session.xactAbort = saved.xactAbort;
+    session.lockTimeoutMs = saved.lockTimeoutMs;
+  }
+}

@@ -13,9 +13,20 @@ import { parseBatch, parseParamDeclarations } from '../tsql/parser';
 import type { ExecArg, Statement } from '../tsql/statements';
 import { type DeclaredType, catalogueShape, formatType, pgTypeOfDeclared } from '../tsql/types';
 import { CancelledError, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame, parseCached } from './frame';
+import { withOptionsRestored } from './options';
 import { asNumber, asText, coerce, toParam } from './values';
 
 const MAX_NESTING = 32;
+
+/**
+ * A procedure's key in the catalogue. `#name` (not `##name`) belongs to the session that created
+ * it, as #temp tables do: other sessions neither see it nor collide with it, and it goes when the
+ * session ends.
+ */
+function procedureKey(name: string, spid: number): string {
+  const key = lowerName(name);
+  return key.startsWith('#') && !key.startsWith('##') ? `${key}__${spid}` : key;
+}
 
 export class Procedures {
   constructor(private readonly ix: Interpreter) {}
@@ -23,7 +34,8 @@ export class Procedures {
   async create(frame: Frame, s: Statement & { kind: 'createProc' }): Promise<void> {
     const line = errorLine(frame, s.line);
     if (s.schema && s.schema.toLowerCase() !== 'dbo') throw unsupported(`Procedures outside the dbo schema ('${s.schema}')`, line);
-    const key = lowerName(s.name);
+    const session = this.ix.session;
+    const key = procedureKey(s.name, session.spid);
     const params = s.params.map((p, k) => {
       const shape = catalogueShape(p.type);
       return {
@@ -64,6 +76,7 @@ export class Procedures {
           [s.name, key, s.definition, s.body, s.bodyLine, JSON.stringify(params)],
         );
       }
+      if (key !== lowerName(s.name)) session.tempProcedures.set(key, engine);
       engine.invalidateProcedures();
     });
     this.ix.out.done(frame.doneToken, 0);
@@ -87,7 +100,9 @@ export class Procedures {
   async drop(frame: Frame, names: string[], ifExists: boolean, line: number): Promise<void> {
     await this.ix.withEngine(async (engine) => {
       for (const name of names) {
-        const r = await engine.query('DELETE FROM __emulator.procedures WHERE name_key = $1', [lowerName(name)]);
+        const key = procedureKey(name, this.ix.session.spid);
+        const r = await engine.query('DELETE FROM __emulator.procedures WHERE name_key = $1', [key]);
+        this.ix.session.tempProcedures.delete(key);
         if ((r.rowCount ?? 0) === 0 && !ifExists) {
           throw new SqlError({ number: 3701, class: 11, message: `Cannot drop the procedure '${name}', because it does not exist or you do not have permission.`, line: errorLine(frame, line), abortsBatch: false });
         }
@@ -99,7 +114,7 @@ export class Procedures {
 
   /** `name`: the bare procedure name, already unquoted. */
   async load(name: string): Promise<ProcedureDef | null> {
-    const key = lowerName(name);
+    const key = procedureKey(name, this.ix.session.spid);
     const engine = this.ix.session.engine;
     const cached = engine.cachedProcedure(key);
     if (cached !== undefined) return cached;
@@ -169,7 +184,7 @@ export class Procedures {
     const body = parseCached(def.body);
     const tempBefore = new Set(this.ix.session.tempTables.keys());
     try {
-      await this.ix.runStatements(frame, body);
+      await withOptionsRestored(this.ix.session, () => this.ix.runStatements(frame, body));
     } finally {
       await this.dropTempTablesCreatedSince(tempBefore);
     }
@@ -286,7 +301,7 @@ export class Procedures {
       inner.scope.set(lowerName(p.name), { name: p.name, type, pgType: pgTypeOfDeclared(type), value });
     }
     const text = asText(statementArg.value);
-    if (!this.ix.constantSelect(text, inner)) await this.ix.runStatements(inner, parseCached(text));
+    if (!this.ix.constantSelect(text, inner)) await withOptionsRestored(this.ix.session, () => this.ix.runStatements(inner, parseCached(text)));
     return { status: 0, scope: inner.scope, paramNames: ['@statement', '@params', ...declared.map((p) => p.name)] };
   }
 

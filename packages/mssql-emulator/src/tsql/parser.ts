@@ -250,7 +250,8 @@ class Parser extends TokenCursor {
             if (awaitingVerb) awaitingVerb = false;
           } else if ((w === 'INSERT' || w === 'UPDATE' || w === 'DELETE') && awaitingVerb && verb === 'WITH') {
             continues = true;
-            awaitingVerb = false;
+            // An INSERT still waits for its SELECT or VALUES.
+            awaitingVerb = w === 'INSERT';
             if (w === 'UPDATE') updateNeedsSet = true;
           } else if ((w === 'DELETE' || w === 'UPDATE') && this.isWord(prev, 'ON')) {
             continues = true;

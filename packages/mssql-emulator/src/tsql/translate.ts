@@ -134,6 +134,19 @@ class Translator {
         i++;
         continue;
       }
+      if (w === 'WITH' && (next?.kind === 'word' || next?.kind === 'qident') && (isWord(this.t[i + 2], 'AS') || isOp(this.t[i + 2], '('))) {
+        // A T-SQL CTE may refer to itself without a keyword; PostgreSQL wants RECURSIVE for that
+        // and accepts it on CTEs that do not.
+        this.emit('WITH RECURSIVE');
+        i++;
+        continue;
+      }
+      if (w === 'INSERT' && !isWord(next, 'INTO')) {
+        // INTO is optional in T-SQL.
+        this.emit('INSERT INTO');
+        i++;
+        continue;
+      }
       if (w === 'WITH' && isOp(next, '(') && isWord(this.t[i + 2], ...HINTS)) {
         i = matching(this.t, i + 1, to) + 1;
         continue;
@@ -290,7 +303,8 @@ class Translator {
     return j;
   }
 
-  private type(i: number, to: number): number {
+  /** `castTarget`: the type of CAST or CONVERT, where a character type without a length means 30. */
+  private type(i: number, to: number, castTarget = isWord(this.t[i - 1], 'AS')): number {
     const tok = this.t[i] as SqlToken;
     const t: DeclaredType = { name: tok.text.toLowerCase() };
     let j = i + 1;
@@ -309,7 +323,7 @@ class Translator {
       const b = args[1];
       if (b && b.kind === 'number') t.scale = Number(b.text);
       j = close + 1;
-    } else if (['nvarchar', 'varchar', 'nchar', 'char', 'varbinary', 'binary'].includes(t.name) && isWord(this.t[i - 1], 'AS')) {
+    } else if (['nvarchar', 'varchar', 'nchar', 'char', 'varbinary', 'binary'].includes(t.name) && castTarget) {
       t.length = 30;
     }
     this.emit(pgTypeOfDeclared(normaliseType(t, tok.line)));
@@ -444,10 +458,8 @@ class Translator {
       case 'CONVERT': {
         const typeRange = args[0];
         if (!typeRange) throw syntaxError('CONVERT', tok.line);
-        const typeTok = this.t[typeRange[0]] as SqlToken;
         const inner = new Translator(this.t, this.verb);
-        inner.type(typeRange[0], typeRange[1]);
-        void typeTok;
+        inner.type(typeRange[0], typeRange[1], true);
         this.emit('CAST', '(', ...arg(1), 'AS', ...inner.out, ')');
         return close + 1;
       }

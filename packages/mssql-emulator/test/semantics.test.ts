@@ -1,0 +1,88 @@
+import sql from 'mssql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driverTargets, uniqueName, usePool, recordsets } from './helpers';
+
+const targets = driverTargets();
+
+describe.each(targets)('T-SQL semantics against $name', (target) => {
+  const conn = usePool(target);
+  const table = uniqueName('sem');
+
+  beforeAll(async () => {
+    await conn.pool.request().batch(`CREATE TABLE ${table} (id INT NOT NULL PRIMARY KEY, code CHAR(5) NULL, label VARCHAR(20) NULL)`);
+  });
+
+  afterAll(async () => {
+    await conn.pool.request().batch(`DROP TABLE ${table}`);
+  });
+
+  it('gives CAST and CONVERT to a character type without a length 30 characters', async () => {
+    const text = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    const r = await conn.pool.request().input('t', sql.NVarChar(100), text).query(
+      "SELECT CONVERT(nvarchar, @t) AS c, CONVERT(varchar, @t) AS v, CAST(@t AS nvarchar) AS n, CONVERT(varchar(3), @t) AS three",
+    );
+    expect(r.recordset).toEqual([{ c: text.slice(0, 30), v: text.slice(0, 30), n: text.slice(0, 30), three: 'abc' }]);
+  });
+
+  it('takes INSERT without INTO and keeps CHAR(n) padding', async () => {
+    try {
+      const r = await conn.pool.request().batch(`INSERT ${table} VALUES (1, 'ab', 'one'); INSERT ${table} (id, label) VALUES (2, 'two'); SELECT id, code, label FROM ${table} ORDER BY id`);
+      expect(r.rowsAffected.slice(0, 2)).toEqual([1, 1]);
+      expect(r.recordset).toEqual([
+        { id: 1, code: 'ab   ', label: 'one' },
+        { id: 2, code: null, label: 'two' },
+      ]);
+    } finally {
+      await conn.pool.request().batch(`DELETE FROM ${table}`);
+    }
+  });
+
+  it('runs a recursive CTE', async () => {
+    const r = await conn.pool.request().query('WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 4) SELECT i FROM n ORDER BY i');
+    expect(r.recordset).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }, { i: 4 }]);
+  });
+
+  it('runs WITH … INSERT, UPDATE and DELETE', async () => {
+    try {
+      const r = await conn.pool.request().batch(`
+        WITH src AS (SELECT 1 AS id, 'a' AS label UNION ALL SELECT 2, 'b' UNION ALL SELECT 3, 'c')
+        INSERT INTO ${table} (id, label) SELECT id, label FROM src;
+        WITH odd AS (SELECT id FROM ${table} WHERE id % 2 = 1)
+        UPDATE ${table} SET label = 'odd' WHERE id IN (SELECT id FROM odd);
+        WITH first AS (SELECT MIN(id) AS id FROM ${table})
+        DELETE FROM ${table} WHERE id IN (SELECT id FROM first);
+        SELECT id, label FROM ${table} ORDER BY id`);
+      expect(r.rowsAffected.slice(0, 3)).toEqual([3, 2, 1]);
+      expect(r.recordset).toEqual([
+        { id: 2, label: 'b' },
+        { id: 3, label: 'odd' },
+      ]);
+    } finally {
+      await conn.pool.request().batch(`DELETE FROM ${table}`);
+    }
+  });
+
+  it('commits a named transaction with COMMIT TRANSACTION name', async () => {
+    const r = await conn.pool.request().batch('BEGIN TRANSACTION named_tx; SELECT @@TRANCOUNT AS inside; COMMIT TRANSACTION named_tx; SELECT @@TRANCOUNT AS after');
+    expect(recordsets(r)).toEqual([[{ inside: 1 }], [{ after: 0 }]]);
+  });
+
+  it('refuses to prepare a statement that does not parse, and prepares the next one', async () => {
+    const broken = new sql.PreparedStatement(conn.pool);
+    const error = await broken.prepare('SELECT (1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(sql.RequestError);
+    expect((error as sql.RequestError).number).toBe(102);
+
+    const ok = new sql.PreparedStatement(conn.pool);
+    ok.input('p', sql.Int);
+    await ok.prepare('SELECT @p + 1 AS next');
+    try {
+      expect((await ok.execute({ p: 41 })).recordset).toEqual([{ next: 42 }]);
+    } finally {
+      await ok.unprepare();
+    }
+  });
+});

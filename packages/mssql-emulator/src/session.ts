@@ -384,30 +384,29 @@ export class Session implements ExecutionSession {
   /** #temp tables and #procedures go with the session that created them. */
   private async dropTempObjects(): Promise<void> {
     for (const [name, engine] of this.tempTables) {
-      if (engine.isClosed) continue;
-      const release = await engine.mutex.acquire(this.spid);
-      try {
-        await engine.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`);
-      } catch {
-        // Already gone.
-      } finally {
-        release();
-      }
+      await this.dropQuietly(engine, () => engine.exec(`DROP TABLE IF EXISTS "${name.replace(/"/g, '""')}"`));
     }
     this.tempTables.clear();
     for (const [key, engine] of this.tempProcedures) {
-      if (engine.isClosed) continue;
-      const release = await engine.mutex.acquire(this.spid);
-      try {
+      await this.dropQuietly(engine, async () => {
         await engine.query('DELETE FROM __emulator.procedures WHERE name_key = $1', [key]);
         engine.invalidateProcedures();
-      } catch {
-        // Already gone.
-      } finally {
-        release();
-      }
+      });
     }
     this.tempProcedures.clear();
+  }
+
+  /** Runs `drop` under the database's lock; a closed database or an object already gone is no error. */
+  private async dropQuietly(engine: DatabaseEngine, drop: () => Promise<unknown>): Promise<void> {
+    if (engine.isClosed) return;
+    const release = await engine.mutex.acquire(this.spid);
+    try {
+      await drop();
+    } catch {
+      // Already gone.
+    } finally {
+      release();
+    }
   }
 
   /** Drops the connection at once (the client sees ECONNRESET / "Connection lost"). */

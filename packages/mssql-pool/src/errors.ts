@@ -7,7 +7,8 @@ export type PoolErrorCode =
   | 'POOL_CREATE'
   | 'CIRCUIT_OPEN'
   | 'POOL_CLOSED'
-  | 'POOL_UNHEALTHY';
+  | 'POOL_UNHEALTHY'
+  | 'CONNECT_REFUSED';
 
 /** Base class: `code` for programs, `cause` for the driver's original error. */
 export class WorkspacePoolError extends Error {
@@ -122,6 +123,19 @@ export class PoolUnhealthyError extends WorkspacePoolError {
 
   constructor(key: string, waitedMs: number, cause: unknown) {
     super('POOL_UNHEALTHY', `pool ${key} is unhealthy and did not recover within ${waitedMs} ms: ${messageOf(cause)}`, { cause });
+    this.key = key;
+  }
+}
+
+/**
+ * `beforeConnect` refused a connection (the outbound policy): no socket was opened. `cause` is
+ * what the hook threw. Never retried and never opens the circuit; a pool that was open is closed.
+ */
+export class ConnectRefusedError extends WorkspacePoolError {
+  readonly key: string;
+
+  constructor(key: string, cause: unknown) {
+    super('CONNECT_REFUSED', `connection for pool ${key} refused before connecting: ${messageOf(cause)}`, { cause });
     this.key = key;
   }
 }

@@ -19,7 +19,7 @@ export {
   type PoolStats,
   type PoolUnhealthyEvent,
 } from './manager';
-export type { WorkspacePoolManagerOptions } from './options';
+export type { BeforeConnect, ConnectRequest, WorkspacePoolManagerOptions } from './options';
 export type { ConnectionTarget, ConnectionTargetOf, ConnectionTargetOptions, DatabaseType } from './target';
 export {
   WorkspacePoolError,
@@ -27,6 +27,7 @@ export {
   PoolLimitError,
   PoolCreateError,
   CircuitOpenError,
+  ConnectRefusedError,
   PoolUnhealthyError,
   PoolClosedError,
   type DriverErrorInfo,
@@ -34,6 +35,7 @@ export {
   type PoolLimit,
 } from './errors';
 export type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './adapters/types';
+export { connectSocket } from './adapters/socket';
 export { mssqlAdapter } from './adapters/mssql';
 export { postgresAdapter } from './adapters/postgres';
 export { mysqlAdapter } from './adapters/mysql';

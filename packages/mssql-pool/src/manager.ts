@@ -12,6 +12,7 @@ import { sleep, withTimeout } from './adapters/timeout';
 import type { DriverAdapter, DriverPool, QueryParams, QueryResult } from './adapters/types';
 import {
   CircuitOpenError,
+  ConnectRefusedError,
   PoolClosedError,
   PoolCreateError,
   PoolLimitError,
@@ -42,7 +43,7 @@ export interface NativePools {
 
 export type PoolState = 'connecting' | 'ready' | 'unhealthy' | 'draining' | 'closed';
 
-export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'close';
+export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'refused' | 'close';
 
 interface PoolIdentity {
   /** `${workspaceId}:${connectionId}:${fingerprint}`; the fingerprint is an HMAC, never the password. */
@@ -115,6 +116,8 @@ export interface PoolStats extends PoolIdentity {
 
 export interface CircuitStats {
   key: string;
+  workspaceId: string;
+  connectionId: string;
   failures: number;
   retryAt: Date;
   lastError: string;
@@ -133,6 +136,8 @@ export interface ManagerCounters {
   circuitOpens: number;
   circuitRejections: number;
   driverErrors: number;
+  /** Connections `beforeConnect` refused (no socket opened). */
+  connectRefusals: number;
 }
 
 export interface ManagerStats {
@@ -169,6 +174,8 @@ export interface CloseOptions {
 export type PoolSelector = string | { workspaceId: string; connectionId?: string };
 
 interface Breaker {
+  workspaceId: string;
+  connectionId: string;
   failures: number;
   retryAt: number;
   lastError: unknown;
@@ -211,6 +218,12 @@ class PoolEntry implements PoolIdentity {
   readonly histogram = new Histogram();
   /** Resolvers waiting for `leases` to reach 0 (drain). */
   idleWaiters: Array<() => void> = [];
+  /** Asks `beforeConnect` where to connect; undefined without one. */
+  addressOf: (() => Promise<string>) | undefined;
+  /** Set once `beforeConnect` refused a connection of this pool: it is closed, callers get this. */
+  refusal: ConnectRefusedError | undefined;
+  /** Its own idle check, for a target idle timeout shorter than the manager's sweep period. */
+  idleTimer: NodeJS.Timeout | undefined;
 
   constructor(key: string, target: ResolvedTarget, snapshot: TargetSnapshot) {
     this.key = key;
@@ -284,7 +297,7 @@ export class PoolLease<K extends DatabaseType = DatabaseType> {
       return await driver.query<Row>(sql, params);
     } catch (error) {
       this.#manager._reportTrafficError(this.#entry, error);
-      throw error;
+      throw this.#entry.refusal ?? error;
     }
   }
 
@@ -297,6 +310,11 @@ export class PoolLease<K extends DatabaseType = DatabaseType> {
     this.#released = true;
     if (error !== undefined) this.#manager._reportTrafficError(this.#entry, error);
     this.#manager._release(this.#entry);
+  }
+
+  /** @internal Why the pool's connections are refused now (a driver error then hides the reason). */
+  get _refusal(): ConnectRefusedError | undefined {
+    return this.#entry.refusal;
   }
 
   toJSON(): { key: string; type: DatabaseType; released: boolean } {
@@ -332,7 +350,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   #closing: Promise<void> | undefined;
   #counters: ManagerCounters = {
     poolsCreated: 0,
-    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, close: 0 },
+    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, refused: 0, close: 0 },
     createFailures: 0,
     acquireHits: 0,
     acquireMisses: 0,
@@ -343,6 +361,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     circuitOpens: 0,
     circuitRejections: 0,
     driverErrors: 0,
+    connectRefusals: 0,
   };
 
   constructor(options: WorkspacePoolManagerOptions = {}) {
@@ -354,8 +373,8 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   }
 
   /** The effective options (defaults applied). */
-  get options(): Readonly<Omit<ResolvedOptions, 'adapters' | 'random'>> {
-    const { adapters: _adapters, random: _random, ...rest } = this.#options;
+  get options(): Readonly<Omit<ResolvedOptions, 'adapters' | 'random' | 'beforeConnect'>> {
+    const { adapters: _adapters, random: _random, beforeConnect: _beforeConnect, ...rest } = this.#options;
     return rest;
   }
 
@@ -427,7 +446,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       return result;
     } catch (error) {
       lease.release(error);
-      throw error;
+      throw lease._refusal ?? error;
     }
   }
 
@@ -458,19 +477,30 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     return this.#retireMatching(selector, 'reset', true);
   }
 
-  /** Close pools unused for `idleTimeoutMs`; runs on a timer, exposed for tests and operators. */
+  /** Close pools unused for their idle timeout (the target's, else `idleTimeoutMs`); runs on a timer, exposed for tests and operators. */
   sweep(): void {
     if (this.closed) return;
     const now = performance.now();
-    for (const entry of this.#activeEntries()) {
-      if ((entry.state === 'ready' || entry.state === 'unhealthy') && !entry.busy && now - entry.lastUsedAt >= this.#options.idleTimeoutMs) {
-        void this.#retire(entry, 'idle');
-      }
-    }
+    for (const entry of this.#activeEntries()) this.#sweepEntry(entry, now);
     const wallNow = Date.now();
     for (const [key, breaker] of this.#breakers) {
       if (breaker.retryAt + this.#options.idleTimeoutMs < wallNow) this.#breakers.delete(key);
     }
+  }
+
+  #sweepEntry(entry: PoolEntry, now: number): void {
+    const idleTimeoutMs = entry.target.idleTimeoutMs ?? this.#options.idleTimeoutMs;
+    if ((entry.state === 'ready' || entry.state === 'unhealthy') && !entry.busy && now - entry.lastUsedAt >= idleTimeoutMs) {
+      void this.#retire(entry, 'idle');
+    }
+  }
+
+  /** A target idle timeout shorter than the sweep period gets its own check, so it holds to within half of it. */
+  #watchIdle(entry: PoolEntry): void {
+    const idleTimeoutMs = entry.target.idleTimeoutMs;
+    if (idleTimeoutMs === undefined || idleTimeoutMs >= this.#options.sweepIntervalMs) return;
+    entry.idleTimer = setInterval(() => this.#sweepEntry(entry, performance.now()), Math.max(100, Math.ceil(idleTimeoutMs / 2)));
+    entry.idleTimer.unref();
   }
 
   stats(): ManagerStats {
@@ -504,7 +534,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     const now = Date.now();
     for (const [key, breaker] of this.#breakers) {
       if (breaker.retryAt > now) {
-        circuits.push({ key, failures: breaker.failures, retryAt: new Date(breaker.retryAt), lastError: errorMessage(breaker.lastError) });
+        circuits.push({ key, workspaceId: breaker.workspaceId, connectionId: breaker.connectionId, failures: breaker.failures, retryAt: new Date(breaker.retryAt), lastError: errorMessage(breaker.lastError) });
       }
     }
     return {
@@ -563,6 +593,10 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     if (typeof error === 'object' && error !== null) {
       if (this.#reportedErrors.has(error)) return;
       this.#reportedErrors.add(error);
+    }
+    if (entry.refusal !== undefined) {
+      this.#retireRefused(entry);
+      return;
     }
     const info = this.#adapters[entry.type].classify(error);
     if (!info.connectionLost) return;
@@ -626,6 +660,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
           const now = performance.now();
           if (!created && now - entry.lastUsedAt > this.#options.healthCheckBypassMs && !entry.busy) {
             await this.#waitFor(entry, this.#check(entry), deadline, timeoutMs);
+            if (entry.refusal !== undefined) throw entry.refusal;
             if (entry.state !== 'ready') continue;
           }
           return this.#leaseAfterWait(entry, started);
@@ -684,6 +719,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       throw new CircuitOpenError(key, breaker.failures, breaker.retryAt, breaker.lastError);
     }
     const entry = new PoolEntry(key, resolved, snapshotOf(target, resolved.password));
+    entry.addressOf = this.#addressOf(entry);
     entry.lastUsedSeq = ++this.#seq;
     let byConnection = this.#slots.get(entry.workspaceId);
     if (byConnection === undefined) {
@@ -716,6 +752,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       try {
         const driver = await adapter.create(entry.target, this.#driverSettings(), {
           onError: (error) => this.#onDriverError(entry, error),
+          addressOf: entry.addressOf,
         });
         entry.driver = driver;
         if (entry.state !== 'connecting') {
@@ -729,6 +766,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         entry.state = 'ready';
         entry.consecutiveFailures = 0;
         entry.lastUsedAt = performance.now();
+        this.#watchIdle(entry);
         this.#counters.poolsCreated++;
         this.emit('create', { ...entry.identity(), poolSize: entry.target.poolSize, durationMs: performance.now() - started, attempts });
         if (this.#breakers.delete(entry.key) || attempts > 1) {
@@ -737,6 +775,13 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         }
         return;
       } catch (cause) {
+        if (entry.refusal !== undefined) {
+          // Refused before any socket: not a failure of the server, so no retry and no circuit.
+          this.#forget(entry);
+          if (entry.state === 'connecting') entry.state = 'closed';
+          this.#releaseReservation(entry);
+          throw entry.refusal;
+        }
         const error = cause instanceof PoolCreateError ? cause : new PoolCreateError(entry.key, entry.type, adapter.classify(cause), cause);
         this.#counters.createFailures++;
         entry.errors++;
@@ -760,6 +805,27 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     }
   }
 
+  /** The hook drivers call before each connection; records a refusal on the entry. */
+  #addressOf(entry: PoolEntry): (() => Promise<string>) | undefined {
+    const beforeConnect = this.#options.beforeConnect;
+    if (beforeConnect === undefined) return undefined;
+    const request = { workspaceId: entry.workspaceId, connectionId: entry.connectionId, type: entry.type, host: entry.target.host, port: entry.target.port };
+    return async () => {
+      try {
+        return await beforeConnect(request);
+      } catch (cause) {
+        this.#counters.connectRefusals++;
+        entry.refusal ??= new ConnectRefusedError(entry.key, cause);
+        throw entry.refusal;
+      }
+    };
+  }
+
+  /** A pool whose connections are now refused is closed; its leases finish (or fail) meanwhile. */
+  #retireRefused(entry: PoolEntry): void {
+    if (entry.state !== 'draining' && entry.state !== 'closed') void this.#retire(entry, 'refused');
+  }
+
   #driverSettings() {
     return {
       connectionIdleTimeoutMs: this.#options.connectionIdleTimeoutMs,
@@ -775,7 +841,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
 
   #openCircuit(entry: PoolEntry, failures: number, error: unknown, phase: PoolUnhealthyEvent['phase']): void {
     this.#counters.circuitOpens++;
-    this.#breakers.set(entry.key, { failures, retryAt: Date.now() + this.#options.circuitResetMs, lastError: error });
+    this.#breakers.set(entry.key, { workspaceId: entry.workspaceId, connectionId: entry.connectionId, failures, retryAt: Date.now() + this.#options.circuitResetMs, lastError: error });
     this.emit('unhealthy', {
       ...entry.identity(),
       phase,
@@ -792,12 +858,16 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     entry.checking ??= (async () => {
       this.#counters.healthChecks++;
       try {
+        // A pool reused after a pause is vetted again: a name that now resolves somewhere refused
+        // closes the pool even when the ping would reuse an open connection.
+        if (entry.addressOf !== undefined) await entry.addressOf();
         await entry.driver!.ping(this.#options.healthCheckTimeoutMs);
         entry.lastUsedAt = performance.now();
       } catch (error) {
         this.#counters.healthCheckFailures++;
         entry.errors++;
-        if (entry.state === 'ready') this.#markUnhealthy(entry, error, 'health-check');
+        if (entry.refusal !== undefined) this.#retireRefused(entry);
+        else if (entry.state === 'ready') this.#markUnhealthy(entry, error, 'health-check');
       } finally {
         entry.checking = undefined;
       }
@@ -831,6 +901,10 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
           return;
         } catch (next) {
           if (entry.state !== 'unhealthy') return;
+          if (entry.refusal !== undefined) {
+            this.#retireRefused(entry);
+            return;
+          }
           this.#counters.healthCheckFailures++;
           failures++;
           entry.errors++;
@@ -972,6 +1046,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   #retire(entry: PoolEntry, reason: EvictReason, drainMs = this.#options.drainTimeoutMs): Promise<void> {
     if (entry.closed !== undefined) return entry.closed;
     this.#forget(entry);
+    clearInterval(entry.idleTimer);
     const wasConnecting = entry.state === 'connecting';
     entry.state = 'draining';
     entry.abort.abort();
@@ -1045,9 +1120,8 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       if (matches(entry.key, entry.workspaceId, entry.connectionId) && entry.closed) closing.push(entry.closed);
     }
     if (forgetFailures) {
-      for (const breakerKey of [...this.#breakers.keys()]) {
-        const [ws = '', conn = ''] = breakerKey.split(':');
-        if (matches(breakerKey, ws, conn)) this.#breakers.delete(breakerKey);
+      for (const [breakerKey, breaker] of [...this.#breakers]) {
+        if (matches(breakerKey, breaker.workspaceId, breaker.connectionId)) this.#breakers.delete(breakerKey);
       }
     }
     await Promise.all(closing);

@@ -3,6 +3,24 @@ import type { DriverAdapter } from './adapters/types';
 import { PoolOptionsError } from './errors';
 import type { DatabaseType } from './target';
 
+/** A physical connection about to be opened: what `beforeConnect` decides on. */
+export interface ConnectRequest {
+  readonly workspaceId: string;
+  readonly connectionId: string;
+  readonly type: DatabaseType;
+  /** The target's host: a name or an IP literal. */
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Runs before every physical connection (a pool's first login, each later one, and each health
+ * check of a pool idle past the bypass window). Resolve to the IP address to connect to (resolve
+ * the name once, vet it, return it: the driver connects there, TLS still checks the host name);
+ * throw to refuse, and no socket is opened.
+ */
+export type BeforeConnect = (request: ConnectRequest) => Promise<string> | string;
+
 export interface WorkspacePoolManagerOptions {
   /** Most pools cached at once; beyond it the least recently used idle pool is evicted. Default 100. */
   maxPools?: number;
@@ -39,11 +57,14 @@ export interface WorkspacePoolManagerOptions {
   validateConnection?: boolean | 'socket';
   /** Replace or add driver adapters (tests, other drivers). */
   adapters?: Partial<Record<DatabaseType, DriverAdapter>>;
+  /** Outbound policy at connect time (see `BeforeConnect`); unset, drivers resolve host names themselves. */
+  beforeConnect?: BeforeConnect;
   /** Jitter source in [0, 1); for deterministic tests. Default `Math.random`. */
   random?: () => number;
 }
 
-export type ResolvedManagerOptions = Required<Omit<WorkspacePoolManagerOptions, 'adapters'>> & Pick<WorkspacePoolManagerOptions, 'adapters'>;
+export type ResolvedManagerOptions = Required<Omit<WorkspacePoolManagerOptions, 'adapters' | 'beforeConnect'>> &
+  Pick<WorkspacePoolManagerOptions, 'adapters' | 'beforeConnect'>;
 
 const ms = (max = 7 * 24 * 3600 * 1000) => z.number().int().nonnegative().max(max);
 const count = (max: number) => z.number().int().min(1).max(max);
@@ -76,6 +97,7 @@ const schema = z
       .strict()
       .optional(),
     random: z.custom<() => number>((value) => typeof value === 'function', 'must be a function').default(() => Math.random),
+    beforeConnect: z.custom<BeforeConnect>((value) => typeof value === 'function', 'must be a function').optional(),
   })
   .strict();
 
@@ -104,5 +126,6 @@ export function resolveManagerOptions(input: unknown): ResolvedManagerOptions {
     ...o,
     sweepIntervalMs: Math.min(o.sweepIntervalMs ?? 60_000, o.idleTimeoutMs),
     adapters: o.adapters,
+    beforeConnect: o.beforeConnect,
   };
 }

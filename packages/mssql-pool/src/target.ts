@@ -16,6 +16,8 @@ export interface ConnectionTargetOptions {
   poolSize?: number;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Close this pool after it has been unused this long (default: the manager's `idleTimeoutMs`). */
+  idleTimeoutMs?: number;
 }
 
 /** Where a workspace's connection points. The manager caches one pool per target. */
@@ -58,6 +60,7 @@ const targetSchema = z
         poolSize: z.number().int().min(1).max(1000).optional(),
         connectTimeoutMs: positiveMs.optional(),
         requestTimeoutMs: positiveMs.optional(),
+        idleTimeoutMs: positiveMs.optional(),
       })
       .strict()
       .optional(),
@@ -112,6 +115,8 @@ export interface ResolvedTarget {
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** Undefined: the manager's `idleTimeoutMs` applies. */
+  readonly idleTimeoutMs: number | undefined;
 }
 
 export interface TargetDefaults {
@@ -144,6 +149,7 @@ export function resolveTarget(input: unknown, defaults: TargetDefaults): Resolve
     poolSize: t.options?.poolSize ?? defaults.poolSize,
     connectTimeoutMs: t.options?.connectTimeoutMs ?? defaults.connectTimeoutMs,
     requestTimeoutMs: t.options?.requestTimeoutMs ?? defaults.requestTimeoutMs,
+    idleTimeoutMs: t.options?.idleTimeoutMs,
   };
 }
 
@@ -166,6 +172,7 @@ export function fingerprint(target: ResolvedTarget, hmacKey: Buffer): string {
     target.poolSize,
     target.connectTimeoutMs,
     target.requestTimeoutMs,
+    target.idleTimeoutMs ?? null,
   ]);
   return createHmac('sha256', hmacKey).update(canonical).digest('hex').slice(0, 16);
 }
@@ -188,6 +195,7 @@ export interface TargetSnapshot {
   readonly poolSize: number | undefined;
   readonly connectTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number | undefined;
+  readonly idleTimeoutMs: number | undefined;
 }
 
 export function snapshotOf(target: ConnectionTarget, password: Secret): TargetSnapshot {
@@ -205,6 +213,7 @@ export function snapshotOf(target: ConnectionTarget, password: Secret): TargetSn
     poolSize: o?.poolSize,
     connectTimeoutMs: o?.connectTimeoutMs,
     requestTimeoutMs: o?.requestTimeoutMs,
+    idleTimeoutMs: o?.idleTimeoutMs,
   };
 }
 
@@ -221,7 +230,8 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
       s.ca === undefined &&
       s.poolSize === undefined &&
       s.connectTimeoutMs === undefined &&
-      s.requestTimeoutMs === undefined
+      s.requestTimeoutMs === undefined &&
+      s.idleTimeoutMs === undefined
     );
   }
   return (
@@ -230,6 +240,7 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
     s.ca === o.ca &&
     s.poolSize === o.poolSize &&
     s.connectTimeoutMs === o.connectTimeoutMs &&
-    s.requestTimeoutMs === o.requestTimeoutMs
+    s.requestTimeoutMs === o.requestTimeoutMs &&
+    s.idleTimeoutMs === o.idleTimeoutMs
   );
 }

@@ -36,6 +36,24 @@ describe('idle sweep', () => {
     await m.close();
   });
 
+  it("a target's own idleTimeoutMs closes its pool, however long the manager's sweep period", async () => {
+    // The manager would keep pools for an hour and sweep once a minute; the target says 400 ms.
+    const m = new WorkspacePoolManager({ idleTimeoutMs: 3_600_000, sweepIntervalMs: 60_000 });
+    const evicted: PoolEvictedEvent[] = [];
+    m.on('evict', (e) => evicted.push(e));
+    try {
+      const short = server.target({ workspaceId: uniqueId('short'), options: { encrypt: false, idleTimeoutMs: 400 } });
+      const long = server.target({ workspaceId: uniqueId('long') });
+      await m.query(short, 'SELECT 1');
+      await m.query(long, 'SELECT 1');
+      await waitFor(() => evicted.length > 0, 5000, 'the short-idle pool to close');
+      expect(evicted).toEqual([expect.objectContaining({ workspaceId: short.workspaceId, reason: 'idle' })]);
+      expect(m.stats().pools.map((p) => p.workspaceId)).toEqual([long.workspaceId]);
+    } finally {
+      await m.close();
+    }
+  });
+
   it('its timers never keep the process alive', () => {
     const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     const script = `import { WorkspacePoolManager } from ${JSON.stringify(entry)}; new WorkspacePoolManager({ sweepIntervalMs: 10 });`;

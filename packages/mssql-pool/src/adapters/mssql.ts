@@ -1,6 +1,7 @@
 import mssql from 'mssql';
 import type { DriverErrorInfo } from '../errors';
 import type { ResolvedTarget } from '../target';
+import { connectSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
 
@@ -85,6 +86,10 @@ class MssqlDriverPool implements DriverPool<mssql.ConnectionPool> {
   }
 }
 
+function connectorOf(addressOf: () => Promise<string>, port: number) {
+  return async (_options?: unknown, _lookup?: unknown, signal?: AbortSignal) => connectSocket(await addressOf(), port, signal);
+}
+
 export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
   type: 'mssql',
 
@@ -110,6 +115,9 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
         ...(target.encrypt !== undefined ? { encrypt: target.encrypt } : {}),
         ...(target.trustServerCertificate !== undefined ? { trustServerCertificate: target.trustServerCertificate } : {}),
         ...(target.ca !== undefined ? { cryptoCredentialsDetails: { ca: target.ca } } : {}),
+        // Every connection goes to the address vetted just before it; `server` stays the host
+        // name, so the login packet, SNI and certificate check all see the name.
+        ...(hooks.addressOf !== undefined && { connector: connectorOf(hooks.addressOf, target.port) }),
       },
       beforeConnect: (connection) => {
         connection.on('errorMessage', (token: { number?: number }) => {

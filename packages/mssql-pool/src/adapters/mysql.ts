@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise';
 import type { DriverErrorInfo } from '../errors';
 import type { ResolvedTarget } from '../target';
+import { deferredSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
 
@@ -108,8 +109,9 @@ class MysqlDriverPool implements DriverPool<mysql.Pool> {
   }
 
   async #killQueries(connections: CoreConnection[]): Promise<void> {
-    const c = this.#core.config.connectionConfig as { host?: string; port?: number; user?: string; password?: string; database?: string; ssl?: unknown };
+    const c = this.#core.config.connectionConfig as { host?: string; port?: number; user?: string; password?: string; database?: string; ssl?: unknown; stream?: unknown };
     const killer = await mysql.createConnection({
+      ...(c.stream !== undefined && { stream: c.stream }),
       host: c.host,
       port: c.port,
       user: c.user,
@@ -132,7 +134,10 @@ export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
   type: 'mysql',
 
   async create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks) {
+    const addressOf = hooks.addressOf;
     const pool = mysql.createPool({
+      // A stream per connection that connects to the vetted address; `host` stays the name for TLS.
+      ...(addressOf !== undefined && { stream: () => deferredSocket(addressOf, target.port, { keepAlive: true }) }),
       host: target.host,
       port: target.port,
       database: target.database,

@@ -95,15 +95,46 @@ class PostgresDriverPool implements DriverPool<pg.Pool> {
   }
 }
 
+/**
+ * pg-pool opens connections with `new Client(options).connect()`; this Client asks for the vetted
+ * address first and connects there, so no pooled connection ever resolves the host name itself.
+ */
+function vettedClient(addressOf: () => Promise<string>): typeof pg.Client {
+  return class VettedClient extends pg.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
+    override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
+      const connecting = addressOf().then((address) => {
+        this.host = address;
+        return super.connect();
+      });
+      if (callback === undefined) return connecting;
+      // pg-pool passes a callback and reads (err, client) from it, as pg's own connect does.
+      const done = callback as (err: Error | null, client?: pg.Client) => void;
+      connecting.then(
+        (client) => done(null, client),
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
+  };
+}
+
 export const postgresAdapter: DriverAdapter<pg.Pool> = {
   type: 'postgres',
 
   async create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks) {
+    // servername: SNI and the certificate check stay on the host name when the socket goes to the
+    // vetted IP address (an IP literal gets no SNI, RFC 6066).
     const ssl = target.encrypt
-      ? { rejectUnauthorized: target.trustServerCertificate !== true, ...(target.ca !== undefined ? { ca: target.ca } : {}) }
+      ? {
+          rejectUnauthorized: target.trustServerCertificate !== true,
+          ...(net.isIP(target.host) === 0 && { servername: target.host }),
+          ...(target.ca !== undefined ? { ca: target.ca } : {}),
+        }
       : false;
     // pg-pool copies the password into a non-enumerable property itself.
     const pool = new pg.Pool({
+      ...(hooks.addressOf !== undefined && { Client: vettedClient(hooks.addressOf) }),
       host: target.host,
       port: target.port,
       database: target.database,

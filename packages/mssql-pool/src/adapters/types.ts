@@ -41,6 +41,13 @@ export interface DriverPoolSettings {
 export interface DriverHooks {
   /** Every driver `'error'` event ends up here: nothing the driver emits can go unhandled. */
   onError(error: unknown): void;
+  /**
+   * Called before every physical connection the driver pool opens (the first login and each one
+   * after). Resolves to the address to connect to, vetted by the manager's `beforeConnect`; the
+   * TLS server name stays `target.host`. A rejection means: open no socket, fail this connect.
+   * Undefined when the manager has no `beforeConnect`: the driver resolves `target.host` itself.
+   */
+  addressOf?: (() => Promise<string>) | undefined;
 }
 
 export interface DriverAdapter<Native = unknown> {

@@ -101,6 +101,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       sessionTtlHours: env.SESSION_TTL_HOURS,
       redisUrl: env.REDIS_URL,
       connectionTestDeadlineMs: env.CONNECTION_TEST_TIMEOUT_MS,
+      connectionTestMaxDeadlineMs: env.CONNECTION_TEST_MAX_TIMEOUT_MS,
       oidc: oidcConfigFromEnv(env, url),
       workspaceMigrations: workspaceMigrationConfigOf(env),
     });

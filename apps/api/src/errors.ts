@@ -5,7 +5,7 @@ import { describeConstraintViolation } from '@studio/db/errors';
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
-import { CircuitOpenError, PoolCreateError, PoolOptionsError, WorkspacePoolError } from '@studio/mssql-pool';
+import { CircuitOpenError, ConnectRefusedError, PoolCreateError, PoolOptionsError, WorkspacePoolError } from '@studio/mssql-pool';
 import { KeyRingError } from './services/crypto';
 import { ServiceError, type ServiceErrorCode } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
@@ -76,11 +76,13 @@ export function toTRPCError(error: unknown, log?: { logger: Logger; path?: strin
   if (cause instanceof ServiceError) {
     return problemError(codeByServiceError[cause.code], { error: cause.code, message: cause.message, details: cause.details });
   }
-  if (cause instanceof OutboundPolicyError) {
+  // The pool manager refuses at connect time with the policy's own error as the cause.
+  const outbound = cause instanceof ConnectRefusedError ? cause.cause : cause;
+  if (outbound instanceof OutboundPolicyError) {
     return problemError('FORBIDDEN', {
       error: 'outbound_refused',
-      message: cause.message,
-      details: { field: 'host', reason: cause.decision.reason },
+      message: outbound.message,
+      details: { field: 'host', reason: outbound.decision.reason },
     });
   }
   if (cause instanceof WorkspacePoolError) return poolProblem(cause);

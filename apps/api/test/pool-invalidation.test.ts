@@ -6,7 +6,6 @@ import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger';
 import { closeServices, createServices, type AppServices } from '../src/services/index';
-import { poolTargetOf } from '../src/services/workspace-pools';
 import { createHarness, type Harness } from './support/harness';
 
 const postgres = testTargets.find((t) => t.name === 'postgres');
@@ -40,8 +39,7 @@ describe.skipIf(!postgres)(`pool invalidation across instances (needs DATABASE_U
     const ws = await h.workspace(owner);
     const api = h.caller(owner.principal);
     const connection = await api.connections.create({ workspaceId: ws.id, name: 'shared', type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'appdb', user: 'app', password: 'Invalidation-Passw0rd' });
-    const { id: _id, name: _name, ...settings } = await other.connections.settingsOf(ws.id, connection.id);
-    await other.pools.withConnection(poolTargetOf(ws.id, connection.id, settings), async () => undefined);
+    await other.workspaceDatabases.withConnection(await other.workspaceDatabases.targetOf(ws.id, { connectionId: connection.id }), async () => undefined);
     const live = () => other.pools.stats().pools.filter((p) => p.connectionId === connection.id && p.state === 'ready');
     expect(live()).toHaveLength(1);
 

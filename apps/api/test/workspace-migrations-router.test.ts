@@ -4,7 +4,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { WorkspacePoolManager } from '@studio/mssql-pool';
+import { WorkspacePoolManager, type ConnectionTarget, type NativePools } from '@studio/mssql-pool';
 import { testTargets } from '@studio/db/testing';
 import { defaultMigrationsDir } from '@studio/workspace-migrations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { toTRPCError, problemOf as problemOfError } from '../src/errors';
 import { appRouter } from '../src/routers/_app';
 import type { Principal } from '../src/services/authorization';
 import { SchemaNeedsMigrationError, WorkspaceMigrationService, type WorkspaceMigrationConfig } from '../src/services/workspace-migrations';
-import { poolTargetOf } from '../src/services/workspace-pools';
+import { WorkspaceDatabases } from '../src/services/workspace-databases';
 import { createCallerFactory } from '../src/trpc';
 import { createLogger } from '../src/logger';
 import { problemOf, useHarness, type Harness } from './support/harness';
@@ -46,14 +46,15 @@ function useMigrationsCopy(change: (dir: string) => Promise<void>): { readonly d
  */
 function otherInstance(h: Harness, config: Partial<WorkspaceMigrationConfig>) {
   const pools = new WorkspacePoolManager({ connectTimeoutMs: 60_000 });
-  const service = new WorkspaceMigrationService(
-    { db: h.services.db, connections: h.services.connections, pools, outboundPolicy: h.services.outboundPolicy, audit: h.services.audit, logger: createLogger('silent') },
-    config,
-  );
+  const databases = new WorkspaceDatabases({ db: h.services.db, connections: h.services.connections, pools, outboundPolicy: h.services.outboundPolicy });
+  const service = new WorkspaceMigrationService({ db: h.services.db, databases, audit: h.services.audit, logger: createLogger('silent') }, config);
   service.attach();
   return {
     pools,
     service,
+    /** The schema-gated way this instance's SQL editor reaches a database. */
+    withCheckedConnection: <R>(target: { poolTarget: ConnectionTarget }, fn: (pool: NativePools['mssql']) => Promise<R>) =>
+      databases.withConnection(target, (lease) => fn(lease.pool as NativePools['mssql'])),
     caller: (principal: Principal) =>
       createCaller(createContextInner({ ...h.services, pools, workspaceMigrations: service, principal, requestMeta: { ip: '203.0.113.9', userAgent: 'vitest' } })),
     close: () => pools.close({ deadlineMs: 1_000 }),
@@ -179,10 +180,10 @@ describe.each(testTargets)('workspaceMigrations router ($name)', (target) => {
     expect(environment.migration).toMatchObject({ status: 'current', currentVersion: 2 });
     const newerApi = otherInstance(h, { migrationsDir: newer.dir, refuseQueriesWhenBehind: true });
     try {
-      const { id: _id, name: _name, ...settings } = await h.services.connections.settingsOf(ws.id, environment.connectionId!);
-      const target = poolTargetOf(ws.id, environment.connectionId!, settings);
+      const target = await h.services.workspaceDatabases.targetOf(ws.id, { connectionId: environment.connectionId! });
+      const thisApi = { withCheckedConnection: <R>(t: typeof target, fn: (pool: NativePools['mssql']) => Promise<R>) => h.services.workspaceDatabases.withConnection(t, (lease) => fn(lease.pool as NativePools['mssql'])) };
       // The first query creates the pool: the check runs before it and stores the status.
-      const refused = await newerApi.service.withCheckedConnection(target, () => Promise.resolve('ran')).catch((error: unknown) => error);
+      const refused = await newerApi.withCheckedConnection(target, () => Promise.resolve('ran')).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(SchemaNeedsMigrationError);
       expect(problemOfError(toTRPCError(refused))).toEqual({
         error: 'schema_needs_migration',
@@ -194,11 +195,11 @@ describe.each(testTargets)('workspaceMigrations router ($name)', (target) => {
       expect(stored.migration).toMatchObject({ status: 'needs_migration', currentVersion: 2, latestVersion: 3, pending: [{ version: 3, name: 'audit_notes' }] });
 
       // This instance's default (queries allowed) lets the same database through.
-      await expect(h.services.workspaceMigrations.withCheckedConnection(target, async (pool) => (await pool.request().query('SELECT 1 AS one')).recordset)).resolves.toEqual([{ one: 1 }]);
+      await expect(thisApi.withCheckedConnection(target, async (pool) => (await pool.request().query('SELECT 1 AS one')).recordset)).resolves.toEqual([{ one: 1 }]);
 
       const migrated = await newerApi.caller(people.owner.principal).workspaceMigrations.migrate({ workspaceId: ws.id });
       expect(migrated).toMatchObject({ ok: true, outcome: 'applied', from: 2, to: 3, migrations: [{ version: 3, name: 'audit_notes' }] });
-      await expect(newerApi.service.withCheckedConnection(target, () => Promise.resolve('ran'))).resolves.toBe('ran');
+      await expect(newerApi.withCheckedConnection(target, () => Promise.resolve('ran'))).resolves.toBe('ran');
 
       // For this (older) instance the database is now ahead of its folder: drifted, and never "fixed".
       expect(await owner.workspaceMigrations.status({ workspaceId: ws.id })).toMatchObject({
@@ -222,9 +223,9 @@ describe.each(testTargets)('workspaceMigrations router ($name)', (target) => {
     const { ws, people, environment } = await environmentOn(db('edited'));
     const editedApi = otherInstance(h, { migrationsDir: edited.dir });
     try {
-      const { id: _id, name: _name, ...settings } = await h.services.connections.settingsOf(ws.id, environment.connectionId!);
+      const target = await h.services.workspaceDatabases.targetOf(ws.id, { connectionId: environment.connectionId! });
       // Drift is reported, not refused: queries still run.
-      await expect(editedApi.service.withCheckedConnection(poolTargetOf(ws.id, environment.connectionId!, settings), () => Promise.resolve('ran'))).resolves.toBe('ran');
+      await expect(editedApi.withCheckedConnection(target, () => Promise.resolve('ran'))).resolves.toBe('ran');
       const stored = await h.caller(people.owner.principal).environments.get({ workspaceId: ws.id, environmentId: environment.id });
       expect(stored.migration).toMatchObject({ status: 'drifted', currentVersion: 2, problems: [{ kind: 'checksum_mismatch', version: 1 }] });
 

@@ -3,9 +3,10 @@
 // connection of its own (never the cached pool: a test must not replace or warm the pool, and a
 // bad password must not open the pool's circuit). No tRPC here; the routers turn a failed result
 // into the F10 shape.
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
+import { connectSocket } from '@studio/mssql-pool';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Connection as TediousConnection, Request as TediousRequest } from 'tedious';
@@ -60,6 +61,8 @@ export interface ConnectionTestOptions {
 }
 
 export const DEFAULT_TEST_DEADLINE_MS = 5_000;
+/** The longest a connection's own connect timeout may stretch a test (CONNECTION_TEST_MAX_TIMEOUT_MS). */
+export const DEFAULT_TEST_MAX_DEADLINE_MS = 60_000;
 
 /** A classified failure of one step. `message` is shown to the caller: never a credential. */
 class StepFailure extends Error {
@@ -156,12 +159,14 @@ interface TestSession {
 
 interface LoginParams {
   target: ConnectionTestTarget;
+  /** The address the dns step vetted: the login connects there, never resolving the host again. */
+  address: string;
   timeoutMs: number;
   /** Aborted at the deadline: the login must tear its socket down. */
   signal: AbortSignal;
 }
 
-function loginMssql({ target, timeoutMs, signal }: LoginParams): Promise<TestSession> {
+function loginMssql({ target, address, timeoutMs, signal }: LoginParams): Promise<TestSession> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let tlsMs: number | undefined;
@@ -177,6 +182,8 @@ function loginMssql({ target, timeoutMs, signal }: LoginParams): Promise<TestSes
         ...(target.options.ca !== undefined && { cryptoCredentialsDetails: { ca: target.options.ca } }),
         connectTimeout: Math.max(1, Math.floor(timeoutMs)),
         appName: 'studio-connection-test',
+        // `server` stays the host name (login packet, SNI, certificate check); the socket goes to the vetted address.
+        connector: (_options?: unknown, _lookup?: unknown, connectSignal?: AbortSignal) => connectSocket(address, target.port, connectSignal),
       },
     });
     const close = () => connection.close();
@@ -221,10 +228,10 @@ function loginMssql({ target, timeoutMs, signal }: LoginParams): Promise<TestSes
   });
 }
 
-async function loginPostgres({ target, timeoutMs, signal }: LoginParams): Promise<TestSession> {
+async function loginPostgres({ target, address, timeoutMs, signal }: LoginParams): Promise<TestSession> {
   const tls = target.options.tls === true;
   const client = new pg.Client({
-    host: target.host,
+    host: address,
     port: target.port,
     database: target.database,
     user: target.user,
@@ -233,7 +240,14 @@ async function loginPostgres({ target, timeoutMs, signal }: LoginParams): Promis
     // The version query is bounded by the deadline race as well; this keeps pg from waiting on.
     query_timeout: Math.max(1, Math.floor(timeoutMs)),
     application_name: 'studio-connection-test',
-    ...(tls && { ssl: { rejectUnauthorized: target.options.trustServerCertificate !== true, ...(target.options.ca !== undefined && { ca: target.options.ca }) } }),
+    ...(tls && {
+      ssl: {
+        rejectUnauthorized: target.options.trustServerCertificate !== true,
+        // SNI and the certificate check stay on the host name (none for an IP literal, RFC 6066).
+        ...(isIP(target.host) === 0 && { servername: target.host }),
+        ...(target.options.ca !== undefined && { ca: target.options.ca }),
+      },
+    }),
   });
   // pg emits 'error' for a connection lost after connect; without a listener that would crash.
   client.on('error', () => undefined);
@@ -264,7 +278,7 @@ async function loginPostgres({ target, timeoutMs, signal }: LoginParams): Promis
   };
 }
 
-async function loginMysql({ target, timeoutMs, signal }: LoginParams): Promise<TestSession> {
+async function loginMysql({ target, address, timeoutMs, signal }: LoginParams): Promise<TestSession> {
   const tls = target.options.tls === true;
   let connection: mysql.Connection | undefined;
   let aborted = false;
@@ -275,6 +289,8 @@ async function loginMysql({ target, timeoutMs, signal }: LoginParams): Promise<T
   signal.addEventListener('abort', destroy, { once: true });
   try {
     connection = await mysql.createConnection({
+      // The socket goes to the vetted address; `host` stays the name TLS checks.
+      stream: tcpConnect({ host: address, port: target.port }),
       host: target.host,
       port: target.port,
       database: target.database,
@@ -358,10 +374,22 @@ export class ConnectionTester {
   constructor(
     private readonly outboundPolicy: OutboundPolicy,
     readonly defaultDeadlineMs: number = DEFAULT_TEST_DEADLINE_MS,
+    readonly maxDeadlineMs: number = DEFAULT_TEST_MAX_DEADLINE_MS,
   ) {}
 
+  /**
+   * The call's own deadline, else the default stretched to the connection's longer connect timeout
+   * (a slow-to-wake server must be testable with the setting it will be used with), capped by the
+   * server's maximum.
+   */
+  deadlineOf(target: ConnectionTestTarget, options: ConnectionTestOptions = {}): number {
+    if (options.deadlineMs !== undefined) return options.deadlineMs;
+    const connectTimeoutMs = target.options.connectTimeoutMs;
+    return connectTimeoutMs === undefined ? this.defaultDeadlineMs : Math.min(Math.max(connectTimeoutMs, this.defaultDeadlineMs), this.maxDeadlineMs);
+  }
+
   async run(target: ConnectionTestTarget, options: ConnectionTestOptions = {}): Promise<ConnectionTestResult> {
-    const deadlineMs = options.deadlineMs ?? this.defaultDeadlineMs;
+    const deadlineMs = this.deadlineOf(target, options);
     const started = performance.now();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), deadlineMs);
@@ -405,7 +433,7 @@ export class ConnectionTester {
       begin('login');
       const loginStarted = stepStarted;
       try {
-        session = await untilDeadline(logins[target.type]({ target, timeoutMs: remaining(), signal: controller.signal }), controller.signal);
+        session = await untilDeadline(logins[target.type]({ target, address, timeoutMs: remaining(), signal: controller.signal }), controller.signal);
       } catch (error) {
         if (error instanceof StepFailure && error.reason === 'tls_failed') current = 'tls';
         throw error;

@@ -180,8 +180,7 @@ export class EnvironmentService {
         throw error;
       });
       if (stored.type !== 'mssql') throw new InvalidInputError('connectionId', 'connectionId: environments point at SQL Server (mssql) connections');
-      const { id: _id, name: _name, ...target } = stored;
-      return plan({ kind: 'reference', connectionId: input.connectionId, previousConnectionId }, target);
+      return plan({ kind: 'reference', connectionId: input.connectionId, previousConnectionId }, stored);
     }
     if (environmentId === null) throw new InvalidInputError('connectionId', 'connectionId or connection is required');
     return plan({ kind: 'keep' }, null);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { AccessService } from './access';
 import { ApiTokenService } from './api-tokens';
 import { AuditService } from './audit';
-import { ConnectionTester, DEFAULT_TEST_DEADLINE_MS } from './connection-test';
+import { ConnectionTester, DEFAULT_TEST_DEADLINE_MS, DEFAULT_TEST_MAX_DEADLINE_MS } from './connection-test';
 import { ConnectionService } from './connections';
 import type { KeyRing } from './crypto';
 import { EnvironmentService } from './environments';
@@ -15,6 +15,7 @@ import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisS
 import { OidcService, type OidcConfig } from './oidc';
 import { createLucia, SessionService } from './sessions';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
+import { beforeConnectOf, WorkspaceDatabases } from './workspace-databases';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
 import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
@@ -35,6 +36,8 @@ export interface AppServices {
   environments: EnvironmentService;
   /** The process's one pool manager for workspace databases (closed by the app on shutdown). */
   pools: WorkspacePoolManager;
+  /** The one way to reach a workspace database: target (settings, outbound policy) and lease. */
+  workspaceDatabases: WorkspaceDatabases;
   poolInvalidation: PoolInvalidation;
   connectionTester: ConnectionTester;
   /** F5: migrations of workspace SQL Server databases, the schema check on pool creation, the query gate. */
@@ -58,7 +61,9 @@ export interface CreateServicesOptions {
   rateLimitStore?: RateLimitStore;
   /** Default deadline of a connection test (CONNECTION_TEST_TIMEOUT_MS). */
   connectionTestDeadlineMs?: number;
-  /** A ready-made pool manager (tests tune its timeouts); default: one with the package defaults. */
+  /** Cap on a connection's connect timeout as a test deadline (CONNECTION_TEST_MAX_TIMEOUT_MS). */
+  connectionTestMaxDeadlineMs?: number;
+  /** A ready-made pool manager (tests tune its timeouts); default: one with the package defaults and the outbound policy at every connect. */
   pools?: WorkspacePoolManager;
   /** OpenID Connect sign-in (OIDC_* variables); null or unset = disabled. */
   oidc?: OidcConfig | null;
@@ -93,13 +98,11 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   const db = options.database.db;
   const store = options.rateLimitStore ?? (await defaultRateLimitStore(options));
   const connections = new ConnectionService(db, options.keyRing);
-  const pools = options.pools ?? createPoolManager(options.logger);
+  const pools = options.pools ?? createPoolManager(options.logger, { beforeConnect: beforeConnectOf(options.outboundPolicy) });
   const poolInvalidation = await createPoolInvalidation(options, pools);
   const audit = new AuditService(db, options.logger);
-  const workspaceMigrations = new WorkspaceMigrationService(
-    { db, connections, pools, outboundPolicy: options.outboundPolicy, audit, logger: options.logger },
-    options.workspaceMigrations,
-  );
+  const workspaceDatabases = new WorkspaceDatabases({ db, connections, pools, outboundPolicy: options.outboundPolicy });
+  const workspaceMigrations = new WorkspaceMigrationService({ db, databases: workspaceDatabases, audit, logger: options.logger }, options.workspaceMigrations);
   workspaceMigrations.attach();
   return {
     db,
@@ -115,10 +118,15 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     access: new AccessService(db),
     environments: new EnvironmentService(db, connections),
     pools,
+    workspaceDatabases,
     poolInvalidation,
-    connectionTester: new ConnectionTester(options.outboundPolicy, options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS),
+    connectionTester: new ConnectionTester(
+      options.outboundPolicy,
+      options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS,
+      options.connectionTestMaxDeadlineMs ?? DEFAULT_TEST_MAX_DEADLINE_MS,
+    ),
     workspaceMigrations,
-    sqlEditor: new SqlEditorService(db, connections, workspaceMigrations, new ExecutionRegistry(), new ProcedureCatalogueCache()),
+    sqlEditor: new SqlEditorService(db, workspaceDatabases, new ExecutionRegistry(), new ProcedureCatalogueCache()),
     logger: options.logger,
   };
 }

@@ -15,7 +15,7 @@ import {
   type WorkspaceMigrationRun,
   type WorkspaceSchemaError,
 } from '@studio/db/schema';
-import { CircuitOpenError, PoolCreateError, WorkspacePoolError, type ConnectionTarget, type NativePools, type WorkspacePoolManager } from '@studio/mssql-pool';
+import { CircuitOpenError, ConnectRefusedError, PoolCreateError, WorkspacePoolError, type ConnectionTarget, type NativePools, type PoolLease } from '@studio/mssql-pool';
 import {
   migrateAll,
   MigrationConnectionError,
@@ -35,10 +35,9 @@ import {
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AuditActor, AuditService } from './audit';
-import type { ConnectionService } from './connections';
-import { InvalidInputError, NotFoundError, ServiceError } from './errors';
-import { OutboundPolicyError, type OutboundPolicy } from './outbound-policy';
-import { poolTargetOf } from './workspace-pools';
+import { InvalidInputError, ServiceError } from './errors';
+import { OutboundPolicyError } from './outbound-policy';
+import type { EnvironmentScope, SchemaGate, WorkspaceDatabases } from './workspace-databases';
 
 type MssqlPool = NativePools['mssql'];
 
@@ -76,13 +75,7 @@ export interface MigrationOrigin {
 }
 
 /** The environment (and so the database) a migration call acts on. */
-export interface MigrationScope {
-  workspaceId: string;
-  workspaceSlug: string;
-  environmentId: string;
-  environmentName: string;
-  connectionId: string;
-}
+export type MigrationScope = EnvironmentScope;
 
 export type MigrationRunOutcome = 'applied' | 'current' | 'rolled_back' | 'failed' | 'locked' | 'drifted';
 
@@ -219,6 +212,9 @@ export function runErrorOf(error: unknown): MigrationRunError {
     return { code: error.code, number: error.number ?? null, message: error.message, version: null, line: null };
   }
   if (error instanceof WorkspaceMigrationError) return { code: error.code, number: null, message: error.message, version: null, line: null };
+  if (error instanceof ConnectRefusedError && error.cause instanceof OutboundPolicyError) {
+    return { code: error.cause.code, number: null, message: error.cause.message, version: null, line: null };
+  }
   if (error instanceof WorkspacePoolError) {
     const create = error instanceof PoolCreateError ? error : error instanceof CircuitOpenError && error.cause instanceof PoolCreateError ? error.cause : undefined;
     const number = create?.number ?? null;
@@ -246,7 +242,7 @@ function inputErrorOf(error: unknown, field: 'target' | 'steps'): ServiceError |
   return undefined;
 }
 
-export class WorkspaceMigrationService {
+export class WorkspaceMigrationService implements SchemaGate {
   readonly config: WorkspaceMigrationConfig;
   /** Used for checks (status, validation on pool creation): never takes the lock or writes. */
   readonly #validator: WorkspaceMigrator;
@@ -257,9 +253,7 @@ export class WorkspaceMigrationService {
   constructor(
     private readonly deps: {
       db: StudioDatabase;
-      connections: ConnectionService;
-      pools: WorkspacePoolManager;
-      outboundPolicy: OutboundPolicy;
+      databases: WorkspaceDatabases;
       audit: AuditService;
       logger: Logger;
     },
@@ -269,12 +263,21 @@ export class WorkspaceMigrationService {
     this.#validator = this.#migrator(`studio-api@${hostname()}`);
   }
 
-  /** Validate every new SQL Server pool's schema once, before its first callers (F5 "validated on connect"). */
+  /**
+   * Validate every new SQL Server pool's schema once, before its first callers (F5 "validated on
+   * connect"), and gate workspace queries on the result.
+   */
   attach(): void {
-    this.#detach ??= this.deps.pools.onPoolCreated(async (event, pool) => {
+    if (this.#detach !== undefined) return;
+    const unhook = this.deps.databases.pools.onPoolCreated(async (event, pool) => {
       if (event.type !== 'mssql') return;
       await this.#validateOnCreate(event.workspaceId, event.connectionId, pool as MssqlPool);
     });
+    const ungate = this.deps.databases.useSchemaGate(this);
+    this.#detach = () => {
+      unhook();
+      ungate();
+    };
   }
 
   detach(): void {
@@ -317,41 +320,17 @@ export class WorkspaceMigrationService {
   }
 
   /** The environment a call acts on: the chosen one, or the workspace's default. */
-  async resolve(workspaceId: string, environmentId?: string): Promise<MigrationScope> {
-    const [row] = await this.deps.db
-      .select({
-        environmentId: environments.id,
-        environmentName: environments.name,
-        connectionId: environments.connectionId,
-        workspaceSlug: workspaces.slug,
-        type: connections.type,
-      })
-      .from(environments)
-      .innerJoin(workspaces, eq(workspaces.id, environments.workspaceId))
-      .leftJoin(connections, eq(connections.id, environments.connectionId))
-      .where(and(eq(environments.workspaceId, workspaceId), environmentId === undefined ? eq(environments.isDefault, true) : eq(environments.id, environmentId)));
-    if (!row) {
-      if (environmentId !== undefined) throw new NotFoundError('Environment', { field: 'environmentId' });
-      throw new ServiceError('precondition_failed', 'This workspace has no default environment to migrate', { reason: 'no_default_environment' });
-    }
-    if (row.connectionId === null) {
-      throw new ServiceError('precondition_failed', `Environment "${row.environmentName}" has no connection`, { reason: 'environment_unconfigured', field: 'environmentId' });
-    }
-    if (row.type !== 'mssql') {
-      throw new ServiceError('precondition_failed', 'Workspace migrations run on SQL Server connections only', { reason: 'not_sql_server', field: 'environmentId' });
-    }
-    return { workspaceId, workspaceSlug: row.workspaceSlug, environmentId: row.environmentId, environmentName: row.environmentName, connectionId: row.connectionId };
+  resolve(workspaceId: string, environmentId?: string): Promise<MigrationScope> {
+    return this.deps.databases.environmentOf(workspaceId, environmentId, { sqlServerOnly: true });
   }
 
   async #poolTarget(scope: MigrationScope): Promise<ConnectionTarget> {
-    const { id: _id, name: _name, ...settings } = await this.deps.connections.settingsOf(scope.workspaceId, scope.connectionId);
-    const decision = await this.deps.outboundPolicy.check(settings.host);
-    if (!decision.allowed) throw new OutboundPolicyError(decision);
-    return poolTargetOf(scope.workspaceId, scope.connectionId, settings);
+    return (await this.deps.databases.targetOf(scope.workspaceId, { connectionId: scope.connectionId })).poolTarget;
   }
 
+  /** Runs and checks must reach a database that is behind: they skip the schema gate. */
   #withPool<R>(target: ConnectionTarget, fn: (pool: MssqlPool) => Promise<R>): Promise<R> {
-    return this.deps.pools.withConnection(target, (lease) => fn(lease.pool as MssqlPool), { timeoutMs: this.config.acquireTimeoutMs });
+    return this.deps.databases.withConnection({ poolTarget: target }, (lease) => fn(lease.pool as MssqlPool), { timeoutMs: this.config.acquireTimeoutMs, skipSchemaGate: true });
   }
 
   /** Applies pending migrations (up to `target`) to the environment's database. Failures are reported, not thrown. */
@@ -581,37 +560,29 @@ export class WorkspaceMigrationService {
   }
 
   /**
-   * Runs `fn` on the workspace connection's pool unless the database is behind and the API is
-   * configured to refuse queries then (F10 `schema_needs_migration`). Acquiring first means a new
-   * pool's schema check has already run; a refusal re-checks once, so a database migrated by
-   * another instance is let through at the cost of one round trip.
+   * The query gate (F10 `schema_needs_migration`): with the lease held, refuses a database that is
+   * behind when the API is configured to. Acquiring first means a new pool's schema check has
+   * already run; a refusal re-checks once, so a database migrated by another instance is let
+   * through at the cost of one round trip.
    */
-  async withCheckedConnection<R>(target: ConnectionTarget, fn: (pool: MssqlPool) => Promise<R>, options: { timeoutMs?: number } = {}): Promise<R> {
-    return this.deps.pools.withConnection(
-      target,
-      async (lease) => {
-        if (target.type === 'mssql' && this.config.refuseQueriesWhenBehind) {
-          const key = `${target.workspaceId}:${target.connectionId}`;
-          let known = this.#live.get(key);
-          if (known !== undefined && (known.status === 'needs_migration' || known.status === 'uninitialised')) {
-            known = await this.#validator.validate(lease.pool as MssqlPool);
-            this.#live.set(key, known);
-          }
-          if (known !== undefined && (known.status === 'needs_migration' || known.status === 'uninitialised')) {
-            throw new SchemaNeedsMigrationError({
-              workspaceId: target.workspaceId,
-              connectionId: target.connectionId,
-              status: known.status,
-              current: known.current,
-              latest: known.latest,
-              pending: [...known.pending],
-            });
-          }
-        }
-        return fn(lease.pool as MssqlPool);
-      },
-      options,
-    );
+  async admit(target: ConnectionTarget, lease: PoolLease): Promise<void> {
+    if (target.type !== 'mssql' || !this.config.refuseQueriesWhenBehind) return;
+    const key = `${target.workspaceId}:${target.connectionId}`;
+    let known = this.#live.get(key);
+    if (known !== undefined && (known.status === 'needs_migration' || known.status === 'uninitialised')) {
+      known = await this.#validator.validate(lease.pool as MssqlPool);
+      this.#live.set(key, known);
+    }
+    if (known !== undefined && (known.status === 'needs_migration' || known.status === 'uninitialised')) {
+      throw new SchemaNeedsMigrationError({
+        workspaceId: target.workspaceId,
+        connectionId: target.connectionId,
+        status: known.status,
+        current: known.current,
+        latest: known.latest,
+        pending: [...known.pending],
+      });
+    }
   }
 
   /** Every workspace's default environment, by slug: the targets of applyAll. */

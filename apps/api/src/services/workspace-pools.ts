@@ -1,11 +1,10 @@
-// The process's one WorkspacePoolManager (MISSION F4) and what the API needs around it: targets
-// built from registry rows, logged driver events, and invalidation when a connection changes.
+// The process's one WorkspacePoolManager (MISSION F4) and what the API needs around it: logged
+// driver events and invalidation when a connection changes. Targets come from workspace-databases.ts.
 import { randomUUID } from 'node:crypto';
-import { WorkspacePoolManager, type ConnectionTarget, type WorkspacePoolManagerOptions } from '@studio/mssql-pool';
+import { WorkspacePoolManager, type WorkspacePoolManagerOptions } from '@studio/mssql-pool';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ConnectionTestTarget } from './connection-test';
 
 /** Creates the manager and logs its driver 'error' and 'unhealthy' events (keys and messages only, no settings). */
 export function createPoolManager(logger: Logger, options: WorkspacePoolManagerOptions = {}): WorkspacePoolManager {
@@ -22,29 +21,6 @@ export function createPoolManager(logger: Logger, options: WorkspacePoolManagerO
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A registry row's decrypted settings as a pool target (built per request; the cache hit compares fields). */
-export function poolTargetOf(workspaceId: string, connectionId: string, settings: ConnectionTestTarget): ConnectionTarget {
-  const o = settings.options;
-  return {
-    workspaceId,
-    connectionId,
-    type: settings.type,
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.user,
-    password: settings.password ?? '',
-    options: {
-      ...(o.tls !== undefined && { encrypt: o.tls }),
-      ...(o.trustServerCertificate !== undefined && { trustServerCertificate: o.trustServerCertificate }),
-      ...(o.ca !== undefined && { ca: o.ca }),
-      ...(o.poolSize !== undefined && { poolSize: o.poolSize }),
-      ...(o.connectTimeoutMs !== undefined && { connectTimeoutMs: o.connectTimeoutMs }),
-      ...(o.requestTimeoutMs !== undefined && { requestTimeoutMs: o.requestTimeoutMs }),
-    },
-  };
 }
 
 /**

@@ -4,7 +4,6 @@ import type { PoolStats } from '@studio/mssql-pool';
 import type { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import { canManageConnection } from '../../services/policy';
-import { poolTargetOf } from '../../services/workspace-pools';
 import type { byId, WorkspaceHandlerContext } from './_schemas';
 import type { poolStatsInput } from './poolStats.schema';
 
@@ -40,10 +39,10 @@ function livePool(pools: PoolSummary[]): PoolSummary | null {
 
 function poolsOf(ctx: WorkspaceHandlerContext, connectionId?: string) {
   const stats = ctx.pools.stats();
-  const mine = (p: { workspaceId?: string; connectionId?: string; key: string }) => p.key.startsWith(`${ctx.workspace.id}:`) && (connectionId === undefined || p.key.startsWith(`${ctx.workspace.id}:${connectionId}:`));
+  const mine = (p: { workspaceId: string; connectionId: string }) => p.workspaceId === ctx.workspace.id && (connectionId === undefined || p.connectionId === connectionId);
   return {
     pools: stats.pools.filter(mine).map(summaryOf),
-    circuits: stats.circuits.filter(mine).map((c) => ({ connectionId: c.key.split(':')[1] ?? '', failures: c.failures, retryAt: c.retryAt })),
+    circuits: stats.circuits.filter(mine).map((c) => ({ connectionId: c.connectionId, failures: c.failures, retryAt: c.retryAt })),
   };
 }
 
@@ -70,13 +69,13 @@ export async function resetHandler({ ctx, input }: { ctx: WorkspaceHandlerContex
     target: { type: 'connection', id: input.connectionId },
   });
   await ctx.rateLimits.consume('poolReset', rateLimitSubjectOf(ctx.principal));
-  const { id: _id, name: _name, ...settings } = await ctx.connections.settingsOf(ctx.workspace.id, input.connectionId);
+  const database = await ctx.workspaceDatabases.targetOf(ctx.workspace.id, { connectionId: input.connectionId });
   const audit = (outcome: 'success' | 'failure', details: Record<string, unknown>) =>
     ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'connection.reset', target: { type: 'connection', id: input.connectionId }, outcome, details });
   try {
     // Drain the old pool (and forget its failures), then log in once for the new one.
     await ctx.pools.reset({ workspaceId: ctx.workspace.id, connectionId: input.connectionId });
-    await ctx.pools.withConnection(poolTargetOf(ctx.workspace.id, input.connectionId, settings), async () => undefined, { timeoutMs: RESET_ACQUIRE_TIMEOUT_MS });
+    await ctx.workspaceDatabases.withConnection(database, async () => undefined, { timeoutMs: RESET_ACQUIRE_TIMEOUT_MS, skipSchemaGate: true });
   } catch (error) {
     await audit('failure', { errorCode: (error as { code?: unknown }).code ?? null });
     throw error;

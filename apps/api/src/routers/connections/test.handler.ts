@@ -20,8 +20,8 @@ export async function testHandler({ ctx, input }: { ctx: WorkspaceHandlerContext
     target: { type: 'connection', id: input.connectionId },
   });
   await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
-  const { id: _id, name: _name, ...settings } = await ctx.connections.settingsOf(ctx.workspace.id, input.connectionId);
-  const result = await ctx.connectionTester.run(settings, { deadlineMs: input.timeoutMs });
+  const database = await ctx.workspaceDatabases.targetOf(ctx.workspace.id, { connectionId: input.connectionId });
+  const result = await ctx.connectionTester.run(database.settings, { deadlineMs: input.timeoutMs });
   const status = await ctx.connections.recordTest(ctx.workspace.id, input.connectionId, result);
   await ctx.recordAudit({
     workspaceId: ctx.workspace.id,

@@ -3,15 +3,14 @@
 // WorkspacePoolManager. No tRPC here; authorisation and audit happen in the router.
 import { performance } from 'node:perf_hooks';
 import type { StudioDatabase } from '@studio/db';
-import { connections, environments, storedProcedures } from '@studio/db/schema';
-import type { ConnectionTarget, NativePools } from '@studio/mssql-pool';
+import { storedProcedures } from '@studio/db/schema';
+import type { ConnectionTarget } from '@studio/mssql-pool';
 import { structuredPatch } from 'diff';
 import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
 import type sql from 'mssql';
-import { settingsColumns, type ConnectionService } from '../connections';
 import { ConflictError, InvalidInputError, NotFoundError, ServiceError } from '../errors';
 import { keysetPage } from '../pagination';
-import { poolTargetOf } from '../workspace-pools';
+import type { WorkspaceDatabases } from '../workspace-databases';
 import { declaredParameters, deployableDefinition, renameInDraft } from './definition';
 import { ExecutionTimeoutError, serverMessageOf, SqlServerError, type SqlServerMessage } from './errors';
 import type { ExecutionRegistry, RunningExecution } from './executions';
@@ -164,20 +163,11 @@ function catalogueKeyOf(target: PublishTarget, procedure: ProcedureName, publish
   return JSON.stringify([t.workspaceId, t.connectionId, t.host, t.port, t.database, procedure.schema.toLowerCase(), procedure.name.toLowerCase(), publishedAt?.getTime() ?? null]);
 }
 
-/**
- * How the editor reaches a workspace's SQL Server: through the pool manager, behind the F5 query
- * gate (WorkspaceMigrationService.withCheckedConnection refuses a database that is behind when
- * configured to).
- */
-export interface WorkspaceDatabaseAccess {
-  withCheckedConnection<R>(target: ConnectionTarget, fn: (pool: NativePools['mssql']) => Promise<R>, options?: { timeoutMs?: number }): Promise<R>;
-}
-
 export class SqlEditorService {
   constructor(
     private readonly db: StudioDatabase,
-    private readonly connections: ConnectionService,
-    private readonly workspaceDatabases: WorkspaceDatabaseAccess,
+    /** How the editor reaches a workspace's SQL Server: the pool, behind the schema-status gate. */
+    private readonly workspaceDatabases: WorkspaceDatabases,
     readonly executions: ExecutionRegistry,
     private readonly catalogue: ProcedureCatalogueCache = new ProcedureCatalogueCache(),
   ) {}
@@ -317,28 +307,13 @@ export class SqlEditorService {
    * connection must be a SQL Server connection.
    */
   async targetOf(workspaceId: string, environmentId?: string): Promise<PublishTarget> {
-    // One statement for the environment and its connection: this runs on every publish and execute.
-    const [environment] = await this.db
-      .select({ id: environments.id, name: environments.name, connectionId: environments.connectionId, connection: settingsColumns })
-      .from(environments)
-      .leftJoin(connections, and(eq(connections.workspaceId, environments.workspaceId), eq(connections.id, environments.connectionId)))
-      .where(and(eq(environments.workspaceId, workspaceId), environmentId === undefined ? eq(environments.isDefault, true) : eq(environments.id, environmentId)));
-    if (!environment) {
-      if (environmentId !== undefined) throw new NotFoundError('Environment', { field: 'environmentId' });
-      throw new ServiceError('precondition_failed', 'This workspace has no default environment; an Owner or Admin must configure one', { reason: 'no_default_environment' });
-    }
-    if (environment.connectionId === null) {
-      throw new ServiceError('precondition_failed', `Environment '${environment.name}' has no connection configured`, { field: 'environmentId', reason: 'environment_not_configured' });
-    }
-    if (environment.connection === null) throw new NotFoundError('Connection', { field: 'connectionId' });
-    const settings = this.connections.settingsFrom(environment.connection);
-    if (settings.type !== 'mssql') throw new ServiceError('precondition_failed', `Environment '${environment.name}' does not point at a SQL Server connection`, { field: 'environmentId', reason: 'not_sql_server' });
-    const { id: _id, name: _name, ...target } = settings;
-    return { environmentId: environment.id, environmentName: environment.name, connectionId: environment.connectionId, target: poolTargetOf(workspaceId, environment.connectionId, target) };
+    const database = await this.workspaceDatabases.targetOf(workspaceId, { environmentId }, { sqlServerOnly: true });
+    const { environment } = database;
+    return { environmentId: environment.environmentId, environmentName: environment.environmentName, connectionId: database.connectionId, target: database.poolTarget };
   }
 
   async #withPool<R>(target: ConnectionTarget, fn: (pool: sql.ConnectionPool) => Promise<R>): Promise<R> {
-    return this.workspaceDatabases.withCheckedConnection(target, (pool) => fn(pool as sql.ConnectionPool), { timeoutMs: ACQUIRE_TIMEOUT_MS });
+    return this.workspaceDatabases.withConnection({ poolTarget: target }, (lease) => fn(lease.pool as sql.ConnectionPool), { timeoutMs: ACQUIRE_TIMEOUT_MS });
   }
 
   /**

@@ -1,0 +1,203 @@
+// The one way a service or router reaches a workspace database (docs/decisions/006): `targetOf()`
+// reads the environment or connection with its sealed settings in one statement, decrypts them,
+// applies the outbound policy and builds the pool target; `withConnection()` leases the pool,
+// passes the schema-status gate and releases. The pool manager applies the same policy again
+// before every physical connection (`beforeConnectOf`), and connects to the address it vetted.
+import type { StudioDatabase } from '@studio/db';
+import { connections, environments, workspaces } from '@studio/db/schema';
+import type { BeforeConnect, ConnectionTarget, PoolLease, WorkspacePoolManager } from '@studio/mssql-pool';
+import { and, eq } from 'drizzle-orm';
+import type { ConnectionTestTarget } from './connection-test';
+import { settingsColumns, type ConnectionService } from './connections';
+import { NotFoundError, ServiceError } from './errors';
+import { OutboundPolicyError, type OutboundPolicy } from './outbound-policy';
+
+/** Which database: a connection by id, or an environment (the workspace's default when no id). */
+export type DatabaseRef = { connectionId: string } | { environmentId?: string | undefined };
+
+/** The environment a call acts on, as the environment resolver found it. */
+export interface EnvironmentScope {
+  workspaceId: string;
+  workspaceSlug: string;
+  environmentId: string;
+  environmentName: string;
+  connectionId: string;
+}
+
+/** A reachable workspace database: where it is and how the pool manager logs in. Never leaves the process. */
+export interface WorkspaceDatabase {
+  workspaceId: string;
+  connectionId: string;
+  /** Set when reached through an environment. */
+  environment: EnvironmentScope | null;
+  /** The decrypted settings, for the connection test (which opens its own single connection). */
+  settings: ConnectionTestTarget;
+  poolTarget: ConnectionTarget;
+}
+
+/**
+ * Refuses work on a database whose schema is behind (when configured to): run with the lease,
+ * before the caller's function. The workspace migration service registers itself as the gate.
+ */
+export interface SchemaGate {
+  admit(target: ConnectionTarget, lease: PoolLease): Promise<void>;
+}
+
+export interface WithConnectionOptions {
+  /** Acquire timeout (creation, room under the caps, recovery). */
+  timeoutMs?: number | undefined;
+  /** Migrations and pool resets must reach a database that is behind: they skip the gate. */
+  skipSchemaGate?: boolean | undefined;
+}
+
+/**
+ * The pool manager's `beforeConnect`: resolve the host once, judge every address, hand the first
+ * to the driver. A refusal throws the policy's error, which the manager wraps in ConnectRefusedError.
+ */
+export function beforeConnectOf(policy: OutboundPolicy): BeforeConnect {
+  return async ({ host }) => {
+    const decision = await policy.check(host);
+    if (!decision.allowed) throw new OutboundPolicyError(decision);
+    const [address] = decision.addresses;
+    if (address === undefined) throw new OutboundPolicyError({ allowed: false, reason: 'dns_failed', message: `Host ${host} could not be resolved` });
+    return address;
+  };
+}
+
+/** A registry row's decrypted settings as a pool target (built per request; the cache hit compares fields). */
+function poolTargetOf(workspaceId: string, connectionId: string, settings: ConnectionTestTarget): ConnectionTarget {
+  const o = settings.options;
+  return {
+    workspaceId,
+    connectionId,
+    type: settings.type,
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.user,
+    password: settings.password ?? '',
+    options: {
+      ...(o.tls !== undefined && { encrypt: o.tls }),
+      ...(o.trustServerCertificate !== undefined && { trustServerCertificate: o.trustServerCertificate }),
+      ...(o.ca !== undefined && { ca: o.ca }),
+      ...(o.poolSize !== undefined && { poolSize: o.poolSize }),
+      ...(o.connectTimeoutMs !== undefined && { connectTimeoutMs: o.connectTimeoutMs }),
+      ...(o.requestTimeoutMs !== undefined && { requestTimeoutMs: o.requestTimeoutMs }),
+      ...(o.idleTimeoutMs !== undefined && { idleTimeoutMs: o.idleTimeoutMs }),
+    },
+  };
+}
+
+export class WorkspaceDatabases {
+  #gate: SchemaGate | undefined;
+
+  constructor(
+    private readonly deps: {
+      db: StudioDatabase;
+      connections: ConnectionService;
+      pools: WorkspacePoolManager;
+      outboundPolicy: OutboundPolicy;
+    },
+  ) {}
+
+  get pools(): WorkspacePoolManager {
+    return this.deps.pools;
+  }
+
+  /** Installs the schema-status gate (one per instance); returns a function that removes it. */
+  useSchemaGate(gate: SchemaGate): () => void {
+    this.#gate = gate;
+    return () => {
+      if (this.#gate === gate) this.#gate = undefined;
+    };
+  }
+
+  /**
+   * The environment a call acts on: the one named, else the workspace's default. Refused when it
+   * has no connection (`environment_unconfigured`) or, for SQL Server work, another database type.
+   */
+  async environmentOf(workspaceId: string, environmentId?: string, options: { sqlServerOnly?: boolean } = {}): Promise<EnvironmentScope> {
+    return (await this.#environmentRow(workspaceId, environmentId, options)).scope;
+  }
+
+  /**
+   * The database behind a connection or an environment, ready to reach: settings decrypted, host
+   * allowed by the outbound policy (a refused host also closes any pool still open to it).
+   */
+  async targetOf(workspaceId: string, ref: { connectionId: string }, options?: { sqlServerOnly?: boolean }): Promise<WorkspaceDatabase>;
+  async targetOf(workspaceId: string, ref: { environmentId?: string | undefined }, options?: { sqlServerOnly?: boolean }): Promise<WorkspaceDatabase & { environment: EnvironmentScope }>;
+  async targetOf(workspaceId: string, ref: DatabaseRef, options: { sqlServerOnly?: boolean } = {}): Promise<WorkspaceDatabase> {
+    let environment: EnvironmentScope | null = null;
+    let row;
+    if ('connectionId' in ref) {
+      [row] = await this.deps.db
+        .select(settingsColumns)
+        .from(connections)
+        .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, ref.connectionId)));
+      if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    } else {
+      const found = await this.#environmentRow(workspaceId, ref.environmentId, options);
+      environment = found.scope;
+      row = found.connection;
+    }
+    const { id: connectionId, name: _name, ...settings } = this.deps.connections.settingsFrom(row);
+    if (options.sqlServerOnly && settings.type !== 'mssql') throw notSqlServer();
+    const decision = await this.deps.outboundPolicy.check(settings.host);
+    if (!decision.allowed) {
+      // A pool opened before the host was refused (DNS changed) must not serve anyone.
+      await this.deps.pools.invalidate({ workspaceId, connectionId });
+      throw new OutboundPolicyError(decision);
+    }
+    return { workspaceId, connectionId, environment, settings, poolTarget: poolTargetOf(workspaceId, connectionId, settings) };
+  }
+
+  /**
+   * Lease the database's pool, admit the call through the schema gate (unless skipped), run `fn`,
+   * release (with `fn`'s error, so a lost connection is noticed).
+   */
+  withConnection<R>(database: Pick<WorkspaceDatabase, 'poolTarget'>, fn: (lease: PoolLease) => Promise<R>, options: WithConnectionOptions = {}): Promise<R> {
+    const target = database.poolTarget;
+    const gate = options.skipSchemaGate ? undefined : this.#gate;
+    return this.deps.pools.withConnection(
+      target,
+      async (lease) => {
+        if (gate !== undefined) await gate.admit(target, lease);
+        return fn(lease);
+      },
+      options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs },
+    );
+  }
+
+  /** One statement: the environment, its workspace's slug and its connection's sealed settings. */
+  async #environmentRow(workspaceId: string, environmentId: string | undefined, options: { sqlServerOnly?: boolean }) {
+    const [row] = await this.deps.db
+      .select({
+        environmentId: environments.id,
+        environmentName: environments.name,
+        connectionId: environments.connectionId,
+        workspaceSlug: workspaces.slug,
+        connection: settingsColumns,
+      })
+      .from(environments)
+      .innerJoin(workspaces, eq(workspaces.id, environments.workspaceId))
+      .leftJoin(connections, and(eq(connections.workspaceId, environments.workspaceId), eq(connections.id, environments.connectionId)))
+      .where(and(eq(environments.workspaceId, workspaceId), environmentId === undefined ? eq(environments.isDefault, true) : eq(environments.id, environmentId)));
+    if (!row) {
+      if (environmentId !== undefined) throw new NotFoundError('Environment', { field: 'environmentId' });
+      throw new ServiceError('precondition_failed', 'This workspace has no default environment; an Owner or Admin must configure one', { reason: 'no_default_environment' });
+    }
+    if (row.connectionId === null || row.connection === null) {
+      throw new ServiceError('precondition_failed', `Environment '${row.environmentName}' has no connection configured`, { field: 'environmentId', reason: 'environment_unconfigured' });
+    }
+    if (options.sqlServerOnly && row.connection.type !== 'mssql') throw notSqlServer(row.environmentName);
+    return {
+      scope: { workspaceId, workspaceSlug: row.workspaceSlug, environmentId: row.environmentId, environmentName: row.environmentName, connectionId: row.connectionId },
+      connection: row.connection,
+    };
+  }
+}
+
+function notSqlServer(environmentName?: string): ServiceError {
+  const what = environmentName === undefined ? 'This connection is not' : `Environment '${environmentName}' does not point at`;
+  return new ServiceError('precondition_failed', `${what} a SQL Server connection`, { field: 'environmentId', reason: 'not_sql_server' });
+}

@@ -49,6 +49,20 @@ describe('OutboundPolicy', () => {
     await expect(policy().assertAllowed('169.254.169.254')).rejects.toBeInstanceOf(OutboundPolicyError);
   });
 
+  it('judges IPv6 forms that embed an IPv4 address by the embedded address', async () => {
+    const forms = ['::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '::ffff:0:169.254.169.254', '::169.254.169.254', '64:ff9b::169.254.169.254', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1', '[2002:a9fe:a9fe::]'];
+    for (const form of forms) {
+      await expect(policy().check(form), form).resolves.toMatchObject({ allowed: false, reason: 'cloud_metadata' });
+    }
+    for (const form of ['::ffff:127.0.0.1', '64:ff9b::7f00:1', '2002:7f00:1::', '::127.0.0.2']) {
+      await expect(policy().check(form), form).resolves.toMatchObject({ allowed: false, reason: 'loopback' });
+    }
+    await expect(policy({ deny: ['10.0.0.0/8'] }).check('64:ff9b::10.1.2.3')).resolves.toMatchObject({ allowed: false, reason: 'denied_by_config' });
+    // An ordinary address that happens to end in the same bits is not an embedding.
+    await expect(policy().check('2001:db8::a9fe:a9fe')).resolves.toMatchObject({ allowed: true });
+    await expect(policy().check('64:ff9b::203.0.113.7')).resolves.toMatchObject({ allowed: true });
+  });
+
   it('rejects a malformed policy entry by name', () => {
     expect(() => policy({ deny: ['10.0.0.0/99'] })).toThrow(/10\.0\.0\.0\/99/);
   });

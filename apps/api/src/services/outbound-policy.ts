@@ -60,6 +60,41 @@ function blockListOf(cidrs: string[]): BlockList {
   return list;
 }
 
+/** The 16 bytes of an IPv6 address (`isIP(address) === 6`), dotted-quad tail included. */
+function ipv6Bytes(address: string): number[] | undefined {
+  const [text = ''] = address.split('%');
+  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  const groups = (quad ? `${text.slice(0, -quad[1]!.length)}0:0` : text).split('::');
+  if (groups.length > 2) return undefined;
+  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => Number.parseInt(g, 16)) : []);
+  const head = parse(groups[0]);
+  const tail = parse(groups[1]);
+  const words = groups.length === 2 ? [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail] : head;
+  if (words.length !== 8 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffff)) return undefined;
+  const bytes = words.flatMap((w) => [w >> 8, w & 0xff]);
+  if (quad) bytes.splice(12, 4, ...quad[1]!.split('.').map(Number));
+  return bytes;
+}
+
+/**
+ * The IPv4 address an IPv6 form carries, judged in its place: IPv4-mapped `::ffff:a.b.c.d`,
+ * IPv4-translated `::ffff:0:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96` and 6to4
+ * `2002::/16` all reach the embedded address.
+ */
+export function embeddedIpv4(address: string): string | undefined {
+  const b = ipv6Bytes(address);
+  if (b === undefined) return undefined;
+  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  const quad = (at: number) => b.slice(at, at + 4).join('.');
+  if (b[0] === 0x20 && b[1] === 0x02) return quad(2);
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return quad(12);
+  if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return quad(12);
+  if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12)) return quad(12);
+  // ::/96 minus :: and ::1, which are IPv6's own unspecified and loopback addresses.
+  if (zero(0, 12) && !zero(12, 15)) return quad(12);
+  return undefined;
+}
+
 export function isValidPolicyEntry(entry: string): boolean {
   return parseCidr(entry) !== undefined || /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(entry);
 }
@@ -112,8 +147,9 @@ export class OutboundPolicy {
     if (addresses.length === 0) return { allowed: false, reason: 'dns_failed', message: `Host ${bare} could not be resolved` };
     for (const address of addresses) {
       const family: Family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-      const refusal = this.#decideAddress(bare, address, family, hostAllowed);
-      if (refusal) return refusal;
+      const embedded = family === 'ipv6' ? embeddedIpv4(address) : undefined;
+      const refusal = this.#decideAddress(bare, address, family, hostAllowed) ?? (embedded === undefined ? undefined : this.#decideAddress(bare, embedded, 'ipv4', hostAllowed));
+      if (refusal) return { ...refusal, address };
     }
     return { allowed: true, addresses };
   }

@@ -1,4 +1,4 @@
-import type { DatabaseType } from './target';
+import type { DatabaseType } from './database-type';
 
 /** Codes carried by every error this package throws; stable for callers to switch on. */
 export type PoolErrorCode =

@@ -1,24 +1,24 @@
-export {
-  WorkspacePoolManager,
-  PoolLease,
-  type AcquireOptions,
-  type CloseOptions,
-  type CircuitStats,
-  type EvictReason,
-  type ManagerCounters,
-  type ManagerStats,
-  type NativePools,
-  type PoolCreatedEvent,
-  type PoolCreateHook,
-  type PoolErrorEvent,
-  type PoolEventMap,
-  type PoolEvictedEvent,
-  type PoolRecoveredEvent,
-  type PoolSelector,
-  type PoolState,
-  type PoolStats,
-  type PoolUnhealthyEvent,
-} from './manager';
+export { WorkspacePoolManager } from './manager';
+export { PoolLease } from './lease';
+export type {
+  AcquireOptions,
+  CloseOptions,
+  CircuitStats,
+  EvictReason,
+  ManagerCounters,
+  ManagerStats,
+  NativePools,
+  PoolCreatedEvent,
+  PoolCreateHook,
+  PoolErrorEvent,
+  PoolEventMap,
+  PoolEvictedEvent,
+  PoolRecoveredEvent,
+  PoolSelector,
+  PoolState,
+  PoolStats,
+  PoolUnhealthyEvent,
+} from './events';
 export type { BeforeConnect, ConnectRequest, WorkspacePoolManagerOptions } from './options';
 export type { ConnectionTarget, ConnectionTargetOf, ConnectionTargetOptions, DatabaseType } from './target';
 export {
@@ -36,6 +36,7 @@ export {
 } from './errors';
 export type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './adapters/types';
 export { connectSocket } from './adapters/socket';
+export { loginReasonOf, type LoginFailureReason } from './login-reasons';
 export { mssqlAdapter } from './adapters/mssql';
 export { postgresAdapter } from './adapters/postgres';
 export { mysqlAdapter } from './adapters/mysql';

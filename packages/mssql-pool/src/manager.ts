@@ -1,326 +1,44 @@
+// The pool manager: one cached driver pool per workspace connection. Its parts: entry.ts (one
+// pool's bookkeeping), lease.ts (what callers hold), capacity.ts (the caps), circuit.ts (failure
+// memory and backoff), events.ts (the public types), metrics.ts (scrape-time collectors).
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type mssql from 'mssql';
-import type mysql from 'mysql2/promise';
-import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { mssqlAdapter } from './adapters/mssql';
 import { mysqlAdapter } from './adapters/mysql';
 import { postgresAdapter } from './adapters/postgres';
 import { sleep, withTimeout } from './adapters/timeout';
 import type { DriverAdapter, DriverPool, QueryParams, QueryResult } from './adapters/types';
-import {
-  CircuitOpenError,
-  ConnectRefusedError,
-  PoolClosedError,
-  PoolCreateError,
-  PoolLimitError,
-  PoolUnhealthyError,
-  type WorkspacePoolError,
-  type PoolLimit,
-} from './errors';
-import { Histogram, type HistogramSnapshot } from './histogram';
+import { Capacity } from './capacity';
+import { backoff, Circuits } from './circuit';
+import { PoolEntry } from './entry';
+import { ConnectRefusedError, PoolClosedError, PoolCreateError, PoolLimitError, PoolUnhealthyError } from './errors';
+import type {
+  AcquireOptions,
+  CloseOptions,
+  EvictReason,
+  ManagerCounters,
+  ManagerStats,
+  NativePools,
+  PoolCreatedEvent,
+  PoolCreateHook,
+  PoolEventMap,
+  PoolSelector,
+  PoolStats,
+  PoolUnhealthyEvent,
+} from './events';
+import { Histogram } from './histogram';
+import { PoolLease } from './lease';
 import { registerPoolMetrics, type MetricsOptions } from './metrics';
 import { resolveManagerOptions, type ResolvedManagerOptions, type WorkspacePoolManagerOptions } from './options';
-import {
-  fingerprint,
-  resolveTarget,
-  sameSettings,
-  snapshotOf,
-  type ConnectionTarget,
-  type DatabaseType,
-  type ResolvedTarget,
-  type TargetSnapshot,
-} from './target';
-
-/** The driver pool a lease exposes, by connection type. */
-export interface NativePools {
-  mssql: mssql.ConnectionPool;
-  postgres: pg.Pool;
-  mysql: mysql.Pool;
-}
-
-export type PoolState = 'connecting' | 'ready' | 'unhealthy' | 'draining' | 'closed';
-
-export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'refused' | 'close';
-
-interface PoolIdentity {
-  /** `${workspaceId}:${connectionId}:${fingerprint}`; the fingerprint is an HMAC, never the password. */
-  key: string;
-  workspaceId: string;
-  connectionId: string;
-  type: DatabaseType;
-}
-
-export interface PoolCreatedEvent extends PoolIdentity {
-  poolSize: number;
-  durationMs: number;
-  /** Connection attempts it took (1 unless transient failures were retried). */
-  attempts: number;
-}
-export interface PoolEvictedEvent extends PoolIdentity {
-  reason: EvictReason;
-}
-export interface PoolUnhealthyEvent extends PoolIdentity {
-  /** What failed: the first login, a health check, or traffic on an open pool. */
-  phase: 'create' | 'health-check' | 'traffic';
-  error: WorkspacePoolError | Error;
-  consecutiveFailures: number;
-  /** Delay before the next attempt; undefined when the circuit opened (or the failure is permanent). */
-  retryInMs: number | undefined;
-  /** The cap the delay was drawn under (full jitter: retryInMs is uniform in [0, ceilingMs)). */
-  ceilingMs: number | undefined;
-  circuitOpen: boolean;
-}
-export interface PoolRecoveredEvent extends PoolIdentity {
-  attempts: number;
-  downtimeMs: number;
-}
-export interface PoolErrorEvent extends Partial<PoolIdentity> {
-  /** An error the driver emitted (or a close that failed); already handled, reported for logging. */
-  error: unknown;
-}
-
-/**
- * Runs once per new pool, after its first login and before any caller is handed the pool (e.g. a
- * schema version check on connect). `pool` is the driver's own pool, as a lease exposes it.
- */
-export type PoolCreateHook = (event: PoolCreatedEvent, pool: NativePools[DatabaseType]) => Promise<void> | void;
-
-export interface PoolEventMap {
-  create: [PoolCreatedEvent];
-  evict: [PoolEvictedEvent];
-  unhealthy: [PoolUnhealthyEvent];
-  recover: [PoolRecoveredEvent];
-  error: [PoolErrorEvent];
-}
-
-export interface PoolStats extends PoolIdentity {
-  state: PoolState;
-  poolSize: number;
-  /** Open connections (idle + borrowed + opening). */
-  size: number;
-  borrowed: number;
-  idle: number;
-  /** Requests queued inside the driver pool for a connection. */
-  waiters: number;
-  /** Leases handed out by the manager and not yet released. */
-  leases: number;
-  errors: number;
-  consecutiveFailures: number;
-  createdAt: Date;
-  lastUsedAt: Date;
-  acquire: HistogramSnapshot;
-}
-
-export interface CircuitStats {
-  key: string;
-  workspaceId: string;
-  connectionId: string;
-  failures: number;
-  retryAt: Date;
-  lastError: string;
-}
-
-export interface ManagerCounters {
-  poolsCreated: number;
-  poolsEvicted: Record<EvictReason, number>;
-  createFailures: number;
-  acquireHits: number;
-  acquireMisses: number;
-  acquireTimeouts: number;
-  healthChecks: number;
-  healthCheckFailures: number;
-  recoveries: number;
-  circuitOpens: number;
-  circuitRejections: number;
-  driverErrors: number;
-  /** Connections `beforeConnect` refused (no socket opened). */
-  connectRefusals: number;
-}
-
-export interface ManagerStats {
-  pools: PoolStats[];
-  circuits: CircuitStats[];
-  totals: {
-    pools: number;
-    /** Pools closed or closing that still hold connections. */
-    drainingPools: number;
-    connections: number;
-    borrowed: number;
-    /** Connections reserved under `maxTotalConnections` (sum of cached pools' sizes). */
-    reservedConnections: number;
-    maxPools: number;
-    maxTotalConnections: number;
-    /** Callers waiting for room under `maxPools` / `maxTotalConnections`. */
-    capacityWaiters: number;
-  };
-  acquire: HistogramSnapshot;
-  counters: ManagerCounters;
-}
-
-export interface AcquireOptions {
-  /** Overrides `acquireTimeoutMs` for this call. */
-  timeoutMs?: number;
-}
-
-export interface CloseOptions {
-  /** In-flight work gets this long to finish before connections are cut. Default `drainTimeoutMs`. */
-  deadlineMs?: number;
-}
-
-/** Which pools `invalidate`/`reset` act on: a whole workspace, one connection, or one key. */
-export type PoolSelector = string | { workspaceId: string; connectionId?: string };
-
-interface Breaker {
-  workspaceId: string;
-  connectionId: string;
-  failures: number;
-  retryAt: number;
-  lastError: unknown;
-}
-
-interface CapacityWaiter {
-  wake(): void;
-}
+import { poolKeyOf, resolveTarget, sameSettings, snapshotOf, type ConnectionTarget, type DatabaseType, type ResolvedTarget } from './target';
 
 const DEFAULT_ADAPTERS: Record<DatabaseType, DriverAdapter> = {
   mssql: mssqlAdapter as DriverAdapter,
   postgres: postgresAdapter as DriverAdapter,
   mysql: mysqlAdapter as DriverAdapter,
 };
-
-class PoolEntry implements PoolIdentity {
-  readonly key: string;
-  readonly workspaceId: string;
-  readonly connectionId: string;
-  readonly type: DatabaseType;
-  readonly target: ResolvedTarget;
-  snapshot: TargetSnapshot;
-  state: PoolState = 'connecting';
-  driver: DriverPool | undefined;
-  ready: Promise<void> = Promise.resolve();
-  recovery: Promise<void> | undefined;
-  checking: Promise<void> | undefined;
-  closed: Promise<void> | undefined;
-  leases = 0;
-  lastUsedAt = performance.now();
-  lastUsedSeq = 0;
-  readonly createdAt = Date.now();
-  errors = 0;
-  consecutiveFailures = 0;
-  lastError: unknown = undefined;
-  reserved = false;
-  /** Its pool-count slot was given back when it started retiring; connections are still reserved. */
-  slotReleased = false;
-  readonly abort = new AbortController();
-  readonly histogram = new Histogram();
-  /** Resolvers waiting for `leases` to reach 0 (drain). */
-  idleWaiters: Array<() => void> = [];
-  /** Asks `beforeConnect` where to connect; undefined without one. */
-  addressOf: (() => Promise<string>) | undefined;
-  /** Set once `beforeConnect` refused a connection of this pool: it is closed, callers get this. */
-  refusal: ConnectRefusedError | undefined;
-  /** Its own idle check, for a target idle timeout shorter than the manager's sweep period. */
-  idleTimer: NodeJS.Timeout | undefined;
-
-  constructor(key: string, target: ResolvedTarget, snapshot: TargetSnapshot) {
-    this.key = key;
-    this.workspaceId = target.workspaceId;
-    this.connectionId = target.connectionId;
-    this.type = target.type;
-    this.target = target;
-    this.snapshot = snapshot;
-  }
-
-  identity(): PoolIdentity {
-    return { key: this.key, workspaceId: this.workspaceId, connectionId: this.connectionId, type: this.type };
-  }
-
-  /** Work in flight: never evicted or swept in this state. */
-  get busy(): boolean {
-    const d = this.driver;
-    return this.leases > 0 || (d !== undefined && (d.borrowed > 0 || d.waiters > 0));
-  }
-}
-
-/**
- * A lease on a cached pool: while held, the pool is never evicted or swept, and a replaced pool
- * waits for it before closing. Release it exactly once (extra calls are ignored); prefer
- * `manager.withConnection()`, which does that for you.
- */
-export class PoolLease<K extends DatabaseType = DatabaseType> {
-  readonly #manager: WorkspacePoolManager;
-  readonly #entry: PoolEntry;
-  #released = false;
-
-  /** @internal */
-  constructor(manager: WorkspacePoolManager, entry: PoolEntry) {
-    this.#manager = manager;
-    this.#entry = entry;
-  }
-
-  get key(): string {
-    return this.#entry.key;
-  }
-
-  get type(): K {
-    return this.#entry.type as K;
-  }
-
-  /**
-   * The driver's own pool: `mssql.ConnectionPool` (typed parameters, output parameters, multiple
-   * recordsets, cancel via `request.cancel()`), `pg.Pool` or mysql2's promise `Pool`. Use it only
-   * while the lease is held. A getter on the prototype, so inspecting the lease never walks into
-   * the driver's config.
-   */
-  get pool(): NativePools[K] {
-    const driver = this.#entry.driver;
-    if (driver === undefined) throw new PoolClosedError(`pool ${this.#entry.key} is closed`);
-    return driver.native as NativePools[K];
-  }
-
-  get released(): boolean {
-    return this.#released;
-  }
-
-  /**
-   * Driver-neutral query. Parameters: an array binds `@p1..@pN` (mssql), `$1..$N` (postgres),
-   * `?` (mysql); an object binds named `@name` parameters (mssql only). Driver errors are rethrown
-   * unchanged (SQL Server `number`/`lineNumber`, SQLSTATE `code`, MySQL `errno`).
-   */
-  async query<Row = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<Row>> {
-    const driver = this.#entry.driver;
-    if (driver === undefined || this.#entry.state === 'closed') throw new PoolClosedError(`pool ${this.#entry.key} is closed`);
-    try {
-      return await driver.query<Row>(sql, params);
-    } catch (error) {
-      this.#manager._reportTrafficError(this.#entry, error);
-      throw this.#entry.refusal ?? error;
-    }
-  }
-
-  /**
-   * Give the pool back. Pass the error you got from driving `pool` yourself: a lost connection
-   * marks the pool unhealthy (as `pg-pool`'s `client.release(err)` does).
-   */
-  release(error?: unknown): void {
-    if (this.#released) return;
-    this.#released = true;
-    if (error !== undefined) this.#manager._reportTrafficError(this.#entry, error);
-    this.#manager._release(this.#entry);
-  }
-
-  /** @internal Why the pool's connections are refused now (a driver error then hides the reason). */
-  get _refusal(): ConnectRefusedError | undefined {
-    return this.#entry.refusal;
-  }
-
-  toJSON(): { key: string; type: DatabaseType; released: boolean } {
-    return { key: this.key, type: this.type, released: this.#released };
-  }
-}
 
 type ResolvedOptions = ResolvedManagerOptions;
 
@@ -338,15 +56,13 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   readonly #slots = new Map<string, Map<string, PoolEntry>>();
   /** Pools no longer handed out that still hold connections. */
   readonly #retiring = new Set<PoolEntry>();
-  readonly #breakers = new Map<string, Breaker>();
-  readonly #capacityWaiters = new Set<CapacityWaiter>();
+  readonly #circuits = new Circuits();
+  readonly #capacity: Capacity;
   readonly #histogram = new Histogram();
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #reportedErrors = new WeakSet<object>();
   readonly #createHooks = new Set<PoolCreateHook>();
   #seq = 0;
-  #activePools = 0;
-  #reservedConnections = 0;
   #closing: Promise<void> | undefined;
   #counters: ManagerCounters = {
     poolsCreated: 0,
@@ -368,6 +84,22 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     super();
     this.#options = resolveManagerOptions(options);
     this.#adapters = { ...DEFAULT_ADAPTERS, ...this.#options.adapters };
+    this.#capacity = new Capacity(this.#options, {
+      isClosed: () => this.closed,
+      releasing: () => {
+        let releasing = 0;
+        for (const retiring of this.#retiring) if (retiring.reserved) releasing += retiring.target.poolSize;
+        return releasing;
+      },
+      evictIdle: (except) => {
+        const victim = this.#lruIdle(except);
+        if (victim !== undefined) void this.#retire(victim, 'lru');
+        return victim !== undefined;
+      },
+      timedOut: () => {
+        this.#counters.acquireTimeouts++;
+      },
+    });
     this.#sweepTimer = setInterval(() => this.sweep(), this.#options.sweepIntervalMs);
     this.#sweepTimer.unref();
   }
@@ -384,7 +116,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
 
   /** Cached pools (not counting ones that are draining). */
   get poolCount(): number {
-    return this.#activePools;
+    return this.#capacity.activePools;
   }
 
   /** Connections open across all pools, draining ones included. */
@@ -412,8 +144,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
 
   /** The cache key for a target: `${workspaceId}:${connectionId}:${fingerprint}`. Validates it. */
   keyOf(target: ConnectionTarget): string {
-    const resolved = this.#resolve(target);
-    return `${resolved.workspaceId}:${resolved.connectionId}:${fingerprint(resolved, this.#hmacKey)}`;
+    return poolKeyOf(this.#resolve(target), this.#hmacKey);
   }
 
   /**
@@ -482,10 +213,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     if (this.closed) return;
     const now = performance.now();
     for (const entry of this.#activeEntries()) this.#sweepEntry(entry, now);
-    const wallNow = Date.now();
-    for (const [key, breaker] of this.#breakers) {
-      if (breaker.retryAt + this.#options.idleTimeoutMs < wallNow) this.#breakers.delete(key);
-    }
+    this.#circuits.sweep(this.#options.idleTimeoutMs);
   }
 
   #sweepEntry(entry: PoolEntry, now: number): void {
@@ -530,25 +258,18 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     };
     for (const entry of this.#activeEntries()) pools.push(toStats(entry));
     for (const entry of this.#retiring) pools.push(toStats(entry));
-    const circuits: CircuitStats[] = [];
-    const now = Date.now();
-    for (const [key, breaker] of this.#breakers) {
-      if (breaker.retryAt > now) {
-        circuits.push({ key, workspaceId: breaker.workspaceId, connectionId: breaker.connectionId, failures: breaker.failures, retryAt: new Date(breaker.retryAt), lastError: errorMessage(breaker.lastError) });
-      }
-    }
     return {
       pools,
-      circuits,
+      circuits: this.#circuits.stats(),
       totals: {
-        pools: this.#activePools,
+        pools: this.#capacity.activePools,
         drainingPools: this.#retiring.size,
         connections,
         borrowed,
-        reservedConnections: this.#reservedConnections,
+        reservedConnections: this.#capacity.reservedConnections,
         maxPools: this.#options.maxPools,
         maxTotalConnections: this.#options.maxTotalConnections,
-        capacityWaiters: this.#capacityWaiters.size,
+        capacityWaiters: this.#capacity.waiters,
       },
       acquire: this.#histogram.snapshot(),
       counters: this.counters,
@@ -584,7 +305,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         entry.idleWaiters = [];
         for (const wake of waiters) wake();
       }
-      if (this.#capacityWaiters.size > 0) this.#wakeCapacityWaiters();
+      if (this.#capacity.waiters > 0) this.#capacity.wake();
     }
   }
 
@@ -635,8 +356,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       let entry = this.#slots.get(target.workspaceId)?.get(target.connectionId);
       if (entry !== undefined && !sameSettings(entry.snapshot, target)) {
         const resolved = this.#resolve(target);
-        const key = `${resolved.workspaceId}:${resolved.connectionId}:${fingerprint(resolved, this.#hmacKey)}`;
-        if (key === entry.key) {
+        if (poolKeyOf(resolved, this.#hmacKey) === entry.key) {
           // Same settings spelled differently (an explicit default port, say).
           entry.snapshot = snapshotOf(target, resolved.password);
         } else {
@@ -693,7 +413,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     this.#counters.acquireTimeouts++;
     if (entry.state === 'connecting' && !entry.reserved) {
       return new PoolLimitError(
-        this.#activePools >= this.#options.maxPools ? 'maxPools' : 'maxTotalConnections',
+        this.#capacity.activePools >= this.#options.maxPools ? 'maxPools' : 'maxTotalConnections',
         `timed out after ${timeoutMs} ms waiting for room for pool ${entry.key}: every cached pool has work in flight`,
         timeoutMs,
       );
@@ -712,11 +432,13 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   /** Register a new pool for `target` synchronously (so concurrent callers find it) and start opening it. */
   #startPool(target: ConnectionTarget): PoolEntry {
     const resolved = this.#resolve(target);
-    const key = `${resolved.workspaceId}:${resolved.connectionId}:${fingerprint(resolved, this.#hmacKey)}`;
-    const breaker = this.#breakers.get(key);
-    if (breaker !== undefined && breaker.retryAt > Date.now()) {
+    const key = poolKeyOf(resolved, this.#hmacKey);
+    let breaker: { failures: number } | undefined;
+    try {
+      breaker = this.#circuits.admit(key);
+    } catch (error) {
       this.#counters.circuitRejections++;
-      throw new CircuitOpenError(key, breaker.failures, breaker.retryAt, breaker.lastError);
+      throw error;
     }
     const entry = new PoolEntry(key, resolved, snapshotOf(target, resolved.password));
     entry.addressOf = this.#addressOf(entry);
@@ -733,11 +455,11 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     return entry;
   }
 
-  async #open(entry: PoolEntry, breaker: Breaker | undefined): Promise<void> {
+  async #open(entry: PoolEntry, breaker: { failures: number } | undefined): Promise<void> {
     const started = performance.now();
     const adapter = this.#adapters[entry.type];
     try {
-      await this.#reserve(entry, started + this.#options.acquireTimeoutMs);
+      await this.#capacity.reserve(entry, started + this.#options.acquireTimeoutMs);
     } catch (error) {
       // Retired while waiting for room: callers look again and find the replacement.
       if (entry.state !== 'connecting') return;
@@ -769,7 +491,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         this.#watchIdle(entry);
         this.#counters.poolsCreated++;
         this.emit('create', { ...entry.identity(), poolSize: entry.target.poolSize, durationMs: performance.now() - started, attempts });
-        if (this.#breakers.delete(entry.key) || attempts > 1) {
+        if (this.#circuits.close(entry.key) || attempts > 1) {
           this.#counters.recoveries++;
           this.emit('recover', { ...entry.identity(), attempts: attempts - 1 + priorFailures, downtimeMs: performance.now() - started });
         }
@@ -779,7 +501,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
           // Refused before any socket: not a failure of the server, so no retry and no circuit.
           this.#forget(entry);
           if (entry.state === 'connecting') entry.state = 'closed';
-          this.#releaseReservation(entry);
+          this.#capacity.release(entry);
           throw entry.refusal;
         }
         const error = cause instanceof PoolCreateError ? cause : new PoolCreateError(entry.key, entry.type, adapter.classify(cause), cause);
@@ -793,7 +515,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
           this.#openCircuit(entry, failures, error, 'create');
           this.#forget(entry);
           entry.state = 'closed';
-          this.#releaseReservation(entry);
+          this.#capacity.release(entry);
           // The first callers get the driver's own failure (with its number); later ones fail fast.
           throw error;
         }
@@ -835,13 +557,12 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   }
 
   #backoff(failures: number): { delay: number; ceiling: number } {
-    const ceiling = Math.min(this.#options.retryMaxDelayMs, this.#options.retryBaseDelayMs * 2 ** Math.min(failures - 1, 30));
-    return { delay: Math.floor(this.#options.random() * ceiling), ceiling };
+    return backoff(failures, this.#options, this.#options.random);
   }
 
   #openCircuit(entry: PoolEntry, failures: number, error: unknown, phase: PoolUnhealthyEvent['phase']): void {
     this.#counters.circuitOpens++;
-    this.#breakers.set(entry.key, { workspaceId: entry.workspaceId, connectionId: entry.connectionId, failures, retryAt: Date.now() + this.#options.circuitResetMs, lastError: error });
+    this.#circuits.open(entry.key, entry, failures, error, this.#options.circuitResetMs);
     this.emit('unhealthy', {
       ...entry.identity(),
       phase,
@@ -940,69 +661,6 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     if (entry.state === 'ready') this._reportTrafficError(entry, error);
   }
 
-  /** Make room for `entry` under both caps, evicting idle pools (LRU) or waiting for one to free up. */
-  async #reserve(entry: PoolEntry, deadline: number): Promise<void> {
-    const { maxPools, maxTotalConnections, acquireTimeoutMs } = this.#options;
-    const size = entry.target.poolSize;
-    if (size > maxTotalConnections) {
-      throw new PoolLimitError('poolSize', `pool size ${size} of ${entry.key} exceeds maxTotalConnections (${maxTotalConnections})`, 0);
-    }
-    const started = performance.now();
-    for (;;) {
-      if (this.closed || entry.state !== 'connecting') throw new PoolClosedError();
-      const poolsFit = this.#activePools < maxPools;
-      const connectionsFit = this.#reservedConnections + size <= maxTotalConnections;
-      if (poolsFit && connectionsFit) {
-        this.#activePools++;
-        this.#reservedConnections += size;
-        entry.reserved = true;
-        return;
-      }
-      // Connections held by pools already on their way out will come back without evicting more.
-      let releasing = 0;
-      for (const retiring of this.#retiring) if (retiring.reserved) releasing += retiring.target.poolSize;
-      const needEviction = !poolsFit || this.#reservedConnections - releasing + size > maxTotalConnections;
-      if (needEviction) {
-        const victim = this.#lruIdle(entry);
-        if (victim !== undefined) {
-          void this.#retire(victim, 'lru');
-          continue;
-        }
-      }
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        const limit: PoolLimit = poolsFit ? 'maxTotalConnections' : 'maxPools';
-        this.#counters.acquireTimeouts++;
-        throw new PoolLimitError(
-          limit,
-          `no room for pool ${entry.key} after ${acquireTimeoutMs} ms: ${limit} reached and every cached pool has work in flight`,
-          performance.now() - started,
-        );
-      }
-      await this.#waitForCapacity(Math.min(remaining, 100));
-    }
-  }
-
-  /** Wake on any release or close, or after `ms` at the latest (a driver-level release has no event). */
-  #waitForCapacity(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const waiter: CapacityWaiter = {
-        wake: () => {
-          clearTimeout(timer);
-          this.#capacityWaiters.delete(waiter);
-          resolve();
-        },
-      };
-      const timer = setTimeout(waiter.wake, ms);
-      timer.unref();
-      this.#capacityWaiters.add(waiter);
-    });
-  }
-
-  #wakeCapacityWaiters(): void {
-    for (const waiter of [...this.#capacityWaiters]) waiter.wake();
-  }
-
   #lruIdle(except: PoolEntry): PoolEntry | undefined {
     let victim: PoolEntry | undefined;
     for (const entry of this.#activeEntries()) {
@@ -1031,14 +689,6 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     }
   }
 
-  #releaseReservation(entry: PoolEntry): void {
-    if (!entry.reserved) return;
-    entry.reserved = false;
-    this.#reservedConnections -= entry.target.poolSize;
-    if (!entry.slotReleased) this.#activePools--;
-    this.#wakeCapacityWaiters();
-  }
-
   /**
    * Stop handing `entry` out and close it once its leases are back (at most `drainMs`, then cut).
    * The pool-count slot frees at once; its connections count against the cap until closed.
@@ -1050,10 +700,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     const wasConnecting = entry.state === 'connecting';
     entry.state = 'draining';
     entry.abort.abort();
-    if (entry.reserved) {
-      this.#activePools--;
-      entry.slotReleased = true;
-    }
+    this.#capacity.releaseSlot(entry);
     this.#retiring.add(entry);
     const deadline = performance.now() + drainMs;
     entry.closed = (async () => {
@@ -1075,7 +722,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       }
       entry.state = 'closed';
       this.#retiring.delete(entry);
-      this.#releaseReservation(entry);
+      this.#capacity.release(entry);
       if (driver !== undefined) {
         this.#counters.poolsEvicted[reason]++;
         this.emit('evict', { ...entry.identity(), reason });
@@ -1098,46 +745,30 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   }
 
   async #retireMatching(selector: PoolSelector | ConnectionTarget, reason: EvictReason, forgetFailures: boolean): Promise<void> {
-    let workspaceId: string;
-    let connectionId: string | undefined;
-    let key: string | undefined;
-    if (typeof selector === 'string') {
-      const parts = selector.split(':');
-      workspaceId = parts[0] ?? '';
-      connectionId = parts[1];
-      key = parts.length >= 3 ? selector : undefined;
-    } else {
-      workspaceId = selector.workspaceId;
-      connectionId = selector.connectionId;
-    }
-    const matches = (entryKey: string, ws: string, conn: string) =>
-      ws === workspaceId && (connectionId === undefined || conn === connectionId) && (key === undefined || entryKey === key);
+    // A string selector is a workspace id, `workspaceId:connectionId` or a whole key; each pool
+    // knows its own ids, so the string is compared with them rather than taken apart.
+    const matches = (pool: { key: string; workspaceId: string; connectionId: string }) =>
+      typeof selector === 'string'
+        ? pool.key === selector || pool.workspaceId === selector || `${pool.workspaceId}:${pool.connectionId}` === selector
+        : pool.workspaceId === selector.workspaceId && (selector.connectionId === undefined || pool.connectionId === selector.connectionId);
     const closing: Array<Promise<void>> = [];
     for (const entry of [...this.#activeEntries()]) {
-      if (matches(entry.key, entry.workspaceId, entry.connectionId)) closing.push(this.#retire(entry, reason));
+      if (matches(entry)) closing.push(this.#retire(entry, reason));
     }
     for (const entry of this.#retiring) {
-      if (matches(entry.key, entry.workspaceId, entry.connectionId) && entry.closed) closing.push(entry.closed);
+      if (matches(entry) && entry.closed) closing.push(entry.closed);
     }
-    if (forgetFailures) {
-      for (const [breakerKey, breaker] of [...this.#breakers]) {
-        if (matches(breakerKey, breaker.workspaceId, breaker.connectionId)) this.#breakers.delete(breakerKey);
-      }
-    }
+    if (forgetFailures) this.#circuits.forgetMatching(matches);
     await Promise.all(closing);
   }
 
   async #closeAll(deadlineMs: number): Promise<void> {
     clearInterval(this.#sweepTimer);
-    this.#wakeCapacityWaiters();
+    this.#capacity.wake();
     const closing: Array<Promise<void>> = [];
     for (const entry of [...this.#activeEntries()]) closing.push(this.#retire(entry, 'close', deadlineMs));
     for (const entry of this.#retiring) if (entry.closed) closing.push(entry.closed);
     await Promise.all(closing);
-    this.#breakers.clear();
+    this.#circuits.clear();
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

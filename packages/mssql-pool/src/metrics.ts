@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { WorkspacePoolManager } from './manager';
+import type { PoolMetricsSource } from './events';
 
 interface MetricValue {
   labels?: Record<string, string | number>;
@@ -35,7 +35,7 @@ export interface MetricsOptions {
  * Register the manager's metrics on `registry` (the API's /metrics registry). Returns a function
  * that removes them again.
  */
-export function registerPoolMetrics(manager: WorkspacePoolManager, registry: Registry, options: MetricsOptions = {}): () => void {
+export function registerPoolMetrics(manager: PoolMetricsSource, registry: Registry, options: MetricsOptions = {}): () => void {
   const p = options.prefix ?? 'workspace_pool_';
   const perPool = options.perPool ?? true;
   const c = () => manager.counters;

@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_PORTS, type DatabaseType } from './database-type';
 import { PoolOptionsError } from './errors';
 
-export type DatabaseType = 'mssql' | 'postgres' | 'mysql';
+export { DEFAULT_PORTS, type DatabaseType } from './database-type';
 
 /** Per-connection settings, as stored in the connections registry. */
 export interface ConnectionTargetOptions {
@@ -37,7 +38,6 @@ export interface ConnectionTarget {
 /** A target whose `type` is known statically, so a lease's `pool` has the driver's type. */
 export type ConnectionTargetOf<K extends DatabaseType> = ConnectionTarget & { type: K };
 
-export const DEFAULT_PORTS: Record<DatabaseType, number> = { mssql: 1433, postgres: 5432, mysql: 3306 };
 
 const id = z.string().min(1).max(200).regex(/^[^:]+$/, 'must not contain ":"');
 const positiveMs = z.number().int().positive().max(24 * 3600 * 1000);
@@ -175,6 +175,14 @@ export function fingerprint(target: ResolvedTarget, hmacKey: Buffer): string {
     target.idleTimeoutMs ?? null,
   ]);
   return createHmac('sha256', hmacKey).update(canonical).digest('hex').slice(0, 16);
+}
+
+/**
+ * The cache key of a pool: `${workspaceId}:${connectionId}:${fingerprint}`. The only place a key is
+ * built; nothing takes one apart (pools and circuits carry their ids).
+ */
+export function poolKeyOf(target: ResolvedTarget, hmacKey: Buffer): string {
+  return `${target.workspaceId}:${target.connectionId}:${fingerprint(target, hmacKey)}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import mssql from 'mssql';
 import type { DriverErrorInfo } from '../errors';
+import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
 import { connectSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
@@ -158,7 +159,7 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
     if (driverCode === 'ELOGIN') {
       if (number === undefined && typeof e.message === 'string' && e.message.startsWith('Login failed')) number = 18456;
       const transient = (number !== undefined && TRANSIENT_LOGIN_NUMBERS.has(number)) || e.originalError?.isTransient === true;
-      return { number, sqlState: undefined, driverCode, transient: transient && number !== 18456 && number !== 4060, connectionLost: false };
+      return { number, sqlState: undefined, driverCode, transient: transient && loginReasonOf(number) === undefined, connectionLost: false };
     }
     if (e.name === 'TimeoutError' || e.name === 'DriverTimeoutError') {
       return { number, sqlState: undefined, driverCode: driverCode ?? 'ETIMEOUT', transient: true, connectionLost: e.name === 'DriverTimeoutError' };

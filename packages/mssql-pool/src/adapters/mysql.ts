@@ -1,12 +1,11 @@
 import mysql from 'mysql2/promise';
 import type { DriverErrorInfo } from '../errors';
+import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
 import { deferredSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
 
-/** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
-const PERMANENT_ERRNOS = new Set([1045, 1044, 1049, 1698]);
 /** ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN, CR_SERVER_GONE_ERROR, CR_SERVER_LOST. */
 const TRANSIENT_ERRNOS = new Set([1040, 1053, 2006, 2013]);
 const CONNECTION_LOST_CODES = new Set([
@@ -180,7 +179,8 @@ export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
     const driverCode = typeof e.code === 'string' ? e.code : undefined;
     const number = typeof e.errno === 'number' && e.errno > 0 ? e.errno : undefined;
     const sqlState = typeof e.sqlState === 'string' ? e.sqlState : undefined;
-    if (number !== undefined && PERMANENT_ERRNOS.has(number)) {
+    // ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR.
+    if (number !== undefined && loginReasonOf(number) !== undefined) {
       return { number, sqlState, driverCode, transient: false, connectionLost: false };
     }
     const connectionLost = (driverCode !== undefined && CONNECTION_LOST_CODES.has(driverCode)) || e.name === 'DriverTimeoutError';

@@ -1,12 +1,13 @@
 import net from 'node:net';
 import pg from 'pg';
 import type { DriverErrorInfo } from '../errors';
+import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
 
-/** SQLSTATEs that mean "these settings will never work": no point retrying. */
-const PERMANENT_SQLSTATES = new Set(['28P01', '28000', '3D000', '42501']);
+/** Beyond a refused login, a SQLSTATE that means "these settings will never work": no point retrying. */
+const PERMANENT_SQLSTATES = new Set(['42501']);
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
@@ -168,7 +169,7 @@ export const postgresAdapter: DriverAdapter<pg.Pool> = {
     const sqlState = isSqlState ? code : undefined;
     const message = typeof e.message === 'string' ? e.message : '';
     if (sqlState !== undefined) {
-      if (PERMANENT_SQLSTATES.has(sqlState)) {
+      if (loginReasonOf(sqlState) !== undefined || PERMANENT_SQLSTATES.has(sqlState)) {
         return { number: undefined, sqlState, driverCode: undefined, transient: false, connectionLost: false };
       }
       const connectionLost = sqlState.startsWith('08') || sqlState === '57P01' || sqlState === '57P02';

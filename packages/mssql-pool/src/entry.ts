@@ -1,0 +1,68 @@
+// One cached pool's bookkeeping: identity, state, driver pool, leases and failure counts.
+import { performance } from 'node:perf_hooks';
+import type { DriverPool } from './adapters/types';
+import type { ConnectRefusedError } from './errors';
+import type { PoolIdentity, PoolState } from './events';
+import { Histogram } from './histogram';
+import type { DatabaseType, ResolvedTarget, TargetSnapshot } from './target';
+
+/** What a lease needs from its manager: give the pool back, report a failed query. */
+export interface LeaseHost {
+  _release(entry: PoolEntry): void;
+  _reportTrafficError(entry: PoolEntry, error: unknown): void;
+}
+
+export class PoolEntry implements PoolIdentity {
+  readonly key: string;
+  readonly workspaceId: string;
+  readonly connectionId: string;
+  readonly type: DatabaseType;
+  readonly target: ResolvedTarget;
+  snapshot: TargetSnapshot;
+  state: PoolState = 'connecting';
+  driver: DriverPool | undefined;
+  ready: Promise<void> = Promise.resolve();
+  recovery: Promise<void> | undefined;
+  checking: Promise<void> | undefined;
+  closed: Promise<void> | undefined;
+  leases = 0;
+  lastUsedAt = performance.now();
+  lastUsedSeq = 0;
+  readonly createdAt = Date.now();
+  errors = 0;
+  consecutiveFailures = 0;
+  lastError: unknown = undefined;
+  reserved = false;
+  /** Its pool-count slot was given back when it started retiring; connections are still reserved. */
+  slotReleased = false;
+  readonly abort = new AbortController();
+  readonly histogram = new Histogram();
+  /** Resolvers waiting for `leases` to reach 0 (drain). */
+  idleWaiters: Array<() => void> = [];
+  /** Asks `beforeConnect` where to connect; undefined without one. */
+  addressOf: (() => Promise<string>) | undefined;
+  /** Set once `beforeConnect` refused a connection of this pool: it is closed, callers get this. */
+  refusal: ConnectRefusedError | undefined;
+  /** Its own idle check, for a target idle timeout shorter than the manager's sweep period. */
+  idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(key: string, target: ResolvedTarget, snapshot: TargetSnapshot) {
+    this.key = key;
+    this.workspaceId = target.workspaceId;
+    this.connectionId = target.connectionId;
+    this.type = target.type;
+    this.target = target;
+    this.snapshot = snapshot;
+  }
+
+  identity(): PoolIdentity {
+    return { key: this.key, workspaceId: this.workspaceId, connectionId: this.connectionId, type: this.type };
+  }
+
+  /** Work in flight: never evicted or swept in this state. */
+  get busy(): boolean {
+    const d = this.driver;
+    return this.leases > 0 || (d !== undefined && (d.borrowed > 0 || d.waiters > 0));
+  }
+}
+

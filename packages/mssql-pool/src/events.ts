@@ -1,0 +1,154 @@
+// The manager's public vocabulary: pool states, events, stats and call options. Types only.
+import type mssql from 'mssql';
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+import type { WorkspacePoolError } from './errors';
+import type { HistogramSnapshot } from './histogram';
+import type { DatabaseType } from './database-type';
+
+/** The driver pool a lease exposes, by connection type. */
+export interface NativePools {
+  mssql: mssql.ConnectionPool;
+  postgres: pg.Pool;
+  mysql: mysql.Pool;
+}
+
+export type PoolState = 'connecting' | 'ready' | 'unhealthy' | 'draining' | 'closed';
+
+export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'refused' | 'close';
+
+export interface PoolIdentity {
+  /** `${workspaceId}:${connectionId}:${fingerprint}`; the fingerprint is an HMAC, never the password. */
+  key: string;
+  workspaceId: string;
+  connectionId: string;
+  type: DatabaseType;
+}
+
+export interface PoolCreatedEvent extends PoolIdentity {
+  poolSize: number;
+  durationMs: number;
+  /** Connection attempts it took (1 unless transient failures were retried). */
+  attempts: number;
+}
+export interface PoolEvictedEvent extends PoolIdentity {
+  reason: EvictReason;
+}
+export interface PoolUnhealthyEvent extends PoolIdentity {
+  /** What failed: the first login, a health check, or traffic on an open pool. */
+  phase: 'create' | 'health-check' | 'traffic';
+  error: WorkspacePoolError | Error;
+  consecutiveFailures: number;
+  /** Delay before the next attempt; undefined when the circuit opened (or the failure is permanent). */
+  retryInMs: number | undefined;
+  /** The cap the delay was drawn under (full jitter: retryInMs is uniform in [0, ceilingMs)). */
+  ceilingMs: number | undefined;
+  circuitOpen: boolean;
+}
+export interface PoolRecoveredEvent extends PoolIdentity {
+  attempts: number;
+  downtimeMs: number;
+}
+export interface PoolErrorEvent extends Partial<PoolIdentity> {
+  /** An error the driver emitted (or a close that failed); already handled, reported for logging. */
+  error: unknown;
+}
+
+/**
+ * Runs once per new pool, after its first login and before any caller is handed the pool (e.g. a
+ * schema version check on connect). `pool` is the driver's own pool, as a lease exposes it.
+ */
+export type PoolCreateHook = (event: PoolCreatedEvent, pool: NativePools[DatabaseType]) => Promise<void> | void;
+
+export interface PoolEventMap {
+  create: [PoolCreatedEvent];
+  evict: [PoolEvictedEvent];
+  unhealthy: [PoolUnhealthyEvent];
+  recover: [PoolRecoveredEvent];
+  error: [PoolErrorEvent];
+}
+
+export interface PoolStats extends PoolIdentity {
+  state: PoolState;
+  poolSize: number;
+  /** Open connections (idle + borrowed + opening). */
+  size: number;
+  borrowed: number;
+  idle: number;
+  /** Requests queued inside the driver pool for a connection. */
+  waiters: number;
+  /** Leases handed out by the manager and not yet released. */
+  leases: number;
+  errors: number;
+  consecutiveFailures: number;
+  createdAt: Date;
+  lastUsedAt: Date;
+  acquire: HistogramSnapshot;
+}
+
+export interface CircuitStats {
+  key: string;
+  workspaceId: string;
+  connectionId: string;
+  failures: number;
+  retryAt: Date;
+  lastError: string;
+}
+
+export interface ManagerCounters {
+  poolsCreated: number;
+  poolsEvicted: Record<EvictReason, number>;
+  createFailures: number;
+  acquireHits: number;
+  acquireMisses: number;
+  acquireTimeouts: number;
+  healthChecks: number;
+  healthCheckFailures: number;
+  recoveries: number;
+  circuitOpens: number;
+  circuitRejections: number;
+  driverErrors: number;
+  /** Connections `beforeConnect` refused (no socket opened). */
+  connectRefusals: number;
+}
+
+export interface ManagerStats {
+  pools: PoolStats[];
+  circuits: CircuitStats[];
+  totals: {
+    pools: number;
+    /** Pools closed or closing that still hold connections. */
+    drainingPools: number;
+    connections: number;
+    borrowed: number;
+    /** Connections reserved under `maxTotalConnections` (sum of cached pools' sizes). */
+    reservedConnections: number;
+    maxPools: number;
+    maxTotalConnections: number;
+    /** Callers waiting for room under `maxPools` / `maxTotalConnections`. */
+    capacityWaiters: number;
+  };
+  acquire: HistogramSnapshot;
+  counters: ManagerCounters;
+}
+
+export interface AcquireOptions {
+  /** Overrides `acquireTimeoutMs` for this call. */
+  timeoutMs?: number;
+}
+
+export interface CloseOptions {
+  /** In-flight work gets this long to finish before connections are cut. Default `drainTimeoutMs`. */
+  deadlineMs?: number;
+}
+
+/** Which pools `invalidate`/`reset` act on: a whole workspace, one connection, or one key. */
+export type PoolSelector = string | { workspaceId: string; connectionId?: string };
+
+/** What the metrics collector reads from a manager at scrape time. */
+export interface PoolMetricsSource {
+  readonly poolCount: number;
+  readonly totalConnections: number;
+  readonly counters: ManagerCounters;
+  stats(): ManagerStats;
+}

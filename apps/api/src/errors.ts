@@ -5,7 +5,7 @@ import { describeConstraintViolation } from '@studio/db/errors';
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
-import { CircuitOpenError, ConnectRefusedError, PoolCreateError, PoolOptionsError, WorkspacePoolError } from '@studio/mssql-pool';
+import { CircuitOpenError, ConnectRefusedError, loginReasonOf, PoolCreateError, PoolOptionsError, PoolUnhealthyError, WorkspacePoolError } from '@studio/mssql-pool';
 import { KeyRingError } from './services/crypto';
 import { ServiceError, type ServiceErrorCode } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
@@ -124,9 +124,9 @@ function poolProblem(error: WorkspacePoolError): TRPCError {
     return problemError('BAD_REQUEST', { error: 'invalid_input', message: `Invalid connection setting: ${error.field}`, details: { field: error.field, fields: [{ path: error.field, message: error.message }] } });
   }
   // An open circuit carries the login failure that opened it.
-  const create = error instanceof PoolCreateError ? error : error instanceof CircuitOpenError && error.cause instanceof PoolCreateError ? error.cause : undefined;
+  const create = error instanceof PoolCreateError ? error : (error instanceof CircuitOpenError || error instanceof PoolUnhealthyError) && error.cause instanceof PoolCreateError ? error.cause : undefined;
   const errorCode = create?.number !== undefined ? String(create.number) : (create?.sqlState ?? create?.driverCode ?? null);
-  const reason = loginReasonOf(errorCode) ?? (error instanceof CircuitOpenError ? 'circuit_open' : error.code.toLowerCase());
+  const reason = (errorCode === null ? undefined : loginReasonOf(errorCode)) ?? networkReasonOf(create) ?? (error instanceof CircuitOpenError ? 'circuit_open' : error.code.toLowerCase());
   const permanent = error instanceof PoolCreateError && !error.transient;
   return problemError(permanent ? 'BAD_REQUEST' : 'SERVICE_UNAVAILABLE', {
     error: 'connection_operation_failed',
@@ -135,9 +135,24 @@ function poolProblem(error: WorkspacePoolError): TRPCError {
   });
 }
 
-function loginReasonOf(code: string | null): string | undefined {
-  if (code === '18456' || code === '28P01' || code === '28000' || code === '1045' || code === '1044' || code === '1698') return 'authentication_failed';
-  if (code === '4060' || code === '3D000' || code === '1049') return 'database_not_found';
+const NETWORK_REASONS = new Map([
+  ['ECONNREFUSED', 'connection_refused'],
+  ['EHOSTUNREACH', 'host_unreachable'],
+  ['ENETUNREACH', 'host_unreachable'],
+  ['ENOTFOUND', 'dns_failed'],
+  ['EAI_AGAIN', 'dns_failed'],
+  ['ETIMEOUT', 'timeout'],
+  ['ETIMEDOUT', 'timeout'],
+]);
+
+/** A refused or unreachable server is said as such: the drivers wrap the socket's code (ESOCKET) around it. */
+function networkReasonOf(error: unknown): string | undefined {
+  // node-mssql keeps tedious' error in `originalError`, tedious the socket's in `cause`.
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause ?? (e as { originalError?: unknown }).originalError, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? NETWORK_REASONS.get(code) : undefined;
+    if (reason !== undefined) return reason;
+  }
   return undefined;
 }
 

@@ -125,6 +125,17 @@ describe('reaching a workspace database', () => {
     expect(proxy.connections).toBeGreaterThan(sockets);
   });
 
+  it('a pool whose server refuses the TCP connect says connection_refused, not a SQL Server error', async () => {
+    const owner = await h.user('owner');
+    const ws = await h.workspace(owner);
+    const closed = await startTcpProxy(emulator.port);
+    const port = closed.port;
+    await closed.close();
+    const saved = await h.services.connections.create(ws.id, { name: 'closed', type: 'mssql', ...connection(), port }, owner.id);
+    const problem = await problemOf(h.caller(owner.principal).connections.reset({ workspaceId: ws.id, connectionId: saved.id }));
+    expect(problem).toMatchObject({ error: 'connection_operation_failed', message: expect.stringContaining('connection_refused'), details: { reason: 'connection_refused' } });
+  }, 60_000);
+
   it('the idle timeout from the environment form closes the pool', async () => {
     const owner = await h.user('owner');
     const ws = await h.workspace(owner);

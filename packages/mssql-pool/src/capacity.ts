@@ -19,6 +19,17 @@ export interface CapacityHost {
   timedOut(): void;
 }
 
+/** The least recently used pool that holds a reservation and has no work in flight (an eviction victim). */
+export function lruIdle(entries: Iterable<PoolEntry>, except: PoolEntry): PoolEntry | undefined {
+  let victim: PoolEntry | undefined;
+  for (const entry of entries) {
+    if (entry === except || !entry.reserved || entry.busy) continue;
+    if (entry.state !== 'ready' && entry.state !== 'unhealthy') continue;
+    if (victim === undefined || entry.lastUsedSeq < victim.lastUsedSeq) victim = entry;
+  }
+  return victim;
+}
+
 export class Capacity {
   /** Pools holding a pool-count slot (cached ones, not those retiring). */
   activePools = 0;

@@ -1,8 +1,9 @@
 // One cached pool's bookkeeping: identity, state, driver pool, leases and failure counts.
 import { performance } from 'node:perf_hooks';
+import { withTimeout } from './adapters/timeout';
 import type { DriverPool } from './adapters/types';
 import type { ConnectRefusedError } from './errors';
-import type { PoolIdentity, PoolState } from './events';
+import type { PoolIdentity, PoolState, PoolStats } from './events';
 import { Histogram } from './histogram';
 import type { DatabaseType, ResolvedTarget, TargetSnapshot } from './target';
 
@@ -64,5 +65,57 @@ export class PoolEntry implements PoolIdentity {
     const d = this.driver;
     return this.leases > 0 || (d !== undefined && (d.borrowed > 0 || d.waiters > 0));
   }
-}
 
+  stats(): PoolStats {
+    const d = this.driver;
+    return {
+      ...this.identity(),
+      state: this.state,
+      poolSize: this.target.poolSize,
+      size: d?.size ?? 0,
+      borrowed: d?.borrowed ?? 0,
+      idle: d?.idle ?? 0,
+      waiters: d?.waiters ?? 0,
+      leases: this.leases,
+      errors: this.errors,
+      consecutiveFailures: this.consecutiveFailures,
+      createdAt: new Date(this.createdAt),
+      lastUsedAt: new Date(Date.now() - (performance.now() - this.lastUsedAt)),
+      acquire: this.histogram.snapshot(),
+    };
+  }
+
+  /**
+   * Close the driver pool once its leases are back (at most until `deadline`), gracefully if time
+   * is left, else cut its connections. A failed forced close goes to `onError`.
+   */
+  async drain(deadline: number, drainMs: number, onError: (error: unknown) => void): Promise<void> {
+    await this.#waitForLeases(deadline);
+    const driver = this.driver;
+    if (driver === undefined) return;
+    const remaining = Math.max(0, deadline - performance.now());
+    try {
+      if (remaining <= 0) throw new Error('drain deadline passed');
+      await withTimeout(driver.close(), remaining, () => new Error(`drain of ${this.key} timed out after ${drainMs} ms`));
+    } catch {
+      try {
+        await withTimeout(driver.destroy(), 10_000, () => new Error(`forced close of ${this.key} timed out`));
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
+  #waitForLeases(deadline: number): Promise<void> {
+    if (this.leases === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, deadline - performance.now()));
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.push(done);
+    });
+  }
+}

@@ -1,4 +1,4 @@
-// The manager's public vocabulary: pool states, events, stats and call options. Types only.
+// The manager's public vocabulary: pool states, events, stats and call options.
 import type mssql from 'mssql';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
@@ -151,4 +151,22 @@ export interface PoolMetricsSource {
   readonly totalConnections: number;
   readonly counters: ManagerCounters;
   stats(): ManagerStats;
+}
+
+export function emptyCounters(): ManagerCounters {
+  return {
+    poolsCreated: 0,
+    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, refused: 0, close: 0 },
+    createFailures: 0,
+    acquireHits: 0,
+    acquireMisses: 0,
+    acquireTimeouts: 0,
+    healthChecks: 0,
+    healthCheckFailures: 0,
+    recoveries: 0,
+    circuitOpens: 0,
+    circuitRejections: 0,
+    driverErrors: 0,
+    connectRefusals: 0,
+  };
 }

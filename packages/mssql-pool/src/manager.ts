@@ -8,9 +8,9 @@ import type { Registry } from 'prom-client';
 import { mssqlAdapter } from './adapters/mssql';
 import { mysqlAdapter } from './adapters/mysql';
 import { postgresAdapter } from './adapters/postgres';
-import { sleep, withTimeout } from './adapters/timeout';
+import { sleep } from './adapters/timeout';
 import type { DriverAdapter, DriverPool, QueryParams, QueryResult } from './adapters/types';
-import { Capacity } from './capacity';
+import { Capacity, lruIdle } from './capacity';
 import { backoff, Circuits } from './circuit';
 import { PoolEntry } from './entry';
 import { ConnectRefusedError, PoolClosedError, PoolCreateError, PoolLimitError, PoolUnhealthyError } from './errors';
@@ -25,9 +25,9 @@ import type {
   PoolCreateHook,
   PoolEventMap,
   PoolSelector,
-  PoolStats,
   PoolUnhealthyEvent,
 } from './events';
+import { emptyCounters } from './events';
 import { Histogram } from './histogram';
 import { PoolLease } from './lease';
 import { registerPoolMetrics, type MetricsOptions } from './metrics';
@@ -64,21 +64,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   readonly #createHooks = new Set<PoolCreateHook>();
   #seq = 0;
   #closing: Promise<void> | undefined;
-  #counters: ManagerCounters = {
-    poolsCreated: 0,
-    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, refused: 0, close: 0 },
-    createFailures: 0,
-    acquireHits: 0,
-    acquireMisses: 0,
-    acquireTimeouts: 0,
-    healthChecks: 0,
-    healthCheckFailures: 0,
-    recoveries: 0,
-    circuitOpens: 0,
-    circuitRejections: 0,
-    driverErrors: 0,
-    connectRefusals: 0,
-  };
+  #counters: ManagerCounters = emptyCounters();
 
   constructor(options: WorkspacePoolManagerOptions = {}) {
     super();
@@ -92,7 +78,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         return releasing;
       },
       evictIdle: (except) => {
-        const victim = this.#lruIdle(except);
+        const victim = lruIdle(this.#activeEntries(), except);
         if (victim !== undefined) void this.#retire(victim, 'lru');
         return victim !== undefined;
       },
@@ -232,32 +218,9 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   }
 
   stats(): ManagerStats {
-    const pools: PoolStats[] = [];
-    let connections = 0;
-    let borrowed = 0;
-    const toStats = (entry: PoolEntry): PoolStats => {
-      const d = entry.driver;
-      const size = d?.size ?? 0;
-      connections += size;
-      borrowed += d?.borrowed ?? 0;
-      return {
-        ...entry.identity(),
-        state: entry.state,
-        poolSize: entry.target.poolSize,
-        size,
-        borrowed: d?.borrowed ?? 0,
-        idle: d?.idle ?? 0,
-        waiters: d?.waiters ?? 0,
-        leases: entry.leases,
-        errors: entry.errors,
-        consecutiveFailures: entry.consecutiveFailures,
-        createdAt: new Date(entry.createdAt),
-        lastUsedAt: new Date(Date.now() - (performance.now() - entry.lastUsedAt)),
-        acquire: entry.histogram.snapshot(),
-      };
-    };
-    for (const entry of this.#activeEntries()) pools.push(toStats(entry));
-    for (const entry of this.#retiring) pools.push(toStats(entry));
+    const pools = [...this.#entries()].map((entry) => entry.stats());
+    const connections = pools.reduce((sum, pool) => sum + pool.size, 0);
+    const borrowed = pools.reduce((sum, pool) => sum + pool.borrowed, 0);
     return {
       pools,
       circuits: this.#circuits.stats(),
@@ -325,24 +288,20 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     if (entry.state === 'ready') this.#markUnhealthy(entry, error, 'traffic');
   }
 
-  #lease(entry: PoolEntry, now: number): PoolLease {
+  /** Hand out a lease; `started` (a miss) records how long the caller waited, a hit records 0. */
+  #lease(entry: PoolEntry, now: number, started?: number): PoolLease {
     entry.leases++;
     entry.lastUsedAt = now;
     entry.lastUsedSeq = ++this.#seq;
-    entry.histogram.recordHit();
-    this.#histogram.recordHit();
-    this.#counters.acquireHits++;
-    return new PoolLease(this, entry);
-  }
-
-  #leaseAfterWait(entry: PoolEntry, started: number): PoolLease {
-    const now = performance.now();
-    entry.leases++;
-    entry.lastUsedAt = now;
-    entry.lastUsedSeq = ++this.#seq;
-    entry.histogram.record(now - started);
-    this.#histogram.record(now - started);
-    this.#counters.acquireMisses++;
+    if (started === undefined) {
+      entry.histogram.recordHit();
+      this.#histogram.recordHit();
+      this.#counters.acquireHits++;
+    } else {
+      entry.histogram.record(now - started);
+      this.#histogram.record(now - started);
+      this.#counters.acquireMisses++;
+    }
     return new PoolLease(this, entry);
   }
 
@@ -383,7 +342,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
             if (entry.refusal !== undefined) throw entry.refusal;
             if (entry.state !== 'ready') continue;
           }
-          return this.#leaseAfterWait(entry, started);
+          return this.#lease(entry, performance.now(), started);
         }
         case 'draining':
         case 'closed':
@@ -472,7 +431,8 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     for (;;) {
       attempts++;
       try {
-        const driver = await adapter.create(entry.target, this.#driverSettings(), {
+        const { connectionIdleTimeoutMs, acquireTimeoutMs, validateConnection } = this.#options;
+        const driver = await adapter.create(entry.target, { connectionIdleTimeoutMs, acquireTimeoutMs, validateConnection }, {
           onError: (error) => this.#onDriverError(entry, error),
           addressOf: entry.addressOf,
         });
@@ -546,14 +506,6 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   /** A pool whose connections are now refused is closed; its leases finish (or fail) meanwhile. */
   #retireRefused(entry: PoolEntry): void {
     if (entry.state !== 'draining' && entry.state !== 'closed') void this.#retire(entry, 'refused');
-  }
-
-  #driverSettings() {
-    return {
-      connectionIdleTimeoutMs: this.#options.connectionIdleTimeoutMs,
-      acquireTimeoutMs: this.#options.acquireTimeoutMs,
-      validateConnection: this.#options.validateConnection,
-    };
   }
 
   #backoff(failures: number): { delay: number; ceiling: number } {
@@ -661,16 +613,6 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     if (entry.state === 'ready') this._reportTrafficError(entry, error);
   }
 
-  #lruIdle(except: PoolEntry): PoolEntry | undefined {
-    let victim: PoolEntry | undefined;
-    for (const entry of this.#activeEntries()) {
-      if (entry === except || !entry.reserved || entry.busy) continue;
-      if (entry.state !== 'ready' && entry.state !== 'unhealthy') continue;
-      if (victim === undefined || entry.lastUsedSeq < victim.lastUsedSeq) victim = entry;
-    }
-    return victim;
-  }
-
   *#activeEntries(): Generator<PoolEntry> {
     for (const byConnection of this.#slots.values()) yield* byConnection.values();
   }
@@ -705,21 +647,10 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     const deadline = performance.now() + drainMs;
     entry.closed = (async () => {
       if (wasConnecting) await entry.ready.catch(() => undefined);
-      await this.#waitForLeases(entry, deadline);
       const driver = entry.driver;
-      if (driver !== undefined) {
-        const remaining = Math.max(0, deadline - performance.now());
-        try {
-          if (remaining <= 0) throw new Error('drain deadline passed');
-          await withTimeout(driver.close(), remaining, () => new Error(`drain of ${entry.key} timed out after ${drainMs} ms`));
-        } catch {
-          try {
-            await withTimeout(driver.destroy(), 10_000, () => new Error(`forced close of ${entry.key} timed out`));
-          } catch (error) {
-            if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
-          }
-        }
-      }
+      await entry.drain(deadline, drainMs, (error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
+      });
       entry.state = 'closed';
       this.#retiring.delete(entry);
       this.#capacity.release(entry);
@@ -729,19 +660,6 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       }
     })();
     return entry.closed;
-  }
-
-  #waitForLeases(entry: PoolEntry, deadline: number): Promise<void> {
-    if (entry.leases === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, deadline - performance.now()));
-      timer.unref();
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      entry.idleWaiters.push(done);
-    });
   }
 
   async #retireMatching(selector: PoolSelector | ConnectionTarget, reason: EvictReason, forgetFailures: boolean): Promise<void> {

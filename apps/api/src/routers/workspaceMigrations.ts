@@ -3,7 +3,7 @@
 // The work (and the audit row of every run) is in services/workspace-migrations.ts.
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { auditActorOf, rateLimitSubjectOf, type Principal } from '../services/authorization';
+import { auditActorOf, isSystemAdmin, rateLimitSubjectOf, type Principal } from '../services/authorization';
 import type { MigrationOrigin } from '../services/workspace-migrations';
 import { authedProcedure, router, workspaceProcedure } from '../trpc';
 import type { Context } from '../context';
@@ -76,7 +76,7 @@ export const workspaceMigrationsRouter = router({
 
   /** Whether the caller may run applyAll (a system Admin), so a UI shows the button only to them. */
   canApplyAll: authedProcedure.query(async ({ ctx }) => ({
-    allowed: ctx.principal.kind === 'user' && (await ctx.workspaceMigrations.isSystemAdmin(ctx.principal.userId)),
+    allowed: ctx.principal.kind === 'user' && (await isSystemAdmin(ctx.db, ctx.principal.userId)),
   })),
 
   /**
@@ -86,7 +86,7 @@ export const workspaceMigrationsRouter = router({
    */
   applyAll: authedProcedure.input(applyAllMigrationsInput).mutation(async ({ ctx, input }) => {
     const principal = ctx.principal;
-    const allowed = principal.kind === 'user' && (await ctx.workspaceMigrations.isSystemAdmin(principal.userId));
+    const allowed = principal.kind === 'user' && (await isSystemAdmin(ctx.db, principal.userId));
     await ctx.authorizer.requireThat(allowed, {
       workspaceId: null,
       action: 'migration.applyAll',

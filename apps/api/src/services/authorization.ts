@@ -1,6 +1,8 @@
 // The one place a denial happens: every FORBIDDEN decided by policy.ts goes through `deny`, which
 // writes the audit row (outcome 'denied') before throwing.
-import type { WorkspaceRole } from '@studio/db/schema';
+import type { StudioDatabase } from '@studio/db';
+import { roles, users, type WorkspaceRole } from '@studio/db/schema';
+import { eq } from 'drizzle-orm';
 import type { TokenPrincipal } from './api-tokens';
 import type { AuditActor, AuditService } from './audit';
 import { ForbiddenError } from './errors';
@@ -82,4 +84,10 @@ export class Authorizer {
   async requireThat(allowed: boolean, denial: Denial): Promise<void> {
     if (!allowed) await this.deny(denial);
   }
+}
+
+/** System Admin (users.role 'Admin', seed 003): the only people who may act on every workspace at once. */
+export async function isSystemAdmin(db: StudioDatabase, userId: string): Promise<boolean> {
+  const [row] = await db.select({ role: roles.name }).from(users).innerJoin(roles, eq(roles.id, users.roleId)).where(eq(users.id, userId));
+  return row?.role === 'Admin';
 }

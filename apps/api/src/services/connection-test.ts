@@ -6,7 +6,7 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
-import { connectSocket } from '@studio/mssql-pool';
+import { connectSocket, loginReasonOf } from '@studio/mssql-pool';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Connection as TediousConnection, Request as TediousRequest } from 'tedious';
@@ -114,27 +114,22 @@ function networkFailure(error: unknown): StepFailure | undefined {
   return undefined;
 }
 
-/** SQL Server login numbers: 18456 login failed, 4060 cannot open database (sent before 18456). */
+/** SQL Server sends 4060 (cannot open database) before 18456 (login failed): the first is the reason. */
 function mssqlFailure(error: unknown, loginNumbers: number[]): StepFailure {
   const e = error as { code?: unknown; number?: unknown; originalError?: { number?: unknown; info?: { number?: unknown } } };
   const direct = [e.number, e.originalError?.number, e.originalError?.info?.number].find((n): n is number => typeof n === 'number');
-  const number = loginNumbers.includes(4060) ? 4060 : (direct ?? loginNumbers.at(-1));
+  const number = loginNumbers.find((n) => loginReasonOf(n) === 'database_not_found') ?? direct ?? loginNumbers.at(-1);
   const message = messageOf(error);
-  if (number === 4060) return new StepFailure('database_not_found', message, '4060');
-  if (number === 18456 || (codeOf(error) === 'ELOGIN' && message.startsWith('Login failed'))) {
-    return new StepFailure('authentication_failed', message, '18456');
-  }
+  // tedious' ELOGIN error drops the number when no ERROR token was seen; its text still says so.
+  const reason = loginReasonOf(number) ?? (codeOf(error) === 'ELOGIN' && message.startsWith('Login failed') ? 'authentication_failed' : undefined);
+  if (reason !== undefined) return new StepFailure(reason, message, reason === 'authentication_failed' && number === undefined ? '18456' : String(number));
   if (codeOf(error) === 'ETIMEOUT') return new StepFailure('timeout', message, 'ETIMEOUT');
   return networkFailure(error) ?? new StepFailure('connection_failed', message, number !== undefined ? String(number) : (codeOf(error) ?? null));
 }
 
-const PG_REASONS: Record<string, TestFailureReason> = { '28P01': 'authentication_failed', '28000': 'authentication_failed', '3D000': 'database_not_found' };
-// 1698: access denied to a user without a password (MariaDB unix_socket / auth plugin mismatch).
-const MYSQL_REASONS: Record<number, TestFailureReason> = { 1045: 'authentication_failed', 1044: 'authentication_failed', 1698: 'authentication_failed', 1049: 'database_not_found' };
-
 function pgFailure(error: unknown): StepFailure {
   const code = codeOf(error);
-  const reason = code ? PG_REASONS[code] : undefined;
+  const reason = code ? loginReasonOf(code) : undefined;
   if (reason && code) return new StepFailure(reason, messageOf(error), code);
   if (/timeout/i.test(messageOf(error))) return new StepFailure('timeout', messageOf(error), 'ETIMEOUT');
   return networkFailure(error) ?? new StepFailure('connection_failed', messageOf(error), code ?? null);
@@ -142,7 +137,7 @@ function pgFailure(error: unknown): StepFailure {
 
 function mysqlFailure(error: unknown): StepFailure {
   const errno = (error as { errno?: unknown }).errno;
-  const reason = typeof errno === 'number' ? MYSQL_REASONS[errno] : undefined;
+  const reason = typeof errno === 'number' ? loginReasonOf(errno) : undefined;
   if (reason) return new StepFailure(reason, messageOf(error), String(errno));
   return networkFailure(error) ?? new StepFailure('connection_failed', messageOf(error), typeof errno === 'number' ? String(errno) : (codeOf(error) ?? null));
 }

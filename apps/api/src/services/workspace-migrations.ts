@@ -1,43 +1,37 @@
-// Workspace database migrations (MISSION F5) in the API: which database an environment points at,
-// running @studio/workspace-migrations against it through the pool manager, the schema check when
-// a pool is created, the cached status row per connection, the query gate, and the audit row of
-// every run. No tRPC here: routers, the environment save and the ws:* CLI call this.
+// Workspace database migrations (MISSION F5) in the API: running @studio/workspace-migrations
+// against the database an environment points at (through workspace-databases.ts), the schema check
+// when a pool is created, the query gate, and the audit row of every run. What a run reports is in
+// workspace-migration-reports.ts, the cached status rows in workspace-schema-status.ts. No tRPC
+// here: routers, the environment save and the ws:* CLI call this.
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { StudioDatabase } from '@studio/db';
-import {
-  connections,
-  environments,
-  roles,
-  users,
-  workspaces,
-  workspaceSchemaStatus,
-  type WorkspaceMigrationRun,
-  type WorkspaceSchemaError,
-} from '@studio/db/schema';
-import { CircuitOpenError, ConnectRefusedError, PoolCreateError, WorkspacePoolError, type ConnectionTarget, type NativePools, type PoolLease } from '@studio/mssql-pool';
-import {
-  migrateAll,
-  MigrationConnectionError,
-  MigrationDriftError,
-  MigrationFailedError,
-  MigrationLockedError,
-  MigrationOptionsError,
-  MigrationRollbackError,
-  MigrationTargetError,
-  WorkspaceMigrationError,
-  WorkspaceMigrator,
-  type MigrationEntry,
-  type PlannedMigration,
-  type SchemaStatus,
-  type SchemaValidation,
-} from '@studio/workspace-migrations';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { connections, environments, workspaces, type WorkspaceMigrationRun } from '@studio/db/schema';
+import type { ConnectionTarget, NativePools, PoolLease } from '@studio/mssql-pool';
+import { migrateAll, MigrationDriftError, MigrationFailedError, WorkspaceMigrator, type SchemaValidation } from '@studio/workspace-migrations';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { AuditActor, AuditService } from './audit';
-import { InvalidInputError, ServiceError } from './errors';
-import { OutboundPolicyError } from './outbound-policy';
-import type { EnvironmentScope, SchemaGate, WorkspaceDatabases } from './workspace-databases';
+import type { AuditService } from './audit';
+import { ServiceError } from './errors';
+import type { SchemaGate, WorkspaceDatabases } from './workspace-databases';
+import {
+  deadline,
+  inputErrorOf,
+  outcomeOfFailure,
+  runErrorOf,
+  type ApplyAllReport,
+  type DryRunResult,
+  type MigrationOrigin,
+  type MigrationRunOutcome,
+  type MigrationRunReport,
+  type MigrationScope,
+  type SaveMigrationOutcome,
+  type SkippedWorkspace,
+} from './workspace-migration-reports';
+import { SchemaNeedsMigrationError, SchemaStatusStore, type WorkspaceMigrationStatus } from './workspace-schema-status';
+
+export * from './workspace-migration-reports';
+export * from './workspace-schema-status';
 
 type MssqlPool = NativePools['mssql'];
 
@@ -64,190 +58,13 @@ export const defaultWorkspaceMigrationConfig: WorkspaceMigrationConfig = {
   acquireTimeoutMs: 15_000,
 };
 
-/** Where a run came from: who is audited and what the workspace database's history records. */
-export interface MigrationOrigin {
-  actor: AuditActor | null;
-  ip?: string | null | undefined;
-  userAgent?: string | null | undefined;
-  /** Recorded in the workspace database's `applied_by` (a username and where it ran, never a secret). */
-  appliedBy: string;
-  trigger: 'api' | 'applyAll' | 'cli' | 'environment.save' | 'demo.start';
-}
-
-/** The environment (and so the database) a migration call acts on. */
-export type MigrationScope = EnvironmentScope;
-
-export type MigrationRunOutcome = 'applied' | 'current' | 'rolled_back' | 'failed' | 'locked' | 'drifted';
-
-/** Why a run failed, safe to show and audit: codes, SQL Server's number and message, never settings. */
-export interface MigrationRunError {
-  /** `MIGRATION_FAILED`, `MIGRATION_LOCKED`, `MIGRATION_DRIFT`, `MIGRATION_CONNECTION`, `POOL_CREATE`, `CIRCUIT_OPEN`, `outbound_refused`, … */
-  code: string;
-  number: number | null;
-  message: string;
-  /** The migration that failed, when one did. */
-  version: number | null;
-  /** Line in the migration file, when the server reported one. */
-  line: number | null;
-  problems?: { kind: string; version: number; message: string }[];
-}
-
-export interface MigrationRunReport extends MigrationScope {
-  operation: 'apply' | 'rollback';
-  ok: boolean;
-  outcome: MigrationRunOutcome;
-  from: number | null;
-  to: number | null;
-  /** Applied (or, for a rollback, rolled back) by this run; for a failure, those before it. */
-  migrations: { version: number; name: string; executionMs: number }[];
-  error: MigrationRunError | null;
-  durationMs: number;
-}
-
-/** `migration` in the environment save response. */
-export interface SaveMigrationOutcome {
-  status: 'applied' | 'current' | 'failed' | 'skipped';
-  version: number | null;
-  applied: { version: number; name: string; executionMs: number }[];
-  /** Why nothing ran: `opted_out`, `not_configured`, `connection_unchanged`, `saved_untested`. */
-  reason?: string;
-  error?: MigrationRunError;
-}
-
-export interface ApplyAllReport {
-  concurrency: number;
-  ok: number;
-  failed: number;
-  skipped: number;
-  durationMs: number;
-  results: (MigrationRunReport | SkippedWorkspace)[];
-}
-
-export interface SkippedWorkspace {
-  workspaceId: string;
-  workspaceSlug: string;
-  environmentId: string | null;
-  environmentName: string | null;
-  connectionId: null;
-  operation: 'apply';
-  ok: false;
-  outcome: 'skipped';
-  reason: 'no_default_environment' | 'environment_unconfigured';
-}
-
-export interface DryRunResult {
-  direction: 'up' | 'down';
-  from: number | null;
-  to: number | null;
-  plan: PlannedMigration[];
-  script: string;
-}
-
-export type StoredSchemaStatus = 'unknown' | SchemaStatus;
-
-/** The cached row as clients see it (environments.get/list, status when the database is unreachable). */
-export interface SchemaStatusSummary {
-  status: StoredSchemaStatus;
-  currentVersion: number | null;
-  latestVersion: number;
-  pending: { version: number; name: string }[];
-  problems: { kind: string; version: number; message: string }[];
-  lastError: WorkspaceSchemaError | null;
-  lastRun: WorkspaceMigrationRun | null;
-  checkedAt: Date;
-}
-
-export interface WorkspaceMigrationStatus extends MigrationScope, SchemaStatusSummary {
-  /** False when the database could not be reached: the rest is the last known state. */
-  reachable: boolean;
-  /** Why it could not be reached (or the check failed). */
-  error: MigrationRunError | null;
-  entries: MigrationEntry[];
-}
-
-/** A workspace query refused because its database is behind and the API is configured to refuse. */
-export class SchemaNeedsMigrationError extends ServiceError {
-  constructor(details: { workspaceId: string; connectionId: string; status: SchemaStatus; current: number | null; latest: number; pending: { version: number; name: string }[] }) {
-    super(
-      'schema_needs_migration',
-      `The workspace database is at schema version ${details.current ?? 'none'} of ${details.latest}; apply the pending migrations before running queries`,
-      { reason: details.status, connectionId: details.connectionId, current: details.current, latest: details.latest, pending: details.pending },
-    );
-    this.name = 'SchemaNeedsMigrationError';
-  }
-}
-
-/** The cached schema status of a workspace database, as callers see it (environments show it too). */
-export const schemaStatusColumns = {
-  status: workspaceSchemaStatus.status,
-  currentVersion: workspaceSchemaStatus.currentVersion,
-  latestVersion: workspaceSchemaStatus.latestVersion,
-  pending: workspaceSchemaStatus.pending,
-  problems: workspaceSchemaStatus.problems,
-  lastError: workspaceSchemaStatus.lastError,
-  lastRun: workspaceSchemaStatus.lastRun,
-  checkedAt: workspaceSchemaStatus.checkedAt,
-};
-
-const statusColumns = { connectionId: workspaceSchemaStatus.connectionId, ...schemaStatusColumns };
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MigrationConnectionError(what, new Error(`no answer within ${ms} ms`))), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A failure as the API shows and audits it; driver messages of pool failures are not passed on. */
-export function runErrorOf(error: unknown): MigrationRunError {
-  if (error instanceof MigrationFailedError) {
-    return { code: error.code, number: error.number ?? null, message: error.message, version: error.version, line: error.line ?? null };
-  }
-  if (error instanceof MigrationDriftError) {
-    return { code: error.code, number: null, message: error.message, version: null, line: null, problems: error.problems.map((p) => ({ ...p })) };
-  }
-  if (error instanceof MigrationConnectionError) {
-    return { code: error.code, number: error.number ?? null, message: error.message, version: null, line: null };
-  }
-  if (error instanceof WorkspaceMigrationError) return { code: error.code, number: null, message: error.message, version: null, line: null };
-  if (error instanceof ConnectRefusedError && error.cause instanceof OutboundPolicyError) {
-    return { code: error.cause.code, number: null, message: error.cause.message, version: null, line: null };
-  }
-  if (error instanceof WorkspacePoolError) {
-    const create = error instanceof PoolCreateError ? error : error instanceof CircuitOpenError && error.cause instanceof PoolCreateError ? error.cause : undefined;
-    const number = create?.number ?? null;
-    const reason = number === 18456 ? 'login failed' : number === 4060 ? 'cannot open the database' : error instanceof CircuitOpenError ? 'failing fast after repeated failures' : 'not available';
-    return { code: error.code, number, message: `The workspace database refused the connection (${reason})`, version: null, line: null };
-  }
-  if (error instanceof OutboundPolicyError) return { code: error.code, number: null, message: error.message, version: null, line: null };
-  if (error instanceof ServiceError) return { code: error.code, number: null, message: error.message, version: null, line: null };
-  return { code: 'UNKNOWN', number: null, message: 'The migration run failed unexpectedly', version: null, line: null };
-}
-
-function outcomeOfFailure(error: unknown): MigrationRunOutcome {
-  if (error instanceof MigrationLockedError) return 'locked';
-  if (error instanceof MigrationDriftError) return 'drifted';
-  return 'failed';
-}
-
-/** Refusals that mean "bad request", raised before anything ran. */
-function inputErrorOf(error: unknown, field: 'target' | 'steps'): ServiceError | undefined {
-  if (error instanceof MigrationOptionsError) return new InvalidInputError(error.field, `${error.field}: ${error.message}`);
-  if (error instanceof MigrationTargetError) return new InvalidInputError(field, `${field}: ${error.message}`);
-  if (error instanceof MigrationRollbackError) {
-    return new ServiceError('precondition_failed', error.message, { reason: 'no_down_migration', version: error.version });
-  }
-  return undefined;
-}
-
 export class WorkspaceMigrationService implements SchemaGate {
   readonly config: WorkspaceMigrationConfig;
   /** Used for checks (status, validation on pool creation): never takes the lock or writes. */
   readonly #validator: WorkspaceMigrator;
   /** Schema status per `workspaceId:connectionId`, from the last check in this process (the query gate). */
   readonly #live = new Map<string, SchemaValidation>();
+  readonly #status: SchemaStatusStore;
   #detach: (() => void) | undefined;
 
   constructor(
@@ -261,6 +78,7 @@ export class WorkspaceMigrationService implements SchemaGate {
   ) {
     this.config = { ...defaultWorkspaceMigrationConfig, ...config };
     this.#validator = this.#migrator(`studio-api@${hostname()}`);
+    this.#status = new SchemaStatusStore(deps.db, async () => (await this.#validator.migrations()).at(-1)?.version ?? 0);
   }
 
   /**
@@ -293,7 +111,7 @@ export class WorkspaceMigrationService implements SchemaGate {
     } catch (error) {
       const runError = runErrorOf(error);
       this.deps.logger.warn({ ...fields, code: runError.code, number: runError.number }, 'workspace schema check on pool creation failed');
-      await this.#store(workspaceId, connectionId, { error: runError }).catch((storeError: unknown) => this.#storeFailed(storeError, fields));
+      await this.#status.store(workspaceId, connectionId, { error: runError }).catch((storeError: unknown) => this.#storeFailed(storeError, fields));
       return;
     }
     this.#live.set(`${workspaceId}:${connectionId}`, validation);
@@ -302,7 +120,7 @@ export class WorkspaceMigrationService implements SchemaGate {
     } else if (validation.status !== 'current') {
       this.deps.logger.info({ ...fields, status: validation.status, current: validation.current, latest: validation.latest }, 'workspace schema is behind');
     }
-    await this.#store(workspaceId, connectionId, { validation }).catch((storeError: unknown) => this.#storeFailed(storeError, fields));
+    await this.#status.store(workspaceId, connectionId, { validation }).catch((storeError: unknown) => this.#storeFailed(storeError, fields));
   }
 
   #storeFailed(error: unknown, fields: Record<string, unknown>): void {
@@ -412,7 +230,7 @@ export class WorkspaceMigrationService implements SchemaGate {
       at: new Date().toISOString(),
       durationMs: report.durationMs,
     };
-    await this.#store(scope.workspaceId, scope.connectionId, {
+    await this.#status.store(scope.workspaceId, scope.connectionId, {
       ...(validation && { validation }),
       error: report.error,
       lastRun,
@@ -461,10 +279,10 @@ export class WorkspaceMigrationService implements SchemaGate {
       const live = await this.#withPool(target, (pool) => this.#validator.status(pool));
       const { entries, history: _history, ...validation } = live;
       this.#live.set(`${scope.workspaceId}:${scope.connectionId}`, validation);
-      await this.#store(scope.workspaceId, scope.connectionId, { validation }).catch((error: unknown) =>
+      await this.#status.store(scope.workspaceId, scope.connectionId, { validation }).catch((error: unknown) =>
         this.#storeFailed(error, { workspaceId: scope.workspaceId, connectionId: scope.connectionId }),
       );
-      const stored = (await this.storedStatus([scope.connectionId])).get(scope.connectionId);
+      const stored = (await this.#status.stored([scope.connectionId])).get(scope.connectionId);
       return {
         ...scope,
         reachable: true,
@@ -484,7 +302,7 @@ export class WorkspaceMigrationService implements SchemaGate {
     } catch (error) {
       // The registry's own refusals (no such connection) are errors; the database's are a status.
       if (error instanceof ServiceError) throw error;
-      const stored = (await this.storedStatus([scope.connectionId])).get(scope.connectionId);
+      const stored = (await this.#status.stored([scope.connectionId])).get(scope.connectionId);
       const latest = (await this.#validator.migrations()).at(-1)?.version ?? 0;
       return {
         ...scope,
@@ -501,62 +319,6 @@ export class WorkspaceMigrationService implements SchemaGate {
         entries: [],
       };
     }
-  }
-
-  /** The cached status rows of these connections (no round trip to any workspace database). */
-  async storedStatus(connectionIds: readonly string[]): Promise<Map<string, SchemaStatusSummary>> {
-    if (connectionIds.length === 0) return new Map();
-    const rows = await this.deps.db.select(statusColumns).from(workspaceSchemaStatus).where(inArray(workspaceSchemaStatus.connectionId, [...connectionIds]));
-    return new Map(rows.map(({ connectionId, status, ...rest }) => [connectionId, { status: status as StoredSchemaStatus, ...rest }]));
-  }
-
-  async #store(
-    workspaceId: string,
-    connectionId: string,
-    patch: { validation?: SchemaValidation; error?: MigrationRunError | null; lastRun?: WorkspaceMigrationRun },
-  ): Promise<void> {
-    const now = new Date();
-    const v = patch.validation;
-    const fromValidation = v && {
-      status: v.status,
-      currentVersion: v.current,
-      latestVersion: v.latest,
-      pending: v.pending.map(({ version, name }) => ({ version, name })),
-      problems: v.problems.map(({ kind, version, message }) => ({ kind, version, message })),
-      checkedAt: now,
-    };
-    const lastError: WorkspaceSchemaError | null | undefined =
-      patch.error === undefined
-        ? v
-          ? v.lastError
-            ? { code: 'MIGRATION_FAILED', number: v.lastError.number, message: v.lastError.message, version: v.lastError.version, at: v.lastError.at.toISOString() }
-            : null
-          : undefined
-        : patch.error === null
-          ? null
-          : { code: patch.error.code, number: patch.error.number, message: patch.error.message, version: patch.error.version, at: now.toISOString() };
-    const update = {
-      ...fromValidation,
-      ...(lastError !== undefined && { lastError }),
-      ...(patch.lastRun !== undefined && { lastRun: patch.lastRun }),
-      updatedAt: now,
-    };
-    const latest = v?.latest ?? (await this.#validator.migrations()).at(-1)?.version ?? 0;
-    await this.deps.db
-      .insert(workspaceSchemaStatus)
-      .values({
-        connectionId,
-        workspaceId,
-        status: fromValidation?.status ?? 'unknown',
-        currentVersion: fromValidation?.currentVersion ?? null,
-        latestVersion: latest,
-        pending: fromValidation?.pending ?? [],
-        problems: fromValidation?.problems ?? [],
-        lastError: lastError ?? null,
-        lastRun: patch.lastRun ?? null,
-        checkedAt: now,
-      })
-      .onConflictDoUpdate({ target: workspaceSchemaStatus.connectionId, set: update });
   }
 
   /**
@@ -693,11 +455,6 @@ export class WorkspaceMigrationService implements SchemaGate {
     return { status: report.outcome === 'applied' ? 'applied' : 'current', version: report.to, applied: report.migrations };
   }
 
-  /** System Admin (users.role 'Admin', seed 003): the only people who may migrate every workspace at once. */
-  async isSystemAdmin(userId: string): Promise<boolean> {
-    const [row] = await this.deps.db.select({ role: roles.name }).from(users).innerJoin(roles, eq(roles.id, users.roleId)).where(eq(users.id, userId));
-    return row?.role === 'Admin';
-  }
 }
 
 /** The WORKSPACE_MIGRATIONS_* variables (read by env.ts) as service settings. */

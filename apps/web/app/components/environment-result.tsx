@@ -19,6 +19,16 @@ export function environmentSaved(
   };
 }
 
+/**
+ * A server's own error number is "SQL Server error 18456 (authentication_failed)"; a network or
+ * policy code is what happened, e.g. "connection refused (ECONNREFUSED)", never a SQL Server error.
+ */
+function failureLine(code: string, reason: unknown): string {
+  const why = typeof reason === 'string' ? reason.replaceAll('_', ' ') : undefined;
+  if (/^\d+$/.test(code)) return `SQL Server error ${code}${why ? ` (${why})` : ''}`;
+  return why ? `${why[0]!.toUpperCase()}${why.slice(1)} (${code})` : code;
+}
+
 export function EnvironmentResult({ result }: { result: EnvironmentActionResult | undefined }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -32,12 +42,7 @@ export function EnvironmentResult({ result }: { result: EnvironmentActionResult 
       <div ref={ref} tabIndex={-1} className="alert alert-danger" role="alert" data-testid="save-refused">
         <p className="alert-title">{result.problem.message}</p>
         <div className="alert-body">
-          {typeof code === 'string' ? (
-            <p className="small">
-              SQL Server error {code}
-              {typeof result.problem.details.reason === 'string' ? ` (${result.problem.details.reason})` : ''}
-            </p>
-          ) : null}
+          {typeof code === 'string' ? <p className="small">{failureLine(code, result.problem.details.reason)}</p> : null}
           {steps ? <TestSteps steps={steps} /> : null}
           <p className="muted small">Error code: {result.problem.error}</p>
         </div>

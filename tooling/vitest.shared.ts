@@ -1,3 +1,4 @@
+import './node-version';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 

@@ -1,3 +1,4 @@
+import '../../../tooling/node-version';
 import { closeOnSignals, startApp } from './app';
 import { loadEnv } from './env';
 

@@ -1,4 +1,5 @@
 // `pnpm start` / `pnpm dev` from the repository root: the API and the web UI on one URL.
+import '../../../tooling/node-version';
 import { closeOnSignals, loadEnv } from '@studio/api';
 import { startStudio } from './index';
 

@@ -14,6 +14,8 @@ export interface RunningEmulator {
   readonly url: string;
   /** An mssql config for the first user and database; default client options work. */
   readonly config: MssqlConfig;
+  /** The PEM certificate it presents to clients that encrypt (their `ca`); undefined with `tls: false`. */
+  readonly certificate: string | undefined;
   /** Fault injection and counters. */
   readonly control: Control;
   /** The server object itself (events: login, loginFailed, sessionClosed, listening, stopped). */
@@ -52,6 +54,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     get config() {
       return configFor();
     },
+    certificate: emulator.certificate,
     control: emulator.control,
     emulator,
     configFor,
@@ -72,3 +75,5 @@ export type { SessionInfo } from './session';
 export { parseMssqlUrl, formatMssqlUrl, MssqlUrlError } from './config';
 export type { MssqlConfig } from './config';
 export { SqlError, UNSUPPORTED_ERROR_NUMBER } from './errors';
+export { generateCertificate, certificateFromEnvironment, CERT_FILE_ENV, KEY_FILE_ENV } from './certificate';
+export type { TlsCredentials } from './certificate';

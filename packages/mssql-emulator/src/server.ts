@@ -4,10 +4,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Server, type Socket, createServer } from 'node:net';
+import { type SecureContext, createSecureContext } from 'node:tls';
+import { type TlsCredentials, certificateFromEnvironment, generateCertificate } from './certificate';
 import { Control, type ControlEvents } from './control';
 import { DatabaseEngine } from './engine';
 import { SqlError } from './errors';
 import type { Login7Request } from './protocol/login7';
+import { TDS7_TLS_VERSIONS } from './protocol/tls';
 import { type Session as SessionType, Session, type SessionHost } from './session';
 
 export const DEFAULT_USER = 'sa';
@@ -39,9 +42,16 @@ export interface EmulatorOptions {
   preload?: boolean;
   /** Name reported as @@SERVERNAME and in error tokens; default `mssql-emulator`. */
   serverName?: string;
+  /**
+   * TLS for clients that ask for encryption (the driver's default). Default: the certificate in
+   * the files named by MSSQL_EMULATOR_TLS_CERT_FILE / MSSQL_EMULATOR_TLS_KEY_FILE when set, else
+   * one generated at start (`emulator.certificate`). `false`: answer ENCRYPT_NOT_SUP, so only
+   * clients with `encrypt: false` can connect.
+   */
+  tls?: TlsCredentials | false;
 }
 
-const KNOWN_OPTIONS = new Set(['port', 'host', 'users', 'databases', 'dataDir', 'preload', 'serverName']);
+const KNOWN_OPTIONS = new Set(['port', 'host', 'users', 'databases', 'dataDir', 'preload', 'serverName', 'tls']);
 
 /** Options were malformed (unknown key, bad port, duplicate user...). */
 export class EmulatorOptionsError extends Error {
@@ -60,6 +70,7 @@ interface NormalisedOptions {
   dataDir: string | undefined;
   preload: boolean;
   serverName: string;
+  tls: TlsCredentials | false | undefined;
 }
 
 function normalise(options: EmulatorOptions): NormalisedOptions {
@@ -94,7 +105,16 @@ function normalise(options: EmulatorOptions): NormalisedOptions {
     dataDir: options.dataDir,
     preload: options.preload ?? false,
     serverName: options.serverName ?? 'mssql-emulator',
+    tls: normaliseTls(options.tls),
   };
+}
+
+function normaliseTls(tls: EmulatorOptions['tls']): TlsCredentials | false | undefined {
+  if (tls === undefined || tls === false) return tls;
+  if (typeof tls !== 'object' || tls === null || typeof tls.key !== 'string' || typeof tls.cert !== 'string') {
+    throw new EmulatorOptionsError('tls must be false or { key, cert } PEM strings');
+  }
+  return { key: tls.key, cert: tls.cert };
 }
 
 export interface EmulatorEvents extends ControlEvents {
@@ -115,6 +135,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
   private boundPort = 0;
   private nextSpid = 51;
   private closed = false;
+  private tls: { context: SecureContext; certificate: string } | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     super();
@@ -152,8 +173,22 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
     return [...this.sessions].filter((s) => s.loggedIn);
   }
 
+  /** TLS for clients that ask for encryption (SessionHost); undefined with `tls: false`. */
+  get secureContext(): SecureContext | undefined {
+    return this.tls?.context;
+  }
+
+  /** The PEM certificate clients verify (their `ca`); undefined with `tls: false`. */
+  get certificate(): string | undefined {
+    return this.tls?.certificate;
+  }
+
   async start(): Promise<void> {
     if (this.closed) throw new EmulatorOptionsError('the emulator was closed');
+    if (this.opts.tls !== false && !this.tls) {
+      const credentials = this.opts.tls ?? certificateFromEnvironment() ?? (await generateCertificate(this.serverName));
+      this.tls = { context: createSecureContext({ ...credentials, ...TDS7_TLS_VERSIONS }), certificate: credentials.cert };
+    }
     await this.listen(this.opts.port);
     if (!this.opts.preload) return;
     try {

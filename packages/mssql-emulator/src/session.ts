@@ -3,6 +3,7 @@
  * per request message, with ATTENTION acknowledged in a message of its own.
  */
 import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { DatabaseEngine } from './engine';
 import { SqlError } from './errors';
 import { CancelledError, type ExecutionSession, Executor, type PreparedStatement, type ServerContext } from './executor/executor';
@@ -10,7 +11,8 @@ import { isSetOptionsOnly } from './executor/options';
 import { ProtocolError } from './protocol/buffer';
 import { parseLogin7, type Login7Request } from './protocol/login7';
 import { MessageAssembler, PacketStatus, PacketType, frameMessage, type Message } from './protocol/packets';
-import { buildPreloginResponse } from './protocol/prelogin';
+import { Encryption, buildPreloginResponse, parsePrelogin } from './protocol/prelogin';
+import { startTdsTls } from './protocol/tls';
 import { TransactionRequest, parseRpc, parseSqlBatch, parseTransactionManager } from './protocol/rpc';
 import { DoneStatus, EnvChange, ResponseBuilder, Token, attentionAck } from './protocol/tokens';
 import { COLLATION, type SqlValue, UnsupportedTypeError } from './protocol/types';
@@ -31,6 +33,8 @@ export interface SessionInfo {
 /** What a session needs from the server that owns it. */
 export interface SessionHost extends ServerContext {
   readonly version: { major: number; minor: number; build: number };
+  /** TLS for clients that ask for encryption; undefined: every client stays in plaintext. */
+  readonly secureContext: SecureContext | undefined;
   /** Checks credentials; returns the SQL Server error(s) to send on failure. */
   authenticate(login: Login7Request): { ok: true; database: string } | { ok: false; errors: SqlError[] };
   /** Delays and injected failures, consulted before answering. */
@@ -77,14 +81,18 @@ export class Session implements ExecutionSession {
   private current: AbortController | undefined;
   private attentionPending = false;
   private closing: Promise<void> | undefined;
+  /** Where TDS packets travel: the socket, or the cleartext side of TLS over it. */
+  private transport: Socket;
+  private readonly onTransportData = (chunk: Buffer) => this.onData(chunk);
 
   constructor(
     readonly spid: number,
     private readonly socket: Socket,
     readonly server: SessionHost,
   ) {
+    this.transport = socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.onTransportData);
     socket.on('error', () => undefined);
     socket.on('close', () => {
       void this.close();
@@ -157,8 +165,8 @@ export class Session implements ExecutionSession {
 
   private async send(payload: Buffer): Promise<void> {
     await this.server.beforeResponse();
-    if (this.state === 'closed' || this.socket.destroyed) return;
-    this.socket.write(frameMessage(PacketType.TABULAR_RESULT, payload, this.packetSize, this.spid));
+    if (this.state === 'closed' || this.transport.destroyed) return;
+    this.transport.write(frameMessage(PacketType.TABULAR_RESULT, payload, this.packetSize, this.spid));
   }
 
   private async handle(m: Message): Promise<void> {
@@ -171,7 +179,12 @@ export class Session implements ExecutionSession {
       case 'prelogin':
         if (m.type === PacketType.PRELOGIN) {
           this.state = 'login';
-          await this.send(buildPreloginResponse(this.server.version));
+          // Encryption when the client asks for it (tedious's default `encrypt: true`), plaintext
+          // for a client that has it off, as SQL Server without a forced-encryption setting does.
+          const requested = parsePrelogin(m.payload).encryption;
+          const secureContext = requested === Encryption.ON || requested === Encryption.REQ ? this.server.secureContext : undefined;
+          await this.send(buildPreloginResponse(this.server.version, secureContext ? Encryption.ON : Encryption.NOT_SUP));
+          if (secureContext && this.state === 'login') this.startTls(secureContext);
           return;
         }
         if (m.type === PacketType.LOGIN7) {
@@ -193,6 +206,15 @@ export class Session implements ExecutionSession {
       case 'closed':
         return;
     }
+  }
+
+  private startTls(secureContext: SecureContext): void {
+    this.socket.off('data', this.onTransportData);
+    const cleartext = startTdsTls(this.socket, this.spid, secureContext);
+    cleartext.on('data', this.onTransportData);
+    // A failed handshake (the client refused our certificate) ends the connection like SQL Server.
+    cleartext.on('error', () => this.destroy());
+    this.transport = cleartext;
   }
 
   private async handleLogin(payload: Buffer): Promise<void> {

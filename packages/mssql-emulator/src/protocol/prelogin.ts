@@ -25,8 +25,11 @@ export function parsePrelogin(payload: Buffer): PreloginRequest {
   return result;
 }
 
-/** Answers with our version, ENCRYPT_NOT_SUP (tedious then stays in plaintext) and MARS off. */
-export function buildPreloginResponse(version: { major: number; minor: number; build: number }): Buffer {
+/**
+ * Answers with our version, the encryption decision (ENCRYPT_ON: a TLS handshake follows;
+ * ENCRYPT_NOT_SUP: plaintext) and MARS off.
+ */
+export function buildPreloginResponse(version: { major: number; minor: number; build: number }, encryption: number = Encryption.NOT_SUP): Buffer {
   const options: Array<{ token: number; data: Buffer }> = [];
   const v = Buffer.alloc(6);
   v[0] = version.major;
@@ -34,7 +37,7 @@ export function buildPreloginResponse(version: { major: number; minor: number; b
   v.writeUInt16BE(version.build, 2);
   v.writeUInt16BE(0, 4);
   options.push({ token: Option.VERSION, data: v });
-  options.push({ token: Option.ENCRYPTION, data: Buffer.from([Encryption.NOT_SUP]) });
+  options.push({ token: Option.ENCRYPTION, data: Buffer.from([encryption]) });
   options.push({ token: Option.INSTOPT, data: Buffer.from([0]) });
   options.push({ token: Option.THREADID, data: Buffer.alloc(0) });
   options.push({ token: Option.MARS, data: Buffer.from([0]) });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +80,7 @@ export const migratorOptionsSchema = z.strictObject({
 export type MigratorOptions = z.input<typeof migratorOptionsSchema>;
 
 export function checksumOf(sql: string): string {
-  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+  return hash('sha256', sql.replace(/\r\n/g, '\n'));
 }
 
 /** Reads `NNNN_name.sql` files (not `*.down.sql`) in order, with their down siblings. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,7 @@ export function normaliseSql(text: string): string {
 }
 
 export function checksumOf(upText: string): string {
-  return createHash('sha256').update(normaliseSql(upText)).digest('hex');
+  return hash('sha256', normaliseSql(upText));
 }
 
 const isBlankOrComment = (line: string) => {

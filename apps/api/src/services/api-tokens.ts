@@ -1,6 +1,6 @@
 // Workspace-scoped API tokens (MISSION F12). The token is shown once; only its sha256 is stored
 // (a 256-bit random secret needs no slow hash), plus a short prefix so people can tell them apart.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
 import { apiTokens, type WorkspaceRole } from '@studio/db/schema';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
@@ -13,7 +13,7 @@ const PREFIX_LENGTH = TOKEN_PREFIX.length + 8;
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token);
 }
 
 export interface TokenPrincipal {

@@ -1,6 +1,6 @@
 // Sign-in and sessions (lucia v3 over the drizzle adapter). Cookies are the HTTP layer's business
 // (context.ts); this service only creates, validates, lists and ends sessions.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DrizzlePostgreSQLAdapter } from '@lucia-auth/adapter-drizzle';
 import type { StudioDatabase } from '@studio/db';
 import { hashPassword, verifyPassword } from '@studio/db/password';
@@ -45,7 +45,7 @@ export interface SessionUser {
  * bearer secret that the HttpOnly cookie keeps away from scripts.
  */
 export function publicSessionId(sessionId: string): string {
-  return createHash('sha256').update(sessionId).digest('base64url').slice(0, 22);
+  return hash('sha256', sessionId, 'base64url').slice(0, 22);
 }
 
 export class SessionService {

@@ -354,6 +354,13 @@ describe.each(testTargets)('people and accounts on $name', (target) => {
     const serialised = JSON.stringify(rows);
     expect(serialised).not.toContain('guess number');
     expect(serialised).not.toContain(TEST_PASSWORD);
+
+    // System Admins read them in the system audit log; nobody else does.
+    const root = await admin();
+    const page = await h.caller(root.principal).audit.listSystem({ action: 'auth.signIn', outcome: 'failure', limit: 200 });
+    expect(page.items.filter((r) => r.actorUsername === person.username)).toHaveLength(11);
+    expect(page.items.every((r) => r.workspaceId === null)).toBe(true);
+    expect(await problemOf(h.caller(person.principal).audit.listSystem({ limit: 5 }))).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'not_system_admin' } });
   });
 
   it('finds people to add to a workspace as you type, never deactivated ones', async () => {

@@ -6,7 +6,7 @@ export const PASSWORD_RULES = 'At least 12 characters, not your username, not a 
 export function NewPasswordFields({ errors, label = 'New password' }: { errors: Record<string, string>; label?: string }) {
   return (
     <>
-      <Field name="newPassword" label={label} type="password" autoComplete="new-password" required minLength={12} error={errors.newPassword ?? errors.password} hint={PASSWORD_RULES} />
+      <Field name="newPassword" label={label} type="password" autoComplete="new-password" required error={errors.newPassword ?? errors.password} hint={PASSWORD_RULES} />
       <Field name="confirmPassword" label="Repeat the new password" type="password" autoComplete="new-password" required error={errors.confirmPassword} />
     </>
   );

@@ -25,8 +25,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const query = url.searchParams.get('q')?.trim() || undefined;
   const statusParam = url.searchParams.get('status');
   const status = STATUSES.find((s) => s === statusParam);
-  const [user, people] = await Promise.all([signedInUser(api), api.load((c) => c.users.list({ query, status, limit: 200 }))]);
-  return api.json({ user, people: people.items, query: query ?? '', status: status ?? '', origin: url.origin });
+  const [user, people, events] = await Promise.all([
+    signedInUser(api),
+    api.load((c) => c.users.list({ query, status, limit: 200 })),
+    api.load((c) => c.audit.listSystem({ limit: 20 })),
+  ]);
+  return api.json({ user, people: people.items, events: events.items, query: query ?? '', status: status ?? '', origin: url.origin });
 }
 
 type PeopleActionResult = ActionResult<{ link?: { url: string; kind: 'invite' | 'reset'; username: string; expiresAt: string } }>;
@@ -123,7 +127,7 @@ const STATUS_TONES = { active: 'success', invited: 'info', deactivated: 'neutral
 const SIGN_IN = { password: 'Password', oidc: 'Single sign-on', both: 'Password + SSO', none: '—' } as const;
 
 export default function People() {
-  const { user, people, query, status } = useLoaderData<typeof loader>();
+  const { user, people, events, query, status } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const link = result?.ok ? result.value?.link : undefined;
@@ -263,6 +267,28 @@ export default function People() {
                     ) : null}
                   </div>
                 </td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </Card>
+      <Card title="Recent sign-ins and account changes">
+        {events.length === 0 ? (
+          <EmptyState title="Nothing yet" />
+        ) : (
+          <DataTable columns={['When', 'Who', 'What', 'Outcome', 'Address']} label="Recent sign-ins and account changes">
+            {events.map((e) => (
+              <tr key={e.id}>
+                <td data-label="When">{formatDateTime(e.at)}</td>
+                <td data-label="Who">{e.actorUsername ?? '—'}</td>
+                <td data-label="What">
+                  {e.action}
+                  {typeof e.details.reason === 'string' ? <span className="muted small"> ({e.details.reason})</span> : null}
+                </td>
+                <td data-label="Outcome">
+                  <Badge tone={e.outcome === 'success' ? 'success' : e.outcome === 'denied' ? 'warning' : 'danger'}>{e.outcome}</Badge>
+                </td>
+                <td data-label="Address">{e.ip ?? '—'}</td>
               </tr>
             ))}
           </DataTable>

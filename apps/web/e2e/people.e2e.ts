@@ -105,7 +105,7 @@ describe('people and accounts journey', () => {
     await heading(maria, 'Welcome, Maria Lopez');
     await screenshotVariants(maria, 'people-03-invite');
     await maria.getByLabel('Password', { exact: true }).fill(MARIA_PASSWORD);
-    await maria.getByLabel('Repeat the new password').fill(MARIA_PASSWORD);
+    await maria.getByLabel('Repeat the password').fill(MARIA_PASSWORD);
     await maria.getByRole('button', { name: 'Set password' }).click();
     await maria.waitForURL(/\/sign-in\?passwordSet=1&username=maria$/);
     await heading(maria, 'Sign in');

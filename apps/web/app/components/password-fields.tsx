@@ -7,7 +7,7 @@ export function NewPasswordFields({ errors, label = 'New password' }: { errors: 
   return (
     <>
       <Field name="newPassword" label={label} type="password" autoComplete="new-password" required error={errors.newPassword ?? errors.password} hint={PASSWORD_RULES} />
-      <Field name="confirmPassword" label="Repeat the new password" type="password" autoComplete="new-password" required error={errors.confirmPassword} />
+      <Field name="confirmPassword" label={label === 'New password' ? 'Repeat the new password' : `Repeat the ${label.toLowerCase()}`} type="password" autoComplete="new-password" required error={errors.confirmPassword} />
     </>
   );
 }

@@ -224,7 +224,7 @@ export default function People() {
                 <td data-label="Last sign-in">{formatDateTime(p.lastSignInAt)}</td>
                 <td data-label="">
                   <div className="row">
-                    {p.status !== 'deactivated' ? (
+                    {p.status !== 'deactivated' && p.username !== user.username ? (
                       <Form method="post">
                         <input type="hidden" name="userId" value={p.id} />
                         <input type="hidden" name="username" value={p.username} />
@@ -252,7 +252,7 @@ export default function People() {
                       </Form>
                     ) : p.username !== user.username ? (
                       <details className="confirm">
-                        <summary className="btn btn-danger btn-small" aria-label={`Deactivate ${p.username}…`}>
+                        <summary className="btn btn-danger" aria-label={`Deactivate ${p.username}…`}>
                           Deactivate…
                         </summary>
                         <Form method="post">

@@ -262,7 +262,7 @@ export default function Access() {
               <td data-label="">
                 {m.userId === user.id ? null : (
                   <details className="confirm">
-                    <summary className="btn btn-danger btn-small" aria-label={`Remove ${m.username}…`}>
+                    <summary className="btn btn-danger" aria-label={`Remove ${m.username}…`}>
                       Remove…
                     </summary>
                     <Form method="post">

@@ -1,7 +1,7 @@
 // A person's own account (their password, name and sessions) and the public end of invite/reset
 // links. All of it is for people: an API token can neither read nor change an account.
 import { z } from 'zod';
-import { timestamp } from '../rest/schemas';
+import { timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { PASSWORD_MAX_LENGTH } from '../services/password-policy';
 import { publicSessionId, storedSessionId } from '../services/sessions';

@@ -2,7 +2,7 @@
 // change system role and profile, issue invite/reset links, deactivate and reactivate. API tokens
 // are refused: people operations need a person.
 import { z } from 'zod';
-import { pageOf, timestamp } from '../rest/schemas';
+import { pageOf, timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { InvalidInputError } from '../services/errors';
 import { ACCOUNT_LINK_TTL_HOURS, systemRoles, type IssuedLink } from '../services/people';

@@ -122,6 +122,7 @@ export async function authenticateSession(services: AppServices, request: Sessio
     username: result.user.username,
     displayName: result.user.displayName,
     sessionId: result.session.id,
+    mustChangePassword: result.user.mustChangePassword,
   };
 }
 

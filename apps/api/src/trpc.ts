@@ -6,6 +6,7 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import { z } from 'zod';
 import type { Context } from './context';
 import { errorFormatter, toTRPCError, unauthenticated } from './errors';
+import { ForbiddenError } from './services/errors';
 import type { WorkspaceRole } from '@studio/db/schema';
 import type { WorkspaceScope } from './services/authorization';
 import type { WorkspaceAction } from './services/policy';
@@ -22,6 +23,11 @@ type StudioMeta = {
    * 'handler': the handler decides through ctx.authorizer (grants, role ceilings).
    */
   authorize?: 'role' | 'handler';
+  /**
+   * 'allow': callable by a person who must still change their generated or Admin-typed password
+   * (who am I, change it, sign out). Everything else is refused until they have.
+   */
+  passwordChangePending?: 'allow';
 };
 
 /**
@@ -47,9 +53,33 @@ const mapErrors = t.middleware(async ({ ctx, path, next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+export const authedProcedure = publicProcedure.use(({ ctx, meta, next }) => {
   if (!ctx.principal) throw unauthenticated();
+  if (ctx.principal.kind === 'user' && ctx.principal.mustChangePassword && meta?.passwordChangePending !== 'allow') {
+    throw new ForbiddenError('Choose a new password before doing anything else', { reason: 'password_change_required' });
+  }
   return next({ ctx: { principal: ctx.principal } });
+});
+
+/** Procedures only a signed-in person may call: an API token is refused (and the refusal audited). */
+export const personProcedure = authedProcedure.use(async ({ ctx, path, next }) => {
+  const principal = ctx.principal;
+  if (principal.kind !== 'user') {
+    return ctx.authorizer.deny({ workspaceId: null, action: path, message: 'This needs a signed-in person, not an API token', reason: 'session_required' });
+  }
+  return next({ ctx: { principal } });
+});
+
+/**
+ * System administration (people, system roles): a signed-in person whose system role is Admin,
+ * read from the database on every call so a demotion or deactivation counts at once.
+ */
+export const systemAdminProcedure = personProcedure.use(async ({ ctx, path, next }) => {
+  const role = await ctx.people.activeSystemRole(ctx.principal.userId);
+  if (role !== 'Admin') {
+    return ctx.authorizer.deny({ workspaceId: null, action: path, message: 'Only system Admins manage people', reason: 'not_system_admin' });
+  }
+  return next();
 });
 
 const workspaceRef = z

@@ -94,6 +94,8 @@ export async function seed(db: StudioDatabase, options: SeedOptions = {}): Promi
           displayName: spec.displayName,
           passwordHash: await hashPassword(password),
           roleId: roleId(spec.role),
+          // A generated password was printed and written to a file: the first sign-in replaces it.
+          mustChangePassword: !given,
         })
         .onConflictDoNothing()
         .returning({ id: users.id });

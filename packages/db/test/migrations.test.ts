@@ -8,6 +8,7 @@ import type { Database } from '../src/client';
 import { testTargets, type TestDatabase } from '../src/testing';
 
 const EXPECTED_TABLES = [
+  'account_tokens',
   'api_tokens',
   'audit_log',
   'connection_access',
@@ -65,6 +66,7 @@ describe.each(testTargets)('migrations on $name', (target) => {
     const up = await publicObjects(database);
     expect(up.tables).toEqual(EXPECTED_TABLES);
     expect(up.types).toEqual([
+      'account_token_kind',
       'audit_outcome',
       'connection_access_level',
       'connection_status',

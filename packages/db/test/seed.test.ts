@@ -58,6 +58,13 @@ describe.each(testTargets)('seed on $name', (target) => {
     expect(file.mode & 0o777).toBe(0o600);
     expect(await readFile(credentialsFile, 'utf8')).toContain(`admin: ${adminPassword}`);
 
+    // The generated password must be replaced at the first sign-in; the chosen one need not be.
+    const flags = await db.select({ username: users.username, mustChangePassword: users.mustChangePassword }).from(users).orderBy(users.username);
+    expect(flags).toEqual([
+      { username: 'admin', mustChangePassword: true },
+      { username: 'user', mustChangePassword: false },
+    ]);
+
     const countsAfterFirst = await rowCounts(testDatabase.database);
     const usersBefore = await db.select().from(users).orderBy(users.username);
 

@@ -1,10 +1,12 @@
 import { accessRouter } from './access';
+import { accountRouter } from './account';
 import { auditRouter } from './audit';
 import { authRouter } from './auth';
 import { connectionsRouter } from './connections/_router';
 import { environmentsRouter } from './environments/_router';
 import { healthRouter } from './health';
 import { tokensRouter } from './tokens';
+import { usersRouter } from './users';
 import { workspacesRouter } from './workspaces';
 import { workspaceMigrationsRouter } from './workspaceMigrations';
 import { sqlEditorRouter } from './sqlEditor/_router';
@@ -13,6 +15,8 @@ import { router } from '../trpc';
 export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
+  account: accountRouter,
+  users: usersRouter,
   workspaces: workspacesRouter,
   connections: connectionsRouter,
   environments: environmentsRouter,

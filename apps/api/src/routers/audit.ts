@@ -2,7 +2,7 @@ import { auditOutcome } from '@studio/db/schema';
 import { z } from 'zod';
 import { pageOf, timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
-import { router, workspaceProcedure } from '../trpc';
+import { router, systemAdminProcedure, workspaceProcedure } from '../trpc';
 import { pageInput } from './_schemas';
 
 const auditEntryOutput = z.object({
@@ -22,26 +22,37 @@ const auditEntryOutput = z.object({
   details: z.record(z.string(), z.unknown()),
 });
 
+const filterInput = {
+  actorUserId: z.uuid().optional(),
+  action: z.string().min(1).max(100).optional(),
+  targetType: z.string().min(1).max(50).optional(),
+  targetId: z.string().min(1).max(200).optional(),
+  outcome: z.enum(['success', 'failure', 'denied']).optional(),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+  ...pageInput,
+  cursor: z.uuid().optional(),
+};
+
 export const auditRouter = router({
+  /** System events (every sign-in attempt, people administration), newest first: system Admins only. */
+  listSystem: systemAdminProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/v1/audit', tags: ['audit'], summary: 'System audit log: sign-ins and people administration (system Admins only)' } })
+    .input(z.object(filterInput))
+    .output(pageOf(auditEntryOutput))
+    .query(async ({ ctx, input }) => {
+      await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
+      const { cursor, ...filter } = input;
+      return ctx.audit.list({ ...filter, workspaceId: null, afterId: cursor });
+    }),
+
   /** Newest first. `cursor` is the id of the last entry of the previous page. */
   list: workspaceProcedure
     .meta({
       action: 'audit.read',
       openapi: { method: 'GET', path: '/api/v1/workspaces/{workspaceSlug}/audit', tags: ['audit'], summary: 'Audit log, newest first (filters: actor, action, target, outcome, from/to)' },
     })
-    .input(
-      z.object({
-        actorUserId: z.uuid().optional(),
-        action: z.string().min(1).max(100).optional(),
-        targetType: z.string().min(1).max(50).optional(),
-        targetId: z.string().min(1).max(200).optional(),
-        outcome: z.enum(['success', 'failure', 'denied']).optional(),
-        from: z.coerce.date().optional(),
-        to: z.coerce.date().optional(),
-        ...pageInput,
-        cursor: z.uuid().optional(),
-      }),
-    )
+    .input(z.object(filterInput))
     .output(pageOf(auditEntryOutput))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Principal, UserPrincipal } from '../services/authorization';
-import { ServiceError } from '../services/errors';
+import { RateLimitedError, ServiceError } from '../services/errors';
 import { isSafeReturnPath, OidcService, OidcSignInError } from '../services/oidc';
-import { publicSessionId } from '../services/sessions';
+import { publicSessionId, SignInRefusedError } from '../services/sessions';
 import { authedProcedure, publicProcedure, router } from '../trpc';
 
 const credentials = z.object({
@@ -21,39 +21,34 @@ function requireSession(principal: Principal): UserPrincipal {
 }
 
 export const authRouter = router({
+  /**
+   * Every attempt is audited, success or not, with the reason of a refusal (never the password).
+   * The caller hears only "invalid username or password", whatever the reason was.
+   */
   signIn: publicProcedure.input(credentials).mutation(async ({ ctx, input }) => {
     const subject = { kind: 'anonymous' as const, id: `${input.username.toLowerCase()}@${ctx.requestMeta.ip ?? 'unknown'}` };
-    await ctx.rateLimits.consume('signIn', subject);
+    const attempt = { action: 'auth.signIn', target: { type: 'user' }, ip: ctx.requestMeta.ip, userAgent: ctx.requestMeta.userAgent } as const;
     try {
-      const user = await ctx.sessions.verifyCredentials(input.username, input.password);
-      const session = await ctx.sessions.create(user.id);
+      await ctx.rateLimits.consume('signIn', subject);
+      const { mustChangePassword, ...user } = await ctx.sessions.verifyCredentials(input.username, input.password);
+      const session = await ctx.sessions.create(user.id, ctx.requestMeta);
       ctx.sessionCookies.issue(session.id);
       await ctx.audit.record({
+        ...attempt,
         actor: { userId: user.id, username: user.username },
-        action: 'auth.signIn',
         target: { type: 'user', id: user.id },
         outcome: 'success',
-        ip: ctx.requestMeta.ip,
-        userAgent: ctx.requestMeta.userAgent,
+        details: { method: 'password' },
       });
-      return { user, expiresAt: session.expiresAt };
+      return { user, expiresAt: session.expiresAt, mustChangePassword };
     } catch (error) {
-      if (error instanceof ServiceError && error.code === 'authentication_failed') {
-        await ctx.audit.record({
-          actor: { username: input.username },
-          action: 'auth.signIn',
-          target: { type: 'user' },
-          outcome: 'failure',
-          details: { reason: 'invalid_credentials' },
-          ip: ctx.requestMeta.ip,
-          userAgent: ctx.requestMeta.userAgent,
-        });
-      }
+      const reason = error instanceof SignInRefusedError ? error.reason : error instanceof RateLimitedError ? 'rate_limited' : null;
+      if (reason) await ctx.audit.record({ ...attempt, actor: { username: input.username }, outcome: 'failure', details: { method: 'password', reason } });
       throw error;
     }
   }),
 
-  signOut: authedProcedure.mutation(async ({ ctx }) => {
+  signOut: authedProcedure.meta({ passwordChangePending: 'allow' }).mutation(async ({ ctx }) => {
     const principal = requireSession(ctx.principal);
     if (principal.sessionId) await ctx.sessions.invalidate(principal.sessionId);
     ctx.sessionCookies.clear();
@@ -61,7 +56,7 @@ export const authRouter = router({
     return { signedOut: true as const };
   }),
 
-  me: authedProcedure.query(({ ctx }) => {
+  me: authedProcedure.meta({ passwordChangePending: 'allow' }).query(({ ctx }) => {
     const p = ctx.principal;
     return p.kind === 'user'
       ? { kind: 'user' as const, user: { id: p.userId, username: p.username, displayName: p.displayName } }
@@ -110,7 +105,7 @@ export const authRouter = router({
     if (ctx.oidc.enabled) ctx.sessionCookies.setCookieHeaders.push(ctx.oidc.stateCookie(null));
     try {
       const signIn = await ctx.oidc.finish(input.callbackUrl, sealed);
-      const session = await ctx.sessions.create(signIn.user.id);
+      const session = await ctx.sessions.create(signIn.user.id, ctx.requestMeta);
       ctx.sessionCookies.issue(session.id);
       await ctx.audit.record({
         actor: { userId: signIn.user.id, username: signIn.user.username },
@@ -129,7 +124,11 @@ export const authRouter = router({
           action: 'auth.signIn',
           target: { type: 'user' },
           outcome: 'failure',
-          details: { method: 'oidc', issuer: ctx.oidc.issuer, reason: typeof error.details.reason === 'string' ? error.details.reason : error.code },
+          details: {
+            method: 'oidc',
+            issuer: ctx.oidc.issuer,
+            reason: error instanceof SignInRefusedError ? error.reason : typeof error.details.reason === 'string' ? error.details.reason : error.code,
+          },
           ip: ctx.requestMeta.ip,
           userAgent: ctx.requestMeta.userAgent,
         });

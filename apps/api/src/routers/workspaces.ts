@@ -84,6 +84,16 @@ export const workspacesRouter = router({
       return ctx.workspaces.listMembers(ctx.workspace.id, { afterUsername: input.cursor, limit: input.limit });
     }),
 
+  /** Search-as-you-type for "add member": active people whose username or name starts with `query`. */
+  searchUsers: workspaceProcedure
+    .meta({ action: 'member.add' })
+    .input(z.object({ query: z.string().trim().min(1).max(64), limit: z.number().int().min(1).max(20).default(10) }))
+    .output(z.array(z.object({ id: z.uuid(), username: z.string(), displayName: z.string().nullable() })))
+    .query(async ({ ctx, input }) => {
+      await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
+      return ctx.people.search(input.query, input.limit);
+    }),
+
   addMember: workspaceProcedure
     .meta({ action: 'member.add', openapi: { method: 'POST', path: `${REST}/{workspaceSlug}/members`, tags, summary: 'Add a user (by userId or username) with a role' } })
     .input(

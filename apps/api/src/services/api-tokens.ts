@@ -2,7 +2,7 @@
 // (a 256-bit random secret needs no slow hash), plus a short prefix so people can tell them apart.
 import { hash, randomBytes } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
-import { apiTokens, type WorkspaceRole } from '@studio/db/schema';
+import { apiTokens, users, type WorkspaceRole } from '@studio/db/schema';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { expectRow, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
@@ -88,14 +88,25 @@ export class ApiTokenService {
     return row;
   }
 
-  /** The principal a presented bearer token stands for, or null when unknown, revoked or expired. */
+  /**
+   * The principal a presented bearer token stands for, or null when unknown, revoked, expired, or
+   * minted by a person who has since been deactivated (their tokens stop with them).
+   */
   async authenticate(token: string): Promise<TokenPrincipal | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const now = new Date();
     const [row] = await this.db
       .select({ id: apiTokens.id, workspaceId: apiTokens.workspaceId, role: apiTokens.role, name: apiTokens.name, prefix: apiTokens.prefix })
       .from(apiTokens)
-      .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now))));
+      .leftJoin(users, eq(users.id, apiTokens.createdBy))
+      .where(
+        and(
+          eq(apiTokens.tokenHash, hashToken(token)),
+          isNull(apiTokens.revokedAt),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+          isNull(users.deactivatedAt),
+        ),
+      );
     if (!row) return null;
     await this.#touch(row.id, now);
     return { kind: 'token', tokenId: row.id, workspaceId: row.workspaceId, role: row.role, name: row.name, prefix: row.prefix };

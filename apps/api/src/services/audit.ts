@@ -2,7 +2,7 @@
 // anything that looks like a secret before they reach the row.
 import { auditLog, type AuditOutcome } from '@studio/db/schema';
 import type { StudioDatabase } from '@studio/db';
-import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { keysetPage } from './pagination';
 
@@ -42,7 +42,8 @@ export function redactSecrets<T>(value: T, seen = new WeakSet<object>()): T {
 }
 
 export interface AuditListFilter {
-  workspaceId: string;
+  /** null: system events that belong to no workspace (sign-ins, people administration). */
+  workspaceId: string | null;
   actorUserId?: string;
   action?: string;
   targetType?: string;
@@ -104,7 +105,7 @@ export class AuditService {
 
   /** Newest first; keyset pagination on (at, id). */
   async list(filter: AuditListFilter) {
-    const where: (SQL | undefined)[] = [eq(auditLog.workspaceId, filter.workspaceId)];
+    const where: (SQL | undefined)[] = [filter.workspaceId === null ? isNull(auditLog.workspaceId) : eq(auditLog.workspaceId, filter.workspaceId)];
     if (filter.actorUserId) where.push(eq(auditLog.actorUserId, filter.actorUserId));
     if (filter.action) where.push(eq(auditLog.action, filter.action));
     if (filter.targetType) where.push(eq(auditLog.targetType, filter.targetType));

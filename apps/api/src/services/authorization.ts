@@ -15,6 +15,8 @@ export interface UserPrincipal {
   displayName: string | null;
   /** lucia session id; absent for principals built in tests or by internal callers. */
   sessionId?: string | undefined;
+  /** The password was generated or typed by an Admin: nothing but changing it is allowed yet. */
+  mustChangePassword?: boolean | undefined;
 }
 
 export type Principal = UserPrincipal | TokenPrincipal;

@@ -13,6 +13,7 @@ import { EnvironmentService } from './environments';
 import type { OutboundPolicy } from './outbound-policy';
 import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisStore, type RateLimits, type RateLimitStore } from './rate-limits';
 import { OidcService, type OidcConfig } from './oidc';
+import { PeopleService } from './people';
 import { createLucia, SessionService } from './sessions';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
 import { beforeConnectOf, WorkspaceDatabases } from './workspace-databases';
@@ -27,6 +28,8 @@ export interface AppServices {
   audit: AuditService;
   rateLimits: RateLimitService;
   sessions: SessionService;
+  /** Local users, invite/reset links, deactivation, system roles, own password changes. */
+  people: PeopleService;
   tokens: ApiTokenService;
   /** OpenID Connect sign-in; `enabled` is false when OIDC_CLIENT_ID is unset. */
   oidc: OidcService;
@@ -111,6 +114,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     audit,
     rateLimits: new RateLimitService(store, options.rateLimits ?? defaultRateLimits),
     sessions: new SessionService(db, createLucia(db, options.sessionTtlHours)),
+    people: new PeopleService(db),
     tokens: new ApiTokenService(db),
     oidc: new OidcService(db, options.keyRing, options.oidc ?? null, options.logger),
     workspaces: new WorkspaceService(db),

@@ -28,6 +28,12 @@ export const defaultRateLimits = {
   poolStats: { points: 60, durationSeconds: 60 },
   /** Per username+ip: slows password guessing without locking the real user out from elsewhere. */
   signIn: { points: 10, durationSeconds: 900 },
+  /** Per Admin: invite and reset links issued (each one lets someone set a password). */
+  accountLink: { points: 20, durationSeconds: 3_600 },
+  /** Per person: own password changes (each costs argon2 work twice). */
+  passwordChange: { points: 10, durationSeconds: 3_600 },
+  /** Per client address: invite/reset links spent or looked up (argon2 work, link probing). */
+  accountLinkUse: { points: 20, durationSeconds: 900 },
 } as const satisfies Record<string, RateLimitRule>;
 
 export type RateLimitBucket = keyof typeof defaultRateLimits;

@@ -78,6 +78,7 @@ export class Api {
       const failure = apiFailureOf(error);
       if (!failure) throw error;
       if (failure.problem.error === 'unauthenticated') throw this.redirect(signInUrl(this.request));
+      if (failure.problem.details.reason === 'password_change_required') throw this.redirect(changePasswordUrl(this.request));
       throw json(failure.problem, { status: failure.status, headers: this.headers() });
     }
   }
@@ -91,6 +92,7 @@ export class Api {
       if (!failure) throw error;
       // A lost session goes to sign-in; a wrong password (authentication_failed) is the form's answer.
       if (failure.problem.error === 'unauthenticated') throw this.redirect(signInUrl(this.request));
+      if (failure.problem.details.reason === 'password_change_required') throw this.redirect(changePasswordUrl(this.request));
       return { ok: false, ...failure };
     }
   }
@@ -100,6 +102,13 @@ export function signInUrl(request: Request): string {
   const url = new URL(request.url);
   const back = `${url.pathname}${url.search}`;
   return back === '/' || url.pathname === '/sign-in' ? '/sign-in' : `/sign-in?redirectTo=${encodeURIComponent(back)}`;
+}
+
+/** The forced password change, remembering where the person was going. */
+export function changePasswordUrl(request: Request): string {
+  const url = new URL(request.url);
+  const back = `${url.pathname}${url.search}`;
+  return back === '/' || url.pathname === '/change-password' ? '/change-password' : `/change-password?redirectTo=${encodeURIComponent(back)}`;
 }
 
 /** A caller for this request, signed in or not. */
@@ -131,6 +140,8 @@ export async function apiFor(request: Request, context: AppLoadContext): Promise
 export async function requireUser(request: Request, context: AppLoadContext): Promise<Api & { user: UserPrincipal }> {
   const api = await apiFor(request, context);
   if (!api.user) throw api.redirect(signInUrl(request));
+  // A generated or Admin-typed password is replaced before anything else is shown.
+  if (api.user.mustChangePassword && new URL(request.url).pathname !== '/change-password') throw api.redirect(changePasswordUrl(request));
   return api as Api & { user: UserPrincipal };
 }
 

@@ -44,4 +44,11 @@ describe('form readers', () => {
   it('give the input back without any password', () => {
     expect(valuesOf(form)).toEqual({ name: '  Staging ', blank: '   ', port: '14a', tls: 'on' });
   });
+
+  it('never echoes a field whose name says password, whatever its case or prefix', () => {
+    const form = new FormData();
+    form.set('username', 'maria');
+    for (const key of ['currentPassword', 'newPassword', 'confirmPassword', 'connection.password']) form.set(key, 'secret value');
+    expect(valuesOf(form)).toEqual({ username: 'maria' });
+  });
 });

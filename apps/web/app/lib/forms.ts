@@ -26,11 +26,14 @@ export function fieldErrorsOf(problem: Problem, alias: Record<string, string> = 
   return errors;
 }
 
-/** The user's input to put back in the form after a refusal; secrets are never echoed. */
+/**
+ * The user's input to put back in the form after a refusal; secrets are never echoed: `password`,
+ * and any field whose name says password (`currentPassword`, `newPassword`, `confirmPassword`).
+ */
 export function valuesOf(form: FormData, secret: readonly string[] = ['password']): Record<string, string> {
   const values: Record<string, string> = {};
   for (const [key, value] of form.entries()) {
-    if (typeof value !== 'string' || secret.some((s) => key === s || key.endsWith(`.${s}`))) continue;
+    if (typeof value !== 'string' || /password/i.test(key) || secret.some((s) => key === s || key.endsWith(`.${s}`))) continue;
     values[key] = value;
   }
   return values;

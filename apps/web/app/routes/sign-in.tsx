@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
 import { ActionAlert, Field, SubmitButton } from '../components/form';
+import { Alert } from '../components/ui';
 import { apiFor, safeRedirect } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
 
@@ -37,16 +38,18 @@ export default function SignIn() {
   const values = result && !result.ok ? result.values : {};
   const errors = result && !result.ok ? result.fieldErrors : {};
   const redirectTo = params.get('redirectTo') ?? '/';
+  const passwordSet = params.get('passwordSet') === '1';
   return (
     <main className="centered">
       <div className="card sign-in">
         <p className="brand brand-large">Workspace Studio</p>
         <h1>Sign in</h1>
+        {passwordSet && !result ? <Alert tone="success" title="Your password is set. Sign in with it." /> : null}
         <ActionAlert result={result} />
         <Form method="post" className="stack">
           <input type="hidden" name="redirectTo" value={redirectTo} />
-          <Field name="username" label="Username" autoComplete="username" required defaultValue={values.username} error={errors.username} autoFocus />
-          <Field name="password" label="Password" type="password" autoComplete="current-password" required error={errors.password} />
+          <Field name="username" label="Username" autoComplete="username" required defaultValue={values.username ?? params.get('username') ?? undefined} error={errors.username} autoFocus={!passwordSet} />
+          <Field name="password" label="Password" type="password" autoComplete="current-password" required error={errors.password} autoFocus={passwordSet} />
           <SubmitButton intent="password" pendingLabel="Signing in…">
             Sign in
           </SubmitButton>

@@ -1,7 +1,8 @@
 // Access: per-connection grants (use / manage) and the members' workspace roles. Owners/Admins only.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, useActionData, useLoaderData, useSubmit } from '@remix-run/react';
-import { ActionAlert, SelectField, SubmitButton } from '../components/form';
+import { Form, Link, useActionData, useFetcher, useLoaderData, useSubmit } from '@remix-run/react';
+import { useEffect, useState } from 'react';
+import { ActionAlert, Field, SelectField, SubmitButton } from '../components/form';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, text, unknownIntent, type ActionResult } from '../lib/forms';
@@ -51,6 +52,18 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
     return api.json<ActionResult>({ ok: true, intent, message: `Revoked the access of ${username}` });
   }
+  if (intent === 'addMember') {
+    const role = (text(form, 'role') ?? 'Member') as (typeof ROLES)[number];
+    const newMember = text(form, 'newMember') ?? '';
+    const result = await api.attempt((c) => c.workspaces.addMember({ workspaceSlug, username: newMember, role }));
+    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent, alias: { username: 'newMember', userId: 'newMember' } }), { status: result.status });
+    return api.json<ActionResult>({ ok: true, intent, message: `Added ${result.value.username} as ${result.value.role}` });
+  }
+  if (intent === 'removeMember') {
+    const result = await api.attempt((c) => c.workspaces.removeMember({ workspaceSlug, userId }));
+    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<ActionResult>({ ok: true, intent, message: `Removed ${username} from the workspace` });
+  }
   if (intent === 'setRole') {
     const role = (text(form, 'role') ?? '') as (typeof ROLES)[number];
     const result = await api.attempt((c) => c.workspaces.setMemberRole({ workspaceSlug, userId, role }));
@@ -58,6 +71,74 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     return api.json<ActionResult>({ ok: true, intent, message: `${username} is now ${role}` });
   }
   return api.json<ActionResult>(unknownIntent(intent), { status: 400 });
+}
+
+/** Add an existing person by username, with suggestions as you type (plain typing works without script). */
+function AddMember({ error, added }: { error: string | undefined; added: string | undefined }) {
+  const { workspace } = useWorkspace();
+  const search = useFetcher<{ people: { id: string; username: string; displayName: string | null }[] }>();
+  const [value, setValue] = useState('');
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (added) setValue('');
+  }, [added]);
+  const suggestions = open && value.trim() !== '' ? (search.data?.people ?? []) : [];
+  return (
+    <Form method="post" className="form-grid" aria-label="Add a member" autoComplete="off">
+      <div>
+        <Field
+          name="newMember"
+          label="Add a person (username)"
+          required
+          value={value}
+          error={error}
+          role="combobox"
+          aria-expanded={suggestions.length > 0}
+          aria-controls="member-suggestions"
+          aria-autocomplete="list"
+          onChange={(event) => {
+            const next = event.currentTarget.value;
+            setValue(next);
+            setOpen(true);
+            if (next.trim() !== '') search.load(`/w/${workspace.slug}/member-search?q=${encodeURIComponent(next.trim())}`);
+          }}
+          onKeyDown={(event) => {
+            if (event.key === 'Escape') setOpen(false);
+          }}
+        />
+        {suggestions.length > 0 ? (
+          <ul id="member-suggestions" className="suggestions" role="listbox" aria-label="Matching people">
+            {suggestions.map((p) => (
+              <li key={p.id} role="option" aria-selected={p.username === value}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setValue(p.username);
+                    setOpen(false);
+                  }}
+                >
+                  {p.username}
+                  {p.displayName ? <span className="muted small"> · {p.displayName}</span> : null}
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
+      <SelectField name="role" label="Role" defaultValue="Member">
+        {ROLES.map((role) => (
+          <option key={role} value={role}>
+            {role}
+          </option>
+        ))}
+      </SelectField>
+      <div className="form-actions" style={{ alignSelf: 'end' }}>
+        <SubmitButton intent="addMember" pendingLabel="Adding…">
+          Add member
+        </SubmitButton>
+      </div>
+    </Form>
+  );
 }
 
 export default function Access() {
@@ -141,7 +222,17 @@ export default function Access() {
         )}
       </Card>
       <Card title="Members and roles">
-        <DataTable columns={['Member', 'Role', 'Joined']}>
+        <AddMember error={result && !result.ok && result.intent === 'addMember' ? result.fieldErrors.newMember : undefined} added={result?.ok && result.intent === 'addMember' ? result.message : undefined} />
+        <p className="muted small">
+          {user.isSystemAdmin ? (
+            <>
+              Someone new? Create their account on <Link to="/people">People</Link> (with an invite link), then add them here.
+            </>
+          ) : (
+            <>Someone who has no account yet? Ask a system Admin to add them to People first.</>
+          )}
+        </p>
+        <DataTable columns={['Member', 'Role', 'Joined', '']}>
           {members.map((m) => (
             <tr key={m.userId} data-member={m.username}>
               <td data-label="Member">
@@ -168,6 +259,23 @@ export default function Access() {
                 </Form>
               </td>
               <td data-label="Joined">{formatDateTime(m.joinedAt)}</td>
+              <td data-label="">
+                {m.userId === user.id ? null : (
+                  <details className="confirm">
+                    <summary className="btn btn-danger" aria-label={`Remove ${m.username}…`}>
+                      Remove…
+                    </summary>
+                    <Form method="post">
+                      <input type="hidden" name="userId" value={m.userId} />
+                      <input type="hidden" name="username" value={m.username} />
+                      <p className="small">{m.username} loses access to this workspace.</p>
+                      <SubmitButton intent="removeMember" variant="danger" aria-label={`Confirm: remove ${m.username}`}>
+                        Remove {m.username}
+                      </SubmitButton>
+                    </Form>
+                  </details>
+                )}
+              </td>
             </tr>
           ))}
         </DataTable>

@@ -1,10 +1,11 @@
 // The signed-in shell: header with the workspace switcher and the user menu, the side navigation
 // (lib/nav.ts) and the page. Every page under /w/:slug renders in its <Outlet />.
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, Link, NavLink, Outlet, useLoaderData, useLocation, useNavigation, useRouteError } from '@remix-run/react';
+import { Link, NavLink, Outlet, useLoaderData, useLocation, useNavigation, useRouteError } from '@remix-run/react';
 import { useEffect, useRef } from 'react';
 import { ErrorPage } from '../components/error-page';
 import { useDelayedTrue } from '../components/form';
+import { UserMenu } from '../components/user-menu';
 import { requireUser } from '../lib/api.server';
 import { navFor, type WorkspaceRole } from '../lib/nav';
 
@@ -13,12 +14,13 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const workspaceSlug = params.slug ?? '';
-  const [workspace, workspaces] = await Promise.all([
+  const [workspace, workspaces, account] = await Promise.all([
     api.load((c) => c.workspaces.get({ workspaceSlug })),
     api.load((c) => c.workspaces.listMine({ limit: 200 })),
+    api.load((c) => c.account.get()),
   ]);
   return api.json({
-    user: { id: api.user.userId, username: api.user.username, displayName: api.user.displayName },
+    user: { id: api.user.userId, username: api.user.username, displayName: api.user.displayName, isSystemAdmin: account.systemRole === 'Admin' },
     workspace: { id: workspace.id, slug: workspace.slug, name: workspace.name, role: workspace.role as WorkspaceRole },
     workspaces: workspaces.items.map((w) => ({ slug: w.slug, name: w.name, role: w.role })),
   });
@@ -91,16 +93,7 @@ export default function WorkspaceLayout() {
           Workspace Studio
         </Link>
         <WorkspaceSwitcher />
-        <div className="topbar-user">
-          <span className="muted" data-testid="signed-in-as">
-            {user.displayName ?? user.username}
-          </span>
-          <Form method="post" action="/sign-out">
-            <button type="submit" className="btn btn-ghost">
-              Sign out
-            </button>
-          </Form>
-        </div>
+        <UserMenu user={user} />
         {loading ? <div className="loading-bar" role="progressbar" aria-label="Loading page" /> : null}
       </header>
       <nav className="sidenav" aria-label="Workspace">

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { foreignKey, index, pgTable, text, timestamp, unique, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, foreignKey, index, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './_columns';
 
 /** System-wide roles (seed 003: Admin, User); workspace roles live on memberships. */
@@ -29,6 +29,11 @@ export const users = pgTable(
     googleSubject: varchar('google_subject', { length: 255 }),
     googleEmail: varchar('google_email', { length: 320 }),
     roleId: uuid('role_id').notNull(),
+    /** Set for generated and admin-typed passwords: the next sign-in must choose a new one first. */
+    mustChangePassword: boolean('must_change_password').notNull().default(false),
+    /** A deactivated user cannot sign in; their sessions are gone and their API tokens stop authorising. */
+    deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+    lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -41,13 +46,20 @@ export const users = pgTable(
   ],
 );
 
-/** lucia sessions: the id is lucia's opaque string, not a uuid. */
+/**
+ * lucia sessions. `id` is the sha256 (hex) of lucia's session id, never the id itself: the cookie
+ * holds the secret, the database only what verifies it (like api_tokens.token_hash).
+ */
 export const sessions = pgTable(
   'sessions',
   {
     id: text('id').primaryKey(),
     userId: uuid('user_id').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** Where the session was opened from, shown on the account page. */
+    ip: varchar('ip', { length: 64 }),
+    userAgent: varchar('user_agent', { length: 512 }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -57,6 +69,34 @@ export const sessions = pgTable(
   ],
 );
 
+export const accountTokenKind = pgEnum('account_token_kind', ['invite', 'reset']);
+
+/**
+ * One-time links that let a person set their own password: an invite for a new user, a reset for an
+ * existing one. Only the sha256 of the token is stored; it is shown once, expires, and is spent on use.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: id(),
+    userId: uuid('user_id').notNull(),
+    kind: accountTokenKind('kind').notNull(),
+    tokenHash: varchar('token_hash', { length: 128 }).notNull(),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('account_tokens_token_hash_key').on(t.tokenHash),
+    index('account_tokens_user_id_idx').on(t.userId),
+    foreignKey({ name: 'account_tokens_user_id_fkey', columns: [t.userId], foreignColumns: [users.id] }).onDelete('cascade'),
+    foreignKey({ name: 'account_tokens_created_by_fkey', columns: [t.createdBy], foreignColumns: [users.id] }).onDelete('set null'),
+  ],
+);
+
+export type AccountTokenKind = (typeof accountTokenKind.enumValues)[number];
 export type Role = typeof roles.$inferSelect;
 export type NewRole = typeof roles.$inferInsert;
 export type User = typeof users.$inferSelect;

@@ -1,0 +1,49 @@
+// The right end of the top bar on every signed-in page: the person's name (their Account page),
+// People for system Admins, and sign-out.
+import { Form, Link, NavLink } from '@remix-run/react';
+
+export interface SignedInUser {
+  username: string;
+  displayName: string | null;
+  isSystemAdmin: boolean;
+}
+
+export function UserMenu({ user }: { user: SignedInUser }) {
+  return (
+    <div className="topbar-user">
+      {user.isSystemAdmin ? (
+        <NavLink to="/people" className="btn btn-ghost">
+          People
+        </NavLink>
+      ) : null}
+      <Link to="/account" className="btn btn-ghost" data-testid="signed-in-as" aria-label={`Account: ${user.displayName ?? user.username}`}>
+        {user.displayName ?? user.username}
+      </Link>
+      <Form method="post" action="/sign-out">
+        <button type="submit" className="btn btn-ghost">
+          Sign out
+        </button>
+      </Form>
+    </div>
+  );
+}
+
+/** The shell of pages outside any workspace (Account, People): top bar and page, no workspace navigation. */
+export function PlainShell({ user, children }: { user: SignedInUser; children: React.ReactNode }) {
+  return (
+    <div className="shell shell-plain">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand">
+          Workspace Studio
+        </Link>
+        <UserMenu user={user} />
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

@@ -6,6 +6,7 @@ import { connectionAccess, connections, environments, type ConnectionOptions, ty
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
+import { assertPasswordResupplied } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
 import { keysetPage } from './pagination';
@@ -18,7 +19,7 @@ export interface ConnectionInput {
   port: number;
   database: string;
   user: string;
-  /** Write-only. Omitted on update = keep; null = clear. */
+  /** Write-only. Omitted on update = keep (refused when the target changes); null = clear. */
   password?: string | null | undefined;
   options?: ConnectionOptions | undefined;
 }
@@ -134,17 +135,31 @@ export class ConnectionService {
 
   /**
    * Applies a patch. Both credentials are re-sealed with the current key on every update so
-   * `key_version` stays true for the whole row.
+   * `key_version` stays true for the whole row. A patch that moves the connection elsewhere must
+   * carry the password (PasswordRequiredError): the stored one only goes where it was saved for.
    */
   async update(workspaceId: string, connectionId: string, patch: ConnectionPatch, db: StudioDatabase = this.db) {
     return db.transaction(async (tx) => {
       const [current] = await tx
-        .select({ userEncrypted: connections.userEncrypted, passwordEncrypted: connections.passwordEncrypted })
+        .select(settingsColumns)
         .from(connections)
         .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
         .for('update');
       if (!current) throw new NotFoundError('Connection', { field: 'connectionId' });
-      const plainUser = patch.user ?? this.keyRing.decrypt(current.userEncrypted, credentialContext(connectionId, 'user'));
+      const currentUser = this.keyRing.decrypt(current.userEncrypted, credentialContext(connectionId, 'user'));
+      assertPasswordResupplied(
+        { ...current, user: currentUser },
+        {
+          type: patch.type ?? current.type,
+          host: patch.host ?? current.host,
+          port: patch.port ?? current.port,
+          database: patch.database ?? current.database,
+          user: patch.user ?? currentUser,
+          options: patch.options ?? current.options,
+        },
+        { password: patch.password, hasStoredPassword: current.passwordEncrypted !== null, field: 'password' },
+      );
+      const plainUser = patch.user ?? currentUser;
       const plainPassword =
         patch.password === undefined
           ? current.passwordEncrypted === null

@@ -126,7 +126,7 @@ export const workspacesRouter = router({
         message: 'Your role cannot make this change',
         reason: 'role_ceiling',
       });
-      const result = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
+      const { revokedGrants: _g, revokedTokens: _t, ...result } = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'member.setRole',
@@ -150,14 +150,34 @@ export const workspacesRouter = router({
         message: 'Your role cannot remove this member',
         reason: 'role_ceiling',
       });
-      const result = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });
+      const { revokedGrants, revokedTokens, ...result } = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'member.remove',
         target: { type: 'member', id: input.userId },
         outcome: 'success',
-        details: { role: result.previousRole },
+        // Counts only ('token' in a key is redacted from audit details); each token has its own row below.
+        details: { role: result.previousRole, grantsRevoked: revokedGrants.length, revokedIssuedKeys: revokedTokens.length },
       });
+      // Each access that left with the member gets its own row, where its own history is read.
+      for (const grant of revokedGrants) {
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'access.revoke',
+          target: { type: 'connection', id: grant.connectionId },
+          outcome: 'success',
+          details: { userId: input.userId, previousLevel: grant.level, reason: 'member_removed' },
+        });
+      }
+      for (const token of revokedTokens) {
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'token.revoke',
+          target: { type: 'api_token', id: token.id },
+          outcome: 'success',
+          details: { name: token.name, prefix: token.prefix, reason: 'member_removed' },
+        });
+      }
       return result;
     }),
 });

@@ -10,6 +10,7 @@ import { assertPasswordResupplied } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
 import { keysetPage } from './pagination';
+import { hideLogin } from './server-messages';
 
 export interface ConnectionInput {
   name: string;
@@ -82,10 +83,18 @@ export class ConnectionService {
     private readonly keyRing: KeyRing,
   ) {}
 
-  /** `user` is decrypted only for callers who may manage the connection; others see null. */
-  #present<Row extends { id: string; userEncrypted: string }>(row: Row, view: ConnectionView): Omit<Row, 'userEncrypted'> & { user: string | null } {
+  /**
+   * `user` is decrypted only for callers who may manage the connection; others see null, and the
+   * server's last error without the login name in it.
+   */
+  #present<Row extends { id: string; userEncrypted: string; lastError: string | null }>(row: Row, view: ConnectionView): Omit<Row, 'userEncrypted'> & { user: string | null } {
     const { userEncrypted, ...rest } = row;
-    return { ...rest, user: view.revealUser ? this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) : null };
+    if (view.revealUser) return { ...rest, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
+    return { ...rest, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
+  }
+
+  #hideLogin(connectionId: string, userEncrypted: string, message: string | null): string | null {
+    return message === null ? null : hideLogin(message, this.keyRing.decrypt(userEncrypted, credentialContext(connectionId, 'user')));
   }
 
   /** Ordered by name; `after` is the name of the last row of the previous page (names are unique per workspace). */
@@ -249,13 +258,15 @@ export class ConnectionService {
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
   }
 
-  async statusOf(workspaceId: string, connectionId: string) {
+  /** The last test's outcome; the login name is taken out of its error unless the view reveals it. */
+  async statusOf(workspaceId: string, connectionId: string, view: ConnectionView = { revealUser: false }) {
     const [row] = await this.db
-      .select({ id: connections.id, type: connections.type, status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError })
+      .select({ id: connections.id, type: connections.type, status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError, userEncrypted: connections.userEncrypted })
       .from(connections)
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
-    return row;
+    const { userEncrypted, ...status } = row;
+    return view.revealUser ? status : { ...status, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError) };
   }
 
   /** The host of a connection, for outbound checks on update. */

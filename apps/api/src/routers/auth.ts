@@ -1,6 +1,7 @@
+import { passwordWork } from '@studio/db/password';
 import { z } from 'zod';
 import type { Principal, UserPrincipal } from '../services/authorization';
-import { ServiceError } from '../services/errors';
+import { RateLimitedError, ServiceError } from '../services/errors';
 import { isSafeReturnPath, OidcService, OidcSignInError } from '../services/oidc';
 import { publicSessionId } from '../services/sessions';
 import { authedProcedure, publicProcedure, router } from '../trpc';
@@ -15,6 +16,16 @@ const returnPath = z
   .max(2_048)
   .refine(isSafeReturnPath, { message: 'must be a path on this site, starting with a single /' });
 
+/**
+ * Password checks wait in one bounded queue (@studio/db/password). When it is this long already,
+ * a new sign-in is refused at once rather than waiting seconds behind a burst.
+ */
+const SIGN_IN_QUEUE_LIMIT = 64;
+
+function shedPasswordWork(): void {
+  if (passwordWork.waiting >= SIGN_IN_QUEUE_LIMIT) throw new RateLimitedError('signInQueue', 1, SIGN_IN_QUEUE_LIMIT);
+}
+
 function requireSession(principal: Principal): UserPrincipal {
   if (principal.kind !== 'user') throw new ServiceError('forbidden', 'This needs a signed-in user, not an API token', { reason: 'session_required' });
   return principal;
@@ -23,7 +34,9 @@ function requireSession(principal: Principal): UserPrincipal {
 export const authRouter = router({
   signIn: publicProcedure.input(credentials).mutation(async ({ ctx, input }) => {
     const subject = { kind: 'anonymous' as const, id: `${input.username.toLowerCase()}@${ctx.requestMeta.ip ?? 'unknown'}` };
+    await ctx.rateLimits.consume('signInIp', { kind: 'anonymous', id: ctx.requestMeta.ip ?? 'unknown' });
     await ctx.rateLimits.consume('signIn', subject);
+    shedPasswordWork();
     try {
       const user = await ctx.sessions.verifyCredentials(input.username, input.password);
       const session = await ctx.sessions.create(user.id);

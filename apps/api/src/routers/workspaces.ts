@@ -48,7 +48,7 @@ export const workspacesRouter = router({
     }),
 
   create: authedProcedure
-    .meta({ openapi: { method: 'POST', path: REST, tags, summary: 'Create a workspace (signed-in people only; the creator becomes Owner)' } })
+    .meta({ openapi: { method: 'POST', path: REST, tags, summary: 'Create a workspace (signed-in people only, 10/h; the creator becomes Owner)' } })
     .input(z.object({ name: z.string().trim().min(1).max(100), slug, description: z.string().max(2_000).nullish() }))
     .output(workspaceOutput)
     .mutation(async ({ ctx, input }) => {
@@ -56,6 +56,7 @@ export const workspacesRouter = router({
       if (p.kind !== 'user') {
         return ctx.authorizer.deny({ workspaceId: null, action: 'workspace.create', message: 'API tokens cannot create workspaces', reason: 'session_required' });
       }
+      await ctx.rateLimits.consume('workspaceCreate', rateLimitSubjectOf(p));
       const workspace = await ctx.workspaces.create({ ...input, ownerId: p.userId });
       await ctx.recordAudit({
         workspaceId: workspace.id,

@@ -18,6 +18,7 @@ import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
 import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
+import { ConcurrencyBudget } from './concurrency';
 
 export interface AppServices {
   db: StudioDatabase;
@@ -41,6 +42,8 @@ export interface AppServices {
   workspaceMigrations: WorkspaceMigrationService;
   /** F7: procedure records, publish and execute; holds the app's running executions and parameter cache. */
   sqlEditor: SqlEditorService;
+  /** How many executions may run at once per connection, and how long the next ones wait. */
+  executionBudget: ConcurrencyBudget;
   logger: Logger;
 }
 
@@ -64,6 +67,8 @@ export interface CreateServicesOptions {
   oidc?: OidcConfig | null;
   /** Workspace migration settings (WORKSPACE_MIGRATIONS_* variables; tests point migrationsDir elsewhere). */
   workspaceMigrations?: Partial<WorkspaceMigrationConfig>;
+  /** Executions per connection at once (default 8) and the wait for a slot (default 2 s). */
+  executionBudget?: { concurrency: number; maxWaitMs: number };
 }
 
 /**
@@ -88,6 +93,12 @@ async function createPoolInvalidation(options: CreateServicesOptions, pools: Wor
   await broadcast.start();
   return broadcast;
 }
+
+/**
+ * Below the default pool size (10), so a burst of executions on one connection leaves connections
+ * for the schema check, tests and other users; the wait absorbs short bursts.
+ */
+const DEFAULT_EXECUTION_BUDGET = { concurrency: 8, maxWaitMs: 2_000 };
 
 export async function createServices(options: CreateServicesOptions): Promise<AppServices> {
   const db = options.database.db;
@@ -119,6 +130,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     connectionTester: new ConnectionTester(options.outboundPolicy, options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS),
     workspaceMigrations,
     sqlEditor: new SqlEditorService(db, connections, workspaceMigrations, new ExecutionRegistry(), new ProcedureCatalogueCache()),
+    executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
     logger: options.logger,
   };
 }

@@ -28,6 +28,13 @@ export const defaultRateLimits = {
   poolStats: { points: 60, durationSeconds: 60 },
   /** Per username+ip: slows password guessing without locking the real user out from elsewhere. */
   signIn: { points: 10, durationSeconds: 900 },
+  /** Per ip, whatever the username: one address cannot spread guesses over many accounts. */
+  signInIp: { points: 100, durationSeconds: 900 },
+  /** Each token carries its creator's budgets, so minting is limited too. */
+  tokenCreate: { points: 20, durationSeconds: 3_600 },
+  workspaceCreate: { points: 10, durationSeconds: 3_600 },
+  /** Each validation resolves a caller-chosen host name. */
+  connectionValidate: { points: 60, durationSeconds: 60 },
 } as const satisfies Record<string, RateLimitRule>;
 
 export type RateLimitBucket = keyof typeof defaultRateLimits;
@@ -113,7 +120,7 @@ export class RateLimitStoreError extends Error {
   }
 }
 
-/** Who is counted: a person or an API token, never both under one key. */
+/** Who is counted: a person (with every token they made), a token made by no one, or an address. */
 export interface RateLimitSubject {
   kind: 'user' | 'token' | 'anonymous';
   id: string;

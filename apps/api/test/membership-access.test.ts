@@ -1,6 +1,6 @@
 // Access lives on membership: removing a member takes their connection grants and the API tokens
 // they made with them (audited), and a token never acts above its creator's current role.
-import { apiTokens, workspaceMembers } from '@studio/db/schema';
+import { apiTokens, users, workspaceMembers } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +55,17 @@ describe.each(testTargets)('access ends with membership on $name', (target) => {
     const minted = await h.caller(admin.principal).tokens.create({ workspaceId: ws.id, name: 'ci', role: 'Member' });
     await h.testDb.database.db.delete(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, ws.id), eq(workspaceMembers.userId, admin.id)));
     expect(await asToken(minted.token)).toBeNull();
+  });
+
+  it("deleting the person who made a token revokes it: it never turns into a token no one made", async () => {
+    const { ws } = await setup();
+    const admin = await h.user('admin');
+    await h.member(ws.id, admin, 'Admin');
+    const minted = await h.caller(admin.principal).tokens.create({ workspaceId: ws.id, name: 'ci', role: 'Admin' });
+    await h.testDb.database.db.delete(users).where(eq(users.id, admin.id));
+    expect(await asToken(minted.token)).toBeNull();
+    const [row] = await h.testDb.database.db.select({ revokedAt: apiTokens.revokedAt, createdBy: apiTokens.createdBy }).from(apiTokens).where(eq(apiTokens.id, minted.id));
+    expect(row).toMatchObject({ createdBy: null, revokedAt: expect.any(Date) });
   });
 
   it('removing a member removes their grants: re-adding them does not silently restore `manage`', async () => {

@@ -1,10 +1,11 @@
 // Access lives on membership: removing a member takes their connection grants and the API tokens
 // they made with them (audited), and a token never acts above its creator's current role.
-import { apiTokens, users, workspaceMembers } from '@studio/db/schema';
+import { apiTokens, roles, users, workspaceMembers } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { and, eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemOf, useHarness } from './support/harness';
+import { startTestApp, type TestApp } from './support/http-app';
 
 describe.each(testTargets)('access ends with membership on $name', (target) => {
   const h = useHarness(target);
@@ -109,5 +110,35 @@ describe.each(testTargets)('access ends with membership on $name', (target) => {
     // Promoted again, the token acts up to its own role, never above it.
     await ownerApi.workspaces.setMemberRole({ workspaceId: ws.id, userId: admin.id, role: 'Owner' });
     await expect((await asToken(minted.token))!.workspaces.get({ workspaceId: ws.id })).resolves.toMatchObject({ role: 'Admin' });
+  });
+});
+
+describe.each(testTargets)('over HTTP: a removed member\'s token is refused on $name', (target) => {
+  let test: TestApp;
+
+  beforeAll(async () => {
+    test = await startTestApp(target);
+  });
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('answers 401 to the token once its creator is removed through the REST API', async () => {
+    const { services } = test.app;
+    const workspace = await services.workspaces.find({ workspaceSlug: 'twsbp' });
+    const [role] = await services.db.select({ id: roles.id }).from(roles).where(eq(roles.name, 'User'));
+    const [person] = await services.db.insert(users).values({ username: `leaver_${crypto.randomUUID().slice(0, 8)}`, roleId: role!.id }).returning({ id: users.id });
+    await services.workspaces.addMember(workspace!.id, person!.id, 'Admin');
+    const minted = await services.tokens.create({ workspaceId: workspace!.id, name: 'leaver-ci', role: 'Admin', createdBy: person!.id });
+    const get = (token: string, path = '') => fetch(`${test.app.url}/api/v1/workspaces/twsbp${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get(minted.token)).status).toBe(200);
+
+    const owner = await test.token('Owner');
+    const removed = await fetch(`${test.app.url}/api/v1/workspaces/twsbp/members/${person!.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${owner}` } });
+    expect(removed.status).toBe(200);
+    const refused = await get(minted.token);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: 'unauthenticated' });
   });
 });

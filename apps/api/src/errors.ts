@@ -24,6 +24,7 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   conflict: 'CONFLICT',
   forbidden: 'FORBIDDEN',
   invalid_input: 'BAD_REQUEST',
+  password_required: 'BAD_REQUEST',
   unauthenticated: 'UNAUTHORIZED',
   authentication_failed: 'UNAUTHORIZED',
   rate_limited: 'TOO_MANY_REQUESTS',

@@ -50,9 +50,9 @@ describe.each(testTargets)('connections CRUD on $name', (target) => {
     expect(page2.items.map((c) => c.name)).toEqual(['warehouse']);
     expect(page2.nextCursor).toBeNull();
 
-    // Omitted password = keep.
-    const renamed = await api.connections.update({ workspaceId: ws.id, connectionId: created.id, name: 'dw-main', port: 14330 });
-    expect(renamed).toMatchObject({ name: 'dw-main', port: 14330, hasPassword: true });
+    // Omitted password = keep (for edits that leave the target alone; a move needs the password again).
+    const renamed = await api.connections.update({ workspaceId: ws.id, connectionId: created.id, name: 'dw-main', options: { trustServerCertificate: true, poolSize: 8 } });
+    expect(renamed).toMatchObject({ name: 'dw-main', port: 1433, options: { poolSize: 8 }, hasPassword: true });
     const [kept] = await h.testDb.database.db.select().from(connections).where(eq(connections.id, created.id));
     expect(h.services.keyRing.decrypt(kept!.passwordEncrypted!, `connection:${created.id}:password`)).toBe(PASSWORD);
 

@@ -79,7 +79,7 @@ describe.each(testTargets)('REST connections on $name', (target) => {
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id, name: 'rest-crud', hasPassword: true, lastTestedAt: null });
 
-    const renamed = await rest('PATCH', `${base}/${id}`, { body: { name: 'rest-crud-renamed', port: 6543 } });
+    const renamed = await rest('PATCH', `${base}/${id}`, { body: { name: 'rest-crud-renamed', port: 6543, password: PASSWORD } });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ id, name: 'rest-crud-renamed', port: 6543, hasPassword: true });
 

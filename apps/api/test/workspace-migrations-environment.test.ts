@@ -115,7 +115,7 @@ describe.each(testTargets)('auto-apply on environment save ($name)', (target) =>
     const { ws, admin } = await workspaceWithRoles(h);
     const saved = await admin.environments.create({ workspaceId: ws.id, name: 'Staging', autoMigrate: false, connection: server.params(db('fresh')) });
     expect(saved.migration.status).toBe('skipped');
-    const moved = await admin.environments.update({ workspaceId: ws.id, environmentId: saved.environment.id, autoMigrate: true, connection: { database: db('moved') } });
+    const moved = await admin.environments.update({ workspaceId: ws.id, environmentId: saved.environment.id, autoMigrate: true, connection: { database: db('moved'), password: server.params(db('moved')).password } });
     expect(moved.test).toMatchObject({ success: true });
     expect(moved.migration).toMatchObject({ status: 'applied', version: 2 });
     expect(await server.history(db('moved'))).toEqual([

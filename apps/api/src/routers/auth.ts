@@ -1,3 +1,4 @@
+import { passwordWork } from '@studio/db/password';
 import { z } from 'zod';
 import type { Principal, UserPrincipal } from '../services/authorization';
 import { RateLimitedError, ServiceError } from '../services/errors';
@@ -15,6 +16,16 @@ const returnPath = z
   .max(2_048)
   .refine(isSafeReturnPath, { message: 'must be a path on this site, starting with a single /' });
 
+/**
+ * Password checks wait in one bounded queue (@studio/db/password). When it is this long already,
+ * a new sign-in is refused at once rather than waiting seconds behind a burst.
+ */
+const SIGN_IN_QUEUE_LIMIT = 64;
+
+function shedPasswordWork(): void {
+  if (passwordWork.waiting >= SIGN_IN_QUEUE_LIMIT) throw new RateLimitedError('signInQueue', 1, SIGN_IN_QUEUE_LIMIT);
+}
+
 function requireSession(principal: Principal): UserPrincipal {
   if (principal.kind !== 'user') throw new ServiceError('forbidden', 'This needs a signed-in user, not an API token', { reason: 'session_required' });
   return principal;
@@ -29,7 +40,9 @@ export const authRouter = router({
     const subject = { kind: 'anonymous' as const, id: `${input.username.toLowerCase()}@${ctx.requestMeta.ip ?? 'unknown'}` };
     const attempt = { action: 'auth.signIn', target: { type: 'user' }, ip: ctx.requestMeta.ip, userAgent: ctx.requestMeta.userAgent } as const;
     try {
+      await ctx.rateLimits.consume('signInIp', { kind: 'anonymous', id: ctx.requestMeta.ip ?? 'unknown' });
       await ctx.rateLimits.consume('signIn', subject);
+      shedPasswordWork();
       const { mustChangePassword, ...user } = await ctx.sessions.verifyCredentials(input.username, input.password);
       const session = await ctx.sessions.create(user.id, ctx.requestMeta);
       ctx.sessionCookies.issue(session.id);

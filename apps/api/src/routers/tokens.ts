@@ -26,7 +26,7 @@ const tags = ['tokens'];
 export const tokensRouter = router({
   /** Returns the token once; only its hash is stored. */
   create: workspaceProcedure
-    .meta({ action: 'token.create', openapi: { method: 'POST', path: REST, tags, summary: 'Create an API token (people only; the token is in this answer only)' } })
+    .meta({ action: 'token.create', openapi: { method: 'POST', path: REST, tags, summary: 'Create an API token (people only, 20/h; the token is in this answer only)' } })
     .input(
       z.object({
         name: z.string().trim().min(1).max(100),
@@ -43,6 +43,7 @@ export const tokensRouter = router({
         message: `Your role cannot create a token with the ${input.role} role`,
         reason: 'role_ceiling',
       });
+      await ctx.rateLimits.consume('tokenCreate', rateLimitSubjectOf(ctx.principal));
       // workspaceProcedure's policy refuses tokens here ('token.create' is human-only).
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       const created = await ctx.tokens.create({ workspaceId: ctx.workspace.id, name: input.name, role: input.role, expiresAt: input.expiresAt, createdBy });

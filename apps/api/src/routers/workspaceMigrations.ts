@@ -4,6 +4,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { auditActorOf, isSystemAdmin, rateLimitSubjectOf, type Principal } from '../services/authorization';
+import { canManageConnection } from '../services/policy';
+import { hideLogin } from '../services/server-messages';
 import type { MigrationOrigin } from '../services/workspace-migrations';
 import { authedProcedure, router, workspaceProcedure } from '../trpc';
 import type { Context } from '../context';
@@ -41,7 +43,15 @@ export const workspaceMigrationsRouter = router({
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('status', rateLimitSubjectOf(ctx.principal));
       const scope = await ctx.workspaceMigrations.resolve(ctx.workspace.id, input.environmentId);
-      return ctx.workspaceMigrations.status(scope);
+      const status = await ctx.workspaceMigrations.status(scope);
+      const grant = ctx.principal.kind === 'user' ? await ctx.connections.grantOf(scope.connectionId, ctx.principal.userId) : undefined;
+      if (canManageConnection(ctx.workspace.actor, grant)) return status;
+      // Everyone reads the status; the database's messages keep the login name to its managers.
+      return {
+        ...status,
+        error: status.error && { ...status.error, message: hideLogin(status.error.message, null) },
+        lastError: status.lastError && { ...status.lastError, message: hideLogin(status.lastError.message, null) },
+      };
     }),
 
   /**

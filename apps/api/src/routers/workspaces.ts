@@ -48,7 +48,7 @@ export const workspacesRouter = router({
     }),
 
   create: authedProcedure
-    .meta({ openapi: { method: 'POST', path: REST, tags, summary: 'Create a workspace (signed-in people only; the creator becomes Owner)' } })
+    .meta({ openapi: { method: 'POST', path: REST, tags, summary: 'Create a workspace (signed-in people only, 10/h; the creator becomes Owner)' } })
     .input(z.object({ name: z.string().trim().min(1).max(100), slug, description: z.string().max(2_000).nullish() }))
     .output(workspaceOutput)
     .mutation(async ({ ctx, input }) => {
@@ -56,6 +56,7 @@ export const workspacesRouter = router({
       if (p.kind !== 'user') {
         return ctx.authorizer.deny({ workspaceId: null, action: 'workspace.create', message: 'API tokens cannot create workspaces', reason: 'session_required' });
       }
+      await ctx.rateLimits.consume('workspaceCreate', rateLimitSubjectOf(p));
       const workspace = await ctx.workspaces.create({ ...input, ownerId: p.userId });
       await ctx.recordAudit({
         workspaceId: workspace.id,
@@ -136,7 +137,7 @@ export const workspacesRouter = router({
         message: 'Your role cannot make this change',
         reason: 'role_ceiling',
       });
-      const result = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
+      const { revokedGrants: _g, revokedTokens: _t, ...result } = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'member.setRole',
@@ -160,14 +161,34 @@ export const workspacesRouter = router({
         message: 'Your role cannot remove this member',
         reason: 'role_ceiling',
       });
-      const result = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });
+      const { revokedGrants, revokedTokens, ...result } = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'member.remove',
         target: { type: 'member', id: input.userId },
         outcome: 'success',
-        details: { role: result.previousRole },
+        // Counts only ('token' in a key is redacted from audit details); each token has its own row below.
+        details: { role: result.previousRole, grantsRevoked: revokedGrants.length, revokedIssuedKeys: revokedTokens.length },
       });
+      // Each access that left with the member gets its own row, where its own history is read.
+      for (const grant of revokedGrants) {
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'access.revoke',
+          target: { type: 'connection', id: grant.connectionId },
+          outcome: 'success',
+          details: { userId: input.userId, previousLevel: grant.level, reason: 'member_removed' },
+        });
+      }
+      for (const token of revokedTokens) {
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'token.revoke',
+          target: { type: 'api_token', id: token.id },
+          outcome: 'success',
+          details: { name: token.name, prefix: token.prefix, reason: 'member_removed' },
+        });
+      }
       return result;
     }),
 });

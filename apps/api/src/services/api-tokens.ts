@@ -2,10 +2,11 @@
 // (a 256-bit random secret needs no slow hash), plus a short prefix so people can tell them apart.
 import { hash, randomBytes } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
-import { apiTokens, users, type WorkspaceRole } from '@studio/db/schema';
+import { apiTokens, users, workspaceMembers, type WorkspaceRole } from '@studio/db/schema';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { expectRow, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
+import { lowerRole } from './policy';
 
 export const TOKEN_PREFIX = 'wss_';
 const PREFIX_LENGTH = TOKEN_PREFIX.length + 8;
@@ -20,9 +21,12 @@ export interface TokenPrincipal {
   kind: 'token';
   tokenId: string;
   workspaceId: string;
+  /** What the token may do now: its own role, capped by its creator's current role. */
   role: WorkspaceRole;
   name: string;
   prefix: string;
+  /** The person who made it (null: made by the system); rate limits count against them. */
+  createdBy: string | null;
 }
 
 export const tokenColumns = {
@@ -91,14 +95,25 @@ export class ApiTokenService {
   /**
    * The principal a presented bearer token stands for, or null when unknown, revoked, expired, or
    * minted by a person who has since been deactivated (their tokens stop with them).
+   * A token made by a person lives on that person's membership: it stops authorising when they
+   * leave the workspace, and never acts above their current role (a demotion caps it at once).
    */
   async authenticate(token: string): Promise<TokenPrincipal | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const now = new Date();
     const [row] = await this.db
-      .select({ id: apiTokens.id, workspaceId: apiTokens.workspaceId, role: apiTokens.role, name: apiTokens.name, prefix: apiTokens.prefix })
+      .select({
+        id: apiTokens.id,
+        workspaceId: apiTokens.workspaceId,
+        role: apiTokens.role,
+        name: apiTokens.name,
+        prefix: apiTokens.prefix,
+        createdBy: apiTokens.createdBy,
+        creatorRole: workspaceMembers.role,
+      })
       .from(apiTokens)
       .leftJoin(users, eq(users.id, apiTokens.createdBy))
+      .leftJoin(workspaceMembers, and(eq(workspaceMembers.workspaceId, apiTokens.workspaceId), eq(workspaceMembers.userId, apiTokens.createdBy)))
       .where(
         and(
           eq(apiTokens.tokenHash, hashToken(token)),
@@ -108,8 +123,10 @@ export class ApiTokenService {
         ),
       );
     if (!row) return null;
+    if (row.createdBy !== null && row.creatorRole === null) return null;
     await this.#touch(row.id, now);
-    return { kind: 'token', tokenId: row.id, workspaceId: row.workspaceId, role: row.role, name: row.name, prefix: row.prefix };
+    const role = row.creatorRole === null ? row.role : lowerRole(row.role, row.creatorRole);
+    return { kind: 'token', tokenId: row.id, workspaceId: row.workspaceId, role, name: row.name, prefix: row.prefix, createdBy: row.createdBy };
   }
 
   async #touch(tokenId: string, now: Date): Promise<void> {

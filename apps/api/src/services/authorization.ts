@@ -5,6 +5,7 @@ import { roles, users, type WorkspaceRole } from '@studio/db/schema';
 import { eq } from 'drizzle-orm';
 import type { TokenPrincipal } from './api-tokens';
 import type { AuditActor, AuditService } from './audit';
+import type { RateLimitSubject } from './rate-limits';
 import { ForbiddenError } from './errors';
 import { can, type Actor, type WorkspaceAction } from './policy';
 
@@ -40,8 +41,13 @@ export function auditActorOf(principal: Principal | null): AuditActor | null {
     : { tokenId: principal.tokenId, username: `token:${principal.prefix}` };
 }
 
-export function rateLimitSubjectOf(principal: Principal) {
-  return principal.kind === 'user' ? { kind: 'user' as const, id: principal.userId } : { kind: 'token' as const, id: principal.tokenId };
+/**
+ * Whose budget a call spends. A token spends its creator's: minting more tokens must not multiply
+ * anyone's limits. Only tokens no person made (seeded, or their creator deleted) count on their own.
+ */
+export function rateLimitSubjectOf(principal: Principal): RateLimitSubject {
+  if (principal.kind === 'user') return { kind: 'user', id: principal.userId };
+  return principal.createdBy === null ? { kind: 'token', id: principal.tokenId } : { kind: 'user', id: principal.createdBy };
 }
 
 export interface Denial {

@@ -6,9 +6,11 @@ import { connectionAccess, connections, environments, type ConnectionOptions, ty
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
+import { assertPasswordResupplied } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
 import { keysetPage } from './pagination';
+import { hideLogin } from './server-messages';
 
 export interface ConnectionInput {
   name: string;
@@ -18,7 +20,7 @@ export interface ConnectionInput {
   port: number;
   database: string;
   user: string;
-  /** Write-only. Omitted on update = keep; null = clear. */
+  /** Write-only. Omitted on update = keep (refused when the target changes); null = clear. */
   password?: string | null | undefined;
   options?: ConnectionOptions | undefined;
 }
@@ -81,10 +83,18 @@ export class ConnectionService {
     private readonly keyRing: KeyRing,
   ) {}
 
-  /** `user` is decrypted only for callers who may manage the connection; others see null. */
-  #present<Row extends { id: string; userEncrypted: string }>(row: Row, view: ConnectionView): Omit<Row, 'userEncrypted'> & { user: string | null } {
+  /**
+   * `user` is decrypted only for callers who may manage the connection; others see null, and the
+   * server's last error without the login name in it.
+   */
+  #present<Row extends { id: string; userEncrypted: string; lastError: string | null }>(row: Row, view: ConnectionView): Omit<Row, 'userEncrypted'> & { user: string | null } {
     const { userEncrypted, ...rest } = row;
-    return { ...rest, user: view.revealUser ? this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) : null };
+    if (view.revealUser) return { ...rest, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
+    return { ...rest, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
+  }
+
+  #hideLogin(connectionId: string, userEncrypted: string, message: string | null): string | null {
+    return message === null ? null : hideLogin(message, this.keyRing.decrypt(userEncrypted, credentialContext(connectionId, 'user')));
   }
 
   /** Ordered by name; `after` is the name of the last row of the previous page (names are unique per workspace). */
@@ -134,17 +144,31 @@ export class ConnectionService {
 
   /**
    * Applies a patch. Both credentials are re-sealed with the current key on every update so
-   * `key_version` stays true for the whole row.
+   * `key_version` stays true for the whole row. A patch that moves the connection elsewhere must
+   * carry the password (PasswordRequiredError): the stored one only goes where it was saved for.
    */
   async update(workspaceId: string, connectionId: string, patch: ConnectionPatch, db: StudioDatabase = this.db) {
     return db.transaction(async (tx) => {
       const [current] = await tx
-        .select({ userEncrypted: connections.userEncrypted, passwordEncrypted: connections.passwordEncrypted })
+        .select(settingsColumns)
         .from(connections)
         .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
         .for('update');
       if (!current) throw new NotFoundError('Connection', { field: 'connectionId' });
-      const plainUser = patch.user ?? this.keyRing.decrypt(current.userEncrypted, credentialContext(connectionId, 'user'));
+      const currentUser = this.keyRing.decrypt(current.userEncrypted, credentialContext(connectionId, 'user'));
+      assertPasswordResupplied(
+        { ...current, user: currentUser },
+        {
+          type: patch.type ?? current.type,
+          host: patch.host ?? current.host,
+          port: patch.port ?? current.port,
+          database: patch.database ?? current.database,
+          user: patch.user ?? currentUser,
+          options: patch.options ?? current.options,
+        },
+        { password: patch.password, hasStoredPassword: current.passwordEncrypted !== null, field: 'password' },
+      );
+      const plainUser = patch.user ?? currentUser;
       const plainPassword =
         patch.password === undefined
           ? current.passwordEncrypted === null
@@ -234,13 +258,15 @@ export class ConnectionService {
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
   }
 
-  async statusOf(workspaceId: string, connectionId: string) {
+  /** The last test's outcome; the login name is taken out of its error unless the view reveals it. */
+  async statusOf(workspaceId: string, connectionId: string, view: ConnectionView = { revealUser: false }) {
     const [row] = await this.db
-      .select({ id: connections.id, type: connections.type, status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError })
+      .select({ id: connections.id, type: connections.type, status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError, userEncrypted: connections.userEncrypted })
       .from(connections)
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
-    return row;
+    const { userEncrypted, ...status } = row;
+    return view.revealUser ? status : { ...status, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError) };
   }
 
   /** The host of a connection, for outbound checks on update. */

@@ -8,11 +8,12 @@ import { and, asc, count, eq, gt, ne } from 'drizzle-orm';
 import { connections as connectionsTable } from '@studio/db/schema';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { ConnectionService } from './connections';
+import { assertPasswordResupplied } from './credential-target';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
 import { schemaStatusColumns } from './workspace-migrations';
 
-/** Connection parameters on the environment form. `password`: omitted = keep, null = clear. */
+/** Connection parameters on the environment form. `password`: omitted = keep (refused when the target changes), null = clear. */
 export interface EnvironmentConnectionParams {
   host?: string | undefined;
   port?: number | undefined;
@@ -160,6 +161,8 @@ export class EnvironmentService {
           password: params.password === undefined ? stored.password : params.password,
           options: params.options ?? stored.options,
         };
+        // Before the test: the test itself would send the stored password to the new target.
+        assertPasswordResupplied(stored, target, { password: params.password, hasStoredPassword: stored.password !== null, field: 'connection.password' });
         return plan({ kind: 'update', connectionId: previousConnectionId, params }, target);
       }
       const { host, database, user } = params;

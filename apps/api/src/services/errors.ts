@@ -6,6 +6,7 @@ export type ServiceErrorCode =
   | 'conflict'
   | 'forbidden'
   | 'invalid_input'
+  | 'password_required'
   | 'unauthenticated'
   | 'authentication_failed'
   | 'rate_limited'

@@ -20,6 +20,7 @@ import { beforeConnectOf, WorkspaceDatabases } from './workspace-databases';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
 import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
+import { ConcurrencyBudget } from './concurrency';
 
 export interface AppServices {
   db: StudioDatabase;
@@ -47,6 +48,8 @@ export interface AppServices {
   workspaceMigrations: WorkspaceMigrationService;
   /** F7: procedure records, publish and execute; holds the app's running executions and parameter cache. */
   sqlEditor: SqlEditorService;
+  /** How many executions may run at once per connection, and how long the next ones wait. */
+  executionBudget: ConcurrencyBudget;
   logger: Logger;
 }
 
@@ -72,6 +75,8 @@ export interface CreateServicesOptions {
   oidc?: OidcConfig | null;
   /** Workspace migration settings (WORKSPACE_MIGRATIONS_* variables; tests point migrationsDir elsewhere). */
   workspaceMigrations?: Partial<WorkspaceMigrationConfig>;
+  /** Executions per connection at once (default 8) and the wait for a slot (default 2 s). */
+  executionBudget?: { concurrency: number; maxWaitMs: number };
 }
 
 /**
@@ -96,6 +101,12 @@ async function createPoolInvalidation(options: CreateServicesOptions, pools: Wor
   await broadcast.start();
   return broadcast;
 }
+
+/**
+ * Below the default pool size (10), so a burst of executions on one connection leaves connections
+ * for the schema check, tests and other users; the wait absorbs short bursts.
+ */
+const DEFAULT_EXECUTION_BUDGET = { concurrency: 8, maxWaitMs: 2_000 };
 
 export async function createServices(options: CreateServicesOptions): Promise<AppServices> {
   const db = options.database.db;
@@ -131,6 +142,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     ),
     workspaceMigrations,
     sqlEditor: new SqlEditorService(db, workspaceDatabases, new ExecutionRegistry(), new ProcedureCatalogueCache()),
+    executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
     logger: options.logger,
   };
 }

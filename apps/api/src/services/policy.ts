@@ -115,6 +115,11 @@ export function can(actor: Actor, action: WorkspaceAction): boolean {
 
 const rank: Record<WorkspaceRole, number> = { Owner: 3, Admin: 2, Member: 1, Viewer: 0 };
 
+/** The lesser of two roles (a token never acts above the person who made it). */
+export function lowerRole(a: WorkspaceRole, b: WorkspaceRole): WorkspaceRole {
+  return rank[a] <= rank[b] ? a : b;
+}
+
 /**
  * Whether `actor` may give someone `role` (membership or token scope) or change/remove someone who
  * holds `currentRole`: Owners may do anything; Admins may not create, promote to, demote or remove Owners.

@@ -34,6 +34,13 @@ export const defaultRateLimits = {
   passwordChange: { points: 10, durationSeconds: 3_600 },
   /** Per client address: invite/reset links spent or looked up (argon2 work, link probing). */
   accountLinkUse: { points: 20, durationSeconds: 900 },
+  /** Per ip, whatever the username: one address cannot spread guesses over many accounts. */
+  signInIp: { points: 100, durationSeconds: 900 },
+  /** Each token carries its creator's budgets, so minting is limited too. */
+  tokenCreate: { points: 20, durationSeconds: 3_600 },
+  workspaceCreate: { points: 10, durationSeconds: 3_600 },
+  /** Each validation resolves a caller-chosen host name. */
+  connectionValidate: { points: 60, durationSeconds: 60 },
 } as const satisfies Record<string, RateLimitRule>;
 
 export type RateLimitBucket = keyof typeof defaultRateLimits;
@@ -119,7 +126,7 @@ export class RateLimitStoreError extends Error {
   }
 }
 
-/** Who is counted: a person or an API token, never both under one key. */
+/** Who is counted: a person (with every token they made), a token made by no one, or an address. */
 export interface RateLimitSubject {
   kind: 'user' | 'token' | 'anonymous';
   id: string;

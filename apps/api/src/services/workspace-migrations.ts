@@ -125,7 +125,7 @@ export class WorkspaceMigrationService implements SchemaGate {
 
   #storeFailed(error: unknown, fields: Record<string, unknown>): void {
     // Pools for connections outside the registry (or a closing system database) have no row to keep.
-    this.deps.logger.warn({ ...fields, err: { message: error instanceof Error ? error.message : String(error) } }, 'workspace schema status not stored');
+    this.deps.logger.warn({ ...fields, err: error }, 'workspace schema status not stored');
   }
 
   #migrator(appliedBy: string): WorkspaceMigrator {

@@ -1,7 +1,7 @@
 // Workspaces and memberships. Role rules live in policy.ts; this module reads and writes rows.
 import type { StudioDatabase } from '@studio/db';
-import { users, workspaceMembers, workspaces, type WorkspaceRole } from '@studio/db/schema';
-import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { apiTokens, connectionAccess, connections, users, workspaceMembers, workspaces, type WorkspaceRole } from '@studio/db/schema';
+import { and, asc, count, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
 
@@ -109,6 +109,8 @@ export class WorkspaceService {
   /**
    * Changes a role or removes a member, refusing to leave the workspace without an Owner.
    * The owners are counted under a row lock on the workspace so two demotions cannot race past it.
+   * Removal takes the member's access with them, in the same transaction: their connection grants
+   * (re-adding them must not silently restore `manage`) and the API tokens they made here.
    */
   async changeMember(workspaceId: string, userId: string, change: { role: WorkspaceRole } | { remove: true }) {
     return this.db.transaction(async (tx) => {
@@ -131,10 +133,24 @@ export class WorkspaceService {
       const match = and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId));
       if ('remove' in change) {
         await tx.delete(workspaceMembers).where(match);
-        return { userId, previousRole: member.role, role: null };
+        const revokedGrants = await tx
+          .delete(connectionAccess)
+          .where(
+            and(
+              eq(connectionAccess.userId, userId),
+              inArray(connectionAccess.connectionId, tx.select({ id: connections.id }).from(connections).where(eq(connections.workspaceId, workspaceId))),
+            ),
+          )
+          .returning({ connectionId: connectionAccess.connectionId, level: connectionAccess.level });
+        const revokedTokens = await tx
+          .update(apiTokens)
+          .set({ revokedAt: sql`now()` })
+          .where(and(eq(apiTokens.workspaceId, workspaceId), eq(apiTokens.createdBy, userId), isNull(apiTokens.revokedAt)))
+          .returning({ id: apiTokens.id, name: apiTokens.name, prefix: apiTokens.prefix });
+        return { userId, previousRole: member.role, role: null, revokedGrants, revokedTokens };
       }
       await tx.update(workspaceMembers).set({ role: change.role }).where(match);
-      return { userId, previousRole: member.role, role: change.role };
+      return { userId, previousRole: member.role, role: change.role, revokedGrants: [], revokedTokens: [] };
     });
   }
 }

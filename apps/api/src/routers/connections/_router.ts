@@ -148,7 +148,7 @@ export const connectionsRouter = router({
 
   /** Input validation and outbound policy, without connecting. */
   validate: workspaceProcedure
-    .meta({ action: 'connection.validate', openapi: { method: 'POST', path: `${REST}/validate`, tags, summary: 'Validate connection parameters and the outbound policy, without connecting' } })
+    .meta({ action: 'connection.validate', openapi: { method: 'POST', path: `${REST}/validate`, tags, summary: 'Validate connection parameters and the outbound policy, without connecting (60/min)' } })
     .input(testDraftInput)
     .output(validateOutput)
     .query(validateHandler),

@@ -48,7 +48,8 @@ function poolsOf(ctx: WorkspaceHandlerContext, connectionId?: string) {
 
 export async function statusHandler({ ctx, input }: { ctx: WorkspaceHandlerContext; input: z.output<typeof byId> }) {
   await ctx.rateLimits.consume('status', rateLimitSubjectOf(ctx.principal));
-  const row = await ctx.connections.statusOf(ctx.workspace.id, input.connectionId);
+  const grant = ctx.principal.kind === 'user' ? await ctx.connections.grantOf(input.connectionId, ctx.principal.userId) : undefined;
+  const row = await ctx.connections.statusOf(ctx.workspace.id, input.connectionId, { revealUser: canManageConnection(ctx.workspace.actor, grant) });
   const { pools, circuits } = poolsOf(ctx, input.connectionId);
   return {
     connectionId: row.id,

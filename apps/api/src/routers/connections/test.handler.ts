@@ -3,9 +3,19 @@
 import type { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import type { ConnectionTestResult } from '../../services/connection-test';
-import { canUseConnection } from '../../services/policy';
+import { canManageConnection, canUseConnection } from '../../services/policy';
+import { hideLogin } from '../../services/server-messages';
 import type { WorkspaceHandlerContext } from './_schemas';
 import type { testDraftInput, testInput } from './test.schema';
+
+/** A test's answer for a caller who may use but not manage the connection: no login name in it. */
+function withoutLogin(result: ConnectionTestResult, user: string): ConnectionTestResult {
+  return {
+    ...result,
+    message: hideLogin(result.message, user),
+    steps: result.steps.map((step) => (step.error === undefined ? step : { ...step, error: hideLogin(step.error, user) })),
+  };
+}
 
 function auditDetails(result: ConnectionTestResult) {
   return { success: result.success, reason: result.details.reason, errorCode: result.details.error_code, latencyMs: result.latencyMs };
@@ -21,8 +31,9 @@ export async function testHandler({ ctx, input }: { ctx: WorkspaceHandlerContext
   });
   await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
   const database = await ctx.workspaceDatabases.targetOf(ctx.workspace.id, { connectionId: input.connectionId });
-  const result = await ctx.connectionTester.run(database.settings, { deadlineMs: input.timeoutMs });
-  const status = await ctx.connections.recordTest(ctx.workspace.id, input.connectionId, result);
+  const tested = await ctx.connectionTester.run(database.settings, { deadlineMs: input.timeoutMs });
+  const result = canManageConnection(ctx.workspace.actor, facts.grant) ? tested : withoutLogin(tested, database.settings.user);
+  const status = await ctx.connections.recordTest(ctx.workspace.id, input.connectionId, tested);
   await ctx.recordAudit({
     workspaceId: ctx.workspace.id,
     action: 'connection.test',

@@ -30,7 +30,11 @@ export async function executeHandler({ ctx, input }: { ctx: SqlEditorContext; in
       details: { name: record.qualifiedName, executionId, environmentId: target.environmentId, parameterNames: Object.keys(input.parameters), ...details },
     });
   try {
-    const result = await editor.execute(target, record, { parameters: input.parameters, rowLimit: input.rowLimit, timeoutMs: input.timeoutMs }, running);
+    // Per connection: one caller's burst waits briefly for a slot, then is refused, instead of
+    // holding every pooled connection.
+    const result = await ctx.executionBudget.run(target.connectionId, () =>
+      editor.execute(target, record, { parameters: input.parameters, rowLimit: input.rowLimit, timeoutMs: input.timeoutMs }, running),
+    );
     await audit('success', { status: result.status, elapsedMs: result.elapsedMs, resultSets: result.resultSets.length, truncated: result.truncated });
     return { procedureId: record.id, environmentId: target.environmentId, ...result };
   } catch (error) {

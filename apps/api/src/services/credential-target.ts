@@ -1,0 +1,69 @@
+// Where a stored password goes. The password is write-only, so whoever may edit a connection must
+// not be able to send the stored one somewhere new (a server they run, or the same server over a
+// channel they can read): changing the destination requires the password again.
+import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
+import { ServiceError } from './errors';
+
+/** What decides who receives the password: the server, the login it is paired with, and the channel. */
+export interface CredentialTarget {
+  type: ConnectionType;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  options: ConnectionOptions;
+}
+
+/**
+ * How well the channel protects the password: 0 in clear, 1 TLS without certificate checks,
+ * 2 verified TLS. TLS as the drivers apply it: SQL Server encrypts unless told not to;
+ * PostgreSQL and MySQL only when asked.
+ */
+function channelStrength(target: CredentialTarget): number {
+  const tls = target.type === 'mssql' ? target.options.tls !== false : target.options.tls === true;
+  if (!tls) return 0;
+  return target.options.trustServerCertificate === true ? 1 : 2;
+}
+
+/**
+ * The fields whose change sends the password somewhere it has not been: type, host, port and
+ * database name the server; the user name too, because gateways route by it (Azure's
+ * `user@server` logins) and a password belongs to one login; and any TLS change that weakens
+ * the channel (TLS off, certificate no longer checked, another CA trusted) hands it to whoever
+ * sits on the path.
+ */
+export function credentialTargetChanges(current: CredentialTarget, next: CredentialTarget): string[] {
+  const changed: string[] = [];
+  if (next.type !== current.type) changed.push('type');
+  if (next.host.toLowerCase() !== current.host.toLowerCase()) changed.push('host');
+  if (next.port !== current.port) changed.push('port');
+  if (next.database !== current.database) changed.push('database');
+  if (next.user !== current.user) changed.push('user');
+  if (channelStrength(next) < channelStrength(current)) changed.push(next.options.tls === current.options.tls ? 'options.trustServerCertificate' : 'options.tls');
+  if (channelStrength(next) === 2 && next.options.ca !== undefined && next.options.ca !== current.options.ca) changed.push('options.ca');
+  return changed;
+}
+
+/** The password was omitted from a change that moves the stored one elsewhere. */
+export class PasswordRequiredError extends ServiceError {
+  constructor(field: string, changed: readonly string[]) {
+    const message = `${field}: enter the password again to change ${changed.join(', ')} (the stored password is only sent where it was saved for)`;
+    super('password_required', message, { field, changed, fields: [{ path: field, message: 'required when the connection target changes' }] });
+    this.name = 'PasswordRequiredError';
+  }
+}
+
+/**
+ * Refuses a change of target that would keep the stored password. `password` is the caller's
+ * value: undefined = keep the stored one, null = clear, string = replace. Nothing is kept when no
+ * password is stored, so then there is nothing to ask for.
+ */
+export function assertPasswordResupplied(
+  current: CredentialTarget,
+  next: CredentialTarget,
+  change: { password: string | null | undefined; hasStoredPassword: boolean; field: string },
+): void {
+  if (change.password !== undefined || !change.hasStoredPassword) return;
+  const changed = credentialTargetChanges(current, next);
+  if (changed.length > 0) throw new PasswordRequiredError(change.field, changed);
+}

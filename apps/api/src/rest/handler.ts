@@ -13,12 +13,13 @@ import type { Problem } from '../problem';
 import { appRouter } from '../routers/_app';
 import type { AppServices } from '../services/index';
 import { createCallerFactory } from '../trpc';
+import type { TrustProxy } from '../trust-proxy';
 import type { RouteMatch, RestRoute } from './routes';
 
 const MAX_BODY_BYTES = 1_048_576;
 
 export interface RestHandlerOptions {
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   /** Told about every failure answered (metrics count them by F10 code). */
   onProblem?: (problem: Problem) => void;
 }
@@ -86,9 +87,10 @@ function baseType(schema: z.ZodType): z.ZodType {
  * with the field's name. Dates are declared `z.coerce.date()` in the procedures themselves.
  */
 function queryInput(url: URL, route: RestRoute): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
+  // Null prototype: a query key such as `__proto__` or `constructor` is data here, never inherited.
+  const input: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, raw] of url.searchParams) {
-    const field = route.input.shape[key] as z.ZodType | undefined;
+    const field = Object.hasOwn(route.input.shape, key) ? (route.input.shape[key] as z.ZodType) : undefined;
     const base = field ? baseType(field) : undefined;
     let value: unknown = raw;
     if (base instanceof z.ZodNumber && raw.trim() !== '' && Number.isFinite(Number(raw))) value = Number(raw);
@@ -117,7 +119,7 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       const carriesBody = route.method === 'POST' || route.method === 'PATCH' || route.method === 'PUT';
       const input: Record<string, unknown> = { ...(carriesBody ? await bodyInput(req) : queryInput(url, route)), ...params };
       // Over REST the workspace is the path's slug, never a body or query field.
-      if ('workspaceSlug' in params) delete input.workspaceId;
+      if (Object.hasOwn(params, 'workspaceSlug')) delete input.workspaceId;
       // The same context as /trpc; the factory reads only req (the tRPC adapter's `info` does not exist here).
       ctx = await createContext({ req, res, info: undefined as never });
       const caller = createCaller(ctx) as unknown as CallerNode;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Principal, UserPrincipal } from '../services/authorization';
 import { ServiceError } from '../services/errors';
-import { isSafeReturnPath, OidcService, OidcSignInError } from '../services/oidc';
+import { OidcService, OidcSignInError } from '../services/oidc';
+import { isSafeReturnPath, RETURN_PATH_MAX_LENGTH } from '../services/return-path';
 import { publicSessionId } from '../services/sessions';
 import { authedProcedure, publicProcedure, router } from '../trpc';
 
@@ -12,8 +13,8 @@ const credentials = z.object({
 
 const returnPath = z
   .string()
-  .max(2_048)
-  .refine(isSafeReturnPath, { message: 'must be a path on this site, starting with a single /' });
+  .max(RETURN_PATH_MAX_LENGTH)
+  .refine(isSafeReturnPath, { message: 'must be a path on this site: one leading /, printable ASCII, no backslash' });
 
 function requireSession(principal: Principal): UserPrincipal {
   if (principal.kind !== 'user') throw new ServiceError('forbidden', 'This needs a signed-in user, not an API token', { reason: 'session_required' });

@@ -25,6 +25,8 @@ export interface StudioContext {
 declare module '@remix-run/node' {
   interface AppLoadContext {
     studio: StudioContext;
+    /** This response's Content-Security-Policy nonce (entry.server.tsx puts it on every inline script). */
+    cspNonce?: string;
   }
 }
 
@@ -134,8 +136,5 @@ export async function requireUser(request: Request, context: AppLoadContext): Pr
   return api as Api & { user: UserPrincipal };
 }
 
-/** Only same-site paths: `redirectTo` must never send a signed-in user to another origin. */
-export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = '/'): string {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback;
-  return to;
-}
+/** Only same-site paths: `redirectTo` must never send a signed-in user to another origin (one rule, the API's). */
+export { safeReturnPath } from '@studio/api';

@@ -122,7 +122,7 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       if (Object.hasOwn(params, 'workspaceSlug')) delete input.workspaceId;
       // The same context as /trpc; the factory reads only req (the tRPC adapter's `info` does not exist here).
       ctx = await createContext({ req, res, info: undefined as never });
-      const caller = createCaller(ctx) as unknown as CallerNode;
+      const caller = createCaller(ctx, { signal: abandonedSignal(req, res) }) as unknown as CallerNode;
       const procedure = route.procedurePath.split('.').reduce<CallerNode>((node, segment) => node[segment] as CallerNode, caller);
       const data = await procedure(input);
       send(res, 200, data ?? null, cookieHeaders(ctx));
@@ -136,6 +136,17 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       send(res, getHTTPStatusCodeFromError(mapped), problem, headers);
     }
   };
+}
+
+/** Aborts when the client hangs up before the answer was written (procedures stop their work). */
+function abandonedSignal(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!res.writableEnded) controller.abort();
+  };
+  res.once('close', onClose);
+  req.once('aborted', () => controller.abort());
+  return controller.signal;
 }
 
 function cookieHeaders(ctx: Context | undefined): Record<string, string | string[]> {

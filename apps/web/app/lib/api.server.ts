@@ -126,7 +126,8 @@ export async function apiFor(request: Request, context: AppLoadContext): Promise
     // The OIDC callback reads its state cookie from the request.
     requestCookies: request.headers.get('cookie') ?? undefined,
   });
-  return new Api(createCaller(ctx), user, cookies, request);
+  // The request's signal aborts when the browser goes away: a running SQL execution is then cancelled.
+  return new Api(createCaller(ctx, { signal: request.signal }), user, cookies, request);
 }
 
 /** A caller for a signed-in user; anyone else is sent to sign-in and brought back afterwards. */

@@ -10,22 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestMetaOf } from '../src/context';
 import { loadEnv } from '../src/env';
 import { parseTrustProxy, trustFunctionOf, type TrustProxy } from '../src/trust-proxy';
+import { PROTOTYPE_KEYS } from './support/hostile';
 import { startTestApp, type TestApp } from './support/http-app';
 
-/** Keys every plain object answers to (`key in {}`) or that change an object's prototype. */
-export const PROTOTYPE_KEYS = [
-  'constructor',
-  '__proto__',
-  'prototype',
-  'toString',
-  'valueOf',
-  'hasOwnProperty',
-  'isPrototypeOf',
-  'propertyIsEnumerable',
-  'toLocaleString',
-  '__defineGetter__',
-  '__lookupGetter__',
-];
 
 const pglite = testTargets.find((target) => target.name === 'pglite');
 if (!pglite) throw new Error('the pglite test target is always available');

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   }
   const { token } = await services.tokens.create({ workspaceId: workspace!.id, name: 'bench', role: 'Admin', createdBy: owner!.id });
 
-  const state: ReadinessState = { ready: true, startedAt: new Date(), api: createApiHandler(services, { trustProxy: false }) };
+  const state: ReadinessState = { ready: true, startedAt: new Date(), api: createApiHandler(services, { trustProxy: 0 }) };
   const server = createHttpServer(state);
   // 1,000 clients connect in the same instant; the default backlog (511) overflows and the kernel
   // resets the excess (ECONNRESET). Real clients arrive spread out; the bench asks the kernel's max.

@@ -50,7 +50,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
   const state: ReadinessState = { ready: false, startedAt: new Date() };
   const metrics = new ApiMetrics();
-  const server = createHttpServer(state, options.fallback, { metrics, metricsToken: env.METRICS_TOKEN });
+  const server = createHttpServer(state, options.fallback, { metrics, metricsToken: env.METRICS_TOKEN, logger });
   server.listen(env.PORT, env.HOST);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

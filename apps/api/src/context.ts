@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import type { NodeHTTPCreateContextFnOptions } from '@trpc/server/adapters/node-http';
 import { verifyRequestOrigin } from 'lucia';
 import { unauthenticated } from './errors';
+import { clientAddressOf, peerIsTrusted, trustFunctionOf, type TrustFunction, type TrustProxy } from './trust-proxy';
 import type { AuditEvent } from './services/audit';
 import { auditActorOf, Authorizer, type Principal, type RequestMeta, type UserPrincipal } from './services/authorization';
 import type { AppServices } from './services/index';
@@ -64,19 +65,22 @@ export function createContextInner(options: ContextInnerOptions) {
 export type Context = ReturnType<typeof createContextInner>;
 
 export interface HttpContextOptions {
-  /** Believe X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
-  trustProxy: boolean;
+  /** Which proxies' X-Forwarded-For / X-Forwarded-Proto to believe (TRUST_PROXY). */
+  trustProxy: TrustProxy;
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function requestMetaOf(req: IncomingMessage, trustProxy: boolean): RequestMeta & { tls: boolean } {
-  const forwardedFor = trustProxy ? firstHeader(req.headers['x-forwarded-for'])?.split(',')[0]?.trim() : undefined;
-  const forwardedProto = trustProxy ? firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim() : undefined;
+/**
+ * Client address, user agent and whether the client used TLS. The address is read from the right of
+ * X-Forwarded-For past the trusted proxies; the scheme is believed from the nearest proxy only.
+ */
+export function requestMetaOf(req: IncomingMessage, trust: TrustFunction): RequestMeta & { tls: boolean } {
+  const forwardedProto = peerIsTrusted(req, trust) ? firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim() : undefined;
   return {
-    ip: forwardedFor || req.socket.remoteAddress || null,
+    ip: clientAddressOf(req, trust),
     userAgent: firstHeader(req.headers['user-agent']) ?? null,
     tls: forwardedProto === 'https' || Boolean((req.socket as Partial<TLSSocket>).encrypted),
   };
@@ -86,7 +90,7 @@ export function requestMetaOf(req: IncomingMessage, trustProxy: boolean): Reques
  * Cookie-authenticated writes must come from our own origin (SameSite=Lax already blocks most
  * cross-site posts; this closes the rest). Requests without an Origin header (non-browser) pass.
  */
-function sameOrigin(request: SessionRequest): boolean {
+export function isSameOriginRequest(request: Pick<SessionRequest, 'method' | 'origin' | 'host'>): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return true;
   if (!request.origin) return true;
   return request.host !== undefined && verifyRequestOrigin(request.origin, [request.host]);
@@ -108,7 +112,7 @@ export interface SessionRequest {
 export async function authenticateSession(services: AppServices, request: SessionRequest, sessionCookies: SessionCookies): Promise<UserPrincipal | null> {
   const sessionId = services.sessions.lucia.readSessionCookie(request.cookie ?? '');
   if (!sessionId) return null;
-  const trusted = sameOrigin(request);
+  const trusted = isSameOriginRequest(request);
   const result = trusted ? await services.sessions.validate(sessionId) : null;
   if (!result) {
     // Expired or revoked: tell the browser to drop it.
@@ -127,8 +131,9 @@ export async function authenticateSession(services: AppServices, request: Sessio
 }
 
 export function createHttpContextFactory(services: AppServices, options: HttpContextOptions) {
+  const trust = trustFunctionOf(options.trustProxy);
   return async function createContext({ req }: NodeHTTPCreateContextFnOptions<IncomingMessage, ServerResponse>): Promise<Context> {
-    const meta = requestMetaOf(req, options.trustProxy);
+    const meta = requestMetaOf(req, trust);
     const requestMeta: RequestMeta = { ip: meta.ip, userAgent: meta.userAgent };
     const sessionCookies = new SessionCookies(services.sessions.lucia, meta.tls);
     const authorization = firstHeader(req.headers.authorization);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { KeyRing, KeyRingError } from './services/crypto';
 import { isValidPolicyEntry } from './services/outbound-policy';
 import { isLoopbackUrl } from './services/oidc';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -80,8 +81,18 @@ export const envObjectSchema = z.object({
   DEMO_MSSQL: booleanFlag,
   /** Port of the demo SQL Server; 0 = any free port. */
   DEMO_MSSQL_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).default(14_330)),
-  /** Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them). */
-  TRUST_PROXY: booleanFlag.transform((v) => v ?? false),
+  /** Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: a hop count, `true` (= 1) or addresses/CIDRs. */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((raw, ctx): TrustProxy => {
+      try {
+        return parseTrustProxy(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+        return z.NEVER;
+      }
+    }),
   /** OpenID Connect sign-in ("Sign in with Google"): on when OIDC_CLIENT_ID is set. */
   OIDC_ISSUER: z.preprocess(
     emptyToUndefined,

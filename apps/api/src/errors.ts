@@ -35,7 +35,8 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   schema_needs_migration: 'PRECONDITION_FAILED',
 };
 
-const GENERIC_INTERNAL: Problem = { error: 'internal_error', message: 'Internal server error', details: {} };
+/** What any unexpected failure is answered with: nothing about its cause leaves the process. */
+export const GENERIC_INTERNAL: Problem = { error: 'internal_error', message: 'Internal server error', details: {} };
 
 function problemError(code: TRPC_ERROR_CODE_KEY, problem: Problem): TRPCError {
   return new TRPCError({ code, message: problem.message, cause: new ApiProblem(problem) });

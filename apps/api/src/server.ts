@@ -2,7 +2,9 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { createHttpContextFactory } from './context';
-import { problemOf, retryAfterOf } from './errors';
+import type { Logger } from 'pino';
+import { GENERIC_INTERNAL, problemOf, retryAfterOf } from './errors';
+import { setApiHeaders, setDocsHeaders } from './http-security';
 import type { Problem } from './problem';
 import type { ApiMetrics } from './metrics';
 import type { ReadinessCheck } from './readiness';
@@ -12,6 +14,7 @@ import type { RestHandler } from './rest/handler';
 import { collectRestRoutes, RestRouteTable } from './rest/routes';
 import { appRouter } from './routers/_app';
 import type { AppServices } from './services/index';
+import type { TrustProxy } from './trust-proxy';
 
 export interface ReadinessState {
   ready: boolean;
@@ -34,6 +37,8 @@ export interface HttpServerOptions {
   metrics?: ApiMetrics | undefined;
   /** When set, /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
   metricsToken?: string | undefined;
+  /** Where a handler's unexpected failure is logged (it is answered as a 500 either way). */
+  logger?: Logger | undefined;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -51,7 +56,7 @@ const starting: Problem = { error: 'starting', message: 'The API is starting; re
  * tRPC over node:http. Session cookies collected in the context and Retry-After for rate-limited
  * calls are added in responseMeta, the adapter's one hook on response headers.
  */
-export function createApiHandler(services: AppServices, options: { trustProxy: boolean; onProblem?: (problem: Problem) => void }): ApiHandler {
+export function createApiHandler(services: AppServices, options: { trustProxy: TrustProxy; onProblem?: (problem: Problem) => void }): ApiHandler {
   const createContext = createHttpContextFactory(services, options);
   return (req, res, path) =>
     nodeHTTPRequestHandler({
@@ -100,14 +105,43 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
   const routes = new RestRouteTable(collectRestRoutes(appRouter));
   const openApiDocument = JSON.stringify(createOpenApiDocument(routes.routes, { version: 'v1' }));
   const docs = new ApiDocs();
-  const { metrics, metricsToken } = options;
+  const { metrics, metricsToken, logger } = options;
+
+  /**
+   * A handler that failed in a way it did not answer itself: a 500 in the F10 shape and a log line.
+   * Never rethrown: one request must not be able to end the process.
+   */
+  const failed = (res: ServerResponse, route: string | string[], error: unknown): void => {
+    logger?.error({ err: error, route }, 'unhandled error in request handler');
+    if (!res.headersSent) sendJson(res, 500, GENERIC_INTERNAL);
+    else res.destroy();
+  };
 
   return createServer((req: IncomingMessage, res: ServerResponse) => {
+    let route: string | string[] = '(fallback)';
+    const settle = (promise: Promise<unknown>): void => {
+      promise.catch((error: unknown) => failed(res, route, error));
+    };
+    try {
+      route = routeRequest(req, res, settle);
+    } catch (error) {
+      failed(res, route, error);
+    }
+  });
+
+  /** Answers one request or hands it to a handler (through `settle`); returns its metrics label. */
+  function routeRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    settle: (promise: Promise<unknown>) => void,
+  ): string | string[] {
+    let route: string | string[] = '(fallback)';
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const pathname = url.pathname;
-    let route: string | string[] = '(fallback)';
     metrics?.observe(req, res, () => route);
+    if (fallback === undefined || !isWebPath(pathname)) setApiHeaders(res);
+    const answer = (): string | string[] => route;
 
     if (pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       route = '/healthz';
@@ -116,56 +150,59 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
       } else {
         sendJson(res, 503, { status: 'starting' });
       }
-      return;
+      return answer();
     }
     if (pathname === '/readyz' && (method === 'GET' || method === 'HEAD')) {
       route = '/readyz';
       const readiness = state.ready ? state.readiness : undefined;
       if (!readiness) {
         sendJson(res, 503, { ...starting, details: { reason: 'starting' } });
-        return;
+        return answer();
       }
-      void readiness.check().then((result) => {
-        if (result.ready) sendJson(res, 200, { status: 'ready', migrations: result.migrations });
-        else sendJson(res, 503, result.problem);
-      });
-      return;
+      settle(
+        readiness.check().then((result) => {
+          if (result.ready) sendJson(res, 200, { status: 'ready', migrations: result.migrations });
+          else sendJson(res, 503, result.problem);
+        }),
+      );
+      return answer();
     }
     if (pathname === '/metrics' && metrics && method === 'GET') {
       route = '/metrics';
       if (metricsToken !== undefined && !bearerMatches(req.headers.authorization, metricsToken)) {
         sendJson(res, 401, { error: 'unauthenticated', message: 'Present the metrics token: Authorization: Bearer <METRICS_TOKEN>', details: {} }, { 'www-authenticate': 'Bearer' });
-        return;
+        return answer();
       }
-      void metrics.text().then(
+      settle(metrics.text().then(
         (text) => {
           res.writeHead(200, { 'content-type': metrics.contentType });
           res.end(text);
         },
         () => sendJson(res, 500, { error: 'internal_error', message: 'Metrics could not be collected', details: {} }),
-      );
-      return;
+      ));
+      return answer();
     }
     if (pathname.startsWith(TRPC_PREFIX)) {
       const path = pathname.slice(TRPC_PREFIX.length);
       route = trpcRoutes(path);
       if (!state.ready || !state.api) {
         sendJson(res, 503, starting);
-        return;
+        return answer();
       }
-      void state.api(req, res, path);
-      return;
+      settle(state.api(req, res, path));
+      return answer();
     }
     if (pathname === OPENAPI_PATH && method === 'GET') {
       route = OPENAPI_PATH;
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(openApiDocument) });
       res.end(openApiDocument);
-      return;
+      return answer();
     }
     if (docs.handles(pathname) && method === 'GET') {
       route = '/api/docs';
-      void docs.serve(pathname, res);
-      return;
+      setDocsHeaders(res);
+      settle(docs.serve(pathname, res));
+      return answer();
     }
     if (pathname.startsWith(REST_PREFIX)) {
       const { match, allowed } = routes.match(method, pathname);
@@ -177,21 +214,33 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
             : { error: 'not_found', message: `No REST route for ${method} ${pathname}; see ${OPENAPI_PATH}`, details: {} };
         metrics?.problem(problem, 'rest');
         sendJson(res, allowed.length > 0 ? 405 : 404, problem, allowed.length > 0 ? { allow: allowed.join(', ') } : {});
-        return;
+        return answer();
       }
       route = match.route.template;
       if (!state.ready || !state.rest) {
         sendJson(res, 503, starting);
-        return;
+        return answer();
       }
-      void state.rest(req, res, match);
-      return;
+      settle(state.rest(req, res, match));
+      return answer();
     }
     if (fallback) {
-      fallback(req, res);
-      return;
+      settle(Promise.resolve().then(() => fallback(req, res)));
+      return answer();
     }
     route = '(unmatched)';
     sendJson(res, 404, { error: 'not_found', message: `No route for ${method} ${pathname}`, details: {} });
-  });
+    return answer();
+  }
+}
+
+/** Paths the API does not own: with a web UI mounted, its pages set their own headers. */
+function isWebPath(pathname: string): boolean {
+  return !(
+    pathname === '/healthz' ||
+    pathname === '/readyz' ||
+    pathname === '/metrics' ||
+    pathname.startsWith(TRPC_PREFIX) ||
+    pathname.startsWith('/api/')
+  );
 }

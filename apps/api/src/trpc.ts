@@ -1,11 +1,12 @@
 // The only place that touches initTRPC (STYLE.md). Authorisation for workspace-scoped procedures
 // is decided here, once, from each procedure's `meta.action` and services/policy.ts.
-import { initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { z } from 'zod';
 import type { Context } from './context';
-import { errorFormatter, toTRPCError, unauthenticated } from './errors';
+import { ApiProblem, errorFormatter, toTRPCError, unauthenticated } from './errors';
+import { malformedInputOf } from './input-guard';
 import { ForbiddenError } from './services/errors';
 import type { WorkspaceRole } from '@studio/db/schema';
 import type { WorkspaceScope } from './services/authorization';
@@ -51,7 +52,20 @@ const mapErrors = t.middleware(async ({ ctx, path, next }) => {
   return { ...result, error: toTRPCError(result.error, { logger: ctx.logger, path }) };
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/** Every procedure, before its schema: see input-guard.ts. */
+const refuseMalformedInput = t.middleware(async ({ getRawInput, next }) => {
+  const malformed = malformedInputOf(await getRawInput());
+  if (malformed) {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: `${malformed.path}: ${malformed.message}`,
+      cause: new ApiProblem({ error: 'invalid_input', message: `Invalid input: ${malformed.path}: ${malformed.message}`, details: { fields: [malformed] } }),
+    });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseMalformedInput);
 
 export const authedProcedure = publicProcedure.use(({ ctx, meta, next }) => {
   if (!ctx.principal) throw unauthenticated();

@@ -69,6 +69,23 @@ describe('sign-in and sessions', () => {
     expect(offsite.headers.get('location')).toBe('/');
   });
 
+  it('refuses every return path a browser could read as another site, or that breaks the Location header', async () => {
+    // As the browser sends it: /%09/evil.example arrives decoded as "/\t/evil.example", which browsers read as //evil.example.
+    const signedIn = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username: 'admin', password: ADMIN_PASSWORD, redirectTo: '/\t/evil.example' } });
+    expect(signedIn.status).toBe(302);
+    expect(signedIn.headers.get('location')).toBe('/');
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    // Signed in, the sign-in page sends the browser on through the same rule.
+    const hostile = ['/%09/evil.example', '/%0A/evil.example', '/%5Cevil.example', '/x%5Cy', '%5C%5Cevil.example', 'https://evil.example', 'javascript:alert(1)', '//evil.example', '%20/w/twsbp', '/w/tw%0Dsbp', '/w/%0D%0ASet-Cookie:x=1', '/w/twsbp%00', '/w/caf%C3%A9', '/%E2%80%A8'];
+    for (const query of hostile) {
+      const response = await call(signIn.loader as RouteFn, { path: `/sign-in?redirectTo=${query}`, cookie });
+      expect(response.status, query).toBe(302);
+      expect(response.headers.get('location'), query).toBe('/');
+    }
+    const inside = await call(signIn.loader as RouteFn, { path: `/sign-in?redirectTo=${encodeURIComponent('/w/twsbp/sql?x=%20y#top')}`, cookie });
+    expect(inside.headers.get('location')).toBe('/w/twsbp/sql?x=%20y#top');
+  });
+
   it('sends a visitor without a session to sign-in, remembering the page', async () => {
     const response = await call(workspace.loader as RouteFn, { path: '/w/twsbp/settings/audit?outcome=failure', params: slug });
     expect(response.status).toBe(302);

@@ -88,7 +88,7 @@ function findPgError(error: unknown): PgErrorFields | undefined {
   // drizzle wraps driver errors (DrizzleQueryError.cause); follow a few levels of cause.
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
     const fields = current as PgErrorFields;
-    if (typeof fields.code === 'string' && fields.code in KIND_BY_SQLSTATE) return fields;
+    if (typeof fields.code === 'string' && Object.hasOwn(KIND_BY_SQLSTATE, fields.code)) return fields;
     current = fields.cause;
   }
   return undefined;

@@ -8,13 +8,15 @@ import { dirname, join } from 'node:path';
 export const DOCS_PATH = '/api/docs';
 export const OPENAPI_PATH = '/api/openapi.json';
 
-const assets: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-  'favicon-16x16.png': 'image/png',
-};
+// A Map, not an object literal: the file name comes from the request, and `name in {}` is true for
+// `constructor`, `toString` and every other inherited key.
+const assets = new Map<string, string>([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['swagger-ui-standalone-preset.js', 'text/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+  ['favicon-16x16.png', 'image/png'],
+]);
 
 // Its own file rather than an inline script, so a strict Content-Security-Policy can stay strict.
 const initializer = `window.addEventListener('load', function () {
@@ -74,11 +76,13 @@ export class ApiDocs {
   }
 
   #asset(name: string): Promise<Asset | undefined> {
-    if (name !== 'index.html' && name !== 'swagger-initializer.js' && !(name in assets)) return Promise.resolve(undefined);
+    if (name !== 'index.html' && name !== 'swagger-initializer.js' && !assets.has(name)) return Promise.resolve(undefined);
     let cached = this.#cache.get(name);
     if (!cached) {
       cached = this.#load(name);
       this.#cache.set(name, cached);
+      // A failed read is not remembered: the next request tries the file again.
+      cached.catch(() => this.#cache.delete(name));
     }
     return cached;
   }
@@ -87,7 +91,8 @@ export class ApiDocs {
     if (name === 'index.html') return { body: Buffer.from(page), contentType: 'text/html; charset=utf-8' };
     if (name === 'swagger-initializer.js') return { body: Buffer.from(initializer), contentType: 'text/javascript; charset=utf-8' };
     // Only the listed files reach the file system (no traversal, and the cache stays bounded).
-    const contentType = assets[name] as string;
+    const contentType = assets.get(name);
+    if (contentType === undefined) return undefined;
     return { body: await readFile(join(this.#dist, name)), contentType };
   }
 }

@@ -13,12 +13,15 @@ import type { Problem } from '../problem';
 import { appRouter } from '../routers/_app';
 import type { AppServices } from '../services/index';
 import { createCallerFactory } from '../trpc';
+import type { TrustProxy } from '../trust-proxy';
 import type { RouteMatch, RestRoute } from './routes';
 
 const MAX_BODY_BYTES = 1_048_576;
+/** How much of an oversized body is still read (and dropped) before the 413. */
+const DRAIN_FACTOR = 8;
 
 export interface RestHandlerOptions {
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   /** Told about every failure answered (metrics count them by F10 code). */
   onProblem?: (problem: Problem) => void;
 }
@@ -35,10 +38,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        throw problemError('PAYLOAD_TOO_LARGE', { error: 'payload_too_large', message: `The request body is larger than ${MAX_BODY_BYTES} bytes`, details: { limit: MAX_BODY_BYTES } });
-      }
-      chunks.push(chunk);
+      // Past the limit the rest is read and dropped (up to a bound), so the client, still sending,
+      // gets its 413 instead of a connection reset.
+      if (size > MAX_BODY_BYTES * DRAIN_FACTOR) break;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    }
+    if (size > MAX_BODY_BYTES) {
+      throw problemError('PAYLOAD_TOO_LARGE', { error: 'payload_too_large', message: `The request body is larger than ${MAX_BODY_BYTES} bytes`, details: { limit: MAX_BODY_BYTES } });
     }
   } catch (error) {
     if (error instanceof TRPCError) throw error;
@@ -86,9 +92,10 @@ function baseType(schema: z.ZodType): z.ZodType {
  * with the field's name. Dates are declared `z.coerce.date()` in the procedures themselves.
  */
 function queryInput(url: URL, route: RestRoute): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
+  // Null prototype: a query key such as `__proto__` or `constructor` is data here, never inherited.
+  const input: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, raw] of url.searchParams) {
-    const field = route.input.shape[key] as z.ZodType | undefined;
+    const field = Object.hasOwn(route.input.shape, key) ? (route.input.shape[key] as z.ZodType) : undefined;
     const base = field ? baseType(field) : undefined;
     let value: unknown = raw;
     if (base instanceof z.ZodNumber && raw.trim() !== '' && Number.isFinite(Number(raw))) value = Number(raw);
@@ -117,10 +124,10 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       const carriesBody = route.method === 'POST' || route.method === 'PATCH' || route.method === 'PUT';
       const input: Record<string, unknown> = { ...(carriesBody ? await bodyInput(req) : queryInput(url, route)), ...params };
       // Over REST the workspace is the path's slug, never a body or query field.
-      if ('workspaceSlug' in params) delete input.workspaceId;
+      if (Object.hasOwn(params, 'workspaceSlug')) delete input.workspaceId;
       // The same context as /trpc; the factory reads only req (the tRPC adapter's `info` does not exist here).
       ctx = await createContext({ req, res, info: undefined as never });
-      const caller = createCaller(ctx) as unknown as CallerNode;
+      const caller = createCaller(ctx, { signal: abandonedSignal(req, res) }) as unknown as CallerNode;
       const procedure = route.procedurePath.split('.').reduce<CallerNode>((node, segment) => node[segment] as CallerNode, caller);
       const data = await procedure(input);
       send(res, 200, data ?? null, cookieHeaders(ctx));
@@ -134,6 +141,17 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       send(res, getHTTPStatusCodeFromError(mapped), problem, headers);
     }
   };
+}
+
+/** Aborts when the client hangs up before the answer was written (procedures stop their work). */
+function abandonedSignal(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!res.writableEnded) controller.abort();
+  };
+  res.once('close', onClose);
+  req.once('aborted', () => controller.abort());
+  return controller.signal;
 }
 
 function cookieHeaders(ctx: Context | undefined): Record<string, string | string[]> {

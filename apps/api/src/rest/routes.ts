@@ -147,7 +147,7 @@ export class RestRouteTable {
         allowed.push(route.method);
         continue;
       }
-      const params: Record<string, string> = {};
+      const params: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [name, value] of Object.entries(found.groups ?? {})) params[name] = decodeSegment(value);
       return { match: { route, params }, allowed };
     }

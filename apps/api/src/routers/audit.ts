@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { pageOf, timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { router, systemAdminProcedure, workspaceProcedure } from '../trpc';
-import { pageInput } from './_schemas';
+import { dateInput, pageInput } from './_schemas';
 
 const auditEntryOutput = z.object({
   id: z.uuid(),
@@ -28,8 +28,8 @@ const filterInput = {
   targetType: z.string().min(1).max(50).optional(),
   targetId: z.string().min(1).max(200).optional(),
   outcome: z.enum(['success', 'failure', 'denied']).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: dateInput.optional(),
+  to: dateInput.optional(),
   ...pageInput,
   cursor: z.uuid().optional(),
 };

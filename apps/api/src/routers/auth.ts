@@ -2,7 +2,8 @@ import { passwordWork } from '@studio/db/password';
 import { z } from 'zod';
 import type { Principal, UserPrincipal } from '../services/authorization';
 import { RateLimitedError, ServiceError } from '../services/errors';
-import { isSafeReturnPath, OidcService, OidcSignInError } from '../services/oidc';
+import { OidcService, OidcSignInError } from '../services/oidc';
+import { isSafeReturnPath, RETURN_PATH_MAX_LENGTH } from '../services/return-path';
 import { publicSessionId, SignInRefusedError } from '../services/sessions';
 import { authedProcedure, publicProcedure, router } from '../trpc';
 
@@ -13,8 +14,8 @@ const credentials = z.object({
 
 const returnPath = z
   .string()
-  .max(2_048)
-  .refine(isSafeReturnPath, { message: 'must be a path on this site, starting with a single /' });
+  .max(RETURN_PATH_MAX_LENGTH)
+  .refine(isSafeReturnPath, { message: 'must be a path on this site: one leading /, printable ASCII, no backslash' });
 
 /**
  * Password checks wait in one bounded queue (@studio/db/password). When it is this long already,

@@ -4,7 +4,7 @@ import { pageOf, timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { canAssignRole } from '../services/policy';
 import { router, workspaceProcedure } from '../trpc';
-import { pageInput, workspaceRoleInput } from './_schemas';
+import { dateInput, pageInput, workspaceRoleInput } from './_schemas';
 
 /** A token as listed: its display prefix, never the token or its hash. */
 const tokenOutput = z.object({
@@ -31,7 +31,7 @@ export const tokensRouter = router({
       z.object({
         name: z.string().trim().min(1).max(100),
         role: workspaceRoleInput.default('Member'),
-        expiresAt: z.coerce.date().refine((d) => d.getTime() > Date.now(), 'must be in the future').nullish(),
+        expiresAt: dateInput.refine((d) => d.getTime() > Date.now(), 'must be in the future').nullish(),
       }),
     )
     .output(tokenOutput.extend({ token: z.string().meta({ description: 'The bearer token (wss_…); shown once' }) }))

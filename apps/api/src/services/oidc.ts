@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { KeyRing } from './crypto';
 import { KeyRingError } from './crypto';
 import { expectRow, InvariantError, ServiceError, ServiceUnavailableError } from './errors';
+import { safeReturnPath } from './return-path';
 import type { SessionUser } from './sessions';
 
 export const OIDC_STATE_COOKIE = 'studio_oidc';
@@ -40,11 +41,6 @@ export function isLoopbackUrl(url: URL): boolean {
   return host === '::1';
 }
 
-/** `/workspaces/x?tab=y`: same-site paths only, so the callback cannot become an open redirect. */
-export function isSafeReturnPath(path: string): boolean {
-  if (![...path].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)) return false;
-  return /^\/(?![/\\])[^\s\\]*$/.test(path);
-}
 
 export type OidcFailureReason =
   | 'oidc_disabled'
@@ -168,7 +164,7 @@ export class OidcService {
       state: client.randomState(),
       nonce: client.randomNonce(),
       codeVerifier: client.randomPKCECodeVerifier(),
-      returnTo: isSafeReturnPath(returnTo) ? returnTo : '/',
+      returnTo: safeReturnPath(returnTo),
       expiresAt: Date.now() + OIDC_STATE_TTL_SECONDS * 1000,
     };
     const url = client.buildAuthorizationUrl(configuration, {

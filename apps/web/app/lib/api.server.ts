@@ -25,6 +25,8 @@ export interface StudioContext {
 declare module '@remix-run/node' {
   interface AppLoadContext {
     studio: StudioContext;
+    /** This response's Content-Security-Policy nonce (entry.server.tsx puts it on every inline script). */
+    cspNonce?: string;
   }
 }
 
@@ -133,7 +135,8 @@ export async function apiFor(request: Request, context: AppLoadContext): Promise
     // The OIDC callback reads its state cookie from the request.
     requestCookies: request.headers.get('cookie') ?? undefined,
   });
-  return new Api(createCaller(ctx), user, cookies, request);
+  // The request's signal aborts when the browser goes away: a running SQL execution is then cancelled.
+  return new Api(createCaller(ctx, { signal: request.signal }), user, cookies, request);
 }
 
 /** A caller for a signed-in user; anyone else is sent to sign-in and brought back afterwards. */
@@ -145,8 +148,5 @@ export async function requireUser(request: Request, context: AppLoadContext): Pr
   return api as Api & { user: UserPrincipal };
 }
 
-/** Only same-site paths: `redirectTo` must never send a signed-in user to another origin. */
-export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = '/'): string {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback;
-  return to;
-}
+/** Only same-site paths: `redirectTo` must never send a signed-in user to another origin (one rule, the API's). */
+export { safeReturnPath } from '@studio/api';

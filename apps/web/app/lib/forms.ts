@@ -9,18 +9,19 @@ export type ActionResult<T = unknown> =
 
 /** `details.fields` (zod) and `details.field` (conflicts, outbound policy) → message per field path. */
 export function fieldErrorsOf(problem: Problem, alias: Record<string, string> = {}): Record<string, string> {
-  const errors: Record<string, string> = {};
+  // Null prototype: keys are field paths from input, and `__proto__` must be a key like any other.
+  const errors: Record<string, string> = Object.create(null) as Record<string, string>;
   const fields = problem.details.fields;
   if (Array.isArray(fields)) {
     for (const entry of fields as { path?: unknown; message?: unknown }[]) {
       if (typeof entry.path !== 'string' || typeof entry.message !== 'string') continue;
-      const path = alias[entry.path] ?? entry.path;
+      const path = Object.hasOwn(alias, entry.path) ? (alias[entry.path] as string) : entry.path;
       errors[path] ??= entry.message;
     }
   }
   const field = problem.details.field;
   if (typeof field === 'string') {
-    const path = alias[field] ?? field;
+    const path = Object.hasOwn(alias, field) ? (alias[field] as string) : field;
     errors[path] ??= problem.message;
   }
   return errors;
@@ -31,7 +32,7 @@ export function fieldErrorsOf(problem: Problem, alias: Record<string, string> = 
  * and any field whose name says password (`currentPassword`, `newPassword`, `confirmPassword`).
  */
 export function valuesOf(form: FormData, secret: readonly string[] = ['password']): Record<string, string> {
-  const values: Record<string, string> = {};
+  const values: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of form.entries()) {
     if (typeof value !== 'string' || /password/i.test(key) || secret.some((s) => key === s || key.endsWith(`.${s}`))) continue;
     values[key] = value;

@@ -4,7 +4,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { useEffect, useRef } from 'react';
 import { Alert } from '../components/ui';
-import { apiFor, safeRedirect } from '../lib/api.server';
+import { apiFor, safeReturnPath } from '../lib/api.server';
 
 export const meta: MetaFunction = () => [{ title: 'Single sign-on · Workspace Studio' }];
 
@@ -12,7 +12,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const api = await apiFor(request, context);
   const url = new URL(request.url);
   const result = await api.attempt((c) => c.auth.oidcCallback({ callbackUrl: `${url.pathname}${url.search}` }));
-  if (result.ok) return api.redirect(safeRedirect(result.value.returnTo));
+  if (result.ok) return api.redirect(safeReturnPath(result.value.returnTo));
   // Rendered here rather than redirected with the text in the URL: only the server says what failed.
   return api.json({ message: result.problem.message, error: result.problem.error }, { status: result.status });
 }

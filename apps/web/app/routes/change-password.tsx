@@ -5,7 +5,7 @@ import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/
 import { ActionAlert, Field, SubmitButton } from '../components/form';
 import { NewPasswordFields } from '../components/password-fields';
 import { confirmationMismatch } from '../lib/account.server';
-import { requireUser, safeRedirect } from '../lib/api.server';
+import { requireUser, safeReturnPath } from '../lib/api.server';
 import { failure, type ActionResult } from '../lib/forms';
 
 export const meta: MetaFunction = () => [{ title: 'Choose a new password · Workspace Studio' }];
@@ -24,7 +24,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     c.account.changePassword({ currentPassword: String(form.get('currentPassword') ?? ''), newPassword: String(form.get('newPassword') ?? '') }),
   );
   if (!result.ok) return api.json<ActionResult>(failure(result.problem, form), { status: result.status });
-  return api.redirect(safeRedirect(form.get('redirectTo')));
+  return api.redirect(safeReturnPath(form.get('redirectTo')));
 }
 
 export default function ChangePassword() {

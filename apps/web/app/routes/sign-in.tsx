@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
 import { ActionAlert, Field, SubmitButton } from '../components/form';
 import { Alert } from '../components/ui';
-import { apiFor, safeRedirect } from '../lib/api.server';
+import { apiFor, safeReturnPath } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Workspace Studio' }];
@@ -10,7 +10,7 @@ export const meta: MetaFunction = () => [{ title: 'Sign in · Workspace Studio' 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const api = await apiFor(request, context);
   const url = new URL(request.url);
-  if (api.user) return api.redirect(safeRedirect(url.searchParams.get('redirectTo')));
+  if (api.user) return api.redirect(safeReturnPath(url.searchParams.get('redirectTo')));
   // "Sign in with Google" (or the configured provider) only when the server has OIDC settings.
   const oidc = await api.load((c) => c.auth.oidcConfig());
   return api.json({ oidc: oidc.enabled ? { label: oidc.label ?? 'Sign in with Google' } : null });
@@ -19,7 +19,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const api = await apiFor(request, context);
   const form = await request.formData();
-  const redirectTo = safeRedirect(form.get('redirectTo'));
+  const redirectTo = safeReturnPath(form.get('redirectTo'));
   if (form.get('intent') === 'oidc') {
     // The provider sends the browser back to /auth/oidc/callback; the state cookie set here binds it to this browser.
     const started = await api.attempt((c) => c.auth.oidcStart({ returnTo: redirectTo }));

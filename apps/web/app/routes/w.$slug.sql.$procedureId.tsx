@@ -301,7 +301,8 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
   const run = (event: React.FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const values: Record<string, unknown> = {};
+    // Null prototype: a procedure may well name a parameter @__proto__.
+    const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const p of parameters) {
       if (form.get(`null:${p.name}`) === 'on') values[p.name] = null;
       else {

@@ -106,7 +106,7 @@ class Translator {
           break;
       }
       const w = tok.upper;
-      if (w in UNSUPPORTED_WORDS && (isOp(next, '(') || w === 'PIVOT' || w === 'UNPIVOT')) {
+      if (Object.hasOwn(UNSUPPORTED_WORDS, w) && (isOp(next, '(') || w === 'PIVOT' || w === 'UNPIVOT')) {
         throw unsupported(UNSUPPORTED_WORDS[w] as string, tok.line);
       }
       if (w === 'SELECT') {
@@ -470,7 +470,7 @@ class Translator {
       case 'DATENAME': {
         const partRange = args[0];
         const partTok = partRange ? this.t[partRange[0]] : undefined;
-        const part = partTok ? DATE_PARTS[partTok.upper] : undefined;
+        const part = partTok && Object.hasOwn(DATE_PARTS, partTok.upper) ? DATE_PARTS[partTok.upper] : undefined;
         if (!part) throw new SqlError({ number: 155, class: 15, message: `'${partTok?.text ?? ''}' is not a recognized ${w.toLowerCase()} option.`, line: tok.line });
         const fn = w === 'DATEDIFF_BIG' ? 'datediff' : w.toLowerCase();
         this.emit(fn, '(', quoteLiteral(part));

@@ -52,15 +52,20 @@ const SPECS: Record<string, TypeSpec> = {
   xml: { systemTypeId: 241, args: 'none' },
 };
 
+/** The spec of a type name from SQL text: own keys only (`constructor` is not a data type). */
+function specOf(name: string): TypeSpec | undefined {
+  return Object.hasOwn(SPECS, name) ? SPECS[name] : undefined;
+}
+
 const UNSUPPORTED_TYPES = new Set(['sql_variant', 'cursor', 'table', 'hierarchyid', 'geography', 'geometry', 'rowversion', 'timestamp']);
 
 export function isTypeName(upperOrLower: string): boolean {
   const n = upperOrLower.toLowerCase();
-  return n in SPECS || UNSUPPORTED_TYPES.has(n);
+  return Object.hasOwn(SPECS, n) || UNSUPPORTED_TYPES.has(n);
 }
 
 export function typeTakesArguments(name: string): boolean {
-  const spec = SPECS[name.toLowerCase()];
+  const spec = specOf(name.toLowerCase());
   return spec !== undefined && spec.args !== 'none';
 }
 
@@ -68,7 +73,7 @@ export function typeTakesArguments(name: string): boolean {
 export function normaliseType(t: DeclaredType, line = 0): DeclaredType {
   const name = t.name.toLowerCase();
   if (UNSUPPORTED_TYPES.has(name)) throw unsupported(`The data type ${name}`, line);
-  const spec = SPECS[name];
+  const spec = specOf(name);
   if (!spec) {
     throw Object.assign(unsupported(`The data type '${t.name}'`, line), {});
   }
@@ -253,7 +258,7 @@ export function declaredTypeOfTds(t: TdsType): DeclaredType {
 /** Values for sys.parameters: system_type_id, max_length, precision, scale. */
 export function catalogueShape(raw: DeclaredType): { systemTypeId: number; maxLength: number; precision: number; scale: number } {
   const t = normaliseType(raw);
-  const spec = SPECS[t.name] ?? { systemTypeId: 231, args: 'length' as const };
+  const spec = specOf(t.name) ?? { systemTypeId: 231, args: 'length' as const };
   let maxLength = spec.fixedLength ?? 0;
   if (t.length !== undefined) {
     const perChar = t.name === 'nvarchar' || t.name === 'nchar' ? 2 : 1;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { pageOf, timestamp } from '../_outputs';
 import { ServiceError } from '../../services/errors';
 import { router } from '../../trpc';
-import { pageInput } from '../_schemas';
+import { instantInput, pageInput } from '../_schemas';
 import { authorizeDraft, authorizeOnTarget, byId, MAX_DRAFT_LENGTH, procedureNameInput, sqlEditorProcedure } from './_schemas';
 import { cancelHandler, executeHandler, parametersHandler } from './execute.handler';
 import { cancelInput, executeInput } from './execute.schema';
@@ -66,7 +66,7 @@ export const sqlEditorRouter = router({
    */
   saveDraft: sqlEditorProcedure
     .meta({ action: 'procedure.draft', authorize: 'handler' })
-    .input(byId.extend({ sqlDraft: draftText, expectedUpdatedAt: z.date() }))
+    .input(byId.extend({ sqlDraft: draftText, expectedUpdatedAt: instantInput }))
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, input.procedureId);
       return ctx.sqlEditor.saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
@@ -75,7 +75,7 @@ export const sqlEditorRouter = router({
   /** Renames an unpublished procedure (and the name in its draft's CREATE header). */
   rename: sqlEditorProcedure
     .meta({ action: 'procedure.draft', authorize: 'handler' })
-    .input(byId.extend({ name: procedureNameInput, schema: procedureNameInput.optional(), expectedUpdatedAt: z.date() }))
+    .input(byId.extend({ name: procedureNameInput, schema: procedureNameInput.optional(), expectedUpdatedAt: instantInput }))
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, input.procedureId);
       const before = await ctx.sqlEditor.get(ctx.workspace.id, input.procedureId);

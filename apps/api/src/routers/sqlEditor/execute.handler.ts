@@ -13,7 +13,12 @@ function notPublished(): ServiceError {
   return new ServiceError('precondition_failed', 'The procedure has not been published yet; publish it before running it', { field: 'procedureId', reason: 'not_published' });
 }
 
-export async function executeHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof executeInput> }) {
+/**
+ * `signal` aborts when the caller goes away (HTTP client hung up, Remix request closed): the running
+ * statement is then cancelled like an explicit cancel, so an abandoned request does not hold a pooled
+ * connection until the statement's timeout.
+ */
+export async function executeHandler({ ctx, input, signal }: { ctx: SqlEditorContext; input: z.output<typeof executeInput>; signal?: AbortSignal | undefined }) {
   const editor = ctx.sqlEditor;
   const record = await editor.get(ctx.workspace.id, input.procedureId);
   const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
@@ -29,6 +34,9 @@ export async function executeHandler({ ctx, input }: { ctx: SqlEditorContext; in
       outcome,
       details: { name: record.qualifiedName, executionId, environmentId: target.environmentId, parameterNames: Object.keys(input.parameters), ...details },
     });
+  const abandon = () => running.execution.cancel();
+  if (signal?.aborted) abandon();
+  else signal?.addEventListener('abort', abandon, { once: true });
   try {
     // Per connection: one caller's burst waits briefly for a slot, then is refused, instead of
     // holding every pooled connection.
@@ -41,6 +49,7 @@ export async function executeHandler({ ctx, input }: { ctx: SqlEditorContext; in
     await audit('failure', error instanceof SqlServerError ? { errorNumber: error.server.number, line: error.server.line } : { errorCode: (error as { code?: unknown }).code ?? null });
     throw error;
   } finally {
+    signal?.removeEventListener('abort', abandon);
     running.finish();
   }
 }

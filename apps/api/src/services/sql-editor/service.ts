@@ -69,6 +69,7 @@ function escapeLike(text: string): string {
 }
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|([0-9a-f-]{36})$/;
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function defaultDraft(procedure: ProcedureName): string {
   return `CREATE OR ALTER PROCEDURE ${quotedProcedureName(procedure)}\nAS\nBEGIN\n  SET NOCOUNT ON;\n  SELECT 1 AS result;\nEND\n`;
@@ -177,8 +178,12 @@ export class SqlEditorService {
     let after: { at: Date; id: string } | undefined;
     if (page.cursor !== undefined) {
       const match = CURSOR.exec(page.cursor);
-      if (!match) throw new InvalidInputError('cursor', 'cursor: not a cursor this list returned');
-      after = { at: new Date(match[1]!), id: match[2]! };
+      const at = match ? new Date(match[1]!) : undefined;
+      // The pattern alone lets through 2026-13-45 and 36 dashes, which the database would refuse with a 500.
+      if (!match || !at || Number.isNaN(at.getTime()) || at.toISOString() !== match[1] || !UUID_TEXT.test(match[2]!)) {
+        throw new InvalidInputError('cursor', 'cursor: not a cursor this list returned');
+      }
+      after = { at, id: match[2]! };
     }
     const rows = await this.db
       .select(summaryColumns)

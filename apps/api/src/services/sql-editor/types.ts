@@ -139,25 +139,66 @@ const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$/;
 
+/** What each integer type holds: a value outside is the caller's mistake, not a driver failure. */
+const INTEGER_RANGE: ReadonlyMap<string, readonly [bigint, bigint]> = new Map([
+  ['tinyint', [0n, 255n]],
+  ['smallint', [-32_768n, 32_767n]],
+  ['int', [-2_147_483_648n, 2_147_483_647n]],
+  ['bigint', [-9_223_372_036_854_775_808n, 9_223_372_036_854_775_807n]],
+]);
+
+/** Years each date type holds (datetime from 1753, smalldatetime 1900–2079). */
+const YEAR_RANGE: ReadonlyMap<string, readonly [number, number]> = new Map([
+  ['datetime', [1753, 9999]],
+  ['smalldatetime', [1900, 2079]],
+]);
+
+function inIntegerRange(p: ProcedureParameter, value: bigint): boolean {
+  const range = INTEGER_RANGE.get(p.type);
+  return range === undefined || (value >= range[0] && value <= range[1]);
+}
+
+/** Digits before the point must fit precision − scale (the fraction is rounded by the server). */
+function fitsDecimal(p: ProcedureParameter, text: string): boolean {
+  if (p.precision === null) return true;
+  const whole = text.replace(/^-/, '').split('.')[0]!.replace(/^0+/, '');
+  return whole.length <= p.precision - (p.scale ?? 0);
+}
+
+/** Strings and bytes against the declared length (`max` = -1 takes anything the body limit lets in). */
+function fitsLength(p: ProcedureParameter, length: number): boolean {
+  return p.maxLength === null || p.maxLength === -1 || length <= p.maxLength;
+}
+
 /** The caller's value for `p` as the mssql driver wants it; a bad value names `parameters.<name>`. */
 export function coerceParameterValue(p: ProcedureParameter, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   const field = `parameters.${p.name}`;
   const bad = (expected: string) => new InvalidInputError(field, `${field}: expected ${expected} for ${p.declaration}`);
   switch (p.kind) {
-    case 'integer':
-      if (typeof value === 'number' && Number.isInteger(value)) return value;
-      if (typeof value === 'string' && INTEGER.test(value.trim())) return Number(value);
-      throw bad('an integer');
-    case 'bigint':
-      if (typeof value === 'bigint') return value;
-      if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-      if (typeof value === 'string' && INTEGER.test(value.trim())) return BigInt(value.trim());
-      throw bad('an integer (bigint, or a string of digits)');
-    case 'decimal':
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
-      if (typeof value === 'string' && DECIMAL.test(value.trim())) return value.trim();
-      throw bad('a decimal number (a string keeps every digit)');
+    case 'integer': {
+      const integer = typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : typeof value === 'string' && INTEGER.test(value.trim()) ? BigInt(value.trim()) : null;
+      if (integer === null) throw bad('an integer');
+      if (!inIntegerRange(p, integer)) throw bad(`an integer in ${INTEGER_RANGE.get(p.type)!.join('..')}`);
+      return Number(integer);
+    }
+    case 'bigint': {
+      const integer =
+        typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : typeof value === 'string' && INTEGER.test(value.trim()) ? BigInt(value.trim()) : null;
+      if (integer === null) throw bad('an integer (bigint, or a string of digits)');
+      if (!inIntegerRange(p, integer)) throw bad(`an integer in ${INTEGER_RANGE.get('bigint')!.join('..')}`);
+      return integer;
+    }
+    case 'decimal': {
+      const digits = `a number with at most ${(p.precision ?? 0) - (p.scale ?? 0)} digits before the point`;
+      if (typeof value === 'number' && Number.isFinite(value)) {
+        if (p.precision !== null && Math.abs(value) >= 10 ** (p.precision - (p.scale ?? 0))) throw bad(digits);
+        return value;
+      }
+      if (typeof value !== 'string' || !DECIMAL.test(value.trim())) throw bad('a decimal number (a string keeps every digit)');
+      if (!fitsDecimal(p, value.trim())) throw bad(digits);
+      return value.trim();
+    }
     case 'float':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
       if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
@@ -167,18 +208,23 @@ export function coerceParameterValue(p: ProcedureParameter, value: unknown): unk
       if (value === 0 || value === 1) return value === 1;
       if (value === 'true' || value === 'false') return value === 'true';
       throw bad('true or false');
-    case 'string':
-      if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-      throw bad('a string');
+    case 'string': {
+      const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' ? String(value) : null;
+      if (text === null) throw bad('a string');
+      if (!fitsLength(p, text.length)) throw bad(`at most ${p.maxLength} characters`);
+      return text;
+    }
     case 'uuid':
       if (typeof value === 'string' && UUID.test(value)) return value;
       throw bad('a uniqueidentifier (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)');
     case 'date':
     case 'datetime': {
       const date = value instanceof Date ? value : typeof value === 'string' ? new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value) : null;
-      if (date && !Number.isNaN(date.getTime())) return date;
-      throw bad('a date (Date or ISO 8601 text)');
+      if (!date || Number.isNaN(date.getTime())) throw bad('a date (Date or ISO 8601 text)');
+      const [from, to] = YEAR_RANGE.get(p.type) ?? [1, 9999];
+      const year = date.getUTCFullYear();
+      if (year < from || year > to) throw bad(`a date in the years ${from}–${to}`);
+      return date;
     }
     case 'time': {
       if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
@@ -190,10 +236,13 @@ export function coerceParameterValue(p: ProcedureParameter, value: unknown): unk
       }
       throw bad('a time (hh:mm[:ss[.fffffff]])');
     }
-    case 'binary':
-      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      if (typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value)) return Buffer.from(value, 'base64');
-      throw bad('bytes (Uint8Array, or base64 text)');
+    case 'binary': {
+      const bytes =
+        value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) ? Buffer.from(value, 'base64') : null;
+      if (bytes === null) throw bad('bytes (Uint8Array, or base64 text)');
+      if (!fitsLength(p, bytes.length)) throw bad(`at most ${p.maxLength} bytes`);
+      return bytes;
+    }
     case 'unsupported':
       throw bad('nothing: this type cannot be set from the editor');
   }

@@ -1,0 +1,22 @@
+// Where a browser may be sent back to after signing in (password or single sign-on) or any other
+// redirect that carries a caller-chosen target: a path on this site, nothing else. Browsers are
+// lenient with what follows `Location:` (they drop tabs and newlines, read `\` as `/`, and take
+// `//host` as another site), so the rule is a strict allow-list rather than a list of known tricks.
+
+/**
+ * `/w/twsbp/sql?tab=1#x`: starts with exactly one `/`, then printable ASCII only (URLs arrive
+ * percent-encoded, so legitimate non-ASCII text is already `%XX`), with no backslash and no
+ * whitespace or control character anywhere. This refuses `//evil.example`, `/\evil.example`,
+ * `/%09/evil.example` once decoded (`/\t/evil.example`), `https://…`, `javascript:…`, and header
+ * injection through CR/LF.
+ */
+export function isSafeReturnPath(path: string): boolean {
+  return path.length <= RETURN_PATH_MAX_LENGTH && /^\/(?![/\\])[\x21-\x7e]*$/.test(path) && !path.includes('\\');
+}
+
+export const RETURN_PATH_MAX_LENGTH = 2_048;
+
+/** The caller's target when it is a safe path on this site, else `fallback`. */
+export function safeReturnPath(to: unknown, fallback = '/'): string {
+  return typeof to === 'string' && isSafeReturnPath(to) ? to : fallback;
+}

@@ -26,5 +26,5 @@ export function probeTarget(target: ProbeTarget, options: ProbeOptions = {}): Pr
   const timeoutMs = Math.max(1, Math.floor(options.timeoutMs ?? 15_000));
   const resolved = resolveTarget({ ...target, workspaceId: 'probe', connectionId: 'probe' }, { poolSize: 1, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
   const adapter = options.adapters?.[resolved.type] ?? BUILT_IN[resolved.type];
-  return adapter.probe(resolved, { addressOf: options.addressOf, signal: options.signal });
+  return adapter.probe(resolved, { addressOf: options.addressOf, onLogin: options.onLogin, signal: options.signal });
 }

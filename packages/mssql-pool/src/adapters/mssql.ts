@@ -154,6 +154,7 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
       }
       const loginMs = performance.now() - started;
       step = 'query';
+      hooks.onLogin?.({ encrypted: tlsMs !== undefined, tlsMs, loginMs });
       let serverVersion = '';
       const request = new TediousRequest('SELECT @@VERSION AS version', (requestError) => {
         if (requestError) {

@@ -167,6 +167,7 @@ async function probeMysql(target: ResolvedTarget, hooks: ProbeHooks): Promise<Pr
     connection.on('error', () => undefined);
     if (aborted) connection.destroy();
     const loginMs = performance.now() - started;
+    hooks.onLogin?.({ encrypted: target.encrypt === true, tlsMs: undefined, loginMs });
     try {
       const [rows] = await connection.query<mysql.RowDataPacket[]>({ sql: 'SELECT VERSION() AS version', timeout: wholeMs(target.requestTimeoutMs) });
       return { serverVersion: String(rows[0]?.version ?? '').trim(), encrypted: target.encrypt === true, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };

@@ -159,6 +159,7 @@ async function probePostgres(target: ResolvedTarget, hooks: ProbeHooks): Promise
       throw new ProbeError('login', error);
     }
     const loginMs = performance.now() - started;
+    hooks.onLogin?.({ encrypted: target.encrypt === true, tlsMs: undefined, loginMs });
     try {
       const result = await client.query<{ version: string }>('select version() as version');
       return { serverVersion: (result.rows[0]?.version ?? '').trim(), encrypted: target.encrypt === true, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };

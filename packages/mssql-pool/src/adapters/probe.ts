@@ -8,20 +8,26 @@ export interface ProbeHooks {
    * `target.host` itself.
    */
   addressOf?: (() => Promise<string>) | undefined;
+  /** Called once the login has succeeded, before the query: a caller timing steps moves on. */
+  onLogin?: ((login: ProbeLogin) => void) | undefined;
   /** Aborting tears the connection down; the probe then rejects. */
   signal?: AbortSignal | undefined;
 }
 
-/** A probe that logged in and ran its query. */
-export interface ProbeResult {
-  /** The server's own version string (`@@VERSION`, `version()`, `VERSION()`): the probe's one query. */
-  serverVersion: string;
+/** What the login of a probe saw. */
+export interface ProbeLogin {
   /** Whether the session is encrypted. */
   encrypted: boolean;
   /** ms from the start of the login to the end of the TLS handshake, when the driver reports it. */
   tlsMs: number | undefined;
   /** ms of the whole login, TLS included. */
   loginMs: number;
+}
+
+/** A probe that logged in and ran its query. */
+export interface ProbeResult extends ProbeLogin {
+  /** The server's own version string (`@@VERSION`, `version()`, `VERSION()`): the probe's one query. */
+  serverVersion: string;
   /** ms of the version query. */
   queryMs: number;
 }

@@ -90,7 +90,15 @@ describe.each(testTargets)('connection tests on $name', (target) => {
     await api.connections.update({ workspaceId: ws.id, connectionId: connection.id, password: WRONG_PASSWORD });
     const result = await api.connections.test({ workspaceId: ws.id, connectionId: connection.id });
     expect(result).toMatchObject({ success: false, status: 'unhealthy', details: { reason: 'authentication_failed', database_type: 'mssql', error_code: '18456' } });
-    expect(result.steps.at(-1)).toMatchObject({ name: 'login', ok: false });
+    // A step that did not run says so (issue 12), in the order the steps happen: tls is negotiated
+    // inside the login, which failed, so it is not reported as run.
+    expect(result.steps.map((s) => [s.name, s.ok, s.notRun ?? false])).toEqual([
+      ['dns', true, false],
+      ['tcp', true, false],
+      ['tls', false, true],
+      ['login', false, false],
+      ['query', false, true],
+    ]);
     expect(result.message).toMatch(/Login failed/);
     const [row] = await h.testDb.database.db.select().from(connections).where(eq(connections.id, connection.id));
     expect(row).toMatchObject({ status: 'unhealthy' });
@@ -126,10 +134,13 @@ describe.each(testTargets)('connection tests on $name', (target) => {
     });
     const elapsed = performance.now() - started;
     expect(result).toMatchObject({ success: false, details: { reason: 'timeout', database_type: 'mssql' } });
-    expect(result.steps.map((s) => [s.name, s.ok])).toEqual([
-      ['dns', true],
-      ['tcp', true],
-      ['login', false],
+    // The login timed out; tls (negotiated inside it) and the query never ran, and say so.
+    expect(result.steps.map((s) => [s.name, s.ok, s.notRun ?? false])).toEqual([
+      ['dns', true, false],
+      ['tcp', true, false],
+      ['tls', false, true],
+      ['login', false, false],
+      ['query', false, true],
     ]);
     // The tester's own clock: deadline + 10 %.
     expect(result.latencyMs).toBeLessThan(deadlineMs * 1.1);
@@ -143,10 +154,19 @@ describe.each(testTargets)('connection tests on $name', (target) => {
     const { ws, api } = await setup();
     const refused = await api.connections.testDraft({ workspaceId: ws.id, type: 'mssql', host: '127.0.0.1', port: closedPort, database: 'd', user: 'u' });
     expect(refused.details).toMatchObject({ reason: 'connection_refused', error_code: 'ECONNREFUSED' });
-    expect(refused.steps.at(-1)).toMatchObject({ name: 'tcp', ok: false });
+    expect(refused.steps.map((s) => [s.name, s.ok, s.notRun ?? false])).toEqual([
+      ['dns', true, false],
+      ['tcp', false, false],
+      ['tls', false, true],
+      ['login', false, true],
+      ['query', false, true],
+    ]);
     const metadata = await api.connections.testDraft({ workspaceId: ws.id, type: 'mssql', host: 'metadata.test', port: 1433, database: 'd', user: 'u' });
     expect(metadata.details).toMatchObject({ reason: 'outbound_refused', error_code: 'cloud_metadata' });
-    expect(metadata.steps).toEqual([expect.objectContaining({ name: 'dns', ok: false })]);
+    expect(metadata.steps).toEqual([
+      expect.objectContaining({ name: 'dns', ok: false }),
+      ...(['tcp', 'tls', 'login', 'query'] as const).map((name) => expect.objectContaining({ name, ok: false, notRun: true, reason: 'not run: dns failed' })),
+    ]);
   });
 
   it('validate checks input and the outbound policy without connecting', async () => {

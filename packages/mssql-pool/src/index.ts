@@ -36,6 +36,8 @@ export {
 } from './errors';
 export type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './adapters/types';
 export { connectSocket } from './adapters/socket';
+export { ProbeError, type ProbeHooks, type ProbeLogin, type ProbeResult, type ProbeStep } from './adapters/probe';
+export { probeTarget, type ProbeOptions, type ProbeTarget } from './probe';
 export { loginReasonOf, type LoginFailureReason } from './login-reasons';
 export { mssqlAdapter } from './adapters/mssql';
 export { postgresAdapter } from './adapters/postgres';

@@ -1,15 +1,13 @@
 // "Test connection" (MISSION F2/F3): dns → tcp → tls → login → query against a workspace database,
-// each step timed, the whole run bounded by one deadline. The login opens a single driver
-// connection of its own (never the cached pool: a test must not replace or warm the pool, and a
-// bad password must not open the pool's circuit). No tRPC here; the routers turn a failed result
-// into the F10 shape.
-import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+// each step timed, the whole run bounded by one deadline. dns (the outbound policy) and tcp are
+// timed here; the login and the query are the pool driver adapter's `probe` (@studio/mssql-pool),
+// one connection of its own to the vetted address (never the cached pool: a test must not replace
+// or warm the pool, and a bad password must not open the pool's circuit). No tRPC here; the
+// routers turn a failed result into the F10 shape.
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
-import { connectSocket, loginReasonOf } from '@studio/mssql-pool';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
-import { Connection as TediousConnection, Request as TediousRequest } from 'tedious';
+import { ProbeError, probeTarget, type ProbeLogin, type ProbeResult } from '@studio/mssql-pool';
 import type { OutboundPolicy } from './outbound-policy';
 
 export type TestStepName = 'dns' | 'tcp' | 'tls' | 'login' | 'query';
@@ -18,10 +16,18 @@ export interface TestStep {
   name: TestStepName;
   ok: boolean;
   ms: number;
-  /** The step did not apply (e.g. tls on a plaintext connection); `ok` is then true. */
+  /**
+   * The step did not apply (e.g. tls on a plaintext connection; `ok` is then true) or did not run
+   * because an earlier one failed (`notRun`; `ok` is then false).
+   */
   skipped?: boolean;
+  /** The step never ran: `reason` says which step failed first. */
+  notRun?: boolean;
+  reason?: string;
   error?: string;
 }
+
+const STEP_ORDER: readonly TestStepName[] = ['dns', 'tcp', 'tls', 'login', 'query'];
 
 export type TestFailureReason =
   | 'authentication_failed'
@@ -114,216 +120,14 @@ function networkFailure(error: unknown): StepFailure | undefined {
   return undefined;
 }
 
-/** SQL Server sends 4060 (cannot open database) before 18456 (login failed): the first is the reason. */
-function mssqlFailure(error: unknown, loginNumbers: number[]): StepFailure {
-  const e = error as { code?: unknown; number?: unknown; originalError?: { number?: unknown; info?: { number?: unknown } } };
-  const direct = [e.number, e.originalError?.number, e.originalError?.info?.number].find((n): n is number => typeof n === 'number');
-  const number = loginNumbers.find((n) => loginReasonOf(n) === 'database_not_found') ?? direct ?? loginNumbers.at(-1);
-  const message = messageOf(error);
-  // tedious' ELOGIN error drops the number when no ERROR token was seen; its text still says so.
-  const reason = loginReasonOf(number) ?? (codeOf(error) === 'ELOGIN' && message.startsWith('Login failed') ? 'authentication_failed' : undefined);
-  if (reason !== undefined) return new StepFailure(reason, message, reason === 'authentication_failed' && number === undefined ? '18456' : String(number));
-  if (codeOf(error) === 'ETIMEOUT') return new StepFailure('timeout', message, 'ETIMEOUT');
-  return networkFailure(error) ?? new StepFailure('connection_failed', message, number !== undefined ? String(number) : (codeOf(error) ?? null));
+/** A failed `adapter.probe`: the login refusal it names, else what the driver error says. */
+function probeFailure(error: unknown): StepFailure {
+  if (!(error instanceof ProbeError)) return new StepFailure('connection_failed', messageOf(error), codeOf(error) ?? null);
+  const errorCode = error.errorCode ?? null;
+  if (error.reason !== undefined) return new StepFailure(error.reason, error.message, errorCode);
+  if (errorCode === 'ETIMEOUT' || /timeout|timed out/i.test(error.message)) return new StepFailure('timeout', error.message, 'ETIMEOUT');
+  return networkFailure(error.cause) ?? new StepFailure(error.step === 'query' ? 'query_failed' : 'connection_failed', error.message, errorCode);
 }
-
-function pgFailure(error: unknown): StepFailure {
-  const code = codeOf(error);
-  const reason = code ? loginReasonOf(code) : undefined;
-  if (reason && code) return new StepFailure(reason, messageOf(error), code);
-  if (/timeout/i.test(messageOf(error))) return new StepFailure('timeout', messageOf(error), 'ETIMEOUT');
-  return networkFailure(error) ?? new StepFailure('connection_failed', messageOf(error), code ?? null);
-}
-
-function mysqlFailure(error: unknown): StepFailure {
-  const errno = (error as { errno?: unknown }).errno;
-  const reason = typeof errno === 'number' ? loginReasonOf(errno) : undefined;
-  if (reason) return new StepFailure(reason, messageOf(error), String(errno));
-  return networkFailure(error) ?? new StepFailure('connection_failed', messageOf(error), typeof errno === 'number' ? String(errno) : (codeOf(error) ?? null));
-}
-
-/** One open test session: login done, can run the version query, must be closed. */
-interface TestSession {
-  /** Whether the session is encrypted (undefined: the driver does not say). */
-  encrypted: boolean | undefined;
-  /** ms spent on the TLS handshake inside the login, when the driver reports it. */
-  tlsMs: number | undefined;
-  version(timeoutMs: number): Promise<string>;
-  close(): void;
-}
-
-interface LoginParams {
-  target: ConnectionTestTarget;
-  /** The address the dns step vetted: the login connects there, never resolving the host again. */
-  address: string;
-  timeoutMs: number;
-  /** Aborted at the deadline: the login must tear its socket down. */
-  signal: AbortSignal;
-}
-
-function loginMssql({ target, address, timeoutMs, signal }: LoginParams): Promise<TestSession> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    let tlsMs: number | undefined;
-    const loginNumbers: number[] = [];
-    const connection = new TediousConnection({
-      server: target.host,
-      authentication: { type: 'default', options: { userName: target.user, password: target.password ?? '' } },
-      options: {
-        port: target.port,
-        database: target.database,
-        encrypt: target.options.tls ?? true,
-        trustServerCertificate: target.options.trustServerCertificate ?? false,
-        ...(target.options.ca !== undefined && { cryptoCredentialsDetails: { ca: target.options.ca } }),
-        connectTimeout: Math.max(1, Math.floor(timeoutMs)),
-        appName: 'studio-connection-test',
-        // `server` stays the host name (login packet, SNI, certificate check); the socket goes to the vetted address.
-        connector: (_options?: unknown, _lookup?: unknown, connectSignal?: AbortSignal) => connectSocket(address, target.port, connectSignal),
-      },
-    });
-    const close = () => connection.close();
-    signal.addEventListener('abort', close, { once: true });
-    // Socket errors after login come as 'error' events; an unlistened 'error' would crash the process.
-    connection.on('error', () => undefined);
-    connection.on('errorMessage', (token: { number?: number }) => {
-      if (typeof token.number === 'number') loginNumbers.push(token.number);
-    });
-    connection.on('secure', () => {
-      tlsMs = performance.now() - started;
-    });
-    connection.connect((error) => {
-      if (error) {
-        signal.removeEventListener('abort', close);
-        connection.close();
-        reject(mssqlFailure(error, loginNumbers));
-        return;
-      }
-      resolve({
-        encrypted: tlsMs !== undefined,
-        tlsMs,
-        version: (requestTimeoutMs) =>
-          new Promise<string>((resolveVersion, rejectVersion) => {
-            let version = '';
-            const request = new TediousRequest('SELECT @@VERSION AS version', (requestError) => {
-              if (requestError) rejectVersion(new StepFailure('query_failed', messageOf(requestError), codeOf(requestError) ?? null));
-              else resolveVersion(version);
-            });
-            request.setTimeout(Math.max(1, Math.floor(requestTimeoutMs)));
-            request.on('row', (columns: { value: unknown }[]) => {
-              version = String(columns[0]?.value ?? '');
-            });
-            connection.execSql(request);
-          }),
-        close: () => {
-          signal.removeEventListener('abort', close);
-          connection.close();
-        },
-      });
-    });
-  });
-}
-
-async function loginPostgres({ target, address, timeoutMs, signal }: LoginParams): Promise<TestSession> {
-  const tls = target.options.tls === true;
-  const client = new pg.Client({
-    host: address,
-    port: target.port,
-    database: target.database,
-    user: target.user,
-    password: target.password ?? '',
-    connectionTimeoutMillis: Math.max(1, Math.floor(timeoutMs)),
-    // The version query is bounded by the deadline race as well; this keeps pg from waiting on.
-    query_timeout: Math.max(1, Math.floor(timeoutMs)),
-    application_name: 'studio-connection-test',
-    ...(tls && {
-      ssl: {
-        rejectUnauthorized: target.options.trustServerCertificate !== true,
-        // SNI and the certificate check stay on the host name (none for an IP literal, RFC 6066).
-        ...(isIP(target.host) === 0 && { servername: target.host }),
-        ...(target.options.ca !== undefined && { ca: target.options.ca }),
-      },
-    }),
-  });
-  // pg emits 'error' for a connection lost after connect; without a listener that would crash.
-  client.on('error', () => undefined);
-  const end = () => void client.end().catch(() => undefined);
-  signal.addEventListener('abort', end, { once: true });
-  try {
-    await client.connect();
-  } catch (error) {
-    signal.removeEventListener('abort', end);
-    end();
-    throw pgFailure(error);
-  }
-  return {
-    encrypted: tls,
-    tlsMs: undefined,
-    async version() {
-      try {
-        const result = await client.query<{ version: string }>('select version() as version');
-        return result.rows[0]?.version ?? '';
-      } catch (error) {
-        throw new StepFailure('query_failed', messageOf(error), codeOf(error) ?? null);
-      }
-    },
-    close() {
-      signal.removeEventListener('abort', end);
-      end();
-    },
-  };
-}
-
-async function loginMysql({ target, address, timeoutMs, signal }: LoginParams): Promise<TestSession> {
-  const tls = target.options.tls === true;
-  let connection: mysql.Connection | undefined;
-  let aborted = false;
-  const destroy = () => {
-    aborted = true;
-    connection?.destroy();
-  };
-  signal.addEventListener('abort', destroy, { once: true });
-  try {
-    connection = await mysql.createConnection({
-      // The socket goes to the vetted address; `host` stays the name TLS checks.
-      stream: tcpConnect({ host: address, port: target.port }),
-      host: target.host,
-      port: target.port,
-      database: target.database,
-      user: target.user,
-      password: target.password ?? '',
-      connectTimeout: Math.max(1, Math.floor(timeoutMs)),
-      ...(tls && { ssl: { rejectUnauthorized: target.options.trustServerCertificate !== true, ...(target.options.ca !== undefined && { ca: target.options.ca }) } }),
-    });
-  } catch (error) {
-    signal.removeEventListener('abort', destroy);
-    throw mysqlFailure(error);
-  }
-  const opened = connection;
-  opened.on('error', () => undefined);
-  if (aborted) opened.destroy();
-  return {
-    encrypted: tls,
-    tlsMs: undefined,
-    async version(requestTimeoutMs) {
-      try {
-        const [rows] = await opened.query<mysql.RowDataPacket[]>({ sql: 'SELECT VERSION() AS version', timeout: Math.max(1, Math.floor(requestTimeoutMs)) });
-        return String(rows[0]?.version ?? '');
-      } catch (error) {
-        throw new StepFailure('query_failed', messageOf(error), codeOf(error) ?? null);
-      }
-    },
-    close() {
-      signal.removeEventListener('abort', destroy);
-      void opened.end().catch(() => opened.destroy());
-    },
-  };
-}
-
-const logins: Record<ConnectionType, (params: LoginParams) => Promise<TestSession>> = {
-  mssql: loginMssql,
-  postgres: loginPostgres,
-  mysql: loginMysql,
-};
 
 function tcpProbe(address: string, port: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -407,7 +211,6 @@ export class ConnectionTester {
     };
     const pass = (extra: Partial<TestStep> = {}) => steps.push({ name: current, ok: true, ms: Math.round(performance.now() - stepStarted), ...extra });
 
-    let session: TestSession | undefined;
     try {
       begin('dns');
       const decision = await untilDeadline(this.outboundPolicy.check(target.host), controller.signal);
@@ -424,31 +227,47 @@ export class ConnectionTester {
       pass();
 
       // TLS is negotiated inside the login (TDS PRELOGIN, PostgreSQL SSLRequest, MySQL handshake),
-      // so the tls step is reported from what the login saw.
+      // so the tls step is reported from what the probe's login saw.
       begin('login');
-      const loginStarted = stepStarted;
+      const loggedIn = (login: ProbeLogin) => {
+        const tlsMs = Math.round(login.tlsMs ?? 0);
+        steps.push(login.encrypted ? { name: 'tls', ok: true, ms: tlsMs } : { name: 'tls', ok: true, ms: 0, skipped: true });
+        steps.push({ name: 'login', ok: true, ms: Math.max(0, Math.round(login.loginMs) - tlsMs) });
+        begin('query');
+      };
+      let probe: ProbeResult;
       try {
-        session = await untilDeadline(logins[target.type]({ target, address, timeoutMs: remaining(), signal: controller.signal }), controller.signal);
+        probe = await untilDeadline(
+          probeTarget(
+            {
+              type: target.type,
+              host: target.host,
+              port: target.port,
+              database: target.database,
+              user: target.user,
+              password: target.password ?? '',
+              options: {
+                ...(target.options.tls !== undefined && { encrypt: target.options.tls }),
+                ...(target.options.trustServerCertificate !== undefined && { trustServerCertificate: target.options.trustServerCertificate }),
+                ...(target.options.ca !== undefined && { ca: target.options.ca }),
+              },
+            },
+            // The probe connects to the address the dns step vetted, never resolving the host again.
+            { addressOf: () => Promise.resolve(address), timeoutMs: remaining(), signal: controller.signal, onLogin: loggedIn },
+          ),
+          controller.signal,
+        );
       } catch (error) {
-        if (error instanceof StepFailure && error.reason === 'tls_failed') current = 'tls';
-        throw error;
+        const failure = error instanceof DeadlineReached ? error : probeFailure(error);
+        if (failure instanceof StepFailure && failure.reason === 'tls_failed') current = 'tls';
+        throw failure;
       }
-      const loginMs = Math.round(performance.now() - loginStarted);
-      if (session.encrypted) {
-        steps.push({ name: 'tls', ok: true, ms: Math.round(session.tlsMs ?? 0) });
-      } else {
-        steps.push({ name: 'tls', ok: true, ms: 0, skipped: true });
-      }
-      steps.push({ name: 'login', ok: true, ms: Math.max(0, loginMs - Math.round(session.tlsMs ?? 0)) });
-
-      begin('query');
-      const serverVersion = (await untilDeadline(session.version(remaining()), controller.signal)).trim();
-      pass();
+      steps.push({ name: 'query', ok: true, ms: Math.round(probe.queryMs) });
       const latency = Math.round(performance.now() - started);
       return finish({
         success: true,
         message: `Connected to ${target.host}:${target.port}/${target.database} in ${latency} ms`,
-        serverVersion: serverVersion || null,
+        serverVersion: probe.serverVersion || null,
         reason: 'ok',
         errorCode: null,
       });
@@ -459,11 +278,15 @@ export class ConnectionTester {
           : error instanceof StepFailure
             ? error
             : new StepFailure('connection_failed', messageOf(error), codeOf(error) ?? null);
-      steps.push({ name: current, ok: false, ms: Math.round(performance.now() - stepStarted), error: failure.message });
+      const failed = current;
+      steps.push({ name: failed, ok: false, ms: Math.round(performance.now() - stepStarted), error: failure.message });
+      // Every step that never ran says so, in the order the steps happen.
+      const ran = new Map(steps.map((step) => [step.name, step]));
+      const ordered = STEP_ORDER.map((name) => ran.get(name) ?? { name, ok: false, ms: 0, skipped: true, notRun: true, reason: `not run: ${failed} failed` });
+      steps.splice(0, steps.length, ...ordered);
       return finish({ success: false, message: failure.message, serverVersion: null, reason: failure.reason, errorCode: failure.errorCode });
     } finally {
       clearTimeout(timer);
-      session?.close();
     }
   }
 }

@@ -7,6 +7,9 @@ export interface TestStepView {
   ok: boolean;
   ms: number;
   skipped?: boolean;
+  /** The step never ran because an earlier one failed (the API says so since issue 12). */
+  notRun?: boolean;
+  reason?: string;
   error?: string;
 }
 
@@ -21,11 +24,12 @@ const stepLabels: Record<string, string> = {
 };
 
 export function TestSteps({ steps, label = 'Connection test steps' }: { steps: TestStepView[]; label?: string }) {
-  const reached = new Set(steps.map((s) => s.name));
-  const failed = steps.some((s) => !s.ok);
+  const ran = steps.filter((s) => !s.notRun);
+  const reached = new Set(ran.map((s) => s.name));
+  const failed = ran.some((s) => !s.ok);
   return (
     <ol className="steps" aria-label={label}>
-      {steps.map((step) => {
+      {ran.map((step) => {
         const state = step.skipped ? 'skipped' : step.ok ? 'ok' : 'failed';
         return (
           <li key={step.name} className={`step step-${state}`} data-step={step.name} data-state={state}>

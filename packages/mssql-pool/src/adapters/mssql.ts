@@ -1,7 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import mssql from 'mssql';
+import { Connection as TediousConnection, Request as TediousRequest } from 'tedious';
 import type { DriverErrorInfo } from '../errors';
 import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
+import { ProbeError, wholeMs, type ProbeHooks, type ProbeResult, type ProbeStep } from './probe';
 import { connectSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
@@ -91,6 +94,85 @@ function connectorOf(addressOf: () => Promise<string>, port: number) {
   return async (_options?: unknown, _lookup?: unknown, signal?: AbortSignal) => connectSocket(await addressOf(), port, signal);
 }
 
+/** SQL Server sends 4060 (cannot open database) before 18456 (login failed): the first is the reason. */
+function loginErrorCode(error: unknown, loginNumbers: number[]): string | undefined {
+  const e = (error ?? {}) as { code?: unknown; number?: unknown; message?: unknown };
+  const number = loginNumbers.find((n) => loginReasonOf(n) === 'database_not_found') ?? (typeof e.number === 'number' ? e.number : loginNumbers.at(-1));
+  if (number !== undefined) return String(number);
+  // tedious' ELOGIN error drops the number when no ERROR token was seen; its text still says so.
+  if (e.code === 'ELOGIN' && typeof e.message === 'string' && e.message.startsWith('Login failed')) return '18456';
+  return typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** One tedious connection (node-mssql would wrap it in a pool), so the login's TLS time and error tokens are seen. */
+function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let tlsMs: number | undefined;
+    const loginNumbers: number[] = [];
+    let step: ProbeStep = 'login';
+    const connection = new TediousConnection({
+      server: target.host,
+      authentication: { type: 'default', options: { userName: target.user, password: target.password.reveal() } },
+      options: {
+        port: target.port,
+        database: target.database,
+        ...(target.encrypt !== undefined ? { encrypt: target.encrypt } : {}),
+        ...(target.trustServerCertificate !== undefined ? { trustServerCertificate: target.trustServerCertificate } : {}),
+        ...(target.ca !== undefined ? { cryptoCredentialsDetails: { ca: target.ca } } : {}),
+        connectTimeout: wholeMs(target.connectTimeoutMs),
+        requestTimeout: wholeMs(target.requestTimeoutMs),
+        appName: 'studio-connection-test',
+        ...(hooks.addressOf !== undefined && { connector: connectorOf(hooks.addressOf, target.port) }),
+      },
+    });
+    const signal = hooks.signal;
+    const close = () => connection.close();
+    const fail = (error: ProbeError) => {
+      signal?.removeEventListener('abort', onAbort);
+      connection.close();
+      reject(error);
+    };
+    const onAbort = () => fail(new ProbeError(step, signal?.reason ?? new Error('probe aborted')));
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Socket errors after login come as 'error' events; an unlistened 'error' would crash the process.
+    connection.on('error', () => undefined);
+    connection.on('errorMessage', (token: { number?: number }) => {
+      if (typeof token.number === 'number') loginNumbers.push(token.number);
+    });
+    connection.on('secure', () => {
+      tlsMs = performance.now() - started;
+    });
+    connection.connect((error) => {
+      if (error) {
+        fail(new ProbeError('login', error, loginErrorCode(error, loginNumbers)));
+        return;
+      }
+      const loginMs = performance.now() - started;
+      step = 'query';
+      hooks.onLogin?.({ encrypted: tlsMs !== undefined, tlsMs, loginMs });
+      let serverVersion = '';
+      const request = new TediousRequest('SELECT @@VERSION AS version', (requestError) => {
+        if (requestError) {
+          fail(new ProbeError('query', requestError));
+          return;
+        }
+        signal?.removeEventListener('abort', onAbort);
+        close();
+        resolve({ serverVersion: serverVersion.trim(), encrypted: tlsMs !== undefined, tlsMs, loginMs, queryMs: performance.now() - started - loginMs });
+      });
+      request.on('row', (columns: { value: unknown }[]) => {
+        serverVersion = String(columns[0]?.value ?? '');
+      });
+      connection.execSql(request);
+    });
+  });
+}
+
 export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
   type: 'mssql',
 
@@ -168,4 +250,6 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
       (driverCode !== undefined && CONNECTION_LOST_CODES.has(driverCode)) || (e.name === 'ConnectionError' && driverCode !== 'EINSTLOOKUP');
     return { number, sqlState: undefined, driverCode, transient: connectionLost || driverCode === 'ETIMEOUT', connectionLost };
   },
+
+  probe: probeMssql,
 };

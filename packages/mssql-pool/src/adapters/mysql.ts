@@ -1,7 +1,10 @@
+import { connect as tcpConnect } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
 import type { DriverErrorInfo } from '../errors';
 import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
+import { ProbeError, wholeMs, type ProbeHooks, type ProbeResult } from './probe';
 import { deferredSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
@@ -129,6 +132,55 @@ class MysqlDriverPool implements DriverPool<mysql.Pool> {
   }
 }
 
+function sslOf(target: ResolvedTarget) {
+  return target.encrypt
+    ? { ssl: { rejectUnauthorized: target.trustServerCertificate !== true, ...(target.ca !== undefined ? { ca: target.ca } : {}) } }
+    : {};
+}
+
+async function probeMysql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeResult> {
+  const addressOf = hooks.addressOf;
+  let connection: mysql.Connection | undefined;
+  let aborted = false;
+  const destroy = () => {
+    aborted = true;
+    connection?.destroy();
+  };
+  hooks.signal?.addEventListener('abort', destroy, { once: true });
+  const started = performance.now();
+  try {
+    try {
+      connection = await mysql.createConnection({
+        // The socket goes to the vetted address, as the pool's do; `host` stays the name TLS checks.
+        stream: addressOf !== undefined ? deferredSocket(addressOf, target.port) : tcpConnect({ host: target.host, port: target.port }),
+        host: target.host,
+        port: target.port,
+        database: target.database,
+        user: target.user,
+        password: target.password.reveal(),
+        connectTimeout: wholeMs(target.connectTimeoutMs),
+        ...sslOf(target),
+      });
+    } catch (error) {
+      throw new ProbeError('login', error);
+    }
+    connection.on('error', () => undefined);
+    if (aborted) connection.destroy();
+    const loginMs = performance.now() - started;
+    hooks.onLogin?.({ encrypted: target.encrypt === true, tlsMs: undefined, loginMs });
+    try {
+      const [rows] = await connection.query<mysql.RowDataPacket[]>({ sql: 'SELECT VERSION() AS version', timeout: wholeMs(target.requestTimeoutMs) });
+      return { serverVersion: String(rows[0]?.version ?? '').trim(), encrypted: target.encrypt === true, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };
+    } catch (error) {
+      throw new ProbeError('query', error);
+    }
+  } finally {
+    hooks.signal?.removeEventListener('abort', destroy);
+    const opened = connection;
+    if (opened !== undefined) void opened.end().catch(() => opened.destroy());
+  }
+}
+
 export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
   type: 'mysql',
 
@@ -149,9 +201,7 @@ export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
       waitForConnections: true,
       queueLimit: 0,
       enableKeepAlive: true,
-      ...(target.encrypt
-        ? { ssl: { rejectUnauthorized: target.trustServerCertificate !== true, ...(target.ca !== undefined ? { ca: target.ca } : {}) } }
-        : {}),
+      ...sslOf(target),
     });
     const core = pool.pool as unknown as CorePoolInternals;
     // Each pooled connection copies this config's property descriptors, so hiding it here hides
@@ -186,4 +236,6 @@ export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
     const connectionLost = (driverCode !== undefined && CONNECTION_LOST_CODES.has(driverCode)) || e.name === 'DriverTimeoutError';
     return { number, sqlState, driverCode, transient: connectionLost || (number !== undefined && TRANSIENT_ERRNOS.has(number)), connectionLost };
   },
+
+  probe: probeMysql,
 };

@@ -1,8 +1,10 @@
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { DriverErrorInfo } from '../errors';
 import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
+import { ProbeError, wholeMs, type ProbeHooks, type ProbeResult } from './probe';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
 
@@ -120,19 +122,61 @@ function vettedClient(addressOf: () => Promise<string>): typeof pg.Client {
   };
 }
 
+function sslOf(target: ResolvedTarget) {
+  // servername: SNI and the certificate check stay on the host name when the socket goes to the
+  // vetted IP address (an IP literal gets no SNI, RFC 6066).
+  return target.encrypt
+    ? {
+        rejectUnauthorized: target.trustServerCertificate !== true,
+        ...(net.isIP(target.host) === 0 && { servername: target.host }),
+        ...(target.ca !== undefined ? { ca: target.ca } : {}),
+      }
+    : false;
+}
+
+async function probePostgres(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeResult> {
+  const Client = hooks.addressOf !== undefined ? vettedClient(hooks.addressOf) : pg.Client;
+  const client = new Client({
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password: target.password.reveal(),
+    connectionTimeoutMillis: wholeMs(target.connectTimeoutMs),
+    query_timeout: wholeMs(target.requestTimeoutMs),
+    application_name: 'studio-connection-test',
+    ssl: sslOf(target),
+  });
+  // pg emits 'error' for a connection lost after connect; without a listener that would crash.
+  client.on('error', () => undefined);
+  const end = () => void client.end().catch(() => undefined);
+  hooks.signal?.addEventListener('abort', end, { once: true });
+  const started = performance.now();
+  try {
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new ProbeError('login', error);
+    }
+    const loginMs = performance.now() - started;
+    hooks.onLogin?.({ encrypted: target.encrypt === true, tlsMs: undefined, loginMs });
+    try {
+      const result = await client.query<{ version: string }>('select version() as version');
+      return { serverVersion: (result.rows[0]?.version ?? '').trim(), encrypted: target.encrypt === true, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };
+    } catch (error) {
+      throw new ProbeError('query', error);
+    }
+  } finally {
+    hooks.signal?.removeEventListener('abort', end);
+    end();
+  }
+}
+
 export const postgresAdapter: DriverAdapter<pg.Pool> = {
   type: 'postgres',
 
   async create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks) {
-    // servername: SNI and the certificate check stay on the host name when the socket goes to the
-    // vetted IP address (an IP literal gets no SNI, RFC 6066).
-    const ssl = target.encrypt
-      ? {
-          rejectUnauthorized: target.trustServerCertificate !== true,
-          ...(net.isIP(target.host) === 0 && { servername: target.host }),
-          ...(target.ca !== undefined ? { ca: target.ca } : {}),
-        }
-      : false;
+    const ssl = sslOf(target);
     // pg-pool copies the password into a non-enumerable property itself.
     const pool = new pg.Pool({
       ...(hooks.addressOf !== undefined && { Client: vettedClient(hooks.addressOf) }),
@@ -181,4 +225,6 @@ export const postgresAdapter: DriverAdapter<pg.Pool> = {
       /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(message);
     return { number: undefined, sqlState: undefined, driverCode: code, transient: connectionLost, connectionLost };
   },
+
+  probe: probePostgres,
 };

@@ -1,5 +1,6 @@
 import type { DriverErrorInfo } from '../errors';
 import type { DatabaseType, ResolvedTarget } from '../target';
+import type { ProbeHooks, ProbeResult } from './probe';
 
 /** Positional parameters (`@p1`, `$1`, `?`) or, for mssql only, named ones (`@name`). */
 export type QueryParams = readonly unknown[] | Readonly<Record<string, unknown>>;
@@ -56,4 +57,10 @@ export interface DriverAdapter<Native = unknown> {
   create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks): Promise<DriverPool<Native>>;
   /** Normalise a driver error (number, SQLSTATE, transient or not). */
   classify(error: unknown): DriverErrorInfo;
+  /**
+   * "Test connection": one connection of its own (never a pool, so nothing is cached, warmed or
+   * counted against a circuit), the login, the server version query, close. Connects to
+   * `hooks.addressOf()` the way `create` does. Rejects with `ProbeError` naming the step.
+   */
+  probe(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeResult>;
 }

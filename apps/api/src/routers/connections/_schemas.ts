@@ -120,6 +120,8 @@ export const testResultOutput = z.object({
       ok: z.boolean(),
       ms: z.number(),
       skipped: z.boolean().optional(),
+      notRun: z.boolean().optional().meta({ description: 'The step never ran because an earlier one failed; `reason` names it.' }),
+      reason: z.string().optional(),
       error: z.string().optional(),
     }),
   ),

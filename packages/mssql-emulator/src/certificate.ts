@@ -35,8 +35,11 @@ export async function generateCertificate(commonName = 'mssql-emulator'): Promis
   });
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(publicKey);
-  // A positive serial: the top bit of the first byte clear.
-  certificate.serialNumber = `0${randomBytes(16).toString('hex')}`;
+  // A positive serial in minimal DER: the first byte's top bit clear (no sign padding) and its
+  // next bit set (no leading zero byte, which OpenSSL refuses as illegal padding).
+  const serial = randomBytes(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
+  certificate.serialNumber = serial.toString('hex');
   certificate.validity.notBefore = new Date(Date.now() - DAY_MS);
   certificate.validity.notAfter = new Date(Date.now() + 365 * DAY_MS);
   const subject = [{ name: 'commonName', value: commonName }];

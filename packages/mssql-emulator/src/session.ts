@@ -9,7 +9,7 @@ import { SqlError } from './errors';
 import { CancelledError, type ExecutionSession, Executor, type PreparedStatement, type ServerContext } from './executor/executor';
 import { isSetOptionsOnly } from './executor/options';
 import { ProtocolError } from './protocol/buffer';
-import { parseLogin7, type Login7Request } from './protocol/login7';
+import { OLDEST_TDS_VERSION, negotiateTdsVersion, parseLogin7, tdsVersionName, type Login7Request } from './protocol/login7';
 import { MessageAssembler, PacketStatus, PacketType, frameMessage, type Message } from './protocol/packets';
 import { Encryption, buildPreloginResponse, parsePrelogin } from './protocol/prelogin';
 import { startTdsTls } from './protocol/tls';
@@ -225,7 +225,8 @@ export class Session implements ExecutionSession {
     }
     const login = parseLogin7(payload);
     this.packetSize = Math.max(MIN_PACKET, Math.min(MAX_PACKET, login.packetSize || 4096));
-    const out = new ResponseBuilder(this.server.serverName);
+    const tdsVersion = negotiateTdsVersion(login.tdsVersion);
+    const out = new ResponseBuilder(this.server.serverName, undefined, tdsVersion ?? login.tdsVersion);
     const fail = (errors: SqlError[], reason: string) => {
       for (const e of errors) {
         out.error({ number: e.number, state: e.state, class: e.class, message: e.message, procName: '', lineNumber: 1 });
@@ -233,6 +234,11 @@ export class Session implements ExecutionSession {
       this.server.onLoginFailed(login.userName, reason);
       return this.send(out.finish(Token.DONE, DoneStatus.ERROR)).then(() => this.destroy());
     };
+    if (tdsVersion === undefined) {
+      const message = `The TDS protocol version ${tdsVersionName(login.tdsVersion)} requested by the client is not supported by this server (the emulator answers TDS ${tdsVersionName(OLDEST_TDS_VERSION)} and 7.4).`;
+      await fail([new SqlError({ number: 40517, class: 16, message })], message);
+      return;
+    }
     if (refuse === 'error') {
       await fail([new SqlError({ number: 18456, class: 14, state: 1, message: `Login failed for user '${login.userName}'.` })], 'refused');
       return;
@@ -267,7 +273,7 @@ export class Session implements ExecutionSession {
     out.envChange(EnvChange.COLLATION, COLLATION, Buffer.alloc(0));
     out.envChange(EnvChange.LANGUAGE, 'us_english', '');
     out.info({ number: 5703, state: 1, class: 0, message: 'Changed language setting to us_english.', procName: '', lineNumber: 1 });
-    out.loginAck('Microsoft SQL Server', this.server.version);
+    out.loginAck('Microsoft SQL Server', this.server.version, tdsVersion);
     out.envChange(EnvChange.PACKET_SIZE, String(this.packetSize), String(this.packetSize));
     this.state = 'ready';
     this.server.onLogin(this);

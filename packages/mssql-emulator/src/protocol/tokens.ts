@@ -1,5 +1,6 @@
 /** Server token streams: everything the emulator sends inside a TABULAR_RESULT message. */
 import { TdsWriter } from './buffer';
+import { TdsVersion } from './login7';
 import { type SqlValue, type TdsType, writeTypeInfo } from './types';
 import { writeValue } from './values';
 
@@ -67,7 +68,13 @@ export class ResponseBuilder {
   constructor(
     readonly serverName: string,
     private readonly inTransaction: () => boolean = () => false,
+    /** Below 7.2 ERROR/INFO line numbers are 2 bytes and DONE row counts 4 (only a refusal is sent to such a client). */
+    private readonly tdsVersion: number = TdsVersion.V7_4,
   ) {}
+
+  private get legacy(): boolean {
+    return this.tdsVersion < TdsVersion.V7_2;
+  }
 
   get isEmpty(): boolean {
     return this.w.length === 0 && this.pending === undefined;
@@ -79,7 +86,9 @@ export class ResponseBuilder {
     this.pending = undefined;
     let status = p.status | (more ? DoneStatus.MORE : 0);
     if (this.inTransaction()) status |= DoneStatus.INXACT;
-    this.w.u8(p.token).u16(status).u16(0xc1).u64(p.rows);
+    this.w.u8(p.token).u16(status).u16(0xc1);
+    if (this.legacy) this.w.u32(Number(p.rows));
+    else this.w.u64(p.rows);
   }
 
   private begin(): TdsWriter {
@@ -106,7 +115,8 @@ export class ResponseBuilder {
     const at = w.reserve(2);
     const start = w.length;
     w.u32(m.number).u8(m.state).u8(m.class).usVarchar(m.message).bVarchar(this.serverName).bVarchar(m.procName);
-    w.u32(m.lineNumber);
+    if (this.legacy) w.u16(m.lineNumber);
+    else w.u32(m.lineNumber);
     w.patchU16(at, w.length - start);
   }
 
@@ -118,12 +128,12 @@ export class ResponseBuilder {
     this.message(Token.ERROR, m);
   }
 
-  loginAck(programName: string, version: { major: number; minor: number; build: number }): void {
+  loginAck(programName: string, version: { major: number; minor: number; build: number }, tdsVersion: number): void {
     const w = this.begin();
     w.u8(Token.LOGINACK);
     const at = w.reserve(2);
     const start = w.length;
-    w.u8(1).u32be(0x74000004).bVarchar(programName);
+    w.u8(1).u32be(tdsVersion).bVarchar(programName);
     w.u8(version.major).u8(version.minor).u8(version.build >> 8).u8(version.build & 0xff);
     w.patchU16(at, w.length - start);
   }

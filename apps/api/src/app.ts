@@ -100,6 +100,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       logger,
       sessionTtlHours: env.SESSION_TTL_HOURS,
       redisUrl: env.REDIS_URL,
+      rateLimits: env.RATE_LIMITS,
       connectionTestDeadlineMs: env.CONNECTION_TEST_TIMEOUT_MS,
       connectionTestMaxDeadlineMs: env.CONNECTION_TEST_MAX_TIMEOUT_MS,
       oidc: oidcConfigFromEnv(env, url),

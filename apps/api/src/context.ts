@@ -54,6 +54,8 @@ export function createContextInner(options: ContextInnerOptions) {
   const audit = options.audit;
   return {
     ...options,
+    /** Counts this request's calls and keeps the decision the HTTP layer reports in RateLimit-* headers. */
+    rateLimits: options.rateLimits.forRequest(),
     sessionCookies: options.sessionCookies ?? new SessionCookies(options.sessions.lucia, false),
     authorizer: new Authorizer(audit, principal, requestMeta),
     /** Records an audit row for this request's principal, ip and user agent. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { KeyRing, KeyRingError } from './services/crypto';
 import { isValidPolicyEntry } from './services/outbound-policy';
 import { isLoopbackUrl } from './services/oidc';
+import { parseRateLimits, RateLimitConfigError } from './services/rate-limits';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -72,6 +73,21 @@ export const envObjectSchema = z.object({
       .string()
       .refine((v) => /^rediss?:\/\/[^/]/.test(v), { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
       .optional(),
+  ),
+  /** Overrides of the per-principal limits: `bucket=points/seconds,…` (e.g. `list=600/60`); unnamed buckets keep the defaults. */
+  RATE_LIMITS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        try {
+          return parseRateLimits(raw);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: error instanceof RateLimitConfigError ? error.message : String(error) });
+          return z.NEVER;
+        }
+      }),
   ),
   SESSION_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(8_760).default(168)),
   /** Deadline of a connection test (test, testDraft, environment save). */

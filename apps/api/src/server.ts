@@ -14,6 +14,7 @@ import type { RestHandler } from './rest/handler';
 import { collectRestRoutes, RestRouteTable } from './rest/routes';
 import { appRouter } from './routers/_app';
 import type { AppServices } from './services/index';
+import { rateLimitHeaders } from './services/rate-limits';
 import type { TrustProxy } from './trust-proxy';
 
 export interface ReadinessState {
@@ -53,8 +54,9 @@ const REST_PREFIX = '/api/v1/';
 const starting: Problem = { error: 'starting', message: 'The API is starting; retry shortly', details: {} };
 
 /**
- * tRPC over node:http. Session cookies collected in the context and Retry-After for rate-limited
- * calls are added in responseMeta, the adapter's one hook on response headers.
+ * tRPC over node:http. Session cookies collected in the context, Retry-After for rate-limited
+ * calls and the RateLimit-* headers of limited calls are added in responseMeta, the adapter's one
+ * hook on response headers.
  */
 export function createApiHandler(services: AppServices, options: { trustProxy: TrustProxy; onProblem?: (problem: Problem) => void }): ApiHandler {
   const createContext = createHttpContextFactory(services, options);
@@ -74,6 +76,7 @@ export function createApiHandler(services: AppServices, options: { trustProxy: T
         for (const cookie of ctx?.sessionCookies.setCookieHeaders ?? []) headers.append('set-cookie', cookie);
         const retryAfter = errors.map(retryAfterOf).find((seconds) => seconds !== undefined);
         if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
+        for (const [name, value] of Object.entries(rateLimitHeaders(ctx?.rateLimits.decision))) headers.set(name, value);
         return { headers };
       },
     });

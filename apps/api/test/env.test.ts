@@ -57,4 +57,23 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ REDIS_URL: 'http://cache' })).toThrow(/REDIS_URL/);
     expect(loadEnv({ REDIS_URL: 'redis://cache:6379' }).REDIS_URL).toBe('redis://cache:6379');
   });
+
+  it('takes RATE_LIMITS overrides bucket by bucket, keeping the seed defaults for the rest', () => {
+    const env = loadEnv({ RATE_LIMITS: ' list=600/60, connectionCreate=3/7200 ' });
+    expect(env.RATE_LIMITS.list).toEqual({ points: 600, durationSeconds: 60 });
+    expect(env.RATE_LIMITS.connectionCreate).toEqual({ points: 3, durationSeconds: 7_200 });
+    expect(env.RATE_LIMITS.status).toEqual({ points: 120, durationSeconds: 60 });
+    expect(loadEnv({}).RATE_LIMITS.list).toEqual({ points: 60, durationSeconds: 60 });
+  });
+
+  it.each([
+    ['lists=600/60', /RATE_LIMITS: unknown bucket "lists"/],
+    ['list=600', /RATE_LIMITS: bucket "list" must be points\/seconds/],
+    ['status=0/60', /RATE_LIMITS: bucket "status" must be points\/seconds with both at least 1/],
+    ['poolReset=5/-1', /bucket "poolReset" must be/],
+    ['list=10/60,list=20/60', /bucket "list" is set twice/],
+    ['constructor=1/1', /unknown bucket "constructor"/],
+  ])('refuses RATE_LIMITS=%s naming the bucket', (value, message) => {
+    expect(() => loadEnv({ RATE_LIMITS: value })).toThrow(message);
+  });
 });

@@ -46,7 +46,8 @@ export function createOpenApiDocument(routes: readonly RestRoute[], options: Doc
     title: 'Workspace Studio API',
     description:
       'REST view of the Workspace Studio procedures. Authenticate with an API token: `Authorization: Bearer wss_…` (tokens are scoped to one workspace and one role). ' +
-      'Errors are `{ error, message, details }`; timestamps are ISO 8601 strings.',
+      'Errors are `{ error, message, details }`; timestamps are ISO 8601 strings. ' +
+      'Rate-limited calls answer with `RateLimit-Limit` (calls per window), `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the window frees calls), and a 429 adds `Retry-After`.',
     version: options.version,
     baseUrl: '/',
     securitySchemes: {
@@ -62,6 +63,12 @@ export function createOpenApiDocument(routes: readonly RestRoute[], options: Doc
   return withProblemResponses(document);
 }
 
+const rateLimitHeaderDocs = {
+  'RateLimit-Limit': { description: 'Calls allowed per window in the bucket this call spends', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Calls left in the window', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the window frees calls again', schema: { type: 'integer' } },
+};
+
 function withProblemResponses(document: OpenAPIObject): OpenAPIObject {
   const problem = { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } };
   for (const pathItem of Object.values(document.paths ?? {})) {
@@ -73,8 +80,10 @@ function withProblemResponses(document: OpenAPIObject): OpenAPIObject {
         statuses.add('403');
         statuses.add('429');
       }
+      const ok = operation.responses['200'] as { headers?: Record<string, unknown> } | undefined;
+      if (ok && operation.security && operation.security.length > 0) ok.headers = { ...ok.headers, ...rateLimitHeaderDocs };
       for (const status of statuses) {
-        const retryAfter = status === '429' ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {};
+        const retryAfter = status === '429' ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } }, ...rateLimitHeaderDocs } } : {};
         operation.responses[status] = { description: errorDescriptions[status] ?? 'Error', ...retryAfter, content: problem };
       }
     }

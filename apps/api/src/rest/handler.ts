@@ -12,6 +12,7 @@ import { ApiProblem, problemOf, retryAfterOf, toTRPCError } from '../errors';
 import type { Problem } from '../problem';
 import { appRouter } from '../routers/_app';
 import type { AppServices } from '../services/index';
+import { rateLimitHeaders } from '../services/rate-limits';
 import { createCallerFactory } from '../trpc';
 import type { TrustProxy } from '../trust-proxy';
 import type { RouteMatch, RestRoute } from './routes';
@@ -130,12 +131,12 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       const caller = createCaller(ctx, { signal: abandonedSignal(req, res) }) as unknown as CallerNode;
       const procedure = route.procedurePath.split('.').reduce<CallerNode>((node, segment) => node[segment] as CallerNode, caller);
       const data = await procedure(input);
-      send(res, 200, data ?? null, cookieHeaders(ctx));
+      send(res, 200, data ?? null, { ...cookieHeaders(ctx), ...rateLimitHeaders(ctx.rateLimits.decision) });
     } catch (error) {
       const mapped = toTRPCError(error, { logger: services.logger, path: route.procedurePath });
       const problem = problemOf(mapped);
       options.onProblem?.(problem);
-      const headers = cookieHeaders(ctx);
+      const headers = { ...cookieHeaders(ctx), ...rateLimitHeaders(ctx?.rateLimits.decision) };
       const retryAfter = retryAfterOf(mapped);
       if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
       send(res, getHTTPStatusCodeFromError(mapped), problem, headers);

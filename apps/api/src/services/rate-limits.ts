@@ -46,6 +46,56 @@ export const defaultRateLimits = {
 export type RateLimitBucket = keyof typeof defaultRateLimits;
 export type RateLimits = Record<RateLimitBucket, RateLimitRule>;
 
+export class RateLimitConfigError extends Error {
+  readonly code = 'rate_limits_invalid';
+  constructor(
+    readonly bucket: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RateLimitConfigError';
+  }
+}
+
+const RULE = /^(\d{1,9})\/(\d{1,9})$/;
+
+/**
+ * Operator overrides of the defaults (RATE_LIMITS): `bucket=points/seconds` entries separated by
+ * commas, e.g. `list=600/60,connectionCreate=10/3600`. Buckets not named keep the seed's defaults;
+ * an unknown bucket, a malformed rule or a zero is refused naming the bucket, so a typo fails the
+ * start instead of silently leaving the default in force.
+ */
+export function parseRateLimits(raw: string | undefined, defaults: RateLimits = defaultRateLimits): RateLimits {
+  const limits: RateLimits = { ...defaults };
+  const seen = new Set<string>();
+  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const bucket = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+    if (!Object.hasOwn(defaults, bucket)) {
+      throw new RateLimitConfigError(bucket, `unknown bucket "${bucket}" (known: ${Object.keys(defaults).join(', ')})`);
+    }
+    if (seen.has(bucket)) throw new RateLimitConfigError(bucket, `bucket "${bucket}" is set twice`);
+    seen.add(bucket);
+    const rule = RULE.exec(eq < 0 ? '' : entry.slice(eq + 1).trim());
+    const points = Number(rule?.[1]);
+    const durationSeconds = Number(rule?.[2]);
+    if (!rule || points < 1 || durationSeconds < 1) {
+      throw new RateLimitConfigError(bucket, `bucket "${bucket}" must be points/seconds with both at least 1, e.g. ${bucket}=60/60`);
+    }
+    limits[bucket as RateLimitBucket] = { points, durationSeconds };
+  }
+  return limits;
+}
+
+/** Where a caller stands in one bucket after a call: what the RateLimit-* headers carry. */
+export interface RateLimitDecision {
+  bucket: RateLimitBucket;
+  limit: number;
+  remaining: number;
+  /** Whole seconds until the window frees points again. */
+  resetSeconds: number;
+}
+
 /** Builds the limiter of one bucket; `keyPrefix` keeps buckets apart in a shared store. */
 export type RateLimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
 
@@ -162,18 +212,74 @@ export class RateLimitService {
     return () => this.#rejectionListeners.delete(listener);
   }
 
-  /** Counts one call; throws RateLimitedError (with whole seconds to wait) when over the limit. */
-  async consume(bucket: RateLimitBucket, subject: RateLimitSubject): Promise<void> {
+  /**
+   * Counts one call and returns where the caller stands; throws RateLimitedError (with whole
+   * seconds to wait) when over the limit.
+   */
+  async consume(bucket: RateLimitBucket, subject: RateLimitSubject): Promise<RateLimitDecision> {
     const limiter = this.#limiters.get(bucket);
-    if (!limiter) return;
+    const limit = this.limits[bucket].points;
+    if (!limiter) return { bucket, limit, remaining: limit, resetSeconds: 0 };
     try {
-      await limiter.consume(`${subject.kind}:${subject.id}`);
+      const res = await limiter.consume(`${subject.kind}:${subject.id}`);
+      return { bucket, limit, remaining: Math.max(0, res.remainingPoints), resetSeconds: secondsOf(res.msBeforeNext) };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         for (const listener of this.#rejectionListeners) listener(bucket);
-        throw new RateLimitedError(bucket, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), this.limits[bucket].points);
+        throw new RateLimitedError(bucket, Math.max(1, secondsOf(rejection.msBeforeNext)), limit);
       }
       throw rejection;
     }
   }
+
+  /** A view for one request that remembers the tightest decision (for the response headers). */
+  forRequest(): RequestRateLimits {
+    return new RequestRateLimits(this);
+  }
+}
+
+function secondsOf(ms: number): number {
+  return Math.max(0, Math.ceil(ms / 1000));
+}
+
+/**
+ * What procedures see as `ctx.rateLimits`: the service's consume, plus the decision that the
+ * HTTP layers turn into RateLimit-Limit / -Remaining / -Reset. When one request spends several
+ * buckets (sign-in counts per user and per address) the one with the fewest calls left is shown.
+ */
+export class RequestRateLimits {
+  #decision: RateLimitDecision | undefined;
+
+  constructor(private readonly service: RateLimitService) {}
+
+  get decision(): RateLimitDecision | undefined {
+    return this.#decision;
+  }
+
+  async consume(bucket: RateLimitBucket, subject: RateLimitSubject): Promise<RateLimitDecision> {
+    try {
+      return this.#keep(await this.service.consume(bucket, subject));
+    } catch (error) {
+      if (error instanceof RateLimitedError) this.#keep({ bucket, limit: error.limit, remaining: 0, resetSeconds: error.retryAfterSeconds });
+      throw error;
+    }
+  }
+
+  #keep(decision: RateLimitDecision): RateLimitDecision {
+    const current = this.#decision;
+    if (!current || decision.remaining < current.remaining || (decision.remaining === current.remaining && decision.resetSeconds > current.resetSeconds)) {
+      this.#decision = decision;
+    }
+    return decision;
+  }
+}
+
+/** The standard rate-limit headers of one decision (IETF RateLimit header fields, draft 6 names). */
+export function rateLimitHeaders(decision: RateLimitDecision | undefined): Record<string, string> {
+  if (!decision) return {};
+  return {
+    'ratelimit-limit': String(decision.limit),
+    'ratelimit-remaining': String(decision.remaining),
+    'ratelimit-reset': String(decision.resetSeconds),
+  };
 }

@@ -45,11 +45,12 @@ export class SqlError extends Error {
   }
 }
 
-export function unsupported(what: string, line = 0): SqlError {
+/** 40517 naming the construct; `plural` for names such as "Computed columns (b)". */
+export function unsupported(what: string, line = 0, plural = false): SqlError {
   return new SqlError({
     number: UNSUPPORTED_ERROR_NUMBER,
     class: 16,
-    message: `${what} is not supported by ${EMULATOR_NAME} (see its README for the supported T-SQL subset).`,
+    message: `${what} ${plural ? 'are' : 'is'} not supported by ${EMULATOR_NAME} (see its README for the supported T-SQL subset).`,
     line,
   });
 }
@@ -102,6 +103,11 @@ export function fromPgError(e: unknown, context: { database: string; statement: 
   const table = e.table ? `dbo.${e.table}` : '';
   switch (e.code) {
     case '42P01':
+      // A catalogue view SQL Server has but the emulator does not build is the emulator's gap,
+      // not the user's typo.
+      if (/^(sys|information_schema)\./i.test(name)) {
+        return Object.assign(unsupported(`The system view ${name}`, context.line), { cause: e });
+      }
       return make(208, `Invalid object name '${name}'.`);
     case '42703':
       return make(207, `Invalid column name '${name.replace(/^.*\./, '')}'.`);

@@ -154,4 +154,26 @@ describe('errors: unsupported T-SQL (emulator)', () => {
     expect(e.number).toBe(40517);
     expect(e.message).toMatch(/not supported by @studio\/mssql-emulator/);
   });
+  // Constructs the parser used to stumble over (102/156), or PostgreSQL refused in its own words
+  // (50000) or as a missing object (208): each is named, so a user knows it is the emulator's gap.
+  it.each([
+    ['CLR type methods', 'SELECT geography::Point(1, 2, 4326) AS p', /^CLR type methods \(geography::Point\) are not supported/],
+    ['computed columns', 'CREATE TABLE t_computed (a INT, b AS a + 1)', /^Computed columns \(b\) are not supported/],
+    ['persisted computed columns', 'CREATE TABLE t_computed2 (a INT NOT NULL, [total] AS (a * 2) PERSISTED)', /^Computed columns \(total\) are not supported/],
+    ['table options', 'CREATE TABLE t_temporal (a INT) WITH (SYSTEM_VERSIONING = ON)', /^Table option SYSTEM_VERSIONING is not supported/],
+    ['system views outside the emulated catalogue', 'SELECT * FROM sys.dm_exec_sessions', /^The system view sys\.dm_exec_sessions is not supported/],
+    ['xml data type methods', "DECLARE @x XML = '<a>1</a>'; SELECT @x.value('(/a)[1]', 'int') AS v", /^xml data type methods \(\.value\) are not supported/],
+    ['sequences', 'SELECT NEXT VALUE FOR dbo.s1 AS n', /^Sequences \(NEXT VALUE FOR\) are not supported/],
+  ])('%s fail with 40517 naming the construct', async (_name, text, message) => {
+    const e = await failure(conn.pool.request().batch(text));
+    expect({ number: e.number, message: e.message }).toEqual({ number: 40517, message: expect.stringMatching(message) });
+    expect(e.message).toMatch(/by @studio\/mssql-emulator \(see its README/);
+  });
+
+  it('still runs what only looks like those constructs: AS aliases, WITH hints, a column named value', async () => {
+    await conn.pool.request().batch('CREATE TABLE t_lookalike (id INT, [value] INT) WITH (DATA_COMPRESSION = PAGE)');
+    await conn.pool.request().batch('INSERT INTO t_lookalike (id, [value]) VALUES (1, 10)');
+    const r = await conn.pool.request().batch('SELECT id AS a, t.[value] AS v FROM t_lookalike AS t WITH (NOLOCK)');
+    expect(r.recordset).toEqual([{ a: 1, v: 10 }]);
+  });
 });

@@ -75,6 +75,7 @@ class Translator {
       const tok = this.t[i] as SqlToken;
       const next = this.t[i + 1];
       const prev = this.t[i - 1];
+      this.refuseOutsideSubset(i);
       switch (tok.kind) {
         case 'var':
           this.emit({ ref: 'var', name: tok.text });
@@ -256,6 +257,35 @@ class Translator {
         this.emit(tok.text);
     }
     return i + 1;
+  }
+
+  /**
+   * Constructs outside the emulated subset that would otherwise reach the parser or PostgreSQL
+   * and fail as a syntax error or a missing object: refused with 40517 naming them.
+   */
+  private refuseOutsideSubset(i: number): void {
+    const tok = this.t[i] as SqlToken;
+    const prev = this.t[i - 1];
+    const next = this.t[i + 1];
+    const after = this.t[i + 2];
+    if (isOp(next, '::') && (tok.kind === 'word' || tok.kind === 'qident') && (after?.kind === 'word' || after?.kind === 'qident')) {
+      throw unsupported(`CLR type methods (${tok.text}::${after.text})`, tok.line, true);
+    }
+    if (tok.kind === 'var' && isOp(next, '.') && isWord(after, 'VALUE', 'QUERY', 'NODES', 'EXIST', 'MODIFY') && isOp(this.t[i + 3], '(')) {
+      throw unsupported(`xml data type methods (.${(after as SqlToken).text.toLowerCase()})`, tok.line, true);
+    }
+    if (isWord(tok, 'NEXT') && isWord(next, 'VALUE') && isWord(after, 'FOR')) {
+      throw unsupported('Sequences (NEXT VALUE FOR)', tok.line, true);
+    }
+    const tableDefinition = (this.verb === 'CREATE' || this.verb === 'ALTER') && isWord(this.t[1], 'TABLE');
+    if (!tableDefinition) return;
+    // `name AS expression` where a column definition starts: a computed column.
+    if (isName(tok) && isWord(next, 'AS') && (isOp(prev, '(') || isOp(prev, ',') || isWord(prev, 'ADD'))) {
+      throw unsupported(`Computed columns (${tok.text})`, tok.line, true);
+    }
+    if (isWord(tok, 'WITH') && isOp(prev, ')') && isOp(next, '(') && after?.kind === 'word' && !HINTS.has(after.upper)) {
+      throw unsupported(`Table option ${after.upper}`, tok.line);
+    }
   }
 
   /** A possibly qualified name starting at i; drops dbo./[dbo]. and database prefixes. */

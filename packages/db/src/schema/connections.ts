@@ -14,7 +14,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './_columns';
 import { users } from './auth';
-import { connectionAccessLevel, connectionStatus, connectionType } from './enums';
+import { connectionAccessLevel, connectionStatus, connectionType, consoleAccess } from './enums';
 import { workspaces } from './workspaces';
 
 /** Non-secret driver options of a connection (F2). Secrets never go here. */
@@ -51,6 +51,8 @@ export const connections = pgTable(
     keyVersion: integer('key_version').notNull(),
     options: jsonb('options').$type<ConnectionOptions>().notNull().default({}),
     status: connectionStatus('status').notNull().default('unknown'),
+    /** What the query console may do here; set by Owners/Admins. */
+    consoleAccess: consoleAccess('console_access').notNull().default('read-only'),
     lastTestedAt: timestamp('last_tested_at', { withTimezone: true }),
     lastError: text('last_error'),
     createdBy: uuid('created_by'),

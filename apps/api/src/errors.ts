@@ -33,6 +33,9 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   connection_operation_failed: 'BAD_REQUEST',
   service_unavailable: 'SERVICE_UNAVAILABLE',
   schema_needs_migration: 'PRECONDITION_FAILED',
+  // 408: the caller's query took too long; nothing is wrong with the server.
+  query_timeout: 'TIMEOUT',
+  query_error: 'BAD_REQUEST',
 };
 
 /** What any unexpected failure is answered with: nothing about its cause leaves the process. */

@@ -14,7 +14,9 @@ export type ServiceErrorCode =
   | 'precondition_failed'
   | 'connection_operation_failed'
   | 'service_unavailable'
-  | 'schema_needs_migration';
+  | 'schema_needs_migration'
+  | 'query_timeout'
+  | 'query_error';
 
 /** `message` and `details` are shown to the caller: never put secrets or raw driver text in them. */
 export class ServiceError extends Error {
@@ -73,6 +75,28 @@ export class ServiceUnavailableError extends ServiceError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('service_unavailable', message, details);
     this.name = 'ServiceUnavailableError';
+  }
+}
+
+/**
+ * A query ran past its time limit and was stopped on the server. `timeoutMs` is the limit that
+ * applied (the one asked for, or the connection's maximum when that is lower).
+ */
+export class QueryTimeoutError extends ServiceError {
+  constructor(timeoutMs: number, details: Record<string, unknown> = {}) {
+    super('query_timeout', `The query did not finish within ${timeoutMs} ms and was stopped on the server`, { timeoutMs, ...details });
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/**
+ * The database refused the caller's own SQL: its message (about the caller's text, so theirs to
+ * read) and its number / SQLSTATE / errno as `databaseCode`.
+ */
+export class QueryError extends ServiceError {
+  constructor(message: string, details: { databaseCode: string | null; database_type: string; line: number | null; statement: number | null } & Record<string, unknown>, options?: { cause?: unknown }) {
+    super('query_error', message, details, options);
+    this.name = 'QueryError';
   }
 }
 

@@ -15,6 +15,7 @@ import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisS
 import { OidcService, type OidcConfig } from './oidc';
 import { PeopleService } from './people';
 import { createLucia, SessionService } from './sessions';
+import { ConsoleService, type ConsoleRunSubject } from './console';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
 import { beforeConnectOf, WorkspaceDatabases } from './workspace-databases';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
@@ -50,6 +51,8 @@ export interface AppServices {
   sqlEditor: SqlEditorService;
   /** How many executions may run at once per connection, and how long the next ones wait. */
   executionBudget: ConcurrencyBudget;
+  /** Query console runs, history and saved queries; holds the app's running console runs. */
+  console: ConsoleService;
   logger: Logger;
 }
 
@@ -77,6 +80,8 @@ export interface CreateServicesOptions {
   workspaceMigrations?: Partial<WorkspaceMigrationConfig>;
   /** Executions per connection at once (default 8) and the wait for a slot (default 2 s). */
   executionBudget?: { concurrency: number; maxWaitMs: number };
+  /** The most rows one console export may hold (EXPORT_MAX_ROWS, default 1,000,000). */
+  exportMaxRows?: number;
 }
 
 /**
@@ -143,6 +148,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     workspaceMigrations,
     sqlEditor: new SqlEditorService(db, workspaceDatabases, new ExecutionRegistry(), new ProcedureCatalogueCache()),
     executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
+    console: new ConsoleService(db, workspaceDatabases, new ExecutionRegistry<ConsoleRunSubject>(), options.exportMaxRows),
     logger: options.logger,
   };
 }
@@ -155,6 +161,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
 export async function closeServices(services: AppServices, options: { poolDrainDeadlineMs: number }): Promise<void> {
   await services.poolInvalidation.close();
   services.sqlEditor.executions.cancelAll();
+  services.console.runs.cancelAll();
   await services.pools.close({ deadlineMs: options.poolDrainDeadlineMs });
   await services.rateLimits.close();
 }

@@ -39,7 +39,13 @@ export type WorkspaceAction =
   | 'procedure.publish'
   | 'procedure.execute'
   | 'procedure.cancel'
-  | 'procedure.delete';
+  | 'procedure.delete'
+  | 'console.read'
+  | 'console.run'
+  | 'console.cancel'
+  | 'console.setAccess'
+  | 'console.saveQuery'
+  | 'console.deleteQuery';
 
 export type PrincipalKind = 'user' | 'token';
 
@@ -100,6 +106,16 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   // Only the principal who started an execution may cancel it (checked in the handler).
   'procedure.cancel': everyone,
   'procedure.delete': managers,
+  // Query console. Everyone sees saved queries and their own history; running (and exporting) is
+  // decided per connection in the handler (canUseConnection, within the connection's console
+  // access); these rows are the role-only answer. Only the starter of a run may cancel it.
+  'console.read': everyone,
+  'console.run': managers,
+  'console.cancel': everyone,
+  'console.setAccess': managers,
+  // Members share queries too; changing or deleting someone else's is for Owners/Admins (handler).
+  'console.saveQuery': ['Owner', 'Admin', 'Member'],
+  'console.deleteQuery': ['Owner', 'Admin', 'Member'],
 };
 
 /**

@@ -5,31 +5,35 @@
 // builds one per app, so running executions live exactly as long as the app.
 import { ConflictError, NotFoundError } from '../errors';
 
-export interface RunningExecution {
+/** What the editor's executions carry beyond the common fields; the console's runs name a connection. */
+export interface ExecutionSubject {
+  procedureId: string;
+}
+
+export type RunningExecution<Subject extends object = ExecutionSubject> = Subject & {
   id: string;
   workspaceId: string;
-  procedureId: string;
   /** `user:<id>` or `token:<id>`: only the same principal may cancel. */
   owner: string;
   startedAt: Date;
   /** Asks the running request to stop (TDS attention); idempotent. */
   cancel(): void;
   readonly cancelRequested: boolean;
-}
+};
 
-export class ExecutionRegistry {
-  readonly #running = new Map<string, RunningExecution>();
+export class ExecutionRegistry<Subject extends object = ExecutionSubject> {
+  readonly #running = new Map<string, RunningExecution<Subject>>();
 
   get size(): number {
     return this.#running.size;
   }
 
   /** Registers an execution; its cancel is wired once the driver request exists (`attach`). */
-  start(init: Omit<RunningExecution, 'cancel' | 'cancelRequested' | 'startedAt'>): { execution: RunningExecution; attach(cancel: () => void): void; finish(): void } {
+  start(init: Omit<RunningExecution<Subject>, 'cancel' | 'cancelRequested' | 'startedAt'>): { execution: RunningExecution<Subject>; attach(cancel: () => void): void; finish(): void } {
     if (this.#running.has(init.id)) throw new ConflictError('An execution with this id is already running', { field: 'executionId' });
     let requested = false;
     let target: (() => void) | undefined;
-    const execution: RunningExecution = {
+    const execution = {
       ...init,
       startedAt: new Date(),
       cancel: () => {
@@ -40,7 +44,7 @@ export class ExecutionRegistry {
       get cancelRequested() {
         return requested;
       },
-    };
+    } as RunningExecution<Subject>;
     this.#running.set(init.id, execution);
     return {
       execution,
@@ -60,7 +64,7 @@ export class ExecutionRegistry {
   }
 
   /** The running execution of this workspace with this id; NOT_FOUND when finished or unknown. */
-  find(workspaceId: string, executionId: string): RunningExecution {
+  find(workspaceId: string, executionId: string): RunningExecution<Subject> {
     const execution = this.#running.get(executionId);
     if (!execution || execution.workspaceId !== workspaceId) throw new NotFoundError('Running execution', { field: 'executionId' });
     return execution;

@@ -1,0 +1,115 @@
+// A console run on PostgreSQL: one client from the pool. Without parameters the text goes as one
+// simple query (several statements, several result sets); with parameters it is one statement
+// (the extended protocol binds $1…$n). Read-only runs inside `BEGIN READ ONLY … ROLLBACK`, so the
+// server refuses writes (SQLSTATE 25006). Cancel is pg_cancel_backend from a second session.
+import pg from 'pg';
+import { consoleValue, DatabaseQueryError, type ConsoleColumn, type ResultSink, type RunControl, type RunRequest } from './types';
+
+/** Built-in type OIDs → names, from the driver's own table (`INT4` → `int4`). */
+const TYPE_NAMES = new Map<number, string>(Object.entries(pg.types.builtins).map(([name, oid]) => [oid as number, name.toLowerCase()]));
+
+interface PgResultLike {
+  fields: { name: string; dataTypeID: number }[];
+  command: string | null;
+  rowCount: number | null;
+}
+
+interface PgClientInternals {
+  processID: number | null;
+  connection: { stream: { pause(): void; resume(): void } };
+}
+
+type QueryHooks = { handleRowDescription(msg: unknown): void; handleCommandComplete(msg: unknown, connection: unknown): void; _result: PgResultLike; _accumulateRows: unknown };
+const BaseQuery = pg.Query as unknown as new (config: pg.QueryConfig & { rowMode: 'array' }, values: undefined, callback: (error: Error | null) => void) => QueryHooks & NodeJS.EventEmitter;
+
+/**
+ * pg's Query with an event at each result set's start and end, so sets with no rows keep their
+ * place and row counts arrive per statement. It completes through its callback (the client wraps
+ * that for its read timeout), yet never keeps rows: they go to the 'row' listener only.
+ */
+class ConsoleQuery extends BaseQuery {
+  override handleRowDescription(msg: unknown): void {
+    super.handleRowDescription(msg);
+    this._accumulateRows = false;
+    this.emit('fields', this._result);
+  }
+
+  override handleCommandComplete(msg: unknown, connection: unknown): void {
+    super.handleCommandComplete(msg, connection);
+    this.emit('complete', this._result);
+  }
+}
+
+function columnsOf(result: PgResultLike): ConsoleColumn[] {
+  return result.fields.map((f) => ({ name: f.name, type: TYPE_NAMES.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` }));
+}
+
+/** pg_cancel_backend from a session of its own: the run's own client is busy, and the pool may have no other. */
+async function cancelBackend(pool: pg.Pool, processID: number): Promise<void> {
+  const Client = (pool as unknown as { Client: typeof pg.Client }).Client;
+  const killer = new Client((pool as unknown as { options: pg.ClientConfig }).options);
+  killer.on('error', () => undefined);
+  try {
+    await killer.connect();
+    await killer.query('SELECT pg_cancel_backend($1)', [processID]);
+  } finally {
+    await killer.end().catch(() => undefined);
+  }
+}
+
+export async function runOnPostgres(pool: pg.Pool, run: RunRequest, sink: ResultSink, control: RunControl): Promise<{ rolledBack: boolean }> {
+  if (!Array.isArray(run.parameters)) throw new TypeError('PostgreSQL takes positional parameters ($1, $2, …)');
+  const client = await pool.connect();
+  const internals = client as unknown as PgClientInternals;
+  let failure: unknown;
+  const onNotice = (notice: { message?: string; code?: string; severity?: string }) =>
+    sink.message({ message: notice.message ?? '', code: notice.code ?? null, level: (notice.severity ?? 'notice').toLowerCase() });
+  client.on('notice', onNotice);
+  try {
+    if (run.mode === 'read-only') {
+      await client.query('BEGIN READ ONLY');
+      // A query takes the snapshot: after it, SET TRANSACTION READ WRITE is refused by the server.
+      await client.query('SELECT 1');
+    }
+    sink.flow?.({ pause: () => internals.connection.stream.pause(), resume: () => internals.connection.stream.resume() });
+    control.onCancel(async () => {
+      if (internals.processID !== null) await cancelBackend(pool, internals.processID);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const values = run.parameters as unknown[];
+      const query = new ConsoleQuery({ text: run.sql, rowMode: 'array', ...(values.length > 0 && { values }) }, undefined, (error) => (error ? reject(error) : resolve()));
+      query.on('fields', (result: PgResultLike) => sink.resultSet(columnsOf(result)));
+      query.on('row', (row: unknown[]) => {
+        if (!sink.row(row.map(consoleValue))) internals.connection.stream.pause();
+      });
+      query.on('complete', (result: PgResultLike) => {
+        if (result.fields.length === 0 && result.command !== null && result.rowCount !== null) sink.rowsAffected(result.rowCount);
+      });
+      void client.query(query as unknown as pg.Query);
+    });
+  } catch (error) {
+    failure = error;
+    const e = error as { code?: unknown; message?: unknown; position?: unknown };
+    if (typeof e.code === 'string' && typeof e.message === 'string') {
+      throw new DatabaseQueryError(e.code, e.message, { line: lineAt(run.sql, e.position), statement: null }, { cause: error });
+    }
+    throw error;
+  } finally {
+    client.off('notice', onNotice);
+    let broken = failure !== undefined && (failure as { code?: unknown }).code === undefined;
+    if (run.mode === 'read-only' && !broken) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+    }
+    client.release(broken ? (failure instanceof Error ? failure : new Error('connection state unknown')) : undefined);
+  }
+  return { rolledBack: run.mode === 'read-only' };
+}
+
+/** PostgreSQL reports a 1-based character position; the editor wants its line. */
+function lineAt(text: string, position: unknown): number | null {
+  const at = Number(position);
+  if (!Number.isInteger(at) || at < 1) return null;
+  return text.slice(0, at - 1).split('\n').length;
+}

@@ -105,6 +105,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       connectionTestMaxDeadlineMs: env.CONNECTION_TEST_MAX_TIMEOUT_MS,
       oidc: oidcConfigFromEnv(env, url),
       workspaceMigrations: workspaceMigrationConfigOf(env),
+      exportMaxRows: env.EXPORT_MAX_ROWS,
     });
     state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'trpc') });
     state.rest = createRestHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'rest') });

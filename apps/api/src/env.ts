@@ -93,6 +93,8 @@ export const envObjectSchema = z.object({
   /** Deadline of a connection test (test, testDraft, environment save). */
   CONNECTION_TEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(60_000).default(5_000)),
   CONNECTION_TEST_MAX_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(600_000).default(60_000)),
+  /** The most rows one console export (CSV/JSON) may hold; the query is stopped there. */
+  EXPORT_MAX_ROWS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000_000).default(1_000_000)),
   /** Start the demo SQL Server (emulator); default on for embedded PGlite outside production. */
   DEMO_MSSQL: booleanFlag,
   /** Port of the demo SQL Server; 0 = any free port. */

@@ -29,6 +29,11 @@ type StudioMeta = {
    * (who am I, change it, sign out). Everything else is refused until they have.
    */
   passwordChangePending?: 'allow';
+  /**
+   * The procedure answers a ConsoleDownload: REST streams its body with its own content type
+   * (the OpenAPI document lists `contentTypes` for the 200 answer) instead of sending JSON.
+   */
+  download?: { contentTypes: readonly string[] };
 };
 
 /**

@@ -60,7 +60,18 @@ export function createOpenApiDocument(routes: readonly RestRoute[], options: Doc
     },
     defs: { Problem: problemSchema },
   });
-  return withProblemResponses(document);
+  return withDownloads(withProblemResponses(document), routes);
+}
+
+/** A streamed download's 200 answer is its file types, not JSON. */
+function withDownloads(document: OpenAPIObject, routes: readonly RestRoute[]): OpenAPIObject {
+  for (const route of routes) {
+    if (!route.download) continue;
+    const operation = (document.paths?.[route.template] as Record<string, { responses?: Record<string, { content?: unknown }> }> | undefined)?.[route.method.toLowerCase()];
+    const ok = operation?.responses?.['200'];
+    if (ok) ok.content = Object.fromEntries(route.download.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]));
+  }
+  return document;
 }
 
 const rateLimitHeaderDocs = {

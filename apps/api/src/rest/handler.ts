@@ -11,6 +11,7 @@ import { createHttpContextFactory, type Context } from '../context';
 import { ApiProblem, problemOf, retryAfterOf, toTRPCError } from '../errors';
 import type { Problem } from '../problem';
 import { appRouter } from '../routers/_app';
+import { ConsoleDownload, firstChunkOf } from '../services/console';
 import type { AppServices } from '../services/index';
 import { rateLimitHeaders } from '../services/rate-limits';
 import { createCallerFactory } from '../trpc';
@@ -131,7 +132,12 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       const caller = createCaller(ctx, { signal: abandonedSignal(req, res) }) as unknown as CallerNode;
       const procedure = route.procedurePath.split('.').reduce<CallerNode>((node, segment) => node[segment] as CallerNode, caller);
       const data = await procedure(input);
-      send(res, 200, data ?? null, { ...cookieHeaders(ctx), ...rateLimitHeaders(ctx.rateLimits.decision) });
+      const headers = { ...cookieHeaders(ctx), ...rateLimitHeaders(ctx.rateLimits.decision) };
+      if (route.download && data instanceof ConsoleDownload) {
+        await sendDownload(res, data, headers);
+        return;
+      }
+      send(res, 200, data ?? null, headers);
     } catch (error) {
       const mapped = toTRPCError(error, { logger: services.logger, path: route.procedurePath });
       const problem = problemOf(mapped);
@@ -142,6 +148,20 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       send(res, getHTTPStatusCodeFromError(mapped), problem, headers);
     }
   };
+}
+
+/**
+ * Streams a download: the first bytes are awaited before the headers, so a refused query is still
+ * an F10 error; after that a failure can only cut the body short (the client sees a broken file).
+ */
+async function sendDownload(res: ServerResponse, download: ConsoleDownload, headers: Record<string, string | string[]>): Promise<void> {
+  const { first, rest } = await firstChunkOf(download.open());
+  // The client hanging up destroys the body, which stops the query on the server.
+  res.once('close', () => rest.destroy());
+  res.writeHead(200, { ...headers, 'content-type': download.contentType, 'content-disposition': `attachment; filename="${download.filename}"`, 'cache-control': 'no-store' });
+  if (first) res.write(first);
+  rest.on('error', () => res.destroy());
+  rest.pipe(res);
 }
 
 /** Aborts when the client hangs up before the answer was written (procedures stop their work). */

@@ -20,13 +20,15 @@ export interface RestRoute {
   input: z.ZodObject;
   output: z.ZodType;
   openapi: OpenApiSettings;
+  /** Content types of a streamed download (meta.download); undefined for JSON answers. */
+  download: readonly string[] | undefined;
   /** Literal segments count before parameters, so `/connections/pool-stats` wins over `/connections/{connectionId}`. */
   pattern: RegExp;
 }
 
 interface ProcedureDef {
   type: 'query' | 'mutation' | 'subscription';
-  meta?: OpenApiMeta;
+  meta?: OpenApiMeta & { download?: { contentTypes: readonly string[] } };
   inputs: unknown[];
   output?: unknown;
 }
@@ -110,6 +112,7 @@ export function collectRestRoutes(router: AnyRouter): RestRoute[] {
       input,
       output: def.output,
       openapi,
+      download: def.meta?.download?.contentTypes,
       pattern: patternOf(openapi.path),
     });
   }

@@ -3,6 +3,7 @@ import { accountRouter } from './account';
 import { auditRouter } from './audit';
 import { authRouter } from './auth';
 import { connectionsRouter } from './connections/_router';
+import { consoleRouter } from './console/_router';
 import { environmentsRouter } from './environments/_router';
 import { healthRouter } from './health';
 import { tokensRouter } from './tokens';
@@ -24,6 +25,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   audit: auditRouter,
   sqlEditor: sqlEditorRouter,
+  console: consoleRouter,
   workspaceMigrations: workspaceMigrationsRouter,
 });
 

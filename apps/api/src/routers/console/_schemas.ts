@@ -1,0 +1,49 @@
+// Inputs and outputs shared by the console procedures, and who may run on a connection.
+import { z } from 'zod';
+import type { Context } from '../../context';
+import type { WorkspaceScope } from '../../services/authorization';
+import type { ConsoleTarget } from '../../services/console';
+import { can, canUseConnection } from '../../services/policy';
+
+export type ConsoleContext = Context & { principal: NonNullable<Context['principal']>; workspace: WorkspaceScope };
+
+/** A console script is at most 1 MiB of text. */
+export const MAX_SQL_LENGTH = 1_048_576;
+
+export const connectionRef = z.object({ connectionId: z.uuid() });
+export const consoleAccessInput = z.enum(['off', 'read-only', 'read-write']);
+export const consoleModeInput = z.enum(['read-only', 'read-write']);
+
+const parameterValue = z.union([z.string().max(65_536), z.number(), z.boolean(), z.null()]);
+/** Positional (`@p1…` / `$1…` / `?`) as an array; named (`@name`, SQL Server only) as an object. */
+export const parametersInput = z
+  .union([z.array(parameterValue).max(100), z.record(z.string().regex(/^@?[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'a parameter name: letters, digits, _'), parameterValue)])
+  .default([]);
+
+export const columnOutput = z.object({ name: z.string(), type: z.string() });
+export const resultSetOutput = z.object({
+  columns: z.array(columnOutput),
+  rows: z.array(z.array(z.unknown())).meta({ description: 'Values in column order: exact numbers as text, binary as 0x hex, dates as ISO 8601' }),
+  rowCount: z.number().int(),
+  truncated: z.boolean(),
+});
+export const messageOutput = z.object({ message: z.string(), code: z.string().nullable(), level: z.string() });
+
+/** `user:<id>` / `token:<id>`: who owns a run. */
+export function principalKeyOf(ctx: ConsoleContext): string {
+  return ctx.principal.kind === 'user' ? `user:${ctx.principal.userId}` : `token:${ctx.principal.tokenId}`;
+}
+
+/**
+ * Owners/Admins run on any connection; Members with `use` on it (a grant, or the default
+ * environment's connection); Viewers never. Denials are audited by the Authorizer.
+ */
+export async function authorizeRun(ctx: ConsoleContext, target: Pick<ConsoleTarget, 'database'>, action: 'console.run' = 'console.run'): Promise<void> {
+  const actor = ctx.workspace.actor;
+  if (can(actor, action)) return;
+  const denial = { workspaceId: ctx.workspace.id, action, target: { type: 'connection', id: target.database.connectionId } };
+  if (actor.role !== 'Member') return ctx.authorizer.deny({ ...denial, reason: 'insufficient_role' });
+  const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
+  const facts = await ctx.connections.useFacts(ctx.workspace.id, target.database.connectionId, userId);
+  if (!canUseConnection(actor, facts)) await ctx.authorizer.deny({ ...denial, reason: 'no_connection_access' });
+}

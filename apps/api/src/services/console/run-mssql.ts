@@ -3,7 +3,7 @@
 // inside a transaction that is always rolled back. Cancel is a TDS attention.
 import sql from 'mssql';
 import { serverMessageOf } from '../sql-editor/errors';
-import { describeColumn } from '../sql-editor/types';
+import { describeColumn, resultValue, type ResultColumn } from '../sql-editor/types';
 import { consoleValue, DatabaseQueryError, type ResultSink, type RunControl, type RunRequest } from './types';
 
 type DriverColumn = Parameters<typeof describeColumn>[0];
@@ -21,12 +21,16 @@ export async function runOnSqlServer(pool: sql.ConnectionPool, run: RunRequest, 
     const errors: unknown[] = [];
     // SQL Server counts a SELECT's rows in its DONE token too: that count is the set's, not rows affected.
     let setOpen = false;
+    let described: ResultColumn[] = [];
     request.on('recordset', (columns: DriverColumn[]) => {
       setOpen = true;
-      sink.resultSet(columns.map((c) => ({ name: c.name, type: describeColumn(c).type })));
+      described = columns.map(describeColumn);
+      sink.resultSet(described.map((c) => ({ name: c.name, type: c.type })));
     });
+    // The editor's value rules: decimals keep their scale as text, bigint exact, time with its precision.
     request.on('row', (row: unknown[]) => {
-      if (!sink.row(row.map(consoleValue))) request.pause();
+      const values = row.map((value, i) => consoleValue(resultValue(value, described[i]?.type ?? 'unknown', described[i]?.scale ?? null)));
+      if (!sink.row(values)) request.pause();
     });
     request.on('rowsaffected', (count: number) => {
       if (setOpen) setOpen = false;

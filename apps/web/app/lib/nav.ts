@@ -24,6 +24,7 @@ export const workspaceNav: NavSection[] = [
     items: [
       { to: '', label: 'Overview', end: true },
       { to: 'connections', label: 'Connections' },
+      { to: 'console', label: 'Console' },
       { to: 'sql', label: 'SQL editor' },
     ],
   },

@@ -85,6 +85,9 @@ export default function ConnectionDetail() {
         }
         actions={
           <Form method="post" className="row">
+            <Link className="btn btn-secondary" to={`/w/${workspace.slug}/console/${connection.id}`}>
+              Open console
+            </Link>
             {permissions.canUse ? (
               <SubmitButton intent="test" variant="secondary" pendingLabel="Testing…">
                 Test connection

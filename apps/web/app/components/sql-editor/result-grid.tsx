@@ -1,44 +1,177 @@
 // One result set as a grid. Rows are virtualised (only the visible ones are in the DOM), so a
-// result at the row limit stays fast to scroll.
+// result at the row limit stays fast to scroll. Click a header to sort (again to reverse), drag
+// its right edge to resize, click row numbers to select (shift-click for a range) and copy the
+// selection as tab-separated text with the headers, which a spreadsheet pastes as columns. A long
+// value is cut in its cell; clicking the cell shows it whole below the grid.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef } from 'react';
+import { useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import type { DisplayResultSet } from './results';
 
 const ROW_HEIGHT = 30;
+const DEFAULT_WIDTH = 160;
+const MIN_WIDTH = 60;
+
+type Sort = { column: number; direction: 'asc' | 'desc' } | null;
+
+function compare(a: string | null, b: string | null, numeric: boolean): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  if (numeric) {
+    const x = Number(a);
+    const y = Number(b);
+    if (!Number.isNaN(x) && !Number.isNaN(y)) return x - y;
+  }
+  return a.localeCompare(b, undefined, { numeric: true });
+}
+
+/** Tab-separated rows with a header line; tabs and line breaks inside values become spaces. */
+export function toTsv(columns: readonly { name: string }[], rows: readonly (readonly (string | null)[])[]): string {
+  const clean = (value: string | null) => (value === null ? '' : value.replace(/[\t\r\n]+/g, ' '));
+  return [columns.map((c) => clean(c.name)).join('\t'), ...rows.map((row) => row.map(clean).join('\t'))].join('\n');
+}
 
 export function ResultGrid({ set, index }: { set: DisplayResultSet; index: number }) {
   const scroller = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({ count: set.rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
-  const template = `3.5rem repeat(${Math.max(1, set.columns.length)}, minmax(8rem, 1fr))`;
+  const [sort, setSort] = useState<Sort>(null);
+  const [widths, setWidths] = useState<number[]>(() => set.columns.map(() => DEFAULT_WIDTH));
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const [expanded, setExpanded] = useState<{ row: number; column: number } | null>(null);
+  const [copied, setCopied] = useState<string | null>(null);
+
+  // Indexes into set.rows in display order, so selection survives a change of sort.
+  const order = useMemo(() => {
+    const indexes = set.rows.map((_, i) => i);
+    if (!sort) return indexes;
+    const numeric = set.columns[sort.column]?.numeric ?? false;
+    indexes.sort((a, b) => compare(set.rows[a]?.[sort.column] ?? null, set.rows[b]?.[sort.column] ?? null, numeric) * (sort.direction === 'asc' ? 1 : -1));
+    return indexes;
+  }, [set, sort]);
+
+  const virtualizer = useVirtualizer({ count: order.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
+  const template = `3.5rem ${set.columns.map((_, i) => `${widths[i] ?? DEFAULT_WIDTH}px`).join(' ') || '1fr'}`;
+
+  const toggleSort = (column: number) =>
+    setSort((current) => (current?.column !== column ? { column, direction: 'asc' } : current.direction === 'asc' ? { column, direction: 'desc' } : null));
+
+  const startResize = (column: number, event: ReactPointerEvent<HTMLSpanElement>) => {
+    event.preventDefault();
+    event.stopPropagation();
+    const startX = event.clientX;
+    const startWidth = widths[column] ?? DEFAULT_WIDTH;
+    const move = (e: PointerEvent) => setWidths((w) => w.map((x, i) => (i === column ? Math.max(MIN_WIDTH, startWidth + e.clientX - startX) : x)));
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  };
+
+  const select = (position: number, range: boolean) => {
+    const row = order[position]!;
+    if (range && anchor !== null) {
+      const from = Math.min(anchor, position);
+      const to = Math.max(anchor, position);
+      setSelected(new Set(order.slice(from, to + 1)));
+      return;
+    }
+    setAnchor(position);
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(row)) next.delete(row);
+      else next.add(row);
+      return next;
+    });
+  };
+
+  const copy = async () => {
+    const rows = (selected.size > 0 ? order.filter((i) => selected.has(i)) : order).map((i) => set.rows[i] ?? []);
+    const text = toTsv(set.columns, rows);
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(`Copied ${rows.length} row${rows.length === 1 ? '' : 's'} with headers`);
+    } catch {
+      setCopied('The browser refused the clipboard; select the text below and copy it');
+      setExpanded(null);
+    }
+  };
+
+  const expandedValue = expanded ? (set.rows[expanded.row]?.[expanded.column] ?? null) : undefined;
+
   return (
     <section className="result-set" aria-label={`Result set ${index + 1}`}>
-      <p className="small muted">
-        Result set {index + 1}: {set.rowCount} row{set.rowCount === 1 ? '' : 's'}
-        {set.truncated ? ` (showing the first ${set.rows.length}: row limit reached)` : ''}
-      </p>
+      <div className="row result-set-bar">
+        <p className="small muted">
+          Result set {index + 1}: {set.rowCount} row{set.rowCount === 1 ? '' : 's'}
+          {set.truncated ? ` (showing the first ${set.rows.length}: row limit reached)` : ''}
+          {selected.size > 0 ? ` · ${selected.size} selected` : ''}
+        </p>
+        <button type="button" className="btn btn-secondary small" onClick={() => void copy()}>
+          {selected.size > 0 ? 'Copy selection' : 'Copy all'} as TSV
+        </button>
+        {selected.size > 0 ? (
+          <button type="button" className="btn btn-secondary small" onClick={() => setSelected(new Set())}>
+            Clear selection
+          </button>
+        ) : null}
+        {copied ? (
+          <span className="small muted" role="status">
+            {copied}
+          </span>
+        ) : null}
+      </div>
       <div className="result-grid" role="table" aria-rowcount={set.rows.length + 1} aria-colcount={set.columns.length}>
         <div className="result-grid-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template }}>
           <span role="columnheader" className="muted">
             #
           </span>
           {set.columns.map((c, i) => (
-            <span key={i} role="columnheader" title={c.type}>
-              {c.name || '(no name)'} <span className="muted small">{c.type}</span>
+            <span
+              key={i}
+              role="columnheader"
+              title={`${c.type}: click to sort`}
+              aria-sort={sort?.column === i ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}
+              className="result-grid-header"
+            >
+              <button type="button" className="result-grid-sort" onClick={() => toggleSort(i)}>
+                {c.name || '(no name)'} <span className="muted small">{c.type}</span>
+                {sort?.column === i ? <span aria-hidden="true">{sort.direction === 'asc' ? ' ▲' : ' ▼'}</span> : null}
+              </button>
+              <span className="result-grid-resize" role="separator" aria-orientation="vertical" aria-label={`Resize ${c.name}`} onPointerDown={(e) => startResize(i, e)} />
             </span>
           ))}
         </div>
         <div ref={scroller} className="result-grid-body" style={{ maxHeight: `${Math.min(set.rows.length, 12) * ROW_HEIGHT + 2}px` }}>
-          <div style={{ height: `${virtualizer.getTotalSize()}px`, position: 'relative' }}>
+          <div style={{ height: `${virtualizer.getTotalSize()}px`, position: 'relative', minWidth: 'max-content' }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const row = set.rows[item.index] ?? [];
+              const rowIndex = order[item.index]!;
+              const row = set.rows[rowIndex] ?? [];
+              const isSelected = selected.has(rowIndex);
               // Only the visible rows are in the DOM: aria-rowindex tells a screen reader where each one sits.
               return (
-                <div key={item.key} role="row" aria-rowindex={item.index + 2} className="result-grid-row" style={{ gridTemplateColumns: template, transform: `translateY(${item.start}px)`, height: `${ROW_HEIGHT}px` }}>
+                <div
+                  key={item.key}
+                  role="row"
+                  aria-rowindex={item.index + 2}
+                  aria-selected={isSelected}
+                  className={`result-grid-row${isSelected ? ' selected' : ''}`}
+                  style={{ gridTemplateColumns: template, transform: `translateY(${item.start}px)`, height: `${ROW_HEIGHT}px` }}
+                >
                   <span role="cell" className="muted">
-                    {item.index + 1}
+                    <button type="button" className="result-grid-rownum" aria-label={`Select row ${item.index + 1}`} onClick={(e) => select(item.index, e.shiftKey)}>
+                      {item.index + 1}
+                    </button>
                   </span>
                   {row.map((cell, c) => (
-                    <span key={c} role="cell" className={cell === null ? 'cell-null' : set.columns[c]?.numeric ? 'cell-number' : undefined}>
+                    <span
+                      key={c}
+                      role="cell"
+                      className={cell === null ? 'cell-null' : set.columns[c]?.numeric ? 'cell-number' : undefined}
+                      onClick={() => setExpanded({ row: rowIndex, column: c })}
+                      title={cell !== null && cell.length > 40 ? 'Click to see the whole value' : undefined}
+                    >
                       {cell === null ? 'NULL' : cell}
                     </span>
                   ))}
@@ -48,6 +181,19 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
           </div>
         </div>
       </div>
+      {expanded && expandedValue !== undefined ? (
+        <div className="result-cell-expanded" role="region" aria-label="Cell value">
+          <div className="row">
+            <strong className="small">
+              {set.columns[expanded.column]?.name}, row {order.indexOf(expanded.row) + 1}
+            </strong>
+            <button type="button" className="btn btn-secondary small" onClick={() => setExpanded(null)}>
+              Close
+            </button>
+          </div>
+          <pre>{expandedValue === null ? 'NULL' : expandedValue}</pre>
+        </div>
+      ) : null}
     </section>
   );
 }

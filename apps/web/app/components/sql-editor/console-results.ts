@@ -1,0 +1,55 @@
+// Console results as the browser receives them: the API already sends JSON-safe values (exact
+// numbers as text, binary as 0x hex, dates ISO 8601), so display only turns them into text.
+import type { DisplayResultSet } from './results';
+
+export interface ConsoleDisplay {
+  runId: string;
+  status: 'completed' | 'cancelled';
+  mode: 'read-only' | 'read-write';
+  rolledBack: boolean;
+  resultSets: DisplayResultSet[];
+  messages: { message: string; code: string | null; level: string }[];
+  rowsAffected: number[];
+  truncated: boolean;
+  rowLimit: number;
+  elapsedMs: number;
+}
+
+const NUMERIC = /^(tinyint|smallint|int|bigint|decimal|numeric|money|smallmoney|float|real|int2|int4|int8|float4|float8|long|longlong|short|tiny|double|newdecimal|year)$/;
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export function toConsoleDisplay(result: Omit<ConsoleDisplay, 'resultSets'> & { resultSets: { columns: { name: string; type: string }[]; rows: unknown[][]; rowCount: number; truncated: boolean }[] }): ConsoleDisplay {
+  return {
+    runId: result.runId,
+    status: result.status,
+    mode: result.mode,
+    rolledBack: result.rolledBack,
+    resultSets: result.resultSets.map((set) => ({
+      columns: set.columns.map((c) => ({ name: c.name, type: c.type, numeric: NUMERIC.test(c.type) })),
+      rows: set.rows.map((row) => row.map(text)),
+      rowCount: set.rowCount,
+      truncated: set.truncated,
+    })),
+    messages: result.messages,
+    rowsAffected: result.rowsAffected,
+    truncated: result.truncated,
+    rowLimit: result.rowLimit,
+    elapsedMs: result.elapsedMs,
+  };
+}
+
+/** How many parameters the text uses: `@p1…` (SQL Server), `$1…` (PostgreSQL), `?` (MySQL). */
+export function placeholdersIn(sql: string, type: 'mssql' | 'postgres' | 'mysql'): number {
+  // Strings and comments do not count.
+  const code = sql.replace(/'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+  if (type === 'mysql') return (code.match(/\?/g) ?? []).length;
+  const pattern = type === 'postgres' ? /\$(\d+)/g : /@p(\d+)\b/gi;
+  let max = 0;
+  for (const match of code.matchAll(pattern)) max = Math.max(max, Number(match[1]));
+  return max;
+}

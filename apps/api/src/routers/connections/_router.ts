@@ -21,6 +21,8 @@ import {
 } from './_schemas';
 import { poolStatsHandler, resetHandler, statusHandler } from './pool.handler';
 import { poolStatsInput } from './poolStats.schema';
+import { schemaHandler } from './schema.handler';
+import { schemaInput, schemaOutput } from './schema.schema';
 import { testDraftHandler, testHandler } from './test.handler';
 import { testDraftInput, testInput } from './test.schema';
 import { validateHandler } from './validate.handler';
@@ -173,4 +175,15 @@ export const connectionsRouter = router({
     .input(poolStatsInput)
     .output(poolStatsOutput)
     .query(poolStatsHandler),
+
+  /** The schema browser: schemas, tables and views, columns, indexes, routines; cached per pool. */
+  schema: workspaceProcedure
+    .meta({
+      action: 'connection.schema',
+      authorize: 'handler',
+      openapi: { method: 'GET', path: `${REST}/{connectionId}/schema`, tags, summary: "A connection's schema: tables, views, columns, indexes, procedures (cached; refresh=true reads again)" },
+    })
+    .input(schemaInput)
+    .output(schemaOutput)
+    .query(schemaHandler),
 });

@@ -64,6 +64,13 @@ export const connectionsRouter = router({
       return { canUse: canUseConnection(ctx.workspace.actor, facts), canManage: canManageConnection(ctx.workspace.actor, facts.grant) };
     }),
 
+  /** What refers to the connection (shown before a delete, which sets these references to NULL). */
+  references: workspaceProcedure
+    .meta({ action: 'connection.read', openapi: { method: 'GET', path: `${REST}/{connectionId}/references`, tags, summary: 'Environments and projects that use a connection' } })
+    .input(byId)
+    .output(z.object({ environments: z.array(z.object({ id: z.uuid(), name: z.string() })), projects: z.array(z.object({ id: z.uuid(), name: z.string() })) }))
+    .query(({ ctx, input }) => ctx.connections.referencesOf(ctx.workspace.id, input.connectionId)),
+
   create: workspaceProcedure
     .meta({ action: 'connection.create', openapi: { method: 'POST', path: REST, tags, summary: 'Create a connection (10/h)' } })
     .input(createInput)

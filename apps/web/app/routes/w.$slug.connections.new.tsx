@@ -1,0 +1,70 @@
+// New connection of any type: the type picker fills in its defaults; "Test" runs the connection
+// test on the typed parameters (with the step list), "Create connection" saves.
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Link, redirect, useActionData } from '@remix-run/react';
+import { ConnectionForm } from '../components/connection-form';
+import { ActionAlert } from '../components/form';
+import { TestSteps, type TestStepView } from '../components/test-steps';
+import { Card, PageHeader } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+import { connectionCreateInput, connectionDraftInput } from '../lib/connection-form';
+import { failure, valuesOf, type ActionResult } from '../lib/forms';
+import { useWorkspace } from '../lib/workspace';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction = () => [{ title: 'New connection · Workspace Studio' }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  return api.json({});
+}
+
+type NewConnectionResult = ActionResult<{ test?: { success: boolean; steps: TestStepView[] }; typed?: Record<string, string> }>;
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const api = await requireUser(request, context);
+  const form = await request.formData();
+  const intent = String(form.get('intent'));
+  const workspaceSlug = params.slug ?? '';
+  if (intent === 'test') {
+    const result = await api.attempt((c) => c.connections.testDraft({ workspaceSlug, ...connectionDraftInput(form) }));
+    if (!result.ok) return api.json<NewConnectionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    const test = result.value;
+    // The form keeps what was typed (never the password) so the user can save next.
+    return api.json<NewConnectionResult>({
+      ok: true,
+      intent,
+      message: test.success ? `Connection test passed in ${Math.round(test.latencyMs)} ms` : `Connection test failed: ${test.message}`,
+      value: { test: { success: test.success, steps: test.steps }, typed: valuesOf(form) },
+    });
+  }
+  const result = await api.attempt((c) => c.connections.create({ workspaceSlug, ...connectionCreateInput(form) }));
+  if (!result.ok) return api.json<NewConnectionResult>(failure(result.problem, form, { intent }), { status: result.status });
+  return redirect(`/w/${workspaceSlug}/connections/${result.value.id}`);
+}
+
+export default function NewConnection() {
+  const result = useActionData<typeof action>();
+  const { workspace } = useWorkspace();
+  const test = result?.ok ? result.value?.test : undefined;
+  return (
+    <>
+      <PageHeader
+        title="New connection"
+        description={
+          <>
+            <Link to={`/w/${workspace.slug}/connections`}>Connections</Link> · SQL Server, PostgreSQL or MySQL/MariaDB. Environments make their own SQL Server connection.
+          </>
+        }
+      />
+      <ActionAlert result={result} tone={test && !test.success ? 'danger' : undefined} />
+      {test ? (
+        <Card title="Test steps">
+          <TestSteps steps={test.steps} />
+        </Card>
+      ) : null}
+      <ConnectionForm mode="create" initial={{}} result={result} typed={result?.ok ? result.value?.typed : undefined} />
+    </>
+  );
+}

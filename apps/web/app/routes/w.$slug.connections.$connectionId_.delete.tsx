@@ -1,7 +1,7 @@
 // Delete a connection, after showing what uses it: environments and import projects keep existing
 // without a connection (their reference becomes empty), and its pool is closed.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, Link, redirect, useActionData, useLoaderData } from '@remix-run/react';
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
 import { ActionAlert, SubmitButton } from '../components/form';
 import { Alert, Card, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
@@ -25,7 +25,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const workspaceSlug = params.slug ?? '';
   const result = await api.attempt((c) => c.connections.delete({ workspaceSlug, connectionId: params.connectionId ?? '' }));
   if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent: 'delete' }), { status: result.status });
-  return redirect(`/w/${workspaceSlug}/connections`);
+  return api.redirect(`/w/${workspaceSlug}/connections`);
 }
 
 export default function DeleteConnection() {

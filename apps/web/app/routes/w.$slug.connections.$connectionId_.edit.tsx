@@ -1,7 +1,7 @@
 // Edit a connection: every field but the password is shown as stored; the password is write-only
 // (blank keeps it, unless the change moves where it would be sent: docs/decisions/009).
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Link, redirect, useActionData, useLoaderData } from '@remix-run/react';
+import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Link, useActionData, useLoaderData } from '@remix-run/react';
 import { ConnectionForm } from '../components/connection-form';
 import { ActionAlert } from '../components/form';
 import { PageHeader } from '../components/ui';
@@ -17,7 +17,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit $
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const ref = { workspaceSlug: params.slug ?? '', connectionId: params.connectionId ?? '' };
-  const connection = await api.load((c) => c.connections.get(ref));
+  const [connection, permissions] = await Promise.all([api.load((c) => c.connections.get(ref)), api.load((c) => c.connections.permissions(ref))]);
+  // The API refuses the save anyway; saying so before the form is filled in is kinder.
+  if (!permissions.canManage) {
+    throw json({ error: 'forbidden', message: 'Changing this connection needs an Owner or Admin role, or the manage grant on it.', details: {} }, { status: 403 });
+  }
   return api.json({
     connection: {
       id: connection.id,
@@ -41,7 +45,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const connectionId = params.connectionId ?? '';
   const result = await api.attempt((c) => c.connections.update({ workspaceSlug, ...connectionUpdateInput(form, connectionId) }));
   if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent: 'save' }), { status: result.status });
-  return redirect(`/w/${workspaceSlug}/connections/${connectionId}`);
+  return api.redirect(`/w/${workspaceSlug}/connections/${connectionId}`);
 }
 
 export default function EditConnection() {

@@ -1,7 +1,7 @@
 // New connection of any type: the type picker fills in its defaults; "Test" runs the connection
 // test on the typed parameters (with the step list), "Create connection" saves.
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Link, redirect, useActionData } from '@remix-run/react';
+import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Link, useActionData } from '@remix-run/react';
 import { ConnectionForm } from '../components/connection-form';
 import { ActionAlert } from '../components/form';
 import { TestSteps, type TestStepView } from '../components/test-steps';
@@ -9,14 +9,20 @@ import { Card, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { connectionCreateInput, connectionDraftInput } from '../lib/connection-form';
 import { failure, valuesOf, type ActionResult } from '../lib/forms';
+import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 
 export const meta: MetaFunction = () => [{ title: 'New connection · Workspace Studio' }];
 
-export async function loader({ request, context }: LoaderFunctionArgs) {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
+  const workspace = await api.load((c) => c.workspaces.get({ workspaceSlug: params.slug ?? '' }));
+  // The API refuses the create anyway; saying so before the form is filled in is kinder.
+  if (!canManageWorkspace(workspace.role)) {
+    throw json({ error: 'forbidden', message: 'Creating connections needs an Owner or Admin role in this workspace.', details: {} }, { status: 403 });
+  }
   return api.json({});
 }
 
@@ -41,7 +47,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
   const result = await api.attempt((c) => c.connections.create({ workspaceSlug, ...connectionCreateInput(form) }));
   if (!result.ok) return api.json<NewConnectionResult>(failure(result.problem, form, { intent }), { status: result.status });
-  return redirect(`/w/${workspaceSlug}/connections/${result.value.id}`);
+  return api.redirect(`/w/${workspaceSlug}/connections/${result.value.id}`);
 }
 
 export default function NewConnection() {

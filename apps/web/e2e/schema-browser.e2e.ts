@@ -1,7 +1,8 @@
 // Connections of every type and the schema browser in a real browser: the admin creates a
 // PostgreSQL connection from the UI (type picker defaults, Test with its steps), browses to a
 // table and its columns, inserts a table query from the tree, and completes a column and a
-// qualified table name in the SQL editor from the live schema. Needs PG_URL (the machine's server);
+// qualified table name in the SQL editor from the live schema; then does the same in the query
+// console and runs the completed query. Needs PG_URL (the machine's server);
 // the test makes a database of its own there with psql and drops it afterwards.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -122,6 +123,34 @@ describe('connections and the schema browser', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'schema-browser-390');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('browses the schema and completes a column in the query console, then runs the query', async () => {
+    const { page } = stack;
+    await page.goto('/w/twsbp/connections');
+    await page.getByRole('link', { name: 'Orders (PostgreSQL)' }).click();
+    await heading(page, 'Orders (PostgreSQL)');
+    const connectionId = page.url().split('/').pop()!;
+    await page.goto(`/w/twsbp/console/${connectionId}`);
+    await page.locator('[data-testid="sql-editor"][data-ready="true"]').waitFor();
+    const table = page.locator('[data-schema="public"] [data-table="orders"]');
+    await table.locator('summary').first().click();
+    await table.getByRole('button', { name: 'SELECT … LIMIT 100' }).click();
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT * FROM public.orders LIMIT 100;');
+
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('SELECT o.cu');
+    await page.keyboard.type(' FROM orders o ORDER BY 1');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 'SELECT o.cu'.length; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Control+Space');
+    await page.locator('.cm-tooltip-autocomplete').getByText('customer', { exact: true }).waitFor();
+    await acceptCompletion();
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT o.customer FROM orders o ORDER BY 1');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('cell').allTextContents()).toEqual(['1', 'ann', '2', 'bob']);
+    await screenshot(page, 'console-schema');
   });
 
   it('shows what uses a connection before deleting it, then deletes it', async () => {

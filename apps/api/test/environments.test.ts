@@ -105,7 +105,7 @@ describe.each(testTargets)('environments on $name', (target) => {
     // The default cannot be deleted while another environment exists.
     const conflict = await problemOf(admin.environments.delete({ workspaceId: ws.id, environmentId: second.environment.id }));
     expect(conflict).toMatchObject({ code: 'CONFLICT', details: { reason: 'default_required' } });
-    await expect(admin.environments.delete({ workspaceId: ws.id, environmentId: first.environment.id })).resolves.toEqual({ id: first.environment.id, deleted: true });
+    await expect(admin.environments.delete({ workspaceId: ws.id, environmentId: first.environment.id })).resolves.toEqual({ id: first.environment.id, deleted: true, deletedConnectionId: null });
 
     // Names are unique per workspace.
     const duplicate = await problemOf(admin.environments.create({ workspaceId: ws.id, name: 'Reporting', connectionId: first.environment.connectionId! }));

@@ -100,6 +100,13 @@ const cases: Case[] = [
   { procedure: 'connections.status', action: 'connection.status', allowed: members, call: (api, f) => api.connections.status({ workspaceId: f.ws.id, connectionId: f.connectionId }) },
   { procedure: 'connections.reset', action: 'connection.reset', allowed: managers, call: (api, f) => api.connections.reset({ workspaceId: f.ws.id, connectionId: f.connectionId }) },
   { procedure: 'connections.poolStats', action: 'connection.poolStats', allowed: managers, call: (api, f) => api.connections.poolStats({ workspaceId: f.ws.id }) },
+  // Members use the default environment's connection (the fixture's), so they may browse its schema.
+  {
+    procedure: 'connections.schema',
+    action: 'connection.schema',
+    allowed: [...managers, 'Member', 'token:Member'],
+    call: (api, f) => api.connections.schema({ workspaceId: f.ws.id, connectionId: f.connectionId }),
+  },
   { procedure: 'environments.list', action: 'environment.read', allowed: managers, call: (api, f) => api.environments.list({ workspaceId: f.ws.id }) },
   { procedure: 'environments.choices', action: 'environment.use', allowed: members, call: (api, f) => api.environments.choices({ workspaceId: f.ws.id }) },
   { procedure: 'environments.get', action: 'environment.read', allowed: managers, call: (api, f) => api.environments.get({ workspaceId: f.ws.id, environmentId: f.environmentId }) },

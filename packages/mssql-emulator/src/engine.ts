@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { AppLocks } from './applocks';
+import { catalogueSql } from './catalogue';
 import { Mutex } from './mutex';
 import { PgOid } from './protocol/pg-types';
 import type { SqlValue } from './protocol/types';
@@ -184,56 +185,7 @@ CREATE OR REPLACE FUNCTION __emulator.object_id(text, text DEFAULT NULL) RETURNS
 CREATE OR REPLACE FUNCTION __emulator.last_identity() RETURNS numeric LANGUAGE plpgsql VOLATILE AS $f$
   BEGIN RETURN lastval(); EXCEPTION WHEN others THEN RETURN NULL; END $f$;
 
-CREATE OR REPLACE VIEW sys.procedures AS
-  SELECT name::varchar(128) AS name, object_id, NULL::integer AS principal_id, 1 AS schema_id, 0 AS parent_object_id,
-    'P '::char(2) AS type, 'SQL_STORED_PROCEDURE'::varchar(60) AS type_desc, create_date, modify_date,
-    false AS is_ms_shipped, false AS is_published, false AS is_schema_published
-  FROM __emulator.procedures;
-CREATE OR REPLACE VIEW sys.parameters AS
-  SELECT p.object_id, (x->>'name')::varchar(128) AS name, (x->>'parameter_id')::integer AS parameter_id,
-    (x->>'system_type_id')::smallint AS system_type_id, (x->>'system_type_id')::integer AS user_type_id,
-    (x->>'max_length')::smallint AS max_length, (x->>'precision')::smallint AS precision, (x->>'scale')::smallint AS scale,
-    (x->>'is_output')::boolean AS is_output, false AS is_cursor_ref, false AS has_default_value,
-    false AS is_readonly, NULL::varchar(4000) AS default_value, (x->>'type_name')::varchar(128) AS type_name
-  FROM __emulator.procedures p, jsonb_array_elements(p.params) x;
-CREATE OR REPLACE VIEW sys.sql_modules AS SELECT object_id, definition FROM __emulator.procedures;
-CREATE OR REPLACE VIEW sys.tables AS
-  SELECT c.relname::varchar(128) AS name, c.oid::integer AS object_id, 1 AS schema_id, 'U '::char(2) AS type,
-    'USER_TABLE'::varchar(60) AS type_desc
-  FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind IN ('r', 'p');
-CREATE OR REPLACE VIEW sys.views AS
-  SELECT c.relname::varchar(128) AS name, c.oid::integer AS object_id, 1 AS schema_id, 'V '::char(2) AS type, 'VIEW'::varchar(60) AS type_desc
-  FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'v';
-CREATE OR REPLACE VIEW sys.objects AS
-  SELECT name, object_id, schema_id, type, type_desc FROM sys.tables
-  UNION ALL SELECT name, object_id, schema_id, type, type_desc FROM sys.views
-  UNION ALL SELECT name, object_id, schema_id, type, type_desc FROM sys.procedures;
-CREATE OR REPLACE VIEW sys.columns AS
-  SELECT a.attrelid::integer AS object_id, a.attname::varchar(128) AS name, a.attnum::integer AS column_id,
-    format_type(a.atttypid, a.atttypmod)::varchar(128) AS type_name, NOT a.attnotnull AS is_nullable,
-    a.attidentity <> '' AS is_identity
-  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace s ON s.oid = c.relnamespace
-  WHERE s.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped;
-CREATE OR REPLACE VIEW sys.schemas AS
-  SELECT CASE nspname WHEN 'public' THEN 'dbo' ELSE nspname END::varchar(128) AS name,
-    CASE nspname WHEN 'public' THEN 1 ELSE oid::integer END AS schema_id
-  FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', '__emulator');
-CREATE OR REPLACE VIEW "INFORMATION_SCHEMA"."TABLES" AS
-  SELECT ${db}::varchar(128) AS "TABLE_CATALOG", 'dbo'::varchar(128) AS "TABLE_SCHEMA", c.relname::varchar(128) AS "TABLE_NAME",
-    (CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'BASE TABLE' END)::varchar(10) AS "TABLE_TYPE"
-  FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind IN ('r', 'v', 'p');
-CREATE OR REPLACE VIEW "INFORMATION_SCHEMA"."COLUMNS" AS
-  SELECT ${db}::varchar(128) AS "TABLE_CATALOG", 'dbo'::varchar(128) AS "TABLE_SCHEMA", table_name::varchar(128) AS "TABLE_NAME",
-    column_name::varchar(128) AS "COLUMN_NAME", ordinal_position::integer AS "ORDINAL_POSITION",
-    column_default::varchar(4000) AS "COLUMN_DEFAULT", is_nullable::varchar(3) AS "IS_NULLABLE",
-    data_type::varchar(128) AS "DATA_TYPE", character_maximum_length::integer AS "CHARACTER_MAXIMUM_LENGTH",
-    numeric_precision::smallint AS "NUMERIC_PRECISION", numeric_scale::integer AS "NUMERIC_SCALE"
-  FROM information_schema.columns WHERE table_schema = 'public';
-CREATE OR REPLACE VIEW "INFORMATION_SCHEMA"."ROUTINES" AS
-  SELECT ${db}::varchar(128) AS "ROUTINE_CATALOG", 'dbo'::varchar(128) AS "ROUTINE_SCHEMA", name::varchar(128) AS "ROUTINE_NAME",
-    'PROCEDURE'::varchar(20) AS "ROUTINE_TYPE", definition::varchar(4000) AS "ROUTINE_DEFINITION", create_date AS "CREATED",
-    modify_date AS "LAST_ALTERED"
-  FROM __emulator.procedures;
+${catalogueSql(db)}
 `;
 }
 

@@ -80,6 +80,12 @@ describe.each(testTargets)('SDK calls on $name', (target) => {
     const fetched: RouterOutputs['connections']['get'] = await service.connections.get.query({ workspaceSlug: 'twsbp', connectionId: created.id });
     expect(fetched.lastTestedAt).toBeInstanceOf(Date);
     expect(fetched.lastTestedAt!.getTime()).toBe(result.lastTestedAt!.getTime());
+
+    // The schema browser's catalogue, with its read time as a Date.
+    const schema: RouterOutputs['connections']['schema'] = await service.connections.schema.query({ workspaceSlug: 'twsbp', connectionId: created.id, refresh: true });
+    expect(schema).toMatchObject({ connectionId: created.id, type: 'mssql', database: 'appdb', truncated: false });
+    expect(schema.loadedAt).toBeInstanceOf(Date);
+    expect(Array.isArray(schema.schemas)).toBe(true);
   });
 
   it('sends calls made together in one HTTP request, and each gets its own answer', async () => {

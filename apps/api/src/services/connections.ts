@@ -2,7 +2,7 @@
 // row id and field, before they touch the database; the password never leaves this module.
 import { randomUUID } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
-import { connectionAccess, connections, environments, type ConnectionOptions, type ConnectionType } from '@studio/db/schema';
+import { connectionAccess, connections, environments, projects, type ConnectionOptions, type ConnectionType } from '@studio/db/schema';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
@@ -200,6 +200,24 @@ export class ConnectionService {
       const [row] = await tx.select(readColumns).from(connections).where(eq(connections.id, connectionId));
       return this.#present(expectRow(row, 'connection select'), { revealUser: true });
     });
+  }
+
+  /** What refers to a connection (its delete sets these to NULL): environments and import projects. */
+  async referencesOf(workspaceId: string, connectionId: string) {
+    await this.hostOf(workspaceId, connectionId);
+    const [environmentRows, projectRows] = await Promise.all([
+      this.db
+        .select({ id: environments.id, name: environments.name })
+        .from(environments)
+        .where(and(eq(environments.workspaceId, workspaceId), eq(environments.connectionId, connectionId)))
+        .orderBy(environments.name),
+      this.db
+        .select({ id: projects.id, name: projects.name })
+        .from(projects)
+        .where(and(eq(projects.workspaceId, workspaceId), eq(projects.connectionId, connectionId)))
+        .orderBy(projects.name),
+    ]);
+    return { environments: environmentRows, projects: projectRows };
   }
 
   async delete(workspaceId: string, connectionId: string) {

@@ -297,7 +297,11 @@ export class EnvironmentService {
   }
 
   /** The default cannot be deleted while other environments exist (set another default first). */
-  async delete(workspaceId: string, environmentId: string) {
+  /**
+   * Deletes an environment; with `deleteConnection`, also the connection it owns, unless another
+   * environment still points at it (then the connection stays and `deletedConnection` is null).
+   */
+  async delete(workspaceId: string, environmentId: string, options: { deleteConnection?: boolean } = {}) {
     return this.db.transaction(async (tx) => {
       const row = await this.#row(workspaceId, environmentId, tx);
       if (row.isDefault) {
@@ -308,7 +312,20 @@ export class EnvironmentService {
         if ((others?.n ?? 0) > 0) throw new ConflictError('Make another environment the default before deleting this one', { field: 'environmentId', reason: 'default_required' });
       }
       await tx.delete(environments).where(eq(environments.id, environmentId));
-      return { id: row.id, name: row.name, connectionId: row.connectionId };
+      let deletedConnection: { id: string; name: string } | null = null;
+      if (options.deleteConnection && row.connectionId !== null) {
+        const [shared] = await tx
+          .select({ n: count() })
+          .from(environments)
+          .where(and(eq(environments.workspaceId, workspaceId), eq(environments.connectionId, row.connectionId)));
+        if ((shared?.n ?? 0) === 0) {
+          [deletedConnection = null] = await tx
+            .delete(connectionsTable)
+            .where(and(eq(connectionsTable.workspaceId, workspaceId), eq(connectionsTable.id, row.connectionId)))
+            .returning({ id: connectionsTable.id, name: connectionsTable.name });
+        }
+      }
+      return { id: row.id, name: row.name, connectionId: row.connectionId, deletedConnection };
     });
   }
 }

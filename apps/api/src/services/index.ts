@@ -13,6 +13,7 @@ import { EnvironmentService } from './environments';
 import type { OutboundPolicy } from './outbound-policy';
 import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisStore, type RateLimits, type RateLimitStore } from './rate-limits';
 import { OidcService, type OidcConfig } from './oidc';
+import { SchemaBrowserService } from './schema-browser';
 import { PeopleService } from './people';
 import { createLucia, SessionService } from './sessions';
 import { ConsoleService, type ConsoleRunSubject } from './console';
@@ -49,6 +50,8 @@ export interface AppServices {
   workspaceMigrations: WorkspaceMigrationService;
   /** F7: procedure records, publish and execute; holds the app's running executions and parameter cache. */
   sqlEditor: SqlEditorService;
+  /** The schema browser: each connection's catalogue, cached per pool. */
+  schemaBrowser: SchemaBrowserService;
   /** How many executions may run at once per connection, and how long the next ones wait. */
   executionBudget: ConcurrencyBudget;
   /** Query console runs, history and saved queries; holds the app's running console runs. */
@@ -147,6 +150,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     ),
     workspaceMigrations,
     sqlEditor: new SqlEditorService(db, workspaceDatabases, new ExecutionRegistry(), new ProcedureCatalogueCache()),
+    schemaBrowser: new SchemaBrowserService(workspaceDatabases),
     executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
     console: new ConsoleService(db, workspaceDatabases, new ExecutionRegistry<ConsoleRunSubject>(), options.exportMaxRows),
     logger: options.logger,

@@ -21,6 +21,7 @@ export type WorkspaceAction =
   | 'connection.status'
   | 'connection.reset'
   | 'connection.poolStats'
+  | 'connection.schema'
   | 'access.read'
   | 'access.grant'
   | 'access.revoke'
@@ -78,6 +79,8 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   // Members holding a `manage` grant may also reset its pool; see canManageConnection.
   'connection.reset': managers,
   'connection.poolStats': managers,
+  // Members who may use a connection browse its schema too; see canUseConnection.
+  'connection.schema': managers,
   'access.read': managers,
   'access.grant': managers,
   'access.revoke': managers,

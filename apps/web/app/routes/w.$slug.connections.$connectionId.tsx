@@ -89,6 +89,21 @@ export default function ConnectionDetail() {
               Open console
             </Link>
             {permissions.canUse ? (
+              <Link className="btn btn-secondary" to={`/w/${workspace.slug}/connections/${connection.id}/schema`}>
+                Browse schema
+              </Link>
+            ) : null}
+            {permissions.canManage ? (
+              <Link className="btn btn-secondary" to={`/w/${workspace.slug}/connections/${connection.id}/edit`}>
+                Edit
+              </Link>
+            ) : null}
+            {canManageWorkspace(workspace.role) ? (
+              <Link className="btn btn-danger" to={`/w/${workspace.slug}/connections/${connection.id}/delete`}>
+                Delete…
+              </Link>
+            ) : null}
+            {permissions.canUse ? (
               <SubmitButton intent="test" variant="secondary" pendingLabel="Testing…">
                 Test connection
               </SubmitButton>
@@ -158,7 +173,7 @@ export default function ConnectionDetail() {
       <Card title="Settings">
         <dl className="details">
           <dt>Type</dt>
-          <dd>{connection.type}</dd>
+          <dd>{{ mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL / MariaDB' }[connection.type]}</dd>
           <dt>Host</dt>
           <dd>
             {connection.host}:{connection.port}
@@ -176,7 +191,7 @@ export default function ConnectionDetail() {
         </dl>
         {canManageWorkspace(workspace.role) ? (
           <p className="small">
-            Change these settings on its <Link to={`/w/${workspace.slug}/settings/environments`}>environment</Link>; grant access under{' '}
+            Change these settings with Edit (an environment&apos;s connection also from its <Link to={`/w/${workspace.slug}/settings/environments`}>environment</Link>); grant access under{' '}
             <Link to={`/w/${workspace.slug}/settings/access?connection=${connection.id}`}>Access</Link>.
           </p>
         ) : null}

@@ -2,12 +2,14 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { Card, DataTable, EmptyState, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { canManageWorkspace } from '../lib/nav';
+import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 
 export const meta: MetaFunction = () => [{ title: 'Connections · Workspace Studio' }];
 
-const typeLabels = { mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL' } as const;
+const typeLabels = { mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL / MariaDB' } as const;
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
@@ -19,12 +21,28 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 export default function Connections() {
   const { connections } = useLoaderData<typeof loader>();
+  const { workspace } = useWorkspace();
   return (
     <>
-      <PageHeader title="Connections" description="The databases this workspace reaches, with the result of their last test." />
+      <PageHeader
+        title="Connections"
+        description={
+          <>
+            The databases this workspace reaches, with the result of their last test. Scripts and services use the same connections through the{' '}
+            <a href="/api/docs">REST API reference</a>.
+          </>
+        }
+        actions={
+          canManageWorkspace(workspace.role) ? (
+            <Link className="btn btn-primary" to="new">
+              New connection
+            </Link>
+          ) : null
+        }
+      />
       <Card>
         {connections.length === 0 ? (
-          <EmptyState title="No connections yet">Creating an environment creates its SQL Server connection.</EmptyState>
+          <EmptyState title="No connections yet">Add one with New connection (SQL Server, PostgreSQL or MySQL/MariaDB); creating an environment also creates its SQL Server connection.</EmptyState>
         ) : (
           <DataTable columns={['Name', 'Type', 'Target', 'Status']}>
             {connections.map((c) => (

@@ -7,6 +7,9 @@ import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunctio
 import { Form, Link, useFetcher, useLoaderData, useSearchParams } from '@remix-run/react';
 import type { Problem } from '@studio/api/problem';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import type { EditorView } from '@codemirror/view';
+import { SchemaTree } from '../components/schema-browser/schema-tree';
+import schemaStyles from '../components/schema-browser/schema-browser.css?url';
 import { SqlCodeEditor } from '../components/sql-editor/code-editor';
 import { placeholdersIn, toConsoleDisplay, type ConsoleDisplay } from '../components/sql-editor/console-results';
 import { ResultGrid } from '../components/sql-editor/result-grid';
@@ -19,7 +22,10 @@ import { useWorkspace } from '../lib/workspace';
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.connection.name} · Console` : 'Console · Workspace Studio' }];
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: styles },
+  { rel: 'stylesheet', href: schemaStyles },
+];
 
 const TYPE_LABELS = { mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL / MariaDB' } as const;
 const EXAMPLES = { mssql: 'SELECT TOP 100 * FROM sys.objects;', postgres: 'SELECT * FROM pg_catalog.pg_tables LIMIT 100;', mysql: 'SELECT * FROM information_schema.tables LIMIT 100;' } as const;
@@ -30,11 +36,13 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const workspaceSlug = params.slug ?? '';
   const connectionId = params.connectionId ?? '';
   const search = url.searchParams.get('q')?.trim() ?? '';
-  const [connection, connections, history, saved] = await Promise.all([
+  const [connection, connections, history, saved, schema] = await Promise.all([
     api.load((c) => c.console.connection({ workspaceSlug, connectionId })),
     api.load((c) => c.connections.list({ workspaceSlug, limit: 200 })),
     api.load((c) => c.console.history({ workspaceSlug, connectionId, search: search || undefined, limit: 30 })),
     api.load((c) => c.console.savedQueries({ workspaceSlug, connectionId, limit: 50 })),
+    // The schema panel and completion; a catalogue that cannot be read leaves the console usable.
+    api.attempt((c) => c.connections.schema({ workspaceSlug, connectionId, refresh: url.searchParams.get('refreshSchema') === '1' })),
   ]);
   // A re-run or a saved query opens with its text in the editor.
   const historyId = url.searchParams.get('history');
@@ -51,6 +59,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     initialSql,
     autoRun: url.searchParams.get('run') === '1' && initialSql !== '',
     userId: api.user.userId,
+    schema: schema.ok ? { catalogue: { type: schema.value.type, schemas: schema.value.schemas }, loadedAt: schema.value.loadedAt.toISOString(), error: null } : { catalogue: null, loadedAt: null, error: schema.problem.message },
   });
 }
 
@@ -140,6 +149,16 @@ export default function ConsolePage() {
   const runId = useRef(newRunId());
   const [exportFormat, setExportFormat] = useState<'csv' | 'json'>('csv');
   const autoRan = useRef<string | null>(null);
+  const editorView = useRef<EditorView | null>(null);
+  const catalogue = useRef(data.schema.catalogue);
+  catalogue.current = data.schema.catalogue;
+  const completionSchema = useMemo(() => () => catalogue.current, []);
+  const insertIntoEditor = (text: string) => {
+    const view = editorView.current;
+    if (!view) return;
+    view.dispatch(view.state.replaceSelection(text));
+    view.focus();
+  };
 
   // Loading a history entry or a saved query replaces the editor's text (a fresh editor).
   useEffect(() => {
@@ -220,10 +239,20 @@ export default function ConsolePage() {
       <div className="console-layout">
         <div className="console-main">
           <Card>
-            <SqlCodeEditor key={editorKey} initialValue={sql.current} label="SQL to run" diagnostics={[]} onChange={(value) => {
-              sql.current = value;
-              setText(value);
-            }} />
+            <SqlCodeEditor
+              key={editorKey}
+              initialValue={sql.current}
+              label="SQL to run"
+              diagnostics={[]}
+              schema={completionSchema}
+              onReady={(view) => {
+                editorView.current = view;
+              }}
+              onChange={(value) => {
+                sql.current = value;
+                setText(value);
+              }}
+            />
             {!text ? <p className="small muted">Type SQL, e.g. <code>{EXAMPLES[connection.type]}</code> Press Run (Ctrl+Enter also works in the form fields).</p> : null}
             {needed > 0 ? (
               <fieldset className="console-params">
@@ -345,6 +374,25 @@ export default function ConsolePage() {
         </div>
 
         <aside className="console-side" aria-label="Console panels">
+          <Card
+            title="Schema"
+            actions={
+              <Link className="small" to={`?refreshSchema=1${data.search ? `&q=${encodeURIComponent(data.search)}` : ''}`} replace>
+                Refresh
+              </Link>
+            }
+          >
+            {data.schema.catalogue ? (
+              <>
+                <SchemaTree catalogue={data.schema.catalogue} onInsert={insertIntoEditor} />
+                <p className="small muted">Read {formatDateTime(data.schema.loadedAt)}. A click inserts at the cursor; the editor completes names from this schema.</p>
+              </>
+            ) : (
+              <p className="small muted" data-testid="schema-unavailable">
+                The schema could not be read: {data.schema.error}
+              </p>
+            )}
+          </Card>
           <Card title="History">
             <Form method="get" className="row">
               <input type="search" name="q" defaultValue={data.search} placeholder="Search your runs" aria-label="Search history" />

@@ -48,7 +48,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const workspaceSlug = params.slug ?? '';
   const environmentId = params.environmentId ?? '';
   if (intent === 'delete') {
-    const result = await api.attempt((c) => c.environments.delete({ workspaceSlug, environmentId }));
+    const result = await api.attempt((c) => c.environments.delete({ workspaceSlug, environmentId, deleteConnection: form.get('deleteConnection') === 'on' }));
     if (!result.ok) return api.json<EnvironmentActionResult>(failure(result.problem, form, { intent }), { status: result.status });
     return api.redirect(`/w/${workspaceSlug}/settings/environments`);
   }
@@ -82,9 +82,16 @@ export default function EnvironmentSettings() {
             className="row"
             onSubmit={(event) => {
               const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
-              if (submitter?.value === 'delete' && !window.confirm(`Delete the environment “${environment.name}”? Its connection is kept.`)) event.preventDefault();
+              const withConnection = (event.currentTarget.elements.namedItem('deleteConnection') as HTMLInputElement | null)?.checked === true;
+              const question = `Delete the environment “${environment.name}”? ${withConnection ? 'Its connection is deleted too.' : 'Its connection is kept.'}`;
+              if (submitter?.value === 'delete' && !window.confirm(question)) event.preventDefault();
             }}
           >
+            {connection ? (
+              <label className="small row" title="Deleted only when no other environment uses it">
+                <input type="checkbox" name="deleteConnection" defaultChecked /> Delete its connection too
+              </label>
+            ) : null}
             {!environment.isDefault ? (
               <SubmitButton intent="setDefault" variant="secondary">
                 Make default

@@ -297,7 +297,7 @@ class Translator {
       const tok = this.t[j];
       if (!tok || j >= to) break;
       if (tok.kind !== 'word' && tok.kind !== 'qident') break;
-      if (parts.length > 0 && tok.kind === 'word' && KEYWORDS.has(tok.upper)) break;
+      // After a dot every word is a name: sys.partitions has a column `rows`.
       parts.push(tok);
       j++;
       if (isOp(this.t[j], '.') && j < to) {

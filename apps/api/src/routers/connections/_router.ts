@@ -21,6 +21,8 @@ import {
 } from './_schemas';
 import { poolStatsHandler, resetHandler, statusHandler } from './pool.handler';
 import { poolStatsInput } from './poolStats.schema';
+import { schemaHandler } from './schema.handler';
+import { schemaInput, schemaOutput } from './schema.schema';
 import { testDraftHandler, testHandler } from './test.handler';
 import { testDraftInput, testInput } from './test.schema';
 import { validateHandler } from './validate.handler';
@@ -61,6 +63,13 @@ export const connectionsRouter = router({
       const facts = await ctx.connections.useFacts(ctx.workspace.id, input.connectionId, userId);
       return { canUse: canUseConnection(ctx.workspace.actor, facts), canManage: canManageConnection(ctx.workspace.actor, facts.grant) };
     }),
+
+  /** What refers to the connection (shown before a delete, which sets these references to NULL). */
+  references: workspaceProcedure
+    .meta({ action: 'connection.read', openapi: { method: 'GET', path: `${REST}/{connectionId}/references`, tags, summary: 'Environments and projects that use a connection' } })
+    .input(byId)
+    .output(z.object({ environments: z.array(z.object({ id: z.uuid(), name: z.string() })), projects: z.array(z.object({ id: z.uuid(), name: z.string() })) }))
+    .query(({ ctx, input }) => ctx.connections.referencesOf(ctx.workspace.id, input.connectionId)),
 
   create: workspaceProcedure
     .meta({ action: 'connection.create', openapi: { method: 'POST', path: REST, tags, summary: 'Create a connection (10/h)' } })
@@ -173,4 +182,15 @@ export const connectionsRouter = router({
     .input(poolStatsInput)
     .output(poolStatsOutput)
     .query(poolStatsHandler),
+
+  /** The schema browser: schemas, tables and views, columns, indexes, routines; cached per pool. */
+  schema: workspaceProcedure
+    .meta({
+      action: 'connection.schema',
+      authorize: 'handler',
+      openapi: { method: 'GET', path: `${REST}/{connectionId}/schema`, tags, summary: "A connection's schema: tables, views, columns, indexes, procedures (cached; refresh=true reads again)" },
+    })
+    .input(schemaInput)
+    .output(schemaOutput)
+    .query(schemaHandler),
 });

@@ -72,11 +72,11 @@ export const environmentsRouter = router({
 
   delete: workspaceProcedure
     .meta({ action: 'environment.manage', openapi: { method: 'DELETE', path: `${REST}/{environmentId}`, tags, summary: 'Delete an environment (not the default while others exist)' } })
-    .input(environmentById)
-    .output(deletedOutput)
+    .input(environmentById.extend({ deleteConnection: z.boolean().optional() }))
+    .output(deletedOutput.extend({ deletedConnectionId: z.uuid().nullable() }))
     .mutation(async ({ ctx, input }) => {
-      const deleted = await ctx.environments.delete(ctx.workspace.id, input.environmentId);
-      // The connection stays (other environments or procedures may use it); its pool is unaffected.
+      const deleted = await ctx.environments.delete(ctx.workspace.id, input.environmentId, { deleteConnection: input.deleteConnection ?? false });
+      // Without deleteConnection the connection stays (other environments or procedures may use it); its pool is unaffected.
       await ctx.recordAudit({
         workspaceId: ctx.workspace.id,
         action: 'environment.delete',
@@ -84,6 +84,16 @@ export const environmentsRouter = router({
         outcome: 'success',
         details: { name: deleted.name },
       });
-      return { id: deleted.id, deleted: true as const };
+      if (deleted.deletedConnection) {
+        await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, deleted.deletedConnection.id);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'connection.delete',
+          target: { type: 'connection', id: deleted.deletedConnection.id },
+          outcome: 'success',
+          details: { name: deleted.deletedConnection.name, withEnvironment: deleted.id },
+        });
+      }
+      return { id: deleted.id, deleted: true as const, deletedConnectionId: deleted.deletedConnection?.id ?? null };
     }),
 });

@@ -3,6 +3,7 @@
 // DOM, so it is loaded in the browser only; the server renders a read-only <pre> of the same text.
 import { useEffect, useRef } from 'react';
 import type { EditorView } from '@codemirror/view';
+import type { CompletionCatalogue } from '../../lib/sql-completion';
 
 export interface EditorDiagnostic {
   /** 1-based line in the editor. */
@@ -16,12 +17,18 @@ export function SqlCodeEditor({
   diagnostics,
   readOnly = false,
   label,
+  schema,
+  onReady,
 }: {
   initialValue: string;
   onChange(value: string): void;
   diagnostics: EditorDiagnostic[];
   readOnly?: boolean;
   label: string;
+  /** Completion from the live schema (schema-completion.ts), read at every keystroke. */
+  schema?: () => CompletionCatalogue | null;
+  /** The editor once mounted (to insert text at the cursor), null when it goes. */
+  onReady?: (view: EditorView | null) => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -40,6 +47,7 @@ export function SqlCodeEditor({
         import('@codemirror/lint'),
         import('@codemirror/state'),
       ]);
+      const completion = schema ? [(await import('./schema-completion')).schemaCompletion(schema)] : [];
       if (cancelled || !host.current) return;
       host.current.textContent = '';
       const editor = new View({
@@ -50,6 +58,7 @@ export function SqlCodeEditor({
             basicSetup,
             sql({ dialect: MSSQL, upperCaseKeywords: true }),
             lintGutter(),
+            completion,
             EditorState.readOnly.of(readOnly),
             View.contentAttributes.of({ 'aria-label': label }),
             View.updateListener.of((update) => {
@@ -59,6 +68,7 @@ export function SqlCodeEditor({
         }),
       });
       view.current = editor;
+      onReady?.(editor);
       applyDiagnostics.current = (list) => {
         const doc = editor.state.doc;
         const found = list
@@ -76,6 +86,7 @@ export function SqlCodeEditor({
       cancelled = true;
       view.current?.destroy();
       view.current = null;
+      onReady?.(null);
     };
     // Mount once: the editor owns its text afterwards, so later loader data never resets what the user typed.
   }, []);

@@ -1,0 +1,126 @@
+// The connection form for every type: a type picker whose choice fills in that type's port,
+// database and TLS default (only where the user has not typed something else), the target, a
+// write-only password, TLS and pool settings. "Test" runs the connection test on what is typed;
+// saving does not test (the connection page has Test connection).
+import { Form } from '@remix-run/react';
+import type { ChangeEvent } from 'react';
+import { connectionTypes, defaultsOf, type ConnectionType } from '../lib/connection-form';
+import type { ActionResult } from '../lib/forms';
+import { CheckboxField, Field, SelectField, SubmitButton, useDelayedTrue, useSubmitting } from './form';
+import { TestProgress } from './test-steps';
+
+export interface ConnectionFormValues {
+  name?: string;
+  description?: string | null;
+  type?: ConnectionType;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string | null;
+  hasPassword?: boolean;
+  options?: { tls?: boolean; trustServerCertificate?: boolean; poolSize?: number; connectTimeoutMs?: number; requestTimeoutMs?: number; idleTimeoutMs?: number };
+}
+
+/** Moves the port, database and TLS box to the new type's defaults where they still hold the old type's. */
+function applyTypeDefaults(event: ChangeEvent<HTMLSelectElement>, previous: { current: ConnectionType }) {
+  const form = event.currentTarget.form;
+  const next = defaultsOf(event.currentTarget.value as ConnectionType);
+  const before = defaultsOf(previous.current);
+  previous.current = next.type;
+  if (!form) return;
+  const input = (name: string) => form.elements.namedItem(name) as HTMLInputElement | null;
+  const port = input('port');
+  if (port && (port.value === '' || port.value === String(before.port))) port.value = String(next.port);
+  const database = input('database');
+  if (database && (database.value === '' || database.value === before.database)) database.value = next.database;
+  const tls = input('options.tls');
+  if (tls && tls.checked === before.tls) tls.checked = next.tls;
+  const hint = form.querySelector('#type-hint');
+  if (hint) hint.textContent = next.hint;
+}
+
+/** `typed`: what the user submitted last (after a test), shown again instead of `initial`. */
+export function ConnectionForm({ initial, result, mode, typed }: { initial: ConnectionFormValues; result: ActionResult | undefined; mode: 'create' | 'update'; typed?: Record<string, string> | undefined }) {
+  const failed = result && !result.ok ? result : undefined;
+  const values = failed?.values ?? typed;
+  const errors = failed?.fieldErrors ?? {};
+  const value = (name: string, stored: string | number | null | undefined) => (values ? (values[name] ?? '') : stored == null ? '' : String(stored));
+  const checked = (name: string, stored: boolean | undefined) => (values ? values[name] === 'on' : Boolean(stored));
+  const type = ((values?.type as ConnectionType | undefined) ?? initial.type ?? 'mssql') satisfies ConnectionType;
+  const defaults = defaultsOf(type);
+  const previous = { current: type };
+  const testing = useDelayedTrue(useSubmitting('test'));
+  const o = initial.options ?? {};
+  return (
+    <Form method="post" className="stack" aria-label={mode === 'create' ? 'New connection' : 'Connection settings'} noValidate>
+      <fieldset>
+        <legend>Connection</legend>
+        <div className="form-grid">
+          <SelectField name="type" label="Type" defaultValue={type} error={errors.type} hint={defaults.hint} onChange={(event) => applyTypeDefaults(event, previous)}>
+            {connectionTypes.map((t) => (
+              <option key={t.type} value={t.type}>
+                {t.label}
+              </option>
+            ))}
+          </SelectField>
+          <Field name="name" label="Name" required defaultValue={value('name', initial.name)} error={errors.name} />
+          <Field name="description" label="Description" defaultValue={value('description', initial.description)} error={errors.description} />
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Server</legend>
+        <div className="form-grid">
+          <Field name="host" label="Host" required defaultValue={value('host', initial.host)} error={errors.host} hint="Hostname or IP address" autoComplete="off" />
+          <Field name="port" label="Port" inputMode="numeric" defaultValue={value('port', initial.port ?? defaults.port)} error={errors.port} />
+          <Field name="database" label="Database" required defaultValue={value('database', initial.database ?? defaults.database)} error={errors.database} autoComplete="off" />
+          <Field name="user" label="User" required defaultValue={value('user', initial.user)} error={errors.user} autoComplete="off" />
+          <Field
+            name="password"
+            label="Password"
+            type="password"
+            autoComplete="new-password"
+            error={errors.password}
+            hint={
+              mode === 'create'
+                ? 'Stored encrypted; never shown again.'
+                : initial.hasPassword
+                  ? 'A password is set. Leave blank to keep it; changing the host, port, database, user or weakening TLS needs it again.'
+                  : 'No password is set. Leave blank to keep none.'
+            }
+          />
+          {mode === 'update' && initial.hasPassword ? <CheckboxField name="clearPassword" label="Remove the stored password" /> : null}
+        </div>
+        <div className="form-grid">
+          <CheckboxField name="options.tls" label="Encrypt (TLS)" defaultChecked={checked('options.tls', o.tls ?? defaults.tls)} error={errors['options.tls']} />
+          <CheckboxField
+            name="options.trustServerCertificate"
+            label="Trust server certificate"
+            defaultChecked={checked('options.trustServerCertificate', o.trustServerCertificate)}
+            hint="Accept a self-signed certificate (development servers only)."
+            error={errors['options.trustServerCertificate']}
+          />
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Pool and timeouts</legend>
+        <div className="form-grid">
+          <Field name="options.poolSize" label="Pool size" inputMode="numeric" placeholder="10" defaultValue={value('options.poolSize', o.poolSize)} error={errors['options.poolSize']} hint="Connections kept per pool (1–100)." />
+          <Field name="options.connectTimeoutMs" label="Connect timeout (ms)" inputMode="numeric" placeholder="15000" defaultValue={value('options.connectTimeoutMs', o.connectTimeoutMs)} error={errors['options.connectTimeoutMs']} />
+          <Field name="options.requestTimeoutMs" label="Request timeout (ms)" inputMode="numeric" placeholder="15000" defaultValue={value('options.requestTimeoutMs', o.requestTimeoutMs)} error={errors['options.requestTimeoutMs']} />
+          <Field name="options.idleTimeoutMs" label="Idle timeout (ms)" inputMode="numeric" placeholder="1800000" defaultValue={value('options.idleTimeoutMs', o.idleTimeoutMs)} error={errors['options.idleTimeoutMs']} />
+        </div>
+      </fieldset>
+      {testing ? <TestProgress /> : null}
+      <div className="form-actions">
+        <SubmitButton intent="save" pendingLabel="Saving…">
+          {mode === 'create' ? 'Create connection' : 'Save changes'}
+        </SubmitButton>
+        {mode === 'create' ? (
+          <SubmitButton intent="test" variant="secondary" pendingLabel="Testing…">
+            Test
+          </SubmitButton>
+        ) : null}
+      </div>
+    </Form>
+  );
+}

@@ -1,0 +1,76 @@
+// New connection of any type: the type picker fills in its defaults; "Test" runs the connection
+// test on the typed parameters (with the step list), "Create connection" saves.
+import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Link, useActionData } from '@remix-run/react';
+import { ConnectionForm } from '../components/connection-form';
+import { ActionAlert } from '../components/form';
+import { TestSteps, type TestStepView } from '../components/test-steps';
+import { Card, PageHeader } from '../components/ui';
+import { requireUser } from '../lib/api.server';
+import { connectionCreateInput, connectionDraftInput } from '../lib/connection-form';
+import { failure, valuesOf, type ActionResult } from '../lib/forms';
+import { canManageWorkspace } from '../lib/nav';
+import { useWorkspace } from '../lib/workspace';
+
+export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+
+export const meta: MetaFunction = () => [{ title: 'New connection · Workspace Studio' }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const api = await requireUser(request, context);
+  const workspace = await api.load((c) => c.workspaces.get({ workspaceSlug: params.slug ?? '' }));
+  // The API refuses the create anyway; saying so before the form is filled in is kinder.
+  if (!canManageWorkspace(workspace.role)) {
+    throw json({ error: 'forbidden', message: 'Creating connections needs an Owner or Admin role in this workspace.', details: {} }, { status: 403 });
+  }
+  return api.json({});
+}
+
+type NewConnectionResult = ActionResult<{ test?: { success: boolean; steps: TestStepView[] }; typed?: Record<string, string> }>;
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const api = await requireUser(request, context);
+  const form = await request.formData();
+  const intent = String(form.get('intent'));
+  const workspaceSlug = params.slug ?? '';
+  if (intent === 'test') {
+    const result = await api.attempt((c) => c.connections.testDraft({ workspaceSlug, ...connectionDraftInput(form) }));
+    if (!result.ok) return api.json<NewConnectionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    const test = result.value;
+    // The form keeps what was typed (never the password) so the user can save next.
+    return api.json<NewConnectionResult>({
+      ok: true,
+      intent,
+      message: test.success ? `Connection test passed in ${Math.round(test.latencyMs)} ms` : `Connection test failed: ${test.message}`,
+      value: { test: { success: test.success, steps: test.steps }, typed: valuesOf(form) },
+    });
+  }
+  const result = await api.attempt((c) => c.connections.create({ workspaceSlug, ...connectionCreateInput(form) }));
+  if (!result.ok) return api.json<NewConnectionResult>(failure(result.problem, form, { intent }), { status: result.status });
+  return api.redirect(`/w/${workspaceSlug}/connections/${result.value.id}`);
+}
+
+export default function NewConnection() {
+  const result = useActionData<typeof action>();
+  const { workspace } = useWorkspace();
+  const test = result?.ok ? result.value?.test : undefined;
+  return (
+    <>
+      <PageHeader
+        title="New connection"
+        description={
+          <>
+            <Link to={`/w/${workspace.slug}/connections`}>Connections</Link> · SQL Server, PostgreSQL or MySQL/MariaDB. Environments make their own SQL Server connection.
+          </>
+        }
+      />
+      <ActionAlert result={result} tone={test && !test.success ? 'danger' : undefined} />
+      {test ? (
+        <Card title="Test steps">
+          <TestSteps steps={test.steps} />
+        </Card>
+      ) : null}
+      <ConnectionForm mode="create" initial={{}} result={result} typed={result?.ok ? result.value?.typed : undefined} />
+    </>
+  );
+}

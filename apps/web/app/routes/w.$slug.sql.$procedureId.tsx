@@ -3,10 +3,12 @@
 // is published, and a Run panel (parameters from the server's catalogue, result grids, messages,
 // elapsed time, Cancel).
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, useActionData, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
+import { Form, useActionData, useBlocker, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
 import type { Problem } from '@studio/api/problem';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { SqlCodeEditor, type EditorDiagnostic } from '../components/sql-editor/code-editor';
+import { structuredPatch } from 'diff';
+import { ConfirmDialog, Dialog } from '../components/dialog';
+import { SqlCodeEditor, type EditorDiagnostic, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
 import { DiffView } from '../components/sql-editor/diff-view';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import { toDisplay, type DisplayExecution } from '../components/sql-editor/results';
@@ -76,6 +78,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       environment: published.value.environment.name,
     });
   }
+  if (intent === 'overwrite') {
+    const sqlDraft = String(form.get('sqlDraft') ?? '');
+    const saved = await api.attempt((c) => c.sqlEditor.saveDraft({ ...ref, sqlDraft, expectedUpdatedAt: version(), overwrite: true }));
+    if (!saved.ok) return answer({ intent: 'save', ok: false, problem: saved.problem });
+    return answer({ intent: 'save', ok: true, updatedAt: saved.value.updatedAt.toISOString() });
+  }
   if (intent === 'execute') {
     let parameters: Record<string, unknown>;
     try {
@@ -104,11 +112,14 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 /** Autosaves and runs do not change what the page loaded; publishing does (status, diff, parameters). */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultShouldRevalidate }) => {
   const intent = formData?.get('intent');
-  if (intent === 'save' || intent === 'execute' || intent === 'cancel') return false;
+  if (intent === 'save' || intent === 'overwrite' || intent === 'execute' || intent === 'cancel') return false;
   return defaultShouldRevalidate;
 };
 
 const AUTOSAVE_DELAY_MS = 800;
+/** A keepalive request carries at most 64 KiB; a larger draft cannot be saved while the page unloads. */
+const KEEPALIVE_LIMIT = 60_000;
+const ROUTE_ID = 'routes/w.$slug.sql.$procedureId';
 
 type SaveState = 'saved' | 'unsaved' | 'saving' | 'conflict' | 'error';
 
@@ -116,9 +127,13 @@ const saveLabels: Record<SaveState, string> = {
   saved: 'All changes saved',
   unsaved: 'Unsaved changes',
   saving: 'Saving…',
-  conflict: 'Not saved: changed elsewhere. Reload to see the newer draft.',
+  conflict: 'Not saved: someone changed this draft elsewhere',
   error: 'Not saved',
 };
+
+function withNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
 
 function lineOf(problem: Problem): number | null {
   const line = problem.details.line;
@@ -129,55 +144,152 @@ export default function SqlEditorPage() {
   const { procedure, diff, parameters, parametersProblem } = useLoaderData<typeof loader>();
   const { workspace } = useWorkspace();
   const canEdit = workspace.role !== 'Viewer';
+  // Every save names this procedure's own action: a save that fires after a navigation must never
+  // post to whatever route is showing by then.
+  const actionUrl = `/w/${workspace.slug}/sql/${procedure.id}`;
 
+  const editor = useRef<SqlCodeEditorHandle>(null);
+  /** What the editor holds now. */
   const draft = useRef(procedure.sqlDraft);
-  const savedText = useRef(procedure.sqlDraft);
+  /** What the server is known to hold (at `version`). */
+  const serverText = useRef(procedure.sqlDraft);
   const version = useRef(procedure.updatedAt);
-  const [saveState, setSaveState] = useState<SaveState>('saved');
+  /** The text of the save in flight, if any. */
+  const sending = useRef<string | null>(null);
+  const [saveState, setSaveStateValue] = useState<SaveState>('saved');
+  const saveStateRef = useRef<SaveState>('saved');
+  const setSaveState = (state: SaveState) => {
+    saveStateRef.current = state;
+    setSaveStateValue(state);
+  };
   const [diagnostics, setDiagnostics] = useState<EditorDiagnostic[]>([]);
   const [tab, setTab] = useState<'run' | 'diff'>('run');
   const saver = useFetcher<typeof action>({ key: `save-${procedure.id}` });
   const publisher = useFetcher<typeof action>({ key: `publish-${procedure.id}` });
+  const theirs = useFetcher<typeof loader>({ key: `theirs-${procedure.id}` });
+  const [showConflictDiff, setShowConflictDiff] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout>>();
+  const dirty = () => canEdit && draft.current !== serverText.current;
 
   const save = useCallback(() => {
-    if (draft.current === savedText.current || saver.state !== 'idle') return;
+    clearTimeout(timer.current);
+    if (!dirty() || sending.current !== null || saveStateRef.current === 'conflict') return;
+    sending.current = draft.current;
     setSaveState('saving');
-    saver.submit({ intent: 'save', sqlDraft: draft.current, expectedUpdatedAt: version.current }, { method: 'post' });
-    savedText.current = draft.current;
-  }, [saver]);
+    saver.submit({ intent: 'save', sqlDraft: draft.current, expectedUpdatedAt: version.current }, { method: 'post', action: actionUrl });
+  }, [saver.submit, actionUrl]);
+
+  const settle = useCallback(
+    (data: ActionAnswer, sent: string) => {
+      if (data.intent === 'save' && data.ok) {
+        version.current = data.updatedAt;
+        serverText.current = sent;
+        if (dirty()) {
+          setSaveState('unsaved');
+          timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
+        } else setSaveState('saved');
+      } else if (!data.ok) {
+        setSaveState(data.problem.error === 'conflict' ? 'conflict' : 'error');
+      }
+    },
+    [save],
+  );
 
   useEffect(() => {
     const data = saver.data as ActionAnswer | undefined;
-    if (saver.state !== 'idle' || !data || data.intent !== 'save') return;
-    if (data.ok) {
-      version.current = data.updatedAt;
-      setSaveState(draft.current === savedText.current ? 'saved' : 'unsaved');
-      if (draft.current !== savedText.current) timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
-    } else {
-      savedText.current = '\u0000';
-      setSaveState(data.problem.error === 'conflict' ? 'conflict' : 'error');
-    }
-  }, [saver.state, saver.data, save]);
+    const sent = sending.current;
+    if (saver.state !== 'idle' || !data || sent === null) return;
+    sending.current = null;
+    settle(data, sent);
+  }, [saver.state, saver.data, settle]);
 
   const onChange = useCallback(
     (text: string) => {
       draft.current = text;
-      if (saveState === 'conflict') return;
-      setSaveState('unsaved');
+      if (saveStateRef.current === 'conflict') return;
       clearTimeout(timer.current);
+      if (!dirty()) {
+        if (sending.current === null) setSaveState('saved');
+        return;
+      }
+      setSaveState('unsaved');
       timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
     },
-    [save, saveState],
+    [save],
   );
 
+  // A link or back/forward inside the app: save first, then go; when the text cannot be saved
+  // (conflict, error), ask before leaving it behind.
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => currentLocation.pathname !== nextLocation.pathname && dirty());
+  const publishing = publisher.state !== 'idle';
+  useEffect(() => {
+    if (blocker.state !== 'blocked') return;
+    if (!dirty()) {
+      blocker.proceed();
+      return;
+    }
+    if (saveState === 'conflict' || saveState === 'error' || publishing || sending.current !== null) return;
+    save();
+  }, [blocker, saveState, publishing, save]);
+
+  // Closing the tab, reloading or typing another address: the page is going away, so the pending
+  // save goes out as a keepalive request that outlives it. Only a text that cannot be sent that
+  // way (conflict, a save already in flight, too large) makes the browser ask.
+  useEffect(() => {
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      if (!dirty()) return;
+      const text = draft.current;
+      if (saveStateRef.current !== 'conflict' && sending.current === null && publisher.state === 'idle' && text.length <= KEEPALIVE_LIMIT) {
+        clearTimeout(timer.current);
+        sending.current = text;
+        const body = new URLSearchParams({ intent: 'save', sqlDraft: text, expectedUpdatedAt: version.current });
+        void fetch(`${actionUrl}?_data=${encodeURIComponent(ROUTE_ID)}`, { method: 'POST', body, keepalive: true, credentials: 'same-origin' })
+          .then((response) => response.json() as Promise<ActionAnswer>)
+          .then((data) => settle(data, text))
+          .catch(() => setSaveState('error'))
+          .finally(() => {
+            if (sending.current === text) sending.current = null;
+          });
+        return;
+      }
+      event.preventDefault();
+      // Older Chromium and Safari still want returnValue set to show the prompt.
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [actionUrl, publisher.state, settle]);
+
+  // A conflict: fetch the other version so the person can compare, keep theirs or overwrite it.
+  useEffect(() => {
+    if (saveState === 'conflict') theirs.load(actionUrl);
+  }, [saveState, actionUrl]);
+  const theirVersion = saveState === 'conflict' && theirs.state === 'idle' ? theirs.data?.procedure : undefined;
+  const keepMine = () => {
+    if (!theirVersion) return;
+    sending.current = draft.current;
+    setSaveState('saving');
+    saver.submit({ intent: 'overwrite', sqlDraft: draft.current, expectedUpdatedAt: theirVersion.updatedAt }, { method: 'post', action: actionUrl });
+  };
+  const takeTheirs = () => {
+    if (!theirVersion) return;
+    serverText.current = theirVersion.sqlDraft;
+    version.current = theirVersion.updatedAt;
+    setSaveState('saved');
+    editor.current?.replaceText(theirVersion.sqlDraft);
+    draft.current = theirVersion.sqlDraft;
+  };
+
   const published = publisher.data as ActionAnswer | undefined;
+  const publishSent = useRef<string | null>(null);
   useEffect(() => {
     if (publisher.state !== 'idle' || !published || published.intent !== 'publish') return;
+    const sent = publishSent.current;
+    publishSent.current = null;
     if (published.ok) {
       version.current = published.updatedAt;
-      savedText.current = draft.current;
-      setSaveState('saved');
+      if (sent !== null) serverText.current = sent;
+      setSaveState(dirty() ? 'unsaved' : 'saved');
       setDiagnostics([]);
     } else {
       const line = lineOf(published.problem);
@@ -190,15 +302,14 @@ export default function SqlEditorPage() {
   const publish = () => {
     clearTimeout(timer.current);
     const fields: Record<string, string> = { intent: 'publish', expectedUpdatedAt: version.current };
-    if (draft.current !== savedText.current) fields.sqlDraft = draft.current;
-    savedText.current = draft.current;
-    publisher.submit(fields, { method: 'post' });
+    if (dirty()) fields.sqlDraft = draft.current;
+    publishSent.current = draft.current;
+    publisher.submit(fields, { method: 'post', action: actionUrl });
   };
 
   const publishProblem = published && !published.ok ? published.problem : null;
   const formAnswer = useActionData<typeof action>() as ActionAnswer | undefined;
   const deleteProblem = formAnswer && formAnswer.intent === 'delete' && !formAnswer.ok ? formAnswer.problem : null;
-  const publishing = publisher.state !== 'idle';
 
   return (
     <>
@@ -226,7 +337,23 @@ export default function SqlEditorPage() {
           </span>
         }
       >
-        <SqlCodeEditor initialValue={procedure.sqlDraft} onChange={onChange} diagnostics={diagnostics} readOnly={!canEdit} label={`Definition of ${procedure.qualifiedName}`} />
+        <SqlCodeEditor ref={editor} initialValue={procedure.sqlDraft} onChange={onChange} diagnostics={diagnostics} readOnly={!canEdit} label={`Definition of ${procedure.qualifiedName}`} />
+        {saveState === 'conflict' ? (
+          <Alert tone="warning" title="Someone saved a newer version of this draft while you were editing">
+            <p className="small">Your text is still here. Compare the two, then keep yours (it replaces theirs, and the overwrite is recorded in the audit log) or take theirs.</p>
+            <div className="row">
+              <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(true)} disabled={!theirVersion}>
+                View the difference
+              </button>
+              <button type="button" className="btn btn-secondary" onClick={keepMine} disabled={!theirVersion}>
+                Keep mine
+              </button>
+              <button type="button" className="btn btn-secondary" onClick={takeTheirs} disabled={!theirVersion}>
+                Take theirs
+              </button>
+            </div>
+          </Alert>
+        ) : null}
         {publishProblem ? (
           <Alert tone="danger" title={lineOf(publishProblem) === null ? publishProblem.message : `Line ${lineOf(publishProblem)}: ${publishProblem.message}`}>
             <p className="muted small">
@@ -252,6 +379,22 @@ export default function SqlEditorPage() {
       ) : (
         <RunPanel procedureId={procedure.id} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
       )}
+      <Dialog open={showConflictDiff && theirVersion !== undefined} title="Their version → yours" wide onClose={() => setShowConflictDiff(false)} actions={
+        <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(false)} autoFocus>
+          Close
+        </button>
+      }>
+        {theirVersion ? <DiffView hunks={structuredPatch('theirs', 'mine', withNewline(theirVersion.sqlDraft), withNewline(draft.current), '', '', { context: 3 }).hunks} identical={theirVersion.sqlDraft === draft.current} published /> : null}
+      </Dialog>
+      <ConfirmDialog
+        open={blocker.state === 'blocked' && (saveState === 'conflict' || saveState === 'error')}
+        title="Leave without saving?"
+        confirmLabel="Leave without saving"
+        onConfirm={() => blocker.proceed?.()}
+        onCancel={() => blocker.reset?.()}
+      >
+        <p>Your latest changes to {procedure.qualifiedName} could not be saved ({saveState === 'conflict' ? 'someone saved a newer version' : 'the save failed'}). If you leave now they are lost.</p>
+      </ConfirmDialog>
       {canEdit ? (
         <Card title="Delete">
           <Form method="post" className="row" onSubmit={(event) => (window.confirm(`Delete ${procedure.qualifiedName}?`) ? undefined : event.preventDefault())}>

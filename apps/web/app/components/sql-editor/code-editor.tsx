@@ -1,7 +1,7 @@
 // The SQL text editor: CodeMirror 6 with the SQL Server dialect (highlighting, keyword
 // autocompletion) and the server's errors as lint diagnostics at their line. CodeMirror needs the
 // DOM, so it is loaded in the browser only; the server renders a read-only <pre> of the same text.
-import { useEffect, useRef } from 'react';
+import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
 import type { EditorView } from '@codemirror/view';
 
 export interface EditorDiagnostic {
@@ -10,19 +10,23 @@ export interface EditorDiagnostic {
   message: string;
 }
 
-export function SqlCodeEditor({
-  initialValue,
-  onChange,
-  diagnostics,
-  readOnly = false,
-  label,
-}: {
-  initialValue: string;
-  onChange(value: string): void;
-  diagnostics: EditorDiagnostic[];
-  readOnly?: boolean;
-  label: string;
-}) {
+/** What a page may do to the editor after mount (it owns its text otherwise). */
+export interface SqlCodeEditorHandle {
+  /** Replaces the whole text, as one undoable change. */
+  replaceText(text: string): void;
+  focus(): void;
+}
+
+export const SqlCodeEditor = forwardRef<
+  SqlCodeEditorHandle,
+  {
+    initialValue: string;
+    onChange(value: string): void;
+    diagnostics: EditorDiagnostic[];
+    readOnly?: boolean;
+    label: string;
+  }
+>(function SqlCodeEditor({ initialValue, onChange, diagnostics, readOnly = false, label }, ref) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const change = useRef(onChange);
@@ -84,9 +88,24 @@ export function SqlCodeEditor({
     applyDiagnostics.current?.(diagnostics);
   }, [diagnostics]);
 
+  useImperativeHandle(
+    ref,
+    () => ({
+      replaceText(text) {
+        const editor = view.current;
+        if (!editor) return;
+        editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
+      },
+      focus() {
+        view.current?.focus();
+      },
+    }),
+    [],
+  );
+
   return (
     <div ref={host} className="sql-code-editor" data-testid="sql-editor">
       <pre className="sql-code-fallback">{initialValue}</pre>
     </div>
   );
-}
+});

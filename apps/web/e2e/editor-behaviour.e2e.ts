@@ -1,0 +1,148 @@
+// Issue 16 in a real browser, one stack for the file: edits survive a navigation right after typing
+// and a conflict offers a choice; the editor's keys; confirmations. Screenshots go to test-artifacts/.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, fillEnvironmentForm, heading, screenshot, signIn, startStack, type Stack } from './support';
+
+const DB_USER = 'behaviour';
+const DB_PASSWORD = 'Behaviour-e2e-Passw0rd';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ emulatorUser: DB_USER, emulatorPassword: DB_PASSWORD, database: 'behaviourdb' });
+  const { page, emulator } = stack;
+  await signIn(page, 'admin', ADMIN_PASSWORD);
+  await page.goto('/w/twsbp/settings/environments/new');
+  await heading(page, 'New environment');
+  await fillEnvironmentForm(page, { name: 'Production', port: emulator.port, database: 'behaviourdb', user: DB_USER, password: DB_PASSWORD });
+  await page.getByRole('button', { name: 'Test and save' }).click();
+  await page.getByTestId('save-succeeded').waitFor();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function createProcedure(page: Page, name: string): Promise<string> {
+  await page.goto('/w/twsbp/sql');
+  await heading(page, 'SQL editor');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(/\/w\/twsbp\/sql\/[0-9a-f-]{36}$/);
+  await editorReady(page);
+  return new URL(page.url()).pathname;
+}
+
+async function editorReady(page: Page): Promise<void> {
+  await page.locator('[data-testid="sql-editor"][data-ready="true"]').waitFor();
+}
+
+function editorText(page: Page): Promise<string> {
+  return page.locator('.cm-content').innerText();
+}
+
+function saveState(page: Page): Promise<string | null> {
+  return page.locator('[data-save-state]').getAttribute('data-save-state');
+}
+
+async function typeAtEnd(page: Page, text: string): Promise<void> {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(text);
+}
+
+/** Failed requests the page made (a save posted to the wrong route answers 404/405). */
+function failedRequests(page: Page): string[] {
+  const failed: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
+  return failed;
+}
+
+describe('1. never lose an edit', () => {
+  it('saves what was typed 200 ms before clicking a link, to the procedure’s own action', async () => {
+    const { page } = stack;
+    const path = await createProcedure(page, 'LinkRace');
+    const failed = failedRequests(page);
+    await typeAtEnd(page, '\n-- typed just before leaving');
+    await page.waitForTimeout(200);
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await heading(page, 'Connections');
+    await page.goto(path);
+    await editorReady(page);
+    expect(await editorText(page)).toContain('-- typed just before leaving');
+    expect(failed).toEqual([]);
+  });
+
+  it('saves what was typed 200 ms before the page is left for another address', async () => {
+    const { page } = stack;
+    const path = await createProcedure(page, 'UnloadRace');
+    const failed = failedRequests(page);
+    await typeAtEnd(page, '\n-- typed just before unloading');
+    await page.waitForTimeout(200);
+    await page.goto('/w/twsbp/connections');
+    await heading(page, 'Connections');
+    await page.goto(path);
+    await editorReady(page);
+    await expect.poll(() => editorText(page)).toContain('-- typed just before unloading');
+    expect(failed).toEqual([]);
+  });
+
+  it('on a conflict offers the difference, take theirs and keep mine; leaving then asks first', async () => {
+    const { page, browser } = stack;
+    const path = await createProcedure(page, 'Contested');
+    const other = await browser.newPage();
+    try {
+      await other.goto(path);
+      await editorReady(other);
+      await typeAtEnd(other, '\n-- their line');
+      await expect.poll(() => saveState(other), { timeout: 15_000 }).toBe('saved');
+
+      await typeAtEnd(page, '\n-- my line');
+      await expect.poll(() => saveState(page), { timeout: 15_000 }).toBe('conflict');
+      expect(await page.locator('.sql-save-state').textContent()).toContain('changed this draft elsewhere');
+      // My text is still in the editor.
+      expect(await editorText(page)).toContain('-- my line');
+
+      await page.getByRole('button', { name: 'View the difference' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Their version → yours' });
+      await dialog.waitFor();
+      expect((await dialog.locator('.diff-del').allTextContents()).join('\n')).toContain('-- their line');
+      expect((await dialog.locator('.diff-add').allTextContents()).join('\n')).toContain('-- my line');
+      await screenshot(page, 'editor-conflict-diff');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+
+      // Leaving with text that could not be saved asks, and Cancel stays.
+      await page.getByRole('link', { name: 'Connections' }).click();
+      const leave = page.getByRole('dialog', { name: 'Leave without saving?' });
+      await leave.waitFor();
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+      await page.keyboard.press('Enter');
+      await leave.waitFor({ state: 'hidden' });
+      expect(new URL(page.url()).pathname).toBe(path);
+
+      await page.getByRole('button', { name: 'Take theirs' }).click();
+      expect(await editorText(page)).toContain('-- their line');
+      expect(await editorText(page)).not.toContain('-- my line');
+      expect(await saveState(page)).toBe('saved');
+
+      // Another conflict, and this time mine wins (the other tab's newer version is replaced).
+      await typeAtEnd(other, '\n-- their second line');
+      await expect.poll(() => saveState(other), { timeout: 15_000 }).toBe('saved');
+      await typeAtEnd(page, '\n-- mine wins');
+      await expect.poll(() => saveState(page), { timeout: 15_000 }).toBe('conflict');
+      await page.getByRole('button', { name: 'Keep mine' }).click();
+      await expect.poll(() => saveState(page), { timeout: 15_000 }).toBe('saved');
+      await other.reload();
+      await editorReady(other);
+      const after = await editorText(other);
+      expect(after).toContain('-- mine wins');
+      expect(after).not.toContain('-- their second line');
+    } finally {
+      await other.close();
+    }
+  });
+});

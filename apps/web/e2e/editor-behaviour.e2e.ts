@@ -146,3 +146,74 @@ describe('1. never lose an edit', () => {
     }
   });
 });
+
+describe('2. editor keys', () => {
+  async function replaceText(page: Page, text: string) {
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(text);
+  }
+
+  it('runs with Ctrl+Enter and F5, saves with Ctrl+S, and lists the keys', async () => {
+    const { page } = stack;
+    await createProcedure(page, 'Keys');
+    await replaceText(page, 'CREATE OR ALTER PROCEDURE dbo.Keys AS\nBEGIN\n  SELECT 42 AS answer;\nEND');
+    // Ctrl+S saves at once (no autosave delay, no "Save page" dialog).
+    const saved = page.waitForRequest((request) => request.method() === 'POST' && (request.postData() ?? '').includes('intent=save'), { timeout: 500 });
+    await page.keyboard.press('Control+s');
+    await saved;
+    await expect.poll(() => saveState(page)).toBe('saved');
+
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Published to Production' }).count(), { timeout: 15_000 }).toBe(1);
+    await page.evaluate(() => Object.assign(window, { stillThisPage: true }));
+
+    const lines = await page.locator('.cm-line').count();
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+Enter');
+    const results = page.getByRole('region', { name: 'Results' });
+    await results.waitFor();
+    expect(await results.getByRole('table').first().textContent()).toContain('42');
+    // Ctrl+Enter ran instead of inserting a line.
+    expect(await page.locator('.cm-line').count()).toBe(lines);
+
+    const second = page.waitForRequest((request) => request.method() === 'POST' && (request.postData() ?? '').includes('intent=execute'));
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('F5');
+    await second;
+    expect(await page.evaluate(() => (window as unknown as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
+
+    await page.getByText('Keyboard shortcuts').click();
+    const panel = page.getByRole('group', { name: 'Keyboard shortcuts' });
+    await panel.waitFor();
+    const listed = await panel.textContent();
+    for (const key of ['Ctrl/⌘ + Enter, F5', 'Ctrl/⌘ + S', 'Shift + Alt + F', 'Ctrl/⌘ + /', 'Esc, then Tab']) expect(listed).toContain(key);
+    await screenshot(page, 'editor-shortcuts');
+    await page.getByText('Keyboard shortcuts').click();
+  });
+
+  it('indents with Tab, leaves with Escape then Tab, comments with Ctrl+/ and formats with Shift+Alt+F', async () => {
+    const { page } = stack;
+    await createProcedure(page, 'Formatting');
+    await replaceText(page, 'select a,b from dbo.t where x=1');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Tab');
+    expect(await editorText(page)).toMatch(/^\s{2,}select a,b/);
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('cm-content'))).toBe(true);
+
+    await page.keyboard.press('Control+/');
+    expect(await editorText(page)).toMatch(/^\s*-- select a,b/);
+    await page.keyboard.press('Control+/');
+    expect(await editorText(page)).not.toContain('--');
+
+    await page.keyboard.press('Shift+Alt+F');
+    await expect.poll(() => editorText(page)).toBe('SELECT\n  a,\n  b\nFROM\n  dbo.t\nWHERE\n  x = 1');
+
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('.cm-editor') === null)).toBe(true);
+    // The text is as it was: Tab after Escape moved focus instead of indenting.
+    expect(await editorText(page)).toMatch(/^SELECT/);
+  });
+});

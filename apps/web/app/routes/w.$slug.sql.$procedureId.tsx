@@ -9,6 +9,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { structuredPatch } from 'diff';
 import { ConfirmDialog, Dialog } from '../components/dialog';
 import { SqlCodeEditor, type EditorDiagnostic, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
+import { ShortcutsPopover } from '../components/sql-editor/shortcuts';
 import { DiffView } from '../components/sql-editor/diff-view';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import { toDisplay, type DisplayExecution } from '../components/sql-editor/results';
@@ -307,6 +308,28 @@ export default function SqlEditorPage() {
     publisher.submit(fields, { method: 'post', action: actionUrl });
   };
 
+  // Keys from the editor. Run goes through the Run form (its parameters, row limit and checks);
+  // when the procedure cannot run yet, the Run panel says why.
+  const runForm = useRef<HTMLFormElement>(null);
+  const [formatProblem, setFormatProblem] = useState<string | null>(null);
+  const editorCommands = {
+    run() {
+      setTab('run');
+      requestAnimationFrame(() => runForm.current?.requestSubmit());
+    },
+    save,
+  };
+  // Ctrl/Cmd+S anywhere on this page saves, instead of the browser's "Save page" dialog.
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key.toLowerCase() !== 's' || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey || event.defaultPrevented) return;
+      event.preventDefault();
+      save();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [save]);
+
   const publishProblem = published && !published.ok ? published.problem : null;
   const formAnswer = useActionData<typeof action>() as ActionAnswer | undefined;
   const deleteProblem = formAnswer && formAnswer.intent === 'delete' && !formAnswer.ok ? formAnswer.problem : null;
@@ -337,7 +360,23 @@ export default function SqlEditorPage() {
           </span>
         }
       >
-        <SqlCodeEditor ref={editor} initialValue={procedure.sqlDraft} onChange={onChange} diagnostics={diagnostics} readOnly={!canEdit} label={`Definition of ${procedure.qualifiedName}`} />
+        <SqlCodeEditor
+          ref={editor}
+          initialValue={procedure.sqlDraft}
+          onChange={(text) => {
+            setFormatProblem(null);
+            onChange(text);
+          }}
+          diagnostics={diagnostics}
+          readOnly={!canEdit}
+          label={`Definition of ${procedure.qualifiedName}`}
+          commands={editorCommands}
+          onFormatError={setFormatProblem}
+        />
+        <div className="row sql-editor-foot">
+          <ShortcutsPopover />
+        </div>
+        {formatProblem ? <Alert tone="warning" title={`Could not format: ${formatProblem}`} /> : null}
         {saveState === 'conflict' ? (
           <Alert tone="warning" title="Someone saved a newer version of this draft while you were editing">
             <p className="small">Your text is still here. Compare the two, then keep yours (it replaces theirs, and the overwrite is recorded in the audit log) or take theirs.</p>
@@ -377,7 +416,7 @@ export default function SqlEditorPage() {
           <DiffView hunks={diff.hunks} identical={diff.identical} published={procedure.status === 'published'} />
         </Card>
       ) : (
-        <RunPanel procedureId={procedure.id} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
+        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
       )}
       <Dialog open={showConflictDiff && theirVersion !== undefined} title="Their version → yours" wide onClose={() => setShowConflictDiff(false)} actions={
         <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(false)} autoFocus>
@@ -420,7 +459,23 @@ interface ParameterInfo {
   hasDefault: boolean;
 }
 
-function RunPanel({ procedureId, published, parameters, parametersProblem, canRun }: { procedureId: string; published: boolean; parameters: ParameterInfo[]; parametersProblem: string | null; canRun: boolean }) {
+function RunPanel({
+  procedureId,
+  actionUrl,
+  formRef,
+  published,
+  parameters,
+  parametersProblem,
+  canRun,
+}: {
+  procedureId: string;
+  actionUrl: string;
+  formRef: React.RefObject<HTMLFormElement>;
+  published: boolean;
+  parameters: ParameterInfo[];
+  parametersProblem: string | null;
+  canRun: boolean;
+}) {
   const runner = useFetcher<typeof action>({ key: `run-${procedureId}` });
   const canceller = useFetcher<typeof action>({ key: `cancel-${procedureId}` });
   const [executionId, setExecutionId] = useState<string | null>(null);
@@ -457,13 +512,13 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
     setExecutionId(id);
     setStartedAt(performance.now());
     setNow(performance.now());
-    runner.submit({ intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), parameters: JSON.stringify(values) }, { method: 'post' });
+    runner.submit({ intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), parameters: JSON.stringify(values) }, { method: 'post', action: actionUrl });
   };
 
   return (
     <Card title="Run">
       {parametersProblem ? <Alert tone="warning" title={`Parameters could not be read from the server: ${parametersProblem}`} /> : null}
-      <form onSubmit={run} className="stack" aria-label="Run procedure">
+      <form ref={formRef} onSubmit={run} className="stack" aria-label="Run procedure">
         {parameters.length === 0 ? <p className="muted small">No parameters.</p> : null}
         <div className="sql-params">
           {parameters.map((p) => (
@@ -502,7 +557,7 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
             {running ? 'Running…' : 'Run'}
           </button>
           {running && executionId ? (
-            <button type="button" className="btn btn-danger" onClick={() => canceller.submit({ intent: 'cancel', executionId }, { method: 'post' })}>
+            <button type="button" className="btn btn-danger" onClick={() => canceller.submit({ intent: 'cancel', executionId }, { method: 'post', action: actionUrl })}>
               Cancel
             </button>
           ) : null}

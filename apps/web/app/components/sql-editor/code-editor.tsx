@@ -1,8 +1,10 @@
 // The SQL text editor: CodeMirror 6 with the SQL Server dialect (highlighting, keyword
-// autocompletion) and the server's errors as lint diagnostics at their line. CodeMirror needs the
-// DOM, so it is loaded in the browser only; the server renders a read-only <pre> of the same text.
+// autocompletion), the keys of SSMS-style tools (editor-keys.ts) and the server's errors as lint
+// diagnostics at their line. CodeMirror needs the DOM, so it is loaded in the browser only; the
+// server renders a read-only <pre> of the same text.
 import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
 import type { EditorView } from '@codemirror/view';
+import { editorKeyBindings, formatTsql, type EditorCommands } from './editor-keys';
 
 export interface EditorDiagnostic {
   /** 1-based line in the editor. */
@@ -25,12 +27,20 @@ export const SqlCodeEditor = forwardRef<
     diagnostics: EditorDiagnostic[];
     readOnly?: boolean;
     label: string;
+    /** What Run and Save keys do; read at key time, so the page may pass new functions freely. */
+    commands?: EditorCommands;
+    /** Formatting failed (the text does not parse); the message says where. */
+    onFormatError?(message: string): void;
   }
->(function SqlCodeEditor({ initialValue, onChange, diagnostics, readOnly = false, label }, ref) {
+>(function SqlCodeEditor({ initialValue, onChange, diagnostics, readOnly = false, label, commands = {}, onFormatError }, ref) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const change = useRef(onChange);
   change.current = onChange;
+  const commandsRef = useRef(commands);
+  commandsRef.current = commands;
+  const formatError = useRef(onFormatError);
+  formatError.current = onFormatError;
   const pending = useRef(diagnostics);
   pending.current = diagnostics;
   const applyDiagnostics = useRef<((d: EditorDiagnostic[]) => void) | null>(null);
@@ -38,19 +48,37 @@ export const SqlCodeEditor = forwardRef<
   useEffect(() => {
     let cancelled = false;
     void (async () => {
-      const [{ basicSetup, EditorView: View }, { sql, MSSQL }, { lintGutter, setDiagnostics }, { EditorState }] = await Promise.all([
+      const [{ basicSetup, EditorView: View }, { sql, MSSQL }, { lintGutter, setDiagnostics }, { EditorState, Prec }, { keymap }, { indentWithTab }] = await Promise.all([
         import('codemirror'),
         import('@codemirror/lang-sql'),
         import('@codemirror/lint'),
         import('@codemirror/state'),
+        import('@codemirror/view'),
+        import('@codemirror/commands'),
       ]);
       if (cancelled || !host.current) return;
       host.current.textContent = '';
+      const format = () => {
+        const target = view.current;
+        if (!target || readOnly) return;
+        const before = target.state.doc.toString();
+        formatTsql(before).then(
+          (formatted) => {
+            // Typing while the formatter loaded wins: never replace text the person has moved past.
+            if (target.state.doc.toString() !== before || formatted === before) return;
+            target.dispatch({ changes: { from: 0, to: before.length, insert: formatted } });
+          },
+          (error: unknown) => formatError.current?.(error instanceof Error ? error.message : String(error)),
+        );
+      };
       const editor = new View({
         parent: host.current,
         state: EditorState.create({
           doc: initialValue,
           extensions: [
+            Prec.highest(keymap.of(editorKeyBindings(commandsRef, format))),
+            // Tab indents; Escape then Tab leaves the editor (CodeMirror's tab-focus mode).
+            keymap.of([indentWithTab]),
             basicSetup,
             sql({ dialect: MSSQL, upperCaseKeywords: true }),
             lintGutter(),

@@ -217,3 +217,60 @@ describe('2. editor keys', () => {
     expect(await editorText(page)).toMatch(/^SELECT/);
   });
 });
+
+describe('8. confirm what cannot be undone', () => {
+  it('asks before Rollback 1, saying what it drops; Cancel (the default) keeps the version', async () => {
+    const { page } = stack;
+    await page.goto('/w/twsbp/settings/migrations');
+    await heading(page, 'Migrations');
+    const version = async () => (await page.locator('dl').first().textContent()) ?? '';
+    const before = await version();
+    const requests: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST') requests.push(request.postData() ?? '');
+    });
+
+    await page.getByRole('button', { name: 'Rollback 1', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: /^Roll back V\d+ on Production\?$/ });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(/tables and their data are deleted/);
+    await screenshot(page, 'migrations-rollback-confirm');
+    // Keyboard: focus starts on Cancel, so Enter (or Escape) does nothing harmful.
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Rollback 1', exact: true }).click();
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(requests.filter((body) => body.includes('intent=rollback'))).toEqual([]);
+    expect(await version()).toBe(before);
+
+    await page.getByRole('button', { name: 'Rollback 1', exact: true }).click();
+    await dialog.waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 20_000 }).toMatch(/roll/i);
+    expect(requests.filter((body) => body.includes('intent=rollback'))).toHaveLength(1);
+  });
+
+  it('asks before revoking a token, and says when it is an Owner token', async () => {
+    const { page } = stack;
+    await page.goto('/w/twsbp/settings/tokens');
+    await heading(page, 'API tokens');
+    await page.getByLabel('Name', { exact: true }).fill('owner-automation');
+    await page.getByLabel('Role').selectOption('Owner');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const row = page.locator('tr[data-token="owner-automation"]');
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Revoke owner-automation' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke “owner-automation”?' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('lose Owner access to this whole workspace');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await row.textContent()).not.toContain('Revoked');
+    await row.getByRole('button', { name: 'Revoke owner-automation' }).click();
+    await dialog.getByRole('button', { name: 'Revoke token' }).click();
+    await expect.poll(() => row.textContent()).toContain('Revoked');
+  });
+});

@@ -2,7 +2,7 @@
 // and a conflict offers a choice; the editor's keys; confirmations. Screenshots go to test-artifacts/.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, fillEnvironmentForm, heading, screenshot, signIn, startStack, type Stack } from './support';
+import { ADMIN_PASSWORD, fillEnvironmentForm, heading, screenshot, signIn, startStack, USER_PASSWORD, type Stack } from './support';
 
 const DB_USER = 'behaviour';
 const DB_PASSWORD = 'Behaviour-e2e-Passw0rd';
@@ -272,5 +272,58 @@ describe('8. confirm what cannot be undone', () => {
     await row.getByRole('button', { name: 'Revoke owner-automation' }).click();
     await dialog.getByRole('button', { name: 'Revoke token' }).click();
     await expect.poll(() => row.textContent()).toContain('Revoked');
+  });
+});
+
+describe('7. browsing is not rate-limited like an API client', () => {
+  const pages = [
+    ['/w/twsbp', 'Overview'],
+    ['/w/twsbp/connections', 'Connections'],
+    ['/w/twsbp/sql', 'SQL editor'],
+    ['/w/twsbp/settings/environments', 'Environments'],
+    ['/w/twsbp/settings/migrations', 'Migrations'],
+    ['/w/twsbp/settings/audit', 'Audit log'],
+  ] as const;
+
+  // Each view reads at least two lists (the switcher's and the page's): the API's `list` budget
+  // of 60 a minute refused the 30th view or so. Sidebar clicks, as a person browses.
+  it('serves 60 page views in a row without a 429', async () => {
+    const { page } = stack;
+    const refused: string[] = [];
+    const onResponse = (response: { status(): number; url(): string }) => {
+      if (response.status() === 429) refused.push(response.url());
+    };
+    page.on('response', onResponse);
+    await page.goto(pages[0][0]);
+    await heading(page, pages[0][1]);
+    for (let i = 1; i <= 60; i++) {
+      const [, title] = pages[i % pages.length]!;
+      await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: title, exact: true }).click();
+      await heading(page, title);
+    }
+    page.off('response', onResponse);
+    expect(refused).toEqual([]);
+  });
+
+  it('shows a 429 inside the layout, with the time to wait', async () => {
+    const { page, app } = stack;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await signIn(page, 'user', USER_PASSWORD);
+    try {
+      const userId = await page.evaluate(() => (window as unknown as { __remixRouter: { state: { loaderData: Record<string, { user: { id: string } }> } } }).__remixRouter.state.loaderData['routes/w.$slug']!.user.id);
+      // A runaway script in this person's browser spends the UI's whole budget.
+      const limit = app.services.rateLimits.limits.webRead.points;
+      for (let i = 0; i < limit; i++) await app.services.rateLimits.consume('webRead', { kind: 'user', id: userId }).catch(() => undefined);
+      await page.goto('/w/twsbp/connections');
+      await heading(page, 'Too many requests');
+      expect(await page.locator('main').textContent()).toMatch(/Try again in \d+ s/);
+      // The shell is still there: navigation and the workspace switcher.
+      expect(await page.getByRole('navigation', { name: 'Workspace' }).count()).toBe(1);
+      await screenshot(page, 'rate-limited-in-layout');
+    } finally {
+      await page.context().clearCookies();
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+    }
   });
 });

@@ -327,3 +327,37 @@ describe('7. browsing is not rate-limited like an API client', () => {
     }
   });
 });
+
+describe('6. timeouts and bad parameters are answers', () => {
+  async function publish(page: Page, name: string, text: string) {
+    await createProcedure(page, name);
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(text);
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Published to Production' }).count(), { timeout: 15_000 }).toBe(1);
+  }
+
+  it('stops a 20 s run at a 5 s timeout with query_timeout naming the limit', async () => {
+    const { page } = stack;
+    await publish(page, 'TwentySeconds', "CREATE PROCEDURE dbo.TwentySeconds AS\nBEGIN\n  WAITFOR DELAY '00:00:20';\n  SELECT 1 AS late;\nEND");
+    await page.getByLabel('Timeout (seconds)').fill('5');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('The query did not finish within 5000 ms and was stopped');
+    expect(await alert.textContent()).toContain('query_timeout');
+    expect(await alert.textContent()).not.toContain('Internal server error');
+    await screenshot(page, 'editor-query-timeout');
+  });
+
+  it('refuses an out-of-range INT before sending it, naming the parameter', async () => {
+    const { page } = stack;
+    await publish(page, 'TakesInt', 'CREATE PROCEDURE dbo.TakesInt @n INT AS\nBEGIN\n  SELECT @n AS n;\nEND');
+    await page.getByLabel(/@n/).fill('99999999999');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('parameters.n: expected an integer in -2147483648..2147483647 for int');
+    expect(await alert.textContent()).toContain('(parameters.n)');
+  });
+});

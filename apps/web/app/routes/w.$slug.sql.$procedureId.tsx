@@ -94,7 +94,11 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     }
     const executionId = String(form.get('executionId') ?? '') || undefined;
     const rowLimit = Number(form.get('rowLimit') ?? 1000);
-    const ran = await api.attempt((c) => c.sqlEditor.execute({ ...ref, parameters, executionId, rowLimit }));
+    const timeoutSeconds = Number(form.get('timeoutSeconds') ?? DEFAULT_TIMEOUT_SECONDS);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+      return answer({ intent, ok: false, problem: { error: 'invalid_input', message: `Timeout: a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`, details: { field: 'timeoutSeconds' } } });
+    }
+    const ran = await api.attempt((c) => c.sqlEditor.execute({ ...ref, parameters, executionId, rowLimit, timeoutMs: timeoutSeconds * 1000 }));
     if (!ran.ok) return answer({ intent, ok: false, problem: ran.problem });
     return answer({ intent, ok: true, result: toDisplay(ran.value) });
   }
@@ -118,6 +122,9 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultSh
 };
 
 const AUTOSAVE_DELAY_MS = 800;
+/** The run's own time limit; the API caps it at 10 minutes. */
+const DEFAULT_TIMEOUT_SECONDS = 30;
+const MAX_TIMEOUT_SECONDS = 600;
 /** A keepalive request carries at most 64 KiB; a larger draft cannot be saved while the page unloads. */
 const KEEPALIVE_LIMIT = 60_000;
 const ROUTE_ID = 'routes/w.$slug.sql.$procedureId';
@@ -512,7 +519,10 @@ function RunPanel({
     setExecutionId(id);
     setStartedAt(performance.now());
     setNow(performance.now());
-    runner.submit({ intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), parameters: JSON.stringify(values) }, { method: 'post', action: actionUrl });
+    runner.submit(
+      { intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), timeoutSeconds: String(form.get('timeoutSeconds') ?? DEFAULT_TIMEOUT_SECONDS), parameters: JSON.stringify(values) },
+      { method: 'post', action: actionUrl },
+    );
   };
 
   return (
@@ -552,6 +562,13 @@ function RunPanel({
           <div className="field">
             <label htmlFor="rowLimit">Row limit per result set</label>
             <input id="rowLimit" name="rowLimit" type="number" min={1} max={100000} defaultValue={1000} />
+          </div>
+          <div className="field">
+            <label htmlFor="timeoutSeconds">Timeout (seconds)</label>
+            <input id="timeoutSeconds" name="timeoutSeconds" type="number" min={1} max={MAX_TIMEOUT_SECONDS} step={1} defaultValue={DEFAULT_TIMEOUT_SECONDS} aria-describedby="timeoutSeconds-hint" />
+            <p id="timeoutSeconds-hint" className="hint">
+              Up to {MAX_TIMEOUT_SECONDS / 60} minutes; the run is stopped after it.
+            </p>
           </div>
           <button type="submit" className="btn btn-primary" disabled={running}>
             {running ? 'Running…' : 'Run'}

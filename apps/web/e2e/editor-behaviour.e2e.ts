@@ -361,3 +361,33 @@ describe('6. timeouts and bad parameters are answers', () => {
     expect(await alert.textContent()).toContain('(parameters.n)');
   });
 });
+
+describe('3. a diff that can be read', () => {
+  it('shows an added long line inside the viewport, unified and side by side, refreshed after saving', async () => {
+    const { page } = stack;
+    await createProcedure(page, 'Diffed');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Published to Production' }).count(), { timeout: 15_000 }).toBe(1);
+    await page.getByRole('tab', { name: 'Diff' }).click();
+    await page.getByText('The draft is what is published.').waitFor();
+
+    const added = `-- ${'a long added comment '.repeat(12)}end`;
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText(`\n${added}`);
+    await expect.poll(() => saveState(page), { timeout: 15_000 }).toBe('saved');
+    // No reload: the diff follows the save.
+    const line = page.locator('.diff-add', { hasText: 'a long added comment' });
+    await line.waitFor();
+    const viewport = page.viewportSize()!;
+    for (const mode of ['Unified', 'Side by side']) {
+      await page.getByLabel(mode).check();
+      const box = await line.first().boundingBox();
+      expect(box, mode).not.toBeNull();
+      expect(box!.x, mode).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, mode).toBeLessThanOrEqual(viewport.width);
+      expect(await line.first().textContent()).toContain('end');
+      await screenshot(page, `editor-diff-${mode === 'Unified' ? 'unified' : 'split'}`);
+    }
+  });
+});

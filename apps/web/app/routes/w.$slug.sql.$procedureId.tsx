@@ -6,7 +6,6 @@ import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunctio
 import { Form, useActionData, useBlocker, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
 import type { Problem } from '@studio/api/problem';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { structuredPatch } from 'diff';
 import { ConfirmDialog, Dialog } from '../components/dialog';
 import { SqlCodeEditor, type EditorDiagnostic, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
 import { ShortcutsPopover } from '../components/sql-editor/shortcuts';
@@ -27,7 +26,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const ref = { workspaceSlug: params.slug ?? '', procedureId: params.procedureId ?? '' };
-  const [procedure, diff] = await Promise.all([api.load((c) => c.sqlEditor.get(ref)), api.load((c) => c.sqlEditor.diff(ref))]);
+  const procedure = await api.load((c) => c.sqlEditor.get(ref));
   const parameters = procedure.status === 'published' ? await api.attempt((c) => c.sqlEditor.parameters(ref)) : null;
   return api.json({
     procedure: {
@@ -36,10 +35,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       status: procedure.status,
       hasUnpublishedChanges: procedure.hasUnpublishedChanges,
       sqlDraft: procedure.sqlDraft,
+      sqlPublished: procedure.sqlPublished,
       updatedAt: procedure.updatedAt.toISOString(),
       publishedAt: procedure.publishedAt?.toISOString() ?? null,
     },
-    diff: { identical: diff.identical, hunks: diff.hunks },
     parameters: parameters?.ok ? parameters.value.parameters : [],
     parametersProblem: parameters && !parameters.ok ? parameters.problem.message : null,
   });
@@ -114,7 +113,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   return answer({ intent: 'save', ok: false, problem: { error: 'invalid_input', message: `Unknown action ${intent}`, details: {} } });
 }
 
-/** Autosaves and runs do not change what the page loaded; publishing does (status, diff, parameters). */
+/** Autosaves and runs do not change what the page loaded; publishing does (status, published text, parameters). */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultShouldRevalidate }) => {
   const intent = formData?.get('intent');
   if (intent === 'save' || intent === 'overwrite' || intent === 'execute' || intent === 'cancel') return false;
@@ -139,17 +138,13 @@ const saveLabels: Record<SaveState, string> = {
   error: 'Not saved',
 };
 
-function withNewline(text: string): string {
-  return text.endsWith('\n') ? text : `${text}\n`;
-}
-
 function lineOf(problem: Problem): number | null {
   const line = problem.details.line;
   return typeof line === 'number' ? line : null;
 }
 
 export default function SqlEditorPage() {
-  const { procedure, diff, parameters, parametersProblem } = useLoaderData<typeof loader>();
+  const { procedure, parameters, parametersProblem } = useLoaderData<typeof loader>();
   const { workspace } = useWorkspace();
   const canEdit = workspace.role !== 'Viewer';
   // Every save names this procedure's own action: a save that fires after a navigation must never
@@ -162,6 +157,12 @@ export default function SqlEditorPage() {
   /** What the server is known to hold (at `version`). */
   const serverText = useRef(procedure.sqlDraft);
   const version = useRef(procedure.updatedAt);
+  /** The server's text as state, for the diff: it follows every save, publish and "take theirs". */
+  const [savedDraft, setSavedDraft] = useState(procedure.sqlDraft);
+  const confirmSaved = (text: string) => {
+    serverText.current = text;
+    setSavedDraft(text);
+  };
   /** The text of the save in flight, if any. */
   const sending = useRef<string | null>(null);
   const [saveState, setSaveStateValue] = useState<SaveState>('saved');
@@ -191,7 +192,7 @@ export default function SqlEditorPage() {
     (data: ActionAnswer, sent: string) => {
       if (data.intent === 'save' && data.ok) {
         version.current = data.updatedAt;
-        serverText.current = sent;
+        confirmSaved(sent);
         if (dirty()) {
           setSaveState('unsaved');
           timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
@@ -281,7 +282,7 @@ export default function SqlEditorPage() {
   };
   const takeTheirs = () => {
     if (!theirVersion) return;
-    serverText.current = theirVersion.sqlDraft;
+    confirmSaved(theirVersion.sqlDraft);
     version.current = theirVersion.updatedAt;
     setSaveState('saved');
     editor.current?.replaceText(theirVersion.sqlDraft);
@@ -296,7 +297,7 @@ export default function SqlEditorPage() {
     publishSent.current = null;
     if (published.ok) {
       version.current = published.updatedAt;
-      if (sent !== null) serverText.current = sent;
+      if (sent !== null) confirmSaved(sent);
       setSaveState(dirty() ? 'unsaved' : 'saved');
       setDiagnostics([]);
     } else {
@@ -419,8 +420,14 @@ export default function SqlEditorPage() {
       </div>
       {tab === 'diff' ? (
         <Card title="Draft vs published">
-          <p className="muted small">As last saved or published; reload after editing to refresh.</p>
-          <DiffView hunks={diff.hunks} identical={diff.identical} published={procedure.status === 'published'} />
+          <p className="muted small">As last saved; it follows every save and publish.</p>
+          {procedure.status !== 'published' || procedure.sqlPublished === null ? (
+            <p className="muted">Not published yet: the whole draft is new.</p>
+          ) : procedure.sqlPublished === savedDraft ? (
+            <p className="muted">The draft is what is published.</p>
+          ) : (
+            <DiffView oldText={procedure.sqlPublished} newText={savedDraft} />
+          )}
         </Card>
       ) : (
         <RunPanel procedureId={procedure.id} actionUrl={actionUrl} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
@@ -430,7 +437,7 @@ export default function SqlEditorPage() {
           Close
         </button>
       }>
-        {theirVersion ? <DiffView hunks={structuredPatch('theirs', 'mine', withNewline(theirVersion.sqlDraft), withNewline(draft.current), '', '', { context: 3 }).hunks} identical={theirVersion.sqlDraft === draft.current} published /> : null}
+        {theirVersion ? <DiffView oldText={theirVersion.sqlDraft} newText={draft.current} oldLabel="Theirs" newLabel="Yours" /> : null}
       </Dialog>
       <ConfirmDialog
         open={blocker.state === 'blocked' && (saveState === 'conflict' || saveState === 'error')}

@@ -47,6 +47,8 @@ export interface ContextInnerOptions extends AppServices {
   sessionCookies?: SessionCookies;
   /** The request's Cookie header (the OIDC sign-in reads its state cookie from it). */
   requestCookies?: string | undefined;
+  /** `web`: a page of the web UI, whose page-load reads have their own rate-limit budget. */
+  surface?: 'api' | 'web';
 }
 
 export function createContextInner(options: ContextInnerOptions) {
@@ -55,7 +57,7 @@ export function createContextInner(options: ContextInnerOptions) {
   return {
     ...options,
     /** Counts this request's calls and keeps the decision the HTTP layer reports in RateLimit-* headers. */
-    rateLimits: options.rateLimits.forRequest(),
+    rateLimits: options.rateLimits.forRequest(options.surface),
     sessionCookies: options.sessionCookies ?? new SessionCookies(options.sessions.lucia, false),
     authorizer: new Authorizer(audit, principal, requestMeta),
     /** Records an audit row for this request's principal, ip and user agent. */

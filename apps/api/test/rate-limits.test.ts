@@ -54,6 +54,21 @@ describe.each(testTargets)('rate limits on $name', (target) => {
     expect(problem.details.retryAfterSeconds).toBeLessThanOrEqual(60);
   });
 
+  it('lets the web UI browse on its own budget, leaving the API read budgets and operations alone', async () => {
+    const limits = h.services.rateLimits;
+    const web = limits.forRequest('web');
+    const subject = { kind: 'user' as const, id: randomUUID() };
+    // Twice the API's list budget in page loads: all counted on webRead.
+    for (let i = 0; i < defaultRateLimits.list.points * 2; i += 1) await web.consume(i % 2 ? 'list' : 'status', subject);
+    await limits.consume('list', subject);
+    // Operations keep their budget through the UI too.
+    for (let i = 0; i < defaultRateLimits.poolReset.points; i += 1) await web.consume('poolReset', subject);
+    await expect(web.consume('poolReset', subject)).rejects.toMatchObject({ code: 'rate_limited', bucket: 'poolReset' });
+    // And the UI budget is a ceiling.
+    for (let i = defaultRateLimits.list.points * 2; i < defaultRateLimits.webRead.points; i += 1) await web.consume('list', subject);
+    await expect(web.consume('list', subject)).rejects.toMatchObject({ code: 'rate_limited', bucket: 'webRead', retryAfterSeconds: expect.any(Number) as number });
+  });
+
   it.runIf(target.name === 'postgres')('shares counters between instances through the system database', async () => {
     const other = await h.testDb.openAnother();
     if (other.kind !== 'pg' || h.testDb.database.kind !== 'pg') throw new Error('expected pg handles');

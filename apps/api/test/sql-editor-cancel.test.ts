@@ -1,6 +1,6 @@
 // F7: a running execution is cancelled from another call (TDS attention): execute returns promptly
 // with status 'cancelled' and the pooled connection serves the next call. The timeout does the
-// same and answers sql_timeout. Only the user who started an execution may cancel it.
+// same and answers query_timeout. Only the user who started an execution may cancel it.
 import { testTargets } from '@studio/db/testing';
 import { describe, expect, it } from 'vitest';
 import { problemOf, useHarness } from './support/harness';
@@ -67,12 +67,12 @@ describe.each(testTargets)('sqlEditor cancel on $name', (target) => {
     expect(audit.find((row) => row.action === 'procedure.execute' && row.details && (row.details as { executionId?: string }).executionId === executionId)?.details).toMatchObject({ status: 'cancelled' });
   });
 
-  it('cancels at the timeout with sql_timeout and keeps the connection usable', { timeout: 40_000 }, async () => {
+  it('cancels at the timeout with query_timeout and keeps the connection usable', { timeout: 40_000 }, async () => {
     const { ws, owner } = await editorWorkspace(h, server, 'editor_cancel', { poolSize: 1 });
     const caller = h.caller(owner.principal);
     const { sleeper, quick } = await publishedSleeper(caller, ws.id);
     const problem = await problemOf(caller.sqlEditor.execute({ workspaceId: ws.id, procedureId: sleeper, timeoutMs: 300 }));
-    expect(problem).toMatchObject({ code: 'TIMEOUT', error: 'sql_timeout', details: { timeoutMs: 300 } });
+    expect(problem).toMatchObject({ code: 'TIMEOUT', error: 'query_timeout', message: 'The query did not finish within 300 ms and was stopped on the server', details: { timeoutMs: 300 } });
     expect((await caller.sqlEditor.execute({ workspaceId: ws.id, procedureId: quick })).status).toBe('completed');
     // Every connection is back in the pool.
     const pools = h.services.pools.stats().pools.filter((p) => p.key.startsWith(`${ws.id}:`));

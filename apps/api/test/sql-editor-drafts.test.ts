@@ -44,6 +44,25 @@ describe.each(testTargets)('sqlEditor drafts on $name', (target) => {
     expect(await problemOf(tabA.sqlEditor.saveDraft({ workspaceId: ws.id, procedureId: crypto.randomUUID(), sqlDraft: 'x', expectedUpdatedAt: version }))).toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('overwrites a newer draft only when asked, against the version the person saw, and audits it', async () => {
+    const { ws, owner } = await editorWorkspace(h, server, 'editor_drafts');
+    const tabA = h.caller(owner.principal);
+    const tabB = h.caller(owner.principal);
+    const created = await tabA.sqlEditor.create({ workspaceId: ws.id, name: 'Contested' });
+    const theirs = await tabA.sqlEditor.saveDraft({ workspaceId: ws.id, procedureId: created.id, sqlDraft: '-- theirs', expectedUpdatedAt: created.updatedAt });
+    expect(await problemOf(tabB.sqlEditor.saveDraft({ workspaceId: ws.id, procedureId: created.id, sqlDraft: '-- mine', expectedUpdatedAt: created.updatedAt }))).toMatchObject({ code: 'CONFLICT' });
+
+    // "Keep mine" names the version it replaces; had a third save landed since, it would conflict again.
+    expect(await problemOf(tabB.sqlEditor.saveDraft({ workspaceId: ws.id, procedureId: created.id, sqlDraft: '-- mine', expectedUpdatedAt: created.updatedAt, overwrite: true }))).toMatchObject({ code: 'CONFLICT' });
+    const kept = await tabB.sqlEditor.saveDraft({ workspaceId: ws.id, procedureId: created.id, sqlDraft: '-- mine', expectedUpdatedAt: theirs.updatedAt, overwrite: true });
+    expect(kept.sqlDraft).toBe('-- mine');
+
+    const audited = (await h.auditRows(ws.id)).filter((row) => row.action === 'procedure.overwrite');
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({ outcome: 'success', targetId: created.id, details: { name: 'dbo.Contested', replacedVersion: theirs.updatedAt.toISOString() } });
+    expect(JSON.stringify(audited[0])).not.toContain('-- mine');
+  });
+
   it('validates names as identifiers, unique per workspace regardless of case, with a schema (default dbo)', async () => {
     const { ws, owner } = await editorWorkspace(h, server, 'editor_drafts');
     const caller = h.caller(owner.principal);

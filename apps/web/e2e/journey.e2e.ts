@@ -156,6 +156,11 @@ describe('web UI journey', () => {
     await page.getByRole('link', { name: CONNECTION }).click();
     await heading(page, CONNECTION);
     await page.getByRole('button', { name: 'Reset pool' }).click();
+    // Resetting cancels whatever runs on the pool: a dialog says so first.
+    const confirm = page.getByRole('dialog', { name: `Reset the pool of ${CONNECTION}?` });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain('are cancelled');
+    await confirm.getByRole('button', { name: 'Reset pool' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('The pool was drained and a new one opened');
     const stats = page.getByTestId('pool-stats');
     expect(await stats.textContent()).toContain('Open connections');

@@ -71,6 +71,11 @@ export class ConnectionOperationError extends ServiceError {
   }
 }
 
+/** A driver's own timeout error (tedious/mssql `ETIMEOUT`), as opposed to a server error or a cancel. */
+export function isDriverTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ETIMEOUT';
+}
+
 export class ServiceUnavailableError extends ServiceError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('service_unavailable', message, details);

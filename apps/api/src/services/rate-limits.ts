@@ -41,6 +41,11 @@ export const defaultRateLimits = {
   workspaceCreate: { points: 10, durationSeconds: 3_600 },
   /** Each validation resolves a caller-chosen host name. */
   connectionValidate: { points: 60, durationSeconds: 60 },
+  /**
+   * Per person browsing the web UI: the lists and statuses its pages load. Generous (a page view
+   * makes a few reads), but still a ceiling for a runaway script driving the UI.
+   */
+  webRead: { points: 600, durationSeconds: 60 },
 } as const satisfies Record<string, RateLimitRule>;
 
 export type RateLimitBucket = keyof typeof defaultRateLimits;
@@ -182,6 +187,12 @@ export interface RateLimitSubject {
   id: string;
 }
 
+/**
+ * Reads that a page of the web UI makes through the same procedures an API client calls. They
+ * are budgets for API clients polling; browsing is not that, so in the UI they spend `webRead`.
+ */
+const WEB_READ_BUCKETS: ReadonlySet<RateLimitBucket> = new Set(['list', 'status', 'poolStats']);
+
 export class RateLimitService {
   readonly #limiters = new Map<RateLimitBucket, RateLimiterAbstract>();
   readonly #rejectionListeners = new Set<(bucket: RateLimitBucket) => void>();
@@ -232,9 +243,13 @@ export class RateLimitService {
     }
   }
 
-  /** A view for one request that remembers the tightest decision (for the response headers). */
-  forRequest(): RequestRateLimits {
-    return new RequestRateLimits(this);
+  /**
+   * A view for one request that remembers the tightest decision (for the response headers). For
+   * the web UI (`surface: 'web'`), page-load reads count on the UI's own budget and never use up
+   * the public API's `list`/`status` budgets; operations keep theirs.
+   */
+  forRequest(surface: 'api' | 'web' = 'api'): RequestRateLimits {
+    return new RequestRateLimits(this, surface);
   }
 }
 
@@ -250,13 +265,17 @@ function secondsOf(ms: number): number {
 export class RequestRateLimits {
   #decision: RateLimitDecision | undefined;
 
-  constructor(private readonly service: RateLimitService) {}
+  constructor(
+    private readonly service: RateLimitService,
+    private readonly surface: 'api' | 'web' = 'api',
+  ) {}
 
   get decision(): RateLimitDecision | undefined {
     return this.#decision;
   }
 
-  async consume(bucket: RateLimitBucket, subject: RateLimitSubject): Promise<RateLimitDecision> {
+  async consume(requested: RateLimitBucket, subject: RateLimitSubject): Promise<RateLimitDecision> {
+    const bucket = this.surface === 'web' && WEB_READ_BUCKETS.has(requested) ? 'webRead' : requested;
     try {
       return this.#keep(await this.service.consume(bucket, subject));
     } catch (error) {

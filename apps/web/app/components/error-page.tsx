@@ -7,6 +7,11 @@ function problemMessage(data: unknown): string | undefined {
   return typeof data === 'object' && data !== null && typeof (data as { message?: unknown }).message === 'string' ? (data as { message: string }).message : undefined;
 }
 
+function retryAfterOf(data: unknown): number | null {
+  const details = typeof data === 'object' && data !== null ? (data as { details?: { retryAfterSeconds?: unknown } }).details : undefined;
+  return typeof details?.retryAfterSeconds === 'number' ? details.retryAfterSeconds : null;
+}
+
 export function ErrorPage({ error, home = '/' }: { error: unknown; home?: string }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
@@ -19,6 +24,10 @@ export function ErrorPage({ error, home = '/' }: { error: unknown; home?: string
     if (error.status === 403) {
       title = 'You do not have access to this';
       message = fromApi ?? 'Your role in this workspace does not allow this page. Ask a workspace Owner or Admin.';
+    } else if (error.status === 429) {
+      title = 'Too many requests';
+      const wait = retryAfterOf(error.data);
+      message = `${wait === null ? 'Please wait a moment' : `Try again in ${wait} s`}: this account made more requests in the last minute than the studio allows.`;
     } else if (error.status === 404) {
       title = 'Not found';
       message = fromApi ?? 'There is nothing here. It may have been deleted, or the link is wrong.';

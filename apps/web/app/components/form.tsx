@@ -1,9 +1,10 @@
 // Form parts. Conventions (apps/web/README.md "Forms"): inputs are named by the procedure input's
 // path; the action answers ActionResult; errors sit next to their field (aria-invalid +
 // aria-describedby); the summary alert takes focus; buttons disable while the form submits.
-import { useNavigation } from '@remix-run/react';
+import { useNavigation, useSubmit } from '@remix-run/react';
 import { useEffect, useRef, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
 import type { ActionResult } from '../lib/forms';
+import { ConfirmDialog } from './dialog';
 import { Alert, type AlertTone } from './ui';
 
 function describedBy(name: string, error: string | undefined, hint: ReactNode | undefined): string | undefined {
@@ -165,5 +166,77 @@ export function ActionAlert({ result, successTitle, tone }: { result: ActionResu
       ) : null}
       <p className="muted small">Error code: {result.problem.error}</p>
     </Alert>
+  );
+}
+
+/**
+ * A submit button for what cannot be undone: it opens a dialog that says what will happen, and
+ * only "confirmLabel" submits the button's form (with its fields and `intent`). Without script the
+ * dialog cannot open, so the button is a plain submit there (the server still checks everything).
+ */
+export function ConfirmedSubmitButton({
+  children,
+  intent,
+  pendingLabel,
+  disabled,
+  title,
+  description,
+  confirmLabel,
+  'aria-label': ariaLabel,
+}: {
+  children: ReactNode;
+  intent: string;
+  pendingLabel?: string;
+  disabled?: boolean;
+  title: string;
+  description: ReactNode;
+  confirmLabel: string;
+  'aria-label'?: string;
+}) {
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const submit = useSubmit();
+  const navigation = useNavigation();
+  const busy = navigation.state === 'submitting';
+  const mine = busy && navigation.formData?.get('intent') === intent;
+  const slow = useDelayedTrue(mine);
+  const confirm = () => {
+    const form = button.current?.form;
+    setOpen(false);
+    if (!form) return;
+    const data = new FormData(form);
+    data.set('intent', intent);
+    submit(data, { method: 'post', action: form.getAttribute('action') ?? undefined });
+  };
+  return (
+    <>
+      <button
+        ref={button}
+        type="submit"
+        className="btn btn-danger"
+        name="intent"
+        value={intent}
+        disabled={disabled || busy}
+        aria-busy={mine || undefined}
+        aria-label={ariaLabel}
+        aria-haspopup="dialog"
+        onClick={(event) => {
+          event.preventDefault();
+          setOpen(true);
+        }}
+      >
+        {slow ? (
+          <>
+            <span className="spinner" aria-hidden="true" />
+            {pendingLabel ?? children}
+          </>
+        ) : (
+          children
+        )}
+      </button>
+      <ConfirmDialog open={open} title={title} confirmLabel={confirmLabel} onConfirm={confirm} onCancel={() => setOpen(false)}>
+        {description}
+      </ConfirmDialog>
+    </>
   );
 }

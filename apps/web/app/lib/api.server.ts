@@ -134,6 +134,7 @@ export async function apiFor(request: Request, context: AppLoadContext): Promise
     sessionCookies: cookies,
     // The OIDC callback reads its state cookie from the request.
     requestCookies: request.headers.get('cookie') ?? undefined,
+    surface: 'web',
   });
   // The request's signal aborts when the browser goes away: a running SQL execution is then cancelled.
   return new Api(createCaller(ctx, { signal: request.signal }), user, cookies, request);

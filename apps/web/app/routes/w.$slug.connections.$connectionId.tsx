@@ -2,7 +2,7 @@
 // and the operations the caller may run: Test (anyone who may use it), Reset the pool (managers).
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
-import { ActionAlert, SubmitButton, useDelayedTrue, useSubmitting } from '../components/form';
+import { ActionAlert, ConfirmedSubmitButton, SubmitButton, useDelayedTrue, useSubmitting } from '../components/form';
 import { TestProgress, TestSteps, type TestStepView } from '../components/test-steps';
 import { Alert, Badge, Card, formatDateTime, Meter, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
@@ -109,9 +109,20 @@ export default function ConnectionDetail() {
               </SubmitButton>
             ) : null}
             {permissions.canManage ? (
-              <SubmitButton intent="reset" variant="danger" pendingLabel="Resetting…">
+              <ConfirmedSubmitButton
+                intent="reset"
+                pendingLabel="Resetting…"
+                title={`Reset the pool of ${connection.name}?`}
+                confirmLabel="Reset pool"
+                description={
+                  <p>
+                    Every open connection to {connection.host}:{connection.port} / {connection.database} is closed. Queries running on them now, for anyone in this workspace,
+                    are cancelled and fail; the next requests open fresh connections.
+                  </p>
+                }
+              >
                 Reset pool
-              </SubmitButton>
+              </ConfirmedSubmitButton>
             ) : null}
           </Form>
         }

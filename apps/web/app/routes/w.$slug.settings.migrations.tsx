@@ -3,7 +3,7 @@
 // Rollback 1 and dry runs that show the SQL; system Admins also migrate every workspace at once.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
-import { ActionAlert, SubmitButton } from '../components/form';
+import { ActionAlert, ConfirmedSubmitButton, SubmitButton } from '../components/form';
 import { Alert, Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import type { BadgeTone } from '../lib/connection-status';
 import { requireUser } from '../lib/api.server';
@@ -211,9 +211,16 @@ export default function Migrations() {
               <SubmitButton intent="migrate" pendingLabel="Applying…" disabled={status.status === 'current' || status.status === 'drifted'}>
                 Apply pending
               </SubmitButton>
-              <SubmitButton intent="rollback" variant="danger" pendingLabel="Rolling back…" disabled={status.currentVersion === null || status.status === 'drifted'}>
+              <ConfirmedSubmitButton
+                intent="rollback"
+                pendingLabel="Rolling back…"
+                disabled={status.currentVersion === null || status.status === 'drifted'}
+                title={`Roll back V${status.currentVersion ?? ''} on ${status.environmentName}?`}
+                confirmLabel={`Roll back V${status.currentVersion ?? ''}`}
+                description={<RollbackWarning version={status.currentVersion} name={status.entries.find((e) => e.version === status.currentVersion)?.name ?? null} environment={status.environmentName} />}
+              >
                 Rollback 1
-              </SubmitButton>
+              </ConfirmedSubmitButton>
               <SubmitButton intent="dryRunUp" variant="secondary" pendingLabel="Planning…">
                 Dry run: apply
               </SubmitButton>
@@ -254,6 +261,19 @@ export default function Migrations() {
           </Form>
         </Card>
       ) : null}
+    </>
+  );
+}
+
+function RollbackWarning({ version, name, environment }: { version: number | null; name: string | null; environment: string }) {
+  return (
+    <>
+      <p>
+        This runs the down script of <strong>V{version}</strong>
+        {name ? ` (${name})` : ''} on the <strong>{environment}</strong> database. A down script usually drops what the migration created: tables and their data are deleted
+        and cannot be restored from here.
+      </p>
+      <p className="muted small">Use “Dry run: rollback 1” first to read the SQL that would run.</p>
     </>
   );
 }

@@ -2,7 +2,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
-import { ActionAlert, Field, SelectField, SubmitButton } from '../components/form';
+import { ActionAlert, ConfirmedSubmitButton, Field, SelectField, SubmitButton } from '../components/form';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
@@ -125,9 +125,20 @@ export default function Tokens() {
                   ) : (
                     <Form method="post">
                       <input type="hidden" name="tokenId" value={t.id} />
-                      <SubmitButton intent="revoke" variant="danger" aria-label={`Revoke ${t.name}`}>
+                      <ConfirmedSubmitButton
+                        intent="revoke"
+                        aria-label={`Revoke ${t.name}`}
+                        title={`Revoke “${t.name}”?`}
+                        confirmLabel="Revoke token"
+                        description={
+                          <p>
+                            Services and scripts using <code>{t.prefix}…</code> stop working at once{t.role === 'Owner' ? ', and they lose Owner access to this whole workspace' : ''}. A revoked token
+                            cannot be restored; you would create a new one and update every place that uses it.
+                          </p>
+                        }
+                      >
                         Revoke
-                      </SubmitButton>
+                      </ConfirmedSubmitButton>
                     </Form>
                   )}
                 </td>

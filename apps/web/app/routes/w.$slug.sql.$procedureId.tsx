@@ -3,10 +3,12 @@
 // is published, and a Run panel (parameters from the server's catalogue, result grids, messages,
 // elapsed time, Cancel).
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, useActionData, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
+import { Form, useActionData, useBlocker, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
 import type { Problem } from '@studio/api/problem';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { SqlCodeEditor, type EditorDiagnostic } from '../components/sql-editor/code-editor';
+import { ConfirmDialog, Dialog } from '../components/dialog';
+import { SqlCodeEditor, type EditorDiagnostic, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
+import { ShortcutsPopover } from '../components/sql-editor/shortcuts';
 import { DiffView } from '../components/sql-editor/diff-view';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import { toDisplay, type DisplayExecution } from '../components/sql-editor/results';
@@ -24,7 +26,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const ref = { workspaceSlug: params.slug ?? '', procedureId: params.procedureId ?? '' };
-  const [procedure, diff] = await Promise.all([api.load((c) => c.sqlEditor.get(ref)), api.load((c) => c.sqlEditor.diff(ref))]);
+  const procedure = await api.load((c) => c.sqlEditor.get(ref));
   const parameters = procedure.status === 'published' ? await api.attempt((c) => c.sqlEditor.parameters(ref)) : null;
   return api.json({
     procedure: {
@@ -33,10 +35,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       status: procedure.status,
       hasUnpublishedChanges: procedure.hasUnpublishedChanges,
       sqlDraft: procedure.sqlDraft,
+      sqlPublished: procedure.sqlPublished,
       updatedAt: procedure.updatedAt.toISOString(),
       publishedAt: procedure.publishedAt?.toISOString() ?? null,
     },
-    diff: { identical: diff.identical, hunks: diff.hunks },
     parameters: parameters?.ok ? parameters.value.parameters : [],
     parametersProblem: parameters && !parameters.ok ? parameters.problem.message : null,
   });
@@ -76,6 +78,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       environment: published.value.environment.name,
     });
   }
+  if (intent === 'overwrite') {
+    const sqlDraft = String(form.get('sqlDraft') ?? '');
+    const saved = await api.attempt((c) => c.sqlEditor.saveDraft({ ...ref, sqlDraft, expectedUpdatedAt: version(), overwrite: true }));
+    if (!saved.ok) return answer({ intent: 'save', ok: false, problem: saved.problem });
+    return answer({ intent: 'save', ok: true, updatedAt: saved.value.updatedAt.toISOString() });
+  }
   if (intent === 'execute') {
     let parameters: Record<string, unknown>;
     try {
@@ -85,7 +93,11 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     }
     const executionId = String(form.get('executionId') ?? '') || undefined;
     const rowLimit = Number(form.get('rowLimit') ?? 1000);
-    const ran = await api.attempt((c) => c.sqlEditor.execute({ ...ref, parameters, executionId, rowLimit }));
+    const timeoutSeconds = Number(form.get('timeoutSeconds') ?? DEFAULT_TIMEOUT_SECONDS);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+      return answer({ intent, ok: false, problem: { error: 'invalid_input', message: `Timeout: a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`, details: { field: 'timeoutSeconds' } } });
+    }
+    const ran = await api.attempt((c) => c.sqlEditor.execute({ ...ref, parameters, executionId, rowLimit, timeoutMs: timeoutSeconds * 1000 }));
     if (!ran.ok) return answer({ intent, ok: false, problem: ran.problem });
     return answer({ intent, ok: true, result: toDisplay(ran.value) });
   }
@@ -101,14 +113,20 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   return answer({ intent: 'save', ok: false, problem: { error: 'invalid_input', message: `Unknown action ${intent}`, details: {} } });
 }
 
-/** Autosaves and runs do not change what the page loaded; publishing does (status, diff, parameters). */
+/** Autosaves and runs do not change what the page loaded; publishing does (status, published text, parameters). */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formData, defaultShouldRevalidate }) => {
   const intent = formData?.get('intent');
-  if (intent === 'save' || intent === 'execute' || intent === 'cancel') return false;
+  if (intent === 'save' || intent === 'overwrite' || intent === 'execute' || intent === 'cancel') return false;
   return defaultShouldRevalidate;
 };
 
 const AUTOSAVE_DELAY_MS = 800;
+/** The run's own time limit; the API caps it at 10 minutes. */
+const DEFAULT_TIMEOUT_SECONDS = 30;
+const MAX_TIMEOUT_SECONDS = 600;
+/** A keepalive request carries at most 64 KiB; a larger draft cannot be saved while the page unloads. */
+const KEEPALIVE_LIMIT = 60_000;
+const ROUTE_ID = 'routes/w.$slug.sql.$procedureId';
 
 type SaveState = 'saved' | 'unsaved' | 'saving' | 'conflict' | 'error';
 
@@ -116,7 +134,7 @@ const saveLabels: Record<SaveState, string> = {
   saved: 'All changes saved',
   unsaved: 'Unsaved changes',
   saving: 'Saving…',
-  conflict: 'Not saved: changed elsewhere. Reload to see the newer draft.',
+  conflict: 'Not saved: someone changed this draft elsewhere',
   error: 'Not saved',
 };
 
@@ -126,58 +144,161 @@ function lineOf(problem: Problem): number | null {
 }
 
 export default function SqlEditorPage() {
-  const { procedure, diff, parameters, parametersProblem } = useLoaderData<typeof loader>();
+  const { procedure, parameters, parametersProblem } = useLoaderData<typeof loader>();
   const { workspace } = useWorkspace();
   const canEdit = workspace.role !== 'Viewer';
+  // Every save names this procedure's own action: a save that fires after a navigation must never
+  // post to whatever route is showing by then.
+  const actionUrl = `/w/${workspace.slug}/sql/${procedure.id}`;
 
+  const editor = useRef<SqlCodeEditorHandle>(null);
+  /** What the editor holds now. */
   const draft = useRef(procedure.sqlDraft);
-  const savedText = useRef(procedure.sqlDraft);
+  /** What the server is known to hold (at `version`). */
+  const serverText = useRef(procedure.sqlDraft);
   const version = useRef(procedure.updatedAt);
-  const [saveState, setSaveState] = useState<SaveState>('saved');
+  /** The server's text as state, for the diff: it follows every save, publish and "take theirs". */
+  const [savedDraft, setSavedDraft] = useState(procedure.sqlDraft);
+  const confirmSaved = (text: string) => {
+    serverText.current = text;
+    setSavedDraft(text);
+  };
+  /** The text of the save in flight, if any. */
+  const sending = useRef<string | null>(null);
+  const [saveState, setSaveStateValue] = useState<SaveState>('saved');
+  const saveStateRef = useRef<SaveState>('saved');
+  const setSaveState = (state: SaveState) => {
+    saveStateRef.current = state;
+    setSaveStateValue(state);
+  };
   const [diagnostics, setDiagnostics] = useState<EditorDiagnostic[]>([]);
   const [tab, setTab] = useState<'run' | 'diff'>('run');
   const saver = useFetcher<typeof action>({ key: `save-${procedure.id}` });
   const publisher = useFetcher<typeof action>({ key: `publish-${procedure.id}` });
+  const theirs = useFetcher<typeof loader>({ key: `theirs-${procedure.id}` });
+  const [showConflictDiff, setShowConflictDiff] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout>>();
+  const dirty = () => canEdit && draft.current !== serverText.current;
 
   const save = useCallback(() => {
-    if (draft.current === savedText.current || saver.state !== 'idle') return;
+    clearTimeout(timer.current);
+    if (!dirty() || sending.current !== null || saveStateRef.current === 'conflict') return;
+    sending.current = draft.current;
     setSaveState('saving');
-    saver.submit({ intent: 'save', sqlDraft: draft.current, expectedUpdatedAt: version.current }, { method: 'post' });
-    savedText.current = draft.current;
-  }, [saver]);
+    saver.submit({ intent: 'save', sqlDraft: draft.current, expectedUpdatedAt: version.current }, { method: 'post', action: actionUrl });
+  }, [saver.submit, actionUrl]);
+
+  const settle = useCallback(
+    (data: ActionAnswer, sent: string) => {
+      if (data.intent === 'save' && data.ok) {
+        version.current = data.updatedAt;
+        confirmSaved(sent);
+        if (dirty()) {
+          setSaveState('unsaved');
+          timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
+        } else setSaveState('saved');
+      } else if (!data.ok) {
+        setSaveState(data.problem.error === 'conflict' ? 'conflict' : 'error');
+      }
+    },
+    [save],
+  );
 
   useEffect(() => {
     const data = saver.data as ActionAnswer | undefined;
-    if (saver.state !== 'idle' || !data || data.intent !== 'save') return;
-    if (data.ok) {
-      version.current = data.updatedAt;
-      setSaveState(draft.current === savedText.current ? 'saved' : 'unsaved');
-      if (draft.current !== savedText.current) timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
-    } else {
-      savedText.current = '\u0000';
-      setSaveState(data.problem.error === 'conflict' ? 'conflict' : 'error');
-    }
-  }, [saver.state, saver.data, save]);
+    const sent = sending.current;
+    if (saver.state !== 'idle' || !data || sent === null) return;
+    sending.current = null;
+    settle(data, sent);
+  }, [saver.state, saver.data, settle]);
 
   const onChange = useCallback(
     (text: string) => {
       draft.current = text;
-      if (saveState === 'conflict') return;
-      setSaveState('unsaved');
+      if (saveStateRef.current === 'conflict') return;
       clearTimeout(timer.current);
+      if (!dirty()) {
+        if (sending.current === null) setSaveState('saved');
+        return;
+      }
+      setSaveState('unsaved');
       timer.current = setTimeout(save, AUTOSAVE_DELAY_MS);
     },
-    [save, saveState],
+    [save],
   );
 
+  // A link or back/forward inside the app: save first, then go; when the text cannot be saved
+  // (conflict, error), ask before leaving it behind.
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => currentLocation.pathname !== nextLocation.pathname && dirty());
+  const publishing = publisher.state !== 'idle';
+  useEffect(() => {
+    if (blocker.state !== 'blocked') return;
+    if (!dirty()) {
+      blocker.proceed();
+      return;
+    }
+    if (saveState === 'conflict' || saveState === 'error' || publishing || sending.current !== null) return;
+    save();
+  }, [blocker, saveState, publishing, save]);
+
+  // Closing the tab, reloading or typing another address: the page is going away, so the pending
+  // save goes out as a keepalive request that outlives it. Only a text that cannot be sent that
+  // way (conflict, a save already in flight, too large) makes the browser ask.
+  useEffect(() => {
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      if (!dirty()) return;
+      const text = draft.current;
+      if (saveStateRef.current !== 'conflict' && sending.current === null && publisher.state === 'idle' && text.length <= KEEPALIVE_LIMIT) {
+        clearTimeout(timer.current);
+        sending.current = text;
+        const body = new URLSearchParams({ intent: 'save', sqlDraft: text, expectedUpdatedAt: version.current });
+        void fetch(`${actionUrl}?_data=${encodeURIComponent(ROUTE_ID)}`, { method: 'POST', body, keepalive: true, credentials: 'same-origin' })
+          .then((response) => response.json() as Promise<ActionAnswer>)
+          .then((data) => settle(data, text))
+          .catch(() => setSaveState('error'))
+          .finally(() => {
+            if (sending.current === text) sending.current = null;
+          });
+        return;
+      }
+      event.preventDefault();
+      // Older Chromium and Safari still want returnValue set to show the prompt.
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [actionUrl, publisher.state, settle]);
+
+  // A conflict: fetch the other version so the person can compare, keep theirs or overwrite it.
+  useEffect(() => {
+    if (saveState === 'conflict') theirs.load(actionUrl);
+  }, [saveState, actionUrl]);
+  const theirVersion = saveState === 'conflict' && theirs.state === 'idle' ? theirs.data?.procedure : undefined;
+  const keepMine = () => {
+    if (!theirVersion) return;
+    sending.current = draft.current;
+    setSaveState('saving');
+    saver.submit({ intent: 'overwrite', sqlDraft: draft.current, expectedUpdatedAt: theirVersion.updatedAt }, { method: 'post', action: actionUrl });
+  };
+  const takeTheirs = () => {
+    if (!theirVersion) return;
+    confirmSaved(theirVersion.sqlDraft);
+    version.current = theirVersion.updatedAt;
+    setSaveState('saved');
+    editor.current?.replaceText(theirVersion.sqlDraft);
+    draft.current = theirVersion.sqlDraft;
+  };
+
   const published = publisher.data as ActionAnswer | undefined;
+  const publishSent = useRef<string | null>(null);
   useEffect(() => {
     if (publisher.state !== 'idle' || !published || published.intent !== 'publish') return;
+    const sent = publishSent.current;
+    publishSent.current = null;
     if (published.ok) {
       version.current = published.updatedAt;
-      savedText.current = draft.current;
-      setSaveState('saved');
+      if (sent !== null) confirmSaved(sent);
+      setSaveState(dirty() ? 'unsaved' : 'saved');
       setDiagnostics([]);
     } else {
       const line = lineOf(published.problem);
@@ -190,15 +311,36 @@ export default function SqlEditorPage() {
   const publish = () => {
     clearTimeout(timer.current);
     const fields: Record<string, string> = { intent: 'publish', expectedUpdatedAt: version.current };
-    if (draft.current !== savedText.current) fields.sqlDraft = draft.current;
-    savedText.current = draft.current;
-    publisher.submit(fields, { method: 'post' });
+    if (dirty()) fields.sqlDraft = draft.current;
+    publishSent.current = draft.current;
+    publisher.submit(fields, { method: 'post', action: actionUrl });
   };
+
+  // Keys from the editor. Run goes through the Run form (its parameters, row limit and checks);
+  // when the procedure cannot run yet, the Run panel says why.
+  const runForm = useRef<HTMLFormElement>(null);
+  const [formatProblem, setFormatProblem] = useState<string | null>(null);
+  const editorCommands = {
+    run() {
+      setTab('run');
+      requestAnimationFrame(() => runForm.current?.requestSubmit());
+    },
+    save,
+  };
+  // Ctrl/Cmd+S anywhere on this page saves, instead of the browser's "Save page" dialog.
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key.toLowerCase() !== 's' || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey || event.defaultPrevented) return;
+      event.preventDefault();
+      save();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [save]);
 
   const publishProblem = published && !published.ok ? published.problem : null;
   const formAnswer = useActionData<typeof action>() as ActionAnswer | undefined;
   const deleteProblem = formAnswer && formAnswer.intent === 'delete' && !formAnswer.ok ? formAnswer.problem : null;
-  const publishing = publisher.state !== 'idle';
 
   return (
     <>
@@ -226,7 +368,39 @@ export default function SqlEditorPage() {
           </span>
         }
       >
-        <SqlCodeEditor initialValue={procedure.sqlDraft} onChange={onChange} diagnostics={diagnostics} readOnly={!canEdit} label={`Definition of ${procedure.qualifiedName}`} />
+        <SqlCodeEditor
+          ref={editor}
+          initialValue={procedure.sqlDraft}
+          onChange={(text) => {
+            setFormatProblem(null);
+            onChange(text);
+          }}
+          diagnostics={diagnostics}
+          readOnly={!canEdit}
+          label={`Definition of ${procedure.qualifiedName}`}
+          commands={editorCommands}
+          onFormatError={setFormatProblem}
+        />
+        <div className="row sql-editor-foot">
+          <ShortcutsPopover />
+        </div>
+        {formatProblem ? <Alert tone="warning" title={`Could not format: ${formatProblem}`} /> : null}
+        {saveState === 'conflict' ? (
+          <Alert tone="warning" title="Someone saved a newer version of this draft while you were editing">
+            <p className="small">Your text is still here. Compare the two, then keep yours (it replaces theirs, and the overwrite is recorded in the audit log) or take theirs.</p>
+            <div className="row">
+              <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(true)} disabled={!theirVersion}>
+                View the difference
+              </button>
+              <button type="button" className="btn btn-secondary" onClick={keepMine} disabled={!theirVersion}>
+                Keep mine
+              </button>
+              <button type="button" className="btn btn-secondary" onClick={takeTheirs} disabled={!theirVersion}>
+                Take theirs
+              </button>
+            </div>
+          </Alert>
+        ) : null}
         {publishProblem ? (
           <Alert tone="danger" title={lineOf(publishProblem) === null ? publishProblem.message : `Line ${lineOf(publishProblem)}: ${publishProblem.message}`}>
             <p className="muted small">
@@ -246,12 +420,34 @@ export default function SqlEditorPage() {
       </div>
       {tab === 'diff' ? (
         <Card title="Draft vs published">
-          <p className="muted small">As last saved or published; reload after editing to refresh.</p>
-          <DiffView hunks={diff.hunks} identical={diff.identical} published={procedure.status === 'published'} />
+          <p className="muted small">As last saved; it follows every save and publish.</p>
+          {procedure.status !== 'published' || procedure.sqlPublished === null ? (
+            <p className="muted">Not published yet: the whole draft is new.</p>
+          ) : procedure.sqlPublished === savedDraft ? (
+            <p className="muted">The draft is what is published.</p>
+          ) : (
+            <DiffView oldText={procedure.sqlPublished} newText={savedDraft} />
+          )}
         </Card>
       ) : (
-        <RunPanel procedureId={procedure.id} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
+        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
       )}
+      <Dialog open={showConflictDiff && theirVersion !== undefined} title="Their version → yours" wide onClose={() => setShowConflictDiff(false)} actions={
+        <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(false)} autoFocus>
+          Close
+        </button>
+      }>
+        {theirVersion ? <DiffView oldText={theirVersion.sqlDraft} newText={draft.current} oldLabel="Theirs" newLabel="Yours" /> : null}
+      </Dialog>
+      <ConfirmDialog
+        open={blocker.state === 'blocked' && (saveState === 'conflict' || saveState === 'error')}
+        title="Leave without saving?"
+        confirmLabel="Leave without saving"
+        onConfirm={() => blocker.proceed?.()}
+        onCancel={() => blocker.reset?.()}
+      >
+        <p>Your latest changes to {procedure.qualifiedName} could not be saved ({saveState === 'conflict' ? 'someone saved a newer version' : 'the save failed'}). If you leave now they are lost.</p>
+      </ConfirmDialog>
       {canEdit ? (
         <Card title="Delete">
           <Form method="post" className="row" onSubmit={(event) => (window.confirm(`Delete ${procedure.qualifiedName}?`) ? undefined : event.preventDefault())}>
@@ -277,7 +473,23 @@ interface ParameterInfo {
   hasDefault: boolean;
 }
 
-function RunPanel({ procedureId, published, parameters, parametersProblem, canRun }: { procedureId: string; published: boolean; parameters: ParameterInfo[]; parametersProblem: string | null; canRun: boolean }) {
+function RunPanel({
+  procedureId,
+  actionUrl,
+  formRef,
+  published,
+  parameters,
+  parametersProblem,
+  canRun,
+}: {
+  procedureId: string;
+  actionUrl: string;
+  formRef: React.RefObject<HTMLFormElement>;
+  published: boolean;
+  parameters: ParameterInfo[];
+  parametersProblem: string | null;
+  canRun: boolean;
+}) {
   const runner = useFetcher<typeof action>({ key: `run-${procedureId}` });
   const canceller = useFetcher<typeof action>({ key: `cancel-${procedureId}` });
   const [executionId, setExecutionId] = useState<string | null>(null);
@@ -314,13 +526,16 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
     setExecutionId(id);
     setStartedAt(performance.now());
     setNow(performance.now());
-    runner.submit({ intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), parameters: JSON.stringify(values) }, { method: 'post' });
+    runner.submit(
+      { intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), timeoutSeconds: String(form.get('timeoutSeconds') ?? DEFAULT_TIMEOUT_SECONDS), parameters: JSON.stringify(values) },
+      { method: 'post', action: actionUrl },
+    );
   };
 
   return (
     <Card title="Run">
       {parametersProblem ? <Alert tone="warning" title={`Parameters could not be read from the server: ${parametersProblem}`} /> : null}
-      <form onSubmit={run} className="stack" aria-label="Run procedure">
+      <form ref={formRef} onSubmit={run} className="stack" aria-label="Run procedure">
         {parameters.length === 0 ? <p className="muted small">No parameters.</p> : null}
         <div className="sql-params">
           {parameters.map((p) => (
@@ -355,11 +570,18 @@ function RunPanel({ procedureId, published, parameters, parametersProblem, canRu
             <label htmlFor="rowLimit">Row limit per result set</label>
             <input id="rowLimit" name="rowLimit" type="number" min={1} max={100000} defaultValue={1000} />
           </div>
+          <div className="field">
+            <label htmlFor="timeoutSeconds">Timeout (seconds)</label>
+            <input id="timeoutSeconds" name="timeoutSeconds" type="number" min={1} max={MAX_TIMEOUT_SECONDS} step={1} defaultValue={DEFAULT_TIMEOUT_SECONDS} aria-describedby="timeoutSeconds-hint" />
+            <p id="timeoutSeconds-hint" className="hint">
+              Up to {MAX_TIMEOUT_SECONDS / 60} minutes; the run is stopped after it.
+            </p>
+          </div>
           <button type="submit" className="btn btn-primary" disabled={running}>
             {running ? 'Running…' : 'Run'}
           </button>
           {running && executionId ? (
-            <button type="button" className="btn btn-danger" onClick={() => canceller.submit({ intent: 'cancel', executionId }, { method: 'post' })}>
+            <button type="button" className="btn btn-danger" onClick={() => canceller.submit({ intent: 'cancel', executionId }, { method: 'post', action: actionUrl })}>
               Cancel
             </button>
           ) : null}

@@ -16,13 +16,16 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const workspaceSlug = params.slug ?? '';
   const [workspace, workspaces, account] = await Promise.all([
     api.load((c) => c.workspaces.get({ workspaceSlug })),
-    api.load((c) => c.workspaces.listMine({ limit: 200 })),
+    // Only the switcher needs the list: when it is refused (a rate limit), the shell still renders
+    // and the page inside it says what happened.
+    api.attempt((c) => c.workspaces.listMine({ limit: 200 })),
     api.load((c) => c.account.get()),
   ]);
+  const current = { slug: workspace.slug, name: workspace.name, role: workspace.role };
   return api.json({
     user: { id: api.user.userId, username: api.user.username, displayName: api.user.displayName, isSystemAdmin: account.systemRole === 'Admin' },
     workspace: { id: workspace.id, slug: workspace.slug, name: workspace.name, role: workspace.role as WorkspaceRole },
-    workspaces: workspaces.items.map((w) => ({ slug: w.slug, name: w.name, role: w.role })),
+    workspaces: workspaces.ok ? workspaces.value.items.map((w) => ({ slug: w.slug, name: w.name, role: w.role })) : [current],
   });
 }
 

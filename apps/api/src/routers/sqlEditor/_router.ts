@@ -62,14 +62,26 @@ export const sqlEditorRouter = router({
   /**
    * Saves the draft only if the record is still at `expectedUpdatedAt` (the version the client
    * loaded); otherwise CONFLICT with the current version, and nothing is overwritten. Autosaves
-   * are not audited (publish is).
+   * are not audited (publish is). `overwrite: true` is the person's explicit "keep mine" after a
+   * conflict: `expectedUpdatedAt` is then the other version they saw and chose to replace (still
+   * checked, so a third save in between is not lost unseen), and the overwrite is audited.
    */
   saveDraft: sqlEditorProcedure
     .meta({ action: 'procedure.draft', authorize: 'handler' })
-    .input(byId.extend({ sqlDraft: draftText, expectedUpdatedAt: instantInput }))
+    .input(byId.extend({ sqlDraft: draftText, expectedUpdatedAt: instantInput, overwrite: z.boolean().default(false) }))
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, input.procedureId);
-      return ctx.sqlEditor.saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
+      const saved = await ctx.sqlEditor.saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
+      if (input.overwrite) {
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'procedure.overwrite',
+          target: { type: 'procedure', id: saved.id },
+          outcome: 'success',
+          details: { name: saved.qualifiedName, replacedVersion: input.expectedUpdatedAt.toISOString() },
+        });
+      }
+      return saved;
     }),
 
   /** Renames an unpublished procedure (and the name in its draft's CREATE header). */

@@ -7,7 +7,7 @@ import { ApiProblem } from '../../errors';
 import type { WorkspaceScope } from '../../services/authorization';
 import { canManageConnection, canUseConnection, can } from '../../services/policy';
 import { ServiceError } from '../../services/errors';
-import { ExecutionTimeoutError, SqlServerError, type PublishTarget } from '../../services/sql-editor';
+import { SqlServerError, type PublishTarget } from '../../services/sql-editor';
 import { workspaceProcedure } from '../../trpc';
 
 export type SqlEditorContext = Context & { principal: NonNullable<Context['principal']>; workspace: WorkspaceScope };
@@ -70,13 +70,6 @@ function sqlProblemOf(error: unknown): TRPCError | null {
         message: s.message,
         details: { number: s.number, line: s.line, serverLine: s.serverLine, severity: s.severity, state: s.state, procedure: s.procedure, ...cause.extra },
       }),
-    });
-  }
-  if (cause instanceof ExecutionTimeoutError) {
-    return new TRPCError({
-      code: 'TIMEOUT',
-      message: cause.message,
-      cause: new ApiProblem({ error: 'sql_timeout', message: cause.message, details: { timeoutMs: cause.timeoutMs, executionId: cause.executionId } }),
     });
   }
   return null;

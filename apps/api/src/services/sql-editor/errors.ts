@@ -1,5 +1,6 @@
 // Failures the SQL editor reports with SQL Server's own numbers. The router maps them to the F10
-// shape: `{ error: 'sql_error', details: { number, line, … } }`, `sql_timeout`.
+// shape: `{ error: 'sql_error', details: { number, line, … } }`; timeouts are `query_timeout`.
+import { QueryTimeoutError } from '../errors';
 
 export interface SqlServerMessage {
   number: number;
@@ -28,13 +29,12 @@ export class SqlServerError extends Error {
 }
 
 /** An execution ran past its timeout and was cancelled (TDS attention). */
-export class ExecutionTimeoutError extends Error {
-  readonly code = 'sql_timeout';
+export class ExecutionTimeoutError extends QueryTimeoutError {
   constructor(
     readonly timeoutMs: number,
     readonly executionId: string,
   ) {
-    super(`The procedure did not finish within ${timeoutMs} ms and was cancelled`);
+    super(timeoutMs, { executionId });
     this.name = 'ExecutionTimeoutError';
   }
 }

@@ -8,7 +8,7 @@ import type { ConnectionTarget } from '@studio/mssql-pool';
 import { structuredPatch } from 'diff';
 import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
 import type sql from 'mssql';
-import { ConflictError, InvalidInputError, NotFoundError, ServiceError } from '../errors';
+import { ConflictError, InvalidInputError, isDriverTimeout, NotFoundError, QueryTimeoutError, ServiceError } from '../errors';
 import { keysetPage } from '../pagination';
 import type { WorkspaceDatabases } from '../workspace-databases';
 import { declaredParameters, deployableDefinition, renameInDraft } from './definition';
@@ -30,6 +30,8 @@ export const DEFAULT_ROW_LIMIT = 1_000;
 export const DEFAULT_EXECUTION_TIMEOUT_MS = 30_000;
 /** Waiting for a pooled connection is not part of the procedure's own timeout. */
 const ACQUIRE_TIMEOUT_MS = 15_000;
+/** mssql's request timeout when the connection sets none. */
+const DRIVER_REQUEST_TIMEOUT_MS = 15_000;
 
 const summaryColumns = {
   id: storedProcedures.id,
@@ -497,6 +499,8 @@ SELECT p.name, p.parameter_id, p.system_type_id, p.max_length, p.precision, p.sc
       const cancelled = running.execution.cancelRequested || timedOut;
       if (error !== undefined && !cancelled) {
         const server = serverMessageOf(error, null);
+        // The connection's request timeout fired before the run's own: the same answer, naming that limit.
+        if (!server && isDriverTimeout(error)) throw new QueryTimeoutError(requestTimeoutOf(pool), { executionId: running.execution.id, limit: 'connection' });
         if (!server) throw error;
         throw new SqlServerError(withProcedureLine(server, procedure, lineOffset), { messages, elapsedMs }, { cause: error });
       }
@@ -542,6 +546,12 @@ function withProcedureLine(message: SqlServerMessage, procedure: ProcedureName, 
   const inside = message.procedure !== null && sameIdentifier(message.procedure.replace(/^.*\./, ''), procedure.name);
   if (!inside || lineOffset === null || message.serverLine === null) return { ...message, line: inside ? message.serverLine : null };
   return { ...message, line: lineOffset + message.serverLine - 1 };
+}
+
+/** The pool's driver request timeout (mssql keeps its config untyped). */
+function requestTimeoutOf(pool: sql.ConnectionPool): number {
+  const configured = (pool as unknown as { config?: { requestTimeout?: unknown } }).config?.requestTimeout;
+  return typeof configured === 'number' ? configured : DRIVER_REQUEST_TIMEOUT_MS;
 }
 
 function bindParameters(request: sql.Request, discovered: DiscoveredProcedure, provided: Record<string, unknown>): void {

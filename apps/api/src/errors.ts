@@ -41,8 +41,8 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
 
 /** What a caller is told to wait when the system database is down: long enough not to pile on. */
 export const SYSTEM_DATABASE_RETRY_AFTER_SECONDS = 5;
-/** A workspace connection that dropped mid-call: the pool reconnects in about this long. */
-export const WORKSPACE_RETRY_AFTER_SECONDS = 2;
+/** A workspace pool that is reconnecting: about how long it takes. */
+const WORKSPACE_RETRY_AFTER_SECONDS = 2;
 
 /** Where a mapped failure is reported: the log for bugs, the outage monitor for outages. */
 export interface ErrorReporting {

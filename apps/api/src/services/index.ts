@@ -23,6 +23,7 @@ import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation,
 import { WorkspaceService } from './workspaces';
 import { ConcurrencyBudget } from './concurrency';
 import { OutageMonitor } from './outages';
+import { scopedDatabase } from './unit-of-work';
 
 export interface AppServices {
   db: StudioDatabase;
@@ -121,7 +122,8 @@ async function createPoolInvalidation(options: CreateServicesOptions, pools: Wor
 const DEFAULT_EXECUTION_BUDGET = { concurrency: 8, maxWaitMs: 2_000 };
 
 export async function createServices(options: CreateServicesOptions): Promise<AppServices> {
-  const db = options.database.db;
+  // Every service joins the transaction of an `atomically` scope (a change and its audit row).
+  const db = scopedDatabase(options.database.db);
   const outages = options.outages ?? new OutageMonitor(options.logger);
   // A connection that opens again ends a system-database outage (requests only report its start).
   if (options.database.kind === 'pg') options.database.client.on('connect', () => outages.recovered('system_database'));

@@ -128,6 +128,10 @@ function createPgDatabase(options: DatabaseOptions, url: string): PgDatabaseHand
   });
   // Without a listener an idle client's error would crash the process.
   pool.on('error', (error) => options.onPoolError?.(redactError(error, url)));
+  // A checked-out client has no pool listener: a server that goes away between two statements of
+  // a transaction (FATAL 57P01 on shutdown) would be an uncaught 'error' and end the process. The
+  // client is no longer queryable afterwards, so its next statement fails and the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   if (options.queryTimeoutMs > 0) pool.on('connect', dropConnectionOnReadTimeout);
   // drizzle's node-postgres and PGlite databases differ only in their raw result type.
   const db = drizzlePg({ client: pool, schema }) as unknown as StudioDatabase;

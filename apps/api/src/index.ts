@@ -6,7 +6,7 @@ export { createContextInner, type Context } from './context';
 export { createServices, type AppServices } from './services/index';
 export { authenticateSession, isSameOriginRequest, requestMetaOf, SessionCookies, type SessionRequest } from './context';
 export { createCallerFactory } from './trpc';
-export { ApiProblem, httpStatusOf, problemOf } from './errors';
+export { ApiProblem, httpStatusOf, problemOf, retryAfterOf, toTRPCError } from './errors';
 export type { Problem } from './problem';
 export type { Principal, RequestMeta, UserPrincipal } from './services/authorization';
 export type { ConnectionTestResult, TestStep } from './services/connection-test';

@@ -13,5 +13,4 @@ export type { ConnectionTestResult, TestStep } from './services/connection-test'
 export { parseTrustProxy, trustFunctionOf, type TrustFunction, type TrustProxy } from './trust-proxy';
 export { createCspNonce, webSecurityHeaders } from './http-security';
 export { isSafeReturnPath, safeReturnPath } from './services/return-path';
-export { toTRPCError } from './errors';
 export { ConsoleDownload, firstChunkOf } from './services/console';

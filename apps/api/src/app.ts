@@ -4,7 +4,7 @@ import { connectWithRetry, databaseOptionsFromEnv, Migrator, seed, type Database
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { startDemoDatabase, type DemoDatabase } from './demo';
-import type { Env } from './env';
+import { EnvError, type Env } from './env';
 import { createLogger } from './logger';
 import { ApiMetrics } from './metrics';
 import { ReadinessCheck } from './readiness';
@@ -66,10 +66,16 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   const dataDir = resolve(baseDir, env.DATA_DIR);
   let keyRing: KeyRing;
   let database: Database;
+  const databaseOptions = { ...databaseOptionsFromEnv(env, baseDir), queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS };
   try {
+    if (env.DATABASE_URL !== undefined && env.ENCRYPTION_KEYS === undefined) {
+      // A generated key lives in one instance's data folder: a second instance on the same database
+      // would seal with another key and could read none of the first one's credentials.
+      throw new EnvError([{ field: 'ENCRYPTION_KEYS', message: 'is required when DATABASE_URL is set (every instance on one database must share the key ring)' }]);
+    }
     // Before the database: a bad or missing key ring should stop startup before anything else.
     keyRing = await loadKeyRing({ encryptionKeys: env.ENCRYPTION_KEYS, nodeEnv: env.NODE_ENV, dataDir, logger });
-    database = await connectWithRetry(databaseOptionsFromEnv(env, baseDir), {
+    database = await connectWithRetry(databaseOptions, {
       onRetry: ({ attempt, delayMs, error }) =>
         logger.warn({ attempt, delayMs, err: error.message }, 'system database not reachable yet, retrying'),
     });
@@ -82,7 +88,13 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   try {
     const embedded = database.kind === 'pglite';
     if (env.AUTO_MIGRATE ?? embedded) {
-      await new Migrator(database, { log: (line) => logger.info(line) }).migrate();
+      // A long migration must not run into the per-query deadline meant for requests.
+      const migrating = embedded ? database : await connectWithRetry({ ...databaseOptions, queryTimeoutMs: 0, poolSize: 1 });
+      try {
+        await new Migrator(migrating, { log: (line) => logger.info(line) }).migrate();
+      } finally {
+        if (migrating !== database) await migrating.close();
+      }
       logger.info('system database migrations are current');
     }
     if (env.AUTO_SEED ?? embedded) {
@@ -101,6 +113,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       sessionTtlHours: env.SESSION_TTL_HOURS,
       redisUrl: env.REDIS_URL,
       rateLimits: env.RATE_LIMITS,
+      redisTimeouts: { commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS, connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS },
       connectionTestDeadlineMs: env.CONNECTION_TEST_TIMEOUT_MS,
       connectionTestMaxDeadlineMs: env.CONNECTION_TEST_MAX_TIMEOUT_MS,
       oidc: oidcConfigFromEnv(env, url),
@@ -109,7 +122,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
     });
     state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'trpc') });
     state.rest = createRestHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'rest') });
-    state.readiness = new ReadinessCheck(database);
+    state.readiness = new ReadinessCheck(database, { outages: services.outages, verifyKeyRing: () => services.connections.verifyKeyRing() });
   } catch (error) {
     await closeServer();
     await database.close();

@@ -8,6 +8,7 @@ import { verifyRequestOrigin } from 'lucia';
 import { unauthenticated } from './errors';
 import { clientAddressOf, peerIsTrusted, trustFunctionOf, type TrustFunction, type TrustProxy } from './trust-proxy';
 import type { AuditEvent } from './services/audit';
+import { atomically } from './services/unit-of-work';
 import { auditActorOf, Authorizer, type Principal, type RequestMeta, type UserPrincipal } from './services/authorization';
 import type { AppServices } from './services/index';
 import type { StudioLucia } from './services/sessions';
@@ -60,6 +61,11 @@ export function createContextInner(options: ContextInnerOptions) {
     rateLimits: options.rateLimits.forRequest(options.surface),
     sessionCookies: options.sessionCookies ?? new SessionCookies(options.sessions.lucia, false),
     authorizer: new Authorizer(audit, principal, requestMeta),
+    /**
+     * Runs a system-database change and its audit row in one transaction: the caller is answered
+     * only once both committed. Keep workspace-database calls and password hashing outside.
+     */
+    atomically: <T>(work: () => Promise<T>) => atomically(options.db, work),
     /** Records an audit row for this request's principal, ip and user agent. */
     recordAudit: (event: Omit<AuditEvent, 'actor' | 'ip' | 'userAgent'>) =>
       audit.record({ ...event, actor: auditActorOf(principal), ip: requestMeta.ip, userAgent: requestMeta.userAgent }),

@@ -89,6 +89,10 @@ export const envObjectSchema = z.object({
         }
       }),
   ),
+  /** Deadline of one Redis command; past it the call is counted in per-instance memory and Redis is marked degraded. */
+  REDIS_COMMAND_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(60_000).default(2_000)),
+  /** Deadline of one attempt to (re)connect to Redis. */
+  REDIS_CONNECT_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(60_000).default(2_000)),
   SESSION_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(8_760).default(168)),
   /** Deadline of a connection test (test, testDraft, environment save). */
   CONNECTION_TEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(60_000).default(5_000)),

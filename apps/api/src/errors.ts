@@ -1,7 +1,7 @@
 // The one place failures become the F10 shape `{ error, message, details }` (RFC 002 §9.3).
 // Services throw named errors; `toTRPCError` picks the tRPC code, `errorFormatter` puts the
 // problem in `shape.data` for tRPC and HTTP alike. Unknown errors are logged and shown generically.
-import { describeConstraintViolation } from '@studio/db/errors';
+import { describeConstraintViolation, unavailableReasonOf } from '@studio/db/errors';
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
@@ -9,6 +9,7 @@ import { CircuitOpenError, ConnectRefusedError, loginReasonOf, PoolCreateError, 
 import { KeyRingError } from './services/crypto';
 import { ServiceError, type ServiceErrorCode } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
+import type { OutageMonitor } from './services/outages';
 import type { Problem } from './problem';
 
 /** Carries a Problem as the `cause` of a TRPCError so the formatter can find it. */
@@ -37,6 +38,18 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   query_timeout: 'TIMEOUT',
   query_error: 'BAD_REQUEST',
 };
+
+/** What a caller is told to wait when the system database is down: long enough not to pile on. */
+export const SYSTEM_DATABASE_RETRY_AFTER_SECONDS = 5;
+/** A workspace pool that is reconnecting: about how long it takes. */
+const WORKSPACE_RETRY_AFTER_SECONDS = 2;
+
+/** Where a mapped failure is reported: the log for bugs, the outage monitor for outages. */
+export interface ErrorReporting {
+  logger: Logger;
+  path?: string | undefined;
+  outages?: OutageMonitor | undefined;
+}
 
 /** What any unexpected failure is answered with: nothing about its cause leaves the process. */
 export const GENERIC_INTERNAL: Problem = { error: 'internal_error', message: 'Internal server error', details: {} };
@@ -70,7 +83,7 @@ function issuesOf(error: unknown): Issue[] | undefined {
 }
 
 /** Maps anything a procedure threw to a TRPCError whose cause is an ApiProblem. */
-export function toTRPCError(error: unknown, log?: { logger: Logger; path?: string | undefined }): TRPCError {
+export function toTRPCError(error: unknown, log?: ErrorReporting): TRPCError {
   if (error instanceof TRPCError && error.cause instanceof ApiProblem) return error;
   const cause = error instanceof TRPCError ? (error.cause ?? error) : error;
 
@@ -79,7 +92,8 @@ export function toTRPCError(error: unknown, log?: { logger: Logger; path?: strin
     if (issues) return problemError('BAD_REQUEST', validationProblem(issues));
   }
   if (cause instanceof ServiceError) {
-    return problemError(codeByServiceError[cause.code], { error: cause.code, message: cause.message, details: cause.details });
+    const code = cause.code === 'connection_operation_failed' && cause.transient ? 'SERVICE_UNAVAILABLE' : codeByServiceError[cause.code];
+    return problemError(code, { error: cause.code, message: cause.message, details: cause.details });
   }
   // The pool manager refuses at connect time with the policy's own error as the cause.
   const outbound = cause instanceof ConnectRefusedError ? cause.cause : cause;
@@ -91,6 +105,17 @@ export function toTRPCError(error: unknown, log?: { logger: Logger; path?: strin
     });
   }
   if (cause instanceof WorkspacePoolError) return poolProblem(cause);
+  // Workspace drivers' failures were mapped above (pool errors, withConnection); what is left that
+  // says "unreachable" is the system database. Not a bug: no error line, the monitor warns once.
+  const unavailable = unavailableReasonOf(cause);
+  if (unavailable !== undefined) {
+    log?.outages?.failed('system_database', unavailable);
+    return problemError('SERVICE_UNAVAILABLE', {
+      error: 'service_unavailable',
+      message: `The system database is not available (${unavailable}); retry in a few seconds`,
+      details: { dependency: 'system_database', reason: unavailable, retryAfterSeconds: SYSTEM_DATABASE_RETRY_AFTER_SECONDS },
+    });
+  }
   const violation = describeConstraintViolation(cause);
   if (violation) {
     const field = violation.field;
@@ -133,10 +158,11 @@ function poolProblem(error: WorkspacePoolError): TRPCError {
   const errorCode = create?.number !== undefined ? String(create.number) : (create?.sqlState ?? create?.driverCode ?? null);
   const reason = (errorCode === null ? undefined : loginReasonOf(errorCode)) ?? networkReasonOf(create) ?? (error instanceof CircuitOpenError ? 'circuit_open' : error.code.toLowerCase());
   const permanent = error instanceof PoolCreateError && !error.transient;
+  const retryAfterSeconds = error instanceof CircuitOpenError ? Math.max(1, Math.ceil((error.retryAt.getTime() - Date.now()) / 1000)) : WORKSPACE_RETRY_AFTER_SECONDS;
   return problemError(permanent ? 'BAD_REQUEST' : 'SERVICE_UNAVAILABLE', {
     error: 'connection_operation_failed',
     message: permanent ? `The database refused the connection (${reason})` : `The workspace database is not available (${reason})`,
-    details: { reason, database_type: create?.databaseType ?? null, error_code: errorCode },
+    details: { reason, database_type: create?.databaseType ?? null, error_code: errorCode, ...(!permanent && { retryAfterSeconds }) },
   });
 }
 
@@ -191,10 +217,11 @@ export function errorFormatter({ shape, error }: { shape: DefaultShape; error: T
   };
 }
 
-/** Seconds to put in a Retry-After header, when the error is a rate limit. */
+/** Seconds to put in a Retry-After header: rate limits and outages (503) say how long to wait. */
 export function retryAfterOf(error: TRPCError): number | undefined {
   const seconds = problemOf(error).details.retryAfterSeconds;
-  return error.code === 'TOO_MANY_REQUESTS' && typeof seconds === 'number' ? seconds : undefined;
+  const waits = error.code === 'TOO_MANY_REQUESTS' || error.code === 'SERVICE_UNAVAILABLE';
+  return waits && typeof seconds === 'number' ? seconds : undefined;
 }
 
 export function unauthenticated(message = 'Sign in or present an API token'): TRPCError {

@@ -49,6 +49,19 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  readonly #auditFailures = new Counter({
+    name: 'studio_audit_write_failures_total',
+    help: 'Audit rows that could not be written after the fact (denials, reads, sign-ins); a change is never acknowledged without its row.',
+    registers: [this.registry],
+  });
+
+  readonly #outages = new Counter({
+    name: 'studio_dependency_outages_total',
+    help: 'Outages of the system database or Redis seen by this instance (one per outage, not per failed call).',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'studio_' });
   }
@@ -83,12 +96,18 @@ export class ApiMetrics {
   }
 
   /** Pool collectors and the rate-limit listener of a started app; returns their removal. */
-  attach(services: Pick<AppServices, 'pools' | 'rateLimits'>): () => void {
+  attach(services: Pick<AppServices, 'pools' | 'rateLimits' | 'audit' | 'outages'>): () => void {
     const removePools = services.pools.registerMetrics(this.registry);
     const removeListener = services.rateLimits.onRejection((bucket) => this.#rateLimited.inc({ bucket }));
+    const removeAudit = services.audit.onWriteFailure(() => this.#auditFailures.inc());
+    const removeOutages = services.outages.onChange((dependency, down) => {
+      if (down) this.#outages.inc({ dependency });
+    });
     return () => {
       removePools();
       removeListener();
+      removeAudit();
+      removeOutages();
     };
   }
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { createHttpContextFactory } from './context';
 import type { Logger } from 'pino';
-import { GENERIC_INTERNAL, problemOf, retryAfterOf } from './errors';
+import { GENERIC_INTERNAL, problemOf, retryAfterOf, toTRPCError } from './errors';
 import { setApiHeaders, setDocsHeaders } from './http-security';
 import type { Problem } from './problem';
 import type { ApiMetrics } from './metrics';
@@ -59,7 +59,13 @@ const starting: Problem = { error: 'starting', message: 'The API is starting; re
  * hook on response headers.
  */
 export function createApiHandler(services: AppServices, options: { trustProxy: TrustProxy; onProblem?: (problem: Problem) => void }): ApiHandler {
-  const createContext = createHttpContextFactory(services, options);
+  const createContextOf = createHttpContextFactory(services, options);
+  // Mapped here because tRPC answers a context failure with 500 whatever it was (e.g. the session
+  // lookup when the system database is down, which is a 503).
+  const createContext: typeof createContextOf = (opts) =>
+    createContextOf(opts).catch((error: unknown) => {
+      throw toTRPCError(error, { logger: services.logger, outages: services.outages });
+    });
   return (req, res, path) =>
     nodeHTTPRequestHandler({
       req,
@@ -164,7 +170,11 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
       }
       settle(
         readiness.check().then((result) => {
-          if (result.ready) sendJson(res, 200, { status: 'ready', migrations: result.migrations });
+          if (result.ready) {
+            // Still routable (it answers every call), but an operator should know what is missing.
+            const degraded = result.degraded.length > 0;
+            sendJson(res, 200, { status: degraded ? 'degraded' : 'ready', migrations: result.migrations, ...(degraded && { degraded: result.degraded }) });
+          }
           else sendJson(res, 503, result.problem);
         }),
       );

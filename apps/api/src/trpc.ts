@@ -54,7 +54,7 @@ export const createCallerFactory = t.createCallerFactory;
 const mapErrors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
   if (result.ok) return result;
-  return { ...result, error: toTRPCError(result.error, { logger: ctx.logger, path }) };
+  return { ...result, error: toTRPCError(result.error, { logger: ctx.logger, path, outages: ctx.outages }) };
 });
 
 /** Every procedure, before its schema: see input-guard.ts. */

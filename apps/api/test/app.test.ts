@@ -33,7 +33,7 @@ describe.each(testTargets)('startApp on $name', (target) => {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',
       DEMO_MSSQL_PORT: '0',
-      ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true' } : {}),
+      ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true', ENCRYPTION_KEYS: `1:${KeyRing.generateKey()}` } : {}),
     });
     const announced: string[] = [];
     const app = await startApp(env, { logger: createLogger('silent'), announce: (line) => announced.push(line) });

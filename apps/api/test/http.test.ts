@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../src/app';
 import { loadEnv } from '../src/env';
 import { createLogger } from '../src/logger';
+import { KeyRing } from '../src/services/crypto';
 import type { AppRouter } from '../src/routers/_app';
 
 const ADMIN_PASSWORD = 'http-test-admin-password';
@@ -68,7 +69,7 @@ describe.each(testTargets)('HTTP API on $name', (target) => {
       SEED_USER_PASSWORD: 'http-test-user-password',
       TRUST_PROXY: 'true',
       DEMO_MSSQL: 'false',
-      ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true' } : {}),
+      ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true', ENCRYPTION_KEYS: `1:${KeyRing.generateKey()}` } : {}),
     });
     app = await startApp(env, { logger: createLogger('silent'), announce: () => undefined });
   });

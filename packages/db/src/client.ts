@@ -22,6 +22,13 @@ export const databaseOptionsSchema = z.strictObject({
   dataDir: z.string().min(1).optional(),
   poolSize: z.number().int().min(1).max(500).default(10),
   statementTimeoutMs: z.number().int().min(0).default(30_000),
+  /**
+   * Client-side deadline of one query, queue time included; 0 = none. The server's
+   * statement_timeout cannot fire when the server is frozen or the network drops packets, so the
+   * API sets this; the CLI (long migrations, restores) leaves it off.
+   */
+  queryTimeoutMs: z.number().int().min(0).default(0),
+  /** Deadline to open a connection or, when the pool is full, to wait for one. */
   connectTimeoutMs: z.number().int().min(1).default(10_000),
   idleTimeoutMs: z.number().int().min(0).default(30_000),
   ssl: z.enum(['disable', 'require', 'verify-full']).default('disable'),
@@ -111,6 +118,7 @@ function createPgDatabase(options: DatabaseOptions, url: string): PgDatabaseHand
     connectionString: url,
     max: options.poolSize,
     statement_timeout: options.statementTimeoutMs === 0 ? undefined : options.statementTimeoutMs,
+    query_timeout: options.queryTimeoutMs === 0 ? undefined : options.queryTimeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: options.idleTimeoutMs,
     application_name: options.applicationName,
@@ -120,6 +128,11 @@ function createPgDatabase(options: DatabaseOptions, url: string): PgDatabaseHand
   });
   // Without a listener an idle client's error would crash the process.
   pool.on('error', (error) => options.onPoolError?.(redactError(error, url)));
+  // A checked-out client has no pool listener: a server that goes away between two statements of
+  // a transaction (FATAL 57P01 on shutdown) would be an uncaught 'error' and end the process. The
+  // client is no longer queryable afterwards, so its next statement fails and the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  if (options.queryTimeoutMs > 0) pool.on('connect', dropConnectionOnReadTimeout);
   // drizzle's node-postgres and PGlite databases differ only in their raw result type.
   const db = drizzlePg({ client: pool, schema }) as unknown as StudioDatabase;
   let closing: Promise<void> | undefined;
@@ -129,6 +142,39 @@ function createPgDatabase(options: DatabaseOptions, url: string): PgDatabaseHand
     client: pool,
     describe,
     close: () => (closing ??= pool.end()),
+  };
+}
+
+/** What node-postgres rejects a query with when `query_timeout` passes. */
+export const QUERY_READ_TIMEOUT_MESSAGE = 'Query read timeout';
+
+/**
+ * node-postgres gives up on a timed-out query but keeps its connection, with the late answer (or
+ * nothing, if the server hangs) still owed on it: a transaction's ROLLBACK would queue behind it
+ * and wait a second deadline, and the connection would go back to the pool. Cutting the socket
+ * fails everything queued on it at once, and the pool drops a client that has ended.
+ */
+function dropConnectionOnReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const destroy = (error: unknown): void => {
+    if (error instanceof Error && error.message === QUERY_READ_TIMEOUT_MESSAGE) {
+      // `connection.stream` is node-postgres' socket; not in its types, stable since pg 7.
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    }
+  };
+  // Overriding the method (not subclassing Client) keeps pg.Pool's own client class and events.
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      const callback = last as (error: unknown, result: unknown) => void;
+      return query(...args.slice(0, -1), (error: unknown, result: unknown) => {
+        destroy(error);
+        callback(error, result);
+      });
+    }
+    const result = query(...args);
+    if (result instanceof Promise) result.catch(destroy);
+    return result;
   };
 }
 

@@ -31,6 +31,10 @@ export const databaseEnvSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   ),
+  /** Client-side deadline of one system-database query (the API only; the CLI waits as long as it takes). */
+  DATABASE_QUERY_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(600_000).default(5_000)),
+  /** Deadline to open a system-database connection or to wait for a free one. */
+  DATABASE_CONNECT_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(600_000).default(5_000)),
   DATABASE_SSL: z.preprocess(emptyToUndefined, z.enum(['disable', 'require', 'verify-full']).default('disable')),
   DATABASE_SSL_CA: z.preprocess(emptyToUndefined, z.string().optional()),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./.data')),
@@ -50,6 +54,7 @@ export function databaseOptionsFromEnv(env: DatabaseEnv, baseDir: string): Datab
     dataDir: path.resolve(baseDir, env.DATA_DIR),
     poolSize: env.DATABASE_POOL_SIZE,
     statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     ssl: env.DATABASE_SSL,
     sslCaPath: env.DATABASE_SSL_CA === undefined ? undefined : path.resolve(baseDir, env.DATABASE_SSL_CA),
   };

@@ -68,4 +68,52 @@ export class ResetRefusedError extends StudioDbError {
   }
 }
 
+/**
+ * Why the system database did not answer, when the error says it is unreachable rather than that
+ * the statement was wrong: `timeout`, `connection_refused`, `connection_lost`, `shutting_down`,
+ * `too_many_connections`. undefined for anything else (constraint violations, syntax, ...).
+ * Walks the cause chain: drizzle wraps the driver's error in a DrizzleQueryError.
+ */
+export function unavailableReasonOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    if (e instanceof DatabaseConnectionError && e.code === 'database_unreachable') return 'connection_refused';
+    const code = (e as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? UNAVAILABLE_CODES.get(code) ?? unavailableSqlState(code) : undefined;
+    if (reason !== undefined) return reason;
+    const byMessage = UNAVAILABLE_MESSAGES.find(([pattern]) => pattern.test(e.message));
+    if (byMessage !== undefined) return byMessage[1];
+  }
+  return undefined;
+}
+
+const UNAVAILABLE_CODES = new Map([
+  ['ECONNREFUSED', 'connection_refused'],
+  ['ECONNRESET', 'connection_lost'],
+  ['EPIPE', 'connection_lost'],
+  ['ETIMEDOUT', 'timeout'],
+  ['EHOSTUNREACH', 'connection_refused'],
+  ['ENETUNREACH', 'connection_refused'],
+  ['ENOTFOUND', 'connection_refused'],
+  ['EAI_AGAIN', 'connection_refused'],
+  // admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down)
+  ['57P01', 'shutting_down'],
+  ['57P02', 'shutting_down'],
+  ['57P03', 'shutting_down'],
+  ['53300', 'too_many_connections'],
+]);
+
+/** Class 08: connection exception. */
+function unavailableSqlState(code: string): string | undefined {
+  return /^08[0-9A-Z]{3}$/.test(code) ? 'connection_lost' : undefined;
+}
+
+// node-postgres and pg-pool raise these without a code.
+const UNAVAILABLE_MESSAGES: [RegExp, string][] = [
+  [/^Query read timeout$/, 'timeout'],
+  [/^timeout exceeded when trying to connect$/, 'timeout'],
+  [/^Connection terminated due to connection timeout$/, 'timeout'],
+  [/^Connection terminated( unexpectedly)?$/, 'connection_lost'],
+  [/is not queryable$/, 'connection_lost'],
+];
+
 export * from './constraint-errors';

@@ -6,6 +6,7 @@ export {
   connectRetrySchema,
   parseDatabaseOptions,
   redactError,
+  QUERY_READ_TIMEOUT_MESSAGE,
   type Database,
   type PgDatabaseHandle,
   type PgliteDatabaseHandle,
@@ -42,5 +43,6 @@ export {
   DatabaseConnectionError,
   MigrationError,
   ResetRefusedError,
+  unavailableReasonOf,
   type StudioDbErrorCode,
 } from './errors';

@@ -1,14 +1,27 @@
 // Failure memory per pool key: backoff between attempts and the circuit that fails callers fast
-// after repeated (or permanent) failures, until `circuitResetMs` lets one probe through.
+// after repeated (or permanent) failed calls. An open circuit lets one probe through (half-open)
+// after 1-2 × circuitProbeDelayMs; each probe that fails doubles the wait, up to circuitResetMs
+// (a permanent failure, such as a wrong password, waits circuitResetMs at once). A call counts
+// once however many times it was retried.
 import { CircuitOpenError } from './errors';
 import type { CircuitStats } from './events';
 
 interface Breaker {
   workspaceId: string;
   connectionId: string;
+  /** Failed calls in a row (a call's own retries count once). */
   failures: number;
+  /** Times the circuit opened in a row without a success in between (grows the probe delay). */
+  opens: number;
   retryAt: number;
   lastError: unknown;
+}
+
+export interface CircuitPolicy {
+  failureThreshold: number;
+  circuitProbeDelayMs: number;
+  circuitResetMs: number;
+  random: () => number;
 }
 
 /** Full jitter: the delay before retry `failures` is uniform in [0, min(max, base·2^(failures-1))). */
@@ -34,8 +47,25 @@ export class Circuits {
     return breaker;
   }
 
-  open(key: string, pool: { workspaceId: string; connectionId: string }, failures: number, error: unknown, resetMs: number): void {
-    this.#breakers.set(key, { workspaceId: pool.workspaceId, connectionId: pool.connectionId, failures, retryAt: Date.now() + resetMs, lastError: error });
+  /**
+   * One call on `key` failed (after its own retries). Opens the circuit when the failures in a row
+   * reach the threshold, when the failure is permanent, or when it was a half-open probe.
+   */
+  fail(key: string, pool: { workspaceId: string; connectionId: string }, error: unknown, permanent: boolean, policy: CircuitPolicy): { failures: number; open: boolean } {
+    const previous = this.#breakers.get(key);
+    const failures = (previous?.failures ?? 0) + 1;
+    const open = permanent || failures >= policy.failureThreshold;
+    const opens = (previous?.opens ?? 0) + (open ? 1 : 0);
+    let retryAt = Date.now();
+    if (open && permanent) {
+      // A wrong password stays wrong: probing soon would only add failed logins on the server.
+      retryAt += policy.circuitResetMs;
+    } else if (open) {
+      const base = Math.min(policy.circuitResetMs, policy.circuitProbeDelayMs * 2 ** Math.min(opens - 1, 30));
+      retryAt += Math.min(policy.circuitResetMs, Math.round(base * (1 + policy.random())));
+    }
+    this.#breakers.set(key, { workspaceId: pool.workspaceId, connectionId: pool.connectionId, failures, opens, retryAt, lastError: error });
+    return { failures, open };
   }
 
   /** Forget `key`'s failures; true when there were some (the pool recovered). */

@@ -15,7 +15,7 @@ export interface NativePools {
 
 export type PoolState = 'connecting' | 'ready' | 'unhealthy' | 'draining' | 'closed';
 
-export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'refused' | 'close';
+export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'unreachable' | 'refused' | 'close';
 
 export interface PoolIdentity {
   /** `${workspaceId}:${connectionId}:${fingerprint}`; the fingerprint is an HMAC, never the password. */
@@ -156,7 +156,7 @@ export interface PoolMetricsSource {
 export function emptyCounters(): ManagerCounters {
   return {
     poolsCreated: 0,
-    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, refused: 0, close: 0 },
+    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, unreachable: 0, refused: 0, close: 0 },
     createFailures: 0,
     acquireHits: 0,
     acquireMisses: 0,

@@ -471,8 +471,11 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         entry.lastError = error;
         if (entry.state !== 'connecting') return;
         const failures = entry.consecutiveFailures;
-        if (!error.transient || failures >= this.#options.failureThreshold) {
-          this.#openCircuit(entry, failures, error, 'create');
+        // A half-open probe gets one attempt; otherwise the call retries up to the threshold, and
+        // however many attempts it took, it is one failed call for the circuit.
+        const probe = priorFailures >= this.#options.failureThreshold;
+        if (!error.transient || probe || attempts >= this.#options.failureThreshold) {
+          this.#callFailed(entry, error, 'create');
           this.#forget(entry);
           entry.state = 'closed';
           this.#capacity.release(entry);
@@ -512,18 +515,30 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     return backoff(failures, this.#options, this.#options.random);
   }
 
-  #openCircuit(entry: PoolEntry, failures: number, error: unknown, phase: PoolUnhealthyEvent['phase']): void {
+  /** A call (with its retries) failed: counts once toward the circuit; true when it opened. */
+  #callFailed(entry: PoolEntry, error: PoolCreateError, phase: PoolUnhealthyEvent['phase']): boolean {
+    const { failures, open } = this.#circuits.fail(entry.key, entry, error, !error.transient, this.#options);
+    entry.consecutiveFailures = failures;
+    if (!open) return false;
     this.#counters.circuitOpens++;
-    this.#circuits.open(entry.key, entry, failures, error, this.#options.circuitResetMs);
     this.emit('unhealthy', {
       ...entry.identity(),
       phase,
-      error: error instanceof Error ? error : new Error(String(error)),
+      error,
       consecutiveFailures: failures,
       retryInMs: undefined,
       ceilingMs: undefined,
       circuitOpen: true,
     });
+    return true;
+  }
+
+  /**
+   * Something outside the pool (a connection test) reached the server: forget the failures of the
+   * matching pools and close their circuits, so the next caller connects at once.
+   */
+  reportReachable(selector: PoolSelector | ConnectionTarget): void {
+    this.#circuits.forgetMatching(selectorMatcher(selector));
   }
 
   /** Health check before reuse, shared by concurrent callers. */
@@ -584,9 +599,10 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
           error = next instanceof PoolCreateError ? next : new PoolCreateError(entry.key, entry.type, adapter.classify(next), next);
           entry.consecutiveFailures = failures;
           entry.lastError = error;
+          // The recovery's pings are retries of one failure: after the threshold it counts once.
           if (!error.transient || failures >= this.#options.failureThreshold) {
-            this.#openCircuit(entry, failures, error, phase);
-            void this.#retire(entry, 'circuit-open', 0);
+            const open = this.#callFailed(entry, error, phase);
+            void this.#retire(entry, open ? 'circuit-open' : 'unreachable', 0);
             return;
           }
           ({ delay, ceiling } = this.#backoff(failures));
@@ -663,12 +679,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   }
 
   async #retireMatching(selector: PoolSelector | ConnectionTarget, reason: EvictReason, forgetFailures: boolean): Promise<void> {
-    // A string selector is a workspace id, `workspaceId:connectionId` or a whole key; each pool
-    // knows its own ids, so the string is compared with them rather than taken apart.
-    const matches = (pool: { key: string; workspaceId: string; connectionId: string }) =>
-      typeof selector === 'string'
-        ? pool.key === selector || pool.workspaceId === selector || `${pool.workspaceId}:${pool.connectionId}` === selector
-        : pool.workspaceId === selector.workspaceId && (selector.connectionId === undefined || pool.connectionId === selector.connectionId);
+    const matches = selectorMatcher(selector);
     const closing: Array<Promise<void>> = [];
     for (const entry of [...this.#activeEntries()]) {
       if (matches(entry)) closing.push(this.#retire(entry, reason));
@@ -689,4 +700,15 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     await Promise.all(closing);
     this.#circuits.clear();
   }
+}
+
+/**
+ * A string selector is a workspace id, `workspaceId:connectionId` or a whole key; each pool knows
+ * its own ids, so the string is compared with them rather than taken apart.
+ */
+function selectorMatcher(selector: PoolSelector | ConnectionTarget): (pool: { key: string; workspaceId: string; connectionId: string }) => boolean {
+  return (pool) =>
+    typeof selector === 'string'
+      ? pool.key === selector || pool.workspaceId === selector || `${pool.workspaceId}:${pool.connectionId}` === selector
+      : pool.workspaceId === selector.workspaceId && (selector.connectionId === undefined || pool.connectionId === selector.connectionId);
 }

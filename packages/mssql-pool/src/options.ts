@@ -49,7 +49,9 @@ export interface WorkspacePoolManagerOptions {
   retryMaxDelayMs?: number;
   /** Consecutive failures that open the circuit (and evict the pool). Default 5. */
   failureThreshold?: number;
-  /** How long an open circuit fails callers fast before one probe is let through. Default 30 s. */
+  /** First wait of an open circuit before one probe is let through: uniform in [d, 2d), at most circuitResetMs. Default 1 s. */
+  circuitProbeDelayMs?: number;
+  /** Longest wait of an open circuit: each failed probe doubles the wait up to this. Default 10 s. */
   circuitResetMs?: number;
   /** How long a replaced/invalidated/evicted pool may drain before it is destroyed. Default 30 s. */
   drainTimeoutMs?: number;
@@ -85,7 +87,8 @@ const schema = z
     retryBaseDelayMs: ms().min(1).default(200),
     retryMaxDelayMs: ms().min(1).default(10_000),
     failureThreshold: count(1000).default(5),
-    circuitResetMs: ms().min(1).default(30_000),
+    circuitProbeDelayMs: ms().min(1).default(1_000),
+    circuitResetMs: ms().min(1).default(10_000),
     drainTimeoutMs: ms().default(30_000),
     validateConnection: z.union([z.boolean(), z.literal('socket')]).default('socket'),
     adapters: z

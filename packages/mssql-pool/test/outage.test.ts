@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CircuitOpenError, WorkspacePoolManager, type PoolUnhealthyEvent } from '../src/index';
+import { WorkspacePoolManager, type PoolUnhealthyEvent } from '../src/index';
 import { trackUnhandled, uniqueId, waitFor } from './helpers';
 import { startTdsServer, type TdsServer } from './tds';
 
@@ -103,40 +103,6 @@ describe('server outage', () => {
       for (const gap of gaps) expect(gap).toBeLessThan(240 + 2000);
     } finally {
       await server.start();
-      await m.close();
-    }
-  });
-
-  it('opens the circuit after N failures: callers fail fast, the pool is evicted, a probe later recovers', async () => {
-    const unhandled = trackUnhandled();
-    const m = new WorkspacePoolManager({ retryBaseDelayMs: 10, retryMaxDelayMs: 20, failureThreshold: 3, circuitResetMs: 300 });
-    const evicted: string[] = [];
-    const recovered: unknown[] = [];
-    m.on('evict', (e) => evicted.push(e.reason));
-    m.on('recover', (e) => recovered.push(e));
-    try {
-      const target = server.target({ workspaceId: uniqueId('ws') });
-      await m.query(target, 'SELECT 1');
-      await server.stop();
-      const failed = await m.query(target, 'SELECT 1').catch((e: unknown) => e);
-      expect(failed).toBeInstanceOf(Error);
-      await waitFor(() => evicted.includes('circuit-open'), 5000, 'circuit to open');
-      const loginsWhileOpen = server.logins();
-      const started = performance.now();
-      const fast = await m.acquire(target).catch((e: unknown) => e);
-      expect(fast).toBeInstanceOf(CircuitOpenError);
-      expect(performance.now() - started).toBeLessThan(50);
-      expect(m.stats().circuits).toHaveLength(1);
-
-      await server.start();
-      await new Promise((r) => setTimeout(r, 320));
-      expect((await m.query<{ one: number }>(target, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
-      expect(recovered).toHaveLength(1);
-      expect(server.logins()).toBeGreaterThan(loginsWhileOpen);
-      expect(m.stats().circuits).toHaveLength(0);
-      expect(unhandled.seen).toEqual([]);
-    } finally {
-      unhandled.stop();
       await m.close();
     }
   });

@@ -139,7 +139,7 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       }
       send(res, 200, data ?? null, headers);
     } catch (error) {
-      const mapped = toTRPCError(error, { logger: services.logger, path: route.procedurePath });
+      const mapped = toTRPCError(error, { logger: services.logger, path: route.procedurePath, outages: services.outages });
       const problem = problemOf(mapped);
       options.onProblem?.(problem);
       const headers = { ...cookieHeaders(ctx), ...rateLimitHeaders(ctx?.rateLimits.decision) };

@@ -32,13 +32,16 @@ export const accessRouter = router({
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('accessChange', rateLimitSubjectOf(ctx.principal));
       const assignedBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const grant = await ctx.access.grant(ctx.workspace.id, input, assignedBy);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'access.grant',
-        target: { type: 'connection', id: input.connectionId },
-        outcome: 'success',
-        details: { userId: input.userId, level: input.level },
+      const grant = await ctx.atomically(async () => {
+        const grant = await ctx.access.grant(ctx.workspace.id, input, assignedBy);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'access.grant',
+          target: { type: 'connection', id: input.connectionId },
+          outcome: 'success',
+          details: { userId: input.userId, level: input.level },
+        });
+        return grant;
       });
       return grant;
     }),
@@ -49,13 +52,16 @@ export const accessRouter = router({
     .output(z.object({ connectionId: z.uuid(), userId: z.uuid(), previousLevel: level }))
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('accessChange', rateLimitSubjectOf(ctx.principal));
-      const result = await ctx.access.revoke(ctx.workspace.id, input);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'access.revoke',
-        target: { type: 'connection', id: input.connectionId },
-        outcome: 'success',
-        details: { userId: input.userId, previousLevel: result.previousLevel },
+      const result = await ctx.atomically(async () => {
+        const result = await ctx.access.revoke(ctx.workspace.id, input);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'access.revoke',
+          target: { type: 'connection', id: input.connectionId },
+          outcome: 'success',
+          details: { userId: input.userId, previousLevel: result.previousLevel },
+        });
+        return result;
       });
       return result;
     }),

@@ -46,13 +46,16 @@ export const tokensRouter = router({
       await ctx.rateLimits.consume('tokenCreate', rateLimitSubjectOf(ctx.principal));
       // workspaceProcedure's policy refuses tokens here ('token.create' is human-only).
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const created = await ctx.tokens.create({ workspaceId: ctx.workspace.id, name: input.name, role: input.role, expiresAt: input.expiresAt, createdBy });
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'token.create',
-        target: { type: 'api_token', id: created.id },
-        outcome: 'success',
-        details: { name: created.name, role: created.role, prefix: created.prefix },
+      const created = await ctx.atomically(async () => {
+        const created = await ctx.tokens.create({ workspaceId: ctx.workspace.id, name: input.name, role: input.role, expiresAt: input.expiresAt, createdBy });
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'token.create',
+          target: { type: 'api_token', id: created.id },
+          outcome: 'success',
+          details: { name: created.name, role: created.role, prefix: created.prefix },
+        });
+        return created;
       });
       return created;
     }),
@@ -71,13 +74,16 @@ export const tokensRouter = router({
     .input(z.object({ tokenId: z.uuid() }))
     .output(tokenOutput)
     .mutation(async ({ ctx, input }) => {
-      const revoked = await ctx.tokens.revoke(ctx.workspace.id, input.tokenId);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'token.revoke',
-        target: { type: 'api_token', id: revoked.id },
-        outcome: 'success',
-        details: { name: revoked.name, prefix: revoked.prefix },
+      const revoked = await ctx.atomically(async () => {
+        const revoked = await ctx.tokens.revoke(ctx.workspace.id, input.tokenId);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'token.revoke',
+          target: { type: 'api_token', id: revoked.id },
+          outcome: 'success',
+          details: { name: revoked.name, prefix: revoked.prefix },
+        });
+        return revoked;
       });
       return revoked;
     }),

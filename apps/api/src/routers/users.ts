@@ -84,12 +84,15 @@ export const usersRouter = router({
     .output(z.object({ user: personOutput, link: linkOutput.nullable() }))
     .mutation(async ({ ctx, input }) => {
       if (input.password === undefined) await ctx.rateLimits.consume('accountLink', rateLimitSubjectOf(ctx.principal));
-      const created = await ctx.people.create({ ...input, createdBy: ctx.principal.userId });
-      await ctx.recordAudit({
-        action: created.link ? 'user.invite' : 'user.create',
-        target: { type: 'user', id: created.userId },
-        outcome: 'success',
-        details: { username: input.username, systemRole: input.systemRole, ...(created.link ? { expiresInHours: ACCOUNT_LINK_TTL_HOURS } : {}) },
+      const created = await ctx.atomically(async () => {
+        const created = await ctx.people.create({ ...input, createdBy: ctx.principal.userId });
+        await ctx.recordAudit({
+          action: created.link ? 'user.invite' : 'user.create',
+          target: { type: 'user', id: created.userId },
+          outcome: 'success',
+          details: { username: input.username, systemRole: input.systemRole, ...(created.link ? { expiresInHours: ACCOUNT_LINK_TTL_HOURS } : {}) },
+        });
+        return created;
       });
       return { user: await ctx.people.get(created.userId), link: created.link && linkOf(created.link) };
     }),
@@ -118,12 +121,15 @@ export const usersRouter = router({
     .output(linkOutput)
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('accountLink', rateLimitSubjectOf(ctx.principal));
-      const link = await ctx.people.issueLink(input.userId, ctx.principal.userId);
-      await ctx.recordAudit({
-        action: link.kind === 'reset' ? 'user.passwordReset' : 'user.invite',
-        target: { type: 'user', id: input.userId },
-        outcome: 'success',
-        details: { expiresInHours: ACCOUNT_LINK_TTL_HOURS },
+      const link = await ctx.atomically(async () => {
+        const link = await ctx.people.issueLink(input.userId, ctx.principal.userId);
+        await ctx.recordAudit({
+          action: link.kind === 'reset' ? 'user.passwordReset' : 'user.invite',
+          target: { type: 'user', id: input.userId },
+          outcome: 'success',
+          details: { expiresInHours: ACCOUNT_LINK_TTL_HOURS },
+        });
+        return link;
       });
       return linkOf(link);
     }),

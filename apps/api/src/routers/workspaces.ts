@@ -57,13 +57,16 @@ export const workspacesRouter = router({
         return ctx.authorizer.deny({ workspaceId: null, action: 'workspace.create', message: 'API tokens cannot create workspaces', reason: 'session_required' });
       }
       await ctx.rateLimits.consume('workspaceCreate', rateLimitSubjectOf(p));
-      const workspace = await ctx.workspaces.create({ ...input, ownerId: p.userId });
-      await ctx.recordAudit({
-        workspaceId: workspace.id,
-        action: 'workspace.create',
-        target: { type: 'workspace', id: workspace.id },
-        outcome: 'success',
-        details: { name: workspace.name, slug: workspace.slug },
+      const workspace = await ctx.atomically(async () => {
+        const workspace = await ctx.workspaces.create({ ...input, ownerId: p.userId });
+        await ctx.recordAudit({
+          workspaceId: workspace.id,
+          action: 'workspace.create',
+          target: { type: 'workspace', id: workspace.id },
+          outcome: 'success',
+          details: { name: workspace.name, slug: workspace.slug },
+        });
+        return workspace;
       });
       return workspace;
     }),
@@ -113,13 +116,16 @@ export const workspacesRouter = router({
         reason: 'role_ceiling',
       });
       const user = await ctx.workspaces.findUser(input);
-      const member = await ctx.workspaces.addMember(ctx.workspace.id, user.id, input.role);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'member.add',
-        target: { type: 'member', id: user.id },
-        outcome: 'success',
-        details: { username: user.username, role: input.role },
+      const member = await ctx.atomically(async () => {
+        const member = await ctx.workspaces.addMember(ctx.workspace.id, user.id, input.role);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'member.add',
+          target: { type: 'member', id: user.id },
+          outcome: 'success',
+          details: { username: user.username, role: input.role },
+        });
+        return member;
       });
       return { ...member, username: user.username };
     }),
@@ -137,13 +143,17 @@ export const workspacesRouter = router({
         message: 'Your role cannot make this change',
         reason: 'role_ceiling',
       });
-      const { revokedGrants: _g, revokedTokens: _t, ...result } = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'member.setRole',
-        target: { type: 'member', id: input.userId },
-        outcome: 'success',
-        details: { from: result.previousRole, to: input.role },
+      const { revokedGrants: _g, revokedTokens: _t, ...result } = await ctx.atomically(async () => {
+        const changed = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
+        const { revokedGrants: _g, revokedTokens: _t, ...result } = changed;
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'member.setRole',
+          target: { type: 'member', id: input.userId },
+          outcome: 'success',
+          details: { from: result.previousRole, to: input.role },
+        });
+        return changed;
       });
       return result;
     }),
@@ -161,14 +171,18 @@ export const workspacesRouter = router({
         message: 'Your role cannot remove this member',
         reason: 'role_ceiling',
       });
-      const { revokedGrants, revokedTokens, ...result } = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'member.remove',
-        target: { type: 'member', id: input.userId },
-        outcome: 'success',
-        // Counts only ('token' in a key is redacted from audit details); each token has its own row below.
-        details: { role: result.previousRole, grantsRevoked: revokedGrants.length, revokedIssuedKeys: revokedTokens.length },
+      const { revokedGrants, revokedTokens, ...result } = await ctx.atomically(async () => {
+        const changed = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });
+        const { revokedGrants, revokedTokens, ...result } = changed;
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'member.remove',
+          target: { type: 'member', id: input.userId },
+          outcome: 'success',
+          // Counts only ('token' in a key is redacted from audit details); each token has its own row below.
+          details: { role: result.previousRole, grantsRevoked: revokedGrants.length, revokedIssuedKeys: revokedTokens.length },
+        });
+        return changed;
       });
       // Each access that left with the member gets its own row, where its own history is read.
       for (const grant of revokedGrants) {

@@ -5,6 +5,7 @@ import type { StudioDatabase } from '@studio/db';
 import { and, desc, eq, gte, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { keysetPage } from './pagination';
+import { afterTransaction, inTransaction } from './unit-of-work';
 
 export interface AuditActor {
   userId?: string | null;
@@ -78,9 +79,26 @@ export class AuditService {
     private readonly logger: Logger,
   ) {}
 
+  #writeFailures = 0;
+  readonly #failureListeners = new Set<() => void>();
+
+  /** Audit rows that could not be written (outside a transaction: denials, reads, sign-ins). */
+  get writeFailures(): number {
+    return this.#writeFailures;
+  }
+
+  /** Called on every failed write (the /metrics counter); returns the unsubscribe. */
+  onWriteFailure(listener: () => void): () => void {
+    this.#failureListeners.add(listener);
+    return () => this.#failureListeners.delete(listener);
+  }
+
   /**
-   * Writes one row. An audit write failing must not turn a successful operation into an error for
-   * the caller, nor go unnoticed: it is logged at error level.
+   * Writes one row. Inside an `atomically` scope the row is part of the change's transaction and a
+   * failure fails the call (nothing is acknowledged without its audit row); a denial there is
+   * written after the transaction, since the refused call rolls it back. Outside a transaction (a
+   * denial, a read, a refused sign-in: nothing changed) a failed write must not fail the caller,
+   * nor go unnoticed: it is logged and counted.
    */
   async record(event: AuditEvent): Promise<void> {
     const row = {
@@ -96,11 +114,19 @@ export class AuditService {
       outcome: event.outcome,
       details: redactSecrets(event.details ?? {}),
     };
-    try {
+    if (inTransaction() && event.outcome !== 'denied') {
       await this.db.insert(auditLog).values(row);
-    } catch (error) {
-      this.logger.error({ err: error, action: event.action }, 'audit write failed');
+      return;
     }
+    await afterTransaction(async () => {
+      try {
+        await this.db.insert(auditLog).values(row);
+      } catch (error) {
+        this.#writeFailures++;
+        for (const listener of this.#failureListeners) listener();
+        this.logger.error({ err: error, action: event.action, outcome: event.outcome }, 'audit write failed');
+      }
+    });
   }
 
   /** Newest first; keyset pagination on (at, id). */

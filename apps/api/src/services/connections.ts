@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
 import { connectionAccess, connections, environments, projects, type ConnectionOptions, type ConnectionType } from '@studio/db/schema';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
 import { assertPasswordResupplied } from './credential-target';
@@ -240,6 +240,22 @@ export class ConnectionService {
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
     return this.settingsFrom(row);
+  }
+
+  /**
+   * Proves this instance's key ring reads what is stored: decrypts the login of one connection
+   * sealed with the newest key version in use. Throws KeyRingError when it cannot; false when no
+   * credential is stored yet.
+   */
+  async verifyKeyRing(): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: connections.id, userEncrypted: connections.userEncrypted })
+      .from(connections)
+      .orderBy(desc(connections.keyVersion))
+      .limit(1);
+    if (!row) return false;
+    this.keyRing.decrypt(row.userEncrypted, credentialContext(row.id, 'user'));
+    return true;
   }
 
   /** Decrypts a row read with `settingsColumns` (for callers that join the connection into their own query). */

@@ -20,14 +20,18 @@ export type ServiceErrorCode =
 
 /** `message` and `details` are shown to the caller: never put secrets or raw driver text in them. */
 export class ServiceError extends Error {
+  /** Retrying later may succeed (the server went away mid-call): answered 503 with Retry-After. */
+  readonly transient: boolean;
+
   constructor(
     readonly code: ServiceErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; transient?: boolean },
   ) {
     super(message, options);
     this.name = 'ServiceError';
+    this.transient = options?.transient ?? false;
   }
 }
 
@@ -65,8 +69,12 @@ export class ConflictError extends ServiceError {
  * reason, its number/SQLSTATE and, for tests, the steps. Never a credential.
  */
 export class ConnectionOperationError extends ServiceError {
-  constructor(message: string, details: { reason: string; database_type: string; error_code: string | null } & Record<string, unknown>) {
-    super('connection_operation_failed', message, details);
+  constructor(
+    message: string,
+    details: { reason: string; database_type: string; error_code: string | null } & Record<string, unknown>,
+    options?: { cause?: unknown; transient?: boolean },
+  ) {
+    super('connection_operation_failed', message, details, options);
     this.name = 'ConnectionOperationError';
   }
 }

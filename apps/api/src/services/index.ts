@@ -23,6 +23,8 @@ import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './work
 import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
 import { ConcurrencyBudget } from './concurrency';
+import { OutageMonitor } from './outages';
+import { scopedDatabase } from './unit-of-work';
 
 export interface AppServices {
   db: StudioDatabase;
@@ -56,6 +58,8 @@ export interface AppServices {
   executionBudget: ConcurrencyBudget;
   /** Query console runs, history and saved queries; holds the app's running console runs. */
   console: ConsoleService;
+  /** Which of the system database and Redis are down (one warning per outage; /readyz, /metrics). */
+  outages: OutageMonitor;
   logger: Logger;
 }
 
@@ -69,6 +73,8 @@ export interface CreateServicesOptions {
   rateLimits?: RateLimits;
   /** REDIS_URL: counters in Redis, shared by every instance. */
   redisUrl?: string | undefined;
+  /** REDIS_COMMAND_TIMEOUT_MS / REDIS_CONNECT_TIMEOUT_MS. */
+  redisTimeouts?: { commandTimeoutMs: number; connectTimeoutMs: number };
   /** A different counter store; default: Redis when redisUrl is set, else the system database, or memory on PGlite. */
   rateLimitStore?: RateLimitStore;
   /** Default deadline of a connection test (CONNECTION_TEST_TIMEOUT_MS). */
@@ -85,6 +91,8 @@ export interface CreateServicesOptions {
   executionBudget?: { concurrency: number; maxWaitMs: number };
   /** The most rows one console export may hold (EXPORT_MAX_ROWS, default 1,000,000). */
   exportMaxRows?: number;
+  /** Shared with the app's readiness check; default: a new one. */
+  outages?: OutageMonitor;
 }
 
 /**
@@ -92,8 +100,8 @@ export interface CreateServicesOptions {
  * instances share counters; on the embedded PGlite (one process by construction, and no pg Pool to
  * hand the library) process memory.
  */
-async function defaultRateLimitStore(options: CreateServicesOptions): Promise<RateLimitStore> {
-  if (options.redisUrl) return redisStore(options.redisUrl, options.logger);
+async function defaultRateLimitStore(options: CreateServicesOptions, outages: OutageMonitor): Promise<RateLimitStore> {
+  if (options.redisUrl) return redisStore(options.redisUrl, options.logger, { ...options.redisTimeouts, outages });
   if (options.database.kind === 'pg') return postgresStore(options.database.client);
   return memoryStore;
 }
@@ -117,8 +125,12 @@ async function createPoolInvalidation(options: CreateServicesOptions, pools: Wor
 const DEFAULT_EXECUTION_BUDGET = { concurrency: 8, maxWaitMs: 2_000 };
 
 export async function createServices(options: CreateServicesOptions): Promise<AppServices> {
-  const db = options.database.db;
-  const store = options.rateLimitStore ?? (await defaultRateLimitStore(options));
+  // Every service joins the transaction of an `atomically` scope (a change and its audit row).
+  const db = scopedDatabase(options.database.db);
+  const outages = options.outages ?? new OutageMonitor(options.logger);
+  // A connection that opens again ends a system-database outage (requests only report its start).
+  if (options.database.kind === 'pg') options.database.client.on('connect', () => outages.recovered('system_database'));
+  const store = options.rateLimitStore ?? (await defaultRateLimitStore(options, outages));
   const connections = new ConnectionService(db, options.keyRing);
   const pools = options.pools ?? createPoolManager(options.logger, { beforeConnect: beforeConnectOf(options.outboundPolicy) });
   const poolInvalidation = await createPoolInvalidation(options, pools);
@@ -153,6 +165,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     schemaBrowser: new SchemaBrowserService(workspaceDatabases),
     executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
     console: new ConsoleService(db, workspaceDatabases, new ExecutionRegistry<ConsoleRunSubject>(), options.exportMaxRows),
+    outages,
     logger: options.logger,
   };
 }

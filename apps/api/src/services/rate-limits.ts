@@ -12,6 +12,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import { RateLimitedError } from './errors';
+import { OutageMonitor } from './outages';
 
 export interface RateLimitRule {
   points: number;
@@ -101,8 +102,11 @@ export interface RateLimitDecision {
   resetSeconds: number;
 }
 
+/** What the service asks of a bucket's limiter (a rate-limiter-flexible limiter, or a wrapper of one). */
+export type BucketLimiter = Pick<RateLimiterAbstract, 'consume'>;
+
 /** Builds the limiter of one bucket; `keyPrefix` keeps buckets apart in a shared store. */
-export type RateLimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
+export type RateLimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => BucketLimiter;
 
 /** Where counters live. `close()` releases a connection the store opened itself. */
 export interface RateLimitStore {
@@ -144,41 +148,115 @@ export async function postgresStore(pool: Extract<Database, { kind: 'pg' }>['cli
   };
 }
 
+export interface RedisStoreOptions {
+  /** Keys are `<keyPrefix>:rl_<bucket>:…`; tests use their own prefix. */
+  keyPrefix?: string;
+  /** Deadline of one Redis command (REDIS_COMMAND_TIMEOUT_MS); past it the call is counted in memory. */
+  commandTimeoutMs?: number;
+  /** Deadline of a connection attempt (REDIS_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  /** Told when Redis stops or starts answering; default: a monitor of its own. */
+  outages?: OutageMonitor;
+}
+
+/** While Redis is down, how often one PING checks whether it is back. */
+const REDIS_PROBE_INTERVAL_MS = 1_000;
+
 /**
- * Counters in Redis (REDIS_URL), shared by every instance. Connects up front so a wrong URL fails
- * startup; afterwards a Redis outage falls back to per-instance memory counters (insurance) rather
- * than failing requests. Errors are logged without the URL (it may hold a password).
+ * Counters in Redis (REDIS_URL), shared by every instance. When Redis is down or hangs (at startup
+ * too), calls are counted by a per-instance memory limiter instead of failing or waiting: each
+ * command has a deadline, a failed one marks Redis down (one warning, /readyz "degraded"), and
+ * until a PING answers again the memory limiter is used without asking Redis. Errors are logged
+ * without the URL (it may hold a password).
  */
-export async function redisStore(url: string, logger: Logger, keyPrefix = 'studio'): Promise<RateLimitStore> {
-  const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 10_000 });
-  client.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'rate-limit store (Redis) error'));
+export async function redisStore(url: string, logger: Logger, options: RedisStoreOptions = {}): Promise<RateLimitStore> {
+  const outages = options.outages ?? new OutageMonitor(logger);
+  const commandTimeout = options.commandTimeoutMs ?? 2_000;
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: options.connectTimeoutMs ?? 2_000,
+    commandTimeout,
+    // Keep reconnecting however long the outage: the store is used again as soon as it answers.
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  let probe: NodeJS.Timeout | undefined;
+  let closed = false;
+  const markDown = (reason: string): void => {
+    if (closed) return;
+    outages.failed('redis', reason);
+    if (probe !== undefined) return;
+    probe = setInterval(() => {
+      client.ping().then(
+        () => {
+          clearInterval(probe);
+          probe = undefined;
+          outages.recovered('redis');
+        },
+        () => undefined,
+      );
+    }, REDIS_PROBE_INTERVAL_MS);
+    probe.unref();
+  };
+  // ioredis reports every failed reconnect; the monitor turns them into one warning per outage.
+  client.on('error', (error: Error & { code?: unknown }) => markDown(typeof error.code === 'string' ? redisReasonOf(error.code) : 'connection_lost'));
+  client.on('close', () => markDown('connection_lost'));
   try {
     await client.connect();
   } catch (error) {
-    client.disconnect();
-    throw new RateLimitStoreError(`cannot reach the Redis rate-limit store: ${(error as Error).message}`, { cause: error });
+    // Starting without Redis beats not starting: limits are per instance until it is back.
+    logger.error(
+      { err: { message: (error as Error).message } },
+      'Redis (REDIS_URL) is not reachable at startup: rate limits are counted per instance until it is; the API starts degraded',
+    );
+    markDown('connection_refused');
   }
+  const prefix = options.keyPrefix ?? 'studio';
   return {
     name: 'redis',
-    factory: (options) =>
-      new RateLimiterRedis({
-        ...options,
-        keyPrefix: `${keyPrefix}:${options.keyPrefix}`,
+    factory: (limits) => {
+      const memory = new RateLimiterMemory(limits);
+      const redis = new RateLimiterRedis({
+        ...limits,
+        keyPrefix: `${prefix}:${limits.keyPrefix}`,
         storeClient: client,
-        insuranceLimiter: new RateLimiterMemory(options),
-      }),
+        insuranceLimiter: new FallbackLimiter(limits, memory, () => markDown('timeout')),
+      });
+      // While Redis is known down, do not spend a command deadline on every call.
+      return { consume: (key, points) => (outages.outageOf('redis') ? memory.consume(key, points) : redis.consume(key, points)) };
+    },
     close: async () => {
+      closed = true;
+      clearInterval(probe);
       await client.quit().catch(() => client.disconnect());
     },
   };
 }
 
-export class RateLimitStoreError extends Error {
-  readonly code = 'rate_limit_store_unreachable';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RateLimitStoreError';
+/**
+ * The insurance limiter of the Redis store: rate-limiter-flexible calls it when a Redis command
+ * failed or passed its deadline, which is the one place that learns about a hung Redis.
+ */
+class FallbackLimiter extends RateLimiterMemory {
+  constructor(
+    options: { points: number; duration: number },
+    private readonly memory: RateLimiterMemory,
+    private readonly onFallback: () => void,
+  ) {
+    super(options);
   }
+
+  override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
+    this.onFallback();
+    return this.memory.consume(key, points, options);
+  }
+}
+
+function redisReasonOf(code: string): string {
+  if (code === 'ECONNREFUSED') return 'connection_refused';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  return 'connection_lost';
 }
 
 /** Who is counted: a person (with every token they made), a token made by no one, or an address. */
@@ -194,7 +272,7 @@ export interface RateLimitSubject {
 const WEB_READ_BUCKETS: ReadonlySet<RateLimitBucket> = new Set(['list', 'status', 'poolStats']);
 
 export class RateLimitService {
-  readonly #limiters = new Map<RateLimitBucket, RateLimiterAbstract>();
+  readonly #limiters = new Map<RateLimitBucket, BucketLimiter>();
   readonly #rejectionListeners = new Set<(bucket: RateLimitBucket) => void>();
 
   readonly #store: RateLimitStore;

@@ -5,11 +5,11 @@
 // before every physical connection (`beforeConnectOf`), and connects to the address it vetted.
 import type { StudioDatabase } from '@studio/db';
 import { connections, environments, workspaces } from '@studio/db/schema';
-import type { BeforeConnect, ConnectionTarget, PoolLease, WorkspacePoolManager } from '@studio/mssql-pool';
+import { WorkspacePoolError, type BeforeConnect, type ConnectionTarget, type PoolLease, type WorkspacePoolManager } from '@studio/mssql-pool';
 import { and, eq } from 'drizzle-orm';
 import type { ConnectionTestTarget } from './connection-test';
 import { settingsColumns, type ConnectionService } from './connections';
-import { NotFoundError, ServiceError } from './errors';
+import { ConnectionOperationError, NotFoundError, ServiceError } from './errors';
 import { OutboundPolicyError, type OutboundPolicy } from './outbound-policy';
 
 /** Which database: a connection by id, or an environment (the workspace's default when no id). */
@@ -158,14 +158,18 @@ export class WorkspaceDatabases {
   withConnection<R>(database: Pick<WorkspaceDatabase, 'poolTarget'>, fn: (lease: PoolLease) => Promise<R>, options: WithConnectionOptions = {}): Promise<R> {
     const target = database.poolTarget;
     const gate = options.skipSchemaGate ? undefined : this.#gate;
-    return this.deps.pools.withConnection(
-      target,
-      async (lease) => {
-        if (gate !== undefined) await gate.admit(target, lease);
-        return fn(lease);
-      },
-      options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs },
-    );
+    return this.deps.pools
+      .withConnection(
+        target,
+        async (lease) => {
+          if (gate !== undefined) await gate.admit(target, lease);
+          return fn(lease);
+        },
+        options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs },
+      )
+      .catch((error: unknown) => {
+        throw connectionLostOf(error, target.type) ?? error;
+      });
   }
 
   /** One statement: the environment, its workspace's slug and its connection's sealed settings. */
@@ -201,3 +205,31 @@ function notSqlServer(environmentName?: string): ServiceError {
   const what = environmentName === undefined ? 'This connection is not' : `Environment '${environmentName}' does not point at`;
   return new ServiceError('precondition_failed', `${what} a SQL Server connection`, { field: 'environmentId', reason: 'not_sql_server' });
 }
+
+/** Driver codes of a connection that broke mid-call (tedious wraps the socket's in ESOCKET). */
+const CONNECTION_LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ESOCKET', 'ECONNCLOSED', 'ECONNABORTED', 'PROTOCOL_CONNECTION_LOST']);
+const CONNECTION_LOST_MESSAGES = /socket hang up|Connection terminated unexpectedly|Connection lost/i;
+
+/**
+ * A workspace server that went away during a call (killed, restarted, network cut) is a transient
+ * failure, answered 503 with Retry-After: retrying on a fresh connection may well succeed. The
+ * lease was released with the error, so the pool already knows the connection is gone.
+ */
+export function connectionLostOf(error: unknown, databaseType: string): ConnectionOperationError | undefined {
+  if (error instanceof ServiceError || error instanceof WorkspacePoolError) return undefined;
+  // node-mssql keeps tedious' error in `originalError`, tedious the socket's in `cause`.
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause ?? (e as { originalError?: unknown }).originalError, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const lost = (typeof code === 'string' && CONNECTION_LOST_CODES.has(code)) || CONNECTION_LOST_MESSAGES.test(e.message);
+    if (!lost) continue;
+    return new ConnectionOperationError(
+      'The connection to the workspace database was lost during the call; retry in a few seconds',
+      { reason: 'connection_lost', database_type: databaseType, error_code: typeof code === 'string' ? code : null, retryAfterSeconds: WORKSPACE_RETRY_AFTER_SECONDS },
+      { cause: error, transient: true },
+    );
+  }
+  return undefined;
+}
+
+/** How long a caller is told to wait after a lost workspace connection: the pool reconnects by then. */
+const WORKSPACE_RETRY_AFTER_SECONDS = 2;

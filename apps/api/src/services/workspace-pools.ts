@@ -53,6 +53,15 @@ export class InProcessPoolInvalidation implements PoolInvalidation {
     this.pools.invalidate({ workspaceId, connectionId }).catch((error: unknown) => this.logger.warn({ err: { message: messageOf(error) }, connectionId }, 'pool invalidation failed'));
   }
 
+  /** Every cached pool of this instance: for when changes may have been missed. */
+  async applyAll(): Promise<void> {
+    if (this.pools.closed) return;
+    const workspaceIds = new Set(this.pools.stats().pools.map((pool) => pool.workspaceId));
+    for (const workspaceId of workspaceIds) {
+      this.pools.invalidate(workspaceId).catch((error: unknown) => this.logger.warn({ err: { message: messageOf(error) }, workspaceId }, 'pool invalidation failed'));
+    }
+  }
+
   async close(): Promise<void> {
     // Nothing held: the pool manager is closed by its owner.
   }
@@ -66,8 +75,8 @@ const notificationSchema = z.object({ origin: z.string(), workspaceId: z.string(
 /**
  * Cross-instance invalidation over the system PostgreSQL: each instance LISTENs on one dedicated
  * connection of the system pool and NOTIFYs after a change. A lost listener reconnects; changes
- * announced while it was away are missed, which only means a stale pool lives until its next
- * failure or the idle sweep (a changed password also fails the old pool's next login).
+ * announced while it was away are missed, so once it listens again every cached pool of this
+ * instance is invalidated (new callers get fresh pools built from the current settings).
  */
 export class PostgresPoolInvalidation implements PoolInvalidation {
   readonly name: string = 'postgres-notify';
@@ -82,11 +91,15 @@ export class PostgresPoolInvalidation implements PoolInvalidation {
     private readonly logger: Logger,
   ) {}
 
+  /** Listening has been lost at least once since start: the next successful start invalidates all. */
+  #missed = false;
+
   async start(): Promise<void> {
     const client = await this.systemPool.connect();
     client.on('notification', (message) => this.#onNotification(message.payload));
     client.on('error', (error) => {
       this.logger.warn({ err: { message: error.message } }, 'pool invalidation listener lost; reconnecting');
+      this.#missed = true;
       this.#drop(client);
       this.#scheduleReconnect();
     });
@@ -96,6 +109,11 @@ export class PostgresPoolInvalidation implements PoolInvalidation {
       return;
     }
     this.#listener = client;
+    if (this.#missed) {
+      this.#missed = false;
+      this.logger.warn('pool invalidation listener is back; invalidating every cached pool in case a change was missed');
+      await this.local.applyAll();
+    }
   }
 
   async connectionChanged(workspaceId: string, connectionId: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { WorkspaceRole } from '@studio/db/schema';
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/app';
 import { loadEnv } from '../../src/env';
 import { createLogger } from '../../src/logger';
+import { KeyRing } from '../../src/services/crypto';
 
 export interface TestApp {
   app: RunningApp;
@@ -34,7 +35,7 @@ export async function startTestApp(target: TestTarget, env: Record<string, strin
       SEED_ADMIN_PASSWORD: 'http-app-admin-password',
       SEED_USER_PASSWORD: 'http-app-user-password',
       DEMO_MSSQL: 'false',
-      ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true' } : {}),
+      ...(url ? { DATABASE_URL: url, AUTO_MIGRATE: 'true', AUTO_SEED: 'true', ENCRYPTION_KEYS: `1:${KeyRing.generateKey()}` } : {}),
       ...env,
     }),
     { logger: createLogger('silent'), announce: () => undefined, ...options },

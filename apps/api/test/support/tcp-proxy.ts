@@ -9,6 +9,8 @@ export interface TcpProxy {
   readonly port: number;
   readonly connections: number;
   delayMs: number;
+  /** Resets (TCP RST) every connection open through the proxy, the way a killed server's host does. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,9 @@ export async function startTcpProxy(targetPort: number, options: { delayMs?: num
       return connections;
     },
     delayMs: options.delayMs ?? 0,
+    reset() {
+      for (const socket of sockets) socket.resetAndDestroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

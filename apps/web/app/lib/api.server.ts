@@ -10,7 +10,10 @@ import {
   createCallerFactory,
   createContextInner,
   httpStatusOf,
+  problemOf,
+  retryAfterOf,
   SessionCookies,
+  toTRPCError,
   type AppServices,
   type RequestMeta,
   type UserPrincipal,
@@ -81,7 +84,7 @@ export class Api {
       if (!failure) throw error;
       if (failure.problem.error === 'unauthenticated') throw this.redirect(signInUrl(this.request));
       if (failure.problem.details.reason === 'password_change_required') throw this.redirect(changePasswordUrl(this.request));
-      throw json(failure.problem, { status: failure.status, headers: this.headers() });
+      throw json(failure.problem, { status: failure.status, headers: this.headers(retryAfterHeader(failure)) });
     }
   }
 
@@ -113,20 +116,35 @@ export function changePasswordUrl(request: Request): string {
   return back === '/' || url.pathname === '/change-password' ? '/change-password' : `/change-password?redirectTo=${encodeURIComponent(back)}`;
 }
 
+/** A 503 says when to try again (the page retries by itself then). */
+function retryAfterHeader(failure: ApiFailure): HeadersInit {
+  const seconds = failure.problem.details.retryAfterSeconds;
+  return failure.status === 503 && typeof seconds === 'number' ? { 'retry-after': String(seconds) } : {};
+}
+
 /** A caller for this request, signed in or not. */
 export async function apiFor(request: Request, context: AppLoadContext): Promise<Api> {
   const { services, requestMeta } = context.studio;
   const cookies = new SessionCookies(services.sessions.lucia, requestMeta.tls || new URL(request.url).protocol === 'https:');
-  const user = await authenticateSession(
-    services,
-    {
-      method: request.method,
-      cookie: request.headers.get('cookie') ?? undefined,
-      origin: request.headers.get('origin') ?? undefined,
-      host: request.headers.get('host') ?? undefined,
-    },
-    cookies,
-  );
+  let user: UserPrincipal | null;
+  try {
+    user = await authenticateSession(
+      services,
+      {
+        method: request.method,
+        cookie: request.headers.get('cookie') ?? undefined,
+        origin: request.headers.get('origin') ?? undefined,
+        host: request.headers.get('host') ?? undefined,
+      },
+      cookies,
+    );
+  } catch (error) {
+    // The session lookup is the first thing to meet a system-database outage: the same 503 the API answers.
+    const mapped = toTRPCError(error, { logger: services.logger, outages: services.outages });
+    if (mapped.code !== 'SERVICE_UNAVAILABLE') throw error;
+    const retryAfter = retryAfterOf(mapped);
+    throw json(problemOf(mapped), { status: 503, headers: retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) } });
+  }
   const ctx = createContextInner({
     ...services,
     principal: user,

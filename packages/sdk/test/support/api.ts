@@ -1,6 +1,7 @@
 // The real API for SDK tests: `startApp` on a fresh system database (a PGlite data folder, or a new
 // PostgreSQL database when the target is `postgres`), listening on a free port, seeded with the
 // `admin` user. Nothing is stubbed: the SDK speaks HTTP to the same server `pnpm start` runs.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ export async function startTestApi(target: TestTarget): Promise<TestApi> {
     SEED_ADMIN_PASSWORD: ADMIN_PASSWORD,
     SEED_USER_PASSWORD: 'sdk-test-user-password',
     DEMO_MSSQL: 'false',
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl, AUTO_MIGRATE: 'true', AUTO_SEED: 'true' } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, AUTO_MIGRATE: 'true', AUTO_SEED: 'true', ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}` } : {}),
   });
   const app = await startApp(env, { announce: () => undefined });
 

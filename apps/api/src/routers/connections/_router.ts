@@ -80,15 +80,17 @@ export const connectionsRouter = router({
       await assertHostAllowed(ctx, input.host, 'connection.create', { type: 'connection', id: null });
       const { workspaceId: _w, workspaceSlug: _s, ...connection } = input;
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const created = await ctx.connections.create(ctx.workspace.id, connection, createdBy);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'connection.create',
-        target: { type: 'connection', id: created.id },
-        outcome: 'success',
-        details: { name: created.name, type: created.type, host: created.host, port: created.port, database: created.database },
+      return ctx.atomically(async () => {
+        const created = await ctx.connections.create(ctx.workspace.id, connection, createdBy);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'connection.create',
+          target: { type: 'connection', id: created.id },
+          outcome: 'success',
+          details: { name: created.name, type: created.type, host: created.host, port: created.port, database: created.database },
+        });
+        return created;
       });
-      return created;
     }),
 
   update: workspaceProcedure
@@ -112,15 +114,19 @@ export const connectionsRouter = router({
         await ctx.connections.hostOf(ctx.workspace.id, connectionId);
         await assertHostAllowed(ctx, patch.host, 'connection.update', { type: 'connection', id: connectionId });
       }
-      const updated = await ctx.connections.update(ctx.workspace.id, connectionId, patch);
-      await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'connection.update',
-        target: { type: 'connection', id: connectionId },
-        outcome: 'success',
-        details: { changed: changedFields(patch) },
+      const updated = await ctx.atomically(async () => {
+        const row = await ctx.connections.update(ctx.workspace.id, connectionId, patch);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'connection.update',
+          target: { type: 'connection', id: connectionId },
+          outcome: 'success',
+          details: { changed: changedFields(patch) },
+        });
+        return row;
       });
+      // After the commit, so no instance reloads the old settings.
+      await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
       return updated;
     }),
 
@@ -129,15 +135,18 @@ export const connectionsRouter = router({
     .input(byId)
     .output(deletedOutput)
     .mutation(async ({ ctx, input }) => {
-      const deleted = await ctx.connections.delete(ctx.workspace.id, input.connectionId);
-      await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, deleted.id);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'connection.delete',
-        target: { type: 'connection', id: deleted.id },
-        outcome: 'success',
-        details: { name: deleted.name },
+      const deleted = await ctx.atomically(async () => {
+        const row = await ctx.connections.delete(ctx.workspace.id, input.connectionId);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'connection.delete',
+          target: { type: 'connection', id: row.id },
+          outcome: 'success',
+          details: { name: row.name },
+        });
+        return row;
       });
+      await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, deleted.id);
       return { id: deleted.id, deleted: true as const };
     }),
 

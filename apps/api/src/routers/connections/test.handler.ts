@@ -32,6 +32,8 @@ export async function testHandler({ ctx, input }: { ctx: WorkspaceHandlerContext
   await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
   const database = await ctx.workspaceDatabases.targetOf(ctx.workspace.id, { connectionId: input.connectionId });
   const tested = await ctx.connectionTester.run(database.settings, { deadlineMs: input.timeoutMs });
+  // The server answered: an open circuit need not wait out its probe delay.
+  if (tested.success) ctx.pools.reportReachable({ workspaceId: ctx.workspace.id, connectionId: input.connectionId });
   const result = canManageConnection(ctx.workspace.actor, facts.grant) ? tested : withoutLogin(tested, database.settings.user);
   const status = await ctx.connections.recordTest(ctx.workspace.id, input.connectionId, tested);
   await ctx.recordAudit({

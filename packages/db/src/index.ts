@@ -42,5 +42,7 @@ export {
   DatabaseConnectionError,
   MigrationError,
   ResetRefusedError,
+  BackupError,
   type StudioDbErrorCode,
 } from './errors';
+export * from './backup/index';

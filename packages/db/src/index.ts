@@ -46,3 +46,4 @@ export {
   type StudioDbErrorCode,
 } from './errors';
 export * from './backup/index';
+export { withSession, type DatabaseSession, type SqlRunner } from './session';

@@ -12,6 +12,7 @@ import { createRestHandler } from './rest/handler';
 import { createApiHandler, createHttpServer, type FallbackHandler, type ReadinessState } from './server';
 import { closeServices, createServices, type AppServices } from './services/index';
 import { workspaceMigrationConfigOf } from './services/workspace-migrations';
+import { API_VERSION, type BackupConfig } from './services/backups';
 import type { KeyRing } from './services/crypto';
 import { loadKeyRing } from './services/key-store';
 import { oidcConfigFromEnv } from './services/oidc';
@@ -119,6 +120,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       oidc: oidcConfigFromEnv(env, url),
       workspaceMigrations: workspaceMigrationConfigOf(env),
       exportMaxRows: env.EXPORT_MAX_ROWS,
+      backups: backupConfigOf(env, dataDir, baseDir),
     });
     state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'trpc') });
     state.rest = createRestHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'rest') });
@@ -143,6 +145,8 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   }, SESSION_SWEEP_MS);
   sessionSweep.unref();
 
+  await services.backups.refreshLastSuccess().catch((error: unknown) => logger.warn({ err: error }, 'cannot read the last backup time'));
+  services.backups.startSchedule();
   const detachMetrics = metrics.attach(services);
   state.ready = true;
   logger.info(
@@ -170,6 +174,17 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       })();
       return closing;
     },
+  };
+}
+
+/** BACKUP_* variables; BACKUP_DIR defaults to <DATA_DIR>/backups, relative paths resolve like DATA_DIR. */
+export function backupConfigOf(env: Env, dataDir: string, baseDir: string): BackupConfig {
+  return {
+    dir: env.BACKUP_DIR ? resolve(baseDir, env.BACKUP_DIR) : join(dataDir, 'backups'),
+    keep: env.BACKUP_KEEP,
+    maxAgeDays: env.BACKUP_MAX_AGE_DAYS,
+    schedule: env.BACKUP_SCHEDULE,
+    appVersion: API_VERSION,
   };
 }
 

@@ -1,5 +1,6 @@
 // The one reader of process.env for the API process (STYLE.md). Everything else receives a typed Env.
 import { databaseEnvSchema } from '@studio/db';
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { KeyRing, KeyRingError } from './services/crypto';
 import { isValidPolicyEntry } from './services/outbound-policy';
@@ -138,7 +139,31 @@ export const envObjectSchema = z.object({
   WORKSPACE_MIGRATIONS_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).default(4)),
   /** F5: how long a migration run waits for another run on the same workspace database (sp_getapplock). */
   WORKSPACE_MIGRATIONS_LOCK_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(600_000).default(30_000)),
+  /** Where backups are written and served from; default <DATA_DIR>/backups. */
+  BACKUP_DIR: z.preprocess(emptyToUndefined, z.string().optional()),
+  /** Cron expression (UTC, 5 or 6 fields) for backups taken by the running app; unset = none. */
+  BACKUP_SCHEDULE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .max(200)
+      .refine((value) => cronProblem(value) === undefined, { message: 'must be a cron expression such as "0 3 * * *"' })
+      .optional(),
+  ),
+  /** Keep the newest N backups (0 = no count limit). */
+  BACKUP_KEEP: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10_000).default(14)),
+  /** Remove backups older than D days (0 = no age limit); the newest always stays. */
+  BACKUP_MAX_AGE_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(36_500).default(30)),
 });
+
+function cronProblem(expression: string): string | undefined {
+  try {
+    new Cron(expression, { paused: true }).stop();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 export const envSchema = envObjectSchema
   .superRefine((env, ctx) => {

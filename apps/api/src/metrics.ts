@@ -1,7 +1,7 @@
 // Prometheus metrics of one API process (MISSION F11), on a Registry of its own rather than
 // prom-client's global one, so two apps in one process (tests, two instances) never collide.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Problem } from './problem';
 import type { AppServices } from './services/index';
 
@@ -96,10 +96,21 @@ export class ApiMetrics {
   }
 
   /** Pool collectors and the rate-limit listener of a started app; returns their removal. */
-  attach(services: Pick<AppServices, 'pools' | 'rateLimits' | 'audit' | 'outages'>): () => void {
+  attach(services: Pick<AppServices, 'pools' | 'rateLimits' | 'audit' | 'outages' | 'backups'>): () => void {
     const removePools = services.pools.registerMetrics(this.registry);
     const removeListener = services.rateLimits.onRejection((bucket) => this.#rateLimited.inc({ bucket }));
     const removeAudit = services.audit.onWriteFailure(() => this.#auditFailures.inc());
+    const backups = services.backups;
+    new Gauge({
+      name: 'studio_backup_last_success_timestamp',
+      help: 'Unix time (seconds) of the last successful system database backup by any instance; 0 = none yet. Alert when it falls behind BACKUP_SCHEDULE.',
+      registers: [this.registry],
+      // Read from the database on each scrape: another instance may have taken the last one.
+      async collect() {
+        await backups.refreshLastSuccess().catch(() => undefined);
+        this.set(backups.lastSuccessAt ? backups.lastSuccessAt.getTime() / 1000 : 0);
+      },
+    });
     const removeOutages = services.outages.onChange((dependency, down) => {
       if (down) this.#outages.inc({ dependency });
     });
@@ -108,6 +119,7 @@ export class ApiMetrics {
       removeListener();
       removeAudit();
       removeOutages();
+      this.registry.removeSingleMetric('studio_backup_last_success_timestamp');
     };
   }
 

@@ -11,7 +11,15 @@ export type StudioDbErrorCode =
   | 'down_migration_missing'
   | 'down_migration_unfilled'
   | 'reset_refused'
-  | 'seed_failed';
+  | 'seed_failed'
+  | 'backup_not_a_backup'
+  | 'backup_truncated'
+  | 'backup_checksum_mismatch'
+  | 'backup_manifest_invalid'
+  | 'backup_unsupported'
+  | 'backup_failed'
+  | 'restore_target_not_empty'
+  | 'restore_verification_failed';
 
 /** Base class: every error this package throws on purpose has a `code` and, when wrapped, a `cause`. */
 export class StudioDbError extends Error {
@@ -115,5 +123,27 @@ const UNAVAILABLE_MESSAGES: [RegExp, string][] = [
   [/^Connection terminated( unexpectedly)?$/, 'connection_lost'],
   [/is not queryable$/, 'connection_lost'],
 ];
+
+/** A backup file is unusable (not ours, cut short, altered) or a backup/restore could not be completed. */
+export class BackupError extends StudioDbError {
+  constructor(
+    code: Extract<
+      StudioDbErrorCode,
+      | 'backup_not_a_backup'
+      | 'backup_truncated'
+      | 'backup_checksum_mismatch'
+      | 'backup_manifest_invalid'
+      | 'backup_unsupported'
+      | 'backup_failed'
+      | 'restore_target_not_empty'
+      | 'restore_verification_failed'
+    >,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'BackupError';
+  }
+}
 
 export * from './constraint-errors';

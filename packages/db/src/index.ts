@@ -44,5 +44,8 @@ export {
   MigrationError,
   ResetRefusedError,
   unavailableReasonOf,
+  BackupError,
   type StudioDbErrorCode,
 } from './errors';
+export * from './backup/index';
+export { withSession, type DatabaseSession, type SqlRunner } from './session';

@@ -236,6 +236,31 @@ export class Migrator {
     });
   }
 
+  /**
+   * In ONE transaction under the migration lock: drops `public`, applies the migrations up to and
+   * including `through`, then runs `fn` (a restore loads its rows there). When anything fails,
+   * including `fn`, the transaction rolls back and the database is as it was.
+   */
+  rebuildThen<T>(through: string, fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    return this.#locked(async (session) => {
+      const files = await readMigrations(this.#options.migrationsDir);
+      const last = files.findIndex((file) => file.name === through);
+      if (last < 0) throw new MigrationError('migration_file_missing', `there is no migration ${through} to rebuild the schema at`, [through]);
+      return session.transaction(async (tx) => {
+        await tx.exec('SET LOCAL statement_timeout = 0');
+        await tx.exec(
+          `DROP TABLE IF EXISTS "${MIGRATIONS_TABLE}"; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public; GRANT USAGE ON SCHEMA public TO PUBLIC;`,
+        );
+        await ensureHistoryTable(tx);
+        for (const file of files.slice(0, last + 1)) {
+          await execMigrationSql(tx, file.upSql, `${file.name}.sql`, file.name);
+          await tx.query(`INSERT INTO "${MIGRATIONS_TABLE}" (name, checksum, execution_ms) VALUES ($1, $2, 0)`, [file.name, file.checksum]);
+        }
+        return fn(tx);
+      });
+    });
+  }
+
   async #applyPending(session: DatabaseSession): Promise<MigrateResult> {
     await ensureHistoryTable(session);
     const files = await readMigrations(this.#options.migrationsDir);

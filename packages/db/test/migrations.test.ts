@@ -11,6 +11,7 @@ const EXPECTED_TABLES = [
   'account_tokens',
   'api_tokens',
   'audit_log',
+  'backup_runs',
   'connection_access',
   'connections',
   'console_history',

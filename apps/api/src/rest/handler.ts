@@ -3,7 +3,9 @@
 // server-side caller (same middleware, authorisation, rate limits and audit as /trpc), the answer is
 // plain JSON (dates as ISO strings), and every failure is the F10 body `{ error, message, details }`
 // with the HTTP status of its tRPC code, mapped by errors.ts like every other transport.
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
@@ -12,6 +14,7 @@ import { ApiProblem, problemOf, retryAfterOf, toTRPCError } from '../errors';
 import type { Problem } from '../problem';
 import { appRouter } from '../routers/_app';
 import { ConsoleDownload, firstChunkOf } from '../services/console';
+import type { BackupRunView } from '../services/backups';
 import type { AppServices } from '../services/index';
 import { rateLimitHeaders } from '../services/rate-limits';
 import { createCallerFactory } from '../trpc';
@@ -113,6 +116,21 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(payload);
 }
 
+/** The one procedure whose REST answer is a file: it authorises and describes, this layer streams. */
+const FILE_PROCEDURE = 'backups.download';
+
+async function sendBackupFile(res: ServerResponse, services: AppServices, run: BackupRunView, headers: Record<string, string | string[]>): Promise<void> {
+  const file = services.backups.openFile(run);
+  await once(file, 'open');
+  res.writeHead(200, {
+    ...headers,
+    'content-type': 'application/octet-stream',
+    'content-disposition': `attachment; filename="${run.fileName ?? 'backup.studio-backup'}"`,
+    ...(run.bytes === null ? {} : { 'content-length': String(run.bytes) }),
+  });
+  await pipeline(file, res).catch(() => res.destroy());
+}
+
 type CallerNode = ((input: unknown) => Promise<unknown>) & { [key: string]: CallerNode };
 
 export function createRestHandler(services: AppServices, options: RestHandlerOptions): RestHandler {
@@ -135,6 +153,10 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       const headers = { ...cookieHeaders(ctx), ...rateLimitHeaders(ctx.rateLimits.decision) };
       if (route.download && data instanceof ConsoleDownload) {
         await sendDownload(res, data, headers);
+        return;
+      }
+      if (route.procedurePath === FILE_PROCEDURE) {
+        await sendBackupFile(res, services, data as BackupRunView, headers);
         return;
       }
       send(res, 200, data ?? null, headers);

@@ -2,6 +2,7 @@ import { accessRouter } from './access';
 import { accountRouter } from './account';
 import { auditRouter } from './audit';
 import { authRouter } from './auth';
+import { backupsRouter } from './backups';
 import { connectionsRouter } from './connections/_router';
 import { consoleRouter } from './console/_router';
 import { environmentsRouter } from './environments/_router';
@@ -27,6 +28,7 @@ export const appRouter = router({
   sqlEditor: sqlEditorRouter,
   console: consoleRouter,
   workspaceMigrations: workspaceMigrationsRouter,
+  backups: backupsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,11 +1,14 @@
 // The long-lived services of one API process, built once at startup and handed to every request
 // context. Nothing here knows about tRPC or HTTP.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Database, StudioDatabase } from '@studio/db';
 import type { WorkspacePoolManager } from '@studio/mssql-pool';
 import type { Logger } from 'pino';
 import { AccessService } from './access';
 import { ApiTokenService } from './api-tokens';
 import { AuditService } from './audit';
+import { API_VERSION, BackupService, type BackupConfig } from './backups';
 import { ConnectionTester, DEFAULT_TEST_DEADLINE_MS, DEFAULT_TEST_MAX_DEADLINE_MS } from './connection-test';
 import { ConnectionService } from './connections';
 import type { KeyRing } from './crypto';
@@ -60,6 +63,8 @@ export interface AppServices {
   console: ConsoleService;
   /** Which of the system database and Redis are down (one warning per outage; /readyz, /metrics). */
   outages: OutageMonitor;
+  /** Backups of the system database taken by this app (Backups page, REST, BACKUP_SCHEDULE). */
+  backups: BackupService;
   logger: Logger;
 }
 
@@ -93,6 +98,8 @@ export interface CreateServicesOptions {
   exportMaxRows?: number;
   /** Shared with the app's readiness check; default: a new one. */
   outages?: OutageMonitor;
+  /** Backup folder, retention, schedule (BACKUP_* variables); default: a folder under the OS temp dir, no schedule. */
+  backups?: BackupConfig;
 }
 
 /**
@@ -166,8 +173,14 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
     console: new ConsoleService(db, workspaceDatabases, new ExecutionRegistry<ConsoleRunSubject>(), options.exportMaxRows),
     outages,
+    backups: new BackupService(options.database, options.backups ?? defaultBackupConfig(), audit, options.logger),
     logger: options.logger,
   };
+}
+
+/** For tests and tools that build services without an env: a private folder, default retention, no schedule. */
+function defaultBackupConfig(): BackupConfig {
+  return { dir: join(tmpdir(), `studio-backups-${process.pid}`), keep: 14, maxAgeDays: 30, schedule: undefined, appVersion: API_VERSION };
 }
 
 /**
@@ -176,6 +189,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
  * rate-limit store close. The system database stays open; its owner closes it.
  */
 export async function closeServices(services: AppServices, options: { poolDrainDeadlineMs: number }): Promise<void> {
+  services.backups.stopSchedule();
   await services.poolInvalidation.close();
   services.sqlEditor.executions.cancelAll();
   services.console.runs.cancelAll();

@@ -1,5 +1,5 @@
 // The right end of the top bar on every signed-in page: the person's name (their Account page),
-// People for system Admins, and sign-out.
+// People and Backups for system Admins, and sign-out.
 import { Form, Link, NavLink } from '@remix-run/react';
 
 export interface SignedInUser {
@@ -12,9 +12,14 @@ export function UserMenu({ user }: { user: SignedInUser }) {
   return (
     <div className="topbar-user">
       {user.isSystemAdmin ? (
-        <NavLink to="/people" className="btn btn-ghost">
-          People
-        </NavLink>
+        <>
+          <NavLink to="/people" className="btn btn-ghost">
+            People
+          </NavLink>
+          <NavLink to="/backups" className="btn btn-ghost">
+            Backups
+          </NavLink>
+        </>
       ) : null}
       <Link to="/account" className="btn btn-ghost" data-testid="signed-in-as" aria-label={`Account: ${user.displayName ?? user.username}`}>
         {user.displayName ?? user.username}

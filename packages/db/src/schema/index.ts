@@ -10,4 +10,5 @@ export * from './api-tokens';
 export * from './audit';
 export * from './projects';
 export * from './workspace-migrations';
+export * from './backups';
 export * from './relations';

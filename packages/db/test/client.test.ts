@@ -16,6 +16,8 @@ describe('databaseEnvSchema', () => {
       DATABASE_URL: undefined,
       DATABASE_POOL_SIZE: 10,
       DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
+      DATABASE_QUERY_TIMEOUT_MS: 5_000,
+      DATABASE_CONNECT_TIMEOUT_MS: 5_000,
       DATABASE_SSL: 'disable',
       DATABASE_SSL_CA: undefined,
       DATA_DIR: './.data',

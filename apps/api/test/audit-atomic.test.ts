@@ -12,11 +12,11 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
   const h = useHarness(target);
 
   beforeAll(async () => {
-    // Refuses the audit rows of anything named 'doomed', and denials of 'connection.delete'.
+    // Refuses the audit rows of anything whose name holds 'doomed', and denials of 'connection.delete'.
     await h.testDb.database.db.execute(sql.raw(`
       CREATE FUNCTION refuse_doomed_audit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.details->>'name' = 'doomed' OR (NEW.outcome = 'denied' AND NEW.action = 'connection.delete') THEN
+        IF NEW.details->>'name' LIKE '%doomed%' OR NEW.details->>'to' LIKE '%doomed%' OR (NEW.outcome = 'denied' AND NEW.action = 'connection.delete') THEN
           RAISE EXCEPTION 'audit refused by test trigger';
         END IF;
         RETURN NEW;
@@ -51,5 +51,29 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
     const problem = await problemOf(h.caller(viewer.principal).connections.delete({ workspaceId: ws.id, connectionId: created.id }));
     expect(problem).toMatchObject({ code: 'FORBIDDEN' });
     expect(h.services.audit.writeFailures).toBe(before + 1);
+  });
+
+  // The class, not one handler: every change that writes an audit row commits with it.
+  it('rolls back console saved queries and SQL editor drafts whose audit row cannot be written', async () => {
+    const owner = await h.user();
+    const ws = await h.workspace(owner);
+    const api = h.caller(owner.principal);
+    const scope = { workspaceId: ws.id };
+
+    expect((await problemOf(api.console.saveQuery({ ...scope, name: 'doomed query', sql: 'SELECT 1' }))).code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await api.console.savedQueries(scope)).items).toEqual([]);
+    const saved = await api.console.saveQuery({ ...scope, name: 'kept query', sql: 'SELECT 1' });
+    expect((await problemOf(api.console.updateQuery({ ...scope, savedQueryId: saved.id, name: 'doomed rename' }))).code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await api.console.savedQueries(scope)).items.map((q) => q.name)).toEqual(['kept query']);
+
+    expect((await problemOf(api.sqlEditor.create({ ...scope, name: 'doomed_proc' }))).code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await api.sqlEditor.list(scope)).items).toEqual([]);
+    const kept = await api.sqlEditor.create({ ...scope, name: 'kept_proc' });
+    const problem = await problemOf(api.sqlEditor.rename({ ...scope, procedureId: kept.id, name: 'doomed_proc', expectedUpdatedAt: kept.updatedAt }));
+    expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await api.sqlEditor.get({ ...scope, procedureId: kept.id })).qualifiedName).toBe(kept.qualifiedName);
+
+    const audit = await h.auditRows(ws.id);
+    expect(audit.map((row) => row.action).sort()).toEqual(['console.saveQuery', 'procedure.create']);
   });
 });

@@ -48,8 +48,10 @@ export const accountRouter = router({
     .input(z.object({ displayName: z.string().trim().min(1).max(128).nullable() }))
     .output(accountOutput)
     .mutation(async ({ ctx, input }) => {
-      await ctx.people.setOwnDisplayName(ctx.principal.userId, input.displayName);
-      await ctx.recordAudit({ action: 'account.update', target: { type: 'user', id: ctx.principal.userId }, outcome: 'success', details: { changed: ['displayName'] } });
+      await ctx.atomically(async () => {
+        await ctx.people.setOwnDisplayName(ctx.principal.userId, input.displayName);
+        await ctx.recordAudit({ action: 'account.update', target: { type: 'user', id: ctx.principal.userId }, outcome: 'success', details: { changed: ['displayName'] } });
+      });
       const person = await ctx.people.get(ctx.principal.userId);
       return { ...person, hasPassword: person.signIn === 'password' || person.signIn === 'both' };
     }),
@@ -83,10 +85,12 @@ export const accountRouter = router({
     .input(z.object({ sessionId: z.string().min(1).max(64) }))
     .output(z.object({ revoked: z.literal(true), current: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
-      await ctx.sessions.revokeForUser(ctx.principal.userId, input.sessionId);
+      await ctx.atomically(async () => {
+        await ctx.sessions.revokeForUser(ctx.principal.userId, input.sessionId);
+        await ctx.recordAudit({ action: 'auth.revokeSession', target: { type: 'session', id: input.sessionId }, outcome: 'success' });
+      });
       const current = ctx.principal.sessionId !== undefined && publicSessionId(ctx.principal.sessionId) === input.sessionId;
       if (current) ctx.sessionCookies.clear();
-      await ctx.recordAudit({ action: 'auth.revokeSession', target: { type: 'session', id: input.sessionId }, outcome: 'success' });
       return { revoked: true as const, current };
     }),
 

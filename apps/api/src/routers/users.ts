@@ -102,12 +102,14 @@ export const usersRouter = router({
     .input(z.object({ userId: z.uuid(), displayName: displayName.nullish(), email: email.nullish(), systemRole: systemRole.optional() }))
     .output(personOutput)
     .mutation(async ({ ctx, input }) => {
-      const { previousRole } = await ctx.people.update(input.userId, input);
-      const changed = Object.keys(input).filter((key) => key !== 'userId' && input[key as keyof typeof input] !== undefined);
-      await ctx.recordAudit({ action: 'user.update', target: { type: 'user', id: input.userId }, outcome: 'success', details: { changed } });
-      if (previousRole !== null && input.systemRole !== undefined) {
-        await ctx.recordAudit({ action: 'user.setSystemRole', target: { type: 'user', id: input.userId }, outcome: 'success', details: { from: previousRole, to: input.systemRole } });
-      }
+      await ctx.atomically(async () => {
+        const { previousRole } = await ctx.people.update(input.userId, input);
+        const changed = Object.keys(input).filter((key) => key !== 'userId' && input[key as keyof typeof input] !== undefined);
+        await ctx.recordAudit({ action: 'user.update', target: { type: 'user', id: input.userId }, outcome: 'success', details: { changed } });
+        if (previousRole !== null && input.systemRole !== undefined) {
+          await ctx.recordAudit({ action: 'user.setSystemRole', target: { type: 'user', id: input.userId }, outcome: 'success', details: { from: previousRole, to: input.systemRole } });
+        }
+      });
       return ctx.people.get(input.userId);
     }),
 
@@ -139,9 +141,11 @@ export const usersRouter = router({
     .input(userId)
     .output(z.object({ revoked: z.number().int() }))
     .mutation(async ({ ctx, input }) => {
-      const revoked = await ctx.people.revokeLinks(input.userId);
-      await ctx.recordAudit({ action: 'user.revokeLink', target: { type: 'user', id: input.userId }, outcome: 'success', details: { revoked } });
-      return { revoked };
+      return ctx.atomically(async () => {
+        const revoked = await ctx.people.revokeLinks(input.userId);
+        await ctx.recordAudit({ action: 'user.revokeLink', target: { type: 'user', id: input.userId }, outcome: 'success', details: { revoked } });
+        return { revoked };
+      });
     }),
 
   deactivate: systemAdminProcedure
@@ -150,8 +154,10 @@ export const usersRouter = router({
     .output(personOutput)
     .mutation(async ({ ctx, input }) => {
       if (input.userId === ctx.principal.userId) throw new InvalidInputError('userId', 'You cannot deactivate yourself; ask another Admin');
-      const { endedSessions } = await ctx.people.deactivate(input.userId);
-      await ctx.recordAudit({ action: 'user.deactivate', target: { type: 'user', id: input.userId }, outcome: 'success', details: { endedSessions } });
+      await ctx.atomically(async () => {
+        const { endedSessions } = await ctx.people.deactivate(input.userId);
+        await ctx.recordAudit({ action: 'user.deactivate', target: { type: 'user', id: input.userId }, outcome: 'success', details: { endedSessions } });
+      });
       return ctx.people.get(input.userId);
     }),
 
@@ -160,8 +166,10 @@ export const usersRouter = router({
     .input(userId)
     .output(personOutput)
     .mutation(async ({ ctx, input }) => {
-      await ctx.people.reactivate(input.userId);
-      await ctx.recordAudit({ action: 'user.reactivate', target: { type: 'user', id: input.userId }, outcome: 'success' });
+      await ctx.atomically(async () => {
+        await ctx.people.reactivate(input.userId);
+        await ctx.recordAudit({ action: 'user.reactivate', target: { type: 'user', id: input.userId }, outcome: 'success' });
+      });
       return ctx.people.get(input.userId);
     }),
 });

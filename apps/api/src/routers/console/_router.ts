@@ -107,15 +107,17 @@ export const consoleRouter = router({
     .input(connectionRef.extend({ access: consoleAccessInput }))
     .output(z.object({ connectionId: z.uuid(), access: consoleAccessInput, previous: consoleAccessInput }))
     .mutation(async ({ ctx, input }) => {
-      const changed = await ctx.console.setAccess(ctx.workspace.id, input.connectionId, input.access);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'console.setAccess',
-        target: { type: 'connection', id: input.connectionId },
-        outcome: 'success',
-        details: { from: changed.previous, to: changed.access },
+      return ctx.atomically(async () => {
+        const changed = await ctx.console.setAccess(ctx.workspace.id, input.connectionId, input.access);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'console.setAccess',
+          target: { type: 'connection', id: input.connectionId },
+          outcome: 'success',
+          details: { from: changed.previous, to: changed.access },
+        });
+        return changed;
       });
-      return changed;
     }),
 
   /** The caller's own runs on a connection, newest first (kept 90 days); `search` matches the text. */
@@ -149,9 +151,11 @@ export const consoleRouter = router({
     .output(savedQuery)
     .mutation(async ({ ctx, input }) => {
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const saved = await ctx.console.saveQuery(ctx.workspace.id, input, createdBy);
-      await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'console.saveQuery', target: { type: 'saved_query', id: saved.id }, outcome: 'success', details: { name: saved.name } });
-      return saved;
+      return ctx.atomically(async () => {
+        const saved = await ctx.console.saveQuery(ctx.workspace.id, input, createdBy);
+        await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'console.saveQuery', target: { type: 'saved_query', id: saved.id }, outcome: 'success', details: { name: saved.name } });
+        return saved;
+      });
     }),
 
   updateQuery: workspaceProcedure
@@ -161,9 +165,11 @@ export const consoleRouter = router({
     .mutation(async ({ ctx, input }) => {
       await authorizeSavedChange(ctx, input.savedQueryId, 'console.saveQuery');
       const { savedQueryId, ...changes } = input;
-      const saved = await ctx.console.updateSavedQuery(ctx.workspace.id, savedQueryId, changes);
-      await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'console.updateQuery', target: { type: 'saved_query', id: saved.id }, outcome: 'success', details: { name: saved.name } });
-      return saved;
+      return ctx.atomically(async () => {
+        const saved = await ctx.console.updateSavedQuery(ctx.workspace.id, savedQueryId, changes);
+        await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'console.updateQuery', target: { type: 'saved_query', id: saved.id }, outcome: 'success', details: { name: saved.name } });
+        return saved;
+      });
     }),
 
   deleteQuery: workspaceProcedure
@@ -172,8 +178,11 @@ export const consoleRouter = router({
     .output(z.object({ id: z.uuid(), deleted: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
       await authorizeSavedChange(ctx, input.savedQueryId, 'console.deleteQuery');
-      const deleted = await ctx.console.deleteSavedQuery(ctx.workspace.id, input.savedQueryId);
-      await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'console.deleteQuery', target: { type: 'saved_query', id: deleted.id }, outcome: 'success', details: { name: deleted.name } });
+      const deleted = await ctx.atomically(async () => {
+        const deleted = await ctx.console.deleteSavedQuery(ctx.workspace.id, input.savedQueryId);
+        await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'console.deleteQuery', target: { type: 'saved_query', id: deleted.id }, outcome: 'success', details: { name: deleted.name } });
+        return deleted;
+      });
       return { id: deleted.id, deleted: true as const };
     }),
 });

@@ -59,15 +59,17 @@ export const environmentsRouter = router({
     .input(environmentById)
     .output(environmentOutput)
     .mutation(async ({ ctx, input }) => {
-      const environment = await ctx.environments.setDefault(ctx.workspace.id, input.environmentId);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'environment.setDefault',
-        target: { type: 'environment', id: environment.id },
-        outcome: 'success',
-        details: { name: environment.name },
+      return ctx.atomically(async () => {
+        const environment = await ctx.environments.setDefault(ctx.workspace.id, input.environmentId);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'environment.setDefault',
+          target: { type: 'environment', id: environment.id },
+          outcome: 'success',
+          details: { name: environment.name },
+        });
+        return environment;
       });
-      return environment;
     }),
 
   delete: workspaceProcedure
@@ -75,25 +77,29 @@ export const environmentsRouter = router({
     .input(environmentById.extend({ deleteConnection: z.boolean().optional() }))
     .output(deletedOutput.extend({ deletedConnectionId: z.uuid().nullable() }))
     .mutation(async ({ ctx, input }) => {
-      const deleted = await ctx.environments.delete(ctx.workspace.id, input.environmentId, { deleteConnection: input.deleteConnection ?? false });
-      // Without deleteConnection the connection stays (other environments or procedures may use it); its pool is unaffected.
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'environment.delete',
-        target: { type: 'environment', id: deleted.id },
-        outcome: 'success',
-        details: { name: deleted.name },
-      });
-      if (deleted.deletedConnection) {
-        await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, deleted.deletedConnection.id);
+      const deleted = await ctx.atomically(async () => {
+        const deleted = await ctx.environments.delete(ctx.workspace.id, input.environmentId, { deleteConnection: input.deleteConnection ?? false });
+        // Without deleteConnection the connection stays (other environments or procedures may use it); its pool is unaffected.
         await ctx.recordAudit({
           workspaceId: ctx.workspace.id,
-          action: 'connection.delete',
-          target: { type: 'connection', id: deleted.deletedConnection.id },
+          action: 'environment.delete',
+          target: { type: 'environment', id: deleted.id },
           outcome: 'success',
-          details: { name: deleted.deletedConnection.name, withEnvironment: deleted.id },
+          details: { name: deleted.name },
         });
-      }
+        if (deleted.deletedConnection) {
+          await ctx.recordAudit({
+            workspaceId: ctx.workspace.id,
+            action: 'connection.delete',
+            target: { type: 'connection', id: deleted.deletedConnection.id },
+            outcome: 'success',
+            details: { name: deleted.deletedConnection.name, withEnvironment: deleted.id },
+          });
+        }
+        return deleted;
+      });
+      // Once committed: other instances must not drop a pool for a delete that rolled back.
+      if (deleted.deletedConnection) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, deleted.deletedConnection.id);
       return { id: deleted.id, deleted: true as const, deletedConnectionId: deleted.deletedConnection?.id ?? null };
     }),
 });

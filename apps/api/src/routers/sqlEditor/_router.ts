@@ -54,9 +54,11 @@ export const sqlEditorRouter = router({
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, null);
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const created = await ctx.sqlEditor.create(ctx.workspace.id, { name: input.name, schema: input.schema, sqlDraft: input.sqlDraft }, createdBy);
-      await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'procedure.create', target: { type: 'procedure', id: created.id }, outcome: 'success', details: { name: created.qualifiedName } });
-      return created;
+      return ctx.atomically(async () => {
+        const created = await ctx.sqlEditor.create(ctx.workspace.id, { name: input.name, schema: input.schema, sqlDraft: input.sqlDraft }, createdBy);
+        await ctx.recordAudit({ workspaceId: ctx.workspace.id, action: 'procedure.create', target: { type: 'procedure', id: created.id }, outcome: 'success', details: { name: created.qualifiedName } });
+        return created;
+      });
     }),
 
   /**
@@ -71,8 +73,10 @@ export const sqlEditorRouter = router({
     .input(byId.extend({ sqlDraft: draftText, expectedUpdatedAt: instantInput, overwrite: z.boolean().default(false) }))
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, input.procedureId);
-      const saved = await ctx.sqlEditor.saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
-      if (input.overwrite) {
+      // Autosaves (not audited) need no transaction; an overwrite commits with its audit row.
+      if (!input.overwrite) return ctx.sqlEditor.saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
+      return ctx.atomically(async () => {
+        const saved = await ctx.sqlEditor.saveDraft(ctx.workspace.id, input.procedureId, input.sqlDraft, input.expectedUpdatedAt);
         await ctx.recordAudit({
           workspaceId: ctx.workspace.id,
           action: 'procedure.overwrite',
@@ -80,8 +84,8 @@ export const sqlEditorRouter = router({
           outcome: 'success',
           details: { name: saved.qualifiedName, replacedVersion: input.expectedUpdatedAt.toISOString() },
         });
-      }
-      return saved;
+        return saved;
+      });
     }),
 
   /** Renames an unpublished procedure (and the name in its draft's CREATE header). */
@@ -91,15 +95,17 @@ export const sqlEditorRouter = router({
     .mutation(async ({ ctx, input }) => {
       await authorizeDraft(ctx, input.procedureId);
       const before = await ctx.sqlEditor.get(ctx.workspace.id, input.procedureId);
-      const renamed = await ctx.sqlEditor.rename(ctx.workspace.id, input.procedureId, { name: input.name, schema: input.schema, expectedUpdatedAt: input.expectedUpdatedAt });
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'procedure.rename',
-        target: { type: 'procedure', id: renamed.id },
-        outcome: 'success',
-        details: { from: before.qualifiedName, to: renamed.qualifiedName },
+      return ctx.atomically(async () => {
+        const renamed = await ctx.sqlEditor.rename(ctx.workspace.id, input.procedureId, { name: input.name, schema: input.schema, expectedUpdatedAt: input.expectedUpdatedAt });
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'procedure.rename',
+          target: { type: 'procedure', id: renamed.id },
+          outcome: 'success',
+          details: { from: before.qualifiedName, to: renamed.qualifiedName },
+        });
+        return renamed;
       });
-      return renamed;
     }),
 
   /**
@@ -122,13 +128,17 @@ export const sqlEditorRouter = router({
       await authorizeOnTarget(ctx, 'procedure.delete', target, record.id);
       const dropped = input.dropFromServer && record.status === 'published' && target !== null;
       if (dropped) await editor.dropFromServer(target, { schema: record.schema, name: record.procedureName });
-      await editor.delete(ctx.workspace.id, record.id);
-      await ctx.recordAudit({
-        workspaceId: ctx.workspace.id,
-        action: 'procedure.delete',
-        target: { type: 'procedure', id: record.id },
-        outcome: 'success',
-        details: { name: record.qualifiedName, droppedFromServer: dropped, environmentId: dropped ? target.environmentId : null },
+      // The DROP on the workspace server (above) cannot join a system-database transaction; the
+      // record's delete and its audit row commit together.
+      await ctx.atomically(async () => {
+        await editor.delete(ctx.workspace.id, record.id);
+        await ctx.recordAudit({
+          workspaceId: ctx.workspace.id,
+          action: 'procedure.delete',
+          target: { type: 'procedure', id: record.id },
+          outcome: 'success',
+          details: { name: record.qualifiedName, droppedFromServer: dropped, environmentId: dropped ? target.environmentId : null },
+        });
       });
       return { id: record.id, deleted: true as const, droppedFromServer: dropped };
     }),

@@ -3,6 +3,7 @@
 // than 50 MB; a refused query is an F10 error before any file starts; the JSON answer of
 // POST …/query; the OpenAPI document lists the console routes.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,8 @@ needs('console over REST in a separate API process', () => {
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
         DATABASE_URL: systemUrl,
+        // Every instance on a shared system database takes its key ring from here.
+        ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
         AUTO_MIGRATE: 'true',
         AUTO_SEED: 'true',
         SEED_ADMIN_PASSWORD: 'console-export-admin-pw',

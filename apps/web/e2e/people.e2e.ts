@@ -121,6 +121,9 @@ describe('people and accounts journey', () => {
     const { page } = stack;
     await page.goto('/w/twsbp/settings/access');
     await heading(page, 'Access');
+    // The suggestions come from the page's script: typed before hydration, the keys would reach a
+    // plain input and ask for nothing (a slow machine showed that race).
+    await expect.poll(() => page.evaluate(() => typeof (window as { __remixRouter?: unknown }).__remixRouter)).toBe('object');
     await page.getByLabel('Add a person (username)').pressSequentially('mar');
     await page.getByRole('option').getByRole('button', { name: /maria/ }).click();
     expect(await page.getByLabel('Add a person (username)').inputValue()).toBe('maria');

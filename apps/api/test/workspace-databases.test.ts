@@ -89,6 +89,21 @@ describe('reaching a workspace database', () => {
     expect(loginAttempts()).toBe(logins);
   });
 
+  it('an environment whose connection was deleted is environment_unconfigured for the SQL editor and migrations alike', async () => {
+    const owner = await h.user('owner');
+    const ws = await h.workspace(owner);
+    const api = h.caller(owner.principal);
+    const saved = await api.environments.create({ workspaceId: ws.id, name: 'Orphaned', connection: connection(), autoMigrate: false });
+    const created = await api.sqlEditor.create({ workspaceId: ws.id, name: 'Orphaned', sqlDraft: PROCEDURE('Orphaned') });
+    await api.connections.delete({ workspaceId: ws.id, connectionId: saved.environment.connectionId! });
+    const unconfigured = { code: 'PRECONDITION_FAILED', details: { field: 'environmentId', reason: 'environment_unconfigured' } };
+
+    expect(await problemOf(api.sqlEditor.publish({ workspaceId: ws.id, procedureId: created.id }))).toMatchObject(unconfigured);
+    expect(await problemOf(api.sqlEditor.execute({ workspaceId: ws.id, procedureId: created.id, environmentId: saved.environment.id }))).toMatchObject(unconfigured);
+    expect(await problemOf(api.workspaceMigrations.migrate({ workspaceId: ws.id }))).toMatchObject(unconfigured);
+    expect(await problemOf(api.workspaceMigrations.status({ workspaceId: ws.id, environmentId: saved.environment.id }))).toMatchObject(unconfigured);
+  });
+
   it('a host name that resolves to a refused address on the second lookup is never connected', async () => {
     const owner = await h.user('owner');
     const ws = await h.workspace(owner);

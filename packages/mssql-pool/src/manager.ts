@@ -5,9 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
-import { mssqlAdapter } from './adapters/mssql';
-import { mysqlAdapter } from './adapters/mysql';
-import { postgresAdapter } from './adapters/postgres';
+import { BUILT_IN_ADAPTERS } from './adapters/built-in';
 import { sleep } from './adapters/timeout';
 import type { DriverAdapter, DriverPool, QueryParams, QueryResult } from './adapters/types';
 import { Capacity, lruIdle } from './capacity';
@@ -32,13 +30,7 @@ import { Histogram } from './histogram';
 import { PoolLease } from './lease';
 import { registerPoolMetrics, type MetricsOptions } from './metrics';
 import { resolveManagerOptions, type ResolvedManagerOptions, type WorkspacePoolManagerOptions } from './options';
-import { poolKeyOf, resolveTarget, sameSettings, snapshotOf, type ConnectionTarget, type DatabaseType, type ResolvedTarget } from './target';
-
-const DEFAULT_ADAPTERS: Record<DatabaseType, DriverAdapter> = {
-  mssql: mssqlAdapter as DriverAdapter,
-  postgres: postgresAdapter as DriverAdapter,
-  mysql: mysqlAdapter as DriverAdapter,
-};
+import { poolKeyOf, resolveTarget, sameSettings, selectorMatcher, snapshotOf, type ConnectionTarget, type DatabaseType, type ResolvedTarget } from './target';
 
 type ResolvedOptions = ResolvedManagerOptions;
 
@@ -69,7 +61,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   constructor(options: WorkspacePoolManagerOptions = {}) {
     super();
     this.#options = resolveManagerOptions(options);
-    this.#adapters = { ...DEFAULT_ADAPTERS, ...this.#options.adapters };
+    this.#adapters = { ...BUILT_IN_ADAPTERS, ...this.#options.adapters };
     this.#capacity = new Capacity(this.#options, {
       isClosed: () => this.closed,
       releasing: () => {
@@ -700,15 +692,4 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     await Promise.all(closing);
     this.#circuits.clear();
   }
-}
-
-/**
- * A string selector is a workspace id, `workspaceId:connectionId` or a whole key; each pool knows
- * its own ids, so the string is compared with them rather than taken apart.
- */
-function selectorMatcher(selector: PoolSelector | ConnectionTarget): (pool: { key: string; workspaceId: string; connectionId: string }) => boolean {
-  return (pool) =>
-    typeof selector === 'string'
-      ? pool.key === selector || pool.workspaceId === selector || `${pool.workspaceId}:${pool.connectionId}` === selector
-      : pool.workspaceId === selector.workspaceId && (selector.connectionId === undefined || pool.connectionId === selector.connectionId);
 }

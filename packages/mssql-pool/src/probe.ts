@@ -1,12 +1,8 @@
-import { mssqlAdapter } from './adapters/mssql';
-import { mysqlAdapter } from './adapters/mysql';
-import { postgresAdapter } from './adapters/postgres';
+import { BUILT_IN_ADAPTERS } from './adapters/built-in';
 import type { ProbeHooks, ProbeResult } from './adapters/probe';
 import type { DriverAdapter } from './adapters/types';
 import type { DatabaseType } from './database-type';
 import { resolveTarget, type ConnectionTarget } from './target';
-
-const BUILT_IN: Record<DatabaseType, DriverAdapter> = { mssql: mssqlAdapter, postgres: postgresAdapter, mysql: mysqlAdapter };
 
 /** A probe concerns settings, not a cached pool: no workspace or connection id. */
 export type ProbeTarget = Omit<ConnectionTarget, 'workspaceId' | 'connectionId'>;
@@ -25,6 +21,6 @@ export interface ProbeOptions extends ProbeHooks {
 export function probeTarget(target: ProbeTarget, options: ProbeOptions = {}): Promise<ProbeResult> {
   const timeoutMs = Math.max(1, Math.floor(options.timeoutMs ?? 15_000));
   const resolved = resolveTarget({ ...target, workspaceId: 'probe', connectionId: 'probe' }, { poolSize: 1, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
-  const adapter = options.adapters?.[resolved.type] ?? BUILT_IN[resolved.type];
+  const adapter = options.adapters?.[resolved.type] ?? BUILT_IN_ADAPTERS[resolved.type];
   return adapter.probe(resolved, { addressOf: options.addressOf, onLogin: options.onLogin, signal: options.signal });
 }

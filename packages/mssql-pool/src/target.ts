@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_PORTS, type DatabaseType } from './database-type';
 import { PoolOptionsError } from './errors';
+import type { PoolSelector } from './events';
 
 export { DEFAULT_PORTS, type DatabaseType } from './database-type';
 
@@ -251,4 +252,15 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
     s.requestTimeoutMs === o.requestTimeoutMs &&
     s.idleTimeoutMs === o.idleTimeoutMs
   );
+}
+
+/**
+ * A string selector is a workspace id, `workspaceId:connectionId` or a whole key; each pool knows
+ * its own ids, so the string is compared with them rather than taken apart.
+ */
+export function selectorMatcher(selector: PoolSelector | ConnectionTarget): (pool: { key: string; workspaceId: string; connectionId: string }) => boolean {
+  return (pool) =>
+    typeof selector === 'string'
+      ? pool.key === selector || pool.workspaceId === selector || `${pool.workspaceId}:${pool.connectionId}` === selector
+      : pool.workspaceId === selector.workspaceId && (selector.connectionId === undefined || pool.connectionId === selector.connectionId);
 }

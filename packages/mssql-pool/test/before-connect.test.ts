@@ -2,7 +2,7 @@
 // hook returned (never resolving the host name itself), a refusal opens no socket, and a pool
 // whose host becomes refused later is closed with its callers told why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectRefusedError, WorkspacePoolManager, type ConnectRequest } from '../src/index';
+import { ConnectRefusedError, PoolCreateError, WorkspacePoolManager, type ConnectRequest } from '../src/index';
 import { databaseUrl, skipReason } from './env';
 import { recordEvents, targetFromUrl, trackUnhandled, uniqueId, waitFor } from './helpers';
 import { startCountingProxy, type CountingProxy } from './tcp-proxy';
@@ -13,6 +13,13 @@ class Refused extends Error {
     super(`${host} is refused by the policy`);
     this.name = 'Refused';
   }
+}
+
+/** The messages of an error and its causes (node-mssql keeps tedious' in `originalError`). */
+function causesOf(error: unknown): string[] {
+  const messages: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause ?? (e as { originalError?: unknown }).originalError, depth++) messages.push(e.message);
+  return messages;
 }
 
 /** A policy whose answer the test changes: `allow` decides, every call is recorded. */
@@ -50,6 +57,26 @@ describe('beforeConnect (mssql through the real driver)', () => {
       const { rows } = await m.query(target, 'SELECT 1 AS one');
       expect(rows).toEqual([{ one: 1 }]);
       expect(p.calls[0]).toEqual({ workspaceId: target.workspaceId, connectionId: 'c1', type: 'mssql', host: 'sql.example.invalid', port: proxy.port });
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('TLS verifies the host name, not the vetted address it connects to', async () => {
+    const p = policy();
+    const m = new WorkspacePoolManager({ beforeConnect: p.hook, failureThreshold: 1 });
+    try {
+      // The emulator's certificate names localhost and 127.0.0.1, and test runs trust it.
+      const named = server.target({ host: 'localhost', port: proxy.port, options: { encrypt: true } });
+      await expect(m.query(named, 'SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      // Another name vetted to the same address reaches the same server, but the certificate does
+      // not name it: had the driver verified the address, this would pass.
+      const other = server.target({ host: 'sql.example.invalid', port: proxy.port, options: { encrypt: true } });
+      const error = await m.query(other, 'SELECT 1 AS one').catch((e: unknown) => e);
+      expect(new Set(p.calls.map((c) => c.host))).toEqual(new Set(['localhost', 'sql.example.invalid']));
+      expect(error).toBeInstanceOf(PoolCreateError);
+      expect(causesOf(error).join(' | ')).toMatch(/sql\.example\.invalid/);
+      expect(causesOf(error).join(' | ')).toMatch(/altnames|certificate/i);
     } finally {
       await m.close();
     }

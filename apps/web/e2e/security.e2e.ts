@@ -62,6 +62,28 @@ describe('web UI security headers', () => {
     expect(own.headers.get('location')).toBe('/');
   });
 
+  it('a signed-in page carries the same headers: nonce CSP, frame-ancestors none, nosniff, Referrer-Policy, no-store', async () => {
+    const signedIn = await fetch(`${stack.app.url}/sign-in`, {
+      method: 'POST',
+      headers: { origin: stack.app.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'admin', password: ADMIN_PASSWORD, redirectTo: '/w/twsbp' }),
+      redirect: 'manual',
+    });
+    expect(signedIn.status).toBe(302);
+    const cookie = signedIn.headers.get('set-cookie')?.split(';')[0];
+    expect(cookie).toMatch(/^studio_session=\w+/);
+    const page = await fetch(`${stack.app.url}/w/twsbp`, { headers: { cookie: cookie! }, redirect: 'manual' });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('twsbp');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self' 'nonce-[^']+'/);
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('in Chromium the pages hydrate and the API reference renders under the policy, with no violation', async () => {
     const { page } = stack;
     await page.goto('/sign-in');

@@ -168,7 +168,9 @@ describe.each(testTargets)('OIDC sign-in on $name', (target) => {
     expect(await problemOf(refused.api.auth.oidcCallback({ callbackUrl: again.callbackUrl }))).toMatchObject({ code: 'UNAUTHORIZED', error: 'authentication_failed' });
     expect(refused.sessionCookies.issued).toBeUndefined();
     const failures = (await h.auditRows()).filter((r) => r.action === 'auth.signIn' && r.outcome === 'failure' && (r.details as { reason?: string }).reason === 'deactivated');
-    expect(failures.map((r) => r.details)).toEqual([{ method: 'oidc', issuer: `${provider.issuer}/`, reason: 'deactivated' }]);
+    expect(failures.map((r) => [r.actorUserId, r.actorUsername, r.targetId, r.details])).toEqual([
+      [signedIn.user.id, signedIn.user.username, signedIn.user.id, { method: 'oidc', issuer: `${provider.issuer}/`, reason: 'deactivated' }],
+    ]);
   });
 
   it('refuses an unverified email clearly, creating and linking nothing', async () => {

@@ -1,7 +1,7 @@
 // "Sign in with Google" end to end against a real OpenID Connect provider (oidc-provider) started
 // here on a loopback port: authorization code + PKCE + state + nonce through openid-client, then
 // linking by verified email. No fetch is mocked: the provider's redirects are followed over HTTP.
-import { users } from '@studio/db/schema';
+import { roles, users } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,8 @@ describe.each(testTargets)('OIDC sign-in on $name', (target) => {
     const [row] = await h.testDb.database.db.select().from(users).where(eq(users.id, local.id));
     expect(row).toMatchObject({ googleSubject: 'sub-local', googleEmail: 'LOCAL.person@example.test' });
     expect(await request().api.auth.signIn({ username: local.username, password: TEST_PASSWORD })).toMatchObject({ user: { id: local.id } });
+    // Their account says they sign in both ways and have a password.
+    expect(await request({ principal: local.principal }).api.account.get()).toMatchObject({ signIn: 'both', hasPassword: true });
 
     // From now on the subject finds them even if the provider's email changes.
     provider.accounts.set('sub-local', { sub: 'sub-local', email: 'renamed@example.test', emailVerified: true });
@@ -147,6 +149,28 @@ describe.each(testTargets)('OIDC sign-in on $name', (target) => {
       linkedBy: 'subject',
       user: { id: local.id },
     });
+  });
+
+  it('shows a person who only uses the provider that no password is set, and refuses them once deactivated', async () => {
+    provider.accounts.set('sub-leaver', { sub: 'sub-leaver', email: 'leaver@example.test', emailVerified: true, name: 'Leaver' });
+    const first = await browserSignIn('sub-leaver');
+    const callback = request({ cookies: first.cookie });
+    const signedIn = await callback.api.auth.oidcCallback({ callbackUrl: first.callbackUrl });
+    const sessionId = callback.sessionCookies.issued as string;
+    expect(await request({ principal: await principalOfSession(sessionId) }).api.account.get()).toMatchObject({ signIn: 'oidc', hasPassword: false });
+
+    // The last-Admin guard looks the Admin role up; this harness's database is not seeded.
+    await h.testDb.database.db.insert(roles).values({ name: 'Admin' }).onConflictDoNothing();
+    expect(await h.services.people.deactivate(signedIn.user.id)).toEqual({ endedSessions: 1 });
+    expect(await h.services.sessions.validate(sessionId)).toBeNull();
+    const again = await browserSignIn('sub-leaver');
+    const refused = request({ cookies: again.cookie });
+    expect(await problemOf(refused.api.auth.oidcCallback({ callbackUrl: again.callbackUrl }))).toMatchObject({ code: 'UNAUTHORIZED', error: 'authentication_failed' });
+    expect(refused.sessionCookies.issued).toBeUndefined();
+    const failures = (await h.auditRows()).filter((r) => r.action === 'auth.signIn' && r.outcome === 'failure' && (r.details as { reason?: string }).reason === 'deactivated');
+    expect(failures.map((r) => [r.actorUserId, r.actorUsername, r.targetId, r.details])).toEqual([
+      [signedIn.user.id, signedIn.user.username, signedIn.user.id, { method: 'oidc', issuer: `${provider.issuer}/`, reason: 'deactivated' }],
+    ]);
   });
 
   it('refuses an unverified email clearly, creating and linking nothing', async () => {

@@ -167,6 +167,9 @@ describe.each(testTargets)('people and accounts on $name', (target) => {
       const created = await h.caller(root.principal).users.create({ username, systemRole: 'User', password: 'temporary passphrase 1' });
       expect(created.link).toBeNull();
       expect(created.user).toMatchObject({ status: 'active', signIn: 'password', mustChangePassword: true });
+      const createdRows = (await h.auditRows()).filter((r) => r.targetId === created.user.id);
+      expect(createdRows.map((r) => [r.action, r.outcome, r.actorUserId, r.details])).toEqual([['user.create', 'success', root.id, { username, systemRole: 'User' }]]);
+      expect(JSON.stringify(createdRows)).not.toContain('temporary passphrase 1');
 
       const first = await signIn(username, 'temporary passphrase 1');
       expect(first.mustChangePassword).toBe(true);
@@ -264,7 +267,21 @@ describe.each(testTargets)('people and accounts on $name', (target) => {
       expect(await api.account.revokeSession({ sessionId: fromChrome.id })).toEqual({ revoked: true, current: false });
       expect((await api.account.sessions()).items).toEqual([expect.objectContaining({ current: true })]);
       expect(await problemOf(api.account.revokeSession({ sessionId: fromChrome.id }))).toMatchObject({ code: 'NOT_FOUND', details: { field: 'id' } });
+      const revokedRows = (await h.auditRows()).filter((r) => r.action === 'auth.revokeSession' && r.actorUserId === me.id);
+      expect(revokedRows.map((r) => [r.outcome, r.targetType, r.targetId])).toEqual([['success', 'session', fromChrome.id]]);
     });
+  });
+
+  it('changes my own display name, audited; a token cannot', async () => {
+    const me = await h.user('renamed');
+    const workspace = await h.workspace(me);
+    const token = await h.token(workspace.id, 'Owner');
+    expect(await h.caller(me.principal).account.update({ displayName: 'Renée Named' })).toMatchObject({ username: me.username, displayName: 'Renée Named' });
+    expect((await h.caller(me.principal).account.get()).displayName).toBe('Renée Named');
+    const rows = (await h.auditRows()).filter((r) => r.action === 'account.update' && r.actorUserId === me.id);
+    expect(rows.map((r) => [r.outcome, r.details])).toEqual([['success', { changed: ['displayName'] }]]);
+    expect(await problemOf(h.caller(token.principal).account.update({ displayName: 'By Token' }))).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'session_required' } });
+    expect((await h.caller(me.principal).account.get()).displayName).toBe('Renée Named');
   });
 
   describe('deactivation and resets', () => {
@@ -294,6 +311,13 @@ describe.each(testTargets)('people and accounts on $name', (target) => {
       expect((await h.auditRows()).some((r) => r.actorUserId === worker.id && r.action === 'token.create')).toBe(true);
 
       await h.caller(root.principal).users.reactivate({ userId: worker.id });
+      const changes = (await h.auditRows()).filter((r) => r.targetId === worker.id && r.action.startsWith('user.'));
+      expect(changes.map((r) => [r.action, r.outcome, r.actorUserId, r.details])).toEqual(
+        expect.arrayContaining([
+          ['user.deactivate', 'success', root.id, { endedSessions: 1 }],
+          ['user.reactivate', 'success', root.id, expect.anything()],
+        ]),
+      );
       await signIn(worker.username);
       // The token minted before stays usable again once its creator is back.
       expect(await h.services.tokens.authenticate(minted.token)).not.toBeNull();

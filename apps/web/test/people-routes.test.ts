@@ -143,6 +143,13 @@ describe('People, invite links and accounts', () => {
 
     const members = (await (await call(access.loader as RouteFn, { path: '/w/twsbp/settings/access', params: { slug: 'twsbp' }, cookie: admin })).json()) as { members: { userId: string; username: string }[] };
     const mariaId = members.members.find((m) => m.username === 'maria')!.userId;
+
+    // Her role changes from the same page.
+    const demoted = await call(access.action as RouteFn, { path: '/w/twsbp/settings/access', params: { slug: 'twsbp' }, cookie: admin, form: { intent: 'setRole', userId: mariaId, username: 'maria', role: 'Viewer' } });
+    expect(((await demoted.json()) as Answer).message).toBe('maria is now Viewer');
+    const afterRole = (await (await call(access.loader as RouteFn, { path: '/w/twsbp/settings/access', params: { slug: 'twsbp' }, cookie: admin })).json()) as { members: { username: string; role: string }[] };
+    expect(afterRole.members.find((m) => m.username === 'maria')?.role).toBe('Viewer');
+
     const removed = await call(access.action as RouteFn, { path: '/w/twsbp/settings/access', params: { slug: 'twsbp' }, cookie: admin, form: { intent: 'removeMember', userId: mariaId, username: 'maria' } });
     expect(((await removed.json()) as Answer).message).toBe('Removed maria from the workspace');
     expect((await call(workspace.loader as RouteFn, { path: '/w/twsbp', params: { slug: 'twsbp' }, cookie: maria })).status).toBe(403);

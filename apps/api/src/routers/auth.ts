@@ -117,8 +117,11 @@ export const authRouter = router({
   oidcCallback: publicProcedure.input(z.object({ callbackUrl: z.string().min(1).max(8_192) })).mutation(async ({ ctx, input }) => {
     const sealed = OidcService.stateFromCookies(ctx.requestCookies);
     if (ctx.oidc.enabled) ctx.sessionCookies.setCookieHeaders.push(ctx.oidc.stateCookie(null));
+    // Known once the provider has answered: a refusal after that (a deactivated person) names them.
+    let known: { id: string; username: string } | undefined;
     try {
       const signIn = await ctx.oidc.finish(input.callbackUrl, sealed);
+      known = signIn.user;
       const session = await ctx.sessions.create(signIn.user.id, ctx.requestMeta);
       ctx.sessionCookies.issue(session.id);
       await ctx.audit.record({
@@ -134,9 +137,9 @@ export const authRouter = router({
     } catch (error) {
       if (error instanceof ServiceError) {
         await ctx.audit.record({
-          actor: error instanceof OidcSignInError && error.email ? { username: error.email } : null,
+          actor: known ? { userId: known.id, username: known.username } : error instanceof OidcSignInError && error.email ? { username: error.email } : null,
           action: 'auth.signIn',
-          target: { type: 'user' },
+          target: known ? { type: 'user', id: known.id } : { type: 'user' },
           outcome: 'failure',
           details: {
             method: 'oidc',

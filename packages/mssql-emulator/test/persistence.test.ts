@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sql from 'mssql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmulator } from '../src/index';
+import { type MssqlConfig, startEmulator } from '../src/index';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -17,15 +17,19 @@ describe('dataDir persistence', () => {
     roots.push(root);
     const dataDir = join(root, 'not', 'yet', 'there');
 
+    // The first login to a database under dataDir creates it on disk (PGlite) inside the login: a
+    // few seconds, and past mssql's default 15 s connect timeout on a busy machine. The wait is
+    // longer here; encryption and the other client options stay at the driver's defaults.
+    const patient = (config: MssqlConfig) => ({ ...config, connectionTimeout: 60_000 }) as sql.config;
     const first = await startEmulator({ databases: ['app'], dataDir });
-    const pool = await new sql.ConnectionPool(first.config).connect();
+    const pool = await new sql.ConnectionPool(patient(first.config)).connect();
     await pool.request().batch("CREATE TABLE notes (id INT IDENTITY(1,1) PRIMARY KEY, body NVARCHAR(100)); INSERT INTO notes (body) VALUES (N'kept');");
     await pool.request().batch('CREATE PROCEDURE dbo.note_count AS SELECT COUNT(*) AS n FROM notes');
     await pool.close();
     await first.close();
 
     const second = await startEmulator({ databases: ['app'], dataDir });
-    const again = await new sql.ConnectionPool(second.config).connect();
+    const again = await new sql.ConnectionPool(patient(second.config)).connect();
     try {
       const rows = await again.request().query<{ body: string }>('SELECT body FROM notes');
       expect(rows.recordset).toEqual([{ body: 'kept' }]);

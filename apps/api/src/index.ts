@@ -12,5 +12,5 @@ export type { Principal, RequestMeta, UserPrincipal } from './services/authoriza
 export type { ConnectionTestResult, TestStep } from './services/connection-test';
 export { parseTrustProxy, trustFunctionOf, type TrustFunction, type TrustProxy } from './trust-proxy';
 export { createCspNonce, webSecurityHeaders } from './http-security';
-export { isSafeReturnPath, safeReturnPath } from './services/return-path';
+export { isSafeReturnPath, returnPathProblem, safeReturnPath } from './services/return-path';
 export { ConsoleDownload, firstChunkOf } from './services/console';

@@ -50,16 +50,39 @@ describe('web UI security headers', () => {
     expect(forged.status).toBe(403);
     expect(forged.headers.get('set-cookie')).toBeNull();
     expect(await forged.json()).toMatchObject({ error: 'forbidden', message: expect.any(String), details: { reason: 'cross_origin' } });
-    // The same post from the page's own origin signs in.
+    // The same post from the page's own origin signs in; a return address on another site is not followed.
     const own = await fetch(`${stack.app.url}/sign-in`, {
       method: 'POST',
       headers: { origin: stack.app.url, 'content-type': 'application/x-www-form-urlencoded' },
-      // What a link's redirectTo=/%09/evil.example becomes in the form: a tab browsers drop, making //evil.example.
-      body: new URLSearchParams({ username: 'admin', password: ADMIN_PASSWORD, redirectTo: '/\t/evil.example' }),
+      body: new URLSearchParams({ username: 'admin', password: ADMIN_PASSWORD, redirectTo: '//evil.example' }),
       redirect: 'manual',
     });
     expect(own.status).toBe(302);
     expect(own.headers.get('location')).toBe('/');
+  });
+
+  it('a return address that cannot be a path (control characters, beyond Latin-1) is a 400 naming redirectTo, and nobody is signed in', async () => {
+    // What links with redirectTo=/%09/evil.example, %0A, %0D or raw non-Latin-1 text become in the form.
+    for (const redirectTo of ['/\t/evil.example', '/w/twsbp\nSet-Cookie: x=1', '/w/twsbp\r', '/w/\u5de5\u4f5c']) {
+      const refused = await fetch(`${stack.app.url}/sign-in`, {
+        method: 'POST',
+        headers: { origin: stack.app.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'admin', password: ADMIN_PASSWORD, redirectTo }),
+        redirect: 'manual',
+      });
+      expect(refused.status, JSON.stringify(redirectTo)).toBe(400);
+      expect(refused.headers.get('set-cookie')).toBeNull();
+      expect(await refused.text()).toContain('The return address (redirectTo) must be a path on this site');
+      // The same answer as data (what the page's own fetch reads): the F10 shape naming the field.
+      const data = await fetch(`${stack.app.url}/sign-in?_data=routes%2Fsign-in`, {
+        method: 'POST',
+        headers: { origin: stack.app.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'admin', password: ADMIN_PASSWORD, redirectTo }),
+        redirect: 'manual',
+      });
+      expect(data.status).toBe(400);
+      expect(await data.json()).toMatchObject({ ok: false, problem: { error: 'invalid_input', details: { fields: [{ path: 'redirectTo' }] } } });
+    }
   });
 
   it('a signed-in page carries the same headers: nonce CSP, frame-ancestors none, nosniff, Referrer-Policy, no-store', async () => {

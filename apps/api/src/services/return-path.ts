@@ -20,3 +20,16 @@ export const RETURN_PATH_MAX_LENGTH = 2_048;
 export function safeReturnPath(to: unknown, fallback = '/'): string {
   return typeof to === 'string' && isSafeReturnPath(to) ? to : fallback;
 }
+
+/**
+ * Why `to` cannot be a return path at all, or undefined. A control character (`%0A`, `%0D`, `%09`
+ * once decoded) or a character no HTTP header can carry (beyond Latin-1) is an error in the
+ * caller's input, answered 400 naming the field; a well-formed path to somewhere else (`//host`,
+ * `https://…`) is only not followed (`safeReturnPath` falls back).
+ */
+export function returnPathProblem(to: unknown): string | undefined {
+  if (typeof to !== 'string') return undefined;
+  if (/[\x00-\x1f\x7f]/.test(to)) return 'must be a path on this site, without control characters';
+  if (/[^\x00-\xff]/.test(to)) return 'must be a path on this site; non-ASCII text must be percent-encoded';
+  return undefined;
+}

@@ -12,6 +12,7 @@ import {
   httpStatusOf,
   problemOf,
   retryAfterOf,
+  returnPathProblem,
   SessionCookies,
   toTRPCError,
   type AppServices,
@@ -169,3 +170,13 @@ export async function requireUser(request: Request, context: AppLoadContext): Pr
 
 /** Only same-site paths: `redirectTo` must never send a signed-in user to another origin (one rule, the API's). */
 export { safeReturnPath } from '@studio/api';
+
+/**
+ * A form's `redirectTo` that cannot be a path at all (control characters, text no header can
+ * carry): the F10 answer naming the field, given before the action does anything.
+ */
+export function invalidReturnPath(form: FormData): Problem | undefined {
+  const message = returnPathProblem(form.get('redirectTo'));
+  if (message === undefined) return undefined;
+  return { error: 'invalid_input', message: `The return address (redirectTo) ${message}.`, details: { fields: [{ path: 'redirectTo', message }] } };
+}

@@ -5,7 +5,7 @@ import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/
 import { ActionAlert, Field, SubmitButton } from '../components/form';
 import { NewPasswordFields } from '../components/password-fields';
 import { confirmationMismatch } from '../lib/account.server';
-import { requireUser, safeReturnPath } from '../lib/api.server';
+import { requireUser, invalidReturnPath, safeReturnPath } from '../lib/api.server';
 import { failure, type ActionResult } from '../lib/forms';
 
 export const meta: MetaFunction = () => [{ title: 'Choose a new password · Workspace Studio' }];
@@ -18,6 +18,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const api = await requireUser(request, context);
   const form = await request.formData();
+  const badReturn = invalidReturnPath(form);
+  if (badReturn) return api.json<ActionResult>(failure(badReturn, form), { status: 400 });
   const mismatch = confirmationMismatch(form);
   if (mismatch) return api.json<ActionResult>(mismatch, { status: 400 });
   const result = await api.attempt((c) =>

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
 import { ActionAlert, Field, SubmitButton } from '../components/form';
 import { Alert } from '../components/ui';
-import { apiFor, safeReturnPath } from '../lib/api.server';
+import { apiFor, invalidReturnPath, safeReturnPath } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Workspace Studio' }];
@@ -19,6 +19,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const api = await apiFor(request, context);
   const form = await request.formData();
+  const badReturn = invalidReturnPath(form);
+  if (badReturn) return api.json<ActionResult>(failure(badReturn, form), { status: 400 });
   const redirectTo = safeReturnPath(form.get('redirectTo'));
   if (form.get('intent') === 'oidc') {
     // The provider sends the browser back to /auth/oidc/callback; the state cookie set here binds it to this browser.

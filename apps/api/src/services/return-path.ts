@@ -29,7 +29,11 @@ export function safeReturnPath(to: unknown, fallback = '/'): string {
  */
 export function returnPathProblem(to: unknown): string | undefined {
   if (typeof to !== 'string') return undefined;
-  if (/[\x00-\x1f\x7f]/.test(to)) return 'must be a path on this site, without control characters';
-  if (/[^\x00-\xff]/.test(to)) return 'must be a path on this site; non-ASCII text must be percent-encoded';
-  return undefined;
+  let beyondLatin1 = false;
+  for (let i = 0; i < to.length; i++) {
+    const code = to.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return 'must be a path on this site, without control characters';
+    if (code > 0xff) beyondLatin1 = true;
+  }
+  return beyondLatin1 ? 'must be a path on this site; non-ASCII text must be percent-encoded' : undefined;
 }

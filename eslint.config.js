@@ -58,6 +58,12 @@ export default tseslint.config(
     },
   },
   {
+    // The pool and the emulator were split along their seams once (decision 006); a file that
+    // grows past 700 lines again is split before it lands.
+    files: ['packages/mssql-pool/src/**/*.ts', 'packages/mssql-emulator/src/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 700 }] },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

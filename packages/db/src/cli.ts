@@ -1,4 +1,5 @@
 // The db:* commands. The only module of this package that reads process.env.
+import '../../../tooling/node-version';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';

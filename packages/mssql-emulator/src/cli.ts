@@ -2,6 +2,7 @@
  * pnpm --filter @studio/mssql-emulator start -- [--port 1433] [--host 127.0.0.1] [--user sa]
  *   [--password Emulator-Passw0rd!] [--database master] [--data-dir DIR] [--preload]
  */
+import '../../../tooling/node-version';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PASSWORD, DEFAULT_USER, startEmulator } from './index';
 

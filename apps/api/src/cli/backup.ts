@@ -2,6 +2,7 @@
 // the API's environment (DATABASE_URL or DATA_DIR, ENCRYPTION_KEYS, BACKUP_*). The restore ends
 // with a decryption probe, which needs the API's key ring: that is why these live here and not in
 // @studio/db, which holds the format, the dump and the load.
+import '../../../../tooling/node-version';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -2,6 +2,7 @@
 // the same environment as the API (ENCRYPTION_KEYS with the new key added as the highest version,
 // DATABASE_URL or DATA_DIR). On the embedded PGlite the data folder is locked by a running API, so
 // stop it first; on PostgreSQL it can run while the API serves (batches lock only their own rows).
+import '../../../../tooling/node-version';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

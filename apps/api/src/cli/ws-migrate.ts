@@ -6,6 +6,7 @@
 //   pnpm ws:rollback --workspace twsbp [--environment NAME] [--steps 1] [--dry-run]
 //   pnpm ws:status [--workspace twsbp] [--environment NAME]
 // Exit code 0 when everything succeeded (status: nothing drifted or unreachable), 1 otherwise, 2 for bad usage.
+import '../../../../tooling/node-version';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { connectWithRetry, databaseOptionsFromEnv, type Database } from '@studio/db';

@@ -98,16 +98,18 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       }
       logger.info('system database migrations are current');
     }
+    const credentialsFile = embedded ? join(dataDir, 'initial-credentials.txt') : undefined;
     if (env.AUTO_SEED ?? embedded) {
       await seed(database.db, {
         adminPassword: env.SEED_ADMIN_PASSWORD,
         userPassword: env.SEED_USER_PASSWORD,
-        credentialsFile: embedded ? join(dataDir, 'initial-credentials.txt') : undefined,
+        credentialsFile,
         log: options.announce ?? ((line) => process.stdout.write(`${line}\n`)),
       });
     }
     services = await createServices({
       database,
+      initialCredentialsFile: credentialsFile,
       keyRing,
       outboundPolicy: outboundPolicyFromEnv(env),
       logger,

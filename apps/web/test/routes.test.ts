@@ -1,5 +1,6 @@
 // Route-level tests: loaders and actions called with real Request objects against a started app
 // (PGlite in a temporary folder) and the TDS emulator, the same way the Remix handler calls them.
+import { rm, writeFile } from 'node:fs/promises';
 import type { AppLoadContext } from '@remix-run/node';
 import type { RunningApp } from '@studio/api';
 import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
@@ -70,11 +71,13 @@ describe('sign-in and sessions', () => {
   });
 
   it('refuses every return path a browser could read as another site, or that breaks the Location header', async () => {
-    // As the browser sends it: /%09/evil.example arrives decoded as "/\t/evil.example", which browsers read as //evil.example.
-    const signedIn = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username: 'admin', password: ADMIN_PASSWORD, redirectTo: '/\t/evil.example' } });
-    expect(signedIn.status).toBe(302);
-    expect(signedIn.headers.get('location')).toBe('/');
-    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    // As the browser sends it: /%09/evil.example arrives decoded as "/\t/evil.example", which browsers read as
+    // //evil.example. A control character cannot be a path at all: 400 naming the field, nobody signed in.
+    const refused = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username: 'admin', password: ADMIN_PASSWORD, redirectTo: '/\t/evil.example' } });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    expect(await refused.json()).toMatchObject({ ok: false, problem: { error: 'invalid_input', details: { fields: [{ path: 'redirectTo' }] } } });
+    const cookie = await sessionCookie('admin', ADMIN_PASSWORD);
     // Signed in, the sign-in page sends the browser on through the same rule.
     const hostile = ['/%09/evil.example', '/%0A/evil.example', '/%5Cevil.example', '/x%5Cy', '%5C%5Cevil.example', 'https://evil.example', 'javascript:alert(1)', '//evil.example', '%20/w/twsbp', '/w/tw%0Dsbp', '/w/%0D%0ASet-Cookie:x=1', '/w/twsbp%00', '/w/caf%C3%A9', '/%E2%80%A8'];
     for (const query of hostile) {
@@ -84,6 +87,21 @@ describe('sign-in and sessions', () => {
     }
     const inside = await call(signIn.loader as RouteFn, { path: `/sign-in?redirectTo=${encodeURIComponent('/w/twsbp/sql?x=%20y#top')}`, cookie });
     expect(inside.headers.get('location')).toBe('/w/twsbp/sql?x=%20y#top');
+  });
+
+  it('hints at the file of generated first passwords only while it exists, naming its folder by setting', async () => {
+    // Chosen seed passwords: no file, no hint.
+    const chosen = await call(signIn.loader as RouteFn, { path: '/sign-in' });
+    expect(await chosen.json()).toMatchObject({ firstStart: false });
+    const file = app.services.initialCredentialsFile;
+    expect(file).toMatch(/initial-credentials\.txt$/);
+    await writeFile(file!, 'admin: generated\n', { mode: 0o600 });
+    try {
+      const generated = await call(signIn.loader as RouteFn, { path: '/sign-in' });
+      expect(await generated.json()).toMatchObject({ firstStart: true });
+    } finally {
+      await rm(file!);
+    }
   });
 
   it('sends a visitor without a session to sign-in, remembering the page', async () => {

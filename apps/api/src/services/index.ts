@@ -65,11 +65,15 @@ export interface AppServices {
   outages: OutageMonitor;
   /** Backups of the system database taken by this app (Backups page, REST, BACKUP_SCHEDULE). */
   backups: BackupService;
+  /** Where the seed kept the generated first passwords (embedded database only), for the sign-in hint. */
+  initialCredentialsFile: string | null;
   logger: Logger;
 }
 
 export interface CreateServicesOptions {
   database: Database;
+  /** Where the seed keeps the generated first passwords, when it writes them (embedded database). */
+  initialCredentialsFile?: string | undefined;
   keyRing: KeyRing;
   outboundPolicy: OutboundPolicy;
   logger: Logger;
@@ -173,6 +177,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
     console: new ConsoleService(db, workspaceDatabases, new ExecutionRegistry<ConsoleRunSubject>(), options.exportMaxRows),
     outages,
+    initialCredentialsFile: options.initialCredentialsFile ?? null,
     backups: new BackupService(options.database, options.backups ?? defaultBackupConfig(), audit, options.logger),
     logger: options.logger,
   };

@@ -2,6 +2,7 @@
 // the same context the HTTP adapter builds: the services of the running app, the session from the
 // request's cookie (authenticateSession, shared with the API), the client address and user agent.
 // Cookies a procedure issues (sign-in, sign-out, session refresh) go back on the Remix response.
+import { existsSync } from 'node:fs';
 import { json, redirect, type AppLoadContext, type TypedResponse } from '@remix-run/node';
 import {
   ApiProblem,
@@ -121,6 +122,15 @@ export function changePasswordUrl(request: Request): string {
 function retryAfterHeader(failure: ApiFailure): HeadersInit {
   const seconds = failure.problem.details.retryAfterSeconds;
   return failure.status === 503 && typeof seconds === 'number' ? { 'retry-after': String(seconds) } : {};
+}
+
+/**
+ * Whether the sign-in page shows the first-start hint: only while the seed's file of generated
+ * passwords is there (embedded database). The page names its folder by setting, never by path.
+ */
+export function isFirstStart(context: AppLoadContext): boolean {
+  const file = context.studio.services.initialCredentialsFile;
+  return file !== null && existsSync(file);
 }
 
 /** A caller for this request, signed in or not. */

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
 import { ActionAlert, Field, SubmitButton } from '../components/form';
 import { Alert } from '../components/ui';
-import { apiFor, invalidReturnPath, safeReturnPath } from '../lib/api.server';
+import { apiFor, invalidReturnPath, isFirstStart, safeReturnPath } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Workspace Studio' }];
@@ -13,7 +13,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   if (api.user) return api.redirect(safeReturnPath(url.searchParams.get('redirectTo')));
   // "Sign in with Google" (or the configured provider) only when the server has OIDC settings.
   const oidc = await api.load((c) => c.auth.oidcConfig());
-  return api.json({ oidc: oidc.enabled ? { label: oidc.label ?? 'Sign in with Google' } : null });
+  return api.json({ oidc: oidc.enabled ? { label: oidc.label ?? 'Sign in with Google' } : null, firstStart: isFirstStart(context) });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -34,7 +34,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function SignIn() {
-  const { oidc } = useLoaderData<typeof loader>();
+  const { oidc, firstStart } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const values = result && !result.ok ? result.values : {};
@@ -67,10 +67,12 @@ export default function SignIn() {
             </SubmitButton>
           </Form>
         ) : null}
-        <p className="muted small">
-          First start? The generated passwords of <code>admin</code> and <code>user</code> were printed on the console and are kept in{' '}
-          <code>.data/initial-credentials.txt</code>.
-        </p>
+        {firstStart ? (
+          <p className="muted small">
+            First start? The generated passwords of <code>admin</code> and <code>user</code> were printed on the console and are kept in{' '}
+            <code>initial-credentials.txt</code> in the server&apos;s data folder (<code>DATA_DIR</code>, <code>.data/</code> by default).
+          </p>
+        ) : null}
       </div>
     </main>
   );

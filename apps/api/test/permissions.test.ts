@@ -57,6 +57,14 @@ const cases: Case[] = [
     allowed: managers,
     call: (api, f) => api.workspaces.removeMember({ workspaceId: f.ws.id, userId: f.target.id }),
   },
+  {
+    // Creating a person needs a system Admin on top of the workspace role (apps/api/test/workspace-invite.test.ts
+    // covers the system Admins); nobody in this matrix is one, and no token ever may.
+    procedure: 'workspaces.inviteMember',
+    action: 'member.invite',
+    allowed: [],
+    call: (api, f) => api.workspaces.inviteMember({ workspaceId: f.ws.id, username: `new_${Math.random().toString(36).slice(2, 8)}`, role: 'Viewer' }),
+  },
   { procedure: 'connections.list', action: 'connection.read', allowed: members, call: (api, f) => api.connections.list({ workspaceId: f.ws.id }) },
   { procedure: 'connections.get', action: 'connection.read', allowed: members, call: (api, f) => api.connections.get({ workspaceId: f.ws.id, connectionId: f.connectionId }) },
   {

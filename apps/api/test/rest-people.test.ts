@@ -15,6 +15,7 @@ const PATHS = {
   '/api/v1/me/sessions/{sessionId}': ['delete'],
   '/api/v1/invites/{token}/accept': ['post'],
   '/api/v1/audit': ['get'],
+  '/api/v1/workspaces/{workspaceSlug}/members/invite': ['post'],
 } as const;
 
 describe.each(testTargets)('people over REST on $name', (target) => {
@@ -46,6 +47,25 @@ describe.each(testTargets)('people over REST on $name', (target) => {
     const password = await fetch(`${test.app.url}/api/v1/me/password`, { method: 'POST', headers, body: JSON.stringify({ currentPassword: 'x', newPassword: 'yyyyyyyyyyyyyy' }) });
     expect(password.status).toBe(403);
     expect((await fetch(`${test.app.url}/api/v1/me/sessions`, { headers })).status).toBe(403);
+    // Inviting a new member creates a person: no token may, even the workspace's Owner token.
+    const invited = await fetch(`${test.app.url}/api/v1/workspaces/twsbp/members/invite`, { method: 'POST', headers, body: JSON.stringify({ username: 'by-token', role: 'Member' }) });
+    expect(invited.status).toBe(403);
+    expect(await invited.json()).toMatchObject({ error: 'forbidden', details: { reason: 'insufficient_role' } });
+  });
+
+  it('an Admin session invites a new member of a workspace over REST: person, link and membership in one call', async () => {
+    const signIn = await fetch(`${test.app.url}/trpc/auth.signIn`, post({ json: { username: 'admin', password: 'http-app-admin-password' } }));
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const bad = await fetch(`${test.app.url}/api/v1/workspaces/twsbp/members/invite`, post({ username: 'rest-nadia', email: 'nope', role: 'Member' }, { cookie }));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_input', details: { fields: [expect.objectContaining({ path: 'email' })] } });
+    const invited = await fetch(`${test.app.url}/api/v1/workspaces/twsbp/members/invite`, post({ username: 'rest-nadia', role: 'Viewer' }, { cookie }));
+    expect(invited.status).toBe(200);
+    const body = (await invited.json()) as { user: { username: string; status: string }; role: string; link: { token: string; path: string } };
+    expect(body).toMatchObject({ user: { username: 'rest-nadia', status: 'invited' }, role: 'Viewer' });
+    expect(body.link.path).toBe(`/invite/${body.link.token}`);
+    const members = (await (await fetch(`${test.app.url}/api/v1/workspaces/twsbp/members`, { headers: { cookie } })).json()) as { items: { username: string; role: string }[] };
+    expect(members.items.find((m) => m.username === 'rest-nadia')).toMatchObject({ role: 'Viewer' });
   });
 
   it('an Admin session creates a user with an invite link; the link sets the password once', async () => {

@@ -1,7 +1,9 @@
 // People and accounts in a real browser: the admin's first sign-in forces a new password; the admin
 // creates `maria` with an invite link; maria opens it in a second browser, sets her password, is
 // added to twsbp from the Access page, signs in and sees the workspace, changes her own password on
-// the Account page; the admin deactivates her: her open page's next action lands on sign-in and she
+// the Account page; the admin invites `nadia` straight from the Access page (person, link and
+// membership in one action), while maria, Owner of her own workspace but no system Admin, is told
+// to ask an Admin; the admin deactivates her: her open page's next action lands on sign-in and she
 // cannot sign in again. Screenshots (desktop and 390 px) go to test-artifacts/ (not committed).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -133,6 +135,35 @@ describe('people and accounts journey', () => {
     await screenshotVariants(page, 'people-04-access');
   });
 
+  it('the admin invites someone new from the Access page: the person, the link and the membership in one action', async () => {
+    const { page } = stack;
+    const form = page.getByRole('form', { name: 'Invite a new person' });
+    await form.getByLabel('Username').fill('nadia');
+    await form.getByLabel('Display name').fill('Nadia Haddad');
+    await form.getByLabel('Workspace role').selectOption('Viewer');
+    await form.getByRole('button', { name: 'Invite and add' }).click();
+    const link = page.getByTestId('new-link');
+    await link.waitFor();
+    expect(await link.textContent()).toContain('Added nadia to this workspace as Viewer');
+    const url = (await link.getByLabel('Invite link').textContent()) ?? '';
+    expect(url).toMatch(/\/invite\/wsi_[A-Za-z0-9_-]{43}$/);
+    const row = page.locator('tr[data-member="nadia"]');
+    await row.waitFor();
+    expect(await row.getByLabel('Role of nadia', { exact: true }).inputValue()).toBe('Viewer');
+    // The form is empty again for the next person.
+    expect(await form.getByLabel('Username').inputValue()).toBe('');
+    await screenshotVariants(page, 'people-04b-access-invite');
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), `overflow at ${width} px`).toBeLessThanOrEqual(0);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // Shown once: a reload no longer carries it.
+    await page.reload();
+    await heading(page, 'Access');
+    expect(await page.content()).not.toContain(url.split('/invite/')[1]!);
+  });
+
   it('maria signs in, sees the workspace and changes her own password on the Account page', async () => {
     await maria.goto('/sign-in');
     await maria.getByLabel('Username').fill('maria');
@@ -151,6 +182,26 @@ describe('people and accounts journey', () => {
     await expect.poll(() => maria.getByRole('status').first().textContent()).toMatch(/^Password changed/);
     expect(await maria.locator('tr[data-session="current"]').count()).toBe(1);
     await screenshotVariants(maria, 'people-05-account');
+    await maria.goto('/w/twsbp');
+    await heading(maria, 'Overview');
+  });
+
+  it('maria, Owner of her own workspace but no system Admin, is told to ask an Admin to invite someone new', async () => {
+    await maria.goto('/workspaces/new');
+    await maria.getByLabel('Name').fill('Maria Space');
+    await maria.getByLabel('Slug').fill('maria-space');
+    await maria.getByRole('button', { name: 'Create workspace' }).click();
+    await maria.waitForURL(/\/w\/maria-space$/);
+    await maria.goto('/w/maria-space/settings/access');
+    await heading(maria, 'Access');
+    expect(await maria.getByTestId('invite-needs-admin').textContent()).toBe('Inviting someone new needs a system Admin; ask an Admin to invite them, then add them here.');
+    expect(await maria.getByRole('form', { name: 'Invite a new person' }).count()).toBe(0);
+    await screenshotVariants(maria, 'people-05b-access-not-admin');
+    for (const width of [1280, 390]) {
+      await maria.setViewportSize({ width, height: 900 });
+      expect(await maria.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), `overflow at ${width} px`).toBeLessThanOrEqual(0);
+    }
+    await maria.setViewportSize({ width: 1280, height: 900 });
     await maria.goto('/w/twsbp');
     await heading(maria, 'Overview');
   });

@@ -28,25 +28,25 @@ export const personOutput = z.object({
   createdAt: timestamp,
 });
 
-const linkOutput = z.object({
+export const linkOutput = z.object({
   kind: z.enum(['invite', 'reset']),
   token: z.string().meta({ description: 'The one-time token (wsi_…); shown once. The person opens /invite/<token>' }),
   path: z.string().meta({ description: 'Path of the page where the person sets their password' }),
   expiresAt: timestamp,
 });
 
-function linkOf(link: IssuedLink) {
+export function linkOf(link: IssuedLink) {
   return { kind: link.kind, token: link.token, path: `/invite/${link.token}`, expiresAt: link.expiresAt };
 }
 
-const username = z
+export const username = z
   .string()
   .trim()
   .min(2)
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'letters, digits and . _ @ - (starting with a letter or digit)');
-const displayName = z.string().trim().min(1).max(128);
-const email = z.email().max(320);
+export const displayName = z.string().trim().min(1).max(128);
+export const email = z.email().max(320);
 const systemRole = z.enum(systemRoles);
 const userId = z.object({ userId: z.uuid() });
 

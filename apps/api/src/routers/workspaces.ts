@@ -2,9 +2,11 @@ import { workspaceRole } from '@studio/db/schema';
 import { z } from 'zod';
 import { pageOf, timestamp } from './_outputs';
 import { rateLimitSubjectOf } from '../services/authorization';
+import { ACCOUNT_LINK_TTL_HOURS } from '../services/people';
 import { canAssignRole } from '../services/policy';
 import { authedProcedure, router, workspaceProcedure } from '../trpc';
 import { pageInput, workspaceRoleInput } from './_schemas';
+import { displayName, email, linkOf, linkOutput, personOutput, username } from './users';
 
 const role = z.enum(workspaceRole.enumValues);
 
@@ -128,6 +130,63 @@ export const workspacesRouter = router({
         return member;
       });
       return { ...member, username: user.username };
+    }),
+
+  /**
+   * Creates a new person with a one-time invite link and adds them to this workspace, in one
+   * transaction with both audit rows: either the person exists and is a member, or nothing was
+   * saved. Needs a signed-in Owner/Admin of the workspace who is also a system Admin (creating
+   * people is people administration); the link (72 h, single use) is in this answer only.
+   */
+  inviteMember: workspaceProcedure
+    .meta({
+      action: 'member.invite',
+      openapi: { method: 'POST', path: `${REST}/{workspaceSlug}/members/invite`, tags, summary: 'Create a new person with a one-time invite link and add them with a role (system Admins only)' },
+    })
+    .input(z.object({ username, displayName: displayName.nullish(), email: email.nullish(), role: workspaceRoleInput.default('Member') }))
+    .output(z.object({ user: personOutput, role, link: linkOutput }))
+    .mutation(async ({ ctx, input }) => {
+      const workspaceId = ctx.workspace.id;
+      // The policy already refuses tokens ('member.invite' is human-only); this narrows the type.
+      if (ctx.principal.kind !== 'user') {
+        return ctx.authorizer.deny({ workspaceId, action: 'member.invite', message: 'This needs a signed-in person, not an API token', reason: 'session_required' });
+      }
+      const invitedBy = ctx.principal.userId;
+      await ctx.authorizer.requireThat((await ctx.people.activeSystemRole(invitedBy)) === 'Admin', {
+        workspaceId,
+        action: 'member.invite',
+        target: { type: 'member', id: input.username },
+        message: 'Inviting someone new needs a system Admin; ask an Admin to invite them, then add them here',
+        reason: 'not_system_admin',
+      });
+      await ctx.authorizer.requireThat(canAssignRole(ctx.workspace.role, input.role), {
+        workspaceId,
+        action: 'member.invite',
+        target: { type: 'member', id: input.username },
+        message: `Your role cannot grant the ${input.role} role`,
+        reason: 'role_ceiling',
+      });
+      await ctx.rateLimits.consume('accountLink', rateLimitSubjectOf(ctx.principal));
+      const created = await ctx.atomically(async () => {
+        const created = await ctx.people.create({ username: input.username, displayName: input.displayName, email: input.email, systemRole: 'User', createdBy: invitedBy });
+        await ctx.recordAudit({
+          action: 'user.invite',
+          target: { type: 'user', id: created.userId },
+          outcome: 'success',
+          details: { username: input.username, systemRole: 'User', expiresInHours: ACCOUNT_LINK_TTL_HOURS, workspaceSlug: ctx.workspace.slug },
+        });
+        const member = await ctx.workspaces.addMember(workspaceId, created.userId, input.role);
+        await ctx.recordAudit({
+          workspaceId,
+          action: 'member.add',
+          target: { type: 'member', id: created.userId },
+          outcome: 'success',
+          details: { username: input.username, role: member.role, invited: true },
+        });
+        return created;
+      });
+      if (!created.link) throw new Error('an invited person always gets a link');
+      return { user: await ctx.people.get(created.userId), role: input.role, link: linkOf(created.link) };
     }),
 
   setMemberRole: workspaceProcedure

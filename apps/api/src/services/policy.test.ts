@@ -29,9 +29,13 @@ describe('policy', () => {
     }
   });
 
-  it('never lets a token mint or revoke tokens, whatever its role', () => {
+  it('never lets a token mint or revoke tokens or invite people, whatever its role', () => {
     expect(can({ kind: 'token', role: 'Owner' }, 'token.create')).toBe(false);
     expect(can({ kind: 'token', role: 'Owner' }, 'token.revoke')).toBe(false);
+    // Inviting a new person is people administration: never a token's.
+    expect(can({ kind: 'token', role: 'Owner' }, 'member.invite')).toBe(false);
+    expect(can({ kind: 'user', role: 'Owner' }, 'member.invite')).toBe(true);
+    expect(can({ kind: 'user', role: 'Member' }, 'member.invite')).toBe(false);
     expect(can({ kind: 'token', role: 'Owner' }, 'connection.create')).toBe(true);
   });
 

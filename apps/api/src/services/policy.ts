@@ -9,6 +9,7 @@ export type WorkspaceAction =
   | 'workspace.read'
   | 'member.read'
   | 'member.add'
+  | 'member.invite'
   | 'member.setRole'
   | 'member.remove'
   | 'connection.read'
@@ -63,6 +64,8 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   'workspace.read': everyone,
   'member.read': everyone,
   'member.add': managers,
+  // Creating a person is also a system Admin's call: the procedure checks that on top.
+  'member.invite': managers,
   'member.setRole': managers,
   'member.remove': managers,
   // Viewers read metadata (never credentials: no response carries them).
@@ -123,9 +126,10 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
 
 /**
  * Actions an API token may never take whatever its role: minting or revoking tokens needs a person
- * (a leaked token must not be able to mint its own successors).
+ * (a leaked token must not be able to mint its own successors); inviting a new person is people
+ * administration, which no token may do.
  */
-const humanOnly: ReadonlySet<WorkspaceAction> = new Set(['token.create', 'token.revoke']);
+const humanOnly: ReadonlySet<WorkspaceAction> = new Set(['token.create', 'token.revoke', 'member.invite']);
 
 export function can(actor: Actor, action: WorkspaceAction): boolean {
   if (actor.kind === 'token' && humanOnly.has(action)) return false;

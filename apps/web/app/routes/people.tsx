@@ -2,8 +2,8 @@
 // their system role, send a reset link, deactivate or reactivate. Outside any workspace.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
-import { useEffect, useRef, useState } from 'react';
 import { ActionAlert, Field, SelectField, SubmitButton } from '../components/form';
+import { NewLink, type NewLinkValue } from '../components/new-link';
 import { PASSWORD_RULES } from '../components/password-fields';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { PlainShell } from '../components/user-menu';
@@ -33,7 +33,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return api.json({ user, people: people.items, events: events.items, query: query ?? '', status: status ?? '', origin: url.origin });
 }
 
-type PeopleActionResult = ActionResult<{ link?: { url: string; kind: 'invite' | 'reset'; username: string; expiresAt: string } }>;
+type PeopleActionResult = ActionResult<{ link?: NewLinkValue }>;
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const api = await requireUser(request, context);
@@ -93,34 +93,6 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return answer({ ok: true, intent, message: `Reactivated ${who}` });
   }
   return answer(unknownIntent(intent), 400);
-}
-
-function NewLink({ link }: { link: { url: string; kind: 'invite' | 'reset'; username: string; expiresAt: string } }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => ref.current?.focus(), [link.url]);
-  return (
-    <div ref={ref} tabIndex={-1} className="alert alert-success" role="status" data-testid="new-link">
-      <p className="alert-title">
-        {link.kind === 'invite' ? 'Invite' : 'Reset'} link for {link.username}: copy it now, it is shown only once.
-      </p>
-      <div className="token-once alert-body">
-        <code aria-label={`${link.kind === 'invite' ? 'Invite' : 'Reset'} link`} className="wrap-anywhere">
-          {link.url}
-        </code>
-        <button
-          type="button"
-          className="btn btn-secondary btn-small"
-          onClick={() => {
-            void navigator.clipboard?.writeText(link.url).then(() => setCopied(true));
-          }}
-        >
-          {copied ? 'Copied' : 'Copy'}
-        </button>
-      </div>
-      <p className="muted small">Send it to {link.username} yourself. It works once, until {formatDateTime(link.expiresAt)}; only a hash is stored.</p>
-    </div>
-  );
 }
 
 const STATUS_TONES = { active: 'success', invited: 'info', deactivated: 'neutral' } as const;

@@ -1,8 +1,11 @@
 // Access: per-connection grants (use / manage) and the members' workspace roles. Owners/Admins only.
+// A system Admin may also invite someone new here: one action creates the person with a one-time
+// invite link and adds them to the workspace.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, Link, useActionData, useFetcher, useLoaderData, useSubmit } from '@remix-run/react';
+import { Form, useActionData, useFetcher, useLoaderData, useSubmit } from '@remix-run/react';
 import { useEffect, useState } from 'react';
 import { ActionAlert, Field, SelectField, SubmitButton } from '../components/form';
+import { NewLink, type NewLinkValue } from '../components/new-link';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, text, unknownIntent, type ActionResult } from '../lib/forms';
@@ -14,6 +17,7 @@ export const meta: MetaFunction = () => [{ title: 'Access · Workspace Studio' }
 
 const ROLES = ['Owner', 'Admin', 'Member', 'Viewer'] as const;
 type AccessLevel = 'use' | 'manage';
+type AccessActionResult = ActionResult<{ link?: NewLinkValue }>;
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
@@ -44,33 +48,55 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (intent === 'grant') {
     const level = (text(form, 'level') ?? '') as AccessLevel;
     const result = await api.attempt((c) => c.access.grant({ workspaceSlug, connectionId, userId, level }));
-    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
-    return api.json<ActionResult>({ ok: true, intent, message: `Granted ${level} access` });
+    if (!result.ok) return api.json<AccessActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<AccessActionResult>({ ok: true, intent, message: `Granted ${level} access` });
   }
   if (intent === 'revoke') {
     const result = await api.attempt((c) => c.access.revoke({ workspaceSlug, connectionId, userId }));
-    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
-    return api.json<ActionResult>({ ok: true, intent, message: `Revoked the access of ${username}` });
+    if (!result.ok) return api.json<AccessActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<AccessActionResult>({ ok: true, intent, message: `Revoked the access of ${username}` });
   }
   if (intent === 'addMember') {
     const role = (text(form, 'role') ?? 'Member') as (typeof ROLES)[number];
     const newMember = text(form, 'newMember') ?? '';
     const result = await api.attempt((c) => c.workspaces.addMember({ workspaceSlug, username: newMember, role }));
-    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent, alias: { username: 'newMember', userId: 'newMember' } }), { status: result.status });
-    return api.json<ActionResult>({ ok: true, intent, message: `Added ${result.value.username} as ${result.value.role}` });
+    if (!result.ok) return api.json<AccessActionResult>(failure(result.problem, form, { intent, alias: { username: 'newMember', userId: 'newMember' } }), { status: result.status });
+    return api.json<AccessActionResult>({ ok: true, intent, message: `Added ${result.value.username} as ${result.value.role}` });
+  }
+  if (intent === 'inviteMember') {
+    const role = (text(form, 'inviteRole') ?? 'Member') as (typeof ROLES)[number];
+    const result = await api.attempt((c) =>
+      c.workspaces.inviteMember({
+        workspaceSlug,
+        username: text(form, 'inviteUsername') ?? '',
+        displayName: text(form, 'inviteDisplayName') ?? null,
+        email: text(form, 'inviteEmail') ?? null,
+        role,
+      }),
+    );
+    const alias = { username: 'inviteUsername', displayName: 'inviteDisplayName', email: 'inviteEmail', role: 'inviteRole' };
+    if (!result.ok) return api.json<AccessActionResult>(failure(result.problem, form, { intent, alias }), { status: result.status });
+    const { user, link } = result.value;
+    const origin = new URL(request.url).origin;
+    return api.json<AccessActionResult>({
+      ok: true,
+      intent,
+      message: `Added ${user.username} to this workspace as ${result.value.role}`,
+      value: { link: { url: `${origin}${link.path}`, kind: link.kind, username: user.username, expiresAt: link.expiresAt.toISOString() } },
+    });
   }
   if (intent === 'removeMember') {
     const result = await api.attempt((c) => c.workspaces.removeMember({ workspaceSlug, userId }));
-    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
-    return api.json<ActionResult>({ ok: true, intent, message: `Removed ${username} from the workspace` });
+    if (!result.ok) return api.json<AccessActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<AccessActionResult>({ ok: true, intent, message: `Removed ${username} from the workspace` });
   }
   if (intent === 'setRole') {
     const role = (text(form, 'role') ?? '') as (typeof ROLES)[number];
     const result = await api.attempt((c) => c.workspaces.setMemberRole({ workspaceSlug, userId, role }));
-    if (!result.ok) return api.json<ActionResult>(failure(result.problem, form, { intent }), { status: result.status });
-    return api.json<ActionResult>({ ok: true, intent, message: `${username} is now ${role}` });
+    if (!result.ok) return api.json<AccessActionResult>(failure(result.problem, form, { intent }), { status: result.status });
+    return api.json<AccessActionResult>({ ok: true, intent, message: `${username} is now ${role}` });
   }
-  return api.json<ActionResult>(unknownIntent(intent), { status: 400 });
+  return api.json<AccessActionResult>(unknownIntent(intent), { status: 400 });
 }
 
 /** Add an existing person by username, with suggestions as you type (plain typing works without script). */
@@ -141,6 +167,35 @@ function AddMember({ error, added }: { error: string | undefined; added: string 
   );
 }
 
+/** A system Admin invites someone new: the person, their invite link and the membership in one go. */
+function InviteMember({ result }: { result: AccessActionResult | undefined }) {
+  const failed = result && !result.ok && result.intent === 'inviteMember' ? result : undefined;
+  const invited = result?.ok && result.intent === 'inviteMember' ? result.message : undefined;
+  return (
+    <section aria-labelledby="invite-heading" className="subsection">
+      <h3 id="invite-heading">Invite a new person</h3>
+      <p className="muted small">Creates their account with a one-time invite link (valid 72 h) and adds them here; they choose their own password.</p>
+      <Form method="post" className="form-grid" aria-label="Invite a new person" autoComplete="off" key={invited ? `invited-${invited}` : 'invite'}>
+        <Field name="inviteUsername" label="Username" required defaultValue={failed?.values.inviteUsername} error={failed?.fieldErrors.inviteUsername} />
+        <Field name="inviteDisplayName" label="Display name" defaultValue={failed?.values.inviteDisplayName} error={failed?.fieldErrors.inviteDisplayName} />
+        <Field name="inviteEmail" label="Email (optional)" type="email" defaultValue={failed?.values.inviteEmail} error={failed?.fieldErrors.inviteEmail} />
+        <SelectField name="inviteRole" label="Workspace role" defaultValue={failed?.values.inviteRole ?? 'Member'} error={failed?.fieldErrors.inviteRole}>
+          {ROLES.map((role) => (
+            <option key={role} value={role}>
+              {role}
+            </option>
+          ))}
+        </SelectField>
+        <div className="form-actions" style={{ alignSelf: 'end' }}>
+          <SubmitButton intent="inviteMember" pendingLabel="Inviting…">
+            Invite and add
+          </SubmitButton>
+        </div>
+      </Form>
+    </section>
+  );
+}
+
 export default function Access() {
   const { connections, selected, grants, members } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
@@ -148,10 +203,11 @@ export default function Access() {
   const submit = useSubmit();
   const errors = result && !result.ok ? result.fieldErrors : {};
   const grantable = members.filter((m) => !grants.some((g) => g.userId === m.userId));
+  const link = result?.ok ? result.value?.link : undefined;
   return (
     <>
       <PageHeader title="Access" description="Who may use or manage each connection, and each member's role in the workspace." />
-      <ActionAlert result={result} />
+      {link ? <NewLink link={link} note={result?.ok ? result.message : undefined} /> : <ActionAlert result={result} />}
       <Card title="Connection grants">
         {connections.length === 0 ? (
           <EmptyState title="No connections yet" />
@@ -223,15 +279,13 @@ export default function Access() {
       </Card>
       <Card title="Members and roles">
         <AddMember error={result && !result.ok && result.intent === 'addMember' ? result.fieldErrors.newMember : undefined} added={result?.ok && result.intent === 'addMember' ? result.message : undefined} />
-        <p className="muted small">
-          {user.isSystemAdmin ? (
-            <>
-              Someone new? Create their account on <Link to="/people">People</Link> (with an invite link), then add them here.
-            </>
-          ) : (
-            <>Someone who has no account yet? Ask a system Admin to add them to People first.</>
-          )}
-        </p>
+        {user.isSystemAdmin ? (
+          <InviteMember result={result} />
+        ) : (
+          <p className="muted small subsection" data-testid="invite-needs-admin">
+            Inviting someone new needs a system Admin; ask an Admin to invite them, then add them here.
+          </p>
+        )}
         <DataTable columns={['Member', 'Role', 'Joined', '']}>
           {members.map((m) => (
             <tr key={m.userId} data-member={m.username}>

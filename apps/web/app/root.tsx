@@ -2,6 +2,7 @@ import type { LinksFunction, MetaFunction } from '@remix-run/node';
 import { isRouteErrorResponse, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import { ErrorPage } from './components/error-page';
+import { errorPageHeaders } from './lib/error-headers';
 import { useNonce } from './lib/nonce';
 import stylesheet from './styles.css?url';
 
@@ -11,6 +12,9 @@ export const links: LinksFunction = () => [
 ];
 
 export const meta: MetaFunction = () => [{ title: 'Workspace Studio' }];
+
+/** A page answered with an error keeps the error's Retry-After (see lib/error-headers). */
+export const headers = errorPageHeaders;
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce();

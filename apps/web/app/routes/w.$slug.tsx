@@ -8,6 +8,7 @@ import { useDelayedTrue } from '../components/form';
 import { UserMenu } from '../components/user-menu';
 import { requireUser } from '../lib/api.server';
 import { navFor, type WorkspaceRole } from '../lib/nav';
+import { errorPageHeaders } from '../lib/error-headers';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.workspace.name} · Workspace Studio` : 'Workspace Studio' }];
 
@@ -122,11 +123,26 @@ export default function WorkspaceLayout() {
   );
 }
 
+/** An error page keeps the error's Retry-After. */
+export const headers = errorPageHeaders;
+
+/**
+ * A workspace page that failed (403, 404, a 503 while the system database is down) still shows the
+ * app's top bar: its loader data (the person, the workspace) may be what could not be read, so the
+ * bar has only the brand, which leads home.
+ */
 export function ErrorBoundary() {
   const error = useRouteError();
   return (
-    <main className="centered">
-      <ErrorPage error={error} />
-    </main>
+    <div className="shell shell-plain">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          Workspace Studio
+        </Link>
+      </header>
+      <main id="main" className="content">
+        <ErrorPage error={error} />
+      </main>
+    </div>
   );
 }

@@ -2,21 +2,48 @@
 // rolled back and the call fails, so nothing is acknowledged without its row. A denial (nothing
 // changed) is written after the fact; a failure to write it does not change the answer and is
 // counted for /metrics. The audit write is made to fail by a trigger, on the real database.
-import { connections } from '@studio/db/schema';
+import { accountTokens, connections, roles, sessions, users } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { sql, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { problemOf, useHarness } from './support/harness';
+import { problemOf, TEST_PASSWORD, useHarness, type UserFixture } from './support/harness';
+
+const NEW_PASSWORD = 'a brand new passphrase';
 
 describe.each(testTargets)('audit atomic with the change on $name', (target) => {
   const h = useHarness(target);
+  const db = () => h.testDb.database.db;
+
+  async function ensureAdminRole(): Promise<void> {
+    await db().insert(roles).values({ name: 'Admin' }).onConflictDoNothing();
+  }
+
+  async function admin(): Promise<UserFixture> {
+    const [role] = await db().select({ id: roles.id }).from(roles).where(eq(roles.name, 'Admin'));
+    const user = await h.user('root');
+    await db().update(users).set({ roleId: role!.id }).where(eq(users.id, user.id));
+    return user;
+  }
+
+  /** Signs in with a password; answers the session cookie issued, or the problem. */
+  async function signIn(username: string, password: string) {
+    const { caller, ctx } = h.callerWithContext(null);
+    await caller.auth.signIn({ username, password });
+    return ctx.sessionCookies.issued as string;
+  }
+
+  const sessionRows = (userId: string) => db().select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId));
 
   beforeAll(async () => {
-    // Refuses the audit rows of anything whose name holds 'doomed', and denials of 'connection.delete'.
+    // Refuses the audit rows of anything whose name holds 'doomed', denials of 'connection.delete',
+    // password changes and link acceptances by people named doomed_…, sign-ins of people named nosession_….
+    await ensureAdminRole();
     await h.testDb.database.db.execute(sql.raw(`
       CREATE FUNCTION refuse_doomed_audit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.details->>'name' LIKE '%doomed%' OR NEW.details->>'to' LIKE '%doomed%' OR (NEW.outcome = 'denied' AND NEW.action = 'connection.delete') THEN
+        IF NEW.details->>'name' LIKE '%doomed%' OR NEW.details->>'to' LIKE '%doomed%' OR (NEW.outcome = 'denied' AND NEW.action = 'connection.delete')
+          OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'doomed%' AND NEW.action IN ('account.changePassword', 'user.acceptInvite', 'user.acceptReset'))
+          OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'nosession%' AND NEW.action = 'auth.signIn') THEN
           RAISE EXCEPTION 'audit refused by test trigger';
         END IF;
         RETURN NEW;
@@ -75,5 +102,53 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
 
     const audit = await h.auditRows(ws.id);
     expect(audit.map((row) => row.action).sort()).toEqual(['console.saveQuery', 'procedure.create']);
+  });
+
+  it('keeps the old password and the other sessions when the audit row of a password change cannot be written', async () => {
+    const person = await h.user('doomed');
+    await signIn(person.username, TEST_PASSWORD);
+    const [before] = await db().select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, person.id));
+    expect(await sessionRows(person.id)).toHaveLength(1);
+
+    const problem = await problemOf(h.caller(person.principal).account.changePassword({ currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD }));
+    expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
+    const [after] = await db().select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, person.id));
+    expect(after!.passwordHash).toBe(before!.passwordHash);
+    expect(await sessionRows(person.id)).toHaveLength(1);
+    // The old password still signs in, the new one does not.
+    expect(await signIn(person.username, TEST_PASSWORD)).toEqual(expect.any(String));
+    expect((await problemOf(signIn(person.username, NEW_PASSWORD))).code).toBe('UNAUTHORIZED');
+    const rows = (await h.auditRows()).filter((row) => row.action === 'account.changePassword' && row.actorUserId === person.id);
+    expect(rows.map((row) => [row.outcome, row.details])).toEqual([['failure', { reason: 'error' }]]);
+  });
+
+  it('leaves an invite link unused when the audit row of its acceptance cannot be written', async () => {
+    const root = await admin();
+    const created = await h.caller(root.principal).users.create({ username: `doomed_${Date.now()}`, systemRole: 'User' });
+    const token = created.link!.token;
+    const visitor = h.caller(null, { ip: '198.18.200.1' });
+
+    const problem = await problemOf(visitor.account.acceptLink({ token, password: NEW_PASSWORD }));
+    expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
+    const [link] = await db().select({ usedAt: accountTokens.usedAt, revokedAt: accountTokens.revokedAt }).from(accountTokens).where(eq(accountTokens.userId, created.user.id));
+    expect(link).toEqual({ usedAt: null, revokedAt: null });
+    const [person] = await db().select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, created.user.id));
+    expect(person!.passwordHash).toBeNull();
+    expect(await visitor.account.describeLink({ token })).toMatchObject({ kind: 'invite', username: created.user.username });
+    expect((await problemOf(signIn(created.user.username, NEW_PASSWORD))).code).toBe('UNAUTHORIZED');
+    expect((await h.auditRows()).filter((row) => row.targetId === created.user.id).map((row) => row.action)).toEqual(['user.invite']);
+  });
+
+  it('opens no session when the audit row of a sign-in cannot be written', async () => {
+    const person = await h.user('nosession');
+    const { caller, ctx } = h.callerWithContext(null);
+
+    const problem = await problemOf(caller.auth.signIn({ username: person.username, password: TEST_PASSWORD }));
+    expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(ctx.sessionCookies.issued).toBeUndefined();
+    expect(await sessionRows(person.id)).toEqual([]);
+    const [row] = await db().select({ lastSignInAt: users.lastSignInAt }).from(users).where(eq(users.id, person.id));
+    expect(row!.lastSignInAt).toBeNull();
+    expect((await h.auditRows()).filter((r) => r.action === 'auth.signIn' && r.actorUserId === person.id)).toEqual([]);
   });
 });

@@ -239,13 +239,21 @@ export class PeopleService {
   }
 
   /**
-   * Spends a link: sets the person's password (policy checked), ends any session they had. The
-   * UPDATE … WHERE used_at IS NULL makes two simultaneous uses end with exactly one winner.
+   * Checks a link and the chosen password and hashes it: the slow part of accepting a link, done
+   * before any transaction (the embedded PGlite has one connection). Nothing is written.
    */
-  async acceptLink(token: string, password: string) {
+  async prepareLink(token: string, password: string): Promise<{ passwordHash: string }> {
     const link = await this.describeLink(token);
     assertPasswordPolicy(password, link.username);
-    const passwordHash = await hashPassword(password);
+    return { passwordHash: await hashPassword(password) };
+  }
+
+  /**
+   * Spends a link with a password hashed by `prepareLink`: sets it, ends any session the person had.
+   * The UPDATE … WHERE used_at IS NULL makes two simultaneous uses end with exactly one winner. Joins
+   * the caller's `atomically` scope, so the audit row of the acceptance commits with it.
+   */
+  async spendLink(token: string, passwordHash: string) {
     return this.db.transaction(async (tx) => {
       const [spent] = await tx
         .update(accountTokens)
@@ -327,24 +335,38 @@ export class PeopleService {
   /**
    * A person changes their own password: the current one is required (a session left open on a
    * shared computer must not be enough), the new one meets the policy and differs from the current.
-   * Every other session ends; `keepSessionId` (the caller's) stays.
+   * The slow part (verifying, hashing) runs here, before any transaction; nothing is written.
    */
-  async changeOwnPassword(userId: string, input: { currentPassword: string; newPassword: string }, keepStoredSessionId: string | undefined) {
+  async prepareOwnPasswordChange(userId: string, input: { currentPassword: string; newPassword: string }): Promise<PreparedPasswordChange> {
     const [user] = await this.db.select({ username: users.username, passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId));
     if (!user) throw new NotFoundError('User', { field: 'userId' });
     if (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
-      throw new InvalidInputError('currentPassword', 'The current password is not correct', { fields: [{ path: 'currentPassword', message: 'is not correct' }] });
+      throw currentPasswordIncorrect();
     }
     assertPasswordPolicy(input.newPassword, user.username, 'newPassword');
     if (await verifyPassword(user.passwordHash, input.newPassword)) {
       throw new InvalidInputError('newPassword', 'The new password must differ from the current one', { rule: 'not_current', fields: [{ path: 'newPassword', message: 'must differ from the current password' }] });
     }
-    const passwordHash = await hashPassword(input.newPassword);
+    return { userId, previousHash: user.passwordHash, passwordHash: await hashPassword(input.newPassword) };
+  }
+
+  /**
+   * Writes a change prepared by `prepareOwnPasswordChange`; every other session ends, `keepSessionId`
+   * (the caller's) stays. Only when the password is still the one verified: a change that raced in
+   * between wins and this one is refused as a wrong current password. Joins the caller's
+   * `atomically` scope, so the audit row commits with the change.
+   */
+  async applyOwnPasswordChange(prepared: PreparedPasswordChange, keepStoredSessionId: string | undefined) {
     return this.db.transaction(async (tx) => {
-      await tx.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, userId));
+      const [changed] = await tx
+        .update(users)
+        .set({ passwordHash: prepared.passwordHash, mustChangePassword: false })
+        .where(and(eq(users.id, prepared.userId), eq(users.passwordHash, prepared.previousHash)))
+        .returning({ id: users.id });
+      if (!changed) throw currentPasswordIncorrect();
       const ended = await tx
         .delete(sessions)
-        .where(and(eq(sessions.userId, userId), keepStoredSessionId === undefined ? undefined : ne(sessions.id, keepStoredSessionId)))
+        .where(and(eq(sessions.userId, prepared.userId), keepStoredSessionId === undefined ? undefined : ne(sessions.id, keepStoredSessionId)))
         .returning({ id: sessions.id });
       return { endedSessions: ended.length };
     });
@@ -353,4 +375,15 @@ export class PeopleService {
   async setOwnDisplayName(userId: string, displayName: string | null): Promise<void> {
     await this.db.update(users).set({ displayName }).where(eq(users.id, userId));
   }
+}
+
+export interface PreparedPasswordChange {
+  userId: string;
+  /** The hash the current password was verified against; the change applies only while it stands. */
+  previousHash: string;
+  passwordHash: string;
+}
+
+function currentPasswordIncorrect(): InvalidInputError {
+  return new InvalidInputError('currentPassword', 'The current password is not correct', { fields: [{ path: 'currentPassword', message: 'is not correct' }] });
 }

@@ -151,4 +151,25 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
     expect(row!.lastSignInAt).toBeNull();
     expect((await h.auditRows()).filter((r) => r.action === 'auth.signIn' && r.actorUserId === person.id)).toEqual([]);
   });
+
+  it('leaves environments and their connections unchanged when the audit row of a save cannot be written', async () => {
+    const owner = await h.user();
+    const ws = await h.workspace(owner);
+    const api = h.caller(owner.principal);
+    const connection = { host: '10.0.0.5', port: 1433, database: 'dw', user: 'reader', password: 'pw-not-logged' };
+
+    const problem = await problemOf(api.environments.create({ workspaceId: ws.id, name: 'doomed env', connection, saveUntested: true }));
+    expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await api.environments.list({ workspaceId: ws.id })).items).toEqual([]);
+    // The connection the form created is part of the same transaction.
+    expect(await db().select({ id: connections.id }).from(connections).where(eq(connections.workspaceId, ws.id))).toEqual([]);
+
+    const kept = await api.environments.create({ workspaceId: ws.id, name: 'kept env', connection, saveUntested: true });
+    const renamed = await problemOf(api.environments.update({ workspaceId: ws.id, environmentId: kept.environment.id, name: 'doomed env', description: 'never stored' }));
+    expect(renamed.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(await api.environments.get({ workspaceId: ws.id, environmentId: kept.environment.id })).toMatchObject({ name: 'kept env', description: null });
+
+    const audit = await h.auditRows(ws.id);
+    expect(audit.map((row) => [row.action, row.outcome, row.targetId])).toEqual([['environment.create', 'success', kept.environment.id]]);
+  });
 });

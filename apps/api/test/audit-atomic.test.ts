@@ -7,8 +7,10 @@ import { testTargets } from '@studio/db/testing';
 import { sql, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { problemOf, TEST_PASSWORD, useHarness, type UserFixture } from './support/harness';
+import { editorWorkspace, useEditorSqlServer } from './support/sql-editor';
 
 const NEW_PASSWORD = 'a brand new passphrase';
+const server = useEditorSqlServer(['audit_atomic']);
 
 describe.each(testTargets)('audit atomic with the change on $name', (target) => {
   const h = useHarness(target);
@@ -36,14 +38,16 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
 
   beforeAll(async () => {
     // Refuses the audit rows of anything whose name holds 'doomed', denials of 'connection.delete',
-    // password changes and link acceptances by people named doomed_…, sign-ins of people named nosession_….
+    // password changes and link acceptances by people named doomed_…, sign-ins of people named
+    // nosession_…, and successful publications of procedures named Unpublishable….
     await ensureAdminRole();
     await h.testDb.database.db.execute(sql.raw(`
       CREATE FUNCTION refuse_doomed_audit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF NEW.details->>'name' LIKE '%doomed%' OR NEW.details->>'to' LIKE '%doomed%' OR (NEW.outcome = 'denied' AND NEW.action = 'connection.delete')
           OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'doomed%' AND NEW.action IN ('account.changePassword', 'user.acceptInvite', 'user.acceptReset'))
-          OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'nosession%' AND NEW.action = 'auth.signIn') THEN
+          OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'nosession%' AND NEW.action = 'auth.signIn')
+          OR (NEW.outcome = 'success' AND NEW.action = 'procedure.publish' AND NEW.details->>'name' ILIKE '%unpublishable%') THEN
           RAISE EXCEPTION 'audit refused by test trigger';
         END IF;
         RETURN NEW;
@@ -171,5 +175,19 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
 
     const audit = await h.auditRows(ws.id);
     expect(audit.map((row) => [row.action, row.outcome, row.targetId])).toEqual([['environment.create', 'success', kept.environment.id]]);
+  });
+
+  it('keeps the procedure record unpublished when the audit row of a publication cannot be written', async () => {
+    const { ws, owner } = await editorWorkspace(h, server, 'audit_atomic');
+    const api = h.caller(owner.principal);
+    const suffix = target.name.replace(/\W/g, '');
+    const created = await api.sqlEditor.create({ workspaceId: ws.id, name: `Unpublishable_${suffix}`, sqlDraft: `CREATE PROCEDURE dbo.Unpublishable_${suffix} AS SELECT 1 AS one` });
+
+    const problem = await problemOf(api.sqlEditor.publish({ workspaceId: ws.id, procedureId: created.id }));
+    expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(await api.sqlEditor.get({ workspaceId: ws.id, procedureId: created.id })).toMatchObject({ status: created.status, sqlPublished: null, publishedAt: null });
+    // The server ran the CREATE OR ALTER before the record's transaction: the failure row says so.
+    const rows = (await h.auditRows(ws.id)).filter((row) => row.action === 'procedure.publish');
+    expect(rows.map((row) => [row.outcome, row.details])).toEqual([['failure', expect.objectContaining({ deployedToServer: true })]]);
   });
 });

@@ -2,7 +2,9 @@
 // rolled back and the call fails, so nothing is acknowledged without its row. A denial (nothing
 // changed) is written after the fact; a failure to write it does not change the answer and is
 // counted for /metrics. The audit write is made to fail by a trigger, on the real database.
-import { accountTokens, connections, roles, sessions, users } from '@studio/db/schema';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { accountTokens, backupRuns, connections, roles, sessions, users } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { sql, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +22,9 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
     await db().insert(roles).values({ name: 'Admin' }).onConflictDoNothing();
   }
 
-  async function admin(): Promise<UserFixture> {
+  async function admin(name = 'root'): Promise<UserFixture> {
     const [role] = await db().select({ id: roles.id }).from(roles).where(eq(roles.name, 'Admin'));
-    const user = await h.user('root');
+    const user = await h.user(name);
     await db().update(users).set({ roleId: role!.id }).where(eq(users.id, user.id));
     return user;
   }
@@ -39,7 +41,8 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
   beforeAll(async () => {
     // Refuses the audit rows of anything whose name holds 'doomed', denials of 'connection.delete',
     // password changes and link acceptances by people named doomed_…, sign-ins of people named
-    // nosession_…, and successful publications of procedures named Unpublishable….
+    // nosession_…, successful publications of procedures named Unpublishable…, and backups taken by
+    // people named doomed_….
     await ensureAdminRole();
     await h.testDb.database.db.execute(sql.raw(`
       CREATE FUNCTION refuse_doomed_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -47,7 +50,8 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
         IF NEW.details->>'name' LIKE '%doomed%' OR NEW.details->>'to' LIKE '%doomed%' OR (NEW.outcome = 'denied' AND NEW.action = 'connection.delete')
           OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'doomed%' AND NEW.action IN ('account.changePassword', 'user.acceptInvite', 'user.acceptReset'))
           OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'nosession%' AND NEW.action = 'auth.signIn')
-          OR (NEW.outcome = 'success' AND NEW.action = 'procedure.publish' AND NEW.details->>'name' ILIKE '%unpublishable%') THEN
+          OR (NEW.outcome = 'success' AND NEW.action = 'procedure.publish' AND NEW.details->>'name' ILIKE '%unpublishable%')
+          OR (NEW.outcome = 'success' AND NEW.action = 'backup.create' AND NEW.actor_username LIKE 'doomed%') THEN
           RAISE EXCEPTION 'audit refused by test trigger';
         END IF;
         RETURN NEW;
@@ -189,5 +193,22 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
     // The server ran the CREATE OR ALTER before the record's transaction: the failure row says so.
     const rows = (await h.auditRows(ws.id)).filter((row) => row.action === 'procedure.publish');
     expect(rows.map((row) => [row.outcome, row.details])).toEqual([['failure', expect.objectContaining({ deployedToServer: true })]]);
+  });
+
+  it('records a backup whose success cannot be audited as failed, and prunes nothing for it', async () => {
+    const root = await admin('doomed');
+    const dir = h.services.backups.config.dir;
+    const filesBefore: string[] = await readdir(dir).catch(() => []);
+
+    const run = await h.caller(root.principal).backups.run({});
+    expect(run).toMatchObject({ outcome: 'failure', downloadable: false });
+    const [stored] = await db().select({ outcome: backupRuns.outcome, fileName: backupRuns.fileName }).from(backupRuns).where(eq(backupRuns.id, run.id));
+    expect(stored).toEqual({ outcome: 'failure', fileName: null });
+    const rows = (await h.auditRows()).filter((row) => row.targetId === run.id);
+    expect(rows.map((row) => [row.action, row.outcome])).toEqual([['backup.create', 'failure']]);
+    // Retention did not run: every file there before is still there.
+    const filesAfter = await readdir(dir);
+    expect(filesAfter).toEqual(expect.arrayContaining(filesBefore));
+    for (const file of filesAfter.filter((name) => !filesBefore.includes(name))) await rm(path.join(dir, file), { force: true });
   });
 });

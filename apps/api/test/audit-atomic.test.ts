@@ -10,6 +10,7 @@ import { sql, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { problemOf, TEST_PASSWORD, useHarness, type UserFixture } from './support/harness';
 import { editorWorkspace, useEditorSqlServer } from './support/sql-editor';
+import { publicSessionId } from '../src/services/sessions';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const server = useEditorSqlServer(['audit_atomic']);
@@ -41,8 +42,8 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
   beforeAll(async () => {
     // Refuses the audit rows of anything whose name holds 'doomed', denials of 'connection.delete',
     // password changes and link acceptances by people named doomed_…, sign-ins of people named
-    // nosession_…, successful publications of procedures named Unpublishable…, and backups taken by
-    // people named doomed_….
+    // nosession_…, successful publications of procedures named Unpublishable…, and backups, console
+    // runs, sign-outs and session revocations by people named doomed_….
     await ensureAdminRole();
     await h.testDb.database.db.execute(sql.raw(`
       CREATE FUNCTION refuse_doomed_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -51,7 +52,9 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
           OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'doomed%' AND NEW.action IN ('account.changePassword', 'user.acceptInvite', 'user.acceptReset'))
           OR (NEW.outcome = 'success' AND NEW.actor_username LIKE 'nosession%' AND NEW.action = 'auth.signIn')
           OR (NEW.outcome = 'success' AND NEW.action = 'procedure.publish' AND NEW.details->>'name' ILIKE '%unpublishable%')
-          OR (NEW.outcome = 'success' AND NEW.action = 'backup.create' AND NEW.actor_username LIKE 'doomed%') THEN
+          OR (NEW.outcome = 'success' AND NEW.action = 'backup.create' AND NEW.actor_username LIKE 'doomed%')
+          OR (NEW.action = 'console.run' AND NEW.actor_username LIKE 'doomed%')
+          OR (NEW.action IN ('auth.signOut', 'auth.revokeSession', 'auth.revokeOtherSessions') AND NEW.actor_username LIKE 'doomed%') THEN
           RAISE EXCEPTION 'audit refused by test trigger';
         END IF;
         RETURN NEW;
@@ -210,5 +213,39 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
     const filesAfter = await readdir(dir);
     expect(filesAfter).toEqual(expect.arrayContaining(filesBefore));
     for (const file of filesAfter.filter((name) => !filesBefore.includes(name))) await rm(path.join(dir, file), { force: true });
+  });
+
+  it('answers no console run as a success when its audit row cannot be written, and keeps no history of it', async () => {
+    const { ws, owner, connectionId } = await editorWorkspace(h, server, 'audit_atomic');
+    await h.caller(owner.principal).console.setAccess({ workspaceId: ws.id, connectionId, access: 'read-write' });
+    const doomed = await h.user('doomed');
+    await h.member(ws.id, doomed, 'Admin');
+    const api = h.caller(doomed.principal);
+    const ref = { workspaceId: ws.id, connectionId };
+
+    const problem = await problemOf(api.console.run({ ...ref, sql: 'SELECT 1 AS one' }));
+    expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await api.console.history(ref)).items).toEqual([]);
+    expect((await h.auditRows(ws.id)).filter((row) => row.action === 'console.run')).toEqual([]);
+    // The owner's run is recorded both ways.
+    expect((await h.caller(owner.principal).console.run({ ...ref, sql: 'SELECT 1 AS one' })).status).toBe('completed');
+    expect((await h.caller(owner.principal).console.history(ref)).items).toHaveLength(1);
+    expect((await h.auditRows(ws.id)).filter((row) => row.action === 'console.run').map((row) => row.actorUserId)).toEqual([owner.id]);
+  });
+
+  it('ends no session when the audit row of a sign-out or a revocation cannot be written', async () => {
+    const person = await h.user('doomed');
+    const current = await signIn(person.username, TEST_PASSWORD);
+    const other = await signIn(person.username, TEST_PASSWORD);
+    const principal = { ...person.principal, sessionId: current };
+    const { caller, ctx } = h.callerWithContext(principal);
+
+    expect((await problemOf(caller.auth.signOut())).code).toBe('INTERNAL_SERVER_ERROR');
+    expect(ctx.sessionCookies.issued).toBeUndefined();
+    expect((await problemOf(caller.auth.revokeOtherSessions())).code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await problemOf(caller.auth.revokeSession({ id: publicSessionId(other) }))).code).toBe('INTERNAL_SERVER_ERROR');
+    expect(await sessionRows(person.id)).toHaveLength(2);
+    expect(await h.services.sessions.validate(current)).not.toBeNull();
+    expect(await h.services.sessions.validate(other)).not.toBeNull();
   });
 });

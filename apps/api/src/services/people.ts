@@ -150,9 +150,18 @@ export class PeopleService {
    * Creates a local user. With `password` (typed by the admin) the user must change it at the first
    * sign-in; without, an invite link is issued and the person chooses their own.
    */
-  async create(input: { username: string; displayName?: string | null | undefined; email?: string | null | undefined; systemRole: SystemRole; password?: string | undefined; createdBy: string }) {
+  async create(input: NewPerson & { password?: string | undefined }) {
+    return this.insert(input, await this.hashInitialPassword(input));
+  }
+
+  /** The policy check and the hash of `create`, for a caller that writes in its own transaction (`insert`). */
+  async hashInitialPassword(input: { username: string; password?: string | undefined }): Promise<string | null> {
     if (input.password !== undefined) assertPasswordPolicy(input.password, input.username);
-    const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+    return input.password === undefined ? null : hashPassword(input.password);
+  }
+
+  /** `create` with the password already hashed (`hashInitialPassword`); joins the caller's transaction. */
+  async insert(input: NewPerson, passwordHash: string | null) {
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(users)
@@ -386,4 +395,12 @@ export interface PreparedPasswordChange {
 
 function currentPasswordIncorrect(): InvalidInputError {
   return new InvalidInputError('currentPassword', 'The current password is not correct', { fields: [{ path: 'currentPassword', message: 'is not correct' }] });
+}
+
+export interface NewPerson {
+  username: string;
+  displayName?: string | null | undefined;
+  email?: string | null | undefined;
+  systemRole: SystemRole;
+  createdBy: string;
 }

@@ -49,12 +49,20 @@ describe.each(testTargets)('auto-apply on environment save ($name)', (target) =>
       targetId: saved.environment.id,
       details: expect.objectContaining({ trigger: 'environment.save', outcome: 'applied', from: null, to: 2, versions: [1, 2], executionMs: expect.any(Number) }),
     });
-    expect(audit.find((row) => row.action === 'environment.create')).toMatchObject({ details: expect.objectContaining({ migration: { status: 'applied', version: 2, applied: [1, 2] } }) });
+    // The save's row commits with the save, before the run: it says the run is pending and why; the
+    // run's outcome (versions 1 and 2 applied) is the migration.apply row above, written after it.
+    const createdRow = audit.find((row) => row.action === 'environment.create');
+    expect(createdRow).toMatchObject({ outcome: 'success', targetId: saved.environment.id, details: expect.objectContaining({ migration: { status: 'pending', trigger: 'created' } }) });
+    expect(audit.find((row) => row.action === 'migration.apply')!.at.getTime()).toBeGreaterThanOrEqual(createdRow!.at.getTime());
     expect(JSON.stringify(audit)).not.toContain(WS_PASSWORD);
 
     // Saving without touching the connection runs nothing; a second environment on the same database finds it current.
     const renamed = await admin.environments.update({ workspaceId: ws.id, environmentId: saved.environment.id, description: 'main' });
     expect(renamed.migration).toEqual({ status: 'skipped', version: null, applied: [], reason: 'connection_unchanged' });
+    expect((await h.auditRows(ws.id)).find((row) => row.action === 'environment.update')).toMatchObject({
+      outcome: 'success',
+      details: expect.objectContaining({ migration: { status: 'skipped', version: null, applied: [], reason: 'connection_unchanged' } }),
+    });
     const second = await admin.environments.create({ workspaceId: ws.id, name: 'Reporting', connectionId: saved.environment.connectionId! });
     expect(second.migration).toEqual({ status: 'current', version: 2, applied: [] });
     expect(await server.history(db('fresh'))).toHaveLength(2);

@@ -65,8 +65,13 @@ export const accountRouter = router({
       await ctx.rateLimits.consume('passwordChange', rateLimitSubjectOf(ctx.principal));
       const keep = ctx.principal.sessionId === undefined ? undefined : storedSessionId(ctx.principal.sessionId);
       try {
-        const { endedSessions } = await ctx.people.changeOwnPassword(ctx.principal.userId, input, keep);
-        await ctx.recordAudit({ action: 'account.changePassword', target: { type: 'user', id: ctx.principal.userId }, outcome: 'success', details: { endedSessions } });
+        // Verifying and hashing first, outside the transaction; the new password and its audit row commit together.
+        const prepared = await ctx.people.prepareOwnPasswordChange(ctx.principal.userId, input);
+        const { endedSessions } = await ctx.atomically(async () => {
+          const result = await ctx.people.applyOwnPasswordChange(prepared, keep);
+          await ctx.recordAudit({ action: 'account.changePassword', target: { type: 'user', id: ctx.principal.userId }, outcome: 'success', details: { endedSessions: result.endedSessions } });
+          return result;
+        });
         return { changed: true as const, endedSessions };
       } catch (error) {
         await ctx.recordAudit({ action: 'account.changePassword', target: { type: 'user', id: ctx.principal.userId }, outcome: 'failure', details: { reason: reasonOf(error) } });
@@ -111,14 +116,20 @@ export const accountRouter = router({
     .output(z.object({ username: z.string(), kind: z.enum(['invite', 'reset']) }))
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('accountLinkUse', { kind: 'anonymous', id: ctx.requestMeta.ip ?? 'unknown' });
-      const accepted = await ctx.people.acceptLink(input.token, input.password);
-      await ctx.audit.record({
-        actor: { userId: accepted.userId, username: accepted.username },
-        action: accepted.kind === 'invite' ? 'user.acceptInvite' : 'user.acceptReset',
-        target: { type: 'user', id: accepted.userId },
-        outcome: 'success',
-        ip: ctx.requestMeta.ip,
-        userAgent: ctx.requestMeta.userAgent,
+      // Checking the link and hashing first, outside the transaction; the spent link, the new password
+      // and the audit row commit together (a link whose acceptance cannot be audited stays unused).
+      const { passwordHash } = await ctx.people.prepareLink(input.token, input.password);
+      const accepted = await ctx.atomically(async () => {
+        const accepted = await ctx.people.spendLink(input.token, passwordHash);
+        await ctx.audit.record({
+          actor: { userId: accepted.userId, username: accepted.username },
+          action: accepted.kind === 'invite' ? 'user.acceptInvite' : 'user.acceptReset',
+          target: { type: 'user', id: accepted.userId },
+          outcome: 'success',
+          ip: ctx.requestMeta.ip,
+          userAgent: ctx.requestMeta.userAgent,
+        });
+        return accepted;
       });
       return { username: accepted.username, kind: accepted.kind };
     }),

@@ -45,15 +45,20 @@ export const authRouter = router({
       await ctx.rateLimits.consume('signIn', subject);
       shedPasswordWork();
       const { mustChangePassword, ...user } = await ctx.sessions.verifyCredentials(input.username, input.password);
-      const session = await ctx.sessions.create(user.id, ctx.requestMeta);
-      ctx.sessionCookies.issue(session.id);
-      await ctx.audit.record({
-        ...attempt,
-        actor: { userId: user.id, username: user.username },
-        target: { type: 'user', id: user.id },
-        outcome: 'success',
-        details: { method: 'password' },
+      // The password was checked above, outside the transaction; the session and its audit row
+      // commit together, and the cookie is issued only once they have.
+      const session = await ctx.atomically(async () => {
+        const session = await ctx.sessions.create(user.id, ctx.requestMeta);
+        await ctx.audit.record({
+          ...attempt,
+          actor: { userId: user.id, username: user.username },
+          target: { type: 'user', id: user.id },
+          outcome: 'success',
+          details: { method: 'password' },
+        });
+        return session;
       });
+      ctx.sessionCookies.issue(session.id);
       return { user, expiresAt: session.expiresAt, mustChangePassword };
     } catch (error) {
       const reason = error instanceof SignInRefusedError ? error.reason : error instanceof RateLimitedError ? 'rate_limited' : null;
@@ -64,9 +69,11 @@ export const authRouter = router({
 
   signOut: authedProcedure.meta({ passwordChangePending: 'allow' }).mutation(async ({ ctx }) => {
     const principal = requireSession(ctx.principal);
-    if (principal.sessionId) await ctx.sessions.invalidate(principal.sessionId);
+    await ctx.atomically(async () => {
+      if (principal.sessionId) await ctx.sessions.invalidate(principal.sessionId);
+      await ctx.recordAudit({ action: 'auth.signOut', target: { type: 'user', id: principal.userId }, outcome: 'success' });
+    });
     ctx.sessionCookies.clear();
-    await ctx.recordAudit({ action: 'auth.signOut', target: { type: 'user', id: principal.userId }, outcome: 'success' });
     return { signedOut: true as const };
   }),
 
@@ -84,17 +91,21 @@ export const authRouter = router({
 
   revokeSession: authedProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
     const principal = requireSession(ctx.principal);
-    await ctx.sessions.revokeForUser(principal.userId, input.id);
+    await ctx.atomically(async () => {
+      await ctx.sessions.revokeForUser(principal.userId, input.id);
+      await ctx.recordAudit({ action: 'auth.revokeSession', target: { type: 'session', id: input.id }, outcome: 'success' });
+    });
     if (principal.sessionId && publicSessionId(principal.sessionId) === input.id) ctx.sessionCookies.clear();
-    await ctx.recordAudit({ action: 'auth.revokeSession', target: { type: 'session', id: input.id }, outcome: 'success' });
     return { revoked: true as const };
   }),
 
   revokeOtherSessions: authedProcedure.mutation(async ({ ctx }) => {
     const principal = requireSession(ctx.principal);
-    const revoked = await ctx.sessions.revokeOthersForUser(principal.userId, principal.sessionId);
-    await ctx.recordAudit({ action: 'auth.revokeOtherSessions', target: { type: 'user', id: principal.userId }, outcome: 'success', details: { revoked } });
-    return { revoked };
+    return ctx.atomically(async () => {
+      const revoked = await ctx.sessions.revokeOthersForUser(principal.userId, principal.sessionId);
+      await ctx.recordAudit({ action: 'auth.revokeOtherSessions', target: { type: 'user', id: principal.userId }, outcome: 'success', details: { revoked } });
+      return { revoked };
+    });
   }),
 
   /** Whether "Sign in with …" is offered, and its label. */
@@ -122,17 +133,20 @@ export const authRouter = router({
     try {
       const signIn = await ctx.oidc.finish(input.callbackUrl, sealed);
       known = signIn.user;
-      const session = await ctx.sessions.create(signIn.user.id, ctx.requestMeta);
-      ctx.sessionCookies.issue(session.id);
-      await ctx.audit.record({
-        actor: { userId: signIn.user.id, username: signIn.user.username },
-        action: 'auth.signIn',
-        target: { type: 'user', id: signIn.user.id },
-        outcome: 'success',
-        details: { method: 'oidc', issuer: ctx.oidc.issuer, linkedBy: signIn.linkedBy },
-        ip: ctx.requestMeta.ip,
-        userAgent: ctx.requestMeta.userAgent,
+      const session = await ctx.atomically(async () => {
+        const session = await ctx.sessions.create(signIn.user.id, ctx.requestMeta);
+        await ctx.audit.record({
+          actor: { userId: signIn.user.id, username: signIn.user.username },
+          action: 'auth.signIn',
+          target: { type: 'user', id: signIn.user.id },
+          outcome: 'success',
+          details: { method: 'oidc', issuer: ctx.oidc.issuer, linkedBy: signIn.linkedBy },
+          ip: ctx.requestMeta.ip,
+          userAgent: ctx.requestMeta.userAgent,
+        });
+        return session;
       });
+      ctx.sessionCookies.issue(session.id);
       return { user: signIn.user, expiresAt: session.expiresAt, returnTo: signIn.returnTo, linkedBy: signIn.linkedBy };
     } catch (error) {
       if (error instanceof ServiceError) {

@@ -84,8 +84,10 @@ export const usersRouter = router({
     .output(z.object({ user: personOutput, link: linkOutput.nullable() }))
     .mutation(async ({ ctx, input }) => {
       if (input.password === undefined) await ctx.rateLimits.consume('accountLink', rateLimitSubjectOf(ctx.principal));
+      // Hashing (slow on purpose) first; the person, their invite link and the audit row commit together.
+      const passwordHash = await ctx.people.hashInitialPassword(input);
       const created = await ctx.atomically(async () => {
-        const created = await ctx.people.create({ ...input, createdBy: ctx.principal.userId });
+        const created = await ctx.people.insert({ ...input, createdBy: ctx.principal.userId }, passwordHash);
         await ctx.recordAudit({
           action: created.link ? 'user.invite' : 'user.create',
           target: { type: 'user', id: created.userId },

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { AuditActor, AuditService } from './audit';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors';
 import { keysetPage, type Page } from './pagination';
+import { atomically, scopedDatabase } from './unit-of-work';
 
 export interface BackupConfig {
   /** BACKUP_DIR: where this instance writes and serves backup files. */
@@ -59,6 +60,11 @@ export class BackupService {
     private readonly audit: AuditService,
     private readonly logger: Logger,
   ) {}
+
+  /** The system database as services hold it: joins the transaction of an `atomically` scope. */
+  get #db() {
+    return scopedDatabase(this.database.db);
+  }
 
   /** When this system database last got a successful backup (any instance); for the metric. */
   get lastSuccessAt(): Date | undefined {
@@ -124,21 +130,28 @@ export class BackupService {
         rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
         payloadSha256: manifest.payloadSha256,
       };
-      const [done] = await this.database.db
-        .update(backupRuns)
-        .set({ outcome: 'success', finishedAt: new Date(), fileName: result.name, bytes: result.bytes, durationMs: result.durationMs, summary })
-        .where(eq(backupRuns.id, run.id))
-        .returning();
+      // The run's success and its audit row commit together; retention runs once they have, so a
+      // run that could not be recorded (and answers as failed) never cost an older backup.
+      const done = await atomically(this.#db, async () => {
+        const [done] = await this.#db
+          .update(backupRuns)
+          .set({ outcome: 'success', finishedAt: new Date(), fileName: result.name, bytes: result.bytes, durationMs: result.durationMs, summary })
+          .where(eq(backupRuns.id, run.id))
+          .returning();
+        await this.audit.record({
+          actor,
+          action: 'backup.create',
+          target: auditTarget,
+          outcome: 'success',
+          details: { trigger: run.trigger, file: result.name, bytes: result.bytes, durationMs: result.durationMs },
+        });
+        return done;
+      });
       this.#lastSuccessAt = done?.finishedAt ?? new Date();
       const pruned = await pruneBackups(this.config.dir, { keep: this.config.keep, maxAgeDays: this.config.maxAgeDays });
       this.logger.info({ backup: result.name, bytes: result.bytes, durationMs: result.durationMs, trigger: run.trigger, pruned }, 'system database backup written');
-      await this.audit.record({
-        actor,
-        action: 'backup.create',
-        target: auditTarget,
-        outcome: 'success',
-        details: { trigger: run.trigger, file: result.name, bytes: result.bytes, durationMs: result.durationMs, pruned },
-      });
+      // Files, not rows: no transaction to join, so this row follows the deletion (a failed write is counted).
+      if (pruned.length > 0) await this.audit.record({ actor, action: 'backup.prune', target: auditTarget, outcome: 'success', details: { trigger: run.trigger, pruned } });
       return this.#view(done ?? run);
     } catch (error) {
       const message = (error as Error).message;

@@ -150,9 +150,18 @@ export class PeopleService {
    * Creates a local user. With `password` (typed by the admin) the user must change it at the first
    * sign-in; without, an invite link is issued and the person chooses their own.
    */
-  async create(input: { username: string; displayName?: string | null | undefined; email?: string | null | undefined; systemRole: SystemRole; password?: string | undefined; createdBy: string }) {
+  async create(input: NewPerson & { password?: string | undefined }) {
+    return this.insert(input, await this.hashInitialPassword(input));
+  }
+
+  /** The policy check and the hash of `create`, for a caller that writes in its own transaction (`insert`). */
+  async hashInitialPassword(input: { username: string; password?: string | undefined }): Promise<string | null> {
     if (input.password !== undefined) assertPasswordPolicy(input.password, input.username);
-    const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+    return input.password === undefined ? null : hashPassword(input.password);
+  }
+
+  /** `create` with the password already hashed (`hashInitialPassword`); joins the caller's transaction. */
+  async insert(input: NewPerson, passwordHash: string | null) {
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(users)
@@ -239,13 +248,21 @@ export class PeopleService {
   }
 
   /**
-   * Spends a link: sets the person's password (policy checked), ends any session they had. The
-   * UPDATE … WHERE used_at IS NULL makes two simultaneous uses end with exactly one winner.
+   * Checks a link and the chosen password and hashes it: the slow part of accepting a link, done
+   * before any transaction (the embedded PGlite has one connection). Nothing is written.
    */
-  async acceptLink(token: string, password: string) {
+  async prepareLink(token: string, password: string): Promise<{ passwordHash: string }> {
     const link = await this.describeLink(token);
     assertPasswordPolicy(password, link.username);
-    const passwordHash = await hashPassword(password);
+    return { passwordHash: await hashPassword(password) };
+  }
+
+  /**
+   * Spends a link with a password hashed by `prepareLink`: sets it, ends any session the person had.
+   * The UPDATE … WHERE used_at IS NULL makes two simultaneous uses end with exactly one winner. Joins
+   * the caller's `atomically` scope, so the audit row of the acceptance commits with it.
+   */
+  async spendLink(token: string, passwordHash: string) {
     return this.db.transaction(async (tx) => {
       const [spent] = await tx
         .update(accountTokens)
@@ -327,24 +344,38 @@ export class PeopleService {
   /**
    * A person changes their own password: the current one is required (a session left open on a
    * shared computer must not be enough), the new one meets the policy and differs from the current.
-   * Every other session ends; `keepSessionId` (the caller's) stays.
+   * The slow part (verifying, hashing) runs here, before any transaction; nothing is written.
    */
-  async changeOwnPassword(userId: string, input: { currentPassword: string; newPassword: string }, keepStoredSessionId: string | undefined) {
+  async prepareOwnPasswordChange(userId: string, input: { currentPassword: string; newPassword: string }): Promise<PreparedPasswordChange> {
     const [user] = await this.db.select({ username: users.username, passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId));
     if (!user) throw new NotFoundError('User', { field: 'userId' });
     if (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
-      throw new InvalidInputError('currentPassword', 'The current password is not correct', { fields: [{ path: 'currentPassword', message: 'is not correct' }] });
+      throw currentPasswordIncorrect();
     }
     assertPasswordPolicy(input.newPassword, user.username, 'newPassword');
     if (await verifyPassword(user.passwordHash, input.newPassword)) {
       throw new InvalidInputError('newPassword', 'The new password must differ from the current one', { rule: 'not_current', fields: [{ path: 'newPassword', message: 'must differ from the current password' }] });
     }
-    const passwordHash = await hashPassword(input.newPassword);
+    return { userId, previousHash: user.passwordHash, passwordHash: await hashPassword(input.newPassword) };
+  }
+
+  /**
+   * Writes a change prepared by `prepareOwnPasswordChange`; every other session ends, `keepSessionId`
+   * (the caller's) stays. Only when the password is still the one verified: a change that raced in
+   * between wins and this one is refused as a wrong current password. Joins the caller's
+   * `atomically` scope, so the audit row commits with the change.
+   */
+  async applyOwnPasswordChange(prepared: PreparedPasswordChange, keepStoredSessionId: string | undefined) {
     return this.db.transaction(async (tx) => {
-      await tx.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, userId));
+      const [changed] = await tx
+        .update(users)
+        .set({ passwordHash: prepared.passwordHash, mustChangePassword: false })
+        .where(and(eq(users.id, prepared.userId), eq(users.passwordHash, prepared.previousHash)))
+        .returning({ id: users.id });
+      if (!changed) throw currentPasswordIncorrect();
       const ended = await tx
         .delete(sessions)
-        .where(and(eq(sessions.userId, userId), keepStoredSessionId === undefined ? undefined : ne(sessions.id, keepStoredSessionId)))
+        .where(and(eq(sessions.userId, prepared.userId), keepStoredSessionId === undefined ? undefined : ne(sessions.id, keepStoredSessionId)))
         .returning({ id: sessions.id });
       return { endedSessions: ended.length };
     });
@@ -353,4 +384,23 @@ export class PeopleService {
   async setOwnDisplayName(userId: string, displayName: string | null): Promise<void> {
     await this.db.update(users).set({ displayName }).where(eq(users.id, userId));
   }
+}
+
+export interface PreparedPasswordChange {
+  userId: string;
+  /** The hash the current password was verified against; the change applies only while it stands. */
+  previousHash: string;
+  passwordHash: string;
+}
+
+function currentPasswordIncorrect(): InvalidInputError {
+  return new InvalidInputError('currentPassword', 'The current password is not correct', { fields: [{ path: 'currentPassword', message: 'is not correct' }] });
+}
+
+export interface NewPerson {
+  username: string;
+  displayName?: string | null | undefined;
+  email?: string | null | undefined;
+  systemRole: SystemRole;
+  createdBy: string;
 }

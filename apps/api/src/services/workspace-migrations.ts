@@ -433,20 +433,28 @@ export class WorkspaceMigrationService implements SchemaGate {
   }
 
   /**
-   * After an environment save: applies migrations when the environment was created with, or moved
-   * to, a connection (or turned auto-migrate back on), unless it opted out. Never throws for the
-   * run's failure: the save stands, the outcome is reported and stored.
+   * What `afterEnvironmentSave` will answer without running anything (no connection, unchanged,
+   * opted out, saved untested), or null when it will run the migrations. Known before the save
+   * commits, so the save's audit row (written in its transaction) can say it.
    */
-  async afterEnvironmentSave(
-    input: { workspaceId: string; environmentId: string; connectionId: string | null; autoMigrate: boolean; trigger: 'created' | 'connection_changed' | 'auto_migrate_enabled' | null; savedUntested: boolean },
-    origin: MigrationOrigin,
-  ): Promise<SaveMigrationOutcome> {
+  static skippedAfterSave(input: AfterSaveInput): SaveMigrationOutcome | null {
     const skipped = (reason: string): SaveMigrationOutcome => ({ status: 'skipped', version: null, applied: [], reason });
     if (input.connectionId === null) return skipped('not_configured');
     if (input.trigger === null) return skipped('connection_unchanged');
     if (!input.autoMigrate) return skipped('opted_out');
     // An untested save may point at a server that does not answer: apply from the Migrations page once it does.
     if (input.savedUntested) return skipped('saved_untested');
+    return null;
+  }
+
+  /**
+   * After an environment save: applies migrations when the environment was created with, or moved
+   * to, a connection (or turned auto-migrate back on), unless it opted out. Never throws for the
+   * run's failure: the save stands, the outcome is reported and stored.
+   */
+  async afterEnvironmentSave(input: AfterSaveInput, origin: MigrationOrigin): Promise<SaveMigrationOutcome> {
+    const skipped = WorkspaceMigrationService.skippedAfterSave(input);
+    if (skipped) return skipped;
     const scope = await this.resolve(input.workspaceId, input.environmentId);
     const report = await this.apply(scope, {}, origin);
     if (!report.ok) {
@@ -455,6 +463,15 @@ export class WorkspaceMigrationService implements SchemaGate {
     return { status: report.outcome === 'applied' ? 'applied' : 'current', version: report.to, applied: report.migrations };
   }
 
+}
+
+export interface AfterSaveInput {
+  workspaceId: string;
+  environmentId: string;
+  connectionId: string | null;
+  autoMigrate: boolean;
+  trigger: 'created' | 'connection_changed' | 'auto_migrate_enabled' | null;
+  savedUntested: boolean;
 }
 
 /** The WORKSPACE_MIGRATIONS_* variables (read by env.ts) as service settings. */

@@ -24,7 +24,16 @@ export async function runHandler({ ctx, input, signal }: { ctx: ConsoleContext; 
   const timeoutMs = consoleService.timeoutFor(target, input.timeoutMs);
   const started = Date.now();
   const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-  const record = async (outcome: 'success' | 'error' | 'cancelled' | 'timeout', rows: number, details: Record<string, unknown>) => {
+  // The run itself happened on the workspace database, outside any system transaction; what the
+  // system database keeps of it (the audit row and the person's history entry) commits together,
+  // and a run whose record cannot be written is not answered as a success.
+  let recordFailed = false;
+  const record = (outcome: 'success' | 'error' | 'cancelled' | 'timeout', rows: number, details: Record<string, unknown>) =>
+    ctx.atomically(() => writeRecord(outcome, rows, details)).catch((error: unknown) => {
+      recordFailed = true;
+      throw error;
+    });
+  const writeRecord = async (outcome: 'success' | 'error' | 'cancelled' | 'timeout', rows: number, details: Record<string, unknown>) => {
     const durationMs = Date.now() - started;
     await ctx.recordAudit({
       workspaceId: ctx.workspace.id,
@@ -67,6 +76,7 @@ export async function runHandler({ ctx, input, signal }: { ctx: ConsoleContext; 
     await record(result.status === 'cancelled' ? 'cancelled' : 'success', rowsOf(result), { truncated: result.truncated, resultSets: result.resultSets.length });
     return { ...result, connectionId: target.database.connectionId };
   } catch (error) {
+    if (recordFailed) throw error;
     const code = error instanceof ServiceError ? error.code : ((error as { code?: unknown }).code ?? null);
     const databaseCode = error instanceof ServiceError ? (error.details.databaseCode ?? error.details.reason ?? null) : null;
     await record(code === 'query_timeout' ? 'timeout' : 'error', 0, { errorCode: typeof databaseCode === 'string' ? databaseCode : typeof code === 'string' ? code : null });

@@ -1,13 +1,15 @@
 // Saving an environment (create / update), MISSION F3: validate (zod, at the edge) → outbound
 // policy → connection test with the merged parameters → only on success (or an Owner's
-// saveUntested) write everything in one transaction → invalidate the pools of changed connections
-// → apply workspace migrations to a new or changed connection (F5) unless the environment opted out.
-// A failed migration does not undo the save: it is reported in `migration` and stored as status.
+// saveUntested) write everything and the save's audit row in one transaction → invalidate the
+// pools of changed connections → apply workspace migrations to a new or changed connection (F5)
+// unless the environment opted out. A failed migration does not undo the save: it is reported in
+// `migration`, stored as status and audited as its own `migration.apply` row.
 import { hostname } from 'node:os';
 import type { z } from 'zod';
 import { auditActorOf, rateLimitSubjectOf } from '../../services/authorization';
 import { ConnectionOperationError } from '../../services/errors';
 import { can } from '../../services/policy';
+import { WorkspaceMigrationService, type AfterSaveInput } from '../../services/workspace-migrations';
 import { assertHostAllowed, type WorkspaceHandlerContext } from '../connections/_schemas';
 import type { createEnvironmentInput, updateEnvironmentInput } from './save.schema';
 
@@ -48,38 +50,44 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
   }
 
   const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-  const { environment, invalidate } = await ctx.environments.commitSave(plan, test, createdBy);
-  for (const connectionId of invalidate) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
-  const migration = await ctx.workspaceMigrations.afterEnvironmentSave(
-    {
+  const changed = Object.keys(fields).filter((key) => key !== 'environmentId' && key !== 'workspaceId' && key !== 'workspaceSlug' && (fields as Record<string, unknown>)[key] !== undefined);
+  // The save and its audit row commit together. The migrations that follow run on the workspace
+  // database after the commit, so this row can only say whether they will run (`pending`, with why)
+  // or why not; their outcome is the run's own `migration.apply` row and the answer's `migration`.
+  const { environment, invalidate, afterSave } = await ctx.atomically(async () => {
+    const saved = await ctx.environments.commitSave(plan, test, createdBy);
+    const afterSave: AfterSaveInput = {
       workspaceId: ctx.workspace.id,
-      environmentId: environment.id,
-      connectionId: environment.connectionId,
-      autoMigrate: environment.autoMigrate,
-      trigger: ctx.environments.migrationTriggerOf(plan, environment),
+      environmentId: saved.environment.id,
+      connectionId: saved.environment.connectionId,
+      autoMigrate: saved.environment.autoMigrate,
+      trigger: ctx.environments.migrationTriggerOf(plan, saved.environment),
       savedUntested: saveUntested,
-    },
-    {
-      actor: auditActorOf(ctx.principal),
-      ip: ctx.requestMeta.ip,
-      userAgent: ctx.requestMeta.userAgent,
-      appliedBy: `${ctx.principal.kind === 'user' ? ctx.principal.username : `token:${ctx.principal.prefix}`} via api@${hostname()}`,
-      trigger: 'environment.save',
-    },
-  );
-  await ctx.recordAudit({
-    workspaceId: ctx.workspace.id,
-    action,
-    target: { type: 'environment', id: environment.id },
-    outcome: 'success',
-    details: {
-      name: environment.name,
-      connectionId: environment.connectionId,
-      tested: test !== null,
-      saveUntested,
-      migration: { status: migration.status, version: migration.version, applied: migration.applied.map((m) => m.version), ...(migration.reason && { reason: migration.reason }), ...(migration.error && { errorCode: migration.error.code, errorNumber: migration.error.number }) },
-      changed: Object.keys(fields).filter((key) => key !== 'environmentId' && key !== 'workspaceId' && key !== 'workspaceSlug' && (fields as Record<string, unknown>)[key] !== undefined),
-    },
+    };
+    const skipped = WorkspaceMigrationService.skippedAfterSave(afterSave);
+    await ctx.recordAudit({
+      workspaceId: ctx.workspace.id,
+      action,
+      target: { type: 'environment', id: saved.environment.id },
+      outcome: 'success',
+      details: {
+        name: saved.environment.name,
+        connectionId: saved.environment.connectionId,
+        tested: test !== null,
+        saveUntested,
+        migration: skipped ? { status: skipped.status, version: skipped.version, applied: [], reason: skipped.reason } : { status: 'pending', trigger: afterSave.trigger },
+        changed,
+      },
+    });
+    return { ...saved, afterSave };
+  });
+  for (const connectionId of invalidate) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
+  const migration = await ctx.workspaceMigrations.afterEnvironmentSave(afterSave, {
+    actor: auditActorOf(ctx.principal),
+    ip: ctx.requestMeta.ip,
+    userAgent: ctx.requestMeta.userAgent,
+    appliedBy: `${ctx.principal.kind === 'user' ? ctx.principal.username : `token:${ctx.principal.prefix}`} via api@${hostname()}`,
+    trigger: 'environment.save',
   });
   // The environment as stored after the run, so its migration status is the one just written.
   const saved = migration.status === 'skipped' ? environment : await ctx.environments.get(ctx.workspace.id, environment.id);

@@ -324,10 +324,12 @@ export class SqlEditorService {
   }
 
   /**
-   * Deploys the draft as `CREATE OR ALTER PROCEDURE`; only then copies it to sql_published. A
-   * SQL Server error comes back as SqlServerError with the line mapped to the editor.
+   * Deploys the draft as `CREATE OR ALTER PROCEDURE` on the workspace server; nothing is written to
+   * the system database (that is `markPublished`, in the caller's transaction with its audit row).
+   * Answers the draft text that was deployed. A SQL Server error comes back as SqlServerError with
+   * the line mapped to the editor.
    */
-  async publish(workspaceId: string, procedureId: string, target: PublishTarget, expectedUpdatedAt?: Date): Promise<ProcedureDetail> {
+  async deploy(workspaceId: string, procedureId: string, target: PublishTarget, expectedUpdatedAt?: Date): Promise<{ sqlDeployed: string }> {
     const record = await this.get(workspaceId, procedureId);
     if (expectedUpdatedAt !== undefined && record.updatedAt.getTime() !== expectedUpdatedAt.getTime()) {
       await this.#staleOrMissing(workspaceId, procedureId, expectedUpdatedAt);
@@ -343,10 +345,15 @@ export class SqlEditorService {
         throw error;
       }
     });
+    return { sqlDeployed: record.sqlDraft };
+  }
+
+  /** After a successful `deploy`: copies the deployed text to sql_published. */
+  async markPublished(workspaceId: string, procedureId: string, sqlDeployed: string): Promise<ProcedureDetail> {
     // Publishing does not change the draft: updated_at (the draft's version) stays as it was.
     const [row] = await this.db
       .update(storedProcedures)
-      .set({ sqlPublished: record.sqlDraft, status: 'published', publishedAt: new Date(), updatedAt: dsql`${storedProcedures.updatedAt}` })
+      .set({ sqlPublished: sqlDeployed, status: 'published', publishedAt: new Date(), updatedAt: dsql`${storedProcedures.updatedAt}` })
       .where(and(eq(storedProcedures.workspaceId, workspaceId), eq(storedProcedures.id, procedureId)))
       .returning({ id: storedProcedures.id });
     if (!row) throw new NotFoundError('Procedure', { field: 'procedureId' });

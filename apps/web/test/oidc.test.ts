@@ -28,7 +28,7 @@ describe('sign-in page without OIDC settings', () => {
 
   it('offers no single sign-on button', async () => {
     const response = await call(signIn.loader as RouteFn, stack.context, new Request(`${ORIGIN}/sign-in`));
-    expect(await response.json()).toEqual({ oidc: null });
+    expect(await response.json()).toEqual({ oidc: null, firstStart: false });
   });
 });
 
@@ -50,7 +50,7 @@ describe('sign-in page with an OpenID provider', () => {
   it('offers the button, goes to the provider and comes back signed in, where the user started', async () => {
     expect(app.url).toMatch(/^http:/);
     const page = await call(signIn.loader as RouteFn, stack.context, new Request(`${ORIGIN}/sign-in`));
-    expect(await page.json()).toEqual({ oidc: { label: 'Sign in with Google' } });
+    expect(await page.json()).toEqual({ oidc: { label: 'Sign in with Google' }, firstStart: false });
 
     provider.accounts.set('web-sub', { sub: 'web-sub', email: 'web.person@example.test', emailVerified: true, name: 'Web Person' });
     const start = await call(

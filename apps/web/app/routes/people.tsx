@@ -12,6 +12,7 @@ import { requireUser } from '../lib/api.server';
 import { failure, text, unknownIntent, type ActionResult } from '../lib/forms';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'People · Workspace Studio' }];
 

@@ -8,6 +8,7 @@ import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 const DEFAULT_POOL_SIZE = 10;
 

@@ -11,6 +11,7 @@ import { failure, type ActionResult } from '../lib/forms';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Edit ${data?.connection.name ?? 'connection'} · Workspace Studio` }];
 

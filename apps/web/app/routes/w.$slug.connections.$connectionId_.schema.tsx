@@ -14,6 +14,7 @@ import { requireUser } from '../lib/api.server';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: editorStyles },

@@ -20,6 +20,7 @@ import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.connection.name} · Console` : 'Console · Workspace Studio' }];
 export const links: LinksFunction = () => [

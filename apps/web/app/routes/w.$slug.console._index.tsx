@@ -7,6 +7,7 @@ import { requireUser } from '../lib/api.server';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'Console · Workspace Studio' }];
 

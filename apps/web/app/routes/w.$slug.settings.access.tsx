@@ -12,6 +12,7 @@ import { failure, text, unknownIntent, type ActionResult } from '../lib/forms';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'Access · Workspace Studio' }];
 

@@ -7,6 +7,7 @@ import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '
 import { requireUser } from '../lib/api.server';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'Audit log · Workspace Studio' }];
 

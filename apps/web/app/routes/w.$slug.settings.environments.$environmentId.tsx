@@ -11,6 +11,7 @@ import { failure } from '../lib/forms';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.environment.name ?? 'Environment'} · Workspace Studio` }];
 

@@ -6,6 +6,7 @@ import { Alert, Badge, Card, DataTable, EmptyState, PageHeader, StatusBadge } fr
 import { requireUser } from '../lib/api.server';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);

@@ -9,6 +9,7 @@ import { failure } from '../lib/forms';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'New environment · Workspace Studio' }];
 

@@ -12,6 +12,7 @@ import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'Migrations · Workspace Studio' }];
 

@@ -8,6 +8,7 @@ import { requireUser } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'API tokens · Workspace Studio' }];
 

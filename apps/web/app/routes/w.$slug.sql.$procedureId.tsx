@@ -19,6 +19,7 @@ import { useWorkspace } from '../lib/workspace';
 import { ProcedureStatus } from './w.$slug.sql._index';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
+export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.procedure.qualifiedName} · SQL editor` : 'SQL editor · Workspace Studio' }];
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];

@@ -26,6 +26,7 @@ import { BackupService } from '../services/backups';
 import { credentialContext } from '../services/connections';
 import { KeyRingError, type KeyRing } from '../services/crypto';
 import { DEV_KEY_FILE, loadKeyRing } from '../services/key-store';
+import { scopedDatabase } from '../services/unit-of-work';
 
 export const USAGE = `usage:
   db:backup [--out DIR]
@@ -168,7 +169,9 @@ export async function main(argv: string[], print: (line: string) => void = (line
   try {
     if (args.command === 'backup') {
       const config = { ...backupConfigOf(env, dataDir, baseDir), ...(args.out ? { dir: resolve(baseDir, args.out) } : {}) };
-      const service = new BackupService(database, config, new AuditService(database.db, logger), logger);
+      // The audit joins the run's transaction like the app's services do (on the one-connection
+      // PGlite, an audit write beside the transaction would wait for it forever).
+      const service = new BackupService(database, config, new AuditService(scopedDatabase(database.db), logger), logger);
       const run = await service.run({ trigger: 'manual', actor: { username: 'cli' } });
       if (run.outcome !== 'success') {
         print(`backup of ${database.describe} FAILED: ${run.error ?? 'unknown error'}`);
@@ -193,11 +196,21 @@ export async function main(argv: string[], print: (line: string) => void = (line
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  let settled = false;
+  // Node exits with 0 when nothing is left to wait for, even if the command never finished (a
+  // promise that can no longer settle): that must read as a failure, not as a done backup.
+  process.once('beforeExit', () => {
+    if (settled) return;
+    console.error('error [internal]: the command stopped before it finished; nothing is known to be done');
+    process.exitCode = 1;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
     },
     (error: unknown) => {
+      settled = true;
       if (error instanceof UsageError) {
         console.error(error.message);
         process.exitCode = 2;

@@ -71,7 +71,7 @@ describe.runIf(serverUrl !== undefined)('a transaction whose BEGIN gets no answe
     gate.silent = false;
     // With the connection leaked, this would wait for a free client forever (the test's timeout).
     const result = await database.db.transaction(async (tx) => tx.execute(sql`SELECT 41 + 1 AS answer`));
-    expect(result.rows).toEqual([{ answer: 42 }]);
+    expect((result as unknown as { rows: unknown[] }).rows).toEqual([{ answer: 42 }]);
     await database.close();
   }, 20_000);
 });

@@ -1,40 +1,18 @@
 // Issue 14 Deliver 4: inviting a new person from a workspace's Access page, through the route's
 // loader and action with real Requests against a started app. A system Admin gets the person, the
 // one-time link and the membership in one action; a workspace Owner who is not one is refused.
-import type { AppLoadContext } from '@remix-run/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as invite from '../app/routes/invite.$token';
 import * as people from '../app/routes/people';
-import * as signIn from '../app/routes/sign-in';
 import * as access from '../app/routes/w.$slug.settings.access';
 import * as workspace from '../app/routes/w.$slug';
 import * as newWorkspace from '../app/routes/workspaces.new';
-import { callRoute, ORIGIN, routeRequest, startRouteApp, type RouteApp, type RouteFn } from './support';
+import { ORIGIN, type RouteFn, routeTestApp } from './support';
 
 const ADMIN_PASSWORD = 'admin-access-invite-pw';
 const USER_PASSWORD = 'user-access-invite-pw';
 const NEW_PASSWORD = 'nadia chooses this one';
-let stack: RouteApp;
-let context: AppLoadContext;
-
-beforeAll(async () => {
-  stack = await startRouteApp({ name: 'access-invite', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'access-invite-route-test' });
-  ({ context } = stack);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-function call(fn: RouteFn, args: Parameters<typeof routeRequest>[0] & { params?: Record<string, string> }): Promise<Response> {
-  return callRoute(fn, context, routeRequest(args), args.params);
-}
-
-async function sessionCookie(username: string, password: string): Promise<string> {
-  const response = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username, password, redirectTo: '/' } });
-  expect(response.status).toBe(302);
-  return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
-}
+const { call, sessionCookie } = routeTestApp({ name: 'access-invite', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'access-invite-route-test' });
 
 type Answer = {
   ok: boolean;

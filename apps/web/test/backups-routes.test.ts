@@ -1,35 +1,13 @@
 // The Backups page through its loader and actions against a started app: system Admins take a
 // backup, see it listed and download exactly the file; everyone else is refused.
-import type { AppLoadContext } from '@remix-run/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as backups from '../app/routes/backups';
 import * as backupFile from '../app/routes/backups.$backupId.file';
-import * as signIn from '../app/routes/sign-in';
-import { callRoute, routeRequest, startRouteApp, type RouteApp, type RouteFn } from './support';
+import { type RouteFn, routeTestApp } from './support';
 
 const ADMIN_PASSWORD = 'admin-backup-routes-pw';
 const USER_PASSWORD = 'user-backup-routes-pw';
-let stack: RouteApp;
-let context: AppLoadContext;
-
-beforeAll(async () => {
-  stack = await startRouteApp({ name: 'backups', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'backup-route-test' });
-  ({ context } = stack);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-function call(fn: RouteFn, args: Parameters<typeof routeRequest>[0] & { params?: Record<string, string> }): Promise<Response> {
-  return callRoute(fn, context, routeRequest(args), args.params);
-}
-
-async function sessionCookie(username: string, password: string): Promise<string> {
-  const response = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username, password, redirectTo: '/' } });
-  expect(response.status).toBe(302);
-  return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
-}
+const { call, sessionCookie } = routeTestApp({ name: 'backups', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'backup-route-test' });
 
 interface Listed {
   runs: { id: string; outcome: string; fileName: string | null; bytes: number | null; downloadable: boolean }[];

@@ -1,40 +1,18 @@
 // The People, Account, invite and forced-change pages through their loaders and actions, with real
 // Requests against a started app, the way the Remix handler calls them.
-import type { AppLoadContext } from '@remix-run/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as account from '../app/routes/account';
 import * as changePassword from '../app/routes/change-password';
 import * as invite from '../app/routes/invite.$token';
 import * as people from '../app/routes/people';
-import * as signIn from '../app/routes/sign-in';
 import * as access from '../app/routes/w.$slug.settings.access';
 import * as memberSearch from '../app/routes/w.$slug.member-search';
 import * as workspace from '../app/routes/w.$slug';
-import { callRoute, ORIGIN, routeRequest, startRouteApp, type RouteApp, type RouteFn } from './support';
+import { ORIGIN, type RouteFn, routeTestApp } from './support';
 
 const ADMIN_PASSWORD = 'admin-people-routes-pw';
 const USER_PASSWORD = 'user-people-routes-pw';
-let stack: RouteApp;
-let context: AppLoadContext;
-
-beforeAll(async () => {
-  stack = await startRouteApp({ name: 'people', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'people-route-test' });
-  ({ context } = stack);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-function call(fn: RouteFn, args: Parameters<typeof routeRequest>[0] & { params?: Record<string, string> }): Promise<Response> {
-  return callRoute(fn, context, routeRequest(args), args.params);
-}
-
-async function sessionCookie(username: string, password: string): Promise<string> {
-  const response = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username, password, redirectTo: '/' } });
-  expect(response.status).toBe(302);
-  return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
-}
+const { call, sessionCookie } = routeTestApp({ name: 'people', env: { SEED_ADMIN_PASSWORD: ADMIN_PASSWORD, SEED_USER_PASSWORD: USER_PASSWORD }, userAgent: 'people-route-test' });
 
 type Answer = { ok: boolean; message?: string; value?: { link?: { url: string; kind: string } }; fieldErrors?: Record<string, string>; values?: Record<string, string> };
 

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppLoadContext } from '@remix-run/node';
 import { loadEnv, startApp, type RunningApp } from '@studio/api';
+import { afterAll, beforeAll, expect } from 'vitest';
+import * as signIn from '../app/routes/sign-in';
 
 export const ORIGIN = 'http://studio.test';
 
@@ -46,4 +48,26 @@ export async function startRouteApp({ name, env, userAgent, ip = '198.51.100.9' 
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One started app for a route-test file (started in beforeAll, closed in afterAll), with `call`
+ * for a loader or action and `sessionCookie` for a password sign-in through the sign-in action.
+ */
+export function routeTestApp(options: { name: string; env: Record<string, string>; userAgent: string }) {
+  let stack: RouteApp | undefined;
+  beforeAll(async () => {
+    stack = await startRouteApp(options);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  const call = (fn: RouteFn, args: Parameters<typeof routeRequest>[0] & { params?: Record<string, string> }): Promise<Response> =>
+    callRoute(fn, stack!.context, routeRequest(args), args.params);
+  const sessionCookie = async (username: string, password: string): Promise<string> => {
+    const response = await call(signIn.action as RouteFn, { path: '/sign-in', form: { username, password, redirectTo: '/' } });
+    expect(response.status).toBe(302);
+    return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+  };
+  return { call, sessionCookie };
 }

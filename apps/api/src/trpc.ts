@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Context } from './context';
 import { ApiProblem, errorFormatter, toTRPCError, unauthenticated } from './errors';
 import { malformedInputOf } from './input-guard';
-import { ForbiddenError } from './services/errors';
+import { forbidden, type SystemAction } from './services/denials';
 import type { WorkspaceRole } from '@studio/db/schema';
 import type { WorkspaceScope } from './services/authorization';
 import type { WorkspaceAction } from './services/policy';
@@ -70,12 +70,25 @@ const refuseMalformedInput = t.middleware(async ({ getRawInput, next }) => {
   return next();
 });
 
+/** The words for a refusal outside a workspace: the procedure's router names what it is about. */
+const systemActionByRouter: Record<string, SystemAction> = {
+  users: 'people.manage',
+  backups: 'backup.manage',
+  audit: 'audit.readSystem',
+  account: 'account.manage',
+  auth: 'session.manage',
+};
+
+function systemActionOf(path: string): SystemAction {
+  return systemActionByRouter[path.split('.')[0] ?? ''] ?? 'account.manage';
+}
+
 export const publicProcedure = t.procedure.use(mapErrors).use(refuseMalformedInput);
 
-export const authedProcedure = publicProcedure.use(({ ctx, meta, next }) => {
+export const authedProcedure = publicProcedure.use(({ ctx, meta, path, next }) => {
   if (!ctx.principal) throw unauthenticated();
   if (ctx.principal.kind === 'user' && ctx.principal.mustChangePassword && meta?.passwordChangePending !== 'allow') {
-    throw new ForbiddenError('Choose a new password before doing anything else', { reason: 'password_change_required' });
+    throw forbidden(systemActionOf(path), 'password_change_required');
   }
   return next({ ctx: { principal: ctx.principal } });
 });
@@ -84,7 +97,7 @@ export const authedProcedure = publicProcedure.use(({ ctx, meta, next }) => {
 export const personProcedure = authedProcedure.use(async ({ ctx, path, next }) => {
   const principal = ctx.principal;
   if (principal.kind !== 'user') {
-    return ctx.authorizer.deny({ workspaceId: null, action: path, message: 'This needs a signed-in person, not an API token', reason: 'session_required' });
+    return ctx.authorizer.deny({ workspaceId: null, action: systemActionOf(path), auditAction: path, reason: 'session_required' });
   }
   return next({ ctx: { principal } });
 });
@@ -96,7 +109,7 @@ export const personProcedure = authedProcedure.use(async ({ ctx, path, next }) =
 export const systemAdminProcedure = personProcedure.use(async ({ ctx, path, next }) => {
   const role = await ctx.people.activeSystemRole(ctx.principal.userId);
   if (role !== 'Admin') {
-    return ctx.authorizer.deny({ workspaceId: null, action: path, message: 'Only system Admins manage people', reason: 'not_system_admin' });
+    return ctx.authorizer.deny({ workspaceId: null, action: systemActionOf(path), auditAction: path, reason: 'not_system_admin' });
   }
   return next();
 });
@@ -119,30 +132,26 @@ export const workspaceProcedure = authedProcedure.input(workspaceRef).use(async 
   const action = meta?.action;
   const principal = ctx.principal;
   const workspace = await ctx.workspaces.find(input);
-  const denialAction = action ?? path;
+  // The refusal's words name the action; its audit row keeps the procedure's path when it names none.
+  const denial = { action: action ?? 'workspace.read', auditAction: action ?? path };
   if (!workspace) {
-    return ctx.authorizer.deny({ workspaceId: null, action: denialAction, message: 'You are not a member of this workspace', reason: 'not_a_member' });
+    return ctx.authorizer.deny({ workspaceId: null, ...denial, reason: 'not_a_member' });
   }
   let role: WorkspaceRole | undefined;
   if (principal.kind === 'token') {
     if (principal.workspaceId !== workspace.id) {
-      return ctx.authorizer.deny({
-        workspaceId: workspace.id,
-        action: denialAction,
-        message: 'This API token belongs to another workspace',
-        reason: 'token_scope',
-      });
+      return ctx.authorizer.deny({ workspaceId: workspace.id, ...denial, reason: 'token_scope' });
     }
     role = principal.role;
   } else {
     role = await ctx.workspaces.membership(workspace.id, principal.userId);
     if (!role) {
-      return ctx.authorizer.deny({ workspaceId: workspace.id, action: denialAction, message: 'You are not a member of this workspace', reason: 'not_a_member' });
+      return ctx.authorizer.deny({ workspaceId: workspace.id, ...denial, reason: 'not_a_member' });
     }
   }
   const scope: WorkspaceScope = { id: workspace.id, slug: workspace.slug, role, actor: { kind: principal.kind, role } };
   // Fail closed: a workspace procedure that forgot to name its action is refused, not opened.
-  if (!action) return ctx.authorizer.deny({ workspaceId: workspace.id, action: denialAction, reason: 'no_policy' });
+  if (!action) return ctx.authorizer.deny({ workspaceId: workspace.id, ...denial, reason: 'no_policy' });
   if ((meta?.authorize ?? 'role') === 'role') await ctx.authorizer.require(scope, action);
   return next({ ctx: { workspace: scope } });
 });

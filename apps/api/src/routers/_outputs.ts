@@ -2,6 +2,7 @@
 // every REST procedure: they document the answer and, because zod objects drop unknown keys, they
 // are a second guarantee that no column a service forgot to leave out (a ciphertext) reaches a client.
 import { z } from 'zod';
+import { connectionScopedActions, workspaceActions, type ConnectionScopedAction, type WorkspaceAction } from '../services/policy';
 
 /** A Date over tRPC (superjson); an ISO 8601 string over REST. */
 export const timestamp = z.date().meta({ override: { type: 'string', format: 'date-time' }, description: 'ISO 8601 timestamp' });
@@ -12,3 +13,14 @@ export function pageOf<Item extends z.ZodType>(item: Item) {
 }
 
 export const deletedOutput = z.object({ id: z.uuid(), deleted: z.literal(true) });
+
+/** Whether the caller may take one action; when not, the sentence saying why and whom to ask. */
+export const verdictOutput = z.union([
+  z.object({ allowed: z.literal(true), reason: z.null() }),
+  z.object({ allowed: z.literal(false), reason: z.string() }),
+]);
+
+const verdictsOf = <Key extends string>(keys: readonly [Key, ...Key[]]) => z.object(Object.fromEntries(keys.map((key) => [key, verdictOutput])) as Record<Key, typeof verdictOutput>);
+
+export const connectionVerdictsOutput = verdictsOf(connectionScopedActions as [ConnectionScopedAction, ...ConnectionScopedAction[]]);
+export const workspaceVerdictsOutput = verdictsOf(workspaceActions as [WorkspaceAction, ...WorkspaceAction[]]);

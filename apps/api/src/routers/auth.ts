@@ -1,6 +1,7 @@
 import { passwordWork } from '@studio/db/password';
 import { z } from 'zod';
 import type { Principal, UserPrincipal } from '../services/authorization';
+import { forbidden } from '../services/denials';
 import { RateLimitedError, ServiceError } from '../services/errors';
 import { OidcService, OidcSignInError } from '../services/oidc';
 import { isSafeReturnPath, RETURN_PATH_MAX_LENGTH } from '../services/return-path';
@@ -28,7 +29,7 @@ function shedPasswordWork(): void {
 }
 
 function requireSession(principal: Principal): UserPrincipal {
-  if (principal.kind !== 'user') throw new ServiceError('forbidden', 'This needs a signed-in user, not an API token', { reason: 'session_required' });
+  if (principal.kind !== 'user') throw forbidden('session.manage', 'session_required');
   return principal;
 }
 

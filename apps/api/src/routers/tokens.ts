@@ -40,8 +40,8 @@ export const tokensRouter = router({
         workspaceId: ctx.workspace.id,
         action: 'token.create',
         target: { type: 'api_token' },
-        message: `Your role cannot create a token with the ${input.role} role`,
         reason: 'role_ceiling',
+        facts: { role: input.role },
       });
       await ctx.rateLimits.consume('tokenCreate', rateLimitSubjectOf(ctx.principal));
       // workspaceProcedure's policy refuses tokens here ('token.create' is human-only).

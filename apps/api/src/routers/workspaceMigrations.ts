@@ -100,7 +100,6 @@ export const workspaceMigrationsRouter = router({
     await ctx.authorizer.requireThat(allowed, {
       workspaceId: null,
       action: 'migration.applyAll',
-      message: 'Only a system Admin may migrate every workspace',
       reason: 'system_admin_only',
     });
     const report = await ctx.workspaceMigrations.applyAll({ concurrency: input.concurrency }, originOf(ctx, principal, 'applyAll'));

@@ -1,6 +1,7 @@
 import { workspaceRole } from '@studio/db/schema';
 import { z } from 'zod';
-import { pageOf, timestamp } from './_outputs';
+import { pageOf, timestamp, workspaceVerdictsOutput } from './_outputs';
+import { workspaceVerdicts } from './_permissions';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { ACCOUNT_LINK_TTL_HOURS } from '../services/people';
 import { canAssignRole } from '../services/policy';
@@ -56,7 +57,7 @@ export const workspacesRouter = router({
     .mutation(async ({ ctx, input }) => {
       const p = ctx.principal;
       if (p.kind !== 'user') {
-        return ctx.authorizer.deny({ workspaceId: null, action: 'workspace.create', message: 'API tokens cannot create workspaces', reason: 'session_required' });
+        return ctx.authorizer.deny({ workspaceId: null, action: 'workspace.create', reason: 'session_required' });
       }
       await ctx.rateLimits.consume('workspaceCreate', rateLimitSubjectOf(p));
       const workspace = await ctx.atomically(async () => {
@@ -75,10 +76,10 @@ export const workspacesRouter = router({
 
   get: workspaceProcedure
     .meta({ action: 'workspace.read', openapi: { method: 'GET', path: `${REST}/{workspaceSlug}`, tags, summary: 'A workspace, with the caller\'s role' } })
-    .output(workspaceOutput)
+    .output(workspaceOutput.extend({ can: workspaceVerdictsOutput.meta({ description: "The caller's role-table answer for every workspace action: allowed, or why not and whom to ask. Actions decided per connection are answered by connections.permissions" }) }))
     .query(async ({ ctx }) => {
       const workspace = await ctx.workspaces.get(ctx.workspace.id);
-      return { ...workspace, role: ctx.workspace.role };
+      return { ...workspace, role: ctx.workspace.role, can: workspaceVerdicts(ctx.workspace) };
     }),
 
   members: workspaceProcedure
@@ -114,8 +115,8 @@ export const workspacesRouter = router({
         workspaceId: ctx.workspace.id,
         action: 'member.add',
         target,
-        message: `Your role cannot grant the ${input.role} role`,
         reason: 'role_ceiling',
+        facts: { role: input.role },
       });
       const user = await ctx.workspaces.findUser(input);
       const member = await ctx.atomically(async () => {
@@ -149,22 +150,21 @@ export const workspacesRouter = router({
       const workspaceId = ctx.workspace.id;
       // The policy already refuses tokens ('member.invite' is human-only); this narrows the type.
       if (ctx.principal.kind !== 'user') {
-        return ctx.authorizer.deny({ workspaceId, action: 'member.invite', message: 'This needs a signed-in person, not an API token', reason: 'session_required' });
+        return ctx.authorizer.deny({ workspaceId, action: 'member.invite', reason: 'session_required' });
       }
       const invitedBy = ctx.principal.userId;
       await ctx.authorizer.requireThat((await ctx.people.activeSystemRole(invitedBy)) === 'Admin', {
         workspaceId,
         action: 'member.invite',
         target: { type: 'member', id: input.username },
-        message: 'Inviting someone new needs a system Admin; ask an Admin to invite them, then add them here',
         reason: 'not_system_admin',
       });
       await ctx.authorizer.requireThat(canAssignRole(ctx.workspace.role, input.role), {
         workspaceId,
         action: 'member.invite',
         target: { type: 'member', id: input.username },
-        message: `Your role cannot grant the ${input.role} role`,
         reason: 'role_ceiling',
+        facts: { role: input.role },
       });
       await ctx.rateLimits.consume('accountLink', rateLimitSubjectOf(ctx.principal));
       const created = await ctx.atomically(async () => {
@@ -199,8 +199,8 @@ export const workspacesRouter = router({
         workspaceId: ctx.workspace.id,
         action: 'member.setRole',
         target: { type: 'member', id: input.userId },
-        message: 'Your role cannot make this change',
         reason: 'role_ceiling',
+        facts: { role: 'Owner' },
       });
       const { revokedGrants: _g, revokedTokens: _t, ...result } = await ctx.atomically(async () => {
         const changed = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { role: input.role });
@@ -227,8 +227,8 @@ export const workspacesRouter = router({
         workspaceId: ctx.workspace.id,
         action: 'member.remove',
         target: { type: 'member', id: input.userId },
-        message: 'Your role cannot remove this member',
         reason: 'role_ceiling',
+        facts: { role: 'Owner' },
       });
       const { revokedGrants, revokedTokens, ...result } = await ctx.atomically(async () => {
         const changed = await ctx.workspaces.changeMember(ctx.workspace.id, input.userId, { remove: true });

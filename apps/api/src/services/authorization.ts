@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import type { TokenPrincipal } from './api-tokens';
 import type { AuditActor, AuditService } from './audit';
 import type { RateLimitSubject } from './rate-limits';
-import { ForbiddenError } from './errors';
+import { forbidden, type DeniableAction, type DenialFacts, type DenialReason } from './denials';
 import { can, type Actor, type WorkspaceAction } from './policy';
 
 export interface UserPrincipal {
@@ -52,10 +52,13 @@ export function rateLimitSubjectOf(principal: Principal): RateLimitSubject {
 
 export interface Denial {
   workspaceId: string | null;
-  action: string;
+  /** Names the refusal's words (denials.ts) and, unless `auditAction` says otherwise, the audit row. */
+  action: DeniableAction;
+  /** The audit row's action when it is not `action` (a procedure's path, for refusals before any policy). */
+  auditAction?: string | undefined;
   target?: { type: string; id?: string | null } | undefined;
-  message?: string | undefined;
-  reason?: string | undefined;
+  reason?: DenialReason | undefined;
+  facts?: DenialFacts | undefined;
 }
 
 export class Authorizer {
@@ -70,17 +73,14 @@ export class Authorizer {
     await this.audit.record({
       actor: auditActorOf(this.principal),
       workspaceId: denial.workspaceId,
-      action: denial.action,
+      action: denial.auditAction ?? denial.action,
       target: denial.target ?? null,
       outcome: 'denied',
       details: { reason },
       ip: this.meta.ip,
       userAgent: this.meta.userAgent,
     });
-    throw new ForbiddenError(denial.message ?? `You are not allowed to ${denial.action.replace('.', ' ')} in this workspace`, {
-      action: denial.action,
-      reason,
-    });
+    throw forbidden(denial.action, reason, { actorKind: this.principal?.kind, ...denial.facts }, denial.auditAction ? { action: denial.auditAction } : {});
   }
 
   /** Role check against the policy table; denials audited. */

@@ -315,18 +315,20 @@ export class ConnectionService {
 
   /**
    * What policy.canUseConnection needs: the user's grant and whether this connection backs the
-   * workspace's default environment. Throws NOT_FOUND for a connection of another workspace.
+   * workspace's default environment, with the connection's name for a refusal's sentence. Throws
+   * NOT_FOUND for a connection of another workspace.
    */
-  async useFacts(workspaceId: string, connectionId: string, userId: string | null): Promise<ConnectionUseFacts> {
-    await this.hostOf(workspaceId, connectionId);
-    const [grant, defaults] = await Promise.all([
+  async useFacts(workspaceId: string, connectionId: string, userId: string | null): Promise<ConnectionUseFacts & { name: string }> {
+    const [grant, defaults, [named]] = await Promise.all([
       userId === null ? undefined : this.grantOf(connectionId, userId),
       this.db
         .select({ id: environments.id })
         .from(environments)
         .where(and(eq(environments.workspaceId, workspaceId), eq(environments.isDefault, true), eq(environments.connectionId, connectionId))),
+      this.db.select({ name: connections.name }).from(connections).where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId))),
     ]);
-    return { grant, isDefaultEnvironmentConnection: defaults.length > 0 };
+    if (!named) throw new NotFoundError('Connection', { field: 'connectionId' });
+    return { name: named.name, grant, isDefaultEnvironmentConnection: defaults.length > 0 };
   }
 
   /** The user's grant on a connection of this workspace (undefined when none). */

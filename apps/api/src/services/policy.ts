@@ -136,6 +136,18 @@ export function can(actor: Actor, action: WorkspaceAction): boolean {
   return rolesByAction[action].includes(actor.role);
 }
 
+/** Every workspace action, in the table's order (for maps of what someone may do). */
+export const workspaceActions = Object.keys(rolesByAction) as WorkspaceAction[];
+
+/** The roles the table lets take `action` (before grants). */
+export function rolesAllowed(action: WorkspaceAction): readonly WorkspaceRole[] {
+  return rolesByAction[action];
+}
+
+export function isHumanOnly(action: string): boolean {
+  return humanOnly.has(action as WorkspaceAction);
+}
+
 const rank: Record<WorkspaceRole, number> = { Owner: 3, Admin: 2, Member: 1, Viewer: 0 };
 
 /** The lesser of two roles (a token never acts above the person who made it). */
@@ -172,4 +184,46 @@ export function canUseConnection(actor: Actor, facts: ConnectionUseFacts): boole
 export function canManageConnection(actor: Actor, grant: ConnectionAccessLevel | undefined): boolean {
   if (managers.includes(actor.role)) return true;
   return actor.kind === 'user' && actor.role === 'Member' && grant === 'manage';
+}
+
+/** Actions decided per connection: the role table, then the caller's grant on that connection. */
+export type ConnectionScopedAction =
+  | 'connection.update'
+  | 'connection.reset'
+  | 'connection.test'
+  | 'connection.schema'
+  | 'procedure.draft'
+  | 'procedure.execute'
+  | 'procedure.publish'
+  | 'procedure.delete'
+  | 'console.run';
+
+export const connectionScopedActions: readonly ConnectionScopedAction[] = [
+  'connection.update',
+  'connection.reset',
+  'connection.test',
+  'connection.schema',
+  'procedure.draft',
+  'procedure.execute',
+  'procedure.publish',
+  'procedure.delete',
+  'console.run',
+];
+
+/** Changing a connection or what it runs takes `manage`; running and testing take `use`. */
+const needsManage: ReadonlySet<ConnectionScopedAction> = new Set(['connection.update', 'connection.reset', 'procedure.publish', 'procedure.delete']);
+
+export type ConnectionDecision = { allowed: true } | { allowed: false; reason: 'insufficient_role' | 'no_connection_access' | 'manage_grant_required' };
+
+/**
+ * Whether `actor` may take `action` on a connection: Owners/Admins by role; Members by their grant
+ * (`manage` to change, `use` or the default environment's connection to run); Viewers never.
+ * `facts` null: there is no connection to decide on (no default environment).
+ */
+export function decideOnConnection(actor: Actor, action: ConnectionScopedAction, facts: ConnectionUseFacts | null): ConnectionDecision {
+  if (can(actor, action)) return { allowed: true };
+  if (actor.role !== 'Member') return { allowed: false, reason: 'insufficient_role' };
+  if (facts === null) return { allowed: false, reason: 'no_connection_access' };
+  if (needsManage.has(action)) return canManageConnection(actor, facts.grant) ? { allowed: true } : { allowed: false, reason: 'manage_grant_required' };
+  return canUseConnection(actor, facts) ? { allowed: true } : { allowed: false, reason: 'no_connection_access' };
 }

@@ -5,6 +5,8 @@ import { rateLimitSubjectOf } from '../../services/authorization';
 import { canManageConnection, canUseConnection } from '../../services/policy';
 import { router, workspaceProcedure } from '../../trpc';
 import { deletedOutput, pageOf, timestamp } from '../_outputs';
+import { connectionFactsOf, authorizeOnConnection, connectionVerdicts } from '../_permissions';
+import { connectionVerdictsOutput } from '../_outputs';
 import { pageInput } from '../_schemas';
 import {
   assertHostAllowed,
@@ -57,11 +59,20 @@ export const connectionsRouter = router({
   permissions: workspaceProcedure
     .meta({ action: 'connection.read', openapi: { method: 'GET', path: `${REST}/{connectionId}/permissions`, tags, summary: 'What the caller may do with a connection' } })
     .input(byId)
-    .output(z.object({ canUse: z.boolean(), canManage: z.boolean() }))
+    .output(
+      z.object({
+        canUse: z.boolean(),
+        canManage: z.boolean(),
+        can: connectionVerdictsOutput.meta({ description: 'Each action on this connection: allowed, or the sentence saying why not and whom to ask' }),
+      }),
+    )
     .query(async ({ ctx, input }) => {
-      const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const facts = await ctx.connections.useFacts(ctx.workspace.id, input.connectionId, userId);
-      return { canUse: canUseConnection(ctx.workspace.actor, facts), canManage: canManageConnection(ctx.workspace.actor, facts.grant) };
+      const facts = await connectionFactsOf(ctx, input.connectionId);
+      return {
+        canUse: canUseConnection(ctx.workspace.actor, facts),
+        canManage: canManageConnection(ctx.workspace.actor, facts.grant),
+        can: connectionVerdicts(ctx.workspace, facts),
+      };
     }),
 
   /** What refers to the connection (shown before a delete, which sets these references to NULL). */
@@ -102,12 +113,7 @@ export const connectionsRouter = router({
     .input(updateInput)
     .output(connectionOutput)
     .mutation(async ({ ctx, input }) => {
-      const grant = ctx.principal.kind === 'user' ? await ctx.connections.grantOf(input.connectionId, ctx.principal.userId) : undefined;
-      await ctx.authorizer.requireThat(canManageConnection(ctx.workspace.actor, grant), {
-        workspaceId: ctx.workspace.id,
-        action: 'connection.update',
-        target: { type: 'connection', id: input.connectionId },
-      });
+      await authorizeOnConnection(ctx, 'connection.update', await connectionFactsOf(ctx, input.connectionId), { type: 'connection', id: input.connectionId });
       const { workspaceId: _w, workspaceSlug: _s, connectionId, ...patch } = input;
       if (patch.host !== undefined) {
         // Existence first, so an unknown id is NOT_FOUND rather than a policy refusal.

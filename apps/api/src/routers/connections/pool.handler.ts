@@ -4,6 +4,7 @@ import type { PoolStats } from '@studio/mssql-pool';
 import type { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import { canManageConnection } from '../../services/policy';
+import { authorizeOnConnection, connectionFactsOf } from '../_permissions';
 import type { byId, WorkspaceHandlerContext } from './_schemas';
 import type { poolStatsInput } from './poolStats.schema';
 
@@ -63,12 +64,7 @@ export async function statusHandler({ ctx, input }: { ctx: WorkspaceHandlerConte
 }
 
 export async function resetHandler({ ctx, input }: { ctx: WorkspaceHandlerContext; input: z.output<typeof byId> }) {
-  const grant = ctx.principal.kind === 'user' ? await ctx.connections.grantOf(input.connectionId, ctx.principal.userId) : undefined;
-  await ctx.authorizer.requireThat(canManageConnection(ctx.workspace.actor, grant), {
-    workspaceId: ctx.workspace.id,
-    action: 'connection.reset',
-    target: { type: 'connection', id: input.connectionId },
-  });
+  await authorizeOnConnection(ctx, 'connection.reset', await connectionFactsOf(ctx, input.connectionId), { type: 'connection', id: input.connectionId });
   await ctx.rateLimits.consume('poolReset', rateLimitSubjectOf(ctx.principal));
   const database = await ctx.workspaceDatabases.targetOf(ctx.workspace.id, { connectionId: input.connectionId });
   const audit = (outcome: 'success' | 'failure', details: Record<string, unknown>) =>

@@ -3,7 +3,8 @@
 import type { z } from 'zod';
 import { rateLimitSubjectOf } from '../../services/authorization';
 import type { ConnectionTestResult } from '../../services/connection-test';
-import { canManageConnection, canUseConnection } from '../../services/policy';
+import { canManageConnection } from '../../services/policy';
+import { authorizeOnConnection, connectionFactsOf } from '../_permissions';
 import { hideLogin } from '../../services/server-messages';
 import type { WorkspaceHandlerContext } from './_schemas';
 import type { testDraftInput, testInput } from './test.schema';
@@ -22,13 +23,8 @@ function auditDetails(result: ConnectionTestResult) {
 }
 
 export async function testHandler({ ctx, input }: { ctx: WorkspaceHandlerContext; input: z.output<typeof testInput> }) {
-  const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-  const facts = await ctx.connections.useFacts(ctx.workspace.id, input.connectionId, userId);
-  await ctx.authorizer.requireThat(canUseConnection(ctx.workspace.actor, facts), {
-    workspaceId: ctx.workspace.id,
-    action: 'connection.test',
-    target: { type: 'connection', id: input.connectionId },
-  });
+  const facts = await connectionFactsOf(ctx, input.connectionId);
+  await authorizeOnConnection(ctx, 'connection.test', facts, { type: 'connection', id: input.connectionId });
   await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
   const database = await ctx.workspaceDatabases.targetOf(ctx.workspace.id, { connectionId: input.connectionId });
   const tested = await ctx.connectionTester.run(database.settings, { deadlineMs: input.timeoutMs });

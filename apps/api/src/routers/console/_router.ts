@@ -3,8 +3,10 @@
 // workspace, and the console access setting. Running and cancelling in run.handler.ts.
 import { z } from 'zod';
 import { pageOf, timestamp } from '../_outputs';
+import { connectionFactsOf, connectionVerdicts } from '../_permissions';
 import { pageInput } from '../_schemas';
-import { ConsoleDownload, DEFAULT_CONSOLE_TIMEOUT_MS } from '../../services/console';
+import { ConsoleDownload, DEFAULT_CONSOLE_TIMEOUT_MS, modeRefusal, type ConsoleMode } from '../../services/console';
+import { verdictOf } from '../../services/denials';
 import { workspaceProcedure, router } from '../../trpc';
 import { connectionRef, consoleAccessInput, MAX_SQL_LENGTH, type ConsoleContext } from './_schemas';
 import { cancelHandler, exportHandler, runHandler } from './run.handler';
@@ -50,7 +52,6 @@ async function authorizeSavedChange(ctx: ConsoleContext, id: string, action: 'co
     workspaceId: ctx.workspace.id,
     action,
     target: { type: 'saved_query', id },
-    message: 'Only whoever saved this query, or an Owner or Admin, may change or delete it',
     reason: 'not_query_owner',
   });
   return saved;
@@ -65,7 +66,20 @@ export const consoleRouter = router({
       const info = await ctx.console.accessOf(ctx.workspace.id, input.connectionId);
       const target = await ctx.console.targetOf(ctx.workspace.id, input.connectionId).catch(() => null);
       const maxTimeoutMs = target?.maxTimeoutMs ?? null;
-      return { connectionId: input.connectionId, ...info, maxTimeoutMs, defaultTimeoutMs: Math.min(DEFAULT_CONSOLE_TIMEOUT_MS, maxTimeoutMs ?? DEFAULT_CONSOLE_TIMEOUT_MS) };
+      const facts = ctx.workspace.actor.role === 'Member' ? await connectionFactsOf(ctx, input.connectionId) : null;
+      const run = connectionVerdicts(ctx.workspace, facts)['console.run'];
+      const inMode = (mode: ConsoleMode) => {
+        const refusal = modeRefusal(info.access, mode);
+        return !run.allowed || refusal === null ? run : verdictOf('console.run', { allowed: false, reason: refusal }, { connectionName: info.name });
+      };
+      return {
+        connectionId: input.connectionId,
+        ...info,
+        maxTimeoutMs,
+        defaultTimeoutMs: Math.min(DEFAULT_CONSOLE_TIMEOUT_MS, maxTimeoutMs ?? DEFAULT_CONSOLE_TIMEOUT_MS),
+        /** Running in each mode: allowed, or why not and whom to ask. */
+        can: { 'read-only': inMode('read-only'), 'read-write': inMode('read-write') },
+      };
     }),
 
   /** Runs one or several statements; see README "Query console" for modes, limits and parameters. */

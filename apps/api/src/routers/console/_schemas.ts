@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Context } from '../../context';
 import type { WorkspaceScope } from '../../services/authorization';
 import type { ConsoleTarget } from '../../services/console';
-import { can, canUseConnection } from '../../services/policy';
+import { authorizeOnConnection, connectionFactsOf } from '../_permissions';
 
 export type ConsoleContext = Context & { principal: NonNullable<Context['principal']>; workspace: WorkspaceScope };
 
@@ -39,11 +39,8 @@ export function principalKeyOf(ctx: ConsoleContext): string {
  * environment's connection); Viewers never. Denials are audited by the Authorizer.
  */
 export async function authorizeRun(ctx: ConsoleContext, target: Pick<ConsoleTarget, 'database'>, action: 'console.run' = 'console.run'): Promise<void> {
-  const actor = ctx.workspace.actor;
-  if (can(actor, action)) return;
-  const denial = { workspaceId: ctx.workspace.id, action, target: { type: 'connection', id: target.database.connectionId } };
-  if (actor.role !== 'Member') return ctx.authorizer.deny({ ...denial, reason: 'insufficient_role' });
-  const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-  const facts = await ctx.connections.useFacts(ctx.workspace.id, target.database.connectionId, userId);
-  if (!canUseConnection(actor, facts)) await ctx.authorizer.deny({ ...denial, reason: 'no_connection_access' });
+  const connectionId = target.database.connectionId;
+  const facts = ctx.workspace.actor.role === 'Member' ? await connectionFactsOf(ctx, connectionId) : null;
+  // Owners/Admins pass by role and Viewers fail by role: only a Member's grant needs the facts.
+  await authorizeOnConnection(ctx, action, facts, { type: 'connection', id: connectionId });
 }

@@ -93,7 +93,6 @@ export async function cancelHandler({ ctx, input }: { ctx: ConsoleContext; input
     workspaceId: ctx.workspace.id,
     action: 'console.cancel',
     target: { type: 'connection', id: run.connectionId },
-    message: 'Only the one who started a run may cancel it',
     reason: 'not_run_owner',
   });
   run.cancel();

@@ -23,7 +23,6 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
       workspaceId: ctx.workspace.id,
       action: 'environment.saveUntested',
       target,
-      message: 'Only a workspace Owner may save an environment without a passing connection test',
       reason: 'owner_only',
     });
   }

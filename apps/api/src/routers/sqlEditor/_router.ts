@@ -2,11 +2,11 @@
 // publish deploys to the workspace's SQL Server, execute runs the published procedure there.
 // Records here; publish and execute in their own handler files (cal.com shape).
 import { z } from 'zod';
-import { pageOf, timestamp } from '../_outputs';
+import { pageOf, timestamp, verdictOutput } from '../_outputs';
 import { ServiceError } from '../../services/errors';
 import { router } from '../../trpc';
 import { instantInput, pageInput } from '../_schemas';
-import { authorizeDraft, authorizeOnTarget, byId, MAX_DRAFT_LENGTH, procedureNameInput, sqlEditorProcedure } from './_schemas';
+import { authorizeDraft, authorizeOnTarget, byId, editorVerdicts, MAX_DRAFT_LENGTH, procedureNameInput, sqlEditorProcedure } from './_schemas';
 import { cancelHandler, executeHandler, parametersHandler } from './execute.handler';
 import { cancelInput, executeInput } from './execute.schema';
 import { publishHandler } from './publish.handler';
@@ -33,6 +33,7 @@ const procedureSummary = z.object({
   updatedAt: timestamp.meta({ description: 'The draft version: send it back as expectedUpdatedAt when saving' }),
 });
 const procedureDetail = procedureSummary.extend({ sqlDraft: z.string(), sqlPublished: z.string().nullable() });
+const editorVerdictsOutput = z.object({ draft: verdictOutput, publish: verdictOutput, execute: verdictOutput, delete: verdictOutput });
 
 export const sqlEditorRouter = router({
   /** Procedures of the workspace, most recently edited first; `search` matches the name. */
@@ -45,8 +46,11 @@ export const sqlEditorRouter = router({
   get: sqlEditorProcedure
     .meta({ action: 'procedure.read', openapi: { method: 'GET', path: `${REST}/{procedureId}`, tags, summary: 'A procedure with its draft and published text' } })
     .input(byId)
-    .output(procedureDetail)
-    .query(({ ctx, input }) => ctx.sqlEditor.get(ctx.workspace.id, input.procedureId)),
+    .output(procedureDetail.extend({ can: editorVerdictsOutput.meta({ description: 'Drafting, publishing, running and deleting on the default environment: allowed, or why not and whom to ask' }) }))
+    .query(async ({ ctx, input }) => {
+      const [procedure, can] = await Promise.all([ctx.sqlEditor.get(ctx.workspace.id, input.procedureId), editorVerdicts(ctx)]);
+      return { ...procedure, can };
+    }),
 
   create: sqlEditorProcedure
     .meta({ action: 'procedure.draft', authorize: 'handler' })

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { Context } from '../../context';
 import { ApiProblem } from '../../errors';
 import type { WorkspaceScope } from '../../services/authorization';
-import { canManageConnection, canUseConnection, can } from '../../services/policy';
+import { can } from '../../services/policy';
+import { authorizeOnConnection, connectionFactsOf, connectionVerdicts } from '../_permissions';
 import { ServiceError } from '../../services/errors';
 import { SqlServerError, type PublishTarget } from '../../services/sql-editor';
 import { workspaceProcedure } from '../../trpc';
@@ -32,28 +33,30 @@ type ConnectionAction = 'procedure.draft' | 'procedure.execute' | 'procedure.pub
  * `manage` grant; Viewers never. Denials are audited by the Authorizer.
  */
 export async function authorizeOnTarget(ctx: SqlEditorContext, action: ConnectionAction, target: PublishTarget | null, procedureId: string | null): Promise<void> {
-  const actor = ctx.workspace.actor;
-  const denial = { workspaceId: ctx.workspace.id, action, target: { type: 'procedure', id: procedureId } };
-  if (can(actor, action)) return;
-  if (actor.role !== 'Member' || target === null) return ctx.authorizer.deny({ ...denial, reason: target === null && actor.role === 'Member' ? 'no_connection_access' : 'insufficient_role' });
-  const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-  const facts = await ctx.connections.useFacts(ctx.workspace.id, target.connectionId, userId);
-  const allowed = action === 'procedure.draft' || action === 'procedure.execute' ? canUseConnection(actor, facts) : canManageConnection(actor, facts.grant);
-  if (!allowed) await ctx.authorizer.deny({ ...denial, reason: action === 'procedure.draft' || action === 'procedure.execute' ? 'no_connection_access' : 'manage_grant_required' });
+  // Owners/Admins need no facts; Viewers are refused by role whatever the connection.
+  const facts = target === null || ctx.workspace.actor.role !== 'Member' ? null : await connectionFactsOf(ctx, target.connectionId);
+  await authorizeOnConnection(ctx, action, facts, { type: 'procedure', id: procedureId });
+}
+
+/** What the caller may do with procedures on the default environment's connection (for the editor's buttons). */
+export async function editorVerdicts(ctx: SqlEditorContext) {
+  const target = ctx.workspace.actor.role === 'Member' ? await defaultTargetOrNull(ctx) : null;
+  const verdicts = connectionVerdicts(ctx.workspace, target === null ? null : await connectionFactsOf(ctx, target.connectionId));
+  return { draft: verdicts['procedure.draft'], publish: verdicts['procedure.publish'], execute: verdicts['procedure.execute'], delete: verdicts['procedure.delete'] };
+}
+
+/** The default environment's target; null when the workspace has none. */
+function defaultTargetOrNull(ctx: SqlEditorContext): Promise<PublishTarget | null> {
+  return ctx.sqlEditor.targetOf(ctx.workspace.id).catch((error: unknown) => {
+    if (error instanceof ServiceError && error.code === 'precondition_failed') return null;
+    throw error;
+  });
 }
 
 /** Drafting targets the default environment; a workspace without one leaves Members only reading. */
 export async function authorizeDraft(ctx: SqlEditorContext, procedureId: string | null): Promise<void> {
   if (can(ctx.workspace.actor, 'procedure.draft')) return;
-  let target: PublishTarget | null = null;
-  if (ctx.workspace.actor.role === 'Member') {
-    target = await ctx.sqlEditor
-      .targetOf(ctx.workspace.id)
-      .catch((error: unknown) => {
-        if (error instanceof ServiceError && error.code === 'precondition_failed') return null;
-        throw error;
-      });
-  }
+  const target = ctx.workspace.actor.role === 'Member' ? await defaultTargetOrNull(ctx) : null;
   await authorizeOnTarget(ctx, 'procedure.draft', target, procedureId);
 }
 

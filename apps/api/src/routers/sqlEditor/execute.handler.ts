@@ -60,7 +60,6 @@ export async function cancelHandler({ ctx, input }: { ctx: SqlEditorContext; inp
     workspaceId: ctx.workspace.id,
     action: 'procedure.cancel',
     target: { type: 'procedure', id: execution.procedureId },
-    message: 'Only the user who started an execution may cancel it',
     reason: 'not_execution_owner',
   });
   execution.cancel();

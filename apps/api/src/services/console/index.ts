@@ -6,6 +6,7 @@ export {
   DEFAULT_CONSOLE_ROW_LIMIT,
   DEFAULT_CONSOLE_TIMEOUT_MS,
   HISTORY_RETENTION_DAYS,
+  modeRefusal,
   sqlFingerprint,
   type ConsoleRunResult,
   type ConsoleRuns,

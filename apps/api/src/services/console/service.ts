@@ -11,7 +11,8 @@ import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
 import type mssql from 'mssql';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, QueryError, QueryTimeoutError, ServiceError } from '../errors';
+import { forbidden } from '../denials';
+import { ConflictError, InvalidInputError, NotFoundError, QueryError, QueryTimeoutError, ServiceError } from '../errors';
 import { keysetPage } from '../pagination';
 import type { ExecutionRegistry, RunningExecution } from '../sql-editor/executions';
 import { TsqlLexError } from '../sql-editor/tsql';
@@ -199,21 +200,17 @@ export class ConsoleService {
    * what would end or escape the read-only transaction.
    */
   checkMode(target: ConsoleTarget, mode: ConsoleMode, text: string): void {
-    if (target.access === 'off') {
-      throw new ForbiddenError(`The console is off for connection '${target.name}'; an Owner or Admin can turn it on`, { reason: 'console_off', field: 'connectionId' });
-    }
-    if (mode === 'read-write' && target.access !== 'read-write') {
-      throw new ForbiddenError(`Connection '${target.name}' allows read-only console runs`, { reason: 'read_only_connection', field: 'mode' });
-    }
+    const refusal = modeRefusal(target.access, mode);
+    if (refusal !== null) throw forbidden('console.run', refusal, { connectionName: target.name }, { field: refusal === 'console_off' ? 'connectionId' : 'mode' });
     if (mode !== 'read-only') return;
-    let refusal;
+    let textRefusal;
     try {
-      refusal = readOnlyRefusal(target.type, text);
+      textRefusal = readOnlyRefusal(target.type, text);
     } catch (error) {
       if (error instanceof TsqlLexError || error instanceof UnterminatedTextError) throw new InvalidInputError('sql', `sql: ${error.message}`);
       throw error;
     }
-    if (refusal) throw new InvalidInputError('sql', `sql: ${refusal.reason}`, { reason: 'read_only_refused', statement: refusal.statement });
+    if (textRefusal) throw new InvalidInputError('sql', `sql: ${textRefusal.reason}`, { reason: 'read_only_refused', statement: textRefusal.statement });
   }
 
   /** The time limit a run gets: what it asked for, never more than the connection's maximum. */
@@ -462,4 +459,11 @@ export class ConsoleService {
     if (!row) throw new NotFoundError('Saved query', { field: 'savedQueryId' });
     return row;
   }
+}
+
+/** Whether a connection's console access allows a run in `mode`: `off` refuses everything. */
+export function modeRefusal(access: ConsoleAccess, mode: ConsoleMode): 'console_off' | 'read_only_connection' | null {
+  if (access === 'off') return 'console_off';
+  if (mode === 'read-write' && access !== 'read-write') return 'read_only_connection';
+  return null;
 }

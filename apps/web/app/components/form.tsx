@@ -122,6 +122,7 @@ export function SubmitButton({
   value?: string;
   name?: string;
   'aria-label'?: string;
+  'aria-describedby'?: string;
 }) {
   const navigation = useNavigation();
   const busy = navigation.state === 'submitting';
@@ -183,6 +184,7 @@ export function ConfirmedSubmitButton({
   description,
   confirmLabel,
   'aria-label': ariaLabel,
+  'aria-describedby': describedBy,
 }: {
   children: ReactNode;
   intent: string;
@@ -192,6 +194,7 @@ export function ConfirmedSubmitButton({
   description: ReactNode;
   confirmLabel: string;
   'aria-label'?: string;
+  'aria-describedby'?: string;
 }) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
@@ -219,6 +222,7 @@ export function ConfirmedSubmitButton({
         disabled={disabled || busy}
         aria-busy={mine || undefined}
         aria-label={ariaLabel}
+        aria-describedby={describedBy}
         aria-haspopup="dialog"
         onClick={(event) => {
           event.preventDefault();

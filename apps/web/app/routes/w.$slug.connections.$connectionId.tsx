@@ -3,6 +3,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
 import { ActionAlert, ConfirmedSubmitButton, SubmitButton, useDelayedTrue, useSubmitting } from '../components/form';
+import { GuardedLink, useDenial } from '../components/permission';
 import { TestProgress, TestSteps, type TestStepView } from '../components/test-steps';
 import { Alert, Badge, Card, formatDateTime, Meter, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
@@ -74,6 +75,8 @@ export default function ConnectionDetail() {
   const { workspace } = useWorkspace();
   const testing = useDelayedTrue(useSubmitting('test'));
   const pool = status.pool;
+  const testDenial = useDenial(permissions.can['connection.test']);
+  const resetDenial = useDenial(permissions.can['connection.reset']);
   const test = result?.ok ? result.value?.test : undefined;
   return (
     <>
@@ -89,42 +92,36 @@ export default function ConnectionDetail() {
             <Link className="btn btn-secondary" to={`/w/${workspace.slug}/console/${connection.id}`}>
               Open console
             </Link>
-            {permissions.canUse ? (
-              <Link className="btn btn-secondary" to={`/w/${workspace.slug}/connections/${connection.id}/schema`}>
-                Browse schema
-              </Link>
-            ) : null}
-            {permissions.canManage ? (
-              <Link className="btn btn-secondary" to={`/w/${workspace.slug}/connections/${connection.id}/edit`}>
-                Edit
-              </Link>
-            ) : null}
-            {canManageWorkspace(workspace.role) ? (
-              <Link className="btn btn-danger" to={`/w/${workspace.slug}/connections/${connection.id}/delete`}>
-                Delete…
-              </Link>
-            ) : null}
-            {permissions.canUse ? (
-              <SubmitButton intent="test" variant="secondary" pendingLabel="Testing…">
-                Test connection
-              </SubmitButton>
-            ) : null}
-            {permissions.canManage ? (
-              <ConfirmedSubmitButton
-                intent="reset"
-                pendingLabel="Resetting…"
-                title={`Reset the pool of ${connection.name}?`}
-                confirmLabel="Reset pool"
-                description={
-                  <p>
-                    Every open connection to {connection.host}:{connection.port} / {connection.database} is closed. Queries running on them now, for anyone in this workspace,
-                    are cancelled and fail; the next requests open fresh connections.
-                  </p>
-                }
-              >
-                Reset pool
-              </ConfirmedSubmitButton>
-            ) : null}
+            <GuardedLink className="btn btn-secondary" to={`/w/${workspace.slug}/connections/${connection.id}/schema`} verdict={permissions.can['connection.schema']}>
+              Browse schema
+            </GuardedLink>
+            <GuardedLink className="btn btn-secondary" to={`/w/${workspace.slug}/connections/${connection.id}/edit`} verdict={permissions.can['connection.update']}>
+              Edit
+            </GuardedLink>
+            <GuardedLink className="btn btn-danger" to={`/w/${workspace.slug}/connections/${connection.id}/delete`} verdict={workspace.can['connection.delete']}>
+              Delete…
+            </GuardedLink>
+            <SubmitButton intent="test" variant="secondary" pendingLabel="Testing…" disabled={testDenial.denied} aria-describedby={testDenial.control['aria-describedby']}>
+              Test connection
+            </SubmitButton>
+            {testDenial.reason}
+            <ConfirmedSubmitButton
+              intent="reset"
+              disabled={resetDenial.denied}
+              aria-describedby={resetDenial.control['aria-describedby']}
+              pendingLabel="Resetting…"
+              title={`Reset the pool of ${connection.name}?`}
+              confirmLabel="Reset pool"
+              description={
+                <p>
+                  Every open connection to {connection.host}:{connection.port} / {connection.database} is closed. Queries running on them now, for anyone in this workspace,
+                  are cancelled and fail; the next requests open fresh connections.
+                </p>
+              }
+            >
+              Reset pool
+            </ConfirmedSubmitButton>
+            {resetDenial.reason}
           </Form>
         }
       />

@@ -13,6 +13,7 @@ import { DiffView } from '../components/sql-editor/diff-view';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import { toDisplay, type DisplayExecution } from '../components/sql-editor/results';
 import styles from '../components/sql-editor/sql-editor.css?url';
+import { useDenial, type Verdict } from '../components/permission';
 import { Alert, Card, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { useWorkspace } from '../lib/workspace';
@@ -42,6 +43,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     },
     parameters: parameters?.ok ? parameters.value.parameters : [],
     parametersProblem: parameters && !parameters.ok ? parameters.problem.message : null,
+    can: procedure.can,
   });
 }
 
@@ -145,9 +147,12 @@ function lineOf(problem: Problem): number | null {
 }
 
 export default function SqlEditorPage() {
-  const { procedure, parameters, parametersProblem } = useLoaderData<typeof loader>();
+  const { procedure, parameters, parametersProblem, can } = useLoaderData<typeof loader>();
   const { workspace } = useWorkspace();
-  const canEdit = workspace.role !== 'Viewer';
+  const canEdit = can.draft.allowed;
+  const editDenial = useDenial(can.draft);
+  const publishDenial = useDenial(can.publish);
+  const deleteDenial = useDenial(can.delete);
   // Every save names this procedure's own action: a save that fires after a navigation must never
   // post to whatever route is showing by then.
   const actionUrl = `/w/${workspace.slug}/sql/${procedure.id}`;
@@ -361,11 +366,11 @@ export default function SqlEditorPage() {
             <span className="sql-save-state muted" role="status" aria-live="polite" data-save-state={saveState}>
               {canEdit ? saveLabels[saveState] : 'Read only'}
             </span>
-            {canEdit ? (
-              <button type="button" className="btn btn-primary" onClick={publish} disabled={publishing || saveState === 'conflict'} aria-busy={publishing || undefined}>
-                {publishing ? 'Publishing…' : 'Publish'}
-              </button>
-            ) : null}
+            {editDenial.reason}
+            <button type="button" className="btn btn-primary" onClick={publish} disabled={publishing || saveState === 'conflict'} aria-busy={publishing || undefined} {...publishDenial.control}>
+              {publishing ? 'Publishing…' : 'Publish'}
+            </button>
+            {publishDenial.reason}
           </span>
         }
       >
@@ -431,7 +436,7 @@ export default function SqlEditorPage() {
           )}
         </Card>
       ) : (
-        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} canRun={canEdit} />
+        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} runVerdict={can.execute} />
       )}
       <Dialog open={showConflictDiff && theirVersion !== undefined} title="Their version → yours" wide onClose={() => setShowConflictDiff(false)} actions={
         <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(false)} autoFocus>
@@ -449,19 +454,18 @@ export default function SqlEditorPage() {
       >
         <p>Your latest changes to {procedure.qualifiedName} could not be saved ({saveState === 'conflict' ? 'someone saved a newer version' : 'the save failed'}). If you leave now they are lost.</p>
       </ConfirmDialog>
-      {canEdit ? (
-        <Card title="Delete">
-          <Form method="post" className="row" onSubmit={(event) => (window.confirm(`Delete ${procedure.qualifiedName}?`) ? undefined : event.preventDefault())}>
-            <label className="row small">
-              <input type="checkbox" name="dropFromServer" /> Also drop it from the SQL Server
-            </label>
-            <button type="submit" name="intent" value="delete" className="btn btn-danger">
-              Delete procedure
-            </button>
-          </Form>
-          {deleteProblem ? <Alert tone="danger" title={deleteProblem.message} /> : null}
-        </Card>
-      ) : null}
+      <Card title="Delete">
+        <Form method="post" className="row" onSubmit={(event) => (window.confirm(`Delete ${procedure.qualifiedName}?`) ? undefined : event.preventDefault())}>
+          <label className="row small">
+            <input type="checkbox" name="dropFromServer" /> Also drop it from the SQL Server
+          </label>
+          <button type="submit" name="intent" value="delete" className="btn btn-danger" {...deleteDenial.control}>
+            Delete procedure
+          </button>
+          {deleteDenial.reason}
+        </Form>
+        {deleteProblem ? <Alert tone="danger" title={deleteProblem.message} /> : null}
+      </Card>
     </>
   );
 }
@@ -481,7 +485,7 @@ function RunPanel({
   published,
   parameters,
   parametersProblem,
-  canRun,
+  runVerdict,
 }: {
   procedureId: string;
   actionUrl: string;
@@ -489,7 +493,7 @@ function RunPanel({
   published: boolean;
   parameters: ParameterInfo[];
   parametersProblem: string | null;
-  canRun: boolean;
+  runVerdict: Verdict;
 }) {
   const runner = useFetcher<typeof action>({ key: `run-${procedureId}` });
   const canceller = useFetcher<typeof action>({ key: `cancel-${procedureId}` });
@@ -509,7 +513,7 @@ function RunPanel({
   const problem = answer && !answer.ok ? answer.problem : null;
 
   if (!published) return <Card title="Run">Publish the procedure to run it.</Card>;
-  if (!canRun) return <Card title="Run">Viewers can read procedures but not run them.</Card>;
+  if (!runVerdict.allowed) return <Card title="Run">{runVerdict.reason}.</Card>;
 
   const run = (event: React.FormEvent<HTMLFormElement>) => {
     event.preventDefault();

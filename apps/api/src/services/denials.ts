@@ -3,7 +3,7 @@
 // a 403 carries and the UI shows next to a disabled control. Nothing else writes a refusal.
 import type { WorkspaceRole } from '@studio/db/schema';
 import { ForbiddenError } from './errors';
-import { isHumanOnly, rolesAllowed, type PrincipalKind, type WorkspaceAction } from './policy';
+import { accessNeeded, isConnectionScoped, isHumanOnly, rolesAllowed, type PrincipalKind, type WorkspaceAction } from './policy';
 
 /** Refusals outside one workspace's role table (system administration, every-workspace operations). */
 export type SystemAction =
@@ -133,7 +133,9 @@ export function denialSentence(action: DeniableAction, reason: DenialReason, fac
     case 'owner_only': {
       if (facts.actorKind === 'token' && isHumanOnly(action)) return `${doing} needs a signed-in person, not an API token`;
       const roles = isDeniableWorkspaceAction(action) ? rolesAllowed(action) : (['Owner'] as const);
-      return `${doing} needs the ${either(roles)} role; ${askForRole(roles)}`;
+      // Members may take these with a grant on the connection: say so, or the sentence misleads.
+      const orGrant = isConnectionScoped(action) ? `, or Member with ${accessNeeded(action)} access to the connection` : '';
+      return `${doing} needs the ${either(roles)} role${orGrant}; ${askForRole(roles)}`;
     }
     case 'no_connection_access':
       return facts.connectionName === undefined && (action === 'procedure.draft' || action === 'procedure.execute')

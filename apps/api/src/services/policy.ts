@@ -213,6 +213,15 @@ export const connectionScopedActions: readonly ConnectionScopedAction[] = [
 /** Changing a connection or what it runs takes `manage`; running and testing take `use`. */
 const needsManage: ReadonlySet<ConnectionScopedAction> = new Set(['connection.update', 'connection.reset', 'procedure.publish', 'procedure.delete']);
 
+export function isConnectionScoped(action: string): action is ConnectionScopedAction {
+  return (connectionScopedActions as readonly string[]).includes(action);
+}
+
+/** The grant a Member needs for a connection-scoped action. */
+export function accessNeeded(action: ConnectionScopedAction): 'use' | 'manage' {
+  return needsManage.has(action) ? 'manage' : 'use';
+}
+
 export type ConnectionDecision = { allowed: true } | { allowed: false; reason: 'insufficient_role' | 'no_connection_access' | 'manage_grant_required' };
 
 /**

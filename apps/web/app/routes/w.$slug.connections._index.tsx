@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
+import { GuardedLink } from '../components/permission';
 import { Card, DataTable, EmptyState, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
-import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -34,11 +34,9 @@ export default function Connections() {
           </>
         }
         actions={
-          canManageWorkspace(workspace.role) ? (
-            <Link className="btn btn-primary" to="new">
-              New connection
-            </Link>
-          ) : null
+          <GuardedLink className="btn btn-primary" to="new" verdict={workspace.can['connection.create']}>
+            New connection
+          </GuardedLink>
         }
       />
       <Card>

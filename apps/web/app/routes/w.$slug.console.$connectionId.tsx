@@ -16,6 +16,7 @@ import { ResultGrid } from '../components/sql-editor/result-grid';
 import styles from '../components/sql-editor/sql-editor.css?url';
 import { Alert, Badge, Card, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { useDenial } from '../components/permission';
 import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
@@ -198,7 +199,10 @@ export default function ConsolePage() {
   });
 
   const off = connection.access === 'off';
-  const canWrite = connection.access === 'read-write';
+  const canWrite = connection.can['read-write'].allowed;
+  // Running in the chosen mode: the API's verdict (role, grant, the connection's console access).
+  const runDenial = useDenial(connection.can[mode]);
+  const writeDenial = useDenial(connection.can['read-write']);
   const manager = canManageWorkspace(workspace.role);
   const exportUrl = `/w/${workspace.slug}/console/${connection.connectionId}/export`;
 
@@ -295,9 +299,10 @@ export default function ConsolePage() {
               </fieldset>
             ) : null}
             <div className="row console-controls">
-              <button type="button" className="btn btn-primary" onClick={run} disabled={running || off}>
+              <button type="button" className="btn btn-primary" onClick={run} disabled={running || off} {...runDenial.control}>
                 {running ? 'Running…' : 'Run'}
               </button>
+              {runDenial.reason}
               {running ? (
                 <button type="button" className="btn btn-danger" onClick={() => canceller.submit({ intent: 'cancel', runId: runId.current }, { method: 'post' })}>
                   Cancel
@@ -305,11 +310,14 @@ export default function ConsolePage() {
               ) : null}
               <label className="row small">
                 Mode
-                <select value={mode} onChange={(e) => setMode(e.target.value as 'read-only' | 'read-write')} disabled={!canWrite}>
+                <select value={mode} onChange={(e) => setMode(e.target.value as 'read-only' | 'read-write')} aria-describedby={runDenial.denied ? undefined : writeDenial.control['aria-describedby']}>
                   <option value="read-only">Read-only</option>
-                  {canWrite ? <option value="read-write">Read-write</option> : null}
+                  <option value="read-write" disabled={!canWrite}>
+                    Read-write
+                  </option>
                 </select>
               </label>
+              {runDenial.denied ? null : writeDenial.reason}
               <label className="row small">
                 Row limit
                 <input ref={rowLimitRef} type="number" min={1} max={100000} defaultValue={1000} className="console-number" />
@@ -344,7 +352,7 @@ export default function ConsolePage() {
                     <option value="csv">CSV</option>
                     <option value="json">JSON</option>
                   </select>
-                  <button type="submit" className="btn btn-secondary">
+                  <button type="submit" className="btn btn-secondary" disabled={runDenial.denied} aria-describedby={runDenial.control['aria-describedby']}>
                     Export {exportFormat.toUpperCase()}
                   </button>
                 </form>

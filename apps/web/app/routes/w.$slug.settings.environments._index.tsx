@@ -2,8 +2,10 @@
 // they can use, and the page says why they cannot edit them.
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
+import { GuardedLink } from '../components/permission';
 import { Alert, Badge, Card, DataTable, EmptyState, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
@@ -36,22 +38,21 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 export default function Environments() {
   const data = useLoaderData<typeof loader>();
+  const { workspace } = useWorkspace();
   return (
     <>
       <PageHeader
         title="Environments"
         description="Each environment points at a SQL Server database. The default one is what members use unless they pick another."
         actions={
-          data.canEdit ? (
-            <Link className="btn btn-primary" to="new">
-              New environment
-            </Link>
-          ) : null
+          <GuardedLink className="btn btn-primary" to="new" verdict={workspace.can['environment.manage']}>
+            New environment
+          </GuardedLink>
         }
       />
       {!data.canEdit ? (
         <Alert tone="info" title="You can use these environments but cannot change their settings">
-          <p>Only workspace Owners and Admins can view or edit environment settings (host, database, credentials, pool).</p>
+          <p>{workspace.can['environment.read'].reason ?? 'Only workspace Owners and Admins can view or edit environment settings'} (host, database, credentials, pool).</p>
         </Alert>
       ) : null}
       <Card>

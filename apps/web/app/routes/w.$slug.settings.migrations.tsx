@@ -4,11 +4,11 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { ActionAlert, ConfirmedSubmitButton, SubmitButton } from '../components/form';
+import { useDenial } from '../components/permission';
 import { Alert, Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import type { BadgeTone } from '../lib/connection-status';
 import { requireUser } from '../lib/api.server';
 import { failure, integer, text, type ActionResult } from '../lib/forms';
-import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -116,7 +116,9 @@ export default function Migrations() {
   const { environments, status, problem, canApplyAll } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const { workspace } = useWorkspace();
-  const manager = canManageWorkspace(workspace.role);
+  // Applying, rolling back and dry runs are one permission; one sentence describes all four buttons.
+  const applyDenial = useDenial(workspace.can['migration.apply']);
+  const describedBy = applyDenial.control['aria-describedby'];
   const badge = status ? (statusBadge[status.status] ?? { tone: 'neutral' as const, label: status.status }) : null;
   const value = result?.ok ? result.value : undefined;
   return (
@@ -206,32 +208,30 @@ export default function Migrations() {
               ))}
             </DataTable>
           ) : null}
-          {manager ? (
-            <Form method="post" className="row" aria-label="Run migrations" style={{ marginTop: '1rem' }}>
-              <input type="hidden" name="environmentId" value={status.environmentId} />
-              <SubmitButton intent="migrate" pendingLabel="Applying…" disabled={status.status === 'current' || status.status === 'drifted'}>
-                Apply pending
-              </SubmitButton>
-              <ConfirmedSubmitButton
-                intent="rollback"
-                pendingLabel="Rolling back…"
-                disabled={status.currentVersion === null || status.status === 'drifted'}
-                title={`Roll back V${status.currentVersion ?? ''} on ${status.environmentName}?`}
-                confirmLabel={`Roll back V${status.currentVersion ?? ''}`}
-                description={<RollbackWarning version={status.currentVersion} name={status.entries.find((e) => e.version === status.currentVersion)?.name ?? null} environment={status.environmentName} />}
-              >
-                Rollback 1
-              </ConfirmedSubmitButton>
-              <SubmitButton intent="dryRunUp" variant="secondary" pendingLabel="Planning…">
-                Dry run: apply
-              </SubmitButton>
-              <SubmitButton intent="dryRunDown" variant="secondary" pendingLabel="Planning…" disabled={status.currentVersion === null}>
-                Dry run: rollback 1
-              </SubmitButton>
-            </Form>
-          ) : (
-            <p className="muted small">Only workspace Owners and Admins apply or roll back migrations.</p>
-          )}
+          <Form method="post" className="row" aria-label="Run migrations" style={{ marginTop: '1rem' }}>
+            <input type="hidden" name="environmentId" value={status.environmentId} />
+            <SubmitButton intent="migrate" pendingLabel="Applying…" disabled={applyDenial.denied || status.status === 'current' || status.status === 'drifted'} aria-describedby={describedBy}>
+              Apply pending
+            </SubmitButton>
+            <ConfirmedSubmitButton
+              intent="rollback"
+              pendingLabel="Rolling back…"
+              disabled={applyDenial.denied || status.currentVersion === null || status.status === 'drifted'}
+              aria-describedby={describedBy}
+              title={`Roll back V${status.currentVersion ?? ''} on ${status.environmentName}?`}
+              confirmLabel={`Roll back V${status.currentVersion ?? ''}`}
+              description={<RollbackWarning version={status.currentVersion} name={status.entries.find((e) => e.version === status.currentVersion)?.name ?? null} environment={status.environmentName} />}
+            >
+              Rollback 1
+            </ConfirmedSubmitButton>
+            <SubmitButton intent="dryRunUp" variant="secondary" pendingLabel="Planning…" disabled={applyDenial.denied} aria-describedby={describedBy}>
+              Dry run: apply
+            </SubmitButton>
+            <SubmitButton intent="dryRunDown" variant="secondary" pendingLabel="Planning…" disabled={applyDenial.denied || status.currentVersion === null} aria-describedby={describedBy}>
+              Dry run: rollback 1
+            </SubmitButton>
+            {applyDenial.reason}
+          </Form>
         </Card>
       ) : !problem ? (
         <Card>

@@ -3,10 +3,10 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react';
 import { Field, SubmitButton } from '../components/form';
+import { useDenial } from '../components/permission';
 import styles from '../components/sql-editor/sql-editor.css?url';
 import { Alert, Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
-import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
@@ -17,9 +17,14 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const search = new URL(request.url).searchParams.get('q')?.trim() ?? '';
-  const list = await api.load((c) => c.sqlEditor.list({ workspaceSlug: params.slug ?? '', search: search || undefined, limit: 200 }));
+  const workspaceSlug = params.slug ?? '';
+  const [list, can] = await Promise.all([
+    api.load((c) => c.sqlEditor.list({ workspaceSlug, search: search || undefined, limit: 200 })),
+    api.load((c) => c.sqlEditor.permissions({ workspaceSlug })),
+  ]);
   return api.json({
     search,
+    canDraft: can.draft,
     procedures: list.items.map((p) => ({ id: p.id, name: p.qualifiedName, status: p.status, hasUnpublishedChanges: p.hasUnpublishedChanges, updatedAt: p.updatedAt, publishedAt: p.publishedAt })),
   });
 }
@@ -40,23 +45,23 @@ export function ProcedureStatus({ status, hasUnpublishedChanges }: { status: 'dr
 }
 
 export default function SqlEditorList() {
-  const { procedures, search } = useLoaderData<typeof loader>();
+  const { procedures, search, canDraft } = useLoaderData<typeof loader>();
+  const draftDenial = useDenial(canDraft);
   const result = useActionData<typeof action>();
-  const { workspace } = useWorkspace();
   const [params] = useSearchParams();
-  const canDraft = workspace.role !== 'Viewer';
   return (
     <>
       <PageHeader title="SQL editor" description="Stored procedures of this workspace: write a draft, publish it to the default environment's SQL Server, run it." />
-      {canDraft ? (
-        <Card title="New procedure">
-          <Form method="post" className="row" aria-label="New procedure">
-            <Field name="schema" label="Schema" placeholder="dbo" defaultValue={result?.schema ?? ''} />
-            <Field name="name" label="Name" required maxLength={128} defaultValue={result?.name ?? ''} error={result?.problem.message} />
-            <SubmitButton pendingLabel="Creating…">Create</SubmitButton>
-          </Form>
-        </Card>
-      ) : null}
+      <Card title="New procedure">
+        <Form method="post" className="row" aria-label="New procedure">
+          <Field name="schema" label="Schema" placeholder="dbo" defaultValue={result?.schema ?? ''} />
+          <Field name="name" label="Name" required maxLength={128} defaultValue={result?.name ?? ''} error={result?.problem.message} />
+          <SubmitButton pendingLabel="Creating…" disabled={draftDenial.denied} aria-describedby={draftDenial.control['aria-describedby']}>
+            Create
+          </SubmitButton>
+          {draftDenial.reason}
+        </Form>
+      </Card>
       <Card>
         <Form method="get" className="row" role="search">
           <Field name="q" label="Search by name" type="search" defaultValue={params.get('q') ?? ''} />

@@ -52,6 +52,12 @@ export const sqlEditorRouter = router({
       return { ...procedure, can };
     }),
 
+  /** What the caller may do with procedures on the default environment (the editor's buttons). */
+  permissions: sqlEditorProcedure
+    .meta({ action: 'procedure.read' })
+    .output(editorVerdictsOutput)
+    .query(({ ctx }) => editorVerdicts(ctx)),
+
   create: sqlEditorProcedure
     .meta({ action: 'procedure.draft', authorize: 'handler' })
     .input(z.object({ name: procedureNameInput, schema: procedureNameInput.optional(), sqlDraft: draftText.optional() }))

@@ -47,7 +47,15 @@ describe.each(testTargets)('connection access on $name', (target) => {
     await h.member(ws.id, member, 'Member');
     await h.member(ws.id, viewer, 'Viewer');
     const c = await h.services.connections.create(ws.id, { name: 'c', type: 'mssql', host: '10.0.0.1', port: 1433, database: 'd', user: 'u' }, owner.id);
-    const ask = (who: typeof member) => h.caller(who.principal).connections.permissions({ workspaceId: ws.id, connectionId: c.id });
+    // The per-action verdicts the UI reads agree with canUse / canManage.
+    const ask = async (who: typeof member) => {
+      const { canUse, canManage, can } = await h.caller(who.principal).connections.permissions({ workspaceId: ws.id, connectionId: c.id });
+      expect(can['connection.test'].allowed).toBe(canUse);
+      expect(can['console.run'].allowed).toBe(canUse);
+      expect(can['connection.update'].allowed).toBe(canManage);
+      expect(can['connection.reset'].allowed).toBe(canManage);
+      return { canUse, canManage };
+    };
     expect(await ask(owner)).toEqual({ canUse: true, canManage: true });
     expect(await ask(member)).toEqual({ canUse: false, canManage: false });
     await h.testDb.database.db.insert(environments).values({ workspaceId: ws.id, name: 'prod', isDefault: true, connectionId: c.id });

@@ -75,12 +75,16 @@ describe.each(testTargets)('access ends with membership on $name', (target) => {
     await h.member(ws.id, member, 'Member');
     await ownerApi.access.grant({ workspaceId: ws.id, connectionId: connection.id, userId: member.id, level: 'manage' });
     const memberApi = h.caller(member.principal);
-    expect(await memberApi.connections.permissions({ workspaceId: ws.id, connectionId: connection.id })).toEqual({ canUse: true, canManage: true });
+    const ask = async () => {
+      const { canUse, canManage } = await memberApi.connections.permissions({ workspaceId: ws.id, connectionId: connection.id });
+      return { canUse, canManage };
+    };
+    expect(await ask()).toEqual({ canUse: true, canManage: true });
 
     await ownerApi.workspaces.removeMember({ workspaceId: ws.id, userId: member.id });
     await ownerApi.workspaces.addMember({ workspaceId: ws.id, userId: member.id, role: 'Member' });
 
-    expect(await memberApi.connections.permissions({ workspaceId: ws.id, connectionId: connection.id })).toEqual({ canUse: false, canManage: false });
+    expect(await ask()).toEqual({ canUse: false, canManage: false });
     expect(await problemOf(memberApi.connections.update({ workspaceId: ws.id, connectionId: connection.id, description: 'mine again' }))).toMatchObject({ code: 'FORBIDDEN' });
     expect((await ownerApi.access.list({ workspaceId: ws.id, connectionId: connection.id })).items).toEqual([]);
     const audit = await h.auditRows(ws.id);

@@ -89,7 +89,11 @@ describe.each(testTargets)('REST connections on $name', (target) => {
     expect(cleared.body).toMatchObject({ hasPassword: false });
 
     const permissions = await rest('GET', `${base}/${id}/permissions`);
-    expect(permissions.body).toEqual({ canUse: true, canManage: true });
+    const { canUse, canManage, can } = permissions.body as { canUse: boolean; canManage: boolean; can: Record<string, { allowed: boolean; reason: string | null }> };
+    expect({ canUse, canManage }).toEqual({ canUse: true, canManage: true });
+    // Every action on it, each allowed for the Owner's token, over REST as over tRPC.
+    expect(Object.values(can).every((verdict) => verdict.allowed && verdict.reason === null)).toBe(true);
+    expect(Object.keys(can)).toContain('connection.update');
 
     const deleted = await rest('DELETE', `${base}/${id}`);
     expect(deleted.status).toBe(200);

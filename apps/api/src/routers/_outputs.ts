@@ -2,7 +2,7 @@
 // every REST procedure: they document the answer and, because zod objects drop unknown keys, they
 // are a second guarantee that no column a service forgot to leave out (a ciphertext) reaches a client.
 import { z } from 'zod';
-import { connectionScopedActions, workspaceActions, type ConnectionScopedAction, type WorkspaceAction } from '../services/policy';
+import { connectionScopedActions, workspaceActions, workspaceRoles, type ConnectionScopedAction, type WorkspaceAction } from '../services/policy';
 
 /** A Date over tRPC (superjson); an ISO 8601 string over REST. */
 export const timestamp = z.date().meta({ override: { type: 'string', format: 'date-time' }, description: 'ISO 8601 timestamp' });
@@ -23,4 +23,5 @@ export const verdictOutput = z.union([
 const verdictsOf = <Key extends string>(keys: readonly [Key, ...Key[]]) => z.object(Object.fromEntries(keys.map((key) => [key, verdictOutput])) as Record<Key, typeof verdictOutput>);
 
 export const connectionVerdictsOutput = verdictsOf(connectionScopedActions as [ConnectionScopedAction, ...ConnectionScopedAction[]]);
+export const roleVerdictsOutput = verdictsOf(workspaceRoles);
 export const workspaceVerdictsOutput = verdictsOf(workspaceActions as [WorkspaceAction, ...WorkspaceAction[]]);

@@ -3,7 +3,18 @@
 import type { Context } from '../context';
 import type { Principal, WorkspaceScope } from '../services/authorization';
 import { allowed, verdictOf, type Verdict } from '../services/denials';
-import { can, connectionScopedActions, decideOnConnection, workspaceActions, type ConnectionScopedAction, type ConnectionUseFacts, type WorkspaceAction } from '../services/policy';
+import type { WorkspaceRole } from '@studio/db/schema';
+import {
+  can,
+  canAssignRole,
+  connectionScopedActions,
+  decideOnConnection,
+  workspaceActions,
+  workspaceRoles,
+  type ConnectionScopedAction,
+  type ConnectionUseFacts,
+  type WorkspaceAction,
+} from '../services/policy';
 
 type ScopedContext = Context & { principal: Principal; workspace: WorkspaceScope };
 
@@ -42,6 +53,18 @@ export function connectionVerdicts(scope: WorkspaceScope, facts: ConnectionFacts
   const verdicts = {} as Record<ConnectionScopedAction, Verdict>;
   for (const action of connectionScopedActions) {
     verdicts[action] = verdictOf(action, decideOnConnection(scope.actor, action, facts), { connectionName: facts?.name, actorKind: scope.actor.kind });
+  }
+  return verdicts;
+}
+
+/**
+ * Which roles the caller may give (a membership, a token's scope) or take from someone: Admins may
+ * not create, promote to, demote or remove Owners.
+ */
+export function roleVerdicts(scope: WorkspaceScope, action: 'member.setRole' | 'token.create'): Record<WorkspaceRole, Verdict> {
+  const verdicts = {} as Record<WorkspaceRole, Verdict>;
+  for (const role of workspaceRoles) {
+    verdicts[role] = verdictOf(action, canAssignRole(scope.role, role) ? { allowed: true } : { allowed: false, reason: 'role_ceiling' }, { role });
   }
   return verdicts;
 }

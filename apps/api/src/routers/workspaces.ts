@@ -1,7 +1,7 @@
 import { workspaceRole } from '@studio/db/schema';
 import { z } from 'zod';
-import { pageOf, timestamp, workspaceVerdictsOutput } from './_outputs';
-import { workspaceVerdicts } from './_permissions';
+import { pageOf, roleVerdictsOutput, timestamp, workspaceVerdictsOutput } from './_outputs';
+import { roleVerdicts, workspaceVerdicts } from './_permissions';
 import { rateLimitSubjectOf } from '../services/authorization';
 import { ACCOUNT_LINK_TTL_HOURS } from '../services/people';
 import { canAssignRole } from '../services/policy';
@@ -76,10 +76,22 @@ export const workspacesRouter = router({
 
   get: workspaceProcedure
     .meta({ action: 'workspace.read', openapi: { method: 'GET', path: `${REST}/{workspaceSlug}`, tags, summary: 'A workspace, with the caller\'s role' } })
-    .output(workspaceOutput.extend({ can: workspaceVerdictsOutput.meta({ description: "The caller's role-table answer for every workspace action: allowed, or why not and whom to ask. Actions decided per connection are answered by connections.permissions" }) }))
+    .output(
+      workspaceOutput.extend({
+        can: workspaceVerdictsOutput.meta({
+          description: "The caller's role-table answer for every workspace action: allowed, or why not and whom to ask. Actions decided per connection are answered by connections.permissions",
+        }),
+        canGiveRole: z.object({ member: roleVerdictsOutput, token: roleVerdictsOutput }).meta({ description: 'Which roles the caller may give or take, as a membership or a token scope' }),
+      }),
+    )
     .query(async ({ ctx }) => {
       const workspace = await ctx.workspaces.get(ctx.workspace.id);
-      return { ...workspace, role: ctx.workspace.role, can: workspaceVerdicts(ctx.workspace) };
+      return {
+        ...workspace,
+        role: ctx.workspace.role,
+        can: workspaceVerdicts(ctx.workspace),
+        canGiveRole: { member: roleVerdicts(ctx.workspace, 'member.setRole'), token: roleVerdicts(ctx.workspace, 'token.create') },
+      };
     }),
 
   members: workspaceProcedure

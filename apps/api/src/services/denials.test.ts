@@ -55,7 +55,7 @@ describe('the table of action names', () => {
     expect(denialSentence('console.saveQuery', 'insufficient_role')).toBe('Saving queries needs the Owner, Admin or Member role; ask an Owner or Admin of this workspace');
     expect(denialSentence('environment.saveUntested', 'owner_only')).toBe('Saving an environment without a passing connection test needs the Owner role; ask an Owner of this workspace');
     expect(denialSentence('token.create', 'insufficient_role', { actorKind: 'token' })).toBe('Creating API tokens needs a signed-in person, not an API token');
-    expect(denialSentence('token.create', 'role_ceiling', { role: 'Owner' })).toBe('Creating API tokens with the Owner role needs the Owner role; ask an Owner of this workspace');
+    expect(denialSentence('token.create', 'role_ceiling', { role: 'Owner' })).toBe('Creating API tokens: only an Owner may give or take the Owner role; ask an Owner of this workspace');
     expect(denialSentence('member.invite', 'not_system_admin')).toBe('Inviting someone new needs a system Admin; ask an Admin to invite them, then add them here');
     expect(denialSentence('console.run', 'read_only_connection', { connectionName: 'Reporting' })).toBe(
       'Running queries in read-write mode needs read-write console access on Reporting; ask an Owner or Admin',

@@ -144,7 +144,7 @@ export function denialSentence(action: DeniableAction, reason: DenialReason, fac
     case 'manage_grant_required':
       return `${doing} needs manage access to ${connection}; ask an Owner or Admin`;
     case 'role_ceiling':
-      return `${doing} with the ${facts.role ?? 'Owner'} role needs the Owner role; ask an Owner of this workspace`;
+      return `${doing}: only an Owner may give or take the ${facts.role ?? 'Owner'} role; ask an Owner of this workspace`;
     case 'session_required':
       return `${doing} needs a signed-in person, not an API token`;
     case 'not_system_admin':

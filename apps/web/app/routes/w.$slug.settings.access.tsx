@@ -6,6 +6,7 @@ import { Form, useActionData, useFetcher, useLoaderData, useSubmit } from '@remi
 import { useEffect, useState } from 'react';
 import { ActionAlert, Field, SelectField, SubmitButton } from '../components/form';
 import { NewLink, type NewLinkValue } from '../components/new-link';
+import { GuardedLink, useDenial, type Verdict } from '../components/permission';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, text, unknownIntent, type ActionResult } from '../lib/forms';
@@ -154,7 +155,7 @@ function AddMember({ error, added }: { error: string | undefined; added: string 
       </div>
       <SelectField name="role" label="Role" defaultValue="Member">
         {ROLES.map((role) => (
-          <option key={role} value={role}>
+          <option key={role} value={role} disabled={!workspace.canGiveRole.member[role].allowed}>
             {role}
           </option>
         ))}
@@ -170,6 +171,7 @@ function AddMember({ error, added }: { error: string | undefined; added: string 
 
 /** A system Admin invites someone new: the person, their invite link and the membership in one go. */
 function InviteMember({ result }: { result: AccessActionResult | undefined }) {
+  const { workspace } = useWorkspace();
   const failed = result && !result.ok && result.intent === 'inviteMember' ? result : undefined;
   const invited = result?.ok && result.intent === 'inviteMember' ? result.message : undefined;
   return (
@@ -182,7 +184,7 @@ function InviteMember({ result }: { result: AccessActionResult | undefined }) {
         <Field name="inviteEmail" label="Email (optional)" type="email" defaultValue={failed?.values.inviteEmail} error={failed?.fieldErrors.inviteEmail} />
         <SelectField name="inviteRole" label="Workspace role" defaultValue={failed?.values.inviteRole ?? 'Member'} error={failed?.fieldErrors.inviteRole}>
           {ROLES.map((role) => (
-            <option key={role} value={role}>
+            <option key={role} value={role} disabled={!workspace.canGiveRole.member[role].allowed}>
               {role}
             </option>
           ))}
@@ -197,10 +199,30 @@ function InviteMember({ result }: { result: AccessActionResult | undefined }) {
   );
 }
 
+/** A member's role: options the caller may not give are disabled, and so is the row when its role is out of reach. */
+function MemberRoleControls({ member, verdicts }: { member: { userId: string; username: string; role: (typeof ROLES)[number] }; verdicts: Record<(typeof ROLES)[number], Verdict> }) {
+  const denial = useDenial(verdicts[member.role]);
+  return (
+    <>
+      <select id={`role-${member.userId}`} name="role" defaultValue={member.role} className="btn btn-secondary btn-small" {...denial.control}>
+        {ROLES.map((role) => (
+          <option key={role} value={role} disabled={!verdicts[role].allowed}>
+            {role}
+          </option>
+        ))}
+      </select>
+      <SubmitButton intent="setRole" variant="secondary" aria-label={`Change the role of ${member.username}`} disabled={denial.denied} aria-describedby={denial.control['aria-describedby']}>
+        Change
+      </SubmitButton>
+      {denial.reason}
+    </>
+  );
+}
+
 export default function Access() {
   const { connections, selected, grants, members } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const { user } = useWorkspace();
+  const { user, workspace } = useWorkspace();
   const submit = useSubmit();
   const errors = result && !result.ok ? result.fieldErrors : {};
   const grantable = members.filter((m) => !grants.some((g) => g.userId === m.userId));
@@ -301,21 +323,16 @@ export default function Access() {
                   <label className="visually-hidden" htmlFor={`role-${m.userId}`}>
                     Role of {m.username}
                   </label>
-                  <select id={`role-${m.userId}`} name="role" defaultValue={m.role} className="btn btn-secondary btn-small">
-                    {ROLES.map((role) => (
-                      <option key={role} value={role}>
-                        {role}
-                      </option>
-                    ))}
-                  </select>
-                  <SubmitButton intent="setRole" variant="secondary" aria-label={`Change the role of ${m.username}`}>
-                    Change
-                  </SubmitButton>
+                  <MemberRoleControls member={m} verdicts={workspace.canGiveRole.member} />
                 </Form>
               </td>
               <td data-label="Joined">{formatDateTime(m.joinedAt)}</td>
               <td data-label="">
-                {m.userId === user.id ? null : (
+                {m.userId === user.id ? null : !workspace.canGiveRole.member[m.role].allowed ? (
+                  <GuardedLink to="#" className="btn btn-danger" verdict={workspace.canGiveRole.member[m.role]}>
+                    Remove…
+                  </GuardedLink>
+                ) : (
                   <details className="confirm">
                     <summary className="btn btn-danger" aria-label={`Remove ${m.username}…`}>
                       Remove…

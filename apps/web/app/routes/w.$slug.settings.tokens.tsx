@@ -3,9 +3,11 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
 import { ActionAlert, ConfirmedSubmitButton, Field, SelectField, SubmitButton } from '../components/form';
+import { useDenial } from '../components/permission';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
+import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
@@ -73,6 +75,9 @@ function NewToken({ token }: { token: string }) {
 export default function Tokens() {
   const { tokens } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  const { workspace } = useWorkspace();
+  const createDenial = useDenial(workspace.can['token.create']);
+  const revokeDenial = useDenial(workspace.can['token.revoke']);
   const created = result?.ok && result.value?.token ? result.value.token : null;
   const failed = result && !result.ok && result.intent !== 'revoke' ? result : undefined;
   return (
@@ -82,18 +87,25 @@ export default function Tokens() {
       <Card title="Create a token">
         <Form method="post" className="form-grid" aria-label="Create an API token" key={created ?? 'form'}>
           <Field name="name" label="Name" required defaultValue={failed?.values.name} error={failed?.fieldErrors.name} placeholder="e.g. nightly-report" />
-          <SelectField name="role" label="Role" defaultValue={failed?.values.role ?? 'Member'} error={failed?.fieldErrors.role}>
+          <SelectField
+            name="role"
+            label="Role"
+            defaultValue={failed?.values.role ?? 'Member'}
+            error={failed?.fieldErrors.role}
+            hint={ROLES.map((role) => workspace.canGiveRole.token[role].reason).find((reason) => reason !== null) ?? undefined}
+          >
             {ROLES.map((role) => (
-              <option key={role} value={role}>
+              <option key={role} value={role} disabled={!workspace.canGiveRole.token[role].allowed}>
                 {role}
               </option>
             ))}
           </SelectField>
           <Field name="expiresAt" label="Expires (optional)" type="date" defaultValue={failed?.values.expiresAt} error={failed?.fieldErrors.expiresAt} />
           <div className="form-actions" style={{ alignSelf: 'end' }}>
-            <SubmitButton intent="create" pendingLabel="Creating…">
+            <SubmitButton intent="create" pendingLabel="Creating…" disabled={createDenial.denied} aria-describedby={createDenial.control['aria-describedby']}>
               Create token
             </SubmitButton>
+            {createDenial.reason}
           </div>
         </Form>
       </Card>
@@ -128,6 +140,8 @@ export default function Tokens() {
                       <input type="hidden" name="tokenId" value={t.id} />
                       <ConfirmedSubmitButton
                         intent="revoke"
+                        disabled={revokeDenial.denied}
+                        aria-describedby={revokeDenial.control['aria-describedby']}
                         aria-label={`Revoke ${t.name}`}
                         title={`Revoke “${t.name}”?`}
                         confirmLabel="Revoke token"
@@ -147,6 +161,7 @@ export default function Tokens() {
             ))}
           </DataTable>
         )}
+        {revokeDenial.reason}
       </Card>
     </>
   );

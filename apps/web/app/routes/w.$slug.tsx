@@ -26,7 +26,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   return api.json({
     user: { id: api.user.userId, username: api.user.username, displayName: api.user.displayName, isSystemAdmin: account.systemRole === 'Admin' },
     // What the caller may do by their role, for every page to disable what they may not (components/permission.tsx).
-    workspace: { id: workspace.id, slug: workspace.slug, name: workspace.name, role: workspace.role as WorkspaceRole, can: workspace.can },
+    workspace: { id: workspace.id, slug: workspace.slug, name: workspace.name, role: workspace.role as WorkspaceRole, can: workspace.can, canGiveRole: workspace.canGiveRole },
     workspaces: workspaces.ok ? workspaces.value.items.map((w) => ({ slug: w.slug, name: w.name, role: w.role })) : [current],
   });
 }

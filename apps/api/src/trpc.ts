@@ -118,7 +118,9 @@ const workspaceRef = z
 export const workspaceProcedure = authedProcedure.input(workspaceRef).use(async ({ ctx, input, meta, path, next }) => {
   const action = meta?.action;
   const principal = ctx.principal;
-  const workspace = await ctx.workspaces.find(input);
+  // A person's membership comes with the workspace row (one statement); a token carries its role.
+  const workspace: { id: string; slug: string; role?: WorkspaceRole | undefined } | undefined =
+    principal.kind === 'user' ? await ctx.workspaces.findWithRole(input, principal.userId) : await ctx.workspaces.find(input);
   const denialAction = action ?? path;
   if (!workspace) {
     return ctx.authorizer.deny({ workspaceId: null, action: denialAction, message: 'You are not a member of this workspace', reason: 'not_a_member' });
@@ -135,7 +137,7 @@ export const workspaceProcedure = authedProcedure.input(workspaceRef).use(async 
     }
     role = principal.role;
   } else {
-    role = await ctx.workspaces.membership(workspace.id, principal.userId);
+    role = workspace.role;
     if (!role) {
       return ctx.authorizer.deny({ workspaceId: workspace.id, action: denialAction, message: 'You are not a member of this workspace', reason: 'not_a_member' });
     }

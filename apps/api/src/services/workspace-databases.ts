@@ -24,6 +24,8 @@ export interface EnvironmentScope {
   workspaceSlug: string;
   environmentId: string;
   environmentName: string;
+  /** The workspace's default environment (where calls naming none go). */
+  isDefault: boolean;
   connectionId: string;
 }
 
@@ -185,6 +187,7 @@ export class WorkspaceDatabases {
       .select({
         environmentId: environments.id,
         environmentName: environments.name,
+        isDefault: environments.isDefault,
         connectionId: environments.connectionId,
         workspaceSlug: workspaces.slug,
         connection: targetColumns,
@@ -202,7 +205,7 @@ export class WorkspaceDatabases {
     }
     if (options.sqlServerOnly && row.connection.type !== 'mssql') throw notSqlServer(row.environmentName);
     return {
-      scope: { workspaceId, workspaceSlug: row.workspaceSlug, environmentId: row.environmentId, environmentName: row.environmentName, connectionId: row.connectionId },
+      scope: { workspaceId, workspaceSlug: row.workspaceSlug, environmentId: row.environmentId, environmentName: row.environmentName, isDefault: row.isDefault, connectionId: row.connectionId },
       connection: row.connection,
     };
   }

@@ -106,8 +106,9 @@ async function recorded(ctx: WorkspaceHandlerContext, tested: ConnectionTestResu
 }
 
 /** connections.testStart: the saved connection's test as a run to watch (connections.testRun). */
-export function testRunHandler({ ctx, input }: { ctx: WorkspaceHandlerContext; input: z.output<typeof testRunInput> }) {
-  return ctx.connectionTestRuns.waitFor(testRunOwnerOf(ctx), input.runId, input.afterVersion ?? -1, input.waitMs ?? 0);
+/** The reader going away (`signal`: the HTTP request or the web page's) ends its wait. */
+export function testRunHandler({ ctx, input, signal }: { ctx: WorkspaceHandlerContext; input: z.output<typeof testRunInput>; signal?: AbortSignal | undefined }) {
+  return ctx.connectionTestRuns.waitFor(testRunOwnerOf(ctx), input.runId, input.afterVersion ?? -1, input.waitMs ?? 0, signal);
 }
 
 export function testCancelHandler({ ctx, input }: { ctx: WorkspaceHandlerContext; input: { runId: string } }) {

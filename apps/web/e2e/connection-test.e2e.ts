@@ -91,6 +91,9 @@ describe('a connection test you can watch', () => {
     expect(await panel(page).textContent()).toContain('Connection test cancelled');
     expect(await stepStates(page)).toMatchObject({ dns: 'ok', tcp: 'ok', tls: 'cancelled', login: 'cancelled', query: 'cancelled' });
     await screenshot(page, 'connection-test-cancelled');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'connection-test-cancelled-390');
+    await page.setViewportSize({ width: 1280, height: 900 });
     emulator.control.clearFaults();
 
     // A cancelled test says nothing about the server; the next one does.

@@ -59,8 +59,9 @@ function LiveSteps({ run }: { run: TestRunView }) {
               {state === 'running' ? <span className="spinner" /> : state === 'cancelled' ? '–' : '·'}
             </span>
             <span className="step-name">{name}</span>
-            <span>{state}</span>
-            <span>{stepLabels[name]}</span>
+            {/* "cancelled" is too wide for the timing column on a phone: it goes with the label. */}
+            <span>{state === 'cancelled' ? '–' : state}</span>
+            <span>{state === 'cancelled' ? `${stepLabels[name]} · cancelled` : stepLabels[name]}</span>
           </li>
         );
       })}

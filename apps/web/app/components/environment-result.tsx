@@ -32,11 +32,12 @@ function failureLine(code: string, reason: unknown): string {
 
 export function EnvironmentResult({ result }: { result: EnvironmentActionResult | undefined }) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (result) ref.current?.focus();
-  }, [result]);
-  // A new attempt hides the last one's answer at once: no stale refusal above the new test.
+  // A new attempt hides the last one's answer at once: no stale refusal above the new test. The
+  // answer shows (and takes the focus) once the submission, with its reload, is over.
   const submitting = useSubmitting();
+  useEffect(() => {
+    if (result && !submitting) ref.current?.focus();
+  }, [result, submitting]);
   if (!result || submitting) return null;
   if (!result.ok) {
     const steps = stepsOf(result.problem.details);

@@ -63,12 +63,6 @@ export class ConnectionTestRuns {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Runs held now (not yet expired), for tests and metrics. */
-  get size(): number {
-    this.#sweep();
-    return this.#runs.size;
-  }
-
   /**
    * Starts `work` and answers the new run at once. When the owner already holds `maxPerOwner`
    * runs, the oldest ended one is forgotten; if all are still running, RateLimitedError.

@@ -20,10 +20,13 @@ const auditEntryOutput = z.object({
   outcome: z.enum(auditOutcome.enumValues),
   /** Redacted when written: never a secret. */
   details: z.record(z.string(), z.unknown()),
+  /** What the target is called now (a connection's name, a member's username); null once it is gone. */
+  targetName: z.string().nullable(),
 });
 
 const filterInput = {
   actorUserId: z.uuid().optional(),
+  /** An action, or a prefix of whole parts: `procedure` finds every `procedure.*`. */
   action: z.string().min(1).max(100).optional(),
   targetType: z.string().min(1).max(50).optional(),
   targetId: z.string().min(1).max(200).optional(),
@@ -34,11 +37,16 @@ const filterInput = {
   cursor: z.uuid().optional(),
 };
 
+/** An inverted range finds nothing: it is a mistake, answered as one naming `to`. */
+function filterSchema() {
+  return z.object(filterInput).refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, { path: ['to'], message: 'must not be before from (the range is inverted)' });
+}
+
 export const auditRouter = router({
   /** System events (every sign-in attempt, people administration), newest first: system Admins only. */
   listSystem: systemAdminProcedure
     .meta({ openapi: { method: 'GET', path: '/api/v1/audit', tags: ['audit'], summary: 'System audit log: sign-ins and people administration (system Admins only)' } })
-    .input(z.object(filterInput))
+    .input(filterSchema())
     .output(pageOf(auditEntryOutput))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
@@ -52,7 +60,7 @@ export const auditRouter = router({
       action: 'audit.read',
       openapi: { method: 'GET', path: '/api/v1/workspaces/{workspaceSlug}/audit', tags: ['audit'], summary: 'Audit log, newest first (filters: actor, action, target, outcome, from/to)' },
     })
-    .input(z.object(filterInput))
+    .input(filterSchema())
     .output(pageOf(auditEntryOutput))
     .query(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));

@@ -52,4 +52,19 @@ describe.each(testTargets)('audit filters on $name', (target) => {
     expect(nameOf('test.gone')).toBeNull();
     expect(nameOf('test.member')).toBe(owner.username);
   });
+
+  it('exports the whole filtered view in one answer, with the same filters and names', async () => {
+    const owner = await h.user();
+    const ws = await h.workspace(owner);
+    await h.testDb.database.db.insert(auditLog).values(
+      Array.from({ length: 260 }, (_, i) => ({ workspaceId: ws.id, action: i % 2 ? 'procedure.publish' : 'connection.create', outcome: 'success' as const })),
+    );
+    const api = h.caller(owner.principal);
+    const all = await api.audit.export({ workspaceId: ws.id, action: 'procedure' });
+    expect(all.items).toHaveLength(130);
+    expect(new Set(all.items.map((e) => e.action))).toEqual(new Set(['procedure.publish']));
+    expect(all.truncated).toBe(false);
+    const inverted = await problemOf(api.audit.export({ workspaceId: ws.id, from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-01-01T00:00:00Z') }));
+    expect(inverted).toMatchObject({ code: 'BAD_REQUEST', details: { fields: [{ path: 'to' }] } });
+  });
 });

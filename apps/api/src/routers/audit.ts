@@ -37,9 +37,22 @@ const filterInput = {
   cursor: z.uuid().optional(),
 };
 
+/** The most entries one export answers (the page says when there were more). */
+export const AUDIT_EXPORT_MAX_ROWS = 10_000;
+
 /** An inverted range finds nothing: it is a mistake, answered as one naming `to`. */
+function inOrder(f: { from?: Date | undefined; to?: Date | undefined }): boolean {
+  return f.from === undefined || f.to === undefined || f.from <= f.to;
+}
+const INVERTED = { path: ['to'], message: 'must not be before from (the range is inverted)' };
+
 function filterSchema() {
-  return z.object(filterInput).refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, { path: ['to'], message: 'must not be before from (the range is inverted)' });
+  return z.object(filterInput).refine(inOrder, INVERTED);
+}
+
+function exportSchema() {
+  const { cursor: _c, limit: _l, ...filters } = filterInput;
+  return z.object(filters).refine(inOrder, INVERTED);
 }
 
 export const auditRouter = router({
@@ -52,6 +65,24 @@ export const auditRouter = router({
       await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
       const { cursor, ...filter } = input;
       return ctx.audit.list({ ...filter, workspaceId: null, afterId: cursor });
+    }),
+
+  /**
+   * The filtered view whole (up to AUDIT_EXPORT_MAX_ROWS, newest first) for a CSV download: one call,
+   * one `list` point, however many pages it spans.
+   */
+  export: workspaceProcedure
+    .meta({
+      action: 'audit.read',
+      openapi: { method: 'GET', path: '/api/v1/workspaces/{workspaceSlug}/audit/export', tags: ['audit'], summary: 'The filtered audit log in one answer, newest first (at most 10000 entries)' },
+    })
+    .input(exportSchema())
+    .output(z.object({ items: z.array(auditEntryOutput), truncated: z.boolean() }))
+    .query(async ({ ctx, input }) => {
+      await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
+      const { workspaceId: _w, workspaceSlug: _s, ...filter } = input;
+      const page = await ctx.audit.list({ ...filter, workspaceId: ctx.workspace.id, limit: AUDIT_EXPORT_MAX_ROWS });
+      return { items: page.items, truncated: page.nextCursor !== null };
     }),
 
   /** Newest first. `cursor` is the id of the last entry of the previous page. */

@@ -126,6 +126,34 @@ describe('accessibility of every page in both themes', () => {
     expect(await backgroundOf(page)).toBe('rgb(246, 247, 249)');
   });
 
+  it('derives the workspace slug from the name as it is typed, and the switcher fits at 390 px', async () => {
+    const { page } = stack;
+    await page.goto('/workspaces/new');
+    await page.getByLabel('Name', { exact: true }).pressSequentially('Ünïcode Sales & Operations — Europe, Middle East and Africa');
+    expect(await page.getByLabel('Slug').inputValue()).toBe('unicode-sales-operations-europe-middle-east-and-africa');
+    // Once the person edits the slug, the name no longer overwrites it.
+    await page.getByLabel('Slug').fill('emea-sales');
+    await page.getByLabel('Name', { exact: true }).fill('EMEA Sales and Operations with a very long workspace name');
+    expect(await page.getByLabel('Slug').inputValue()).toBe('emea-sales');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.waitForURL(/\/w\/emea-sales$/);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    const switcher = page.locator('.switcher summary');
+    await switcher.click();
+    const menu = page.getByRole('list', { name: 'Your workspaces' });
+    await menu.waitFor();
+    for (const box of [await switcher.boundingBox(), await menu.boundingBox()]) {
+      expect(box).not.toBeNull();
+      expect(box!.x).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(SHOTS, 'switcher-open-390.png') });
+    await page.keyboard.press('Escape');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   for (const theme of ['light', 'dark'] as const) {
     it(`every main page passes axe in the ${theme} theme`, async () => {
       const { page } = stack;

@@ -79,7 +79,7 @@ export default function AuditLog() {
       <PageHeader title="Audit log" description="Every change, test, reset, sign-in and refused attempt in this workspace. Secrets are never recorded." />
       <Card title="Filters">
         <Form method="get" className="form-grid" aria-label="Filter the audit log">
-          <Field name="action" label="Action" placeholder="e.g. procedure or connection.reset" hint="An action, or its first part for all of them" defaultValue={query.get('action') ?? ''} />
+          <Field name="action" label="Action" placeholder="e.g. procedure" hint="An action, or its first part for all of them" defaultValue={query.get('action') ?? ''} />
           <SelectField name="outcome" label="Outcome" defaultValue={query.get('outcome') ?? ''}>
             <option value="">Any</option>
             {OUTCOMES.map((o) => (

@@ -8,9 +8,14 @@ import type { Context } from './context';
 import { ApiProblem, errorFormatter, toTRPCError, unauthenticated } from './errors';
 import { malformedInputOf } from './input-guard';
 import { ForbiddenError } from './services/errors';
+import { installPlainValidationMessages } from './validation-messages';
 import type { WorkspaceRole } from '@studio/db/schema';
 import type { WorkspaceScope } from './services/authorization';
 import type { WorkspaceAction } from './services/policy';
+
+
+// Validation errors in plain language, naming the field (validation-messages.ts).
+installPlainValidationMessages();
 
 /**
  * Our own meta keys. A type literal rather than an interface, so it stays assignable to the

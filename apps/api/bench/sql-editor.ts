@@ -9,21 +9,11 @@
 //   BENCH_DURATION_MS   measured time per path per concurrency (default 6000)
 //   BENCH_CONCURRENCY   comma-separated client counts (default 1,8)
 //   BENCH_ROWS          rows the procedure returns (default 20)
-import { fork, type ChildProcess } from 'node:child_process';
+//   BENCH_DATABASE      the system database: pglite (default, in process) | postgres (a scratch database on DATABASE_URL)
 import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { hashPassword } from '@studio/db/password';
-import { roles, users, workspaceMembers, workspaces } from '@studio/db/schema';
-import { createMigratedDatabase, testTargets } from '@studio/db/testing';
 import sql from 'mssql';
 import { z } from 'zod';
-import { createContextInner } from '../src/context';
-import { createLogger } from '../src/logger';
-import { appRouter } from '../src/routers/_app';
-import { KeyRing } from '../src/services/crypto';
-import { closeServices, createServices } from '../src/services/index';
-import { OutboundPolicy } from '../src/services/outbound-policy';
-import { createCallerFactory } from '../src/trpc';
+import { benchStudio, closedLoop, printTable, startSqlServer, summarise, type Sample } from './support';
 
 const config = z
   .object({
@@ -34,6 +24,7 @@ const config = z
       .transform((v) => v.split(',').map((n) => Number(n.trim())))
       .pipe(z.array(z.number().int().min(1).max(200)).min(1)),
     BENCH_ROWS: z.coerce.number().int().min(0).max(1_000).default(20),
+    BENCH_DATABASE: z.enum(['pglite', 'postgres']).default('pglite'),
   })
   .parse(process.env);
 
@@ -54,89 +45,13 @@ BEGIN
   RETURN 0;
 END`;
 
-function startSqlServer(): Promise<{ child: ChildProcess; port: number }> {
-  const cli = new URL('../../../packages/mssql-emulator/src/cli.ts', import.meta.url);
-  const child = fork(cli, ['--port', '0', '--user', SQL_USER, '--password', SQL_PASSWORD, '--database', DATABASE, '--preload'], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    execArgv: process.execArgv,
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code} before listening`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on [^:\s]+:(\d+)/.exec(output);
-      if (match) {
-        child.removeAllListeners('exit');
-        child.stdout?.removeAllListeners('data');
-        child.stdout?.resume();
-        resolve({ child, port: Number(match[1]) });
-      }
-    });
-  });
-}
-
-interface Sample {
-  latenciesMs: number[];
-  windowMs: number;
-}
-
-/** `clients` closed loops calling `call` for `durationMs`; latencies of calls finished inside the window. */
-async function closedLoop(clients: number, durationMs: number, call: () => Promise<unknown>): Promise<Sample> {
-  const latenciesMs: number[] = [];
-  const started = performance.now();
-  const end = started + durationMs;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await call();
-        const t1 = performance.now();
-        if (t1 <= end) latenciesMs.push(t1 - t0);
-      }
-    }),
-  );
-  return { latenciesMs, windowMs: durationMs };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function summarise(samples: Sample[]) {
-  const all = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
-  const windowMs = samples.reduce((sum, s) => sum + s.windowMs, 0);
-  return { calls: all.length, perSecond: (all.length / windowMs) * 1000, p50: percentile(all, 50), p95: percentile(all, 95), mean: all.reduce((a, b) => a + b, 0) / Math.max(1, all.length) };
-}
-
 async function main(): Promise<void> {
-  const { child, port } = await startSqlServer();
-  const target = testTargets.find((t) => t.name === 'pglite') ?? testTargets[0]!;
-  const testDb = await createMigratedDatabase(target);
-  const services = await createServices({
-    database: testDb.database,
-    keyRing: KeyRing.parse(`1:${KeyRing.generateKey()}`),
-    outboundPolicy: new OutboundPolicy({ allowLoopback: true, allow: [], deny: [] }),
-    logger: createLogger('silent'),
-    sessionTtlHours: 24,
-  });
-  const db = testDb.database.db;
-  await db.insert(roles).values({ name: 'User' }).onConflictDoNothing();
-  const [role] = await db.select({ id: roles.id }).from(roles);
-  const [user] = await db
-    .insert(users)
-    .values({ username: 'bench_owner', passwordHash: await hashPassword('bench only, never used to sign in'), roleId: role!.id })
-    .returning({ id: users.id });
-  const [workspace] = await db.insert(workspaces).values({ name: 'Bench', slug: 'bench', createdBy: user!.id }).returning({ id: workspaces.id });
-  await db.insert(workspaceMembers).values({ workspaceId: workspace!.id, userId: user!.id, role: 'Owner' });
-  const caller = createCallerFactory(appRouter)(
-    createContextInner({ ...services, principal: { kind: 'user', userId: user!.id, username: 'bench_owner', displayName: null }, requestMeta: { ip: '127.0.0.1', userAgent: 'bench' } }),
-  );
-  const workspaceId = workspace!.id;
+  const { child, port } = await startSqlServer({ user: SQL_USER, password: SQL_PASSWORD, database: DATABASE });
+  const studio = await benchStudio(config.BENCH_DATABASE);
+  const { caller, workspaceId } = studio;
 
   const connection = { host: '127.0.0.1', port, database: DATABASE, user: SQL_USER, password: SQL_PASSWORD };
-  await caller.environments.create({ workspaceId, name: 'Bench', connection: { ...connection, options: { poolSize: 10 } }, autoMigrate: false });
+  await caller.environments.create({ workspaceId, name: 'Bench', connection: { ...connection, options: { poolSize: 10, tls: false } }, autoMigrate: false });
   const direct = await new sql.ConnectionPool({ server: '127.0.0.1', port, database: DATABASE, user: SQL_USER, password: SQL_PASSWORD, options: { encrypt: false, trustServerCertificate: true }, pool: { max: 10 } }).connect();
   await direct.request().batch(
     `CREATE TABLE bench_orders (id INT PRIMARY KEY, customer NVARCHAR(50) NOT NULL, total DECIMAL(10, 2) NOT NULL, placed DATETIME2(3) NOT NULL);
@@ -172,12 +87,10 @@ async function main(): Promise<void> {
     table.push([String(clients), 'mssql direct', m.perSecond.toFixed(0), m.p50.toFixed(2), m.p95.toFixed(2), m.mean.toFixed(2), '1.00']);
     table.push([String(clients), 'sqlEditor.execute', a.perSecond.toFixed(0), a.p50.toFixed(2), a.p95.toFixed(2), a.mean.toFixed(2), (a.p50 / m.p50).toFixed(2)]);
   }
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const row of table) console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+  printTable(table);
 
   await direct.close();
-  await closeServices(services, { poolDrainDeadlineMs: 1_000 });
-  await testDb.dispose();
+  await studio.close();
   child.kill('SIGTERM');
 }
 

@@ -8,9 +8,14 @@ import type { Context } from './context';
 import { ApiProblem, errorFormatter, toTRPCError, unauthenticated } from './errors';
 import { malformedInputOf } from './input-guard';
 import { forbidden, type SystemAction } from './services/denials';
+import { installPlainValidationMessages } from './validation-messages';
 import type { WorkspaceRole } from '@studio/db/schema';
 import type { WorkspaceScope } from './services/authorization';
 import type { WorkspaceAction } from './services/policy';
+
+
+// Validation errors in plain language, naming the field (validation-messages.ts).
+installPlainValidationMessages();
 
 /**
  * Our own meta keys. A type literal rather than an interface, so it stays assignable to the
@@ -131,7 +136,9 @@ const workspaceRef = z
 export const workspaceProcedure = authedProcedure.input(workspaceRef).use(async ({ ctx, input, meta, path, next }) => {
   const action = meta?.action;
   const principal = ctx.principal;
-  const workspace = await ctx.workspaces.find(input);
+  // A person's membership comes with the workspace row (one statement); a token carries its role.
+  const workspace: { id: string; slug: string; role?: WorkspaceRole | undefined } | undefined =
+    principal.kind === 'user' ? await ctx.workspaces.findWithRole(input, principal.userId) : await ctx.workspaces.find(input);
   // The refusal's words name the action; its audit row keeps the procedure's path when it names none.
   const denial = { action: action ?? 'workspace.read', auditAction: action ?? path };
   if (!workspace) {
@@ -144,7 +151,7 @@ export const workspaceProcedure = authedProcedure.input(workspaceRef).use(async 
     }
     role = principal.role;
   } else {
-    role = await ctx.workspaces.membership(workspace.id, principal.userId);
+    role = workspace.role;
     if (!role) {
       return ctx.authorizer.deny({ workspaceId: workspace.id, ...denial, reason: 'not_a_member' });
     }

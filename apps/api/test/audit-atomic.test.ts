@@ -193,6 +193,9 @@ describe.each(testTargets)('audit atomic with the change on $name', (target) => 
     const problem = await problemOf(api.sqlEditor.publish({ workspaceId: ws.id, procedureId: created.id }));
     expect(problem.code).toBe('INTERNAL_SERVER_ERROR');
     expect(await api.sqlEditor.get({ workspaceId: ws.id, procedureId: created.id })).toMatchObject({ status: created.status, sqlPublished: null, publishedAt: null });
+    // Nor is a deployment recorded for the environment: it commits with the audit row or not at all.
+    const { environments } = await api.sqlEditor.deployments({ workspaceId: ws.id, procedureId: created.id });
+    expect(environments.map((environment) => environment.deployment)).toEqual([null]);
     // The server ran the CREATE OR ALTER before the record's transaction: the failure row says so.
     const rows = (await h.auditRows(ws.id)).filter((row) => row.action === 'procedure.publish');
     expect(rows.map((row) => [row.outcome, row.details])).toEqual([['failure', expect.objectContaining({ deployedToServer: true })]]);

@@ -146,7 +146,7 @@ needs('console over REST in a separate API process', () => {
     expect(await refused.json()).toMatchObject({ error: 'query_error', details: { databaseCode: '42P01' } });
     const json = await api('POST', `/api/v1/workspaces/twsbp/connections/${connectionId}/export`, { sql: "SELECT 1 AS id, 'a,\"b' AS name", format: 'json' });
     expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(json.headers.get('content-disposition')).toMatch(/^attachment; filename="Warehouse-.*\.json"$/);
+    expect(json.headers.get('content-disposition')).toMatch(/^attachment; filename="Warehouse-\d{4}-\d{2}-\d{2}-\d{6}\.json"$/);
     expect(await json.json()).toEqual([{ id: 1, name: 'a,"b' }]);
   });
 

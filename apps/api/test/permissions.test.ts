@@ -100,6 +100,18 @@ const cases: Case[] = [
     call: (api, f) => api.connections.testDraft({ workspaceId: f.ws.id, type: 'mssql', host: '127.0.0.1', port: f.port, database: 'd', user: 'u', password: 'pw' }),
   },
   {
+    procedure: 'connections.testStart',
+    action: 'connection.test',
+    allowed: [...managers, 'Member', 'token:Member'],
+    call: (api, f) => api.connections.testStart({ workspaceId: f.ws.id, connectionId: f.connectionId }),
+  },
+  {
+    procedure: 'connections.testDraftStart',
+    action: 'connection.testDraft',
+    allowed: managers,
+    call: (api, f) => api.connections.testDraftStart({ workspaceId: f.ws.id, type: 'mssql', host: '127.0.0.1', port: f.port, database: 'd', user: 'u', password: 'pw' }),
+  },
+  {
     procedure: 'connections.validate',
     action: 'connection.validate',
     allowed: managers,

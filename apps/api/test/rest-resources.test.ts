@@ -112,6 +112,29 @@ describe.each(testTargets)('REST resources on $name', (target) => {
     expect(validated.body).toMatchObject({ valid: false, problems: [{ field: 'host' }] });
   });
 
+  it('watches a draft test over REST: started, read past a version (waiting), ended; another token is told it does not exist', async () => {
+    const started = await rest('POST', `${ws}/connections/test-draft-runs`, owner, { type: 'mssql', ...connection(WRONG_PASSWORD), options: { tls: false } });
+    expect(started.status).toBe(200);
+    expect(started.body).toMatchObject({ state: 'running', result: null, endedAt: null });
+    expect(started.body.startedAt).toMatch(/Z$/);
+    const run = `${ws}/connection-test-runs/${started.body.id as string}`;
+    let view = started.body;
+    while (view.state === 'running') {
+      const read = await rest('GET', `${run}?afterVersion=${view.version as number}&waitMs=5000`, owner);
+      expect(read.status).toBe(200);
+      expect(read.body.version).toBeGreaterThan(view.version as number);
+      view = read.body;
+    }
+    expect(view).toMatchObject({ state: 'failed', result: { success: false, details: { reason: 'authentication_failed', error_code: '18456' } } });
+    expect(view.endedAt).toMatch(/Z$/);
+    const other = await test.token('Owner');
+    expect(await rest('GET', run, other)).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(await rest('POST', `${run}/cancel`, other, {})).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    // Cancelling an ended run leaves it as it ended.
+    expect(await rest('POST', `${run}/cancel`, owner, {})).toMatchObject({ status: 200, body: { state: 'failed' } });
+    expect(await rest('GET', `${run}?waitMs=99999`, owner)).toMatchObject({ status: 400, body: { error: 'invalid_input' } });
+  });
+
   it('grants and revokes access to a connection', async () => {
     const members = await rest('GET', `${ws}/members`, owner);
     expect(members.status).toBe(200);

@@ -1,6 +1,7 @@
 // REST for the SQL editor: list and get are published under /api/v1 for API-token consumers (dates
 // as ISO 8601, the declared columns only); execute stays on tRPC, whose superjson keeps bigint,
 // binary and dates typed.
+import { createHash } from 'node:crypto';
 import { storedProcedures, workspaces } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
@@ -42,6 +43,11 @@ describe.each(testTargets)('REST sqlEditor on $name', (target) => {
 
     const one = await get(`/api/v1/workspaces/twsbp/procedures/${row!.id}`, token);
     expect(one).toMatchObject({ status: 200, body: { id: row!.id, sqlDraft: 'CREATE PROCEDURE dbo.RestListed AS SELECT 1', sqlPublished: null } });
+
+    // What each environment runs (none published here): the draft's hash to compare with.
+    const deployments = await get(`/api/v1/workspaces/twsbp/procedures/${row!.id}/deployments`, token);
+    expect(deployments).toMatchObject({ status: 200, body: { procedureId: row!.id, sqlDraftHash: createHash('sha256').update('CREATE PROCEDURE dbo.RestListed AS SELECT 1').digest('hex') } });
+    for (const environment of deployments.body.environments as Record<string, unknown>[]) expect(environment).toMatchObject({ deployment: null, canRun: false, canPublish: false });
 
     const missing = await get(`/api/v1/workspaces/twsbp/procedures/${crypto.randomUUID()}`, token);
     expect(missing).toMatchObject({ status: 404, body: { error: 'not_found', details: { field: 'procedureId' } } });

@@ -40,7 +40,9 @@ describe.each(testTargets.slice(0, 1))('a workspace connection lost mid-call on 
       error: 'connection_operation_failed',
       details: { reason: 'connection_lost', database_type: 'mssql', retryAfterSeconds: expect.any(Number) },
     });
-    expect(problem.message).not.toMatch(/127\.0\.0\.1|Passw0rd/);
+    // The sentence is ours, naming the environment and its host (issue 16): no driver text, no credential.
+    expect(problem.message).toBe(`Production (127.0.0.1) is unavailable: connection lost; retry in ${String(problem.details.retryAfterSeconds)} s`);
+    expect(problem.message).not.toMatch(/Passw0rd/);
 
     // The pool saw the lost connection; the next call reconnects at once (no circuit to wait out).
     const started = performance.now();

@@ -343,7 +343,7 @@ describe('6. timeouts and bad parameters are answers', () => {
     const { page } = stack;
     await publish(page, 'TwentySeconds', "CREATE PROCEDURE dbo.TwentySeconds AS\nBEGIN\n  WAITFOR DELAY '00:00:20';\n  SELECT 1 AS late;\nEND");
     await page.getByLabel('Timeout (seconds)').fill('5');
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('button', { name: 'Run on Production', exact: true }).click();
     const alert = page.getByRole('alert');
     await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('The query did not finish within 5000 ms and was stopped');
     expect(await alert.textContent()).toContain('query_timeout');
@@ -355,7 +355,7 @@ describe('6. timeouts and bad parameters are answers', () => {
     const { page } = stack;
     await publish(page, 'TakesInt', 'CREATE PROCEDURE dbo.TakesInt @n INT AS\nBEGIN\n  SELECT @n AS n;\nEND');
     await page.getByLabel(/@n/).fill('99999999999');
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('button', { name: 'Run on Production', exact: true }).click();
     const alert = page.getByRole('alert');
     await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('parameters.n: expected an integer in -2147483648..2147483647 for int');
     expect(await alert.textContent()).toContain('(parameters.n)');

@@ -2,10 +2,12 @@
 // PostgreSQL connection from the UI (type picker defaults, Test with its steps), browses to a
 // table and its columns, inserts a table query from the tree, and completes a column and a
 // qualified table name in the SQL editor from the live schema; then does the same in the query
-// console and runs the completed query. Needs PG_URL (the machine's server);
+// console, runs the completed query, exports the result as CSV, finds the run in the history and
+// runs it again: the whole console journey of a new user on a PostgreSQL connection. Needs PG_URL (the machine's server);
 // the test makes a database of its own there with psql and drops it afterwards.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, heading, screenshot, signIn, startStack, type Stack } from './support';
 
@@ -125,7 +127,7 @@ describe('connections and the schema browser', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it('browses the schema and completes a column in the query console, then runs the query', async () => {
+  it('browses the schema, completes a column in the console, runs it, exports CSV and re-runs it from the history', async () => {
     const { page } = stack;
     await page.goto('/w/twsbp/connections');
     await page.getByRole('link', { name: 'Orders (PostgreSQL)' }).click();
@@ -151,6 +153,25 @@ describe('connections and the schema browser', () => {
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('cell').allTextContents()).toEqual(['1', 'ann', '2', 'bob']);
     await screenshot(page, 'console-schema');
+
+    // The result as a CSV file, streamed by the server.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^Orders_PostgreSQL_-\d{4}-\d{2}-\d{2}-\d{6}\.csv$/);
+    expect(await readFile((await download.path())!, 'utf8')).toBe('customer\r\nann\r\nbob\r\n');
+
+    // The run is in the history after a reload, and runs again from there.
+    await page.reload();
+    await page.locator('[data-testid="sql-editor"][data-ready="true"]').waitFor();
+    const history = page.getByRole('list', { name: 'Query history' });
+    await expect.poll(() => history.textContent()).toContain('SELECT o.customer FROM orders o ORDER BY 1');
+    expect(await history.textContent()).toContain('success · 2 rows');
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await history.getByRole('link', { name: /^Run again/ }).first().click();
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT o.customer FROM orders o ORDER BY 1');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('cell').allTextContents()).toEqual(['1', 'ann', '2', 'bob']);
   });
 
   it('shows what uses a connection before deleting it, then deletes it', async () => {

@@ -88,7 +88,7 @@ describe('SQL editor journey', () => {
     await page.getByText('Published', { exact: true }).first().waitFor();
 
     await page.getByLabel(/@name/).fill('Ada');
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('button', { name: 'Run on Production', exact: true }).click();
     const results = page.getByRole('region', { name: 'Results' });
     await results.waitFor();
     expect(await results.getByRole('table').first().textContent()).toContain('Hello, Ada');
@@ -112,7 +112,7 @@ describe('SQL editor journey', () => {
     await replaceText("CREATE PROCEDURE dbo.Slow AS\nBEGIN\n  WAITFOR DELAY '00:01:00';\n  SELECT 1 AS never;\nEND");
     await page.getByRole('button', { name: 'Publish' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Published to Production' }).count(), { timeout: 15_000 }).toBe(1);
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('button', { name: 'Run on Production', exact: true }).click();
     await page.getByRole('button', { name: 'Cancel' }).click();
     const results = page.getByRole('region', { name: 'Results' });
     await results.waitFor({ timeout: 15_000 });

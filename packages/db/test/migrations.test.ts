@@ -17,6 +17,7 @@ const EXPECTED_TABLES = [
   'console_history',
   'environments',
   'migrations',
+  'procedure_deployments',
   'projects',
   'roles',
   'saved_queries',

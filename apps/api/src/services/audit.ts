@@ -1,8 +1,8 @@
 // The audit trail (MISSION F8): every mutation, sign-in and denial. Details are scrubbed of
 // anything that looks like a secret before they reach the row.
-import { auditLog, type AuditOutcome } from '@studio/db/schema';
+import { apiTokens, auditLog, connections, environments, storedProcedures, users, workspaces, type AuditOutcome } from '@studio/db/schema';
 import type { StudioDatabase } from '@studio/db';
-import { and, desc, eq, gte, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lte, or, sql, type Column, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { keysetPage } from './pagination';
 import { afterTransaction, inTransaction } from './unit-of-work';
@@ -46,6 +46,7 @@ export interface AuditListFilter {
   /** null: system events that belong to no workspace (sign-ins, people administration). */
   workspaceId: string | null;
   actorUserId?: string;
+  /** An action (`procedure.publish`) or a prefix of whole parts (`procedure` finds `procedure.*`). */
   action?: string;
   targetType?: string;
   targetId?: string;
@@ -100,8 +101,9 @@ export class AuditService {
    * denial, a read, a refused sign-in: nothing changed) a failed write must not fail the caller,
    * nor go unnoticed: it is logged and counted.
    */
-  async record(event: AuditEvent): Promise<void> {
-    const row = {
+  /** The row an event becomes (secrets stripped), for a caller that writes it with other rows in one statement. */
+  rowOf(event: AuditEvent): typeof auditLog.$inferInsert {
+    return {
       actorUserId: event.actor?.userId ?? null,
       actorTokenId: event.actor?.tokenId ?? null,
       actorUsername: event.actor?.username?.slice(0, 64) ?? null,
@@ -114,6 +116,10 @@ export class AuditService {
       outcome: event.outcome,
       details: redactSecrets(event.details ?? {}),
     };
+  }
+
+  async record(event: AuditEvent): Promise<void> {
+    const row = this.rowOf(event);
     if (inTransaction() && event.outcome !== 'denied') {
       await this.db.insert(auditLog).values(row);
       return;
@@ -133,7 +139,11 @@ export class AuditService {
   async list(filter: AuditListFilter) {
     const where: (SQL | undefined)[] = [filter.workspaceId === null ? isNull(auditLog.workspaceId) : eq(auditLog.workspaceId, filter.workspaceId)];
     if (filter.actorUserId) where.push(eq(auditLog.actorUserId, filter.actorUserId));
-    if (filter.action) where.push(eq(auditLog.action, filter.action));
+    const action = filter.action?.replace(/\.+$/, '');
+    if (action) {
+      // left() rather than LIKE: action names hold `_`, a LIKE wildcard.
+      where.push(or(eq(auditLog.action, action), sql`left(${auditLog.action}, ${action.length + 1}) = ${`${action}.`}`));
+    }
     if (filter.targetType) where.push(eq(auditLog.targetType, filter.targetType));
     if (filter.targetId) where.push(eq(auditLog.targetId, filter.targetId));
     if (filter.outcome) where.push(eq(auditLog.outcome, filter.outcome));
@@ -149,6 +159,37 @@ export class AuditService {
       .where(and(...where))
       .orderBy(desc(auditLog.at), desc(auditLog.id))
       .limit(filter.limit + 1);
-    return keysetPage(rows, filter.limit, (row) => row.id);
+    const page = keysetPage(rows, filter.limit, (row) => row.id);
+    const names = await this.#targetNames(page.items, filter.workspaceId);
+    return { ...page, items: page.items.map((row) => ({ ...row, targetName: names.get(`${row.targetType}:${row.targetId}`) ?? null })) };
+  }
+
+  /**
+   * What each row's target is called now (a connection's name, a member's username), so people read
+   * names, not UUIDs. A target deleted since has none; the page then shows its id. Workspace
+   * objects are looked up in the listed workspace only.
+   */
+  async #targetNames(rows: readonly { targetType: string | null; targetId: string | null }[], workspaceId: string | null): Promise<Map<string, string>> {
+    const idsOf = (...types: string[]) => [...new Set(rows.filter((r) => r.targetType !== null && types.includes(r.targetType) && r.targetId !== null && UUID.test(r.targetId)).map((r) => r.targetId as string))];
+    const names = new Map<string, string>();
+    const put = (types: string[], found: { id: string; name: string }[]) => {
+      for (const row of found) for (const type of types) names.set(`${type}:${row.id}`, row.name);
+    };
+    const inWorkspace = (column: Column) => (workspaceId === null ? undefined : eq(column, workspaceId));
+    const lookups: Promise<void>[] = [];
+    const lookup = (types: string[], run: (ids: string[]) => Promise<{ id: string; name: string }[]>) => {
+      const ids = idsOf(...types);
+      if (ids.length > 0) lookups.push(run(ids).then((found) => put(types, found)));
+    };
+    lookup(['connection'], (ids) => this.db.select({ id: connections.id, name: connections.name }).from(connections).where(and(inArray(connections.id, ids), inWorkspace(connections.workspaceId))));
+    lookup(['environment'], (ids) => this.db.select({ id: environments.id, name: environments.name }).from(environments).where(and(inArray(environments.id, ids), inWorkspace(environments.workspaceId))));
+    lookup(['procedure'], (ids) => this.db.select({ id: storedProcedures.id, name: storedProcedures.name }).from(storedProcedures).where(and(inArray(storedProcedures.id, ids), inWorkspace(storedProcedures.workspaceId))));
+    lookup(['api_token'], (ids) => this.db.select({ id: apiTokens.id, name: apiTokens.name }).from(apiTokens).where(and(inArray(apiTokens.id, ids), inWorkspace(apiTokens.workspaceId))));
+    lookup(['member', 'user'], (ids) => this.db.select({ id: users.id, name: users.username }).from(users).where(inArray(users.id, ids)));
+    lookup(['workspace'], (ids) => this.db.select({ id: workspaces.id, name: workspaces.name }).from(workspaces).where(inArray(workspaces.id, ids)));
+    await Promise.all(lookups);
+    return names;
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

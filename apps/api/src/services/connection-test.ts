@@ -64,6 +64,10 @@ export interface ConnectionTestTarget {
 export interface ConnectionTestOptions {
   /** Overall deadline; the result is a `timeout` failure if the steps have not finished by then. */
   deadlineMs?: number | undefined;
+  /** Stops the test (a cancel): it ends as a `timeout` failure, which a caller that cancelled ignores. */
+  signal?: AbortSignal | undefined;
+  /** Told each step as it finishes (dns, tcp, then tls and login together, then query). */
+  onStep?: ((step: TestStep) => void) | undefined;
 }
 
 export const DEFAULT_TEST_DEADLINE_MS = 5_000;
@@ -192,7 +196,14 @@ export class ConnectionTester {
     const started = performance.now();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), deadlineMs);
+    const cancel = () => controller.abort();
+    if (options.signal?.aborted) controller.abort();
+    options.signal?.addEventListener('abort', cancel, { once: true });
     const steps: TestStep[] = [];
+    const record = (step: TestStep) => {
+      steps.push(step);
+      options.onStep?.(step);
+    };
     const remaining = () => Math.max(1, deadlineMs - (performance.now() - started));
     const finish = (result: Omit<ConnectionTestResult, 'latencyMs' | 'steps' | 'details'> & { reason: ConnectionTestResult['details']['reason']; errorCode: string | null }): ConnectionTestResult => ({
       success: result.success,
@@ -209,7 +220,7 @@ export class ConnectionTester {
       current = name;
       stepStarted = performance.now();
     };
-    const pass = (extra: Partial<TestStep> = {}) => steps.push({ name: current, ok: true, ms: Math.round(performance.now() - stepStarted), ...extra });
+    const pass = (extra: Partial<TestStep> = {}) => record({ name: current, ok: true, ms: Math.round(performance.now() - stepStarted), ...extra });
 
     try {
       begin('dns');
@@ -231,8 +242,8 @@ export class ConnectionTester {
       begin('login');
       const loggedIn = (login: ProbeLogin) => {
         const tlsMs = Math.round(login.tlsMs ?? 0);
-        steps.push(login.encrypted ? { name: 'tls', ok: true, ms: tlsMs } : { name: 'tls', ok: true, ms: 0, skipped: true });
-        steps.push({ name: 'login', ok: true, ms: Math.max(0, Math.round(login.loginMs) - tlsMs) });
+        record(login.encrypted ? { name: 'tls', ok: true, ms: tlsMs } : { name: 'tls', ok: true, ms: 0, skipped: true });
+        record({ name: 'login', ok: true, ms: Math.max(0, Math.round(login.loginMs) - tlsMs) });
         begin('query');
       };
       let probe: ProbeResult;
@@ -262,7 +273,7 @@ export class ConnectionTester {
         if (failure instanceof StepFailure && failure.reason === 'tls_failed') current = 'tls';
         throw failure;
       }
-      steps.push({ name: 'query', ok: true, ms: Math.round(probe.queryMs) });
+      record({ name: 'query', ok: true, ms: Math.round(probe.queryMs) });
       const latency = Math.round(performance.now() - started);
       return finish({
         success: true,
@@ -287,6 +298,7 @@ export class ConnectionTester {
       return finish({ success: false, message: failure.message, serverVersion: null, reason: failure.reason, errorCode: failure.errorCode });
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', cancel);
     }
   }
 }

@@ -10,6 +10,7 @@ import { ApiTokenService } from './api-tokens';
 import { AuditService } from './audit';
 import { API_VERSION, BackupService, type BackupConfig } from './backups';
 import { ConnectionTester, DEFAULT_TEST_DEADLINE_MS, DEFAULT_TEST_MAX_DEADLINE_MS } from './connection-test';
+import { ConnectionTestRuns, type ConnectionTestRunsOptions } from './connection-test-runs';
 import { ConnectionService } from './connections';
 import type { KeyRing } from './crypto';
 import { EnvironmentService } from './environments';
@@ -51,6 +52,8 @@ export interface AppServices {
   workspaceDatabases: WorkspaceDatabases;
   poolInvalidation: PoolInvalidation;
   connectionTester: ConnectionTester;
+  /** Connection tests started to be watched step by step (held in memory, per principal). */
+  connectionTestRuns: ConnectionTestRuns;
   /** F5: migrations of workspace SQL Server databases, the schema check on pool creation, the query gate. */
   workspaceMigrations: WorkspaceMigrationService;
   /** F7: procedure records, publish and execute; holds the app's running executions and parameter cache. */
@@ -90,6 +93,8 @@ export interface CreateServicesOptions {
   connectionTestDeadlineMs?: number;
   /** Cap on a connection's connect timeout as a test deadline (CONNECTION_TEST_MAX_TIMEOUT_MS). */
   connectionTestMaxDeadlineMs?: number;
+  /** Watched connection tests: how long an ended run is kept, how many one principal holds. */
+  connectionTestRuns?: ConnectionTestRunsOptions;
   /** A ready-made pool manager (tests tune its timeouts); default: one with the package defaults and the outbound policy at every connect. */
   pools?: WorkspacePoolManager;
   /** OpenID Connect sign-in (OIDC_* variables); null or unset = disabled. */
@@ -171,6 +176,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
       options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS,
       options.connectionTestMaxDeadlineMs ?? DEFAULT_TEST_MAX_DEADLINE_MS,
     ),
+    connectionTestRuns: new ConnectionTestRuns(options.connectionTestRuns),
     workspaceMigrations,
     sqlEditor: new SqlEditorService(db, workspaceDatabases, new ExecutionRegistry(), new ProcedureCatalogueCache()),
     schemaBrowser: new SchemaBrowserService(workspaceDatabases),
@@ -198,6 +204,7 @@ export async function closeServices(services: AppServices, options: { poolDrainD
   await services.poolInvalidation.close();
   services.sqlEditor.executions.cancelAll();
   services.console.runs.cancelAll();
+  services.connectionTestRuns.cancelAll();
   await services.pools.close({ deadlineMs: options.poolDrainDeadlineMs });
   await services.rateLimits.close();
 }

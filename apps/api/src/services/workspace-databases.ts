@@ -4,11 +4,14 @@
 // passes the schema-status gate and releases. The pool manager applies the same policy again
 // before every physical connection (`beforeConnectOf`), and connects to the address it vetted.
 import type { StudioDatabase } from '@studio/db';
-import { connections, environments, workspaces } from '@studio/db/schema';
+import { connections, environments, workspaces, type ConsoleAccess } from '@studio/db/schema';
 import { WorkspacePoolError, type BeforeConnect, type ConnectionTarget, type PoolLease, type WorkspacePoolManager } from '@studio/mssql-pool';
 import { and, eq } from 'drizzle-orm';
 import type { ConnectionTestTarget } from './connection-test';
 import { settingsColumns, type ConnectionService } from './connections';
+
+/** A connection's sealed settings plus what the callers of targetOf need of the row. */
+const targetColumns = { ...settingsColumns, consoleAccess: connections.consoleAccess };
 import { ConnectionOperationError, NotFoundError, ServiceError } from './errors';
 import { OutboundPolicyError, type OutboundPolicy } from './outbound-policy';
 
@@ -21,6 +24,8 @@ export interface EnvironmentScope {
   workspaceSlug: string;
   environmentId: string;
   environmentName: string;
+  /** The workspace's default environment (where calls naming none go). */
+  isDefault: boolean;
   connectionId: string;
 }
 
@@ -28,6 +33,10 @@ export interface EnvironmentScope {
 export interface WorkspaceDatabase {
   workspaceId: string;
   connectionId: string;
+  /** The connection's name, for messages and file names. */
+  name: string;
+  /** What the query console may do on it (read in the same statement as the settings). */
+  consoleAccess: ConsoleAccess;
   /** Set when reached through an environment. */
   environment: EnvironmentScope | null;
   /** The decrypted settings, for the connection test (which opens its own single connection). */
@@ -131,7 +140,7 @@ export class WorkspaceDatabases {
     let row;
     if ('connectionId' in ref) {
       [row] = await this.deps.db
-        .select(settingsColumns)
+        .select(targetColumns)
         .from(connections)
         .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, ref.connectionId)));
       if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
@@ -140,7 +149,7 @@ export class WorkspaceDatabases {
       environment = found.scope;
       row = found.connection;
     }
-    const { id: connectionId, name: _name, ...settings } = this.deps.connections.settingsFrom(row);
+    const { id: connectionId, name, ...settings } = this.deps.connections.settingsFrom(row);
     if (options.sqlServerOnly && settings.type !== 'mssql') throw notSqlServer();
     const decision = await this.deps.outboundPolicy.check(settings.host);
     if (!decision.allowed) {
@@ -148,7 +157,7 @@ export class WorkspaceDatabases {
       await this.deps.pools.invalidate({ workspaceId, connectionId });
       throw new OutboundPolicyError(decision);
     }
-    return { workspaceId, connectionId, environment, settings, poolTarget: poolTargetOf(workspaceId, connectionId, settings) };
+    return { workspaceId, connectionId, name, consoleAccess: row.consoleAccess, environment, settings, poolTarget: poolTargetOf(workspaceId, connectionId, settings) };
   }
 
   /**
@@ -178,9 +187,10 @@ export class WorkspaceDatabases {
       .select({
         environmentId: environments.id,
         environmentName: environments.name,
+        isDefault: environments.isDefault,
         connectionId: environments.connectionId,
         workspaceSlug: workspaces.slug,
-        connection: settingsColumns,
+        connection: targetColumns,
       })
       .from(environments)
       .innerJoin(workspaces, eq(workspaces.id, environments.workspaceId))
@@ -195,7 +205,7 @@ export class WorkspaceDatabases {
     }
     if (options.sqlServerOnly && row.connection.type !== 'mssql') throw notSqlServer(row.environmentName);
     return {
-      scope: { workspaceId, workspaceSlug: row.workspaceSlug, environmentId: row.environmentId, environmentName: row.environmentName, connectionId: row.connectionId },
+      scope: { workspaceId, workspaceSlug: row.workspaceSlug, environmentId: row.environmentId, environmentName: row.environmentName, isDefault: row.isDefault, connectionId: row.connectionId },
       connection: row.connection,
     };
   }

@@ -381,6 +381,7 @@ export class WorkspaceMigrationService implements SchemaGate {
         workspaceSlug: row.workspaceSlug,
         environmentId: row.environmentId,
         environmentName: row.environmentName ?? '',
+        isDefault: true,
         connectionId: row.connectionId,
       };
     });

@@ -29,6 +29,20 @@ export class WorkspaceService {
     return row;
   }
 
+  /**
+   * The workspace and the person's role in it, in one statement: every workspace call of a signed-in
+   * person starts here. `role` is undefined when they are not a member.
+   */
+  async findWithRole(ref: WorkspaceRef, userId: string): Promise<{ id: string; slug: string; name: string; role: WorkspaceRole | undefined } | undefined> {
+    const where = ref.workspaceId ? eq(workspaces.id, ref.workspaceId) : eq(workspaces.slug, ref.workspaceSlug ?? '');
+    const [row] = await this.db
+      .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: workspaceMembers.role })
+      .from(workspaces)
+      .leftJoin(workspaceMembers, and(eq(workspaceMembers.workspaceId, workspaces.id), eq(workspaceMembers.userId, userId)))
+      .where(where);
+    return row ? { id: row.id, slug: row.slug, name: row.name, role: row.role ?? undefined } : undefined;
+  }
+
   async membership(workspaceId: string, userId: string): Promise<WorkspaceRole | undefined> {
     const [row] = await this.db
       .select({ role: workspaceMembers.role })

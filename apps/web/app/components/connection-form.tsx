@@ -3,11 +3,10 @@
 // write-only password, TLS and pool settings. "Test" runs the connection test on what is typed;
 // saving does not test (the connection page has Test connection).
 import { Form } from '@remix-run/react';
-import type { ChangeEvent } from 'react';
+import type { ChangeEvent, ReactNode } from 'react';
 import { connectionTypes, defaultsOf, type ConnectionType } from '../lib/connection-form';
 import type { ActionResult } from '../lib/forms';
-import { CheckboxField, Field, SelectField, SubmitButton, useDelayedTrue, useSubmitting } from './form';
-import { TestProgress } from './test-steps';
+import { CheckboxField, Field, SelectField, SubmitButton } from './form';
 
 export interface ConnectionFormValues {
   name?: string;
@@ -39,8 +38,23 @@ function applyTypeDefaults(event: ChangeEvent<HTMLSelectElement>, previous: { cu
   if (hint) hint.textContent = next.hint;
 }
 
-/** `typed`: what the user submitted last (after a test), shown again instead of `initial`. */
-export function ConnectionForm({ initial, result, mode, typed }: { initial: ConnectionFormValues; result: ActionResult | undefined; mode: 'create' | 'update'; typed?: Record<string, string> | undefined }) {
+/**
+ * `typed`: what the user submitted last (after a test), shown again instead of `initial`.
+ * `testPanel`: the watched test, shown next to the button that started it.
+ */
+export function ConnectionForm({
+  initial,
+  result,
+  mode,
+  typed,
+  testPanel,
+}: {
+  initial: ConnectionFormValues;
+  result: ActionResult | undefined;
+  mode: 'create' | 'update';
+  typed?: Record<string, string> | undefined;
+  testPanel?: ReactNode;
+}) {
   const failed = result && !result.ok ? result : undefined;
   const values = failed?.values ?? typed;
   const errors = failed?.fieldErrors ?? {};
@@ -49,7 +63,6 @@ export function ConnectionForm({ initial, result, mode, typed }: { initial: Conn
   const type = ((values?.type as ConnectionType | undefined) ?? initial.type ?? 'mssql') satisfies ConnectionType;
   const defaults = defaultsOf(type);
   const previous = { current: type };
-  const testing = useDelayedTrue(useSubmitting('test'));
   const o = initial.options ?? {};
   return (
     <Form method="post" className="stack" aria-label={mode === 'create' ? 'New connection' : 'Connection settings'} noValidate>
@@ -110,7 +123,7 @@ export function ConnectionForm({ initial, result, mode, typed }: { initial: Conn
           <Field name="options.idleTimeoutMs" label="Idle timeout (ms)" inputMode="numeric" placeholder="1800000" defaultValue={value('options.idleTimeoutMs', o.idleTimeoutMs)} error={errors['options.idleTimeoutMs']} />
         </div>
       </fieldset>
-      {testing ? <TestProgress /> : null}
+      {testPanel}
       <div className="form-actions">
         <SubmitButton intent="save" pendingLabel="Saving…">
           {mode === 'create' ? 'Create connection' : 'Save changes'}

@@ -2,6 +2,7 @@
 // the passed test. Focused when it appears.
 import { useEffect, useRef } from 'react';
 import type { ActionResult } from '../lib/forms';
+import { useSubmitting } from './form';
 import { TestSteps, stepsOf, type TestStepView } from './test-steps';
 
 export type EnvironmentActionResult = ActionResult<{ environmentId: string; test: { latencyMs: number; serverVersion: string | null; steps: TestStepView[] } | null }>;
@@ -31,10 +32,13 @@ function failureLine(code: string, reason: unknown): string {
 
 export function EnvironmentResult({ result }: { result: EnvironmentActionResult | undefined }) {
   const ref = useRef<HTMLDivElement>(null);
+  // A new attempt hides the last one's answer at once: no stale refusal above the new test. The
+  // answer shows (and takes the focus) once the submission, with its reload, is over.
+  const submitting = useSubmitting();
   useEffect(() => {
-    if (result) ref.current?.focus();
-  }, [result]);
-  if (!result) return null;
+    if (result && !submitting) ref.current?.focus();
+  }, [result, submitting]);
+  if (!result || submitting) return null;
   if (!result.ok) {
     const steps = stepsOf(result.problem.details);
     const code = result.problem.details.error_code;

@@ -15,7 +15,7 @@ export interface TestStepView {
 
 export const TEST_STEP_NAMES = ['dns', 'tcp', 'tls', 'login', 'query'] as const;
 
-const stepLabels: Record<string, string> = {
+export const stepLabels: Record<string, string> = {
   dns: 'Resolve host',
   tcp: 'Open TCP connection',
   tls: 'Negotiate TLS',

@@ -1,6 +1,7 @@
 // The right end of the top bar on every signed-in page: the person's name (their Account page),
-// People and Backups for system Admins, and sign-out.
+// People and Backups for system Admins, the colour theme, and sign-out.
 import { Form, Link, NavLink } from '@remix-run/react';
+import { ThemeToggle } from './theme-toggle';
 
 export interface SignedInUser {
   username: string;
@@ -11,6 +12,7 @@ export interface SignedInUser {
 export function UserMenu({ user }: { user: SignedInUser }) {
   return (
     <div className="topbar-user">
+      <ThemeToggle />
       {user.isSystemAdmin ? (
         <>
           <NavLink to="/people" className="btn btn-ghost">

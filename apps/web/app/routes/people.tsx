@@ -201,7 +201,7 @@ export default function People() {
                       <Form method="post">
                         <input type="hidden" name="userId" value={p.id} />
                         <input type="hidden" name="username" value={p.username} />
-                        <SubmitButton intent="link" variant="secondary" aria-label={`${p.status === 'invited' ? 'New invite link for' : 'Reset the password of'} ${p.username}`}>
+                        <SubmitButton intent="link" variant="secondary" aria-label={`${p.status === 'invited' ? 'New invite link for' : 'Reset password of'} ${p.username}`}>
                           {p.status === 'invited' ? 'New invite link' : 'Reset password'}
                         </SubmitButton>
                       </Form>

@@ -6,6 +6,7 @@ import { Badge, Card, EmptyState, Meter, PageHeader, StatusBadge } from '../comp
 import { requireUser } from '../lib/api.server';
 import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
+import { defaultEnvironmentText, plural } from '../lib/words';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
@@ -56,14 +57,14 @@ export default function Overview() {
         <div className="stat card">
           <p className="stat-label">Environments</p>
           <p className="stat-value">{environments.length}</p>
-          <p className="muted small">{environments.find((e) => e.isDefault)?.name ?? 'no default'} is the default</p>
+          <p className="muted small">{defaultEnvironmentText(environments)}</p>
         </div>
         {totals ? (
           <div className="stat card">
             <p className="stat-label">Open pool connections</p>
             <p className="stat-value">{totals.connections}</p>
             <p className="muted small">
-              {totals.borrowed} in use · {totals.waiters} waiting · {totals.pools} pools
+              {totals.borrowed} in use · {totals.waiters} waiting · {plural(totals.pools, 'pool')}
             </p>
           </div>
         ) : null}

@@ -1,10 +1,11 @@
 // One connection: where it points, its last test, its live pool (size, in use, waiters, errors),
-// and the operations the caller may run: Test (anyone who may use it), Reset the pool (managers).
+// and the operations the caller may run: Test (anyone who may use it; watched step by step, with
+// Cancel), Reset the pool (managers).
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
-import { ActionAlert, ConfirmedSubmitButton, SubmitButton, useDelayedTrue, useSubmitting } from '../components/form';
+import { ActionAlert, ConfirmedSubmitButton, SubmitButton, useSubmitting } from '../components/form';
 import { GuardedLink, useDenial } from '../components/permission';
-import { TestProgress, TestSteps, type TestStepView } from '../components/test-steps';
+import { useShownTestRun, WatchedTest } from '../components/test-run';
 import { Alert, Badge, Card, formatDateTime, Meter, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { failure, unknownIntent, type ActionResult } from '../lib/forms';
@@ -43,7 +44,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   });
 }
 
-type ConnectionActionResult = ActionResult<{ test?: { success: boolean; message: string; latencyMs: number; steps: TestStepView[] } }>;
+type ConnectionActionResult = ActionResult<{ testRunId?: string }>;
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const api = await requireUser(request, context);
@@ -51,15 +52,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const intent = String(form.get('intent'));
   const ref = { workspaceSlug: params.slug ?? '', connectionId: params.connectionId ?? '' };
   if (intent === 'test') {
-    const result = await api.attempt((c) => c.connections.test(ref));
+    // Started, not awaited: the page watches the run's steps as they finish (components/test-run).
+    const result = await api.attempt((c) => c.connections.testStart(ref));
     if (!result.ok) return api.json<ConnectionActionResult>(failure(result.problem, form, { intent }), { status: result.status });
-    const test = result.value;
-    return api.json<ConnectionActionResult>({
-      ok: true,
-      intent,
-      message: test.success ? `Connection test passed in ${Math.round(test.latencyMs)} ms` : `Connection test failed: ${test.message}`,
-      value: { test: { success: test.success, message: test.message, latencyMs: test.latencyMs, steps: test.steps } },
-    });
+    return api.json<ConnectionActionResult>({ ok: true, intent, value: { testRunId: result.value.id } });
   }
   if (intent === 'reset') {
     const result = await api.attempt((c) => c.connections.reset(ref));
@@ -73,11 +69,12 @@ export default function ConnectionDetail() {
   const { connection, permissions, status } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const { workspace } = useWorkspace();
-  const testing = useDelayedTrue(useSubmitting('test'));
+  // A new attempt clears the last one's answer at once (no stale error above the new test).
+  const starting = useSubmitting('test');
   const pool = status.pool;
   const testDenial = useDenial(permissions.can['connection.test']);
   const resetDenial = useDenial(permissions.can['connection.reset']);
-  const test = result?.ok ? result.value?.test : undefined;
+  const testRunId = useShownTestRun(result?.ok ? result.value?.testRunId : undefined, starting);
   return (
     <>
       <PageHeader
@@ -125,13 +122,8 @@ export default function ConnectionDetail() {
           </Form>
         }
       />
-      {testing ? <TestProgress /> : null}
-      <ActionAlert result={result} tone={test && !test.success ? 'danger' : undefined} />
-      {test ? (
-        <Card title="Test steps">
-          <TestSteps steps={test.steps} />
-        </Card>
-      ) : null}
+      {starting ? null : <ActionAlert result={result?.ok && result.intent === 'test' ? undefined : result} />}
+      {testRunId ? <WatchedTest key={testRunId} slug={workspace.slug} runId={testRunId} revalidateOnEnd /> : null}
       {!permissions.canUse ? (
         <Alert tone="info" title="You cannot use this connection">
           Ask a workspace Owner or Admin for access.

@@ -1,11 +1,11 @@
-// New connection of any type: the type picker fills in its defaults; "Test" runs the connection
-// test on the typed parameters (with the step list), "Create connection" saves.
+// New connection of any type: the type picker fills in its defaults; "Test" starts the connection
+// test on the typed parameters (watched step by step, with Cancel), "Create connection" saves.
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Link, useActionData } from '@remix-run/react';
 import { ConnectionForm } from '../components/connection-form';
-import { ActionAlert } from '../components/form';
-import { TestSteps, type TestStepView } from '../components/test-steps';
-import { Card, PageHeader } from '../components/ui';
+import { ActionAlert, useSubmitting } from '../components/form';
+import { WatchedTest } from '../components/test-run';
+import { PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
 import { connectionCreateInput, connectionDraftInput } from '../lib/connection-form';
 import { failure, valuesOf, type ActionResult } from '../lib/forms';
@@ -27,7 +27,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   return api.json({});
 }
 
-type NewConnectionResult = ActionResult<{ test?: { success: boolean; steps: TestStepView[] }; typed?: Record<string, string> }>;
+type NewConnectionResult = ActionResult<{ testRunId?: string; typed?: Record<string, string> }>;
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const api = await requireUser(request, context);
@@ -35,16 +35,11 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const intent = String(form.get('intent'));
   const workspaceSlug = params.slug ?? '';
   if (intent === 'test') {
-    const result = await api.attempt((c) => c.connections.testDraft({ workspaceSlug, ...connectionDraftInput(form) }));
+    const result = await api.attempt((c) => c.connections.testDraftStart({ workspaceSlug, ...connectionDraftInput(form) }));
     if (!result.ok) return api.json<NewConnectionResult>(failure(result.problem, form, { intent }), { status: result.status });
-    const test = result.value;
-    // The form keeps what was typed (never the password) so the user can save next.
-    return api.json<NewConnectionResult>({
-      ok: true,
-      intent,
-      message: test.success ? `Connection test passed in ${Math.round(test.latencyMs)} ms` : `Connection test failed: ${test.message}`,
-      value: { test: { success: test.success, steps: test.steps }, typed: valuesOf(form) },
-    });
+    // The form keeps what was typed (never the password) so the user can save next; the page
+    // watches the run's steps as they finish.
+    return api.json<NewConnectionResult>({ ok: true, intent, value: { testRunId: result.value.id, typed: valuesOf(form) } });
   }
   const result = await api.attempt((c) => c.connections.create({ workspaceSlug, ...connectionCreateInput(form) }));
   if (!result.ok) return api.json<NewConnectionResult>(failure(result.problem, form, { intent }), { status: result.status });
@@ -54,7 +49,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 export default function NewConnection() {
   const result = useActionData<typeof action>();
   const { workspace } = useWorkspace();
-  const test = result?.ok ? result.value?.test : undefined;
+  // A new attempt clears the last one's answer at once (no stale error above the new test).
+  const starting = useSubmitting('test');
+  const testRunId = result?.ok ? result.value?.testRunId : undefined;
   return (
     <>
       <PageHeader
@@ -65,13 +62,14 @@ export default function NewConnection() {
           </>
         }
       />
-      <ActionAlert result={result} tone={test && !test.success ? 'danger' : undefined} />
-      {test ? (
-        <Card title="Test steps">
-          <TestSteps steps={test.steps} />
-        </Card>
-      ) : null}
-      <ConnectionForm mode="create" initial={{}} result={result} typed={result?.ok ? result.value?.typed : undefined} />
+      {starting || testRunId ? null : <ActionAlert result={result} />}
+      <ConnectionForm
+        mode="create"
+        initial={{}}
+        result={result}
+        typed={result?.ok ? result.value?.typed : undefined}
+        testPanel={!starting && testRunId ? <WatchedTest key={testRunId} slug={workspace.slug} runId={testRunId} /> : null}
+      />
     </>
   );
 }

@@ -5,37 +5,26 @@ import { Form, Link, useLoaderData, useLocation } from '@remix-run/react';
 import { Field, SelectField, SubmitButton } from '../components/form';
 import { Badge, Card, DataTable, EmptyState, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { AUDIT_OUTCOMES, auditFiltersOf } from '../lib/audit-filters';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'Audit log · Workspace Studio' }];
 
-const OUTCOMES = ['success', 'failure', 'denied'] as const;
+const OUTCOMES = AUDIT_OUTCOMES;
 const TARGET_TYPES = ['connection', 'environment', 'api_token', 'member', 'workspace', 'user', 'session', 'procedure'] as const;
 const PAGE_SIZE = 50;
-
-/** The first or last millisecond of a `YYYY-MM-DD` (UTC) day; anything else is no filter. */
-function utcDay(value: string | null, edge: 'start' | 'end'): Date | undefined {
-  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
-  return new Date(`${value}T${edge === 'start' ? '00:00:00.000' : '23:59:59.999'}Z`);
-}
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const workspaceSlug = params.slug ?? '';
   const query = new URL(request.url).searchParams;
-  const filters = {
-    action: query.get('action')?.trim() || undefined,
-    outcome: OUTCOMES.find((o) => o === query.get('outcome')),
-    targetType: query.get('targetType') || undefined,
-    actorUserId: query.get('actor') || undefined,
-    from: utcDay(query.get('from'), 'start'),
-    to: utcDay(query.get('to'), 'end'),
-    cursor: query.get('cursor') || undefined,
-  };
+  const { filters, fieldErrors } = auditFiltersOf(query);
+  const cursor = query.get('cursor') || undefined;
   const [page, members] = await Promise.all([
-    api.load((c) => c.audit.list({ workspaceSlug, ...filters, limit: PAGE_SIZE })),
+    // An inverted range finds nothing: say so at the field instead of listing an empty page.
+    Object.keys(fieldErrors).length > 0 ? { items: [], nextCursor: null } : api.load((c) => c.audit.list({ workspaceSlug, ...filters, cursor, limit: PAGE_SIZE })),
     api.load((c) => c.workspaces.members({ workspaceSlug, limit: 200 })),
   ]);
   return api.json({
@@ -46,14 +35,23 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       action: e.action,
       targetType: e.targetType,
       targetId: e.targetId,
+      targetName: e.targetName,
       outcome: e.outcome,
       ip: e.ip,
       details: e.details,
     })),
     nextCursor: page.nextCursor,
     members: members.items.map((m) => ({ userId: m.userId, username: m.username })),
-    paged: filters.cursor !== undefined,
+    paged: cursor !== undefined,
+    fieldErrors,
   });
+}
+
+/** The page's filters without its cursor: the export is the whole filtered view. */
+function exportQuery(query: URLSearchParams): string {
+  const filters = new URLSearchParams(query);
+  filters.delete('cursor');
+  return filters.toString();
 }
 
 const outcomeTone = { success: 'success', failure: 'danger', denied: 'warning' } as const;
@@ -67,7 +65,7 @@ function summary(details: unknown): string {
 }
 
 export default function AuditLog() {
-  const { entries, nextCursor, members, paged } = useLoaderData<typeof loader>();
+  const { entries, nextCursor, members, paged, fieldErrors } = useLoaderData<typeof loader>();
   const location = useLocation();
   const query = new URLSearchParams(location.search);
   const pageLink = (cursor: string | null) => {
@@ -81,7 +79,7 @@ export default function AuditLog() {
       <PageHeader title="Audit log" description="Every change, test, reset, sign-in and refused attempt in this workspace. Secrets are never recorded." />
       <Card title="Filters">
         <Form method="get" className="form-grid" aria-label="Filter the audit log">
-          <Field name="action" label="Action" placeholder="e.g. connection.reset" defaultValue={query.get('action') ?? ''} />
+          <Field name="action" label="Action" placeholder="e.g. procedure" hint="An action, or its first part for all of them" defaultValue={query.get('action') ?? ''} />
           <SelectField name="outcome" label="Outcome" defaultValue={query.get('outcome') ?? ''}>
             <option value="">Any</option>
             {OUTCOMES.map((o) => (
@@ -107,12 +105,15 @@ export default function AuditLog() {
             ))}
           </SelectField>
           <Field name="from" label="From (UTC day)" type="date" defaultValue={query.get('from') ?? ''} />
-          <Field name="to" label="To (UTC day)" type="date" defaultValue={query.get('to') ?? ''} />
+          <Field name="to" label="To (UTC day)" type="date" defaultValue={query.get('to') ?? ''} error={fieldErrors.to} />
           <div className="form-actions" style={{ alignSelf: 'end' }}>
             <SubmitButton variant="secondary">Apply filters</SubmitButton>
             <Link to="?" className="btn btn-ghost">
               Clear
             </Link>
+            <a href={`${location.pathname}/export?${exportQuery(query)}`} className="btn btn-ghost" download>
+              Export CSV
+            </a>
           </div>
         </Form>
       </Card>
@@ -134,8 +135,10 @@ export default function AuditLog() {
                   <code>{e.action}</code>
                 </td>
                 <td data-label="Target" className="small">
-                  {e.targetType ?? '—'}
-                  {e.targetId ? <p className="muted small">{e.targetId}</p> : null}
+                  {e.targetName ? <span className="strong">{e.targetName}</span> : null}
+                  {e.targetName ? <p className="muted small">{e.targetType}</p> : (e.targetType ?? '—')}
+                  {/* A target deleted since has no name: its id is all there is. */}
+                  {e.targetId && !e.targetName ? <p className="muted small wrap-anywhere">{e.targetId}</p> : null}
                 </td>
                 <td data-label="Outcome">
                   <Badge tone={outcomeTone[e.outcome]}>{e.outcome}</Badge>

@@ -10,6 +10,7 @@ import type { BadgeTone } from '../lib/connection-status';
 import { requireUser } from '../lib/api.server';
 import { failure, integer, text, type ActionResult } from '../lib/forms';
 import { useWorkspace } from '../lib/workspace';
+import { lastMigrationRunText } from '../lib/words';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
@@ -171,7 +172,7 @@ export default function Migrations() {
             <dt>Pending</dt>
             <dd>{status.pending.length === 0 ? 'nothing' : status.pending.map((p) => `V${p.version} ${p.name}`).join(', ')}</dd>
             <dt>Last run</dt>
-            <dd>{status.lastRun ? `${status.lastRun.operation} ${status.lastRun.outcome}, ${formatDateTime(status.lastRun.at)}` : 'never from the studio'}</dd>
+            <dd>{status.lastRun ? `${lastMigrationRunText(status.lastRun)}, ${formatDateTime(status.lastRun.at)}` : 'never from the studio'}</dd>
             <dt>Checked</dt>
             <dd>{formatDateTime(status.checkedAt)}</dd>
           </dl>

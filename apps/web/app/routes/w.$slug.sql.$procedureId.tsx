@@ -3,13 +3,14 @@
 // is published, and a Run panel (parameters from the server's catalogue, result grids, messages,
 // elapsed time, Cancel).
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, useActionData, useBlocker, useFetcher, useLoaderData, type ShouldRevalidateFunction } from '@remix-run/react';
+import { Form, useActionData, useBlocker, useFetcher, useLoaderData, useSearchParams, type ShouldRevalidateFunction } from '@remix-run/react';
 import type { Problem } from '@studio/api/problem';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ConfirmDialog, Dialog } from '../components/dialog';
 import { SqlCodeEditor, type EditorDiagnostic, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
 import { ShortcutsPopover } from '../components/sql-editor/shortcuts';
 import { DiffView } from '../components/sql-editor/diff-view';
+import { chosenEnvironment, DeploymentList, EnvironmentPicker, runWarningOf, type EnvironmentDeployment } from '../components/sql-editor/environments';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import { toDisplay, type DisplayExecution } from '../components/sql-editor/results';
 import styles from '../components/sql-editor/sql-editor.css?url';
@@ -29,7 +30,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const ref = { workspaceSlug: params.slug ?? '', procedureId: params.procedureId ?? '' };
   const procedure = await api.load((c) => c.sqlEditor.get(ref));
-  const parameters = procedure.status === 'published' ? await api.attempt((c) => c.sqlEditor.parameters(ref)) : null;
+  const { environments } = await api.load((c) => c.sqlEditor.deployments(ref));
+  const environmentId = chosenEnvironment(environments, new URL(request.url).searchParams.get('environment'))?.environmentId;
+  const parameters = procedure.status === 'published' ? await api.attempt((c) => c.sqlEditor.parameters({ ...ref, environmentId })) : null;
   return api.json({
     procedure: {
       id: procedure.id,
@@ -38,9 +41,12 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       hasUnpublishedChanges: procedure.hasUnpublishedChanges,
       sqlDraft: procedure.sqlDraft,
       sqlPublished: procedure.sqlPublished,
+      sqlDraftHash: procedure.sqlDraftHash,
       updatedAt: procedure.updatedAt.toISOString(),
       publishedAt: procedure.publishedAt?.toISOString() ?? null,
     },
+    environments,
+    environmentId: environmentId ?? null,
     parameters: parameters?.ok ? parameters.value.parameters : [],
     parametersProblem: parameters && !parameters.ok ? parameters.problem.message : null,
     can: procedure.can,
@@ -48,7 +54,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 }
 
 type ActionAnswer =
-  | { intent: 'save'; ok: true; updatedAt: string }
+  | { intent: 'save'; ok: true; updatedAt: string; draftHash: string }
   | { intent: 'publish'; ok: true; updatedAt: string; publishedAt: string | null; environment: string }
   | { intent: 'execute'; ok: true; result: DisplayExecution }
   | { intent: 'cancel'; ok: true }
@@ -61,6 +67,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const intent = String(form.get('intent') ?? '');
   const answer = (value: ActionAnswer) => api.json(value);
   const version = () => new Date(String(form.get('expectedUpdatedAt') ?? ''));
+  const environmentId = String(form.get('environmentId') ?? '') || undefined;
 
   if (intent === 'save' || intent === 'publish') {
     let updatedAt = version();
@@ -69,9 +76,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       const saved = await api.attempt((c) => c.sqlEditor.saveDraft({ ...ref, sqlDraft, expectedUpdatedAt: updatedAt }));
       if (!saved.ok) return answer({ intent, ok: false, problem: saved.problem });
       updatedAt = saved.value.updatedAt;
-      if (intent === 'save') return answer({ intent, ok: true, updatedAt: updatedAt.toISOString() });
+      if (intent === 'save') return answer({ intent, ok: true, updatedAt: updatedAt.toISOString(), draftHash: saved.value.sqlDraftHash });
     }
-    const published = await api.attempt((c) => c.sqlEditor.publish({ ...ref, expectedUpdatedAt: updatedAt }));
+    const published = await api.attempt((c) => c.sqlEditor.publish({ ...ref, environmentId, expectedUpdatedAt: updatedAt }));
     if (!published.ok) return answer({ intent: 'publish', ok: false, problem: published.problem });
     return answer({
       intent: 'publish',
@@ -85,7 +92,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     const sqlDraft = String(form.get('sqlDraft') ?? '');
     const saved = await api.attempt((c) => c.sqlEditor.saveDraft({ ...ref, sqlDraft, expectedUpdatedAt: version(), overwrite: true }));
     if (!saved.ok) return answer({ intent: 'save', ok: false, problem: saved.problem });
-    return answer({ intent: 'save', ok: true, updatedAt: saved.value.updatedAt.toISOString() });
+    return answer({ intent: 'save', ok: true, updatedAt: saved.value.updatedAt.toISOString(), draftHash: saved.value.sqlDraftHash });
   }
   if (intent === 'execute') {
     let parameters: Record<string, unknown>;
@@ -100,7 +107,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
       return answer({ intent, ok: false, problem: { error: 'invalid_input', message: `Timeout: a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`, details: { field: 'timeoutSeconds' } } });
     }
-    const ran = await api.attempt((c) => c.sqlEditor.execute({ ...ref, parameters, executionId, rowLimit, timeoutMs: timeoutSeconds * 1000 }));
+    const ran = await api.attempt((c) => c.sqlEditor.execute({ ...ref, environmentId, parameters, executionId, rowLimit, timeoutMs: timeoutSeconds * 1000 }));
     if (!ran.ok) return answer({ intent, ok: false, problem: ran.problem });
     return answer({ intent, ok: true, result: toDisplay(ran.value) });
   }
@@ -147,7 +154,13 @@ function lineOf(problem: Problem): number | null {
 }
 
 export default function SqlEditorPage() {
-  const { procedure, parameters, parametersProblem, can } = useLoaderData<typeof loader>();
+  const { procedure, parameters, parametersProblem, environments, environmentId, can } = useLoaderData<typeof loader>();
+  const environment = environments.find((e) => e.environmentId === environmentId) ?? null;
+  const [, setSearchParams] = useSearchParams();
+  const pickEnvironment = (id: string) => setSearchParams((params) => (params.set('environment', id), params), { replace: true, preventScrollReset: true });
+  /** SHA-256 of the saved draft, to compare with what each environment runs; follows every save. */
+  const [savedHash, setSavedHash] = useState(procedure.sqlDraftHash);
+  useEffect(() => setSavedHash(procedure.sqlDraftHash), [procedure.sqlDraftHash]);
   const { workspace } = useWorkspace();
   const canEdit = can.draft.allowed;
   const editDenial = useDenial(can.draft);
@@ -198,6 +211,7 @@ export default function SqlEditorPage() {
     (data: ActionAnswer, sent: string) => {
       if (data.intent === 'save' && data.ok) {
         version.current = data.updatedAt;
+        setSavedHash(data.draftHash);
         confirmSaved(sent);
         if (dirty()) {
           setSaveState('unsaved');
@@ -290,6 +304,7 @@ export default function SqlEditorPage() {
     if (!theirVersion) return;
     confirmSaved(theirVersion.sqlDraft);
     version.current = theirVersion.updatedAt;
+    setSavedHash(theirVersion.sqlDraftHash);
     setSaveState('saved');
     editor.current?.replaceText(theirVersion.sqlDraft);
     draft.current = theirVersion.sqlDraft;
@@ -316,7 +331,7 @@ export default function SqlEditorPage() {
 
   const publish = () => {
     clearTimeout(timer.current);
-    const fields: Record<string, string> = { intent: 'publish', expectedUpdatedAt: version.current };
+    const fields: Record<string, string> = { intent: 'publish', expectedUpdatedAt: version.current, environmentId: environment?.environmentId ?? '' };
     if (dirty()) fields.sqlDraft = draft.current;
     publishSent.current = draft.current;
     publisher.submit(fields, { method: 'post', action: actionUrl });
@@ -363,12 +378,13 @@ export default function SqlEditorPage() {
         title="Definition"
         actions={
           <span className="row">
+            <EnvironmentPicker environments={environments} selected={environment} onPick={pickEnvironment} />
             <span className="sql-save-state muted" role="status" aria-live="polite" data-save-state={saveState}>
               {canEdit ? saveLabels[saveState] : 'Read only'}
             </span>
             {editDenial.reason}
             <button type="button" className="btn btn-primary" onClick={publish} disabled={publishing || saveState === 'conflict'} aria-busy={publishing || undefined} {...publishDenial.control}>
-              {publishing ? 'Publishing…' : 'Publish'}
+              {publishing ? 'Publishing…' : environment ? `Publish to ${environment.environmentName}` : 'Publish'}
             </button>
             {publishDenial.reason}
           </span>
@@ -390,6 +406,7 @@ export default function SqlEditorPage() {
         <div className="row sql-editor-foot">
           <ShortcutsPopover />
         </div>
+        <DeploymentList environments={environments} savedDraftHash={savedHash} unsaved={canEdit && saveState !== 'saved'} />
         {formatProblem ? <Alert tone="warning" title={`Could not format: ${formatProblem}`} /> : null}
         {saveState === 'conflict' ? (
           <Alert tone="warning" title="Someone saved a newer version of this draft while you were editing">
@@ -436,7 +453,7 @@ export default function SqlEditorPage() {
           )}
         </Card>
       ) : (
-        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} runVerdict={can.execute} />
+        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} environment={environment} warning={runWarningOf(environment, savedHash, canEdit && saveState !== 'saved')} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} runVerdict={can.execute} />
       )}
       <Dialog open={showConflictDiff && theirVersion !== undefined} title="Their version → yours" wide onClose={() => setShowConflictDiff(false)} actions={
         <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(false)} autoFocus>
@@ -486,7 +503,11 @@ function RunPanel({
   parameters,
   parametersProblem,
   runVerdict,
+  environment,
+  warning,
 }: {
+  environment: EnvironmentDeployment | null;
+  warning: string | null;
   procedureId: string;
   actionUrl: string;
   formRef: React.RefObject<HTMLFormElement>;
@@ -495,7 +516,8 @@ function RunPanel({
   parametersProblem: string | null;
   runVerdict: Verdict;
 }) {
-  const runner = useFetcher<typeof action>({ key: `run-${procedureId}` });
+  // Per environment: a result from one is never shown under "Run on" another.
+  const runner = useFetcher<typeof action>({ key: `run-${procedureId}-${environment?.environmentId ?? ''}` });
   const canceller = useFetcher<typeof action>({ key: `cancel-${procedureId}` });
   const [executionId, setExecutionId] = useState<string | null>(null);
   const [startedAt, setStartedAt] = useState<number | null>(null);
@@ -532,13 +554,14 @@ function RunPanel({
     setStartedAt(performance.now());
     setNow(performance.now());
     runner.submit(
-      { intent: 'execute', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), timeoutSeconds: String(form.get('timeoutSeconds') ?? DEFAULT_TIMEOUT_SECONDS), parameters: JSON.stringify(values) },
+      { intent: 'execute', environmentId: environment?.environmentId ?? '', executionId: id, rowLimit: String(form.get('rowLimit') ?? '1000'), timeoutSeconds: String(form.get('timeoutSeconds') ?? DEFAULT_TIMEOUT_SECONDS), parameters: JSON.stringify(values) },
       { method: 'post', action: actionUrl },
     );
   };
 
   return (
     <Card title="Run">
+      {warning ? <Alert tone="warning" title={warning} /> : null}
       {parametersProblem ? <Alert tone="warning" title={`Parameters could not be read from the server: ${parametersProblem}`} /> : null}
       <form ref={formRef} onSubmit={run} className="stack" aria-label="Run procedure">
         {parameters.length === 0 ? <p className="muted small">No parameters.</p> : null}
@@ -583,7 +606,7 @@ function RunPanel({
             </p>
           </div>
           <button type="submit" className="btn btn-primary" disabled={running}>
-            {running ? 'Running…' : 'Run'}
+            {running ? 'Running…' : environment ? `Run on ${environment.environmentName}` : 'Run'}
           </button>
           {running && executionId ? (
             <button type="button" className="btn btn-danger" onClick={() => canceller.submit({ intent: 'cancel', executionId }, { method: 'post', action: actionUrl })}>

@@ -2,9 +2,11 @@
 // yet, e.g. someone who just signed in with Google, lands.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
+import { useState } from 'react';
 import { ActionAlert, Field, SubmitButton } from '../components/form';
 import { requireUser } from '../lib/api.server';
 import { failure, text, type ActionResult } from '../lib/forms';
+import { slugFromName } from '../lib/slug';
 
 export const meta: MetaFunction = () => [{ title: 'New workspace · Workspace Studio' }];
 
@@ -17,7 +19,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const api = await requireUser(request, context);
   const form = await request.formData();
-  const result = await api.attempt((c) => c.workspaces.create({ name: text(form, 'name') ?? '', slug: text(form, 'slug') ?? '', description: text(form, 'description') ?? null }));
+  const name = text(form, 'name') ?? '';
+  // Left empty (or sent without script): the slug the page would have suggested.
+  const slug = text(form, 'slug') ?? slugFromName(name);
+  const result = await api.attempt((c) => c.workspaces.create({ name, slug, description: text(form, 'description') ?? null }));
   if (!result.ok) return api.json<ActionResult>(failure(result.problem, form), { status: result.status });
   return api.redirect(`/w/${result.value.slug}`);
 }
@@ -26,6 +31,9 @@ export default function NewWorkspace() {
   const { hasWorkspace, username } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const failed = result && !result.ok ? result : undefined;
+  const [slug, setSlug] = useState(failed?.values.slug ?? '');
+  // The slug follows the name as it is typed until the person edits the slug themselves.
+  const [slugEdited, setSlugEdited] = useState(Boolean(failed?.values.slug));
   return (
     <main className="centered">
       <div className="card sign-in">
@@ -34,8 +42,27 @@ export default function NewWorkspace() {
         {!hasWorkspace ? <p className="muted">Signed in as {username}. You are not in a workspace yet: create one, or ask an Owner to add you to theirs.</p> : null}
         <ActionAlert result={result} />
         <Form method="post" className="stack">
-          <Field name="name" label="Name" required defaultValue={failed?.values.name} error={failed?.fieldErrors.name} />
-          <Field name="slug" label="Slug" required defaultValue={failed?.values.slug} error={failed?.fieldErrors.slug} hint="Lowercase letters and digits separated by dashes; used in links." />
+          <Field
+            name="name"
+            label="Name"
+            required
+            defaultValue={failed?.values.name}
+            error={failed?.fieldErrors.name}
+            onChange={(event) => {
+              if (!slugEdited) setSlug(slugFromName(event.currentTarget.value));
+            }}
+          />
+          <Field
+            name="slug"
+            label="Slug"
+            value={slug}
+            onChange={(event) => {
+              setSlug(event.currentTarget.value);
+              setSlugEdited(event.currentTarget.value !== '');
+            }}
+            error={failed?.fieldErrors.slug}
+            hint="Made from the name; lowercase letters and digits separated by dashes, used in links."
+          />
           <Field name="description" label="Description" defaultValue={failed?.values.description} error={failed?.fieldErrors.description} />
           <SubmitButton pendingLabel="Creating…">Create workspace</SubmitButton>
         </Form>

@@ -5,6 +5,7 @@ export * from './workspaces';
 export * from './connections';
 export * from './environments';
 export * from './stored-procedures';
+export * from './procedure-deployments';
 export * from './console';
 export * from './api-tokens';
 export * from './audit';

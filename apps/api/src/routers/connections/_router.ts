@@ -25,14 +25,15 @@ import { poolStatsHandler, resetHandler, statusHandler } from './pool.handler';
 import { poolStatsInput } from './poolStats.schema';
 import { schemaHandler } from './schema.handler';
 import { schemaInput, schemaOutput } from './schema.schema';
-import { testDraftHandler, testHandler } from './test.handler';
-import { testDraftInput, testInput } from './test.schema';
+import { testCancelHandler, testDraftHandler, testDraftStartHandler, testHandler, testRunHandler, testStartHandler } from './test.handler';
+import { testDraftInput, testInput, testRunInput, testRunOutput } from './test.schema';
 import { validateHandler } from './validate.handler';
 
 // REST: every procedure below is also a route (meta.openapi, README "REST API"); its `.output()`
 // is what REST documents and what both transports are cut down to.
 const REST = '/api/v1/workspaces/{workspaceSlug}/connections';
 const tags = ['connections'];
+const RUNS = '/api/v1/workspaces/{workspaceSlug}/connection-test-runs';
 
 export const connectionsRouter = router({
   list: workspaceProcedure
@@ -169,6 +170,35 @@ export const connectionsRouter = router({
     .input(testDraftInput)
     .output(testResultOutput)
     .mutation(testDraftHandler),
+
+  /**
+   * The same tests, watched: start answers a run at once; testRun reads its steps as they finish
+   * (long poll); testCancel stops it. A run is the starter's alone and is kept 5 minutes after it ends.
+   */
+  testStart: workspaceProcedure
+    .meta({ action: 'connection.test', authorize: 'handler', openapi: { method: 'POST', path: `${REST}/{connectionId}/test-runs`, tags, summary: 'Start a test of a saved connection, to watch step by step (30/h)' } })
+    .input(testInput)
+    .output(testRunOutput)
+    .mutation(testStartHandler),
+
+  testDraftStart: workspaceProcedure
+    .meta({ action: 'connection.testDraft', openapi: { method: 'POST', path: `${REST}/test-draft-runs`, tags, summary: 'Start a test of unsaved parameters, to watch step by step (30/h)' } })
+    .input(testDraftInput)
+    .output(testRunOutput)
+    .mutation(testDraftStartHandler),
+
+  // Only the starter reads or cancels a run (anyone else: not found), so the role check is everyone's.
+  testRun: workspaceProcedure
+    .meta({ action: 'connection.read', openapi: { method: 'GET', path: `${RUNS}/{runId}`, tags, summary: 'A watched connection test: its steps so far (waits up to waitMs for a change)' } })
+    .input(testRunInput)
+    .output(testRunOutput)
+    .query(testRunHandler),
+
+  testCancel: workspaceProcedure
+    .meta({ action: 'connection.read', openapi: { method: 'POST', path: `${RUNS}/{runId}/cancel`, tags, summary: 'Cancel a watched connection test' } })
+    .input(testRunInput.pick({ runId: true }))
+    .output(testRunOutput)
+    .mutation(testCancelHandler),
 
   /** Input validation and outbound policy, without connecting. */
   validate: workspaceProcedure

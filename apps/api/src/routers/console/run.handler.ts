@@ -3,6 +3,7 @@
 // parameter values) and, for a person, kept in their history.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
+import { auditActorOf } from '../../services/authorization';
 import { InvalidInputError, ServiceError } from '../../services/errors';
 import { sqlFingerprint, type ConsoleRunResult } from '../../services/console';
 import { authorizeRun, principalKeyOf, type ConsoleContext } from './_schemas';
@@ -25,17 +26,15 @@ export async function runHandler({ ctx, input, signal }: { ctx: ConsoleContext; 
   const started = Date.now();
   const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
   // The run itself happened on the workspace database, outside any system transaction; what the
-  // system database keeps of it (the audit row and the person's history entry) commits together,
-  // and a run whose record cannot be written is not answered as a success.
+  // system database keeps of it (the audit row and the person's history entry) is written by one
+  // statement, and a run whose record cannot be written is not answered as a success.
   let recordFailed = false;
-  const record = (outcome: 'success' | 'error' | 'cancelled' | 'timeout', rows: number, details: Record<string, unknown>) =>
-    ctx.atomically(() => writeRecord(outcome, rows, details)).catch((error: unknown) => {
-      recordFailed = true;
-      throw error;
-    });
-  const writeRecord = async (outcome: 'success' | 'error' | 'cancelled' | 'timeout', rows: number, details: Record<string, unknown>) => {
+  const record = async (outcome: 'success' | 'error' | 'cancelled' | 'timeout', rows: number, details: Record<string, unknown>) => {
     const durationMs = Date.now() - started;
-    await ctx.recordAudit({
+    const audit = ctx.audit.rowOf({
+      actor: auditActorOf(ctx.principal),
+      ip: ctx.requestMeta.ip,
+      userAgent: ctx.requestMeta.userAgent,
       workspaceId: ctx.workspace.id,
       action: 'console.run',
       target: { type: 'connection', id: target.database.connectionId },
@@ -52,10 +51,12 @@ export async function runHandler({ ctx, input, signal }: { ctx: ConsoleContext; 
         ...details,
       },
     });
-    if (userId !== null) {
-      const errorCode = typeof details.errorCode === 'string' ? details.errorCode : null;
-      await consoleService.recordHistory({ workspaceId: ctx.workspace.id, connectionId: target.database.connectionId, userId, sql: input.sql, outcome, durationMs, rowCount: rows, errorCode });
-    }
+    const errorCode = typeof details.errorCode === 'string' ? details.errorCode : null;
+    const history = userId === null ? null : { workspaceId: ctx.workspace.id, connectionId: target.database.connectionId, userId, sql: input.sql, outcome, durationMs, rowCount: rows, errorCode };
+    await consoleService.recordRun(audit, history).catch((error: unknown) => {
+      recordFailed = true;
+      throw error;
+    });
   };
 
   let running: ReturnType<typeof consoleService.runs.start> | undefined;

@@ -7,6 +7,7 @@ import { ServiceError } from '../../services/errors';
 import { router } from '../../trpc';
 import { instantInput, pageInput } from '../_schemas';
 import { authorizeDraft, authorizeOnTarget, byId, editorVerdicts, MAX_DRAFT_LENGTH, procedureNameInput, sqlEditorProcedure } from './_schemas';
+import { deploymentsHandler } from './deployments.handler';
 import { cancelHandler, executeHandler, parametersHandler } from './execute.handler';
 import { cancelInput, executeInput } from './execute.schema';
 import { publishHandler } from './publish.handler';
@@ -32,7 +33,37 @@ const procedureSummary = z.object({
   createdAt: timestamp,
   updatedAt: timestamp.meta({ description: 'The draft version: send it back as expectedUpdatedAt when saving' }),
 });
-const procedureDetail = procedureSummary.extend({ sqlDraft: z.string(), sqlPublished: z.string().nullable() });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const procedureDetail = procedureSummary.extend({
+  sqlDraft: z.string(),
+  sqlPublished: z.string().nullable(),
+  sqlDraftHash: sha256.meta({ description: 'SHA-256 (hex) of sqlDraft, to compare with a deployment' }),
+});
+
+const environmentDeployments = z.object({
+  procedureId: z.uuid(),
+  sqlDraftHash: sha256,
+  environments: z.array(
+    z.object({
+      environmentId: z.uuid(),
+      environmentName: z.string(),
+      isDefault: z.boolean(),
+      /** False when the environment has no connection: nothing can be published or run there. */
+      configured: z.boolean(),
+      deployment: z
+        .object({
+          sqlHash: sha256,
+          deployedAt: timestamp,
+          deployedBy: z.object({ id: z.uuid(), username: z.string() }).nullable().meta({ description: 'Null when an API token published, or the user was deleted' }),
+          matchesDraft: z.boolean(),
+        })
+        .nullable()
+        .meta({ description: 'The last successful publish to this environment; null when never published there' }),
+      canRun: z.boolean(),
+      canPublish: z.boolean(),
+    }),
+  ),
+});
 const editorVerdictsOutput = z.object({ draft: verdictOutput, publish: verdictOutput, execute: verdictOutput, delete: verdictOutput });
 
 export const sqlEditorRouter = router({
@@ -160,6 +191,13 @@ export const sqlEditorRouter = router({
     .query(({ ctx, input }) => ctx.sqlEditor.diff(ctx.workspace.id, input.procedureId)),
 
   publish: sqlEditorProcedure.meta({ action: 'procedure.publish', authorize: 'handler' }).input(publishInput).mutation(publishHandler),
+
+  /** What each environment runs of the procedure, and where the caller may run and publish it. */
+  deployments: sqlEditorProcedure
+    .meta({ action: 'procedure.read', openapi: { method: 'GET', path: `${REST}/{procedureId}/deployments`, tags, summary: 'What each environment runs of a procedure: hash, who, when' } })
+    .input(byId)
+    .output(environmentDeployments)
+    .query(deploymentsHandler),
 
   /** Parameters of the published procedure from the server's catalogue (the run form). */
   parameters: sqlEditorProcedure

@@ -3,12 +3,13 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { Context } from '../../context';
-import { ApiProblem } from '../../errors';
+import { CircuitOpenError } from '@studio/mssql-pool';
+import { ApiProblem, toTRPCError } from '../../errors';
 import type { WorkspaceScope } from '../../services/authorization';
 import { can } from '../../services/policy';
 import { authorizeOnConnection, connectionFactsOf, connectionVerdicts } from '../_permissions';
 import { ServiceError } from '../../services/errors';
-import { SqlServerError, type PublishTarget } from '../../services/sql-editor';
+import { EnvironmentUnavailableError, SqlServerError, type PublishTarget } from '../../services/sql-editor';
 import { workspaceProcedure } from '../../trpc';
 
 export type SqlEditorContext = Context & { principal: NonNullable<Context['principal']>; workspace: WorkspaceScope };
@@ -60,9 +61,37 @@ export async function authorizeDraft(ctx: SqlEditorContext, procedureId: string 
   await authorizeOnTarget(ctx, 'procedure.draft', target, procedureId);
 }
 
+/**
+ * An unreachable environment: the pool's failure as the shared mapping has it (code, reason,
+ * Retry-After), said naming the environment and host, and the circuit's state when it is open:
+ * "Staging (10.1.2.3) is unavailable: circuit open after 5 failures; retry in 12 s".
+ */
+function environmentProblemOf(error: EnvironmentUnavailableError): TRPCError {
+  const base = toTRPCError(error.cause);
+  if (!(base.cause instanceof ApiProblem)) return base;
+  const { details } = base.cause.problem;
+  const pool = error.cause;
+  const { name, host } = error.environment;
+  const reason = typeof details.reason === 'string' ? details.reason.replaceAll('_', ' ') : 'not reachable';
+  const retry = typeof details.retryAfterSeconds === 'number' ? details.retryAfterSeconds : null;
+  const circuit = pool instanceof CircuitOpenError ? { state: 'circuit_open', failures: pool.failures, retryAt: pool.retryAt.toISOString() } : { state: retry === null ? 'refused' : 'unreachable' };
+  const what = pool instanceof CircuitOpenError ? `circuit open after ${pool.failures} failure${pool.failures === 1 ? '' : 's'}` : reason;
+  const message = retry === null ? `${name} (${host}) refused the connection: ${reason}` : `${name} (${host}) is unavailable: ${what}; retry in ${retry} s`;
+  return new TRPCError({
+    code: base.code,
+    message,
+    cause: new ApiProblem({
+      error: base.cause.problem.error,
+      message,
+      details: { ...details, ...circuit, environmentId: error.environment.id, environmentName: name, host, port: error.environment.port },
+    }),
+  });
+}
+
 /** SQL Server's answer in the F10 shape; everything else goes to the shared mapping. */
 function sqlProblemOf(error: unknown): TRPCError | null {
   const cause = error instanceof TRPCError ? error.cause : error;
+  if (cause instanceof EnvironmentUnavailableError) return environmentProblemOf(cause);
   if (cause instanceof SqlServerError) {
     const s = cause.server;
     return new TRPCError({
@@ -78,7 +107,7 @@ function sqlProblemOf(error: unknown): TRPCError | null {
   return null;
 }
 
-/** Workspace procedures of the editor: SQL Server errors become `sql_error` / `sql_timeout`. */
+/** Workspace procedures of the editor: SQL Server errors become `sql_error`; an unreachable environment is named. */
 export const sqlEditorProcedure = workspaceProcedure.use(async ({ next }) => {
   const result = await next();
   if (result.ok) return result;

@@ -1,9 +1,9 @@
 // sqlEditor.publish: deploy the draft as CREATE OR ALTER PROCEDURE on the target environment's
-// SQL Server; sql_published changes only when the server accepted it, in one transaction with the
-// success audit row. Both outcomes are audited (the SQL text is not: audit rows say who did what,
+// SQL Server; sql_published and the environment's deployment row change only when the server
+// accepted it, in one transaction with the success audit row. Both outcomes are audited (the SQL text is not: audit rows say who did what,
 // the procedure row holds the text).
 import type { z } from 'zod';
-import { SqlServerError } from '../../services/sql-editor';
+import { sqlHashOf, SqlServerError } from '../../services/sql-editor';
 import { authorizeOnTarget, type SqlEditorContext } from './_schemas';
 import type { publishInput } from './publish.schema';
 
@@ -29,12 +29,14 @@ export async function publishHandler({ ctx, input }: { ctx: SqlEditorContext; in
   try {
     const { sqlDeployed } = await editor.deploy(ctx.workspace.id, record.id, target, input.expectedUpdatedAt);
     deployedToServer = true;
+    const deployedBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
     const published = await ctx.atomically(async () => {
       const published = await editor.markPublished(ctx.workspace.id, record.id, sqlDeployed);
-      await audit('success', {});
+      await editor.deployments.record({ procedureId: record.id, environmentId: target.environmentId, sqlText: sqlDeployed, deployedBy });
+      await audit('success', { sqlHash: sqlHashOf(sqlDeployed) });
       return published;
     });
-    return { procedure: published, environment: { id: target.environmentId, name: target.environmentName } };
+    return { procedure: published, environment: { id: target.environmentId, name: target.environmentName, isDefault: target.isDefault } };
   } catch (error) {
     const details =
       error instanceof SqlServerError

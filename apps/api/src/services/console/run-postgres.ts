@@ -67,9 +67,9 @@ export async function runOnPostgres(pool: pg.Pool, run: RunRequest, sink: Result
   client.on('notice', onNotice);
   try {
     if (run.mode === 'read-only') {
-      await client.query('BEGIN READ ONLY');
-      // A query takes the snapshot: after it, SET TRANSACTION READ WRITE is refused by the server.
-      await client.query('SELECT 1');
+      // One round trip. The SELECT takes the snapshot: after it, SET TRANSACTION READ WRITE is
+      // refused by the server.
+      await client.query('BEGIN READ ONLY; SELECT 1');
     }
     sink.flow?.({ pause: () => internals.connection.stream.pause(), resume: () => internals.connection.stream.resume() });
     control.onCancel(async () => {

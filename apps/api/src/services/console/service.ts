@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { StudioDatabase } from '@studio/db';
-import { connections, consoleHistory, savedQueries, type ConsoleAccess, type ConsoleRunOutcome } from '@studio/db/schema';
+import { auditLog, connections, consoleHistory, savedQueries, type ConsoleAccess, type ConsoleRunOutcome } from '@studio/db/schema';
 import type { DatabaseType } from '@studio/mssql-pool';
 import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
 import type mssql from 'mssql';
@@ -37,6 +37,21 @@ const ACQUIRE_TIMEOUT_MS = 15_000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export type ConsoleRunSubject = { connectionId: string };
+
+export interface HistoryEntry {
+  workspaceId: string;
+  connectionId: string;
+  userId: string;
+  sql: string;
+  outcome: ConsoleRunOutcome;
+  durationMs: number;
+  rowCount: number;
+  errorCode: string | null;
+}
+
+function historyRow(entry: HistoryEntry): typeof consoleHistory.$inferInsert {
+  return { ...entry, durationMs: Math.max(0, Math.round(entry.durationMs)), errorCode: entry.errorCode?.slice(0, 64) ?? null };
+}
 export type ConsoleRuns = ExecutionRegistry<ConsoleRunSubject>;
 
 export interface ConsoleTarget {
@@ -164,17 +179,12 @@ export class ConsoleService {
 
   /** The connection as the console reaches it: settings vetted by the outbound policy, its console access. */
   async targetOf(workspaceId: string, connectionId: string): Promise<ConsoleTarget> {
-    const [row] = await this.db
-      .select({ name: connections.name, access: connections.consoleAccess })
-      .from(connections)
-      .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
-    if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
     const database = await this.workspaceDatabases.targetOf(workspaceId, { connectionId });
     return {
       database,
-      name: row.name,
+      name: database.name,
       type: database.settings.type,
-      access: row.access,
+      access: database.consoleAccess,
       maxTimeoutMs: database.poolTarget.options?.requestTimeoutMs ?? DEFAULT_CONNECTION_MAX_TIMEOUT_MS,
     };
   }
@@ -277,7 +287,9 @@ export class ConsoleService {
 
   download(format: ExportFormat, name: string, start: () => Readable): ConsoleDownload {
     const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'export';
-    return new ConsoleDownload(`${safe}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}.${format}`, EXPORT_CONTENT_TYPES[format], start);
+    // `Orders-2026-12-05-000900.csv`: the connection and when (UTC), sortable by name.
+    const at = new Date().toISOString().slice(0, 19).replace('T', '-').replace(/:/g, '');
+    return new ConsoleDownload(`${safe}-${at}.${format}`, EXPORT_CONTENT_TYPES[format], start);
   }
 
   /** The driver-specific run with cancel and the time limit wired; errors as QueryError / QueryTimeoutError. */
@@ -341,8 +353,23 @@ export class ConsoleService {
   }
 
   /** One history row per run by a person; pruned past the retention at most hourly. */
-  async recordHistory(entry: { workspaceId: string; connectionId: string; userId: string; sql: string; outcome: ConsoleRunOutcome; durationMs: number; rowCount: number; errorCode: string | null }): Promise<void> {
-    await this.db.insert(consoleHistory).values({ ...entry, durationMs: Math.max(0, Math.round(entry.durationMs)), errorCode: entry.errorCode?.slice(0, 64) ?? null });
+  async recordHistory(entry: HistoryEntry): Promise<void> {
+    await this.db.insert(consoleHistory).values(historyRow(entry));
+    await this.#pruneNow();
+  }
+
+  /**
+   * What the system database keeps of one run: its audit row and, for a person, the history entry,
+   * written by one statement (so both or neither, with no transaction round trips around them).
+   */
+  async recordRun(audit: typeof auditLog.$inferInsert, history: HistoryEntry | null): Promise<void> {
+    const auditInsert = this.db.insert(auditLog).values(audit);
+    if (history === null) await auditInsert;
+    else await this.db.execute(dsql`WITH audit_row AS (${auditInsert.getSQL()}) ${this.db.insert(consoleHistory).values(historyRow(history)).getSQL()}`);
+    if (history !== null) await this.#pruneNow();
+  }
+
+  async #pruneNow(): Promise<void> {
     if (Date.now() - this.#lastPrune > PRUNE_EVERY_MS) {
       this.#lastPrune = Date.now();
       await this.pruneHistory();

@@ -63,3 +63,19 @@ export function serverMessageOf(error: unknown, lineOffset: number | null): SqlS
     procedure: typeof e.procName === 'string' && e.procName !== '' ? e.procName : null,
   };
 }
+
+/**
+ * The environment's SQL Server could not be reached (refused, unreachable, lost mid-call, or the
+ * pool's circuit is open): `cause` is the pool's or driver's error, which the API maps as before;
+ * this adds which environment and host it was, so the person knows what is down.
+ */
+export class EnvironmentUnavailableError extends Error {
+  readonly code = 'environment_unavailable';
+  constructor(
+    readonly environment: { id: string; name: string; host: string; port: number | null },
+    cause: unknown,
+  ) {
+    super(`environment ${environment.name} (${environment.host}) is unavailable`, { cause });
+    this.name = 'EnvironmentUnavailableError';
+  }
+}

@@ -4,15 +4,16 @@
 import { performance } from 'node:perf_hooks';
 import type { StudioDatabase } from '@studio/db';
 import { storedProcedures } from '@studio/db/schema';
-import type { ConnectionTarget } from '@studio/mssql-pool';
+import { ConnectRefusedError, PoolOptionsError, WorkspacePoolError, type ConnectionTarget } from '@studio/mssql-pool';
 import { structuredPatch } from 'diff';
 import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
 import type sql from 'mssql';
-import { ConflictError, InvalidInputError, isDriverTimeout, NotFoundError, QueryTimeoutError, ServiceError } from '../errors';
+import { ConflictError, ConnectionOperationError, InvalidInputError, isDriverTimeout, NotFoundError, QueryTimeoutError, ServiceError } from '../errors';
 import { keysetPage } from '../pagination';
 import type { WorkspaceDatabases } from '../workspace-databases';
+import { ProcedureDeployments, sqlHashOf } from './deployments';
 import { declaredParameters, deployableDefinition, renameInDraft } from './definition';
-import { ExecutionTimeoutError, serverMessageOf, SqlServerError, type SqlServerMessage } from './errors';
+import { EnvironmentUnavailableError, ExecutionTimeoutError, serverMessageOf, SqlServerError, type SqlServerMessage } from './errors';
 import type { ExecutionRegistry, RunningExecution } from './executions';
 import { DEFAULT_SCHEMA, identifierProblem, procedureNameOf, quotedProcedureName, sameIdentifier, storedNameOf, type ProcedureName } from './identifiers';
 import {
@@ -56,7 +57,8 @@ function present<T extends SummaryRow>(row: T) {
 }
 
 export type ProcedureSummary = ReturnType<typeof present<SummaryRow>>;
-export type ProcedureDetail = ReturnType<typeof present<DetailRow>>;
+/** `sqlDraftHash`: SHA-256 of the draft, to compare with what each environment runs (deployments). */
+export type ProcedureDetail = ReturnType<typeof present<DetailRow>> & { sqlDraftHash: string };
 
 /**
  * Every write sets updated_at explicitly, at millisecond precision (what a JS Date carries, so the
@@ -85,6 +87,7 @@ function checkName(field: string, value: string): void {
 export interface PublishTarget {
   environmentId: string;
   environmentName: string;
+  isDefault: boolean;
   connectionId: string;
   target: ConnectionTarget;
 }
@@ -167,13 +170,18 @@ function catalogueKeyOf(target: PublishTarget, procedure: ProcedureName, publish
 }
 
 export class SqlEditorService {
+  /** What each environment runs of a procedure. */
+  readonly deployments: ProcedureDeployments;
+
   constructor(
     private readonly db: StudioDatabase,
     /** How the editor reaches a workspace's SQL Server: the pool, behind the schema-status gate. */
     private readonly workspaceDatabases: WorkspaceDatabases,
     readonly executions: ExecutionRegistry,
     private readonly catalogue: ProcedureCatalogueCache = new ProcedureCatalogueCache(),
-  ) {}
+  ) {
+    this.deployments = new ProcedureDeployments(db);
+  }
 
   /** Most recently edited first; `search` matches the name (case-insensitive). */
   async list(workspaceId: string, page: { search?: string | undefined; cursor?: string | undefined; limit: number }) {
@@ -209,7 +217,7 @@ export class SqlEditorService {
       .from(storedProcedures)
       .where(and(eq(storedProcedures.workspaceId, workspaceId), eq(storedProcedures.id, procedureId)));
     if (!row) throw new NotFoundError('Procedure', { field: 'procedureId' });
-    return present(row);
+    return { ...present(row), sqlDraftHash: sqlHashOf(row.sqlDraft) };
   }
 
   async #assertNameFree(workspaceId: string, stored: string, exceptId?: string) {
@@ -316,11 +324,17 @@ export class SqlEditorService {
   async targetOf(workspaceId: string, environmentId?: string): Promise<PublishTarget> {
     const database = await this.workspaceDatabases.targetOf(workspaceId, { environmentId }, { sqlServerOnly: true });
     const { environment } = database;
-    return { environmentId: environment.environmentId, environmentName: environment.environmentName, connectionId: database.connectionId, target: database.poolTarget };
+    return { environmentId: environment.environmentId, environmentName: environment.environmentName, isDefault: environment.isDefault, connectionId: database.connectionId, target: database.poolTarget };
   }
 
-  async #withPool<R>(target: ConnectionTarget, fn: (pool: sql.ConnectionPool) => Promise<R>): Promise<R> {
-    return this.workspaceDatabases.withConnection({ poolTarget: target }, (lease) => fn(lease.pool as sql.ConnectionPool), { timeoutMs: ACQUIRE_TIMEOUT_MS });
+  /** A server that cannot be reached is reported naming the environment and its host. */
+  async #withPool<R>(target: PublishTarget, fn: (pool: sql.ConnectionPool) => Promise<R>): Promise<R> {
+    try {
+      return await this.workspaceDatabases.withConnection({ poolTarget: target.target }, (lease) => fn(lease.pool as sql.ConnectionPool), { timeoutMs: ACQUIRE_TIMEOUT_MS });
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      throw new EnvironmentUnavailableError({ id: target.environmentId, name: target.environmentName, host: target.target.host, port: target.target.port ?? null }, error);
+    }
   }
 
   /**
@@ -336,7 +350,7 @@ export class SqlEditorService {
     }
     const procedure = { schema: record.schema, name: record.procedureName };
     const deployable = deployableDefinition(record.sqlDraft, procedure);
-    await this.#withPool(target.target, async (pool) => {
+    await this.#withPool(target, async (pool) => {
       try {
         await pool.request().batch(deployable.sql);
       } catch (error) {
@@ -362,7 +376,7 @@ export class SqlEditorService {
 
   /** `DROP PROCEDURE IF EXISTS [schema].[name]`, names quoted from the record. */
   async dropFromServer(target: PublishTarget, procedure: ProcedureName): Promise<void> {
-    await this.#withPool(target.target, async (pool) => {
+    await this.#withPool(target, async (pool) => {
       try {
         await pool.request().batch(`DROP PROCEDURE IF EXISTS ${quotedProcedureName(procedure)}`);
       } catch (error) {
@@ -375,7 +389,7 @@ export class SqlEditorService {
 
   /** Parameters of the published procedure as the server's catalogue has them. */
   async parameters(target: PublishTarget, procedure: ProcedureName, publishedAt: Date | null): Promise<ProcedureParameter[]> {
-    return this.#withPool(target.target, async (pool) => {
+    return this.#withPool(target, async (pool) => {
       const discovered = await this.#discover(pool, procedure);
       this.catalogue.set(catalogueKeyOf(target, procedure, publishedAt), discovered);
       return discovered.parameters;
@@ -431,7 +445,7 @@ SELECT p.name, p.parameter_id, p.system_type_id, p.max_length, p.precision, p.sc
     const procedure = { schema: record.schema, name: record.procedureName };
     // Errors inside the procedure carry lines of its CREATE batch: map them to the published text.
     const lineOffset = publishedLineOffset(record.sqlPublished, procedure);
-    return this.#withPool(target.target, async (pool) => {
+    return this.#withPool(target, async (pool) => {
       const key = catalogueKeyOf(target, procedure, record.publishedAt);
       const cached = this.catalogue.get(key);
       const discovered = cached ?? (await this.#discover(pool, procedure));
@@ -533,6 +547,12 @@ SELECT p.name, p.parameter_id, p.system_type_id, p.max_length, p.precision, p.sc
       clearTimeout(timer);
     }
   }
+}
+
+/** The pool could not give a connection, or the connection broke: not a refusal by policy or a bad setting. */
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof ConnectionOperationError) return error.transient;
+  return error instanceof WorkspacePoolError && !(error instanceof PoolOptionsError) && !(error instanceof ConnectRefusedError);
 }
 
 function withNewline(text: string): string {

@@ -61,7 +61,7 @@ export const SqlCodeEditor = forwardRef<
         import('@codemirror/view'),
         import('@codemirror/commands'),
       ]);
-      const completion = schema ? [(await import('./schema-completion')).schemaCompletion(schema)] : [];
+      const [completion, { pageHighlighting }] = await Promise.all([schema ? import('./schema-completion').then((m) => [m.schemaCompletion(schema)]) : [], import('./sql-highlight')]);
       if (cancelled || !host.current) return;
       host.current.textContent = '';
       const format = () => {
@@ -87,6 +87,7 @@ export const SqlCodeEditor = forwardRef<
             keymap.of([indentWithTab]),
             basicSetup,
             sql({ dialect: MSSQL, upperCaseKeywords: true }),
+            pageHighlighting,
             lintGutter(),
             completion,
             EditorState.readOnly.of(readOnly),

@@ -100,8 +100,19 @@ describe.each(testTargets)('sqlEditor environments on $name', (target) => {
       ['Production', false, false],
       ['Staging', false, false],
     ]);
-    // What the list offers is what the calls allow.
-    expect(await problemOf(member.caller.sqlEditor.publish({ workspaceId: ws.id, procedureId: created.id, environmentId: staging.environment.id }))).toMatchObject({ code: 'FORBIDDEN' });
+    // Each environment carries the sentence the editor shows beside a disabled Publish or Run.
+    const managerView = (await manager.caller.sqlEditor.deployments({ workspaceId: ws.id, procedureId: created.id })).environments;
+    expect(managerView.map((e) => [e.environmentName, e.can.publish.allowed, e.can.execute.allowed])).toEqual([
+      ['Production', false, true],
+      ['Staging', true, true],
+    ]);
+    const refusedHere = managerView[0]!.can.publish;
+    expect(refusedHere.allowed ? null : refusedHere.reason).toMatch(/^Publishing .*needs manage access to .*; ask an Owner or Admin/);
+    // What the list offers is what the calls allow, with the same sentence.
+    const refused = await problemOf(member.caller.sqlEditor.publish({ workspaceId: ws.id, procedureId: created.id, environmentId: staging.environment.id }));
+    expect(refused).toMatchObject({ code: 'FORBIDDEN' });
+    const memberStaging = (await member.caller.sqlEditor.deployments({ workspaceId: ws.id, procedureId: created.id })).environments[1]!.can.publish;
+    expect(memberStaging.allowed ? null : memberStaging.reason).toBe(refused.message);
     const published = await manager.caller.sqlEditor.publish({ workspaceId: ws.id, procedureId: created.id, environmentId: staging.environment.id });
     expect(published.environment.name).toBe('Staging');
   });

@@ -164,7 +164,8 @@ export default function SqlEditorPage() {
   const { workspace } = useWorkspace();
   const canEdit = can.draft.allowed;
   const editDenial = useDenial(can.draft);
-  const publishDenial = useDenial(can.publish);
+  // Publish and Run are decided on the environment they act on; the rest on the default one.
+  const publishDenial = useDenial(environment?.can?.publish ?? can.publish);
   const deleteDenial = useDenial(can.delete);
   // Every save names this procedure's own action: a save that fires after a navigation must never
   // post to whatever route is showing by then.
@@ -453,7 +454,7 @@ export default function SqlEditorPage() {
           )}
         </Card>
       ) : (
-        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} environment={environment} warning={runWarningOf(environment, savedHash, canEdit && saveState !== 'saved')} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} runVerdict={can.execute} />
+        <RunPanel procedureId={procedure.id} actionUrl={actionUrl} environment={environment} warning={runWarningOf(environment, savedHash, canEdit && saveState !== 'saved')} formRef={runForm} published={procedure.status === 'published'} parameters={parameters} parametersProblem={parametersProblem} runVerdict={environment?.can?.execute ?? can.execute} />
       )}
       <Dialog open={showConflictDiff && theirVersion !== undefined} title="Their version → yours" wide onClose={() => setShowConflictDiff(false)} actions={
         <button type="button" className="btn btn-secondary" onClick={() => setShowConflictDiff(false)} autoFocus>

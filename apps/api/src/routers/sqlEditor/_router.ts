@@ -61,6 +61,7 @@ const environmentDeployments = z.object({
         .meta({ description: 'The last successful publish to this environment; null when never published there' }),
       canRun: z.boolean(),
       canPublish: z.boolean(),
+      can: z.object({ publish: verdictOutput, execute: verdictOutput }).meta({ description: 'Publishing and running on this environment: allowed, or why not and whom to ask' }),
     }),
   ),
 });

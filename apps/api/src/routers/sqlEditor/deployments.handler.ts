@@ -2,30 +2,20 @@
 // (hash, who, when, and whether that is the current draft), and what the caller may do there, so
 // the editor offers only the environments a person may pick.
 import type { z } from 'zod';
-import { canManageConnection, canUseConnection, can } from '../../services/policy';
+import { connectionFactsOf, connectionVerdicts } from '../_permissions';
 import type { SqlEditorContext, byId } from './_schemas';
 
 export async function deploymentsHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof byId> }) {
   const editor = ctx.sqlEditor;
   const record = await editor.get(ctx.workspace.id, input.procedureId);
   const listed = await editor.deployments.list(ctx.workspace.id, record.id);
-  const actor = ctx.workspace.actor;
-  const userId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
   const environments = await Promise.all(
     listed.map(async (environment) => {
-      let canRun = false;
-      let canPublish = false;
-      if (environment.connectionId !== null) {
-        if (can(actor, 'procedure.execute') || can(actor, 'procedure.publish')) {
-          canRun = can(actor, 'procedure.execute');
-          canPublish = can(actor, 'procedure.publish');
-        }
-        if (actor.role === 'Member' && (!canRun || !canPublish)) {
-          const facts = await ctx.connections.useFacts(ctx.workspace.id, environment.connectionId, userId);
-          canRun ||= canUseConnection(actor, facts);
-          canPublish ||= canManageConnection(actor, facts.grant);
-        }
-      }
+      // The same decision the publish and execute guards make, on this environment's connection.
+      // An environment with no connection is decided on none, as a workspace without a default is.
+      const facts = environment.connectionId === null ? null : await connectionFactsOf(ctx, environment.connectionId);
+      const verdicts = connectionVerdicts(ctx.workspace, facts);
+      const can = { publish: verdicts['procedure.publish'], execute: verdicts['procedure.execute'] };
       const { deployment } = environment;
       return {
         environmentId: environment.environmentId,
@@ -33,8 +23,9 @@ export async function deploymentsHandler({ ctx, input }: { ctx: SqlEditorContext
         isDefault: environment.isDefault,
         configured: environment.connectionId !== null,
         deployment: deployment === null ? null : { ...deployment, matchesDraft: deployment.sqlHash === record.sqlDraftHash },
-        canRun,
-        canPublish,
+        canRun: environment.connectionId !== null && can.execute.allowed,
+        canPublish: environment.connectionId !== null && can.publish.allowed,
+        can,
       };
     }),
   );

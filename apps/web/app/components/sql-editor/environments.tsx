@@ -1,6 +1,7 @@
 // Which environment the editor's Publish and Run act on, and what each environment runs of the
 // procedure (hash, who, when, and whether the editor's text is it). The list comes from
 // sqlEditor.deployments; only environments the person may run on or publish to can be picked.
+import type { Verdict } from '../permission';
 import { Badge, formatDateTime } from '../ui';
 
 export interface EnvironmentDeployment {
@@ -11,6 +12,8 @@ export interface EnvironmentDeployment {
   deployment: { sqlHash: string; deployedAt: string | Date; deployedBy: { username: string } | null } | null;
   canRun: boolean;
   canPublish: boolean;
+  /** Publishing and running here: allowed, or the API's sentence saying why not and whom to ask. */
+  can?: { publish: Verdict; execute: Verdict };
 }
 
 /** The environment the page acts on: the one asked for when it may be picked, else the default. */

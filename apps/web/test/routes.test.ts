@@ -242,8 +242,14 @@ describe('workspace pages', () => {
     const params = { ...slug, connectionId };
     const path = `/w/twsbp/connections/${connectionId}`;
 
-    const seen = (await (await call(connection.loader as RouteFn, { path, params, cookie: member })).json()) as { permissions: { canUse: boolean; canManage: boolean }; connection: { user: string | null } };
-    expect(seen.permissions).toEqual({ canUse: false, canManage: false });
+    const seen = (await (await call(connection.loader as RouteFn, { path, params, cookie: member })).json()) as {
+      permissions: { canUse: boolean; canManage: boolean; can: Record<string, { allowed: boolean; reason: string | null }> };
+      connection: { user: string | null };
+    };
+    expect({ canUse: seen.permissions.canUse, canManage: seen.permissions.canManage }).toEqual({ canUse: false, canManage: false });
+    // The page disables Test and Reset pool with the sentence it is given, which names the connection.
+    expect(seen.permissions.can['connection.test']).toEqual({ allowed: false, reason: 'Testing a connection needs use access to Archive (environment); ask an Owner or Admin' });
+    expect(seen.permissions.can['connection.reset']).toEqual({ allowed: false, reason: 'Resetting a connection pool needs manage access to Archive (environment); ask an Owner or Admin' });
     expect(seen.connection.user).toBeNull();
     const refused = await call(connection.action as RouteFn, { path, params, cookie: member, form: { intent: 'test' } });
     expect(refused.status).toBe(403);

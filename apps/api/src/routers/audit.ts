@@ -37,7 +37,7 @@ const filterInput = {
   cursor: z.uuid().optional(),
 };
 
-/** The most entries one export answers (the page says when there were more). */
+/** The most entries one export answers; the `x-export-truncated` header says when there were more. */
 export const AUDIT_EXPORT_MAX_ROWS = 10_000;
 
 /** An inverted range finds nothing: it is a mistake, answered as one naming `to`. */

@@ -125,7 +125,8 @@ describe('people and accounts journey', () => {
     await heading(page, 'Access');
     // The suggestions come from the page's script: typed before hydration, the keys would reach a
     // plain input and ask for nothing (a slow machine showed that race).
-    await expect.poll(() => page.evaluate(() => typeof (window as { __remixRouter?: unknown }).__remixRouter)).toBe('object');
+    // The router object exists before React has attached its handlers; the form says when it has.
+    await page.locator('form[aria-label="Add a member"][data-ready="true"]').waitFor();
     await page.getByLabel('Add a person (username)').pressSequentially('mar');
     await page.getByRole('option').getByRole('button', { name: /maria/ }).click();
     expect(await page.getByLabel('Add a person (username)').inputValue()).toBe('maria');

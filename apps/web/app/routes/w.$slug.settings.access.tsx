@@ -107,12 +107,15 @@ function AddMember({ error, added }: { error: string | undefined; added: string 
   const search = useFetcher<{ people: { id: string; username: string; displayName: string | null }[] }>();
   const [value, setValue] = useState('');
   const [open, setOpen] = useState(false);
+  // Set once hydrated: keys typed before that reach a plain input and ask for no suggestions.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   useEffect(() => {
     if (added) setValue('');
   }, [added]);
   const suggestions = open && value.trim() !== '' ? (search.data?.people ?? []) : [];
   return (
-    <Form method="post" className="form-grid" aria-label="Add a member" autoComplete="off">
+    <Form method="post" className="form-grid" aria-label="Add a member" autoComplete="off" data-ready={hydrated ? 'true' : 'false'}>
       <div>
         <Field
           name="newMember"

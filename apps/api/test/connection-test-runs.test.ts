@@ -49,26 +49,29 @@ async function stepsReach(api: Api, workspaceId: string, runId: string, count: n
   }
 }
 
+/** An Owner, their workspace, a caller acting as them and a connection to the emulator. */
+async function ownerWithConnection(h: Harness) {
+  const owner = await h.user('owner');
+  const ws = await h.workspace(owner);
+  const api = h.caller(owner.principal);
+  const connection = await api.connections.create({
+    workspaceId: ws.id,
+    name: 'emulated',
+    type: 'mssql',
+    host: '127.0.0.1',
+    port: emulator.port,
+    database: 'appdb',
+    user: 'app',
+    password: GOOD_PASSWORD,
+    options: { tls: false },
+  });
+  return { owner, ws, api, connection };
+}
+
 describe(`watched connection tests on ${target.name}`, () => {
   const h = useHarness(target);
 
-  async function setup() {
-    const owner = await h.user('owner');
-    const ws = await h.workspace(owner);
-    const api = h.caller(owner.principal);
-    const connection = await api.connections.create({
-      workspaceId: ws.id,
-      name: 'emulated',
-      type: 'mssql',
-      host: '127.0.0.1',
-      port: emulator.port,
-      database: 'appdb',
-      user: 'app',
-      password: GOOD_PASSWORD,
-      options: { tls: false },
-    });
-    return { owner, ws, api, connection };
-  }
+  const setup = () => ownerWithConnection(h);
 
   it('answers the run at once, then each step as it finishes, in order, then the result', async () => {
     const { ws, api, connection } = await setup();
@@ -182,20 +185,7 @@ describe('watched connection tests are bounded: a cap per person, and runs expir
   });
 
   it('refuses a third running test with 429, forgets the oldest ended one, and expires ended runs', async () => {
-    const owner = await h.user('owner');
-    const ws = await h.workspace(owner);
-    const api = h.caller(owner.principal);
-    const connection = await api.connections.create({
-      workspaceId: ws.id,
-      name: 'emulated',
-      type: 'mssql',
-      host: '127.0.0.1',
-      port: emulator.port,
-      database: 'appdb',
-      user: 'app',
-      password: GOOD_PASSWORD,
-      options: { tls: false },
-    });
+    const { ws, api, connection } = await ownerWithConnection(h);
     const ref = { workspaceId: ws.id, connectionId: connection.id };
     emulator.control.delayResponses(Infinity);
     const first = await api.connections.testStart(ref);

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AccessService } from './access';
 import { ApiTokenService } from './api-tokens';
 import { AuditService } from './audit';
+import { AuthCache, DEFAULT_AUTH_CACHE, type AuthCacheOptions } from './auth-cache';
 import { API_VERSION, BackupService, type BackupConfig } from './backups';
 import { ConnectionTester, DEFAULT_TEST_DEADLINE_MS, DEFAULT_TEST_MAX_DEADLINE_MS } from './connection-test';
 import { ConnectionTestRuns, type ConnectionTestRunsOptions } from './connection-test-runs';
@@ -24,7 +25,8 @@ import { ConsoleService, type ConsoleRunSubject } from './console';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
 import { beforeConnectOf, WorkspaceDatabases } from './workspace-databases';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
-import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
+import { createInvalidationChannel, type InvalidationChannel } from './invalidation';
+import { createPoolManager, PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
 import { ConcurrencyBudget } from './concurrency';
 import { OutageMonitor } from './outages';
@@ -51,6 +53,10 @@ export interface AppServices {
   /** The one way to reach a workspace database: target (settings, outbound policy) and lease. */
   workspaceDatabases: WorkspaceDatabases;
   poolInvalidation: PoolInvalidation;
+  /** Cross-instance "this changed" (LISTEN/NOTIFY on PostgreSQL, in memory on PGlite): pools and the auth cache hear it. */
+  invalidation: InvalidationChannel;
+  /** Who a session or token is and a person's role per workspace, per instance; invalidated through `invalidation`. */
+  authCache: AuthCache;
   connectionTester: ConnectionTester;
   /** Connection tests started to be watched step by step (held in memory, per principal). */
   connectionTestRuns: ConnectionTestRuns;
@@ -109,6 +115,8 @@ export interface CreateServicesOptions {
   outages?: OutageMonitor;
   /** Backup folder, retention, schedule (BACKUP_* variables); default: a folder under the OS temp dir, no schedule. */
   backups?: BackupConfig;
+  /** The auth cache's backstop TTL and size (default 10 s, 10,000 entries per kind; ttlMs 0 turns it off). */
+  authCache?: AuthCacheOptions;
 }
 
 /**
@@ -120,18 +128,6 @@ async function defaultRateLimitStore(options: CreateServicesOptions, outages: Ou
   if (options.redisUrl) return redisStore(options.redisUrl, options.logger, { ...options.redisTimeouts, outages });
   if (options.database.kind === 'pg') return postgresStore(options.database.client);
   return memoryStore;
-}
-
-/**
- * On a PostgreSQL system database, pool invalidations reach every instance (LISTEN/NOTIFY); the
- * embedded PGlite is one process by construction, so in-process is the whole story there.
- */
-async function createPoolInvalidation(options: CreateServicesOptions, pools: WorkspacePoolManager): Promise<PoolInvalidation> {
-  const local = new InProcessPoolInvalidation(pools, options.logger);
-  if (options.database.kind !== 'pg') return local;
-  const broadcast = new PostgresPoolInvalidation(options.database.client, local, options.logger);
-  await broadcast.start();
-  return broadcast;
 }
 
 /**
@@ -149,7 +145,11 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   const store = options.rateLimitStore ?? (await defaultRateLimitStore(options, outages));
   const connections = new ConnectionService(db, options.keyRing);
   const pools = options.pools ?? createPoolManager(options.logger, { beforeConnect: beforeConnectOf(options.outboundPolicy) });
-  const poolInvalidation = await createPoolInvalidation(options, pools);
+  // On a PostgreSQL system database changes reach every instance (LISTEN/NOTIFY); the embedded
+  // PGlite is one process by construction, so in memory is the whole story there.
+  const invalidation = await createInvalidationChannel(options.database, db, options.logger);
+  const poolInvalidation = new PoolInvalidation(invalidation, pools, options.logger);
+  const authCache = new AuthCache(invalidation, options.authCache ?? DEFAULT_AUTH_CACHE);
   const audit = new AuditService(db, options.logger);
   const workspaceDatabases = new WorkspaceDatabases({ db, connections, pools, outboundPolicy: options.outboundPolicy });
   const workspaceMigrations = new WorkspaceMigrationService({ db, databases: workspaceDatabases, audit, logger: options.logger }, options.workspaceMigrations);
@@ -160,17 +160,19 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     outboundPolicy: options.outboundPolicy,
     audit,
     rateLimits: new RateLimitService(store, options.rateLimits ?? defaultRateLimits),
-    sessions: new SessionService(db, createLucia(db, options.sessionTtlHours)),
-    people: new PeopleService(db),
-    tokens: new ApiTokenService(db),
+    sessions: new SessionService(db, createLucia(db, options.sessionTtlHours), authCache, options.sessionTtlHours),
+    people: new PeopleService(db, authCache),
+    tokens: new ApiTokenService(db, authCache),
     oidc: new OidcService(db, options.keyRing, options.oidc ?? null, options.logger),
-    workspaces: new WorkspaceService(db),
+    workspaces: new WorkspaceService(db, authCache),
     connections,
     access: new AccessService(db),
     environments: new EnvironmentService(db, connections),
     pools,
     workspaceDatabases,
     poolInvalidation,
+    invalidation,
+    authCache,
     connectionTester: new ConnectionTester(
       options.outboundPolicy,
       options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS,
@@ -195,13 +197,13 @@ function defaultBackupConfig(): BackupConfig {
 }
 
 /**
- * Stops what createServices started: running SQL editor executions get a TDS attention, then pool
- * invalidation, the pools (in-flight queries may finish within `poolDrainDeadlineMs`) and the
+ * Stops what createServices started: running SQL editor executions get a TDS attention, then the
+ * invalidation listener, the pools (in-flight queries may finish within `poolDrainDeadlineMs`) and the
  * rate-limit store close. The system database stays open; its owner closes it.
  */
 export async function closeServices(services: AppServices, options: { poolDrainDeadlineMs: number }): Promise<void> {
   services.backups.stopSchedule();
-  await services.poolInvalidation.close();
+  await services.invalidation.close();
   services.sqlEditor.executions.cancelAll();
   services.console.runs.cancelAll();
   services.connectionTestRuns.cancelAll();

@@ -7,6 +7,7 @@ import { connectionsRouter } from './connections/_router';
 import { consoleRouter } from './console/_router';
 import { environmentsRouter } from './environments/_router';
 import { healthRouter } from './health';
+import { projectsRouter } from './projects/_router';
 import { tokensRouter } from './tokens';
 import { usersRouter } from './users';
 import { workspacesRouter } from './workspaces';
@@ -29,6 +30,7 @@ export const appRouter = router({
   console: consoleRouter,
   workspaceMigrations: workspaceMigrationsRouter,
   backups: backupsRouter,
+  projects: projectsRouter,
 });
 
 export type AppRouter = typeof appRouter;

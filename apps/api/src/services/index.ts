@@ -19,6 +19,7 @@ import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisS
 import { OidcService, type OidcConfig } from './oidc';
 import { SchemaBrowserService } from './schema-browser';
 import { PeopleService } from './people';
+import { ProjectService } from './projects';
 import { createLucia, SessionService } from './sessions';
 import { ConsoleService, type ConsoleRunSubject } from './console';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
@@ -46,6 +47,8 @@ export interface AppServices {
   connections: ConnectionService;
   access: AccessService;
   environments: EnvironmentService;
+  /** Import projects (seed 004): which connection a CSV import goes to, and how the file reads. */
+  projects: ProjectService;
   /** The process's one pool manager for workspace databases (closed by the app on shutdown). */
   pools: WorkspacePoolManager;
   /** The one way to reach a workspace database: target (settings, outbound policy) and lease. */
@@ -168,6 +171,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     connections,
     access: new AccessService(db),
     environments: new EnvironmentService(db, connections),
+    projects: new ProjectService(db),
     pools,
     workspaceDatabases,
     poolInvalidation,

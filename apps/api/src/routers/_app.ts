@@ -8,6 +8,7 @@ import { consoleRouter } from './console/_router';
 import { environmentsRouter } from './environments/_router';
 import { healthRouter } from './health';
 import { projectsRouter } from './projects/_router';
+import { importsRouter } from './imports';
 import { tokensRouter } from './tokens';
 import { usersRouter } from './users';
 import { workspacesRouter } from './workspaces';
@@ -31,6 +32,7 @@ export const appRouter = router({
   workspaceMigrations: workspaceMigrationsRouter,
   backups: backupsRouter,
   projects: projectsRouter,
+  imports: importsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -20,6 +20,7 @@ import { OidcService, type OidcConfig } from './oidc';
 import { SchemaBrowserService } from './schema-browser';
 import { PeopleService } from './people';
 import { ProjectService } from './projects';
+import { ImportService, type ImportOptions } from './imports/service';
 import { createLucia, SessionService } from './sessions';
 import { ConsoleService, type ConsoleRunSubject } from './console';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
@@ -49,6 +50,8 @@ export interface AppServices {
   environments: EnvironmentService;
   /** Import projects (seed 004): which connection a CSV import goes to, and how the file reads. */
   projects: ProjectService;
+  /** CSV import runs: validation, streamed loading, progress, cancel, history. */
+  imports: ImportService;
   /** The process's one pool manager for workspace databases (closed by the app on shutdown). */
   pools: WorkspacePoolManager;
   /** The one way to reach a workspace database: target (settings, outbound policy) and lease. */
@@ -110,6 +113,8 @@ export interface CreateServicesOptions {
   exportMaxRows?: number;
   /** Shared with the app's readiness check; default: a new one. */
   outages?: OutageMonitor;
+  /** CSV imports: size cap (IMPORT_MAX_BYTES), heartbeat and staleness (tests shorten them). */
+  imports?: Partial<ImportOptions>;
   /** Backup folder, retention, schedule (BACKUP_* variables); default: a folder under the OS temp dir, no schedule. */
   backups?: BackupConfig;
 }
@@ -157,6 +162,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   const workspaceDatabases = new WorkspaceDatabases({ db, connections, pools, outboundPolicy: options.outboundPolicy });
   const workspaceMigrations = new WorkspaceMigrationService({ db, databases: workspaceDatabases, audit, logger: options.logger }, options.workspaceMigrations);
   workspaceMigrations.attach();
+  const imports = new ImportService({ db, workspaceDatabases, audit, logger: options.logger }, options.imports);
+  // Runs left 'running' by a stopped process are marked interrupted; on the embedded database no
+  // other process can be running one.
+  await imports.startSweeping({ everyRunIsStale: options.database.kind === 'pglite' });
   return {
     db,
     keyRing: options.keyRing,
@@ -172,6 +181,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     access: new AccessService(db),
     environments: new EnvironmentService(db, connections),
     projects: new ProjectService(db),
+    imports,
     pools,
     workspaceDatabases,
     poolInvalidation,
@@ -209,6 +219,7 @@ export async function closeServices(services: AppServices, options: { poolDrainD
   services.sqlEditor.executions.cancelAll();
   services.console.runs.cancelAll();
   services.connectionTestRuns.cancelAll();
+  await services.imports.close();
   await services.pools.close({ deadlineMs: options.poolDrainDeadlineMs });
   await services.rateLimits.close();
 }

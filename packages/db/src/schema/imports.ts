@@ -31,6 +31,8 @@ export const importRuns = pgTable(
     fileBytes: bigint('file_bytes', { mode: 'number' }),
     /** Lower-case hex SHA-256 of the file, known once it was read to the end. */
     sha256: char('sha256', { length: 64 }),
+    /** The file's header (or the table's columns when it has none): the rejects file repeats it. */
+    fileColumns: jsonb('file_columns').$type<string[]>().notNull().default([]),
     mode: varchar('mode', { length: 16 }).notNull(),
     errorPolicy: varchar('error_policy', { length: 16 }).notNull(),
     maxRejects: integer('max_rejects').notNull(),
@@ -43,6 +45,8 @@ export const importRuns = pgTable(
     /** The API process running it (a fresh id per start), so another one can tell its own runs apart. */
     instanceId: varchar('instance_id', { length: 64 }).notNull(),
     outcome: varchar('outcome', { length: 16 }).notNull().default('running'),
+    /** Set by whichever instance was asked to cancel; the instance running it stops at its next heartbeat. */
+    cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
     bytesRead: bigint('bytes_read', { mode: 'number' }).notNull().default(0),
     rowsRead: bigint('rows_read', { mode: 'number' }).notNull().default(0),
     rowsWritten: bigint('rows_written', { mode: 'number' }).notNull().default(0),

@@ -80,14 +80,9 @@ export function fileMatches(pattern: string, fileName: string): boolean {
   return patternRegex(pattern).test(fileName);
 }
 
-/** The mapping for a file: the one naming `table` when given, else the first whose pattern matches the file name. */
-export function mappingFor(config: ProjectConfig, fileName: string, table: string | undefined): TableMapping | undefined {
-  if (table !== undefined) return config.mappings.find((mapping) => sameTable(mapping.table, table) && fileMatches(mapping.file_pattern, fileName)) ?? config.mappings.find((mapping) => sameTable(mapping.table, table));
+/** The first mapping whose file_pattern matches the file name. */
+export function mappingFor(config: ProjectConfig, fileName: string): TableMapping | undefined {
   return config.mappings.find((mapping) => fileMatches(mapping.file_pattern, fileName));
-}
-
-function sameTable(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 export function primaryKeyColumns(key: string | string[]): string[] {

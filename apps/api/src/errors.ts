@@ -37,6 +37,16 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   // 408: the caller's query took too long; nothing is wrong with the server.
   query_timeout: 'TIMEOUT',
   query_error: 'BAD_REQUEST',
+  project_not_found: 'NOT_FOUND',
+  // The project exists but cannot be imported into as it stands: fix the project, then retry.
+  project_connection_missing: 'PRECONDITION_FAILED',
+  connection_not_found: 'PRECONDITION_FAILED',
+  table_not_found: 'BAD_REQUEST',
+  column_mapping_invalid: 'BAD_REQUEST',
+  import_not_found: 'NOT_FOUND',
+  import_busy: 'CONFLICT',
+  file_too_large: 'PAYLOAD_TOO_LARGE',
+  file_unreadable: 'BAD_REQUEST',
 };
 
 /** What a caller is told to wait when the system database is down: long enough not to pile on. */

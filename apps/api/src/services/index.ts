@@ -20,6 +20,8 @@ import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisS
 import { OidcService, type OidcConfig } from './oidc';
 import { SchemaBrowserService } from './schema-browser';
 import { PeopleService } from './people';
+import { ProjectService } from './projects';
+import { ImportService, type ImportOptions } from './imports/service';
 import { createLucia, SessionService } from './sessions';
 import { ConsoleService, type ConsoleRunSubject } from './console';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
@@ -48,6 +50,10 @@ export interface AppServices {
   connections: ConnectionService;
   access: AccessService;
   environments: EnvironmentService;
+  /** Import projects (seed 004): which connection a CSV import goes to, and how the file reads. */
+  projects: ProjectService;
+  /** CSV import runs: validation, streamed loading, progress, cancel, history. */
+  imports: ImportService;
   /** The process's one pool manager for workspace databases (closed by the app on shutdown). */
   pools: WorkspacePoolManager;
   /** The one way to reach a workspace database: target (settings, outbound policy) and lease. */
@@ -113,6 +119,8 @@ export interface CreateServicesOptions {
   exportMaxRows?: number;
   /** Shared with the app's readiness check; default: a new one. */
   outages?: OutageMonitor;
+  /** CSV imports: size cap (IMPORT_MAX_BYTES), heartbeat and staleness (tests shorten them). */
+  imports?: Partial<ImportOptions>;
   /** Backup folder, retention, schedule (BACKUP_* variables); default: a folder under the OS temp dir, no schedule. */
   backups?: BackupConfig;
   /** The auth cache's backstop TTL and size (default 10 s, 10,000 entries per kind; ttlMs 0 turns it off). */
@@ -154,6 +162,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   const workspaceDatabases = new WorkspaceDatabases({ db, connections, pools, outboundPolicy: options.outboundPolicy });
   const workspaceMigrations = new WorkspaceMigrationService({ db, databases: workspaceDatabases, audit, logger: options.logger }, options.workspaceMigrations);
   workspaceMigrations.attach();
+  const imports = new ImportService({ db, workspaceDatabases, audit, logger: options.logger }, options.imports);
+  // Runs left 'running' by a stopped process are marked interrupted; on the embedded database no
+  // other process can be running one.
+  await imports.startSweeping({ everyRunIsStale: options.database.kind === 'pglite' });
   return {
     db,
     keyRing: options.keyRing,
@@ -168,6 +180,8 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     connections,
     access: new AccessService(db),
     environments: new EnvironmentService(db, connections),
+    projects: new ProjectService(db),
+    imports,
     pools,
     workspaceDatabases,
     poolInvalidation,
@@ -207,6 +221,7 @@ export async function closeServices(services: AppServices, options: { poolDrainD
   services.sqlEditor.executions.cancelAll();
   services.console.runs.cancelAll();
   services.connectionTestRuns.cancelAll();
+  await services.imports.close();
   await services.pools.close({ deadlineMs: options.poolDrainDeadlineMs });
   await services.rateLimits.close();
 }

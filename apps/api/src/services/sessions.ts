@@ -197,7 +197,7 @@ export class SessionService {
     const cached = this.cache.get(this.cache.sessions, stored);
     if (cached) {
       await this.#touch(sessionId);
-      return { session: { ...cached.session, id: sessionId, fresh: false }, user: cached.user };
+      return { session: { ...cached.session, id: sessionId, fresh: false }, user: { ...cached.user } };
     }
     const ticket = this.cache.ticket();
     const result = await this.lucia.validateSession(sessionId);

@@ -18,7 +18,7 @@ describe.runIf(pgUrl).each(testTargets)('REST imports on $name', (target) => {
   const schema = `rest_imp_${randomBytes(4).toString('hex')}`;
   const base = () => `/api/v1/workspaces/twsbp/projects/${projectId}/imports`;
 
-  async function call(method: string, path: string, init: { body?: BodyInit; contentType?: string } = {}) {
+  async function call(method: string, path: string, init: { body?: RequestInit['body']; contentType?: string } = {}) {
     const response = await fetch(`${test.app.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(init.contentType ? { 'content-type': init.contentType } : {}) },

@@ -1,4 +1,4 @@
-// CSV imports into the machine's PostgreSQL and MariaDB: every mode (insert, upsert, replace) under
+// CSV imports into the machine's PostgreSQL and MariaDB and into the TDS emulator: every mode (insert, upsert, replace) under
 // both error policies, a file with everything CSV can throw (quoted delimiters, embedded newlines,
 // CRLF, a UTF-8 BOM, unicode, empty vs NULL) landing row by row, rejects with row, column and
 // reason, and a bad row in all-or-nothing leaving the table as it was.
@@ -25,7 +25,7 @@ async function rejectsOf(h: Harness, who: UserFixture, wsId: string, projectId: 
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const { backends, missing } = useImportBackends();
+const { backends, missing } = useImportBackends({ mssql: true });
 requireImportBackendsInCi(missing);
 
 describe.each(backends.map((backend) => [backend.name, backend] as const))('imports into %s', (_name, backend: ImportBackend) => {

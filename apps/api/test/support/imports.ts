@@ -3,13 +3,15 @@
 // per test, a way to read it back as text, and uploads built from strings or slow streams.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
+import mssql from 'mssql';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, it } from 'vitest';
 import type { ImportUpload } from '../../src/services/imports/service';
 import type { Harness } from './harness';
 
-export type ImportBackendName = 'postgres' | 'mysql';
+export type ImportBackendName = 'postgres' | 'mysql' | 'mssql';
 
 /** One row of the `people` table read back as text: id, name, note, amount, born, active, seen. */
 export type PeopleRow = [number, string, string | null, string | null, string | null, string | null, string | null];
@@ -40,14 +42,28 @@ function parsed(url: string, fallbackDb: string, port: number) {
   };
 }
 
-export function useImportBackends(): { backends: ImportBackend[]; missing: string[] } {
+const EMULATOR_USER = 'import_app';
+const EMULATOR_PASSWORD = 'Import-Workspace-Passw0rd';
+const EMULATOR_DB = 'import_db';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const isoDate = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+
+/** The backends; `options.mssql` adds the TDS emulator (started once per file). */
+export function useImportBackends(options: { mssql?: boolean } = {}): { backends: ImportBackend[]; missing: string[] } {
   const pgUrl = process.env.PG_URL;
   const mysqlUrl = process.env.MYSQL_URL;
   let pgAdmin: pg.Pool | undefined;
   let myAdmin: mysql.Pool | undefined;
   const schema = `imp_${unique()}`;
   const mysqlTables: string[] = [];
+  let emulator: RunningEmulator | undefined;
+  let msAdmin: mssql.ConnectionPool | undefined;
   beforeAll(async () => {
+    if (options.mssql) {
+      emulator = await startEmulator({ users: [{ user: EMULATOR_USER, password: EMULATOR_PASSWORD }], databases: [EMULATOR_DB], preload: true });
+      msAdmin = await new mssql.ConnectionPool({ server: '127.0.0.1', port: emulator.port, user: EMULATOR_USER, password: EMULATOR_PASSWORD, database: EMULATOR_DB, options: { encrypt: false, trustServerCertificate: true } }).connect();
+    }
     if (pgUrl) {
       pgAdmin = new pg.Pool({ connectionString: pgUrl, max: 2 });
       await pgAdmin.query(`CREATE SCHEMA ${schema}`);
@@ -55,6 +71,8 @@ export function useImportBackends(): { backends: ImportBackend[]; missing: strin
     if (mysqlUrl) myAdmin = mysql.createPool({ uri: mysqlUrl, connectionLimit: 2 });
   });
   afterAll(async () => {
+    await msAdmin?.close();
+    await emulator?.close();
     await pgAdmin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     for (const table of mysqlTables) await myAdmin?.query(`DROP TABLE IF EXISTS ${table}`);
     await pgAdmin?.end();
@@ -62,6 +80,33 @@ export function useImportBackends(): { backends: ImportBackend[]; missing: strin
   });
   const backends: ImportBackend[] = [];
   const missing: string[] = [];
+  if (options.mssql) {
+    backends.push({
+      name: 'mssql',
+      connection: () => ({ type: 'mssql', host: '127.0.0.1', port: emulator!.port, database: EMULATOR_DB, user: EMULATOR_USER, password: EMULATOR_PASSWORD }),
+      async peopleTable() {
+        const table = `dbo.people_${unique()}`;
+        await msAdmin!.request().query(`CREATE TABLE ${table} (id int NOT NULL PRIMARY KEY, name nvarchar(20) NOT NULL, note nvarchar(max) NULL, amount decimal(8,2) NULL, born date NULL, active bit NULL, seen datetime2(0) NULL)`);
+        return table;
+      },
+      exec: async (sql) => void (await msAdmin!.request().query(sql)),
+      async people(table) {
+        const result = await msAdmin!.request().query<{ id: number; name: string; note: string | null; amount: number | null; born: Date | null; active: boolean | null; seen: Date | null }>(
+          `SELECT id, name, note, amount, born, active, seen FROM ${table} ORDER BY id`,
+        );
+        return result.recordset.map((r): PeopleRow => [
+          r.id,
+          r.name,
+          r.note,
+          r.amount === null ? null : r.amount.toFixed(2),
+          r.born === null ? null : isoDate(r.born),
+          r.active === null ? null : String(r.active),
+          r.seen === null ? null : r.seen.toISOString().slice(0, 19).replace('T', ' '),
+        ]);
+      },
+      cleanup: async () => undefined,
+    });
+  }
   if (pgUrl) {
     backends.push({
       name: 'postgres',

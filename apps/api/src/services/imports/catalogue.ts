@@ -37,24 +37,44 @@ export function splitTableName(input: string): { schema: string | null; name: st
 
 const num = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
+const SELECT_COLUMNS = `TABLE_SCHEMA AS table_schema, TABLE_NAME AS table_name, COLUMN_NAME AS column_name, LOWER(DATA_TYPE) AS data_type, IS_NULLABLE AS is_nullable, COLUMN_DEFAULT AS column_default,
+    CHARACTER_MAXIMUM_LENGTH AS character_maximum_length, NUMERIC_PRECISION AS numeric_precision, NUMERIC_SCALE AS numeric_scale`;
+
 function columnsSql(dialect: Dialect): string {
-  const param = (n: number) => (dialect === 'postgres' ? `$${n}` : dialect === 'mssql' ? `@p${n}` : '?');
-  const defaultSchema = dialect === 'postgres' ? 'current_schema()' : dialect === 'mysql' ? 'DATABASE()' : 'SCHEMA_NAME()';
-  const extras =
-    dialect === 'mysql'
-      ? 'COLUMN_TYPE AS column_type, EXTRA AS extra'
-      : dialect === 'postgres'
-        ? "NULL AS column_type, CASE WHEN is_identity = 'YES' THEN 'identity' WHEN is_generated = 'ALWAYS' THEN 'generated' ELSE '' END AS extra"
-        : "NULL AS column_type, CASE WHEN COLUMNPROPERTY(OBJECT_ID(QUOTENAME(TABLE_SCHEMA) + '.' + QUOTENAME(TABLE_NAME)), COLUMN_NAME, 'IsIdentity') = 1 THEN 'identity' WHEN COLUMNPROPERTY(OBJECT_ID(QUOTENAME(TABLE_SCHEMA) + '.' + QUOTENAME(TABLE_NAME)), COLUMN_NAME, 'IsComputed') = 1 THEN 'generated' ELSE '' END AS extra";
-  return `SELECT TABLE_SCHEMA AS table_schema, TABLE_NAME AS table_name, COLUMN_NAME AS column_name, LOWER(DATA_TYPE) AS data_type, IS_NULLABLE AS is_nullable, COLUMN_DEFAULT AS column_default,
-    CHARACTER_MAXIMUM_LENGTH AS character_maximum_length, NUMERIC_PRECISION AS numeric_precision, NUMERIC_SCALE AS numeric_scale, ${extras}
-    FROM INFORMATION_SCHEMA.COLUMNS
-    WHERE LOWER(TABLE_SCHEMA) = LOWER(COALESCE(${param(1)}, ${defaultSchema})) AND LOWER(TABLE_NAME) = LOWER(${param(2)})
-    ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`;
+  if (dialect === 'postgres') {
+    return `SELECT ${SELECT_COLUMNS}, NULL AS column_type, CASE WHEN is_identity = 'YES' THEN 'identity' WHEN is_generated = 'ALWAYS' THEN 'generated' ELSE '' END AS extra
+      FROM information_schema.columns
+      WHERE lower(table_schema) = lower(COALESCE($1, current_schema())) AND lower(table_name) = lower($2)
+      ORDER BY table_schema, table_name, ordinal_position`;
+  }
+  if (dialect === 'mysql') {
+    return `SELECT ${SELECT_COLUMNS}, COLUMN_TYPE AS column_type, EXTRA AS extra
+      FROM INFORMATION_SCHEMA.COLUMNS
+      WHERE LOWER(TABLE_SCHEMA) = LOWER(COALESCE(?, DATABASE())) AND LOWER(TABLE_NAME) = LOWER(?)
+      ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`;
+  }
+  // SQL Server: identity and computed columns are in sys.columns; `dbo` is the default schema.
+  return `SELECT ${SELECT_COLUMNS}, NULL AS column_type,
+      CASE WHEN sc.is_identity = 1 THEN 'identity' WHEN sc.is_computed = 1 THEN 'generated' ELSE '' END AS extra
+    FROM INFORMATION_SCHEMA.COLUMNS c
+    JOIN sys.schemas s ON s.name = c.TABLE_SCHEMA
+    JOIN sys.tables t ON t.schema_id = s.schema_id AND t.name = c.TABLE_NAME
+    JOIN sys.columns sc ON sc.object_id = t.object_id AND sc.name = c.COLUMN_NAME
+    WHERE LOWER(c.TABLE_SCHEMA) = LOWER(COALESCE(@p1, 'dbo')) AND LOWER(c.TABLE_NAME) = LOWER(@p2)
+    ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`;
 }
 
 function primaryKeySql(dialect: Dialect): string {
-  const param = (n: number) => (dialect === 'postgres' ? `$${n}` : dialect === 'mssql' ? `@p${n}` : '?');
+  if (dialect === 'mssql') {
+    return `SELECT col.name AS column_name FROM sys.indexes i
+      JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+      JOIN sys.columns col ON col.object_id = ic.object_id AND col.column_id = ic.column_id
+      JOIN sys.tables t ON t.object_id = i.object_id
+      JOIN sys.schemas s ON s.schema_id = t.schema_id
+      WHERE i.is_primary_key = 1 AND s.name = @p1 AND t.name = @p2
+      ORDER BY ic.key_ordinal`;
+  }
+  const param = (n: number) => (dialect === 'postgres' ? `$${n}` : '?');
   return `SELECT k.COLUMN_NAME AS column_name FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS c
     JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE k ON k.CONSTRAINT_NAME = c.CONSTRAINT_NAME AND k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
     WHERE c.CONSTRAINT_TYPE = 'PRIMARY KEY' AND c.TABLE_SCHEMA = ${param(1)} AND c.TABLE_NAME = ${param(2)}

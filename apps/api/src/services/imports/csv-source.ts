@@ -107,8 +107,10 @@ export class CsvSource {
       info: true,
       cast: (value, context) => (!context.quoting && nullMarkers.has(value) ? null : value),
     });
-    input.on('error', (error) => this.#counter.destroy(error));
+    input.on('error', () => this.#counter.destroy(new ImportRefusal('file_unreadable', 'The upload ended before the whole file was received', { field: 'file' })));
     this.#counter.on('error', (error) => this.#parser.destroy(error));
+    // Errors reach the reader through records(); a stream destroyed after reading stopped has no reader left.
+    this.#parser.on('error', () => undefined);
     input.pipe(this.#counter).pipe(this.#parser);
   }
 

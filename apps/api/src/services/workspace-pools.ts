@@ -10,6 +10,12 @@ import { z } from 'zod';
 export function createPoolManager(logger: Logger, options: WorkspacePoolManagerOptions = {}): WorkspacePoolManager {
   const pools = new WorkspacePoolManager(options);
   pools.on('error', (event) => logger.warn({ pool: event.key, type: event.type, err: { message: messageOf(event.error) } }, 'workspace database driver error (handled)'));
+  pools.on('failover', (event) =>
+    logger.warn({ pool: event.key, type: event.type, from: event.from, to: event.to, inFlight: event.inFlight }, 'workspace pool failed over to another server'),
+  );
+  pools.on('replaceFailed', (event) =>
+    logger.warn({ pool: event.key, type: event.type, reason: event.reason, current: event.current, err: { message: messageOf(event.error) } }, 'new workspace pool settings could not log in; the current pool keeps serving'),
+  );
   pools.on('unhealthy', (event) =>
     logger.warn(
       { pool: event.key, type: event.type, phase: event.phase, failures: event.consecutiveFailures, circuitOpen: event.circuitOpen, err: { message: messageOf(event.error) } },
@@ -27,10 +33,16 @@ function messageOf(error: unknown): string {
  * "This connection changed: drop cached pools for it." The in-process implementation invalidates
  * this instance's manager; `PostgresPoolInvalidation` also tells every other API instance on the
  * same system database (LISTEN/NOTIFY). Callers do not know which one they hold.
+ *
+ * `drop` (a delete, the default) closes every pool of the connection. `replace` (a saved change)
+ * closes only pools with no work in flight: a busy one serves on, and its callers' next targets
+ * carry the new settings, which the pool manager logs in before moving anyone to them.
  */
+export type InvalidationMode = 'drop' | 'replace';
+
 export interface PoolInvalidation {
   readonly name: string;
-  connectionChanged(workspaceId: string, connectionId: string): Promise<void>;
+  connectionChanged(workspaceId: string, connectionId: string, mode?: InvalidationMode): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,15 +54,16 @@ export class InProcessPoolInvalidation implements PoolInvalidation {
     private readonly logger: Logger,
   ) {}
 
-  async connectionChanged(workspaceId: string, connectionId: string): Promise<void> {
-    await this.applyLocally(workspaceId, connectionId);
+  async connectionChanged(workspaceId: string, connectionId: string, mode: InvalidationMode = 'drop'): Promise<void> {
+    await this.applyLocally(workspaceId, connectionId, mode);
   }
 
   /** Also what a cross-instance listener calls when another instance announces a change. */
-  async applyLocally(workspaceId: string, connectionId: string): Promise<void> {
+  async applyLocally(workspaceId: string, connectionId: string, mode: InvalidationMode = 'drop'): Promise<void> {
     if (this.pools.closed) return;
     // The old pool drains in the background (up to drainTimeoutMs); callers need not wait for it.
-    this.pools.invalidate({ workspaceId, connectionId }).catch((error: unknown) => this.logger.warn({ err: { message: messageOf(error) }, connectionId }, 'pool invalidation failed'));
+    const closing = mode === 'replace' ? this.pools.refresh({ workspaceId, connectionId }) : this.pools.invalidate({ workspaceId, connectionId });
+    closing.catch((error: unknown) => this.logger.warn({ err: { message: messageOf(error) }, connectionId }, 'pool invalidation failed'));
   }
 
   /** Every cached pool of this instance: for when changes may have been missed. */
@@ -70,7 +83,7 @@ export class InProcessPoolInvalidation implements PoolInvalidation {
 export const INVALIDATION_CHANNEL = 'studio_pool_invalidation';
 const RECONNECT_DELAY_MS = 2_000;
 
-const notificationSchema = z.object({ origin: z.string(), workspaceId: z.string(), connectionId: z.string() });
+const notificationSchema = z.object({ origin: z.string(), workspaceId: z.string(), connectionId: z.string(), mode: z.enum(['drop', 'replace']).default('drop') });
 
 /**
  * Cross-instance invalidation over the system PostgreSQL: each instance LISTENs on one dedicated
@@ -116,9 +129,9 @@ export class PostgresPoolInvalidation implements PoolInvalidation {
     }
   }
 
-  async connectionChanged(workspaceId: string, connectionId: string): Promise<void> {
-    await this.local.applyLocally(workspaceId, connectionId);
-    const payload = JSON.stringify({ origin: this.#origin, workspaceId, connectionId });
+  async connectionChanged(workspaceId: string, connectionId: string, mode: InvalidationMode = 'drop'): Promise<void> {
+    await this.local.applyLocally(workspaceId, connectionId, mode);
+    const payload = JSON.stringify({ origin: this.#origin, workspaceId, connectionId, mode });
     await this.systemPool
       .query('select pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload])
       .catch((error: unknown) => this.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'pool invalidation not broadcast'));
@@ -141,7 +154,7 @@ export class PostgresPoolInvalidation implements PoolInvalidation {
     }
     const message = notificationSchema.safeParse(parsed);
     if (!message.success || message.data.origin === this.#origin) return;
-    void this.local.applyLocally(message.data.workspaceId, message.data.connectionId);
+    void this.local.applyLocally(message.data.workspaceId, message.data.connectionId, message.data.mode);
   }
 
   #drop(client: pg.PoolClient): void {

@@ -5,7 +5,7 @@ import { describeConstraintViolation, unavailableReasonOf } from '@studio/db/err
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
-import { CircuitOpenError, ConnectRefusedError, loginReasonOf, PoolCreateError, PoolOptionsError, PoolUnhealthyError, WorkspacePoolError } from '@studio/mssql-pool';
+import { CircuitOpenError, ConnectRefusedError, loginReasonOf, PoolCreateError, PoolOptionsError, PoolUnhealthyError, ServerLostError, WorkspacePoolError } from '@studio/mssql-pool';
 import { KeyRingError } from './services/crypto';
 import { ServiceError, type ServiceErrorCode } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
@@ -111,7 +111,7 @@ export function toTRPCError(error: unknown, log?: ErrorReporting): TRPCError {
     return problemError('FORBIDDEN', {
       error: 'outbound_refused',
       message: outbound.message,
-      details: { field: 'host', reason: outbound.decision.reason },
+      details: { field: outbound.field, reason: outbound.decision.reason },
     });
   }
   if (cause instanceof WorkspacePoolError) return poolProblem(cause);
@@ -160,6 +160,13 @@ export function toTRPCError(error: unknown, log?: ErrorReporting): TRPCError {
  * are not passed on for pool errors: only the number/SQLSTATE, which carry no secrets.
  */
 function poolProblem(error: WorkspacePoolError): TRPCError {
+  if (error instanceof ServerLostError) {
+    return problemError('SERVICE_UNAVAILABLE', {
+      error: 'connection_operation_failed',
+      message: 'The workspace database server went away during the call, which was not retried since it may have written; its pool has moved to another server, retry in a few seconds',
+      details: { reason: 'connection_lost', database_type: null, error_code: null, retryAfterSeconds: WORKSPACE_RETRY_AFTER_SECONDS },
+    });
+  }
   if (error instanceof PoolOptionsError) {
     return problemError('BAD_REQUEST', { error: 'invalid_input', message: `Invalid connection setting: ${error.field}`, details: { field: error.field, fields: [{ path: error.field, message: error.message }] } });
   }

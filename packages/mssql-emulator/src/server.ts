@@ -100,7 +100,8 @@ function normalise(options: EmulatorOptions): NormalisedOptions {
   return {
     port,
     host: options.host ?? '127.0.0.1',
-    users,
+    // Copied: ALTER LOGIN changes a password here, never in the caller's objects.
+    users: users.map((u) => ({ ...u })),
     databases: all,
     dataDir: options.dataDir,
     preload: options.preload ?? false,
@@ -278,6 +279,22 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
     if (!user) return false;
     if (!this.opts.databases.some((d) => d.toLowerCase() === database.toLowerCase())) return false;
     return !user.databases || user.databases.some((d) => d.toLowerCase() === database.toLowerCase());
+  }
+
+  /**
+   * SQL Server's rule: changing another login's password needs ALTER ANY LOGIN (here: the `sa`
+   * login), changing one's own needs OLD_PASSWORD. Every refusal is 15151, which does not say
+   * whether the login exists. Sessions already logged in stay; the next login needs the new one.
+   */
+  alterLoginPassword(caller: string, change: { login: string; password: string; oldPassword?: string | undefined }, line: number): void {
+    const user = this.opts.users.find((u) => u.user.toLowerCase() === change.login.toLowerCase());
+    const privileged = caller.toLowerCase() === DEFAULT_USER;
+    const own = user !== undefined && user.user.toLowerCase() === caller.toLowerCase();
+    const permitted = user !== undefined && (privileged || (own && change.oldPassword === user.password));
+    if (!permitted) {
+      throw new SqlError({ number: 15151, class: 16, state: 1, message: `Cannot alter the login '${change.login}', because it does not exist or you do not have permission.`, line });
+    }
+    user.password = change.password;
   }
 
   openEngine(database: string): Promise<DatabaseEngine> {

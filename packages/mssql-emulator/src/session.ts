@@ -28,6 +28,8 @@ export interface SessionInfo {
   requestCount: number;
   inTransaction: boolean;
   status: 'running' | 'sleeping';
+  /** The login asked for ApplicationIntent=ReadOnly. */
+  readOnlyIntent: boolean;
 }
 
 /** What a session needs from the server that owns it. */
@@ -69,6 +71,7 @@ export class Session implements ExecutionSession {
   login = '';
   hostName = '';
   appName = '';
+  readOnlyIntent = false;
   loginTime = new Date();
   lastRequestTime: Date | undefined;
   requestCount = 0;
@@ -119,6 +122,7 @@ export class Session implements ExecutionSession {
       requestCount: this.requestCount,
       inTransaction: this.tranCount > 0,
       status: this.current ? 'running' : 'sleeping',
+      readOnlyIntent: this.readOnlyIntent,
     };
   }
 
@@ -267,6 +271,7 @@ export class Session implements ExecutionSession {
     this.login = login.userName;
     this.hostName = login.hostName;
     this.appName = login.appName;
+    this.readOnlyIntent = login.readOnlyIntent;
     this.loginTime = new Date();
     out.envChange(EnvChange.DATABASE, engine.name, 'master');
     out.info({ number: 5701, state: 2, class: 0, message: `Changed database context to '${engine.name}'.`, procName: '', lineNumber: 1 });

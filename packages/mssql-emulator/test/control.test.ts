@@ -27,6 +27,22 @@ describe('control', () => {
     await waitFor(() => control.sessionCount === before);
   });
 
+  it('lists each session\'s ApplicationIntent (a read-only routing listener routes on it)', async () => {
+    const { control } = emulator.current;
+    const config = emulator.current.config as sql.config;
+    const readOnly = await connect({ ...config, options: { readOnlyIntent: true } } as sql.config);
+    const readWrite = await connect(config);
+    try {
+      await Promise.all([readOnly.request().query("SELECT 1 AS intent_ro"), readWrite.request().query('SELECT 1 AS intent_rw')]);
+      const intents = control.sessions().map((s) => s.readOnlyIntent);
+      expect(intents).toContain(true);
+      expect(intents).toContain(false);
+    } finally {
+      await readOnly.close();
+      await readWrite.close();
+    }
+  });
+
   it('refuses new logins with 18456 while existing sessions keep working', async () => {
     const { control, config } = emulator.current;
     const pool = await connect({ ...config, pool: { min: 1, max: 1 } } as sql.config);

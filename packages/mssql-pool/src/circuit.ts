@@ -38,6 +38,11 @@ export class Circuits {
     return this.#breakers.get(key);
   }
 
+  /** When `key`'s circuit lets a probe through again (now or past when it is closed). */
+  retryAt(key: string): number {
+    return this.#breakers.get(key)?.retryAt ?? Date.now();
+  }
+
   /** Throws CircuitOpenError while `key`'s circuit is open; returns its history otherwise. */
   admit(key: string): { failures: number } | undefined {
     const breaker = this.#breakers.get(key);

@@ -2,10 +2,10 @@
 import { performance } from 'node:perf_hooks';
 import { withTimeout } from './adapters/timeout';
 import type { DriverPool } from './adapters/types';
-import type { ConnectRefusedError } from './errors';
-import type { PoolIdentity, PoolState, PoolStats } from './events';
+import { ServerLostError, type ConnectRefusedError } from './errors';
+import type { PoolIdentity, PoolState, PoolStats, ReplaceReason } from './events';
 import { Histogram } from './histogram';
-import type { DatabaseType, ResolvedTarget, TargetSnapshot } from './target';
+import { serverTarget, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
 
 /** What a lease needs from its manager: give the pool back, report a failed query. */
 export interface LeaseHost {
@@ -46,6 +46,21 @@ export class PoolEntry implements PoolIdentity {
   refusal: ConnectRefusedError | undefined;
   /** Its own idle check, for a target idle timeout shorter than the manager's sweep period. */
   idleTimer: NodeJS.Timeout | undefined;
+  /** Index into `target.servers` of the server this pool connects to (0 = `host:port`). */
+  server = 0;
+  /** The server its first login tried; `server` differs when that one failed. */
+  firstServer = 0;
+  /** Set on a successor: the pool it is logging in to replace, and why. */
+  replaces: PoolEntry | undefined;
+  replaceReason: ReplaceReason | undefined;
+  /** The pool logging in to take over from this one; this one serves until it is ready. */
+  successor: PoolEntry | undefined;
+  /** Settings whose successor failed lately: callers presenting them are served here until `until`. */
+  rejected: { snapshot: TargetSnapshot; until: number } | undefined;
+  /** Set once its server was found dead and the pool fails over: its calls' failures say so. */
+  lostServer: { host: string; port: number } | undefined;
+  /** Fires when the pool has lived its (jittered) lifetime. */
+  lifetimeTimer: NodeJS.Timeout | undefined;
 
   constructor(key: string, target: ResolvedTarget, snapshot: TargetSnapshot) {
     this.key = key;
@@ -60,6 +75,23 @@ export class PoolEntry implements PoolIdentity {
     return { key: this.key, workspaceId: this.workspaceId, connectionId: this.connectionId, type: this.type };
   }
 
+  /** The target as the driver connects it: `host`/`port` are those of the current server. */
+  get serverTarget(): ResolvedTarget {
+    return serverTarget(this.target, this.server);
+  }
+
+  get serverRef(): { host: string; port: number } {
+    const { host, port } = this.serverTarget;
+    return { host, port };
+  }
+
+  /** What a caller of this pool gets for `error`: the refusal, the lost server, or the error itself. */
+  failureOf(error: unknown): unknown {
+    if (this.refusal !== undefined) return this.refusal;
+    if (this.lostServer !== undefined && !(error instanceof ServerLostError)) return new ServerLostError(this.key, this.lostServer, error);
+    return error;
+  }
+
   /** Work in flight: never evicted or swept in this state. */
   get busy(): boolean {
     const d = this.driver;
@@ -71,6 +103,8 @@ export class PoolEntry implements PoolIdentity {
     return {
       ...this.identity(),
       state: this.state,
+      server: this.serverRef,
+      replacing: this.successor !== undefined,
       poolSize: this.target.poolSize,
       size: d?.size ?? 0,
       borrowed: d?.borrowed ?? 0,
@@ -87,10 +121,12 @@ export class PoolEntry implements PoolIdentity {
 
   /**
    * Close the driver pool once its leases are back (at most until `deadline`), gracefully if time
-   * is left, else cut its connections. A failed forced close goes to `onError`.
+   * is left, else cut its connections. A failed forced close goes to `onError`. Without
+   * `waitForLeases` (a dead server) the close starts at once: work still running finishes or fails
+   * on its own, callers waiting for a connection are refused.
    */
-  async drain(deadline: number, drainMs: number, onError: (error: unknown) => void): Promise<void> {
-    await this.#waitForLeases(deadline);
+  async drain(deadline: number, drainMs: number, onError: (error: unknown) => void, waitForLeases = true): Promise<void> {
+    if (waitForLeases) await this.#waitForLeases(deadline);
     const driver = this.driver;
     if (driver === undefined) return;
     const remaining = Math.max(0, deadline - performance.now());

@@ -8,7 +8,8 @@ export type PoolErrorCode =
   | 'CIRCUIT_OPEN'
   | 'POOL_CLOSED'
   | 'POOL_UNHEALTHY'
-  | 'CONNECT_REFUSED';
+  | 'CONNECT_REFUSED'
+  | 'SERVER_LOST';
 
 /** Base class: `code` for programs, `cause` for the driver's original error. */
 export class WorkspacePoolError extends Error {
@@ -137,6 +138,25 @@ export class ConnectRefusedError extends WorkspacePoolError {
   constructor(key: string, cause: unknown) {
     super('CONNECT_REFUSED', `connection for pool ${key} refused before connecting: ${messageOf(cause)}`, { cause });
     this.key = key;
+  }
+}
+
+/**
+ * The server a call was running on went away and the pool failed over to another one. The call is
+ * not retried there: it may have written. `server` is the one lost; `cause` the driver's error.
+ */
+export class ServerLostError extends WorkspacePoolError {
+  readonly key: string;
+  readonly server: { host: string; port: number };
+
+  constructor(key: string, server: { host: string; port: number }, cause: unknown) {
+    super(
+      'SERVER_LOST',
+      `the server ${server.host}:${server.port} of pool ${key} went away during this call (${messageOf(cause)}); it was not retried, since it may have written, and new calls go to another server`,
+      { cause },
+    );
+    this.key = key;
+    this.server = server;
   }
 }
 

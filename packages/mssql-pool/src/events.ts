@@ -15,7 +15,16 @@ export interface NativePools {
 
 export type PoolState = 'connecting' | 'ready' | 'unhealthy' | 'draining' | 'closed';
 
-export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'unreachable' | 'refused' | 'close';
+export type EvictReason = 'lru' | 'idle' | 'replaced' | 'invalidated' | 'reset' | 'circuit-open' | 'unreachable' | 'refused' | 'close' | 'expired' | 'failover';
+
+/** Why a pool got a successor: changed settings, its lifetime, or its server failed. */
+export type ReplaceReason = 'settings' | 'lifetime' | 'failover';
+
+/** A server as events and stats name it (never a credential). */
+export interface ServerRef {
+  host: string;
+  port: number;
+}
 
 export interface PoolIdentity {
   /** `${workspaceId}:${connectionId}:${fingerprint}`; the fingerprint is an HMAC, never the password. */
@@ -49,6 +58,32 @@ export interface PoolRecoveredEvent extends PoolIdentity {
   attempts: number;
   downtimeMs: number;
 }
+/** A successor took over from the pool `replaced` (which now drains). */
+export interface PoolReplacedEvent extends PoolIdentity {
+  reason: ReplaceReason;
+  /** Key of the pool it took over from (the same key after a lifetime renewal or a failover). */
+  replaced: string;
+  server: ServerRef;
+}
+/**
+ * A successor could not log in; the pool `current` keeps serving. For `settings` and `lifetime`
+ * this is a failed verification (counted in `verificationFailures`).
+ */
+export interface PoolReplaceFailedEvent extends PoolIdentity {
+  reason: ReplaceReason;
+  current: string;
+  error: WorkspacePoolError | Error;
+}
+/**
+ * A pool opened on another server than the one it tried first, because that one refused logins
+ * or died: `inFlight` leases were still held on the pool it replaced (their work fails there and
+ * is never retried on `to`).
+ */
+export interface PoolFailoverEvent extends PoolIdentity {
+  from: ServerRef;
+  to: ServerRef;
+  inFlight: number;
+}
 export interface PoolErrorEvent extends Partial<PoolIdentity> {
   /** An error the driver emitted (or a close that failed); already handled, reported for logging. */
   error: unknown;
@@ -65,11 +100,18 @@ export interface PoolEventMap {
   evict: [PoolEvictedEvent];
   unhealthy: [PoolUnhealthyEvent];
   recover: [PoolRecoveredEvent];
+  replace: [PoolReplacedEvent];
+  replaceFailed: [PoolReplaceFailedEvent];
+  failover: [PoolFailoverEvent];
   error: [PoolErrorEvent];
 }
 
 export interface PoolStats extends PoolIdentity {
   state: PoolState;
+  /** The server this pool connects to (`host:port`, or the failover partner / an alternate host). */
+  server: ServerRef;
+  /** A successor is logging in to take over (changed settings, lifetime renewal, failover). */
+  replacing: boolean;
   poolSize: number;
   /** Open connections (idle + borrowed + opening). */
   size: number;
@@ -110,6 +152,12 @@ export interface ManagerCounters {
   driverErrors: number;
   /** Connections `beforeConnect` refused (no socket opened). */
   connectRefusals: number;
+  /** Pools that moved to (or opened on) another server because the one tried first failed. */
+  failovers: number;
+  /** Logins of new settings checked before callers moved: successors (settings, lifetime) and `verify()`. */
+  verifications: number;
+  /** Of those, the ones that failed (the old pool kept serving, or the save was refused). */
+  verificationFailures: number;
 }
 
 export interface ManagerStats {
@@ -156,7 +204,7 @@ export interface PoolMetricsSource {
 export function emptyCounters(): ManagerCounters {
   return {
     poolsCreated: 0,
-    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, unreachable: 0, refused: 0, close: 0 },
+    poolsEvicted: { lru: 0, idle: 0, replaced: 0, invalidated: 0, reset: 0, 'circuit-open': 0, unreachable: 0, refused: 0, close: 0, expired: 0, failover: 0 },
     createFailures: 0,
     acquireHits: 0,
     acquireMisses: 0,
@@ -168,5 +216,8 @@ export function emptyCounters(): ManagerCounters {
     circuitRejections: 0,
     driverErrors: 0,
     connectRefusals: 0,
+    failovers: 0,
+    verifications: 0,
+    verificationFailures: 0,
   };
 }

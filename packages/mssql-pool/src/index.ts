@@ -13,14 +13,19 @@ export type {
   PoolErrorEvent,
   PoolEventMap,
   PoolEvictedEvent,
+  PoolFailoverEvent,
   PoolRecoveredEvent,
+  PoolReplacedEvent,
+  PoolReplaceFailedEvent,
   PoolSelector,
   PoolState,
   PoolStats,
   PoolUnhealthyEvent,
+  ReplaceReason,
+  ServerRef,
 } from './events';
 export type { BeforeConnect, ConnectRequest, WorkspacePoolManagerOptions } from './options';
-export type { ConnectionTarget, ConnectionTargetOf, ConnectionTargetOptions, DatabaseType } from './target';
+export type { ConnectionTarget, ConnectionTargetOf, ConnectionTargetOptions, DatabaseType, ServerAddress, TargetSessionAttrs } from './target';
 export {
   WorkspacePoolError,
   PoolOptionsError,
@@ -30,6 +35,7 @@ export {
   ConnectRefusedError,
   PoolUnhealthyError,
   PoolClosedError,
+  ServerLostError,
   type DriverErrorInfo,
   type PoolErrorCode,
   type PoolLimit,

@@ -1,6 +1,6 @@
 import type { QueryParams, QueryResult } from './adapters/types';
 import type { LeaseHost, PoolEntry } from './entry';
-import { PoolClosedError, type ConnectRefusedError } from './errors';
+import { PoolClosedError } from './errors';
 import type { NativePools } from './events';
 import type { DatabaseType } from './target';
 
@@ -56,7 +56,7 @@ export class PoolLease<K extends DatabaseType = DatabaseType> {
       return await driver.query<Row>(sql, params);
     } catch (error) {
       this.#manager._reportTrafficError(this.#entry, error);
-      throw this.#entry.refusal ?? error;
+      throw this.#entry.failureOf(error);
     }
   }
 
@@ -71,9 +71,9 @@ export class PoolLease<K extends DatabaseType = DatabaseType> {
     this.#manager._release(this.#entry);
   }
 
-  /** @internal Why the pool's connections are refused now (a driver error then hides the reason). */
-  get _refusal(): ConnectRefusedError | undefined {
-    return this.#entry.refusal;
+  /** @internal What the caller gets for `error`: why connections are refused, or that the server was lost. */
+  _failureOf(error: unknown): unknown {
+    return this.#entry.failureOf(error);
   }
 
   toJSON(): { key: string; type: DatabaseType; released: boolean } {

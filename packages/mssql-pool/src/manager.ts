@@ -6,12 +6,16 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { BUILT_IN_ADAPTERS } from './adapters/built-in';
-import { sleep } from './adapters/timeout';
+import { sleep, withTimeout } from './adapters/timeout';
 import type { DriverAdapter, DriverPool, QueryParams, QueryResult } from './adapters/types';
 import { Capacity, lruIdle } from './capacity';
 import { backoff, Circuits } from './circuit';
 import { PoolEntry } from './entry';
-import { ConnectRefusedError, PoolClosedError, PoolCreateError, PoolLimitError, PoolUnhealthyError } from './errors';
+import { connectHook, createOnServers } from './servers';
+import { markUnhealthy } from './recovery';
+import { Successors } from './successors';
+import { PoolClosedError, PoolCreateError, PoolLimitError, PoolUnhealthyError } from './errors';
+import type { ProbeResult } from './adapters/probe';
 import type {
   AcquireOptions,
   CloseOptions,
@@ -30,7 +34,8 @@ import { Histogram } from './histogram';
 import { PoolLease } from './lease';
 import { registerPoolMetrics, type MetricsOptions } from './metrics';
 import { resolveManagerOptions, type ResolvedManagerOptions, type WorkspacePoolManagerOptions } from './options';
-import { poolKeyOf, resolveTarget, sameSettings, selectorMatcher, snapshotOf, type ConnectionTarget, type DatabaseType, type ResolvedTarget } from './target';
+import { verifyTarget, type ProbeOptions, type ProbeTarget } from './probe';
+import { poolKeyOf, resolveTarget, sameSettings, selectorMatcher, snapshotOf, type ConnectionTarget, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
 
 type ResolvedOptions = ResolvedManagerOptions;
 
@@ -54,9 +59,12 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #reportedErrors = new WeakSet<object>();
   readonly #createHooks = new Set<PoolCreateHook>();
+  readonly #successors: Successors;
+  /** `emit` for the parts that report through the manager (their payloads are typed by event). */
+  readonly #emitter = (event: keyof PoolEventMap, payload: unknown): void => void (this.emit as (event: string, payload: unknown) => boolean)(event, payload);
   #seq = 0;
   #closing: Promise<void> | undefined;
-  #counters: ManagerCounters = emptyCounters();
+  readonly #counters: ManagerCounters = emptyCounters();
 
   constructor(options: WorkspacePoolManagerOptions = {}) {
     super();
@@ -77,6 +85,22 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       timedOut: () => {
         this.#counters.acquireTimeouts++;
       },
+    });
+    this.#successors = new Successors({
+      options: this.#options,
+      counters: this.#counters,
+      circuits: this.#circuits,
+      isClosed: () => this.closed,
+      newEntry: (key, resolved, snapshot) => this.#newEntry(key, resolved, snapshot),
+      open: (entry, breaker) => this.#open(entry, breaker),
+      retire: (entry, reason, drainMs, waitForLeases) => this.#retire(entry, reason, drainMs, waitForLeases),
+      install: (current, successor) => {
+        const byConnection = this.#slots.get(current.workspaceId);
+        if (byConnection?.get(current.connectionId) !== current) return false;
+        byConnection.set(current.connectionId, successor);
+        return true;
+      },
+      emit: this.#emitter,
     });
     this.#sweepTimer = setInterval(() => this.sweep(), this.#options.sweepIntervalMs);
     this.#sweepTimer.unref();
@@ -155,7 +179,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       return result;
     } catch (error) {
       lease.release(error);
-      throw lease._refusal ?? error;
+      throw lease._failureOf(error);
     }
   }
 
@@ -179,11 +203,33 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   }
 
   /**
+   * A connection's settings may have changed (a save): its pools with no work in flight close now;
+   * busy ones serve on, and callers' targets show what changed (see `acquire`).
+   */
+  async refresh(selector: PoolSelector | ConnectionTarget): Promise<void> {
+    const matches = selectorMatcher(selector);
+    const closing: Array<Promise<void>> = [];
+    for (const entry of [...this.#activeEntries()]) {
+      if (matches(entry) && !(entry.state === 'ready' && entry.busy)) closing.push(this.#retire(entry, 'invalidated'));
+    }
+    await Promise.all(closing);
+  }
+
+  /**
    * Operator "reset pool": like `invalidate`, and also forgets failure history, closing an open
    * circuit so the next caller probes at once.
    */
   reset(selector: PoolSelector | ConnectionTarget): Promise<void> {
     return this.#retireMatching(selector, 'reset', true);
+  }
+
+  /**
+   * Check settings before anyone depends on them (a save): one login through the adapter the pools
+   * use, connecting where `beforeConnect` says unless `addressOf` is given. Nothing is cached; a
+   * failure counts in `verificationFailures` and rejects with `ProbeError` (`errorCode` 18456, …).
+   */
+  verify(target: ProbeTarget, options: ProbeOptions = {}): Promise<ProbeResult> {
+    return verifyTarget(target, options, { adapters: this.#adapters, beforeConnect: this.#options.beforeConnect, counters: this.#counters });
   }
 
   /** Close pools unused for their idle timeout (the target's, else `idleTimeoutMs`); runs on a timer, exposed for tests and operators. */
@@ -211,24 +257,12 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
 
   stats(): ManagerStats {
     const pools = [...this.#entries()].map((entry) => entry.stats());
+    const { maxPools, maxTotalConnections } = this.#options;
+    const capacity = { pools: this.#capacity.activePools, reservedConnections: this.#capacity.reservedConnections, capacityWaiters: this.#capacity.waiters };
     const connections = pools.reduce((sum, pool) => sum + pool.size, 0);
     const borrowed = pools.reduce((sum, pool) => sum + pool.borrowed, 0);
-    return {
-      pools,
-      circuits: this.#circuits.stats(),
-      totals: {
-        pools: this.#capacity.activePools,
-        drainingPools: this.#retiring.size,
-        connections,
-        borrowed,
-        reservedConnections: this.#capacity.reservedConnections,
-        maxPools: this.#options.maxPools,
-        maxTotalConnections: this.#options.maxTotalConnections,
-        capacityWaiters: this.#capacity.waiters,
-      },
-      acquire: this.#histogram.snapshot(),
-      counters: this.counters,
-    };
+    const totals = { ...capacity, drainingPools: this.#retiring.size, connections, borrowed, maxPools, maxTotalConnections };
+    return { pools, circuits: this.#circuits.stats(), totals, acquire: this.#histogram.snapshot(), counters: this.counters };
   }
 
   /**
@@ -305,11 +339,15 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     for (;;) {
       if (this.closed) throw new PoolClosedError();
       let entry = this.#slots.get(target.workspaceId)?.get(target.connectionId);
-      if (entry !== undefined && !sameSettings(entry.snapshot, target)) {
+      if (entry !== undefined && !sameSettings(entry.snapshot, target) && !this.#successors.servesInstead(entry, target)) {
         const resolved = this.#resolve(target);
-        if (poolKeyOf(resolved, this.#hmacKey) === entry.key) {
+        const key = poolKeyOf(resolved, this.#hmacKey);
+        if (key === entry.key) {
           // Same settings spelled differently (an explicit default port, say).
           entry.snapshot = snapshotOf(target, resolved.password);
+        } else if (entry.state === 'ready') {
+          // New settings are proved by their own login before any caller moves; this pool serves meanwhile.
+          this.#successors.replaceBehind(entry, key, resolved, snapshotOf(target, resolved.password), 'settings', 0);
         } else {
           void this.#retire(entry, 'replaced');
           entry = undefined;
@@ -348,16 +386,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   async #waitFor(entry: PoolEntry, promise: Promise<void>, deadline: number, timeoutMs: number): Promise<void> {
     const remaining = deadline - performance.now();
     if (remaining <= 0) throw this.#timeoutError(entry, timeoutMs);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(this.#timeoutError(entry, timeoutMs)), remaining);
-      timer.unref();
-    });
-    try {
-      await Promise.race([promise, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(promise, remaining, () => this.#timeoutError(entry, timeoutMs));
   }
 
   #timeoutError(entry: PoolEntry, timeoutMs: number): Error {
@@ -391,9 +420,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       this.#counters.circuitRejections++;
       throw error;
     }
-    const entry = new PoolEntry(key, resolved, snapshotOf(target, resolved.password));
-    entry.addressOf = this.#addressOf(entry);
-    entry.lastUsedSeq = ++this.#seq;
+    const entry = this.#newEntry(key, resolved, snapshotOf(target, resolved.password));
     let byConnection = this.#slots.get(entry.workspaceId);
     if (byConnection === undefined) {
       byConnection = new Map();
@@ -424,7 +451,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       attempts++;
       try {
         const { connectionIdleTimeoutMs, acquireTimeoutMs, validateConnection } = this.#options;
-        const driver = await adapter.create(entry.target, { connectionIdleTimeoutMs, acquireTimeoutMs, validateConnection }, {
+        const driver = await createOnServers(entry, adapter, { connectionIdleTimeoutMs, acquireTimeoutMs, validateConnection }, {
           onError: (error) => this.#onDriverError(entry, error),
           addressOf: entry.addressOf,
         });
@@ -441,8 +468,11 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
         entry.consecutiveFailures = 0;
         entry.lastUsedAt = performance.now();
         this.#watchIdle(entry);
+        this.#successors.armLifetime(entry);
         this.#counters.poolsCreated++;
         this.emit('create', { ...entry.identity(), poolSize: entry.target.poolSize, durationMs: performance.now() - started, attempts });
+        // A successor's move is told when it takes over; a new pool's here.
+        if (entry.replaces === undefined && entry.server !== entry.firstServer) this.#successors.failedOver(entry, entry.firstServer, 0);
         if (this.#circuits.close(entry.key) || attempts > 1) {
           this.#counters.recoveries++;
           this.emit('recover', { ...entry.identity(), attempts: attempts - 1 + priorFailures, downtimeMs: performance.now() - started });
@@ -482,20 +512,12 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     }
   }
 
-  /** The hook drivers call before each connection; records a refusal on the entry. */
-  #addressOf(entry: PoolEntry): (() => Promise<string>) | undefined {
-    const beforeConnect = this.#options.beforeConnect;
-    if (beforeConnect === undefined) return undefined;
-    const request = { workspaceId: entry.workspaceId, connectionId: entry.connectionId, type: entry.type, host: entry.target.host, port: entry.target.port };
-    return async () => {
-      try {
-        return await beforeConnect(request);
-      } catch (cause) {
-        this.#counters.connectRefusals++;
-        entry.refusal ??= new ConnectRefusedError(entry.key, cause);
-        throw entry.refusal;
-      }
-    };
+  /** A pool entry, not registered yet, with the hook its driver calls before each connection. */
+  #newEntry(key: string, resolved: ResolvedTarget, snapshot: TargetSnapshot): PoolEntry {
+    const entry = new PoolEntry(key, resolved, snapshot);
+    entry.addressOf = connectHook(entry, this.#options.beforeConnect, this.#counters);
+    entry.lastUsedSeq = ++this.#seq;
+    return entry;
   }
 
   /** A pool whose connections are now refused is closed; its leases finish (or fail) meanwhile. */
@@ -557,51 +579,17 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
 
   #markUnhealthy(entry: PoolEntry, cause: unknown, phase: PoolUnhealthyEvent['phase']): void {
     const adapter = this.#adapters[entry.type];
-    const since = performance.now();
-    entry.state = 'unhealthy';
-    let failures = 1;
-    let error: PoolCreateError = cause instanceof PoolCreateError ? cause : new PoolCreateError(entry.key, entry.type, adapter.classify(cause), cause);
-    entry.consecutiveFailures = failures;
-    entry.lastError = error;
-    let { delay, ceiling } = this.#backoff(failures);
-    this.emit('unhealthy', { ...entry.identity(), phase, error, consecutiveFailures: failures, retryInMs: delay, ceilingMs: ceiling, circuitOpen: false });
-    entry.recovery = (async () => {
-      for (;;) {
-        await sleep(delay, entry.abort.signal);
-        if (entry.state !== 'unhealthy') return;
-        try {
-          this.#counters.healthChecks++;
-          await entry.driver!.ping(this.#options.healthCheckTimeoutMs);
-          if (entry.state !== 'unhealthy') return;
-          entry.state = 'ready';
-          entry.consecutiveFailures = 0;
-          entry.lastUsedAt = performance.now();
-          this.#counters.recoveries++;
-          this.emit('recover', { ...entry.identity(), attempts: failures, downtimeMs: performance.now() - since });
-          return;
-        } catch (next) {
-          if (entry.state !== 'unhealthy') return;
-          if (entry.refusal !== undefined) {
-            this.#retireRefused(entry);
-            return;
-          }
-          this.#counters.healthCheckFailures++;
-          failures++;
-          entry.errors++;
-          error = next instanceof PoolCreateError ? next : new PoolCreateError(entry.key, entry.type, adapter.classify(next), next);
-          entry.consecutiveFailures = failures;
-          entry.lastError = error;
-          // The recovery's pings are retries of one failure: after the threshold it counts once.
-          if (!error.transient || failures >= this.#options.failureThreshold) {
-            const open = this.#callFailed(entry, error, phase);
-            void this.#retire(entry, open ? 'circuit-open' : 'unreachable', 0);
-            return;
-          }
-          ({ delay, ceiling } = this.#backoff(failures));
-          this.emit('unhealthy', { ...entry.identity(), phase, error, consecutiveFailures: failures, retryInMs: delay, ceilingMs: ceiling, circuitOpen: false });
-        }
-      }
-    })();
+    markUnhealthy(entry, cause, phase, {
+      options: this.#options,
+      counters: this.#counters,
+      classify: (e) => adapter.classify(e),
+      backoff: (n) => this.#backoff(n),
+      callFailed: (e) => this.#callFailed(entry, e, phase),
+      retire: (reason) => (reason === 'refused' ? this.#retireRefused(entry) : void this.#retire(entry, reason, 0)),
+      // With another server to go to, a pool fails over at once instead of waiting for its own.
+      failover: entry.target.servers.length > 1 ? () => this.#successors.failover(entry) : undefined,
+      emit: this.#emitter,
+    });
   }
 
   async #runCreateHooks(entry: PoolEntry, driver: DriverPool, durationMs: number, attempts: number): Promise<void> {
@@ -626,7 +614,10 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   }
 
   *#entries(): Generator<PoolEntry> {
-    yield* this.#activeEntries();
+    for (const entry of this.#activeEntries()) {
+      yield entry;
+      if (entry.successor !== undefined) yield entry.successor;
+    }
     yield* this.#retiring;
   }
 
@@ -643,10 +634,15 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
    * Stop handing `entry` out and close it once its leases are back (at most `drainMs`, then cut).
    * The pool-count slot frees at once; its connections count against the cap until closed.
    */
-  #retire(entry: PoolEntry, reason: EvictReason, drainMs = this.#options.drainTimeoutMs): Promise<void> {
+  #retire(entry: PoolEntry, reason: EvictReason, drainMs = this.#options.drainTimeoutMs, waitForLeases = true): Promise<void> {
     if (entry.closed !== undefined) return entry.closed;
     this.#forget(entry);
     clearInterval(entry.idleTimer);
+    clearTimeout(entry.lifetimeTimer);
+    // Whatever retires a pool (reset, invalidation, close) also drops the one logging in to replace it.
+    const successor = entry.successor;
+    entry.successor = undefined;
+    if (successor !== undefined) void this.#retire(successor, reason, drainMs, waitForLeases);
     const wasConnecting = entry.state === 'connecting';
     entry.state = 'draining';
     entry.abort.abort();
@@ -656,9 +652,14 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     entry.closed = (async () => {
       if (wasConnecting) await entry.ready.catch(() => undefined);
       const driver = entry.driver;
-      await entry.drain(deadline, drainMs, (error) => {
-        if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
-      });
+      await entry.drain(
+        deadline,
+        drainMs,
+        (error) => {
+          if (this.listenerCount('error') > 0) this.emit('error', { ...entry.identity(), error });
+        },
+        waitForLeases,
+      );
       entry.state = 'closed';
       this.#retiring.delete(entry);
       this.#capacity.release(entry);

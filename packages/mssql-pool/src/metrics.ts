@@ -63,6 +63,13 @@ export function registerPoolMetrics(manager: PoolMetricsSource, registry: Regist
     collector(`${p}circuit_opens_total`, 'Circuits opened.', 'counter', () => [{ value: c().circuitOpens }]),
     collector(`${p}circuit_rejections_total`, 'Acquires failed fast by an open circuit.', 'counter', () => [{ value: c().circuitRejections }]),
     collector(`${p}driver_errors_total`, 'Error events emitted by drivers (all handled).', 'counter', () => [{ value: c().driverErrors }]),
+    collector(`${p}failovers_total`, 'Pools that moved to (or opened on) another server because the one tried first refused logins or died.', 'counter', () => [
+      { value: c().failovers },
+    ]),
+    collector(`${p}verifications_total`, 'New settings checked by a login before any caller moved to them (saves, settings changes, lifetime renewals), by outcome.', 'counter', () => [
+      { labels: { outcome: 'ok' }, value: c().verifications - c().verificationFailures },
+      { labels: { outcome: 'failed' }, value: c().verificationFailures },
+    ]),
     collector(`${p}acquire_seconds`, 'Time to get a lease (cache hits are recorded as 0).', 'histogram', () => {
       const h = manager.stats().acquire;
       const values: MetricValue[] = h.buckets.map((b) => ({

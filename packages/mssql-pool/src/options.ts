@@ -55,6 +55,14 @@ export interface WorkspacePoolManagerOptions {
   circuitResetMs?: number;
   /** How long a replaced/invalidated/evicted pool may drain before it is destroyed. Default 30 s. */
   drainTimeoutMs?: number;
+  /**
+   * A pool older than this is renewed: a pool in use gets a successor (one login with the same
+   * settings) and drains once it is ready; an idle one is closed. So rotated passwords and moved
+   * DNS names are picked up without a reset. Default 30 min; 0 = never.
+   */
+  maxLifetimeMs?: number;
+  /** Each pool's lifetime is drawn uniformly from [(1 - jitter)·maxLifetimeMs, maxLifetimeMs], so pools opened together renew apart. Default 0.1. */
+  maxLifetimeJitter?: number;
   /** node-mssql's per-acquire validation; `'socket'` (default) costs no round trip, `true` one `SELECT 1`. */
   validateConnection?: boolean | 'socket';
   /** Replace or add driver adapters (tests, other drivers). */
@@ -90,6 +98,9 @@ const schema = z
     circuitProbeDelayMs: ms().min(1).default(1_000),
     circuitResetMs: ms().min(1).default(10_000),
     drainTimeoutMs: ms().default(30_000),
+    // setTimeout fires at once beyond 2^31 - 1 ms (≈ 24.8 days).
+    maxLifetimeMs: ms(2 ** 31 - 1).default(30 * 60 * 1000),
+    maxLifetimeJitter: z.number().min(0).max(1).default(0.1),
     validateConnection: z.union([z.boolean(), z.literal('socket')]).default('socket'),
     adapters: z
       .object({

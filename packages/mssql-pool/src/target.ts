@@ -20,7 +20,25 @@ export interface ConnectionTargetOptions {
   requestTimeoutMs?: number;
   /** Close this pool after it has been unused this long (default: the manager's `idleTimeoutMs`). */
   idleTimeoutMs?: number;
+  /**
+   * mssql: the mirroring partner (SQL Server's `Failover Partner`). A pool whose server refuses
+   * logins or dies is reopened on the other one; it stays there until reset or its next failure.
+   */
+  failoverPartner?: ServerAddress;
+  /** postgres: more hosts, tried in order after `host` (libpq's host list). */
+  alternateHosts?: ServerAddress[];
+  /** postgres: `read-write` skips servers whose sessions are read-only (libpq's target_session_attrs); default `any`. */
+  targetSessionAttrs?: TargetSessionAttrs;
 }
+
+/** One server of a target: `host` / `port`, a failover partner or an alternate host. */
+export interface ServerAddress {
+  host: string;
+  /** Default: the type's port. */
+  port?: number;
+}
+
+export type TargetSessionAttrs = 'read-write' | 'any';
 
 /** Where a workspace's connection points. The manager caches one pool per target. */
 export interface ConnectionTarget {
@@ -42,6 +60,7 @@ export type ConnectionTargetOf<K extends DatabaseType> = ConnectionTarget & { ty
 
 const id = z.string().min(1).max(200).regex(/^[^:]+$/, 'must not contain ":"');
 const positiveMs = z.number().int().positive().max(24 * 3600 * 1000);
+const serverAddress = z.object({ host: z.string().min(1).max(255), port: z.number().int().min(1).max(65535).optional() }).strict();
 
 const targetSchema = z
   .object({
@@ -62,11 +81,21 @@ const targetSchema = z
         connectTimeoutMs: positiveMs.optional(),
         requestTimeoutMs: positiveMs.optional(),
         idleTimeoutMs: positiveMs.optional(),
+        failoverPartner: serverAddress.optional(),
+        alternateHosts: z.array(serverAddress).max(16).optional(),
+        targetSessionAttrs: z.enum(['read-write', 'any']).optional(),
       })
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    // Each server list is one driver's idea: SQL Server mirroring, libpq's host list.
+    if (t.options?.failoverPartner !== undefined && t.type !== 'mssql') ctx.addIssue({ code: 'custom', path: ['options', 'failoverPartner'], message: 'only SQL Server (mssql) connections have a failover partner' });
+    for (const key of ['alternateHosts', 'targetSessionAttrs'] as const) {
+      if (t.options?.[key] !== undefined && t.type !== 'postgres') ctx.addIssue({ code: 'custom', path: ['options', key], message: 'only PostgreSQL connections take this option' });
+    }
+  });
 
 /**
  * A password that cannot leak by accident: the value lives in a private field, so
@@ -118,6 +147,12 @@ export interface ResolvedTarget {
   readonly requestTimeoutMs: number;
   /** Undefined: the manager's `idleTimeoutMs` applies. */
   readonly idleTimeoutMs: number | undefined;
+  /**
+   * Where a pool may connect, in order of preference: `host:port` first, then the failover partner
+   * (mssql) or the alternate hosts (postgres). A pool is connected to exactly one of them.
+   */
+  readonly servers: readonly Required<ServerAddress>[];
+  readonly targetSessionAttrs: TargetSessionAttrs;
 }
 
 export interface TargetDefaults {
@@ -135,12 +170,14 @@ export function resolveTarget(input: unknown, defaults: TargetDefaults): Resolve
     throw new PoolOptionsError(field, issue?.message ?? 'invalid connection target');
   }
   const t = parsed.data;
+  const port = t.port ?? DEFAULT_PORTS[t.type];
+  const others = t.options?.failoverPartner !== undefined ? [t.options.failoverPartner] : (t.options?.alternateHosts ?? []);
   return {
     workspaceId: t.workspaceId,
     connectionId: t.connectionId,
     type: t.type,
     host: t.host,
-    port: t.port ?? DEFAULT_PORTS[t.type],
+    port,
     database: t.database,
     user: t.user,
     password: new Secret(t.password),
@@ -151,7 +188,16 @@ export function resolveTarget(input: unknown, defaults: TargetDefaults): Resolve
     connectTimeoutMs: t.options?.connectTimeoutMs ?? defaults.connectTimeoutMs,
     requestTimeoutMs: t.options?.requestTimeoutMs ?? defaults.requestTimeoutMs,
     idleTimeoutMs: t.options?.idleTimeoutMs,
+    servers: [{ host: t.host, port }, ...others.map((server) => ({ host: server.host, port: server.port ?? DEFAULT_PORTS[t.type] }))],
+    targetSessionAttrs: t.options?.targetSessionAttrs ?? 'any',
   };
+}
+
+/** The target as the driver sees it when a pool connects to `servers[index]`. */
+export function serverTarget(target: ResolvedTarget, index: number): ResolvedTarget {
+  const server = target.servers[index];
+  if (server === undefined || index === 0) return target;
+  return { ...target, host: server.host, port: server.port };
 }
 
 /**
@@ -174,6 +220,8 @@ export function fingerprint(target: ResolvedTarget, hmacKey: Buffer): string {
     target.connectTimeoutMs,
     target.requestTimeoutMs,
     target.idleTimeoutMs ?? null,
+    target.servers.slice(1).map((server) => [server.host, server.port]),
+    target.targetSessionAttrs,
   ]);
   return createHmac('sha256', hmacKey).update(canonical).digest('hex').slice(0, 16);
 }
@@ -205,6 +253,9 @@ export interface TargetSnapshot {
   readonly connectTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number | undefined;
   readonly idleTimeoutMs: number | undefined;
+  readonly failoverPartner: ServerAddress | undefined;
+  readonly alternateHosts: readonly ServerAddress[] | undefined;
+  readonly targetSessionAttrs: TargetSessionAttrs | undefined;
 }
 
 export function snapshotOf(target: ConnectionTarget, password: Secret): TargetSnapshot {
@@ -223,7 +274,20 @@ export function snapshotOf(target: ConnectionTarget, password: Secret): TargetSn
     connectTimeoutMs: o?.connectTimeoutMs,
     requestTimeoutMs: o?.requestTimeoutMs,
     idleTimeoutMs: o?.idleTimeoutMs,
+    // Copied: the caller may reuse (and change) its objects.
+    failoverPartner: o?.failoverPartner === undefined ? undefined : { ...o.failoverPartner },
+    alternateHosts: o?.alternateHosts?.map((server) => ({ ...server })),
+    targetSessionAttrs: o?.targetSessionAttrs,
   };
+}
+
+function sameServer(a: ServerAddress | undefined, b: ServerAddress | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.host === b.host && a.port === b.port);
+}
+
+function sameServers(a: readonly ServerAddress[] | undefined, b: readonly ServerAddress[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((server, i) => sameServer(server, b[i]));
 }
 
 export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
@@ -240,7 +304,10 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
       s.poolSize === undefined &&
       s.connectTimeoutMs === undefined &&
       s.requestTimeoutMs === undefined &&
-      s.idleTimeoutMs === undefined
+      s.idleTimeoutMs === undefined &&
+      s.failoverPartner === undefined &&
+      s.alternateHosts === undefined &&
+      s.targetSessionAttrs === undefined
     );
   }
   return (
@@ -250,7 +317,10 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
     s.poolSize === o.poolSize &&
     s.connectTimeoutMs === o.connectTimeoutMs &&
     s.requestTimeoutMs === o.requestTimeoutMs &&
-    s.idleTimeoutMs === o.idleTimeoutMs
+    s.idleTimeoutMs === o.idleTimeoutMs &&
+    sameServer(s.failoverPartner, o.failoverPartner) &&
+    sameServers(s.alternateHosts, o.alternateHosts) &&
+    s.targetSessionAttrs === o.targetSessionAttrs
   );
 }
 

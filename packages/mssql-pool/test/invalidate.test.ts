@@ -12,7 +12,7 @@ describe('settings change', () => {
     await server.close();
   });
 
-  it('new settings get a new pool at once; the old one drains its in-flight work, then closes', async () => {
+  it('new settings log in behind the old pool, which serves until they work, then drains its in-flight work and closes', async () => {
     const m = new WorkspacePoolManager();
     const events = recordEvents(m);
     const v1 = server.target({ workspaceId: uniqueId('ws') });
@@ -22,11 +22,17 @@ describe('settings change', () => {
     const inFlight = oldLease.query<{ one: number }>('SELECT 1 AS one');
     await new Promise((r) => setTimeout(r, 20));
 
+    // The first caller with the new settings starts their login and is served by the old pool.
+    const during = await m.acquire(v2);
+    expect(during.key).toBe(oldLease.key);
+    during.release();
+    await waitFor(() => events.some((e) => e.name === 'replace'), 5000, 'the new pool to take over');
     const newLease = await m.acquire(v2);
     expect(newLease.key).not.toBe(oldLease.key);
     const states = Object.fromEntries(m.stats().pools.map((p) => [p.key, p.state]));
     expect(states).toEqual({ [oldLease.key]: 'draining', [newLease.key]: 'ready' });
     expect(events.some((e) => e.name === 'evict')).toBe(false);
+    expect(events.find((e) => e.name === 'replace')?.payload).toMatchObject({ key: newLease.key, replaced: oldLease.key, reason: 'settings' });
 
     expect((await inFlight).rows).toEqual([{ one: 1 }]);
     server.setLatency(0);

@@ -7,7 +7,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
-import { ProbeError, probeTarget, type ProbeLogin, type ProbeResult } from '@studio/mssql-pool';
+import { ProbeError, probeTarget, type ProbeLogin, type ProbeOptions, type ProbeResult, type ProbeTarget } from '@studio/mssql-pool';
 import type { OutboundPolicy } from './outbound-policy';
 
 export type TestStepName = 'dns' | 'tcp' | 'tls' | 'login' | 'query';
@@ -68,6 +68,8 @@ export interface ConnectionTestOptions {
   signal?: AbortSignal | undefined;
   /** Told each step as it finishes (dns, tcp, then tls and login together, then query). */
   onStep?: ((step: TestStep) => void) | undefined;
+  /** The login and query step; default `probeTarget`. A save passes the pool manager's `verify`, which counts it. */
+  probe?: ((target: ProbeTarget, options: ProbeOptions) => Promise<ProbeResult>) | undefined;
 }
 
 export const DEFAULT_TEST_DEADLINE_MS = 5_000;
@@ -249,7 +251,7 @@ export class ConnectionTester {
       let probe: ProbeResult;
       try {
         probe = await untilDeadline(
-          probeTarget(
+          (options.probe ?? probeTarget)(
             {
               type: target.type,
               host: target.host,

@@ -6,7 +6,7 @@ import { connectionAccess, connections, environments, projects, type ConnectionO
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
-import { assertPasswordResupplied } from './credential-target';
+import { assertOptionsFitType, assertPasswordResupplied } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
 import { keysetPage } from './pagination';
@@ -26,6 +26,13 @@ export interface ConnectionInput {
 }
 
 export type ConnectionPatch = Partial<ConnectionInput>;
+
+/** JSON with object keys sorted: stored options (jsonb) come back in another key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
 
 /** What a driver needs to log in: the sealed credentials, selected only to be decrypted by settingsFrom(). */
 export const settingsColumns = {
@@ -120,6 +127,7 @@ export class ConnectionService {
 
   /** `db` may be a transaction (an environment saving its connection). */
   async create(workspaceId: string, input: ConnectionInput, createdBy: string | null, db: StudioDatabase = this.db) {
+    assertOptionsFitType(input.type, input.options);
     // The id is made here, not by the database, because the ciphertexts are bound to it.
     const id = randomUUID();
     const user = this.keyRing.encrypt(input.user, credentialContext(id, 'user'));
@@ -147,7 +155,7 @@ export class ConnectionService {
    * `key_version` stays true for the whole row. A patch that moves the connection elsewhere must
    * carry the password (PasswordRequiredError): the stored one only goes where it was saved for.
    */
-  async update(workspaceId: string, connectionId: string, patch: ConnectionPatch, db: StudioDatabase = this.db) {
+  async update(workspaceId: string, connectionId: string, patch: ConnectionPatch, db: StudioDatabase = this.db, verified: ConnectionTestResult | null = null) {
     return db.transaction(async (tx) => {
       const [current] = await tx
         .select(settingsColumns)
@@ -168,6 +176,7 @@ export class ConnectionService {
         },
         { password: patch.password, hasStoredPassword: current.passwordEncrypted !== null, field: 'password' },
       );
+      assertOptionsFitType(patch.type ?? current.type, patch.options ?? current.options);
       const plainUser = patch.user ?? currentUser;
       const plainPassword =
         patch.password === undefined
@@ -195,11 +204,47 @@ export class ConnectionService {
             status: 'unknown' as const,
             lastError: null,
           }),
+          // Verified before this save: what the verification found is the new status.
+          ...(verified?.success === true && { status: 'healthy' as const, lastTestedAt: new Date(), lastError: null }),
         })
         .where(eq(connections.id, connectionId));
       const [row] = await tx.select(readColumns).from(connections).where(eq(connections.id, connectionId));
       return this.#present(expectRow(row, 'connection select'), { revealUser: true });
     });
+  }
+
+  /**
+   * What an update would save, before anything is written: the merged settings (decrypted), whether
+   * a pool would log in differently, and whether the connection is in use (backs an environment,
+   * or its last test passed): then the save verifies the new settings first. The password check
+   * runs here too, so no verification sends the stored password somewhere new.
+   */
+  async planUpdate(workspaceId: string, connectionId: string, patch: ConnectionPatch) {
+    const current = await this.settingsOf(workspaceId, connectionId);
+    const next: ConnectionTestTarget = {
+      type: patch.type ?? current.type,
+      host: patch.host ?? current.host,
+      port: patch.port ?? current.port,
+      database: patch.database ?? current.database,
+      user: patch.user ?? current.user,
+      password: patch.password === undefined ? current.password : patch.password,
+      options: patch.options ?? current.options,
+    };
+    assertPasswordResupplied(current, next, { password: patch.password, hasStoredPassword: current.password !== null, field: 'password' });
+    assertOptionsFitType(next.type, next.options);
+    const settingsChanged =
+      next.type !== current.type ||
+      next.host !== current.host ||
+      next.port !== current.port ||
+      next.database !== current.database ||
+      next.user !== current.user ||
+      next.password !== current.password ||
+      canonicalJson(next.options) !== canonicalJson(current.options);
+    const [[status], environmentRows] = await Promise.all([
+      this.db.select({ status: connections.status }).from(connections).where(eq(connections.id, connectionId)),
+      this.db.select({ id: environments.id }).from(environments).where(and(eq(environments.workspaceId, workspaceId), eq(environments.connectionId, connectionId))).limit(1),
+    ]);
+    return { next, settingsChanged, inUse: status?.status === 'healthy' || environmentRows.length > 0 };
   }
 
   /** What refers to a connection (its delete sets these to NULL): environments and import projects. */

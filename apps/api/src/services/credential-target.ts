@@ -2,7 +2,7 @@
 // not be able to send the stored one somewhere new (a server they run, or the same server over a
 // channel they can read): changing the destination requires the password again.
 import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
-import { ServiceError } from './errors';
+import { InvalidInputError, ServiceError } from './errors';
 
 /** What decides who receives the password: the server, the login it is paired with, and the channel. */
 export interface CredentialTarget {
@@ -41,7 +41,30 @@ export function credentialTargetChanges(current: CredentialTarget, next: Credent
   if (next.user !== current.user) changed.push('user');
   if (channelStrength(next) < channelStrength(current)) changed.push(next.options.tls === current.options.tls ? 'options.trustServerCertificate' : 'options.tls');
   if (channelStrength(next) === 2 && next.options.ca !== undefined && next.options.ca !== current.options.ca) changed.push('options.ca');
+  // A failover partner or alternate host receives the password too: a new one is a new destination.
+  const known = new Set(otherServersOf(current.options).map(serverKey));
+  for (const field of new Set(otherServersOf(next.options).filter((server) => !known.has(serverKey(server))).map((server) => server.option))) changed.push(field);
   return changed;
+}
+
+/** The servers a connection's pools may reach besides `host:port`, each with the input field naming its host. */
+export function otherServersOf(options: ConnectionOptions | undefined): Array<{ option: string; field: string; host: string; port: number | undefined }> {
+  return [
+    ...(options?.failoverPartner ? [{ option: 'options.failoverPartner', field: 'options.failoverPartner.host', host: options.failoverPartner.host, port: options.failoverPartner.port }] : []),
+    ...(options?.alternateHosts ?? []).map((server, i) => ({ option: 'options.alternateHosts', field: `options.alternateHosts.${i}.host`, host: server.host, port: server.port })),
+  ];
+}
+
+const serverKey = (server: { host: string; port: number | undefined }) => `${server.host.toLowerCase()}:${server.port ?? ''}`;
+
+/** Options that belong to one type of server: a failover partner is SQL Server's, a host list PostgreSQL's. */
+export function assertOptionsFitType(type: ConnectionType, options: ConnectionOptions | undefined, prefix = ''): void {
+  if (options?.failoverPartner !== undefined && type !== 'mssql') {
+    throw new InvalidInputError(`${prefix}options.failoverPartner`, `${prefix}options.failoverPartner: only SQL Server (mssql) connections have a failover partner`);
+  }
+  for (const key of ['alternateHosts', 'targetSessionAttrs'] as const) {
+    if (options?.[key] !== undefined && type !== 'postgres') throw new InvalidInputError(`${prefix}options.${key}`, `${prefix}options.${key}: only PostgreSQL connections take this option`);
+  }
 }
 
 /** The password was omitted from a change that moves the stored one elsewhere. */

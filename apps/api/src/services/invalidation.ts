@@ -14,8 +14,12 @@ import { afterTransaction, inTransaction } from './unit-of-work';
  * What changed. Session ids travel as their sha256 (what the sessions table stores), never as the
  * bearer secret; tokens by id, never by value.
  */
+/** How a pool change lands: `drop` closes the connection's pools, `replace` lets busy ones serve on (workspace-pools.ts). */
+export const invalidationModeSchema = z.enum(['drop', 'replace']);
+export type InvalidationMode = z.infer<typeof invalidationModeSchema>;
+
 export const invalidationSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('pool'), workspaceId: z.string(), connectionId: z.string() }),
+  z.object({ kind: z.literal('pool'), workspaceId: z.string(), connectionId: z.string(), mode: invalidationModeSchema.default('drop') }),
   /** One session ended (sign-out, revoked by its owner). */
   z.object({ kind: z.literal('session'), storedSessionId: z.string() }),
   /** Something every principal of this person was built from: sessions ended, deactivated, password, name. */
@@ -125,7 +129,7 @@ const notificationSchema = z.union([
   z.object({ origin: z.string(), message: invalidationSchema }),
   z.object({ origin: z.string(), workspaceId: z.string(), connectionId: z.string() }).transform(({ origin, workspaceId, connectionId }) => ({
     origin,
-    message: { kind: 'pool' as const, workspaceId, connectionId },
+    message: { kind: 'pool' as const, workspaceId, connectionId, mode: 'drop' as const },
   })),
 ]);
 

@@ -18,7 +18,11 @@ export type OutboundDecision =
 
 export class OutboundPolicyError extends Error {
   readonly code = 'outbound_refused';
-  constructor(readonly decision: Extract<OutboundDecision, { allowed: false }>) {
+  constructor(
+    readonly decision: Extract<OutboundDecision, { allowed: false }>,
+    /** The input field naming the refused host (`host`, or another server of the connection). */
+    readonly field = 'host',
+  ) {
     super(decision.message);
     this.name = 'OutboundPolicyError';
   }

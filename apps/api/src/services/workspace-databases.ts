@@ -93,6 +93,9 @@ function poolTargetOf(workspaceId: string, connectionId: string, settings: Conne
       ...(o.connectTimeoutMs !== undefined && { connectTimeoutMs: o.connectTimeoutMs }),
       ...(o.requestTimeoutMs !== undefined && { requestTimeoutMs: o.requestTimeoutMs }),
       ...(o.idleTimeoutMs !== undefined && { idleTimeoutMs: o.idleTimeoutMs }),
+      ...(o.failoverPartner !== undefined && { failoverPartner: o.failoverPartner }),
+      ...(o.alternateHosts !== undefined && { alternateHosts: o.alternateHosts }),
+      ...(o.targetSessionAttrs !== undefined && { targetSessionAttrs: o.targetSessionAttrs }),
     },
   };
 }

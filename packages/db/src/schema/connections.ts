@@ -27,6 +27,12 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** SQL Server: the mirroring partner a pool fails over to. */
+  failoverPartner?: { host: string; port?: number };
+  /** PostgreSQL: more hosts, tried in order after `host` (libpq's host list). */
+  alternateHosts?: Array<{ host: string; port?: number }>;
+  /** PostgreSQL: `read-write` skips servers whose sessions are read-only; default `any`. */
+  targetSessionAttrs?: 'read-write' | 'any';
   [option: string]: unknown;
 }
 

@@ -284,6 +284,9 @@ export class Executor implements Interpreter {
       case 'dropProc':
         await this.procedures.drop(frame, s.names, s.ifExists, s.line);
         return 'next';
+      case 'alterLogin':
+        this.session.server.alterLoginPassword(this.session.login, s, errorLine(frame, s.line));
+        return 'next';
       case 'break':
         return 'break';
       case 'continue':

@@ -16,6 +16,8 @@ export interface ServerContext {
   readonly versionString: string;
   openEngine(database: string): Promise<DatabaseEngine>;
   canAccess(login: string, database: string): boolean;
+  /** `ALTER LOGIN … WITH PASSWORD` run by `caller`; throws SQL Server's refusal. */
+  alterLoginPassword(caller: string, change: { login: string; password: string; oldPassword?: string | undefined }, line: number): void;
 }
 
 export interface PreparedStatement {

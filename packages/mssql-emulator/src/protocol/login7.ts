@@ -13,6 +13,8 @@ export interface Login7Request {
   database: string;
   /** True when the client asked for integrated (SSPI/NTLM) authentication, which we refuse. */
   integratedSecurity: boolean;
+  /** TypeFlags fReadOnlyIntent: the client's ApplicationIntent=ReadOnly. */
+  readOnlyIntent: boolean;
 }
 
 /** LOGIN7 passwords are obfuscated by swapping nibbles and XOR-ing with 0xA5. */
@@ -73,6 +75,7 @@ export function parseLogin7(payload: Buffer): Login7Request {
     tdsVersion: payload.readUInt32LE(4),
     packetSize: payload.readUInt32LE(8),
     integratedSecurity: ((payload[25] as number) & 0x80) !== 0,
+    readOnlyIntent: ((payload[26] as number) & 0x20) !== 0,
     hostName: text(36),
     userName: text(40),
     password: decodePassword(payload.subarray(pwOffset, pwOffset + pwChars * 2)),

@@ -332,6 +332,10 @@ class Parser extends TokenCursor {
       this.i = j + 1;
       return this.procedure(line, startTok, orAlter, alter);
     }
+    if (alter && this.isWord(what, 'LOGIN')) {
+      this.i = j + 1;
+      return this.alterLogin(line);
+    }
     if (this.isWord(what, 'FUNCTION', 'TRIGGER', 'TYPE', 'DATABASE', 'LOGIN', 'USER', 'ROLE', 'SYNONYM', 'SEQUENCE', 'ASSEMBLY', 'PARTITION', 'FULLTEXT', 'XML', 'SPATIAL', 'STATISTICS', 'COLUMNSTORE')) {
       throw unsupported(`${alter ? 'ALTER' : 'CREATE'} ${(what as SqlToken).upper}`, line);
     }
@@ -405,6 +409,39 @@ class Parser extends TokenCursor {
       definition: this.text.slice(startTok.start).trimEnd(),
       line,
     };
+  }
+
+  /**
+   * `ALTER LOGIN name WITH PASSWORD = 'new' [OLD_PASSWORD = 'old']`: the password change a
+   * rotation needs. The other set options (DEFAULT_DATABASE, CHECK_POLICY, NAME, …), `HASHED`,
+   * `MUST_CHANGE`, `UNLOCK` and `ENABLE`/`DISABLE` are unsupported.
+   */
+  private alterLogin(line: number): Statement {
+    const name = this.next();
+    if (name.kind !== 'word' && name.kind !== 'qident') throw this.errorAt(name);
+    if (!this.isWord(this.peek(), 'WITH')) {
+      const what = this.peek();
+      throw unsupported(`ALTER LOGIN ${what?.kind === 'word' ? what.upper : '…'}`.trim(), line);
+    }
+    this.i++;
+    const option = this.next();
+    if (!this.isWord(option, 'PASSWORD')) throw unsupported(`ALTER LOGIN … WITH ${option.text.toUpperCase()}`, line);
+    this.expectOp('=');
+    const password = this.next();
+    if (password.kind !== 'string') throw password.kind === 'binary' ? unsupported('ALTER LOGIN … HASHED', line) : this.errorAt(password);
+    let oldPassword: string | undefined;
+    if (this.isWord(this.peek(), 'OLD_PASSWORD')) {
+      this.i++;
+      this.expectOp('=');
+      const old = this.next();
+      if (old.kind !== 'string') throw this.errorAt(old);
+      oldPassword = old.text;
+    }
+    const rest = this.peek();
+    if (rest !== undefined && !this.isOp(rest, ';') && !(rest.kind === 'word' && STATEMENT_START.has(rest.upper))) {
+      throw this.isOp(rest, ',') || rest.kind === 'word' ? unsupported(`ALTER LOGIN … ${this.isOp(rest, ',') ? 'with several options' : rest.upper}`, line) : this.errorAt(rest);
+    }
+    return { kind: 'alterLogin', login: name.text, password: password.text, ...(oldPassword !== undefined && { oldPassword }), line };
   }
 
   private dropProc(): Statement {

@@ -41,6 +41,7 @@ export type Statement = { line: number } & (
   | { kind: 'use'; database: string }
   | { kind: 'createProc'; name: string; schema?: string; orAlter: boolean; alter: boolean; params: ProcParam[]; body: string; bodyLine: number; definition: string }
   | { kind: 'dropProc'; names: string[]; ifExists: boolean }
+  | { kind: 'alterLogin'; login: string; password: string; oldPassword?: string }
   | { kind: 'break' }
   | { kind: 'continue' }
 );

@@ -172,6 +172,21 @@ async function probePostgres(target: ResolvedTarget, hooks: ProbeHooks): Promise
   }
 }
 
+/** libpq's target_session_attrs=read-write refusal: this server only takes read-only sessions (a standby). */
+export class ReadOnlyServerError extends Error {
+  readonly code = 'EREADONLY';
+  constructor(host: string, port: number) {
+    super(`session is read-only on ${host}:${port} (target_session_attrs=read-write)`);
+    this.name = 'ReadOnlyServerError';
+  }
+}
+
+/** As libpq checks it: `SHOW transaction_read_only` once the session is open. */
+async function assertReadWrite(client: pg.PoolClient, target: ResolvedTarget): Promise<void> {
+  const { rows } = await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
+  if (rows[0]?.transaction_read_only === 'on') throw new ReadOnlyServerError(target.host, target.port);
+}
+
 export const postgresAdapter: DriverAdapter<pg.Pool> = {
   type: 'postgres',
 
@@ -198,7 +213,11 @@ export const postgresAdapter: DriverAdapter<pg.Pool> = {
     try {
       // The probe is a real pooled connection: released idle, reused by the first query.
       const client = await pool.connect();
-      client.release();
+      try {
+        if (target.targetSessionAttrs === 'read-write') await assertReadWrite(client, target);
+      } finally {
+        client.release();
+      }
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -212,6 +231,8 @@ export const postgresAdapter: DriverAdapter<pg.Pool> = {
     const isSqlState = code !== undefined && /^[0-9A-Z]{5}$/.test(code);
     const sqlState = isSqlState ? code : undefined;
     const message = typeof e.message === 'string' ? e.message : '';
+    // A standby may be promoted: worth trying again, like a server that is down.
+    if (error instanceof ReadOnlyServerError) return { number: undefined, sqlState: undefined, driverCode: error.code, transient: true, connectionLost: false };
     if (sqlState !== undefined) {
       if (loginReasonOf(sqlState) !== undefined || PERMANENT_SQLSTATES.has(sqlState)) {
         return { number: undefined, sqlState, driverCode: undefined, transient: false, connectionLost: false };

@@ -5,13 +5,13 @@ import { rateLimitSubjectOf } from '../../services/authorization';
 import { canManageConnection, canUseConnection } from '../../services/policy';
 import { router, workspaceProcedure } from '../../trpc';
 import { deletedOutput, pageOf, timestamp } from '../_outputs';
-import { connectionFactsOf, authorizeOnConnection, connectionVerdicts } from '../_permissions';
+import { connectionFactsOf, connectionVerdicts } from '../_permissions';
 import { connectionVerdictsOutput } from '../_outputs';
 import { pageInput } from '../_schemas';
 import {
   assertHostAllowed,
+  assertOtherHostsAllowed,
   byId,
-  changedFields,
   connectionOutput,
   createInput,
   poolStatsOutput,
@@ -27,6 +27,7 @@ import { schemaHandler } from './schema.handler';
 import { schemaInput, schemaOutput } from './schema.schema';
 import { testCancelHandler, testDraftHandler, testDraftStartHandler, testHandler, testRunHandler, testStartHandler } from './test.handler';
 import { testDraftInput, testInput, testRunInput, testRunOutput } from './test.schema';
+import { updateHandler } from './update.handler';
 import { validateHandler } from './validate.handler';
 
 // REST: every procedure below is also a route (meta.openapi, README "REST API"); its `.output()`
@@ -90,6 +91,7 @@ export const connectionsRouter = router({
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.consume('connectionCreate', rateLimitSubjectOf(ctx.principal));
       await assertHostAllowed(ctx, input.host, 'connection.create', { type: 'connection', id: null });
+      await assertOtherHostsAllowed(ctx, input.options, 'connection.create', { type: 'connection', id: null });
       const { workspaceId: _w, workspaceSlug: _s, ...connection } = input;
       const createdBy = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       return ctx.atomically(async () => {
@@ -113,28 +115,9 @@ export const connectionsRouter = router({
     })
     .input(updateInput)
     .output(connectionOutput)
-    .mutation(async ({ ctx, input }) => {
-      await authorizeOnConnection(ctx, 'connection.update', await connectionFactsOf(ctx, input.connectionId), { type: 'connection', id: input.connectionId });
-      const { workspaceId: _w, workspaceSlug: _s, connectionId, ...patch } = input;
-      if (patch.host !== undefined) {
-        // Existence first, so an unknown id is NOT_FOUND rather than a policy refusal.
-        await ctx.connections.hostOf(ctx.workspace.id, connectionId);
-        await assertHostAllowed(ctx, patch.host, 'connection.update', { type: 'connection', id: connectionId });
-      }
-      const updated = await ctx.atomically(async () => {
-        const row = await ctx.connections.update(ctx.workspace.id, connectionId, patch);
-        await ctx.recordAudit({
-          workspaceId: ctx.workspace.id,
-          action: 'connection.update',
-          target: { type: 'connection', id: connectionId },
-          outcome: 'success',
-          details: { changed: changedFields(patch) },
-        });
-        return row;
-      });
-      // After the commit, so no instance reloads the old settings.
-      await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
-      return updated;
+    .mutation(({ ctx, input }) => {
+      const { workspaceId: _w, workspaceSlug: _s, ...update } = input;
+      return updateHandler({ ctx, input: update });
     }),
 
   delete: workspaceProcedure

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Context } from '../../context';
 import { timestamp } from '../_outputs';
 import type { Principal, WorkspaceScope } from '../../services/authorization';
+import { otherServersOf } from '../../services/credential-target';
 import { OutboundPolicyError } from '../../services/outbound-policy';
 
 // A hostname or an IP literal (IPv6 optionally in brackets); no scheme, port, path or spaces.
@@ -23,6 +24,10 @@ export const connectionOptions = z.strictObject({
   connectTimeoutMs: z.number().int().min(100).max(120_000).optional(),
   requestTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
   idleTimeoutMs: z.number().int().min(1_000).max(86_400_000).optional(),
+  // Servers besides host:port; each passes the outbound policy like host (assertOtherHostsAllowed).
+  failoverPartner: z.strictObject({ host, port: z.number().int().min(1).max(65_535).optional() }).optional(),
+  alternateHosts: z.array(z.strictObject({ host, port: z.number().int().min(1).max(65_535).optional() })).max(8).optional(),
+  targetSessionAttrs: z.enum(['read-write', 'any']).optional(),
 }) satisfies z.ZodType<ConnectionOptions>;
 
 export const connectionFields = {
@@ -65,7 +70,7 @@ export type WorkspaceContext = Context & { workspace: { id: string } };
 export type WorkspaceHandlerContext = Context & { principal: Principal; workspace: WorkspaceScope };
 
 /** Refuses (and audits) a host the outbound policy will not let workspace connections reach. */
-export async function assertHostAllowed(ctx: WorkspaceContext, hostName: string, action: string, target: { type: string; id: string | null }) {
+export async function assertHostAllowed(ctx: WorkspaceContext, hostName: string, action: string, target: { type: string; id: string | null }, field = 'host') {
   const decision = await ctx.outboundPolicy.check(hostName);
   if (decision.allowed) return;
   await ctx.recordAudit({
@@ -73,9 +78,14 @@ export async function assertHostAllowed(ctx: WorkspaceContext, hostName: string,
     action,
     target,
     outcome: 'denied',
-    details: { reason: decision.reason, host: hostName },
+    details: { reason: decision.reason, host: hostName, ...(field !== 'host' && { field }) },
   });
-  throw new OutboundPolicyError(decision);
+  throw new OutboundPolicyError(decision, field);
+}
+
+/** The same for every other server a connection's pools may reach (failover partner, alternate hosts). */
+export async function assertOtherHostsAllowed(ctx: WorkspaceContext, options: ConnectionOptions | undefined, action: string, target: { type: string; id: string | null }, prefix = '') {
+  for (const other of otherServersOf(options)) await assertHostAllowed(ctx, other.host, action, target, `${prefix}${other.field}`);
 }
 
 /** Audit details of a connection change: names what changed, never a credential's value. */

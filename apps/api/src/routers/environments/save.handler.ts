@@ -10,7 +10,7 @@ import { auditActorOf, rateLimitSubjectOf } from '../../services/authorization';
 import { ConnectionOperationError } from '../../services/errors';
 import { can } from '../../services/policy';
 import { WorkspaceMigrationService, type AfterSaveInput } from '../../services/workspace-migrations';
-import { assertHostAllowed, type WorkspaceHandlerContext } from '../connections/_schemas';
+import { assertHostAllowed, assertOtherHostsAllowed, type WorkspaceHandlerContext } from '../connections/_schemas';
 import type { createEnvironmentInput, updateEnvironmentInput } from './save.schema';
 
 type SaveInput = z.output<typeof createEnvironmentInput> | z.output<typeof updateEnvironmentInput>;
@@ -32,9 +32,11 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
   let test = null;
   if (plan.target) {
     await assertHostAllowed(ctx, plan.target.host, action, target);
+    await assertOtherHostsAllowed(ctx, plan.target.options, action, target, 'connection.');
     if (!saveUntested) {
       await ctx.rateLimits.consume('connectionTest', rateLimitSubjectOf(ctx.principal));
-      test = await ctx.connectionTester.run(plan.target, { deadlineMs: timeoutMs });
+      // Through the pool manager's verify: the test is the verification of the new settings.
+      test = await ctx.connectionTester.run(plan.target, { deadlineMs: timeoutMs, probe: (probeTarget, options) => ctx.pools.verify(probeTarget, options) });
       if (!test.success) {
         await ctx.recordAudit({
           workspaceId: ctx.workspace.id,
@@ -80,7 +82,7 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
     });
     return { ...saved, afterSave };
   });
-  for (const connectionId of invalidate) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId);
+  for (const connectionId of invalidate) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId, 'replace');
   const migration = await ctx.workspaceMigrations.afterEnvironmentSave(afterSave, {
     actor: auditActorOf(ctx.principal),
     ip: ctx.requestMeta.ip,

@@ -7,7 +7,8 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
-import { ProbeError, probeTarget, type ProbeLogin, type ProbeResult } from '@studio/mssql-pool';
+import { CERTIFICATE_WARNING_DAYS, ProbeError, probeTarget, type EncryptionMode, type NegotiatedTls, type ProbeLogin, type ProbeResult } from '@studio/mssql-pool';
+import { poolTlsOptionsOf, requestedEncryptionOf, SSL_REQUIRED_MESSAGE, type RequestedEncryption } from './connection-tls';
 import type { OutboundPolicy } from './outbound-policy';
 
 export type TestStepName = 'dns' | 'tcp' | 'tls' | 'login' | 'query';
@@ -25,6 +26,10 @@ export interface TestStep {
   notRun?: boolean;
   reason?: string;
   error?: string;
+  /** Passed, but worth acting on: no encryption, an unchecked certificate, one that expires soon. */
+  warning?: string;
+  /** tls step: what the session negotiated, with the mode it was asked for. */
+  tls?: NegotiatedTls & { mode: EncryptionMode };
 }
 
 const STEP_ORDER: readonly TestStepName[] = ['dns', 'tcp', 'tls', 'login', 'query'];
@@ -36,6 +41,7 @@ export type TestFailureReason =
   | 'connection_refused'
   | 'timeout'
   | 'tls_failed'
+  | 'ssl_required'
   | 'dns_failed'
   | 'outbound_refused'
   | 'query_failed'
@@ -47,7 +53,7 @@ export interface ConnectionTestResult {
   latencyMs: number;
   serverVersion: string | null;
   steps: TestStep[];
-  details: { reason: 'ok' | TestFailureReason; database_type: ConnectionType; error_code: string | null };
+  details: { reason: 'ok' | TestFailureReason; database_type: ConnectionType; error_code: string | null; current_protocol?: 'plain' };
 }
 
 /** What a test connects to: a saved connection's decrypted settings or unsaved draft parameters. */
@@ -128,6 +134,7 @@ function networkFailure(error: unknown): StepFailure | undefined {
 function probeFailure(error: unknown): StepFailure {
   if (!(error instanceof ProbeError)) return new StepFailure('connection_failed', messageOf(error), codeOf(error) ?? null);
   const errorCode = error.errorCode ?? null;
+  if (error.securityViolation === 'ssl_required') return new StepFailure('ssl_required', SSL_REQUIRED_MESSAGE, errorCode);
   if (error.reason !== undefined) return new StepFailure(error.reason, error.message, errorCode);
   if (errorCode === 'ETIMEOUT' || /timeout|timed out/i.test(error.message)) return new StepFailure('timeout', error.message, 'ETIMEOUT');
   return networkFailure(error.cause) ?? new StepFailure(error.step === 'query' ? 'query_failed' : 'connection_failed', error.message, errorCode);
@@ -171,6 +178,24 @@ function untilDeadline<T>(operation: Promise<T>, signal: AbortSignal): Promise<T
       },
     );
   });
+}
+
+/**
+ * The tls step from what the login's socket negotiated (never from the settings): protocol,
+ * cipher, certificate, with a warning when nothing is encrypted, the certificate was not checked,
+ * or it expires within CERTIFICATE_WARNING_DAYS.
+ */
+function tlsStepOf(login: ProbeLogin, requested: RequestedEncryption, type: ConnectionType, tlsMs: number): TestStep {
+  if (!login.encrypted || login.tls === undefined) {
+    const what = type === 'mssql' ? 'nothing is encrypted, not even the login and its password' : 'nothing is encrypted, the login and its password included';
+    return { name: 'tls', ok: true, ms: 0, skipped: true, warning: `Not encrypted: encryption is ${requested.mode} for this connection, so ${what}` };
+  }
+  const tls = login.tls;
+  const warnings: string[] = [];
+  if (!tls.authorized) warnings.push('The certificate was not checked (an explicit choice of this connection): anyone on the path could stand in for the server');
+  const days = tls.certificate?.daysToExpiry;
+  if (days !== undefined && days < CERTIFICATE_WARNING_DAYS) warnings.push(days < 0 ? 'The server certificate has expired' : `The server certificate expires in ${days} day${days === 1 ? '' : 's'}`);
+  return { name: 'tls', ok: true, ms: tlsMs, tls: { ...tls, mode: requested.mode }, ...(warnings.length > 0 && { warning: warnings.join('; ') }) };
 }
 
 export class ConnectionTester {
@@ -240,9 +265,10 @@ export class ConnectionTester {
       // TLS is negotiated inside the login (TDS PRELOGIN, PostgreSQL SSLRequest, MySQL handshake),
       // so the tls step is reported from what the probe's login saw.
       begin('login');
+      const requested = requestedEncryptionOf(target.type, target.options);
       const loggedIn = (login: ProbeLogin) => {
         const tlsMs = Math.round(login.tlsMs ?? 0);
-        record(login.encrypted ? { name: 'tls', ok: true, ms: tlsMs } : { name: 'tls', ok: true, ms: 0, skipped: true });
+        record(tlsStepOf(login, requested, target.type, tlsMs));
         record({ name: 'login', ok: true, ms: Math.max(0, Math.round(login.loginMs) - tlsMs) });
         begin('query');
       };
@@ -257,11 +283,7 @@ export class ConnectionTester {
               database: target.database,
               user: target.user,
               password: target.password ?? '',
-              options: {
-                ...(target.options.tls !== undefined && { encrypt: target.options.tls }),
-                ...(target.options.trustServerCertificate !== undefined && { trustServerCertificate: target.options.trustServerCertificate }),
-                ...(target.options.ca !== undefined && { ca: target.options.ca }),
-              },
+              options: poolTlsOptionsOf(target.options),
             },
             // The probe connects to the address the dns step vetted, never resolving the host again.
             { addressOf: () => Promise.resolve(address), timeoutMs: remaining(), signal: controller.signal, onLogin: loggedIn },
@@ -270,7 +292,7 @@ export class ConnectionTester {
         );
       } catch (error) {
         const failure = error instanceof DeadlineReached ? error : probeFailure(error);
-        if (failure instanceof StepFailure && failure.reason === 'tls_failed') current = 'tls';
+        if (failure instanceof StepFailure && (failure.reason === 'tls_failed' || failure.reason === 'ssl_required')) current = 'tls';
         throw failure;
       }
       record({ name: 'query', ok: true, ms: Math.round(probe.queryMs) });
@@ -295,7 +317,9 @@ export class ConnectionTester {
       const ran = new Map(steps.map((step) => [step.name, step]));
       const ordered = STEP_ORDER.map((name) => ran.get(name) ?? { name, ok: false, ms: 0, skipped: true, notRun: true, reason: `not run: ${failed} failed` });
       steps.splice(0, steps.length, ...ordered);
-      return finish({ success: false, message: failure.message, serverVersion: null, reason: failure.reason, errorCode: failure.errorCode });
+      const result = finish({ success: false, message: failure.message, serverVersion: null, reason: failure.reason, errorCode: failure.errorCode });
+      if (failure.reason === 'ssl_required') result.details.current_protocol = 'plain';
+      return result;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', cancel);

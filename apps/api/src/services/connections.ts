@@ -6,6 +6,7 @@ import { connectionAccess, connections, environments, projects, type ConnectionO
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
+import { assertEncryptionSettings, requestedEncryptionOf, type RequestedEncryption } from './connection-tls';
 import { assertPasswordResupplied } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
@@ -87,10 +88,14 @@ export class ConnectionService {
    * `user` is decrypted only for callers who may manage the connection; others see null, and the
    * server's last error without the login name in it.
    */
-  #present<Row extends { id: string; userEncrypted: string; lastError: string | null }>(row: Row, view: ConnectionView): Omit<Row, 'userEncrypted'> & { user: string | null } {
+  #present<Row extends { id: string; type: ConnectionType; options: ConnectionOptions; userEncrypted: string; lastError: string | null }>(
+    row: Row,
+    view: ConnectionView,
+  ): Omit<Row, 'userEncrypted'> & { user: string | null; encryption: RequestedEncryption } {
     const { userEncrypted, ...rest } = row;
-    if (view.revealUser) return { ...rest, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
-    return { ...rest, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
+    const encryption = requestedEncryptionOf(row.type, row.options);
+    if (view.revealUser) return { ...rest, encryption, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
+    return { ...rest, encryption, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
   }
 
   #hideLogin(connectionId: string, userEncrypted: string, message: string | null): string | null {
@@ -120,6 +125,7 @@ export class ConnectionService {
 
   /** `db` may be a transaction (an environment saving its connection). */
   async create(workspaceId: string, input: ConnectionInput, createdBy: string | null, db: StudioDatabase = this.db) {
+    assertEncryptionSettings(input.type, input.options ?? {});
     // The id is made here, not by the database, because the ciphertexts are bound to it.
     const id = randomUUID();
     const user = this.keyRing.encrypt(input.user, credentialContext(id, 'user'));
@@ -155,6 +161,8 @@ export class ConnectionService {
         .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
         .for('update');
       if (!current) throw new NotFoundError('Connection', { field: 'connectionId' });
+      // A new type must fit the stored mode too (a SQL Server 'strict' cannot become PostgreSQL's).
+      assertEncryptionSettings(patch.type ?? current.type, patch.options ?? current.options);
       const currentUser = this.keyRing.decrypt(current.userEncrypted, credentialContext(connectionId, 'user'));
       assertPasswordResupplied(
         { ...current, user: currentUser },

@@ -19,6 +19,8 @@ import { workspaces } from './workspaces';
 
 /** Non-secret driver options of a connection (F2). Secrets never go here. */
 export interface ConnectionOptions {
+  /** The encryption mode of the connection's type (the API validates it per type); wins over `tls`. */
+  encryption?: string;
   tls?: boolean;
   trustServerCertificate?: boolean;
   /** PEM text of a CA certificate to trust. */

@@ -120,6 +120,12 @@ describe(`connection encryption on ${target.name}`, () => {
     expect(tls?.tls?.certificate?.daysToExpiry).toBeGreaterThanOrEqual(363);
     expect(tls?.warning).toBeUndefined();
 
+    // Kept with the connection as what was negotiated (never what was asked for), until the settings change.
+    const shown = await api.connections.get({ workspaceId: ws.id, connectionId: saved.id });
+    expect(shown.lastTls).toMatchObject({ mode: 'required', encrypted: true, protocol: 'TLSv1.2', authorized: true, certificate: { subject: 'CN=127.0.0.1', daysToExpiry: tls?.tls?.certificate?.daysToExpiry } });
+    const changed = await api.connections.update({ workspaceId: ws.id, connectionId: saved.id, options: { encryption: 'strict', ca } });
+    expect(changed.lastTls).toBeNull();
+
     // Strict: TDS 8.0 under TLS 1.3, ALPN tds/8.0.
     const strict = await api.connections.testDraft({ workspaceId: ws.id, ...sqlServer(emulators.secured, { encryption: 'strict', ca }) });
     expect(strict.steps.find((step) => step.name === 'tls')?.tls).toMatchObject({ mode: 'strict', protocol: 'TLSv1.3', alpnProtocol: 'tds/8.0', authorized: true });

@@ -43,6 +43,7 @@ export {
   ENCRYPTION_MODES,
   ALL_ENCRYPTION_MODES,
   CERTIFICATE_WARNING_DAYS,
+  daysUntil,
   encryptionModeOf,
   tlsRequirementOf,
   encryptionSettingsProblem,

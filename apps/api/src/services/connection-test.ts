@@ -6,7 +6,7 @@
 // routers turn a failed result into the F10 shape.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
+import type { ConnectionOptions, ConnectionTlsRecord, ConnectionType } from '@studio/db/schema';
 import { CERTIFICATE_WARNING_DAYS, ProbeError, probeTarget, type EncryptionMode, type NegotiatedTls, type ProbeLogin, type ProbeResult } from '@studio/mssql-pool';
 import { poolTlsOptionsOf, requestedEncryptionOf, SSL_REQUIRED_MESSAGE, type RequestedEncryption } from './connection-tls';
 import type { OutboundPolicy } from './outbound-policy';
@@ -54,6 +54,8 @@ export interface ConnectionTestResult {
   serverVersion: string | null;
   steps: TestStep[];
   details: { reason: 'ok' | TestFailureReason; database_type: ConnectionType; error_code: string | null; current_protocol?: 'plain' };
+  /** What the login negotiated (kept as the connection's last TLS); null when no login got that far. Not part of the API answer. */
+  negotiated: ConnectionTlsRecord | null;
 }
 
 /** What a test connects to: a saved connection's decrypted settings or unsaved draft parameters. */
@@ -180,6 +182,21 @@ function untilDeadline<T>(operation: Promise<T>, signal: AbortSignal): Promise<T
   });
 }
 
+/** What a login negotiated, as stored with the connection (days to expiry are counted when read). */
+function tlsRecordOf(login: ProbeLogin, mode: EncryptionMode): ConnectionTlsRecord {
+  const tls = login.tls;
+  if (!login.encrypted || tls === undefined) return { mode, encrypted: false };
+  const certificate = tls.certificate && {
+    subject: tls.certificate.subject,
+    issuer: tls.certificate.issuer,
+    subjectAltNames: tls.certificate.subjectAltNames,
+    validFrom: tls.certificate.validFrom,
+    validTo: tls.certificate.validTo,
+    fingerprint256: tls.certificate.fingerprint256,
+  };
+  return { mode, encrypted: true, protocol: tls.protocol, cipher: tls.cipher, alpnProtocol: tls.alpnProtocol, authorized: tls.authorized, certificate };
+}
+
 /**
  * The tls step from what the login's socket negotiated (never from the settings): protocol,
  * cipher, certificate, with a warning when nothing is encrypted, the certificate was not checked,
@@ -230,13 +247,15 @@ export class ConnectionTester {
       options.onStep?.(step);
     };
     const remaining = () => Math.max(1, deadlineMs - (performance.now() - started));
-    const finish = (result: Omit<ConnectionTestResult, 'latencyMs' | 'steps' | 'details'> & { reason: ConnectionTestResult['details']['reason']; errorCode: string | null }): ConnectionTestResult => ({
+    let negotiated: ConnectionTlsRecord | null = null;
+    const finish = (result: Omit<ConnectionTestResult, 'latencyMs' | 'steps' | 'details' | 'negotiated'> & { reason: ConnectionTestResult['details']['reason']; errorCode: string | null }): ConnectionTestResult => ({
       success: result.success,
       message: result.message,
       latencyMs: Math.round(performance.now() - started),
       serverVersion: result.serverVersion,
       steps,
       details: { reason: result.reason, database_type: target.type, error_code: result.errorCode },
+      negotiated,
     });
 
     let current: TestStepName = 'dns';
@@ -268,6 +287,7 @@ export class ConnectionTester {
       const requested = requestedEncryptionOf(target.type, target.options);
       const loggedIn = (login: ProbeLogin) => {
         const tlsMs = Math.round(login.tlsMs ?? 0);
+        negotiated = tlsRecordOf(login, requested.mode);
         record(tlsStepOf(login, requested, target.type, tlsMs));
         record({ name: 'login', ok: true, ms: Math.max(0, Math.round(login.loginMs) - tlsMs) });
         begin('query');

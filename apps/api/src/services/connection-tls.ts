@@ -3,8 +3,8 @@
 // (src/tls.ts); here: the registry's field names (`options.tls` is the pool's `encrypt`), the
 // checks a person gets a field-named 400 for, and the CA certificate check.
 import { X509Certificate } from 'node:crypto';
-import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
-import { encryptionSettingsProblem, tlsRequirementOf, type ConnectionTargetOptions, type EncryptionMode, type EncryptionSettings } from '@studio/mssql-pool';
+import type { ConnectionOptions, ConnectionTlsRecord, ConnectionType } from '@studio/db/schema';
+import { daysUntil, encryptionSettingsProblem, tlsRequirementOf, type ConnectionTargetOptions, type EncryptionMode, type EncryptionSettings } from '@studio/mssql-pool';
 import { InvalidInputError, ServiceError } from './errors';
 
 /** The registry's options in the pool's terms (`tls` is the older on/off switch). */
@@ -55,6 +55,14 @@ export function encryptionProblemOf(type: ConnectionType, options: ConnectionOpt
 export function assertEncryptionSettings(type: ConnectionType, options: ConnectionOptions, prefix = 'options'): void {
   const problem = encryptionProblemOf(type, options, prefix);
   if (problem) throw new InvalidInputError(problem.path, `${problem.path}: ${problem.message}`, { fields: [{ path: problem.path, message: problem.message }] });
+}
+
+/** The last test's TLS as shown: its certificate's days to expiry counted now. */
+export function lastTlsOf(record: ConnectionTlsRecord | null) {
+  if (record === null) return null;
+  const { certificate, ...rest } = record;
+  if (!certificate) return { ...rest, ...(certificate === null && { certificate: null }) };
+  return { ...rest, certificate: { ...certificate, daysToExpiry: daysUntil(certificate.validTo) } };
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;

@@ -2,11 +2,11 @@
 // row id and field, before they touch the database; the password never leaves this module.
 import { randomUUID } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
-import { connectionAccess, connections, environments, projects, type ConnectionOptions, type ConnectionType } from '@studio/db/schema';
+import { connectionAccess, connections, environments, projects, type ConnectionOptions, type ConnectionTlsRecord, type ConnectionType } from '@studio/db/schema';
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
-import { assertEncryptionSettings, requestedEncryptionOf, type RequestedEncryption } from './connection-tls';
+import { assertEncryptionSettings, lastTlsOf, requestedEncryptionOf, type RequestedEncryption } from './connection-tls';
 import { assertPasswordResupplied } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
@@ -63,6 +63,7 @@ const readColumns = {
   status: connections.status,
   lastTestedAt: connections.lastTestedAt,
   lastError: connections.lastError,
+  lastTls: connections.lastTls,
   createdBy: connections.createdBy,
   createdAt: connections.createdAt,
   updatedAt: connections.updatedAt,
@@ -88,14 +89,14 @@ export class ConnectionService {
    * `user` is decrypted only for callers who may manage the connection; others see null, and the
    * server's last error without the login name in it.
    */
-  #present<Row extends { id: string; type: ConnectionType; options: ConnectionOptions; userEncrypted: string; lastError: string | null }>(
+  #present<Row extends { id: string; type: ConnectionType; options: ConnectionOptions; userEncrypted: string; lastError: string | null; lastTls: ConnectionTlsRecord | null }>(
     row: Row,
     view: ConnectionView,
-  ): Omit<Row, 'userEncrypted'> & { user: string | null; encryption: RequestedEncryption } {
-    const { userEncrypted, ...rest } = row;
-    const encryption = requestedEncryptionOf(row.type, row.options);
-    if (view.revealUser) return { ...rest, encryption, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
-    return { ...rest, encryption, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
+  ): Omit<Row, 'userEncrypted' | 'lastTls'> & { user: string | null; encryption: RequestedEncryption; lastTls: ReturnType<typeof lastTlsOf> } {
+    const { userEncrypted, lastTls: stored, ...rest } = row;
+    const shown = { encryption: requestedEncryptionOf(row.type, row.options), lastTls: lastTlsOf(stored) };
+    if (view.revealUser) return { ...rest, ...shown, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
+    return { ...rest, ...shown, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
   }
 
   #hideLogin(connectionId: string, userEncrypted: string, message: string | null): string | null {
@@ -203,6 +204,8 @@ export class ConnectionService {
             status: 'unknown' as const,
             lastError: null,
           }),
+          // What was negotiated under other settings says nothing about these.
+          ...((patch.host !== undefined || patch.port !== undefined || patch.type !== undefined || patch.options !== undefined) && { lastTls: null }),
         })
         .where(eq(connections.id, connectionId));
       const [row] = await tx.select(readColumns).from(connections).where(eq(connections.id, connectionId));
@@ -285,7 +288,7 @@ export class ConnectionService {
   async recordTest(workspaceId: string, connectionId: string, result: ConnectionTestResult) {
     const [row] = await this.db
       .update(connections)
-      .set({ status: result.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: result.success ? null : result.message.slice(0, 2_000) })
+      .set({ status: result.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: result.success ? null : result.message.slice(0, 2_000), lastTls: result.negotiated })
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
       .returning({ status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError });
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
@@ -296,7 +299,11 @@ export class ConnectionService {
   async setTestedStatus(workspaceId: string, connectionId: string, test: ConnectionTestResult | null, db: StudioDatabase = this.db) {
     await db
       .update(connections)
-      .set(test === null ? { status: 'unknown', lastError: null } : { status: test.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: test.success ? null : test.message.slice(0, 2_000) })
+      .set(
+        test === null
+          ? { status: 'unknown', lastError: null, lastTls: null }
+          : { status: test.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: test.success ? null : test.message.slice(0, 2_000), lastTls: test.negotiated },
+      )
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
   }
 

@@ -33,6 +33,21 @@ export interface ConnectionOptions {
 }
 
 /**
+ * What the last connection test of a connection negotiated, as read from its socket (never a
+ * secret): the mode asked for and `{ encrypted: false }`, or the TLS protocol, cipher and server
+ * certificate. Null before a test got past the login.
+ */
+export interface ConnectionTlsRecord {
+  mode: string;
+  encrypted: boolean;
+  protocol?: string;
+  cipher?: string;
+  alpnProtocol?: string | null;
+  authorized?: boolean;
+  certificate?: { subject: string; issuer: string; subjectAltNames: string[]; validFrom: string; validTo: string; fingerprint256: string } | null;
+}
+
+/**
  * A named workspace database. `user_encrypted` / `password_encrypted` hold
  * AES-256-GCM ciphertext produced by the API's key ring; `key_version` says
  * which key sealed them so rotation can find rows still on an old key.
@@ -57,6 +72,7 @@ export const connections = pgTable(
     consoleAccess: consoleAccess('console_access').notNull().default('read-only'),
     lastTestedAt: timestamp('last_tested_at', { withTimezone: true }),
     lastError: text('last_error'),
+    lastTls: jsonb('last_tls').$type<ConnectionTlsRecord>(),
     createdBy: uuid('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -140,6 +140,20 @@ const negotiatedTlsOutput = z.object({
     .nullable(),
 });
 
+/** What the last test negotiated, as stored with the connection. */
+const lastTlsOutput = z
+  .object({
+    mode: z.string(),
+    encrypted: z.boolean(),
+    protocol: z.string().optional(),
+    cipher: z.string().optional(),
+    alpnProtocol: z.string().nullable().optional(),
+    authorized: z.boolean().optional(),
+    certificate: negotiatedTlsOutput.shape.certificate.optional(),
+  })
+  .nullable()
+  .meta({ description: 'What the last connection test negotiated (read from its socket, days to expiry counted now); null before a test got past the login or after the settings changed' });
+
 /** What a session negotiated: TLS as read from its socket, or plaintext. */
 export const channelSecurityOutput = z.union([z.object({ encrypted: z.literal(false) }), negotiatedTlsOutput.extend({ encrypted: z.literal(true) })]);
 
@@ -158,6 +172,7 @@ export const connectionOutput = z.object({
   hasPassword: z.boolean().meta({ description: 'Whether a password is stored (the password itself is write-only)' }),
   options: connectionOptionsOutput,
   encryption: requestedEncryptionOutput,
+  lastTls: lastTlsOutput,
   status: z.enum(connectionStatus.enumValues),
   lastTestedAt: timestamp.nullable(),
   lastError: z.string().nullable(),

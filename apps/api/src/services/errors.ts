@@ -7,6 +7,7 @@ export type ServiceErrorCode =
   | 'forbidden'
   | 'invalid_input'
   | 'password_required'
+  | 'security_violation'
   | 'unauthenticated'
   | 'authentication_failed'
   | 'rate_limited'

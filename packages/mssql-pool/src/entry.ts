@@ -5,7 +5,7 @@ import type { DriverPool } from './adapters/types';
 import { ServerLostError, type ConnectRefusedError } from './errors';
 import type { PoolIdentity, PoolState, PoolStats, ReplaceReason } from './events';
 import { Histogram } from './histogram';
-import { serverTarget, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
+import { serverTarget, slotOf, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
 
 /** What a lease needs from its manager: give the pool back, report a failed query. */
 export interface LeaseHost {
@@ -17,6 +17,8 @@ export class PoolEntry implements PoolIdentity {
   readonly key: string;
   readonly workspaceId: string;
   readonly connectionId: string;
+  /** Where the manager keeps it: the connection id, or its read-intent slot (a pool of its own). */
+  readonly slot: string;
   readonly type: DatabaseType;
   readonly target: ResolvedTarget;
   snapshot: TargetSnapshot;
@@ -66,6 +68,7 @@ export class PoolEntry implements PoolIdentity {
     this.key = key;
     this.workspaceId = target.workspaceId;
     this.connectionId = target.connectionId;
+    this.slot = slotOf(target);
     this.type = target.type;
     this.target = target;
     this.snapshot = snapshot;
@@ -104,6 +107,7 @@ export class PoolEntry implements PoolIdentity {
       ...this.identity(),
       state: this.state,
       server: this.serverRef,
+      readOnlyIntent: this.target.readOnlyIntent,
       replacing: this.successor !== undefined,
       poolSize: this.target.poolSize,
       size: d?.size ?? 0,

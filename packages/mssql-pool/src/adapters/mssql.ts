@@ -123,6 +123,7 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
         connectTimeout: wholeMs(target.connectTimeoutMs),
         requestTimeout: wholeMs(target.requestTimeoutMs),
         appName: 'studio-connection-test',
+        ...(target.readOnlyIntent && { readOnlyIntent: true }),
         ...(hooks.addressOf !== undefined && { connector: connectorOf(hooks.addressOf, target.port) }),
       },
     });
@@ -195,6 +196,7 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
       },
       options: {
         appName: 'studio-mssql-pool',
+        ...(target.readOnlyIntent && { readOnlyIntent: true }),
         ...(target.encrypt !== undefined ? { encrypt: target.encrypt } : {}),
         ...(target.trustServerCertificate !== undefined ? { trustServerCertificate: target.trustServerCertificate } : {}),
         ...(target.ca !== undefined ? { cryptoCredentialsDetails: { ca: target.ca } } : {}),

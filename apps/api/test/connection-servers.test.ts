@@ -1,8 +1,9 @@
 // A connection's other servers (issue 18, item 3): SQL Server's failover partner, PostgreSQL's
 // alternate hosts and target_session_attrs. Each host passes the outbound policy, belongs to its
 // type, counts as a new destination for the stored password, and reaches the pool target.
+import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { testTargets } from '@studio/db/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemOf, useHarness } from './support/harness';
 
 describe.each(testTargets.slice(0, 1))('connection servers on $name', (target) => {
@@ -58,5 +59,43 @@ describe.each(testTargets.slice(0, 1))('connection servers on $name', (target) =
     expect(saved.options).toEqual({ failoverPartner: { host: '127.0.0.2' } });
     // Dropping it moves the password nowhere new.
     await expect(api.connections.update({ workspaceId: ws.id, connectionId: c.id, options: {} })).resolves.toMatchObject({ options: {} });
+  });
+
+  describe('read intent', () => {
+    let emulator: RunningEmulator;
+    beforeAll(async () => {
+      emulator = await startEmulator({ users: [{ user: 'app', password: 'Intent-Passw0rd' }], databases: ['appdb'], preload: true });
+    });
+    afterAll(async () => {
+      await emulator?.close();
+    });
+
+    it('schema browsing and read-only console runs log in with ApplicationIntent=ReadOnly; read-write runs do not', { timeout: 60_000 }, async () => {
+      const { ws, api } = await setup();
+      const c = await api.connections.create({ workspaceId: ws.id, name: 'routed', type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'appdb', user: 'app', password: 'Intent-Passw0rd', options: { readIntent: true } });
+      await api.console.setAccess({ workspaceId: ws.id, connectionId: c.id, access: 'read-write' });
+      const pools = () => h.services.pools.stats().pools.filter((p) => p.connectionId === c.id && p.state === 'ready');
+
+      await api.connections.schema({ workspaceId: ws.id, connectionId: c.id });
+      expect(pools().map((p) => p.readOnlyIntent)).toEqual([true]);
+      expect(emulator.control.sessions().map((s) => s.readOnlyIntent)).toEqual(emulator.control.sessions().map(() => true));
+
+      await api.console.run({ workspaceId: ws.id, connectionId: c.id, mode: 'read-only', sql: 'SELECT 1 AS one' });
+      expect(pools().map((p) => p.readOnlyIntent)).toEqual([true]);
+      await api.console.run({ workspaceId: ws.id, connectionId: c.id, mode: 'read-write', sql: 'SELECT 1 AS one' });
+      expect(pools().map((p) => p.readOnlyIntent).sort()).toEqual([false, true]);
+      expect(new Set(emulator.control.sessions().map((s) => s.readOnlyIntent))).toEqual(new Set([true, false]));
+
+      // Without the option everything shares the read-write pool.
+      const plain = await api.connections.create({ workspaceId: ws.id, name: 'plain', type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'appdb', user: 'app', password: 'Intent-Passw0rd' });
+      await api.connections.schema({ workspaceId: ws.id, connectionId: plain.id });
+      expect(h.services.pools.stats().pools.filter((p) => p.connectionId === plain.id).map((p) => p.readOnlyIntent)).toEqual([false]);
+    });
+
+    it('is a SQL Server option', async () => {
+      const { ws, api } = await setup();
+      const problem = await problemOf(api.connections.create({ workspaceId: ws.id, name: 'pg', ...sqlServer, type: 'postgres', port: 5432, options: { readIntent: true } }));
+      expect(problem).toMatchObject({ code: 'BAD_REQUEST', error: 'invalid_input', details: { field: 'options.readIntent' } });
+    });
   });
 });

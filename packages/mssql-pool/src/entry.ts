@@ -5,7 +5,7 @@ import type { DriverPool } from './adapters/types';
 import { ServerLostError, type ConnectRefusedError } from './errors';
 import type { PoolIdentity, PoolState, PoolStats, ReplaceReason } from './events';
 import { Histogram } from './histogram';
-import { serverTarget, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
+import { serverTarget, slotOf, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
 import { refreshedTls } from './tls';
 
 /** What a lease needs from its manager: give the pool back, report a failed query. */
@@ -18,6 +18,8 @@ export class PoolEntry implements PoolIdentity {
   readonly key: string;
   readonly workspaceId: string;
   readonly connectionId: string;
+  /** Where the manager keeps it: the connection id, or its read-intent slot (a pool of its own). */
+  readonly slot: string;
   readonly type: DatabaseType;
   readonly target: ResolvedTarget;
   snapshot: TargetSnapshot;
@@ -67,6 +69,7 @@ export class PoolEntry implements PoolIdentity {
     this.key = key;
     this.workspaceId = target.workspaceId;
     this.connectionId = target.connectionId;
+    this.slot = slotOf(target);
     this.type = target.type;
     this.target = target;
     this.snapshot = snapshot;
@@ -105,6 +108,7 @@ export class PoolEntry implements PoolIdentity {
       ...this.identity(),
       state: this.state,
       server: this.serverRef,
+      readOnlyIntent: this.target.readOnlyIntent,
       replacing: this.successor !== undefined,
       poolSize: this.target.poolSize,
       size: d?.size ?? 0,

@@ -113,6 +113,8 @@ export interface PoolStats extends PoolIdentity {
   server: ServerRef;
   /** A successor is logging in to take over (changed settings, lifetime renewal, failover). */
   replacing: boolean;
+  /** Its logins carry ApplicationIntent=ReadOnly: the connection's read-intent pool. */
+  readOnlyIntent: boolean;
   poolSize: number;
   /** Open connections (idle + borrowed + opening). */
   size: number;

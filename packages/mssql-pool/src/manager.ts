@@ -35,7 +35,7 @@ import { PoolLease } from './lease';
 import { registerPoolMetrics, type MetricsOptions } from './metrics';
 import { resolveManagerOptions, type ResolvedManagerOptions, type WorkspacePoolManagerOptions } from './options';
 import { verifyTarget, type ProbeOptions, type ProbeTarget } from './probe';
-import { poolKeyOf, resolveTarget, sameSettings, selectorMatcher, snapshotOf, type ConnectionTarget, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
+import { poolKeyOf, resolveTarget, sameSettings, selectorMatcher, slotOf, snapshotOf, type ConnectionTarget, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
 
 type ResolvedOptions = ResolvedManagerOptions;
 
@@ -49,7 +49,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   readonly #adapters: Record<DatabaseType, DriverAdapter>;
   /** Random per manager: fingerprints cannot be compared across processes or brute-forced. */
   readonly #hmacKey = randomBytes(32);
-  /** workspaceId → connectionId → current pool. Two lookups beat building a key string per call. */
+  /** workspaceId → slot (connectionId, or its read-intent slot) → current pool. Two lookups beat building a key string per call. */
   readonly #slots = new Map<string, Map<string, PoolEntry>>();
   /** Pools no longer handed out that still hold connections. */
   readonly #retiring = new Set<PoolEntry>();
@@ -96,8 +96,8 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       retire: (entry, reason, drainMs, waitForLeases) => this.#retire(entry, reason, drainMs, waitForLeases),
       install: (current, successor) => {
         const byConnection = this.#slots.get(current.workspaceId);
-        if (byConnection?.get(current.connectionId) !== current) return false;
-        byConnection.set(current.connectionId, successor);
+        if (byConnection?.get(current.slot) !== current) return false;
+        byConnection.set(current.slot, successor);
         return true;
       },
       emit: this.#emitter,
@@ -156,7 +156,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
    * `PoolCreateError`, `PoolUnhealthyError`, `PoolClosedError` or `PoolOptionsError`.
    */
   acquire<T extends ConnectionTarget>(target: T, options?: AcquireOptions): Promise<PoolLease<T['type']>> {
-    const entry = this.#slots.get(target.workspaceId)?.get(target.connectionId);
+    const entry = this.#slots.get(target.workspaceId)?.get(slotOf(target));
     if (entry !== undefined && entry.state === 'ready' && sameSettings(entry.snapshot, target)) {
       const now = performance.now();
       if (now - entry.lastUsedAt <= this.#options.healthCheckBypassMs || entry.busy) {
@@ -338,7 +338,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
     let created = false;
     for (;;) {
       if (this.closed) throw new PoolClosedError();
-      let entry = this.#slots.get(target.workspaceId)?.get(target.connectionId);
+      let entry = this.#slots.get(target.workspaceId)?.get(slotOf(target));
       if (entry !== undefined && !sameSettings(entry.snapshot, target) && !this.#successors.servesInstead(entry, target)) {
         const resolved = this.#resolve(target);
         const key = poolKeyOf(resolved, this.#hmacKey);
@@ -426,7 +426,7 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
       byConnection = new Map();
       this.#slots.set(entry.workspaceId, byConnection);
     }
-    byConnection.set(entry.connectionId, entry);
+    byConnection.set(entry.slot, entry);
     entry.ready = this.#open(entry, breaker);
     // Callers that timed out no longer await this; the failure is reported through events.
     entry.ready.catch(() => undefined);
@@ -624,8 +624,8 @@ export class WorkspacePoolManager extends EventEmitter<PoolEventMap> {
   /** Remove `entry` from the lookup maps if it is still the current pool for its slot. */
   #forget(entry: PoolEntry): void {
     const byConnection = this.#slots.get(entry.workspaceId);
-    if (byConnection?.get(entry.connectionId) === entry) {
-      byConnection.delete(entry.connectionId);
+    if (byConnection?.get(entry.slot) === entry) {
+      byConnection.delete(entry.slot);
       if (byConnection.size === 0) this.#slots.delete(entry.workspaceId);
     }
   }

@@ -145,8 +145,7 @@ export class Successors {
     if (reason !== 'failover') {
       host.counters.verificationFailures++;
       if (reason === 'settings') current.rejected = { snapshot: successor.snapshot, until: host.circuits.retryAt(successor.key) };
-      // A failed renewal is tried again after a tenth of the lifetime (at least the circuit's longest wait).
-      else if (current.state === 'ready') this.armLifetime(current, Math.max(host.options.circuitResetMs, Math.round(host.options.maxLifetimeMs / 10)));
+      else if (current.state === 'ready') this.armLifetime(current, this.#renewRetryMs());
     }
     host.emit('replaceFailed', { ...successor.identity(), reason, current: current.key, error: error instanceof Error ? error : new Error(String(error)) });
   }
@@ -162,6 +161,14 @@ export class Successors {
       void host.retire(entry, 'expired');
       return;
     }
-    this.replaceBehind(entry, entry.key, entry.target, entry.snapshot, 'lifetime', renewalServer(entry));
+    const successor = this.replaceBehind(entry, entry.key, entry.target, entry.snapshot, 'lifetime', renewalServer(entry));
+    // Its settings' circuit is still open (a renewal just failed): look again later.
+    if (successor === undefined) this.armLifetime(entry, this.#renewRetryMs());
+  }
+
+  /** After a failed renewal: a tenth of the lifetime, at least the circuit's longest wait (no account lock-out by retries). */
+  #renewRetryMs(): number {
+    const { circuitResetMs, maxLifetimeMs } = this.host.options;
+    return Math.max(circuitResetMs, Math.round(maxLifetimeMs / 10));
   }
 }

@@ -36,6 +36,12 @@ export interface ConnectionTargetOptions {
   alternateHosts?: ServerAddress[];
   /** postgres: `read-write` skips servers whose sessions are read-only (libpq's target_session_attrs); default `any`. */
   targetSessionAttrs?: TargetSessionAttrs;
+  /**
+   * mssql: log in with ApplicationIntent=ReadOnly (a listener with read-only routing sends such
+   * logins to a readable secondary). Such a target has a pool of its own beside the connection's
+   * read-write one; both answer to the connection's id in `invalidate`/`reset`.
+   */
+  readOnlyIntent?: boolean;
 }
 
 /** One server of a target: `host` / `port`, a failover partner or an alternate host. */
@@ -92,6 +98,7 @@ const targetSchema = z
         failoverPartner: serverAddress.optional(),
         alternateHosts: z.array(serverAddress).max(16).optional(),
         targetSessionAttrs: z.enum(['read-write', 'any']).optional(),
+        readOnlyIntent: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -99,7 +106,9 @@ const targetSchema = z
   .strict()
   .superRefine((t, ctx) => {
     // Each server list is one driver's idea: SQL Server mirroring, libpq's host list.
-    if (t.options?.failoverPartner !== undefined && t.type !== 'mssql') ctx.addIssue({ code: 'custom', path: ['options', 'failoverPartner'], message: 'only SQL Server (mssql) connections have a failover partner' });
+    for (const key of ['failoverPartner', 'readOnlyIntent'] as const) {
+      if (t.options?.[key] !== undefined && t.type !== 'mssql') ctx.addIssue({ code: 'custom', path: ['options', key], message: 'only SQL Server (mssql) connections take this option' });
+    }
     for (const key of ['alternateHosts', 'targetSessionAttrs'] as const) {
       if (t.options?.[key] !== undefined && t.type !== 'postgres') ctx.addIssue({ code: 'custom', path: ['options', key], message: 'only PostgreSQL connections take this option' });
     }
@@ -165,6 +174,7 @@ export interface ResolvedTarget {
    */
   readonly servers: readonly Required<ServerAddress>[];
   readonly targetSessionAttrs: TargetSessionAttrs;
+  readonly readOnlyIntent: boolean;
 }
 
 export interface TargetDefaults {
@@ -203,7 +213,14 @@ export function resolveTarget(input: unknown, defaults: TargetDefaults): Resolve
     idleTimeoutMs: t.options?.idleTimeoutMs,
     servers: [{ host: t.host, port }, ...others.map((server) => ({ host: server.host, port: server.port ?? DEFAULT_PORTS[t.type] }))],
     targetSessionAttrs: t.options?.targetSessionAttrs ?? 'any',
+    readOnlyIntent: t.options?.readOnlyIntent === true,
   };
+}
+
+/** The manager's slot for a target: its connection id, or (read intent) the connection's second slot. */
+export function slotOf(target: { connectionId: string; options?: { readOnlyIntent?: boolean | undefined } | undefined; readOnlyIntent?: boolean }): string {
+  // ':' never occurs in a connection id, so the read-intent slot cannot be another connection's.
+  return target.options?.readOnlyIntent === true || target.readOnlyIntent === true ? `${target.connectionId}:read-only` : target.connectionId;
 }
 
 /** The target as the driver sees it when a pool connects to `servers[index]`. */
@@ -236,6 +253,7 @@ export function fingerprint(target: ResolvedTarget, hmacKey: Buffer): string {
     target.idleTimeoutMs ?? null,
     target.servers.slice(1).map((server) => [server.host, server.port]),
     target.targetSessionAttrs,
+    target.readOnlyIntent,
   ]);
   return createHmac('sha256', hmacKey).update(canonical).digest('hex').slice(0, 16);
 }
@@ -271,6 +289,7 @@ export interface TargetSnapshot {
   readonly failoverPartner: ServerAddress | undefined;
   readonly alternateHosts: readonly ServerAddress[] | undefined;
   readonly targetSessionAttrs: TargetSessionAttrs | undefined;
+  readonly readOnlyIntent: boolean | undefined;
 }
 
 export function snapshotOf(target: ConnectionTarget, password: Secret): TargetSnapshot {
@@ -294,6 +313,7 @@ export function snapshotOf(target: ConnectionTarget, password: Secret): TargetSn
     failoverPartner: o?.failoverPartner === undefined ? undefined : { ...o.failoverPartner },
     alternateHosts: o?.alternateHosts?.map((server) => ({ ...server })),
     targetSessionAttrs: o?.targetSessionAttrs,
+    readOnlyIntent: o?.readOnlyIntent,
   };
 }
 
@@ -324,7 +344,8 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
       s.idleTimeoutMs === undefined &&
       s.failoverPartner === undefined &&
       s.alternateHosts === undefined &&
-      s.targetSessionAttrs === undefined
+      s.targetSessionAttrs === undefined &&
+      s.readOnlyIntent === undefined
     );
   }
   return (
@@ -338,7 +359,8 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
     s.idleTimeoutMs === o.idleTimeoutMs &&
     sameServer(s.failoverPartner, o.failoverPartner) &&
     sameServers(s.alternateHosts, o.alternateHosts) &&
-    s.targetSessionAttrs === o.targetSessionAttrs
+    s.targetSessionAttrs === o.targetSessionAttrs &&
+    s.readOnlyIntent === o.readOnlyIntent
   );
 }
 

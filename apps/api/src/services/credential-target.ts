@@ -67,8 +67,8 @@ const serverKey = (server: { host: string; port: number | undefined }) => `${ser
 
 /** Options that belong to one type of server: a failover partner is SQL Server's, a host list PostgreSQL's. */
 export function assertOptionsFitType(type: ConnectionType, options: ConnectionOptions | undefined, prefix = ''): void {
-  if (options?.failoverPartner !== undefined && type !== 'mssql') {
-    throw new InvalidInputError(`${prefix}options.failoverPartner`, `${prefix}options.failoverPartner: only SQL Server (mssql) connections have a failover partner`);
+  for (const key of ['failoverPartner', 'readIntent'] as const) {
+    if (options?.[key] !== undefined && type !== 'mssql') throw new InvalidInputError(`${prefix}options.${key}`, `${prefix}options.${key}: only SQL Server (mssql) connections take this option`);
   }
   for (const key of ['alternateHosts', 'targetSessionAttrs'] as const) {
     if (options?.[key] !== undefined && type !== 'postgres') throw new InvalidInputError(`${prefix}options.${key}`, `${prefix}options.${key}: only PostgreSQL connections take this option`);

@@ -43,6 +43,8 @@ export interface WorkspaceDatabase {
   /** The decrypted settings, for the connection test (which opens its own single connection). */
   settings: ConnectionTestTarget;
   poolTarget: ConnectionTarget;
+  /** Set when the connection routes read-only work with ApplicationIntent=ReadOnly (`options.readIntent`). */
+  readPoolTarget?: ConnectionTarget | undefined;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface SchemaGate {
 export interface WithConnectionOptions {
   /** Acquire timeout (creation, room under the caps, recovery). */
   timeoutMs?: number | undefined;
+  /** Read-only work: goes to the read-intent pool when the connection has one. */
+  readOnly?: boolean | undefined;
   /** Migrations and pool resets must reach a database that is behind: they skip the gate. */
   skipSchemaGate?: boolean | undefined;
 }
@@ -159,15 +163,17 @@ export class WorkspaceDatabases {
       await this.deps.pools.invalidate({ workspaceId, connectionId });
       throw new OutboundPolicyError(decision);
     }
-    return { workspaceId, connectionId, name, consoleAccess: row.consoleAccess, environment, settings, poolTarget: poolTargetOf(workspaceId, connectionId, settings) };
+    const poolTarget = poolTargetOf(workspaceId, connectionId, settings);
+    const readPoolTarget = settings.type === 'mssql' && settings.options.readIntent === true ? { ...poolTarget, options: { ...poolTarget.options, readOnlyIntent: true } } : undefined;
+    return { workspaceId, connectionId, name, consoleAccess: row.consoleAccess, environment, settings, poolTarget, readPoolTarget };
   }
 
   /**
    * Lease the database's pool, admit the call through the schema gate (unless skipped), run `fn`,
    * release (with `fn`'s error, so a lost connection is noticed).
    */
-  withConnection<R>(database: Pick<WorkspaceDatabase, 'poolTarget'>, fn: (lease: PoolLease) => Promise<R>, options: WithConnectionOptions = {}): Promise<R> {
-    const target = database.poolTarget;
+  withConnection<R>(database: Pick<WorkspaceDatabase, 'poolTarget' | 'readPoolTarget'>, fn: (lease: PoolLease) => Promise<R>, options: WithConnectionOptions = {}): Promise<R> {
+    const target = (options.readOnly === true ? database.readPoolTarget : undefined) ?? database.poolTarget;
     const gate = options.skipSchemaGate ? undefined : this.#gate;
     return this.deps.pools
       .withConnection(

@@ -35,6 +35,8 @@ export interface ConnectionOptions {
   alternateHosts?: Array<{ host: string; port?: number }>;
   /** PostgreSQL: `read-write` skips servers whose sessions are read-only; default `any`. */
   targetSessionAttrs?: 'read-write' | 'any';
+  /** SQL Server: read-only work logs in with ApplicationIntent=ReadOnly (read-only routing). */
+  readIntent?: boolean;
   [option: string]: unknown;
 }
 

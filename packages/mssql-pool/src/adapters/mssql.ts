@@ -158,6 +158,7 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
         connectTimeout: wholeMs(target.connectTimeoutMs),
         requestTimeout: wholeMs(target.requestTimeoutMs),
         appName: 'studio-connection-test',
+        ...(target.readOnlyIntent && { readOnlyIntent: true }),
         ...(hooks.addressOf !== undefined && { connector: connectorOf(hooks.addressOf, target.port) }),
       },
     });
@@ -235,6 +236,7 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
       },
       options: {
         appName: 'studio-mssql-pool',
+        ...(target.readOnlyIntent && { readOnlyIntent: true }),
         ...tediousTlsOptions(target),
         // Every connection goes to the address vetted just before it; `server` stays the host
         // name, so the login packet, SNI and certificate check all see the name.

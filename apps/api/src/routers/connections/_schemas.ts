@@ -46,6 +46,8 @@ export const connectionOptions = z.strictObject({
   failoverPartner: z.strictObject({ host, port: z.number().int().min(1).max(65_535).optional() }).optional(),
   alternateHosts: z.array(z.strictObject({ host, port: z.number().int().min(1).max(65_535).optional() })).max(8).optional(),
   targetSessionAttrs: z.enum(['read-write', 'any']).optional(),
+  /** SQL Server: schema browsing and read-only console runs log in with ApplicationIntent=ReadOnly. */
+  readIntent: z.boolean().optional(),
 }) satisfies z.ZodType<ConnectionOptions>;
 
 export const connectionFields = {

@@ -328,7 +328,7 @@ export class ConsoleService {
           if (target.type === 'postgres') return runOnPostgres(lease.pool as pg.Pool, request, sink, control);
           return runOnMysql(lease.pool as mysql.Pool, request, sink, control);
         },
-        { timeoutMs: ACQUIRE_TIMEOUT_MS },
+        { timeoutMs: ACQUIRE_TIMEOUT_MS, readOnly: request.mode === 'read-only' },
       );
       if (timedOut && !running.execution.cancelRequested) throw new QueryTimeoutError(timeoutMs, { runId: running.execution.id });
       return { cancelled: running.execution.cancelRequested, rolledBack: result.rolledBack };

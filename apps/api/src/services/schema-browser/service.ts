@@ -89,7 +89,8 @@ export class SchemaBrowserService {
         this.#reading.set(lease.key, read);
         return read;
       },
-      { timeoutMs: ACQUIRE_TIMEOUT_MS },
+      // Browsing only reads: a readable secondary will do when the connection routes read intent.
+      { timeoutMs: ACQUIRE_TIMEOUT_MS, readOnly: true },
     );
   }
 

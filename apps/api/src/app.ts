@@ -122,6 +122,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
       oidc: oidcConfigFromEnv(env, url),
       workspaceMigrations: workspaceMigrationConfigOf(env),
       exportMaxRows: env.EXPORT_MAX_ROWS,
+      imports: { maxFileBytes: env.IMPORT_MAX_BYTES },
       backups: backupConfigOf(env, dataDir, baseDir),
     });
     state.api = createApiHandler(services, { trustProxy: env.TRUST_PROXY, onProblem: (problem) => metrics.problem(problem, 'trpc') });

@@ -12,6 +12,7 @@ import { atomically } from './services/unit-of-work';
 import { auditActorOf, Authorizer, type Principal, type RequestMeta, type UserPrincipal } from './services/authorization';
 import type { AppServices } from './services/index';
 import type { StudioLucia } from './services/sessions';
+import type { ImportUpload } from './services/imports/service';
 
 /**
  * Session cookies to send with the response. The HTTP layer serialises them (secure when the
@@ -50,6 +51,8 @@ export interface ContextInnerOptions extends AppServices {
   requestCookies?: string | undefined;
   /** `web`: a page of the web UI, whose page-load reads have their own rate-limit budget. */
   surface?: 'api' | 'web';
+  /** The file of an upload route (REST streams the request body here); absent elsewhere. */
+  upload?: ImportUpload | undefined;
 }
 
 export function createContextInner(options: ContextInnerOptions) {

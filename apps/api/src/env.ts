@@ -100,6 +100,8 @@ export const envObjectSchema = z.object({
   CONNECTION_TEST_MAX_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(600_000).default(60_000)),
   /** The most rows one console export (CSV/JSON) may hold; the query is stopped there. */
   EXPORT_MAX_ROWS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000_000).default(1_000_000)),
+  /** The largest CSV file one import accepts, in bytes (default 2 GiB). */
+  IMPORT_MAX_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1_099_511_627_776).default(2 * 1024 ** 3)),
   /** Start the demo SQL Server (emulator); default on for embedded PGlite outside production. */
   DEMO_MSSQL: booleanFlag,
   /** Port of the demo SQL Server; 0 = any free port. */

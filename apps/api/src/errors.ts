@@ -6,6 +6,7 @@ import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
 import { CircuitOpenError, ConnectRefusedError, loginReasonOf, PoolCreateError, PoolOptionsError, PoolUnhealthyError, ServerLostError, WorkspacePoolError } from '@studio/mssql-pool';
+import { SSL_REQUIRED_MESSAGE } from './services/connection-tls';
 import { KeyRingError } from './services/crypto';
 import { ServiceError, type ServiceErrorCode } from './services/errors';
 import { OutboundPolicyError } from './services/outbound-policy';
@@ -26,6 +27,8 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   forbidden: 'FORBIDDEN',
   invalid_input: 'BAD_REQUEST',
   password_required: 'BAD_REQUEST',
+  // The server did not meet the connection's security requirement (no TLS offered).
+  security_violation: 'PRECONDITION_FAILED',
   unauthenticated: 'UNAUTHORIZED',
   authentication_failed: 'UNAUTHORIZED',
   rate_limited: 'TOO_MANY_REQUESTS',
@@ -37,6 +40,16 @@ const codeByServiceError: Record<ServiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   // 408: the caller's query took too long; nothing is wrong with the server.
   query_timeout: 'TIMEOUT',
   query_error: 'BAD_REQUEST',
+  project_not_found: 'NOT_FOUND',
+  // The project exists but cannot be imported into as it stands: fix the project, then retry.
+  project_connection_missing: 'PRECONDITION_FAILED',
+  connection_not_found: 'PRECONDITION_FAILED',
+  table_not_found: 'BAD_REQUEST',
+  column_mapping_invalid: 'BAD_REQUEST',
+  import_not_found: 'NOT_FOUND',
+  import_busy: 'CONFLICT',
+  file_too_large: 'PAYLOAD_TOO_LARGE',
+  file_unreadable: 'BAD_REQUEST',
 };
 
 /** What a caller is told to wait when the system database is down: long enough not to pile on. */
@@ -162,6 +175,14 @@ function poolProblem(error: WorkspacePoolError): TRPCError {
   }
   // An open circuit carries the login failure that opened it.
   const create = error instanceof PoolCreateError ? error : (error instanceof CircuitOpenError || error instanceof PoolUnhealthyError) && error.cause instanceof PoolCreateError ? error.cause : undefined;
+  if (create?.securityViolation !== undefined) {
+    // Every operation on the connection refuses the same way while the server offers no TLS.
+    return problemError('PRECONDITION_FAILED', {
+      error: 'security_violation',
+      message: SSL_REQUIRED_MESSAGE,
+      details: { reason: create.securityViolation, current_protocol: 'plain', database_type: create.databaseType, error_code: create.driverCode ?? null },
+    });
+  }
   const errorCode = create?.number !== undefined ? String(create.number) : (create?.sqlState ?? create?.driverCode ?? null);
   const reason = (errorCode === null ? undefined : loginReasonOf(errorCode)) ?? networkReasonOf(create) ?? (error instanceof CircuitOpenError ? 'circuit_open' : error.code.toLowerCase());
   const permanent = error instanceof PoolCreateError && !error.transient;

@@ -39,6 +39,11 @@ type StudioMeta = {
    * (the OpenAPI document lists `contentTypes` for the 200 answer) instead of sending JSON.
    */
   download?: { contentTypes: readonly string[] };
+  /**
+   * The procedure takes a file: REST streams the request body (one of `contentTypes`) to it as
+   * `ctx.upload`, with the other input fields from the query string (or the multipart fields).
+   */
+  upload?: { contentTypes: readonly string[] };
 };
 
 /**

@@ -4,6 +4,7 @@
 // connections and environments, tRPC and REST alike; and the refused change saves nothing.
 import { randomBytes } from 'node:crypto';
 import { testTargets } from '@studio/db/testing';
+import { generateTlsCredentials } from '@studio/mssql-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakePostgres, type FakePostgres } from './support/fake-postgres';
 import { problemOf, useHarness } from './support/harness';
@@ -14,10 +15,16 @@ const FRESH = `fresh-${randomBytes(6).toString('hex')}`;
 
 let home: FakePostgres;
 let attacker: FakePostgres;
+/** Two CA certificates (a CA is validated on the way in: it must parse and be valid now). */
+let CA_1: string;
+let CA_2: string;
 
 beforeAll(async () => {
   home = await startFakePostgres();
   attacker = await startFakePostgres();
+  const [first, second] = await Promise.all([generateTlsCredentials(), generateTlsCredentials()]);
+  CA_1 = first.ca;
+  CA_2 = second.ca;
 });
 
 afterAll(async () => {
@@ -92,19 +99,19 @@ describe.each(testTargets)('a changed connection target needs the password again
 
   it('a weaker TLS channel needs the password too (TLS off, certificate unchecked, another CA)', async () => {
     const { ws, ownerApi } = await setup();
-    const secured = await ownerApi.connections.create({ workspaceId: ws.id, name: 'tls', type: 'mssql', host: '127.0.0.1', port: 1433, database: 'd', user: 'sa', password: STORED, options: { tls: true, ca: 'CA-1' } });
+    const secured = await ownerApi.connections.create({ workspaceId: ws.id, name: 'tls', type: 'mssql', host: '127.0.0.1', port: 1433, database: 'd', user: 'sa', password: STORED, options: { tls: true, ca: CA_1 } });
     const weaker = [
       { options: { tls: false }, changed: ['options.tls'] },
       { options: { tls: true, trustServerCertificate: true }, changed: ['options.trustServerCertificate'] },
-      { options: { tls: true, ca: 'CA-2' }, changed: ['options.ca'] },
+      { options: { tls: true, ca: CA_2 }, changed: ['options.ca'] },
     ];
     for (const change of weaker) {
       const problem = await problemOf(ownerApi.connections.update({ workspaceId: ws.id, connectionId: secured.id, ...change }));
       expect(problem).toMatchObject({ code: 'BAD_REQUEST', error: 'password_required', details: { field: 'password', changed: change.changed } });
     }
-    expect((await ownerApi.connections.get({ workspaceId: ws.id, connectionId: secured.id })).options).toEqual({ tls: true, ca: 'CA-1' });
+    expect((await ownerApi.connections.get({ workspaceId: ws.id, connectionId: secured.id })).options).toEqual({ tls: true, ca: CA_1 });
     // Stronger or equal: no password needed.
-    await expect(ownerApi.connections.update({ workspaceId: ws.id, connectionId: secured.id, options: { tls: true, ca: 'CA-1', poolSize: 4 } })).resolves.toMatchObject({ options: { poolSize: 4 } });
+    await expect(ownerApi.connections.update({ workspaceId: ws.id, connectionId: secured.id, options: { tls: true, ca: CA_1, poolSize: 4 } })).resolves.toMatchObject({ options: { poolSize: 4 } });
   });
 
   it('an Admin API token is refused the same way', async () => {

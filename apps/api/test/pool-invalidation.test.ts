@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger';
 import { closeServices, createServices, type AppServices } from '../src/services/index';
 import { createHarness, type Harness } from './support/harness';
-import { INVALIDATION_CHANNEL } from '../src/services/workspace-pools';
+import { INVALIDATION_CHANNEL } from '../src/services/invalidation';
 import { sql } from 'drizzle-orm';
 
 const postgres = testTargets.find((t) => t.name === 'postgres');

@@ -16,6 +16,8 @@ const EXPECTED_TABLES = [
   'connections',
   'console_history',
   'environments',
+  'import_rejects',
+  'import_runs',
   'migrations',
   'procedure_deployments',
   'projects',

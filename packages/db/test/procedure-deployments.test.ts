@@ -79,12 +79,19 @@ describe.each(testTargets)('procedure_deployments on $name', (target) => {
     const storedBefore = await columnsOf(testDatabase, 'stored_procedures');
     expect(storedBefore.map((c) => c.name)).toEqual(['id', 'workspace_id', 'name', 'status', 'sql_draft', 'sql_published', 'published_at', 'created_by', 'created_at', 'updated_at']);
     const migrator = new Migrator(testDatabase.database);
-    const reverted = await migrator.revert();
-    expect(reverted?.name).toBe('0009_procedure_deployments');
+    // Later migrations come off first; 0009 is the last one reverted here.
+    const reverted: string[] = [];
+    while (reverted.at(-1) !== '0009_procedure_deployments') {
+      const next = await migrator.revert();
+      if (!next) break;
+      reverted.push(next.name);
+    }
+    expect(reverted.at(-1)).toBe('0009_procedure_deployments');
     expect(await columnsOf(testDatabase, 'procedure_deployments')).toEqual([]);
     expect(await columnsOf(testDatabase, 'stored_procedures')).toEqual(storedBefore);
     const again = await migrator.migrate();
-    expect(again.applied.map((entry) => entry.name)).toEqual(['0009_procedure_deployments']);
+    expect(again.applied.map((entry) => entry.name)).toEqual([...reverted].reverse());
+    expect(again.applied[0]?.name).toBe('0009_procedure_deployments');
     expect((await columnsOf(testDatabase, 'procedure_deployments')).map((c) => [c.name, c.nullable])).toEqual([
       ['procedure_id', 'NO'],
       ['environment_id', 'NO'],

@@ -3,7 +3,7 @@
  * stopping and restarting the listener, delays, latency and failing the Nth request.
  */
 import { SqlError } from './errors';
-import type { SessionInfo } from './session';
+import type { LoginPacketEvent, SessionInfo } from './session';
 
 export interface ControlEvents {
   login: [session: SessionInfo];
@@ -38,6 +38,7 @@ interface PendingFailure {
 export class Control {
   private logins = 0;
   private failedLogins = 0;
+  private plaintextLogins = 0;
   private requests = 0;
   private refusal: LoginRefusal | undefined;
   private responseDelayMs = 0;
@@ -58,6 +59,14 @@ export class Control {
   /** Refused or failed logins since start (or resetCounters()). */
   get failedLoginCount(): number {
     return this.failedLogins;
+  }
+
+  /**
+   * LOGIN7 messages that arrived in plaintext (password readable on the wire) since start (or
+   * resetCounters()), whether or not the login then succeeded.
+   */
+  get plaintextLoginCount(): number {
+    return this.plaintextLogins;
   }
 
   /** Logged-in connections right now (what sys.dm_exec_sessions would list for user sessions). */
@@ -88,6 +97,7 @@ export class Control {
   resetCounters(): void {
     this.logins = 0;
     this.failedLogins = 0;
+    this.plaintextLogins = 0;
     this.requests = 0;
   }
 
@@ -173,6 +183,10 @@ export class Control {
 
   recordFailedLogin(): void {
     this.failedLogins++;
+  }
+
+  recordLoginPacket(event: LoginPacketEvent): void {
+    if (event.encryption === 'none') this.plaintextLogins++;
   }
 
   loginRefusal(): 'no' | LoginRefusal {

@@ -4,7 +4,7 @@
  */
 import { type MssqlConfig, formatMssqlUrl } from './config';
 import type { Control } from './control';
-import { Emulator, type EmulatorOptions } from './server';
+import { Emulator, type EmulatorOptions, type EmulatorTls } from './server';
 
 export interface RunningEmulator {
   /** The bound TCP port. */
@@ -14,8 +14,10 @@ export interface RunningEmulator {
   readonly url: string;
   /** An mssql config for the first user and database; default client options work. */
   readonly config: MssqlConfig;
-  /** The PEM certificate it presents to clients that encrypt (their `ca`); undefined with `tls: false`. */
+  /** The PEM certificate clients verify (their `ca`), as `tls.caPem`; undefined without TLS. */
   readonly certificate: string | undefined;
+  /** The encryption setting and certificates (`caPem` for clients); undefined with encryption `none`. */
+  readonly tls: EmulatorTls | undefined;
   /** Fault injection and counters. */
   readonly control: Control;
   /** The server object itself (events: login, loginFailed, sessionClosed, listening, stopped). */
@@ -55,6 +57,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return configFor();
     },
     certificate: emulator.certificate,
+    tls: emulator.tls,
     control: emulator.control,
     emulator,
     configFor,
@@ -68,12 +71,13 @@ export function mssqlConfigFor(emulator: RunningEmulator, overrides?: { user?: s
 }
 
 export { Emulator, EmulatorOptionsError, DEFAULT_DATABASE, DEFAULT_PASSWORD, DEFAULT_USER, PRODUCT_VERSION } from './server';
-export type { EmulatorOptions, EmulatorUser, EmulatorEvents } from './server';
+export type { EmulatorOptions, EmulatorUser, EmulatorEvents, EmulatorTls } from './server';
+export type { ServerEncryption } from './protocol/prelogin';
 export { Control } from './control';
 export type { FailRequestOptions, LoginRefusal, ControlEvents } from './control';
-export type { SessionInfo } from './session';
+export type { SessionInfo, SessionEncryption, LoginPacketEvent } from './session';
 export { parseMssqlUrl, formatMssqlUrl, MssqlUrlError } from './config';
 export type { MssqlConfig } from './config';
 export { SqlError, UNSUPPORTED_ERROR_NUMBER } from './errors';
-export { generateCertificate, certificateFromEnvironment, CERT_FILE_ENV, KEY_FILE_ENV } from './certificate';
-export type { TlsCredentials } from './certificate';
+export { generateCertificate, generateTlsCredentials, credentialsFromFiles, certificateFromEnvironment, CERT_FILE_ENV, KEY_FILE_ENV, DEFAULT_TLS_HOST_NAMES } from './certificate';
+export type { TlsCredentials, GenerateTlsOptions } from './certificate';

@@ -4,14 +4,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Server, type Socket, createServer } from 'node:net';
-import { type SecureContext, createSecureContext } from 'node:tls';
-import { type TlsCredentials, certificateFromEnvironment, generateCertificate } from './certificate';
+import { createSecureContext } from 'node:tls';
+import { DEFAULT_TLS_HOST_NAMES, type TlsCredentials, certificateFromEnvironment, generateTlsCredentials } from './certificate';
 import { Control, type ControlEvents } from './control';
 import { DatabaseEngine } from './engine';
 import { SqlError } from './errors';
 import type { Login7Request } from './protocol/login7';
-import { TDS7_TLS_VERSIONS } from './protocol/tls';
-import { type Session as SessionType, Session, type SessionHost } from './session';
+import type { ServerEncryption } from './protocol/prelogin';
+import { TDS7_TLS_VERSIONS, TDS8_TLS_VERSIONS } from './protocol/tls';
+import { type LoginPacketEvent, type Session as SessionType, Session, type SessionHost, type SessionTls } from './session';
 
 export const DEFAULT_USER = 'sa';
 export const DEFAULT_PASSWORD = 'Emulator-Passw0rd!';
@@ -43,15 +44,38 @@ export interface EmulatorOptions {
   /** Name reported as @@SERVERNAME and in error tokens; default `mssql-emulator`. */
   serverName?: string;
   /**
-   * TLS for clients that ask for encryption (the driver's default). Default: the certificate in
-   * the files named by MSSQL_EMULATOR_TLS_CERT_FILE / MSSQL_EMULATOR_TLS_KEY_FILE when set, else
-   * one generated at start (`emulator.certificate`). `false`: answer ENCRYPT_NOT_SUP, so only
-   * clients with `encrypt: false` can connect.
+   * The certificate presented to clients that encrypt (the driver's default). Default: the files
+   * named by MSSQL_EMULATOR_TLS_CERT_FILE / MSSQL_EMULATOR_TLS_KEY_FILE when set, else a throwaway
+   * CA and a server certificate it signed for `tlsHostNames`, made at start (`tls.caPem`).
+   * `false`: no certificate, as `encryption: 'none'`.
    */
   tls?: TlsCredentials | false;
+  /**
+   * How encryption is negotiated, as SQL Server's settings: `optional` (default; what the client
+   * asks for, ENCRYPT_OFF encrypting the login packet only), `forced` (Force Encryption: ENCRYPT_REQ),
+   * `strict` (Force Strict Encryption: TDS 8.0 only), `none` (ENCRYPT_NOT_SUP to everyone).
+   * TDS 8.0 clients are served in every mode but `none`.
+   */
+  encryption?: ServerEncryption;
+  /**
+   * Host names and IP addresses of the generated server certificate; default localhost, 127.0.0.1,
+   * ::1. Given, a certificate is generated for them even when the run-wide files are set.
+   */
+  tlsHostNames?: string[];
 }
 
-const KNOWN_OPTIONS = new Set(['port', 'host', 'users', 'databases', 'dataDir', 'preload', 'serverName', 'tls']);
+const KNOWN_OPTIONS = new Set(['port', 'host', 'users', 'databases', 'dataDir', 'preload', 'serverName', 'tls', 'encryption', 'tlsHostNames']);
+const ENCRYPTION_MODES: readonly ServerEncryption[] = ['optional', 'forced', 'strict', 'none'];
+
+/** What the emulator presents to clients that encrypt. */
+export interface EmulatorTls {
+  /** The encryption setting in force. */
+  readonly encryption: ServerEncryption;
+  /** PEM certificate a client trusts to verify the server (its `ca`): the issuing CA, or the certificate itself when self-signed. */
+  readonly caPem: string;
+  /** PEM server certificate presented in the handshake. */
+  readonly certPem: string;
+}
 
 /** Options were malformed (unknown key, bad port, duplicate user...). */
 export class EmulatorOptionsError extends Error {
@@ -71,6 +95,8 @@ interface NormalisedOptions {
   preload: boolean;
   serverName: string;
   tls: TlsCredentials | false | undefined;
+  encryption: ServerEncryption;
+  tlsHostNames: string[] | undefined;
 }
 
 function normalise(options: EmulatorOptions): NormalisedOptions {
@@ -107,20 +133,39 @@ function normalise(options: EmulatorOptions): NormalisedOptions {
     preload: options.preload ?? false,
     serverName: options.serverName ?? 'mssql-emulator',
     tls: normaliseTls(options.tls),
+    encryption: normaliseEncryption(options),
+    tlsHostNames: normaliseHostNames(options.tlsHostNames),
   };
 }
 
 function normaliseTls(tls: EmulatorOptions['tls']): TlsCredentials | false | undefined {
   if (tls === undefined || tls === false) return tls;
-  if (typeof tls !== 'object' || tls === null || typeof tls.key !== 'string' || typeof tls.cert !== 'string') {
-    throw new EmulatorOptionsError('tls must be false or { key, cert } PEM strings');
+  if (typeof tls !== 'object' || tls === null || typeof tls.key !== 'string' || typeof tls.cert !== 'string' || (tls.ca !== undefined && typeof tls.ca !== 'string')) {
+    throw new EmulatorOptionsError('tls must be false or { key, cert, ca? } PEM strings');
   }
-  return { key: tls.key, cert: tls.cert };
+  return { key: tls.key, cert: tls.cert, ...(tls.ca !== undefined && { ca: tls.ca }) };
+}
+
+function normaliseEncryption(options: EmulatorOptions): ServerEncryption {
+  const encryption = options.encryption ?? (options.tls === false ? 'none' : 'optional');
+  if (!ENCRYPTION_MODES.includes(encryption)) throw new EmulatorOptionsError(`encryption must be one of ${ENCRYPTION_MODES.join(', ')}, got '${String(encryption)}'`);
+  if (options.tls === false && encryption !== 'none') throw new EmulatorOptionsError(`encryption '${encryption}' needs a certificate; tls: false means encryption 'none'`);
+  return encryption;
+}
+
+function normaliseHostNames(names: EmulatorOptions['tlsHostNames']): string[] | undefined {
+  if (names === undefined) return undefined;
+  if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string' || n === '' || /\s/.test(n))) {
+    throw new EmulatorOptionsError('tlsHostNames must be a non-empty list of host names or IP addresses');
+  }
+  return [...names];
 }
 
 export interface EmulatorEvents extends ControlEvents {
   listening: [port: number];
   stopped: [];
+  /** Every LOGIN7 as it arrives, with how it travelled (before it is checked). */
+  loginPacket: [event: LoginPacketEvent];
 }
 
 export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHost {
@@ -136,7 +181,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
   private boundPort = 0;
   private nextSpid = 51;
   private closed = false;
-  private tls: { context: SecureContext; certificate: string } | undefined;
+  private tlsState: { settings: SessionTls; info: EmulatorTls | undefined } | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     super();
@@ -174,21 +219,37 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
     return [...this.sessions].filter((s) => s.loggedIn);
   }
 
-  /** TLS for clients that ask for encryption (SessionHost); undefined with `tls: false`. */
-  get secureContext(): SecureContext | undefined {
-    return this.tls?.context;
+  /** How sessions negotiate encryption (SessionHost); set by start(). */
+  get sessionTls(): SessionTls {
+    return this.tlsState?.settings ?? { mode: 'none', tds7: undefined, tds8: undefined };
   }
 
-  /** The PEM certificate clients verify (their `ca`); undefined with `tls: false`. */
+  /** The encryption setting and certificates; undefined with encryption `none` (or before start()). */
+  get tls(): EmulatorTls | undefined {
+    return this.tlsState?.info;
+  }
+
+  /** The PEM certificate clients verify (their `ca`), as `tls.caPem`; undefined without TLS. */
   get certificate(): string | undefined {
-    return this.tls?.certificate;
+    return this.tlsState?.info?.caPem;
   }
 
   async start(): Promise<void> {
     if (this.closed) throw new EmulatorOptionsError('the emulator was closed');
-    if (this.opts.tls !== false && !this.tls) {
-      const credentials = this.opts.tls ?? certificateFromEnvironment() ?? (await generateCertificate(this.serverName));
-      this.tls = { context: createSecureContext({ ...credentials, ...TDS7_TLS_VERSIONS }), certificate: credentials.cert };
+    if (!this.tlsState) {
+      const mode = this.opts.encryption;
+      if (mode === 'none') {
+        this.tlsState = { settings: { mode, tds7: undefined, tds8: undefined }, info: undefined };
+      } else {
+        // Host names asked for are a certificate of their own: the run-wide one covers the defaults only.
+        const supplied = this.opts.tls || (this.opts.tlsHostNames === undefined ? certificateFromEnvironment() : undefined);
+        const credentials = supplied ?? (await generateTlsCredentials({ hostNames: this.opts.tlsHostNames ?? DEFAULT_TLS_HOST_NAMES }));
+        const pem = { key: credentials.key, cert: credentials.cert };
+        this.tlsState = {
+          settings: { mode, tds7: createSecureContext({ ...pem, ...TDS7_TLS_VERSIONS }), tds8: createSecureContext({ ...pem, ...TDS8_TLS_VERSIONS }) },
+          info: { encryption: mode, caPem: credentials.ca ?? credentials.cert, certPem: credentials.cert },
+        };
+      }
     }
     await this.listen(this.opts.port);
     if (!this.opts.preload) return;
@@ -338,6 +399,11 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
   onLoginFailed(login: string, reason: string): void {
     this.control.recordFailedLogin();
     this.emit('loginFailed', login, reason);
+  }
+
+  onLoginPacket(event: LoginPacketEvent): void {
+    this.control.recordLoginPacket(event);
+    this.emit('loginPacket', event);
   }
 
   onClose(session: SessionType): void {

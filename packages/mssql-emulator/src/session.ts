@@ -3,7 +3,7 @@
  * per request message, with ATTENTION acknowledged in a message of its own.
  */
 import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { DatabaseEngine } from './engine';
 import { SqlError } from './errors';
 import { CancelledError, type ExecutionSession, Executor, type PreparedStatement, type ServerContext } from './executor/executor';
@@ -11,8 +11,8 @@ import { isSetOptionsOnly } from './executor/options';
 import { ProtocolError } from './protocol/buffer';
 import { OLDEST_TDS_VERSION, negotiateTdsVersion, parseLogin7, tdsVersionName, type Login7Request } from './protocol/login7';
 import { MessageAssembler, PacketStatus, PacketType, frameMessage, type Message } from './protocol/packets';
-import { Encryption, buildPreloginResponse, parsePrelogin } from './protocol/prelogin';
-import { startTdsTls } from './protocol/tls';
+import { type ServerEncryption, buildPreloginResponse, negotiateEncryption, parsePrelogin, Encryption } from './protocol/prelogin';
+import { TLS_HANDSHAKE_RECORD, startStrictTls, startTdsTls, type TdsTls } from './protocol/tls';
 import { TransactionRequest, parseRpc, parseSqlBatch, parseTransactionManager } from './protocol/rpc';
 import { DoneStatus, EnvChange, ResponseBuilder, Token, attentionAck } from './protocol/tokens';
 import { COLLATION, type SqlValue, UnsupportedTypeError } from './protocol/types';
@@ -30,13 +30,36 @@ export interface SessionInfo {
   status: 'running' | 'sleeping';
   /** The login asked for ApplicationIntent=ReadOnly. */
   readOnlyIntent: boolean;
+  /** What the connection encrypts: nothing, the LOGIN7 message only, everything (TDS 7.x TLS), or TDS 8.0. */
+  encryption: SessionEncryption;
+  /** The TLS protocol in use (`TLSv1.2`, `TLSv1.3`); undefined in plaintext. */
+  tlsProtocol: string | undefined;
+}
+
+export type SessionEncryption = 'none' | 'login-only' | 'tls' | 'strict';
+
+/** A LOGIN7 message as it arrived, before it is checked: how it travelled is what a test asserts. */
+export interface LoginPacketEvent {
+  spid: number;
+  user: string;
+  /** `none`: the login (and its password) crossed the network in plaintext. */
+  encryption: SessionEncryption;
+}
+
+/** The server's encryption setting and the TLS contexts it answers with. */
+export interface SessionTls {
+  mode: ServerEncryption;
+  /** TDS 7.x TLS (1.2) inside PRELOGIN; undefined with mode `none`. */
+  tds7: SecureContext | undefined;
+  /** TDS 8.0 TLS (1.2–1.3, ALPN tds/8.0); undefined with mode `none`. */
+  tds8: SecureContext | undefined;
 }
 
 /** What a session needs from the server that owns it. */
 export interface SessionHost extends ServerContext {
   readonly version: { major: number; minor: number; build: number };
-  /** TLS for clients that ask for encryption; undefined: every client stays in plaintext. */
-  readonly secureContext: SecureContext | undefined;
+  /** How encryption is negotiated. */
+  readonly sessionTls: SessionTls;
   /** Checks credentials; returns the SQL Server error(s) to send on failure. */
   authenticate(login: Login7Request): { ok: true; database: string } | { ok: false; errors: SqlError[] };
   /** Delays and injected failures, consulted before answering. */
@@ -46,6 +69,7 @@ export interface SessionHost extends ServerContext {
   refusesLogins(): 'no' | 'error' | 'close';
   onLogin(session: Session): void;
   onLoginFailed(login: string, reason: string): void;
+  onLoginPacket(event: LoginPacketEvent): void;
   onClose(session: Session): void;
 }
 
@@ -75,6 +99,7 @@ export class Session implements ExecutionSession {
   loginTime = new Date();
   lastRequestTime: Date | undefined;
   requestCount = 0;
+  encryption: SessionEncryption = 'none';
 
   private readonly assembler = new MessageAssembler();
   private packetSize = 4096;
@@ -86,6 +111,9 @@ export class Session implements ExecutionSession {
   private closing: Promise<void> | undefined;
   /** Where TDS packets travel: the socket, or the cleartext side of TLS over it. */
   private transport: Socket;
+  /** TDS 7.x TLS, kept to drop it after LOGIN7 when only the login is encrypted. */
+  private tds7Tls: TdsTls | undefined;
+  private firstChunk = true;
   private readonly onTransportData = (chunk: Buffer) => this.onData(chunk);
 
   constructor(
@@ -123,11 +151,17 @@ export class Session implements ExecutionSession {
       inTransaction: this.tranCount > 0,
       status: this.current ? 'running' : 'sleeping',
       readOnlyIntent: this.readOnlyIntent,
+      encryption: this.encryption,
+      tlsProtocol: this.encryption === 'tls' || this.encryption === 'strict' ? ((this.transport as TLSSocket).getProtocol?.() ?? undefined) : undefined,
     };
   }
 
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    if (this.firstChunk) {
+      this.firstChunk = false;
+      if (this.opening(chunk)) return;
+    }
     let messages: Message[];
     try {
       messages = this.assembler.push(chunk);
@@ -182,16 +216,12 @@ export class Session implements ExecutionSession {
     switch (this.state) {
       case 'prelogin':
         if (m.type === PacketType.PRELOGIN) {
-          this.state = 'login';
-          // Encryption when the client asks for it (tedious's default `encrypt: true`), plaintext
-          // for a client that has it off, as SQL Server without a forced-encryption setting does.
-          const requested = parsePrelogin(m.payload).encryption;
-          const secureContext = requested === Encryption.ON || requested === Encryption.REQ ? this.server.secureContext : undefined;
-          await this.send(buildPreloginResponse(this.server.version, secureContext ? Encryption.ON : Encryption.NOT_SUP));
-          if (secureContext && this.state === 'login') this.startTls(secureContext);
+          await this.handlePrelogin(m.payload);
           return;
         }
-        if (m.type === PacketType.LOGIN7) {
+        // A LOGIN7 without PRELOGIN (pre-7.1 clients) is plaintext; a server that insists on
+        // encryption refuses it.
+        if (m.type === PacketType.LOGIN7 && this.server.sessionTls.mode !== 'forced' && this.server.sessionTls.mode !== 'strict') {
           await this.handleLogin(m.payload);
           return;
         }
@@ -202,6 +232,9 @@ export class Session implements ExecutionSession {
           this.destroy();
           return;
         }
+        // Only the login was to be encrypted (ENCRYPT_OFF): the answer and everything after it
+        // travel in plaintext again.
+        if (this.encryption === 'login-only') this.dropTls();
         await this.handleLogin(m.payload);
         return;
       case 'ready':
@@ -212,13 +245,75 @@ export class Session implements ExecutionSession {
     }
   }
 
-  private startTls(secureContext: SecureContext): void {
+  /**
+   * The first bytes decide the protocol: a TLS ClientHello is a TDS 8.0 client, anything else
+   * goes to the TDS 7.x state machine. True when the chunk was taken over (strict TLS, or refused).
+   */
+  private opening(chunk: Buffer): boolean {
+    const tls = this.server.sessionTls;
+    const clientHello = chunk[0] === TLS_HANDSHAKE_RECORD;
+    if (clientHello) {
+      if (tls.tds8 === undefined) {
+        this.destroy();
+        return true;
+      }
+      this.socket.off('data', this.onTransportData);
+      this.encryption = 'strict';
+      this.useCleartext(startStrictTls(this.socket, this.spid, tls.tds8, chunk));
+      return true;
+    }
+    // Force Strict Encryption: a TDS 7.x client is not served at all.
+    if (tls.mode === 'strict') {
+      this.destroy();
+      return true;
+    }
+    return false;
+  }
+
+  private async handlePrelogin(payload: Buffer): Promise<void> {
+    this.state = 'login';
+    const requested = parsePrelogin(payload).encryption;
+    const tls = this.server.sessionTls;
+    if (this.encryption === 'strict') {
+      // The channel is already TLS; the ENCRYPTION option negotiates nothing more under TDS 8.0.
+      await this.send(buildPreloginResponse(this.server.version, Encryption.NOT_SUP));
+      return;
+    }
+    const { answer, channel } = negotiateEncryption(tls.mode === 'strict' ? 'forced' : tls.mode, requested);
+    await this.send(buildPreloginResponse(this.server.version, answer));
+    if (this.state !== 'login') return;
+    if (channel === 'refuse') {
+      // Encryption is forced and the client cannot do it: SQL Server ends the connection.
+      this.state = 'closed';
+      // Written first, then closed: the client reads the answer and reports why.
+      this.socket.end(() => this.destroy());
+      return;
+    }
+    if (channel === 'none' || tls.tds7 === undefined) return;
+    this.encryption = channel;
     this.socket.off('data', this.onTransportData);
-    const cleartext = startTdsTls(this.socket, this.spid, secureContext);
+    this.tds7Tls = startTdsTls(this.socket, this.spid, tls.tds7);
+    this.useCleartext(this.tds7Tls.cleartext);
+  }
+
+  private useCleartext(cleartext: TLSSocket): void {
     cleartext.on('data', this.onTransportData);
     // A failed handshake (the client refused our certificate) ends the connection like SQL Server.
     cleartext.on('error', () => this.destroy());
     this.transport = cleartext;
+  }
+
+  /** ENCRYPT_OFF after LOGIN7: back to plaintext on the socket itself. */
+  private dropTls(): void {
+    const tls = this.tds7Tls;
+    if (tls === undefined) return;
+    this.tds7Tls = undefined;
+    tls.cleartext.off('data', this.onTransportData);
+    tls.cleartext.removeAllListeners('error');
+    tls.cleartext.on('error', () => undefined);
+    tls.detach();
+    this.socket.on('data', this.onTransportData);
+    this.transport = this.socket;
   }
 
   private async handleLogin(payload: Buffer): Promise<void> {
@@ -228,6 +323,7 @@ export class Session implements ExecutionSession {
       return;
     }
     const login = parseLogin7(payload);
+    this.server.onLoginPacket({ spid: this.spid, user: login.userName, encryption: this.encryption });
     this.packetSize = Math.max(MIN_PACKET, Math.min(MAX_PACKET, login.packetSize || 4096));
     const tdsVersion = negotiateTdsVersion(login.tdsVersion);
     const out = new ResponseBuilder(this.server.serverName, undefined, tdsVersion ?? login.tdsVersion);

@@ -6,6 +6,7 @@ import { ServerLostError, type ConnectRefusedError } from './errors';
 import type { PoolIdentity, PoolState, PoolStats, ReplaceReason } from './events';
 import { Histogram } from './histogram';
 import { serverTarget, slotOf, type DatabaseType, type ResolvedTarget, type TargetSnapshot } from './target';
+import { refreshedTls } from './tls';
 
 /** What a lease needs from its manager: give the pool back, report a failed query. */
 export interface LeaseHost {
@@ -120,6 +121,8 @@ export class PoolEntry implements PoolIdentity {
       createdAt: new Date(this.createdAt),
       lastUsedAt: new Date(Date.now() - (performance.now() - this.lastUsedAt)),
       acquire: this.histogram.snapshot(),
+      encryption: this.target.tls.mode,
+      tls: d?.tls === undefined ? null : refreshedTls(d.tls),
     };
   }
 

@@ -1,4 +1,5 @@
 import type { DatabaseType } from './database-type';
+import type { SecurityViolation } from './tls';
 
 /** Codes carried by every error this package throws; stable for callers to switch on. */
 export type PoolErrorCode =
@@ -61,6 +62,11 @@ export interface DriverErrorInfo {
   readonly transient: boolean;
   /** The failure is about the connection itself, not the statement (socket closed, refused). */
   readonly connectionLost: boolean;
+  /**
+   * The connection was refused on our side for its security: `ssl_required` when the server did
+   * not offer the TLS the connection requires (nothing was sent in plaintext). Never transient.
+   */
+  readonly securityViolation?: SecurityViolation | undefined;
 }
 
 /** Opening a pool (the probe login) failed. Never cached: the next caller tries again. */
@@ -72,6 +78,7 @@ export class PoolCreateError extends WorkspacePoolError implements DriverErrorIn
   readonly driverCode: string | undefined;
   readonly transient: boolean;
   readonly connectionLost: boolean;
+  readonly securityViolation: SecurityViolation | undefined;
 
   constructor(key: string, databaseType: DatabaseType, info: DriverErrorInfo, cause: unknown) {
     const detail = [
@@ -89,6 +96,7 @@ export class PoolCreateError extends WorkspacePoolError implements DriverErrorIn
     this.driverCode = info.driverCode;
     this.transient = info.transient;
     this.connectionLost = info.connectionLost;
+    this.securityViolation = info.securityViolation;
   }
 }
 

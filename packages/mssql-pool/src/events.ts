@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { WorkspacePoolError } from './errors';
 import type { HistogramSnapshot } from './histogram';
 import type { DatabaseType } from './database-type';
+import type { ChannelSecurity, EncryptionMode } from './tls';
 
 /** The driver pool a lease exposes, by connection type. */
 export interface NativePools {
@@ -128,6 +129,10 @@ export interface PoolStats extends PoolIdentity {
   createdAt: Date;
   lastUsedAt: Date;
   acquire: HistogramSnapshot;
+  /** The encryption mode the pool's connections are opened with. */
+  encryption: EncryptionMode;
+  /** What its latest connection negotiated (days to expiry counted now); null before one is open. */
+  tls: ChannelSecurity | null;
 }
 
 export interface CircuitStats {

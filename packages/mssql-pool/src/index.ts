@@ -45,6 +45,26 @@ export { connectSocket } from './adapters/socket';
 export { ProbeError, type ProbeHooks, type ProbeLogin, type ProbeResult, type ProbeStep } from './adapters/probe';
 export { probeTarget, type ProbeOptions, type ProbeTarget } from './probe';
 export { loginReasonOf, type LoginFailureReason } from './login-reasons';
+export {
+  ENCRYPTION_MODES,
+  ALL_ENCRYPTION_MODES,
+  CERTIFICATE_WARNING_DAYS,
+  daysUntil,
+  encryptionModeOf,
+  tlsRequirementOf,
+  encryptionSettingsProblem,
+  negotiatedTlsOf,
+  securityViolationOf,
+  type EncryptionMode,
+  type EncryptionModeOf,
+  type EncryptionSettings,
+  type EncryptionSettingsProblem,
+  type TlsRequirement,
+  type NegotiatedTls,
+  type CertificateSummary,
+  type ChannelSecurity,
+  type SecurityViolation,
+} from './tls';
 export { mssqlAdapter } from './adapters/mssql';
 export { postgresAdapter } from './adapters/postgres';
 export { mysqlAdapter } from './adapters/mysql';

@@ -96,6 +96,27 @@ export function registerPoolMetrics(manager: PoolMetricsSource, registry: Regist
       poolGauge('idle', 'pool_idle', 'Idle connections.'),
       poolGauge('waiters', 'pool_waiters', 'Requests waiting for a connection.'),
       poolGauge('poolSize', 'pool_max', 'Maximum connections in the pool.'),
+      collector(`${p}pool_tls`, 'TLS of the pool\'s latest connection (1 per pool): encryption mode, protocol (plain when unencrypted), cipher, verified.', 'gauge', () =>
+        manager.stats().pools.map((pool) => ({
+          labels: {
+            workspace_id: pool.workspaceId,
+            connection_id: pool.connectionId,
+            type: pool.type,
+            encryption: pool.encryption,
+            protocol: pool.tls === null ? 'unknown' : pool.tls.encrypted ? pool.tls.protocol : 'plain',
+            cipher: pool.tls?.encrypted ? pool.tls.cipher : '',
+            verified: String(pool.tls?.encrypted === true && pool.tls.authorized),
+          },
+          value: 1,
+        })),
+      ),
+      collector(`${p}pool_tls_certificate_expiry_timestamp_seconds`, 'When the server certificate of the pool\'s latest connection expires (Unix time).', 'gauge', () =>
+        manager.stats().pools.flatMap((pool) =>
+          pool.tls?.encrypted && pool.tls.certificate
+            ? [{ labels: { workspace_id: pool.workspaceId, connection_id: pool.connectionId, type: pool.type }, value: Date.parse(pool.tls.certificate.validTo) / 1000 }]
+            : [],
+        ),
+      ),
     );
   }
   for (const metric of metrics) registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);

@@ -4,13 +4,20 @@ import { z } from 'zod';
 import { DEFAULT_PORTS, type DatabaseType } from './database-type';
 import { PoolOptionsError } from './errors';
 import type { PoolSelector } from './events';
+import { ALL_ENCRYPTION_MODES, encryptionSettingsProblem, tlsRequirementOf, type EncryptionMode, type TlsRequirement } from './tls';
 
 export { DEFAULT_PORTS, type DatabaseType } from './database-type';
 
 /** Per-connection settings, as stored in the connections registry. */
 export interface ConnectionTargetOptions {
-  /** TLS. mssql: `encrypt` (driver default true); postgres/mysql: use TLS when true (default false). */
+  /**
+   * The encryption mode (`ENCRYPTION_MODES[type]`); wins over `encrypt`. A mode that requires TLS
+   * refuses a server that does not offer it. Default: from `encrypt` (see `encryptionModeOf`).
+   */
+  encryption?: EncryptionMode;
+  /** TLS on/off, the older switch. mssql: `encrypt` (driver default true); postgres/mysql: TLS, verified, when true (default false). */
   encrypt?: boolean;
+  /** SQL Server `required`: do not check the certificate (an explicit choice; `strict` refuses it). */
   trustServerCertificate?: boolean;
   /** PEM CA certificate(s) to trust. */
   ca?: string;
@@ -80,6 +87,7 @@ const targetSchema = z
     password: z.string().max(1024),
     options: z
       .object({
+        encryption: z.enum(ALL_ENCRYPTION_MODES).optional(),
         encrypt: z.boolean().optional(),
         trustServerCertificate: z.boolean().optional(),
         ca: z.string().min(1).optional(),
@@ -104,6 +112,8 @@ const targetSchema = z
     for (const key of ['alternateHosts', 'targetSessionAttrs'] as const) {
       if (t.options?.[key] !== undefined && t.type !== 'postgres') ctx.addIssue({ code: 'custom', path: ['options', key], message: 'only PostgreSQL connections take this option' });
     }
+    const problem = encryptionSettingsProblem(t.type, t.options ?? {});
+    if (problem) ctx.addIssue({ code: 'custom', path: ['options', problem.field], message: problem.message });
   });
 
 /**
@@ -148,6 +158,8 @@ export interface ResolvedTarget {
   readonly database: string;
   readonly user: string;
   readonly password: Secret;
+  /** The encryption mode in force and what it asks of the driver. */
+  readonly tls: TlsRequirement;
   readonly encrypt: boolean | undefined;
   readonly trustServerCertificate: boolean | undefined;
   readonly ca: string | undefined;
@@ -191,6 +203,7 @@ export function resolveTarget(input: unknown, defaults: TargetDefaults): Resolve
     database: t.database,
     user: t.user,
     password: new Secret(t.password),
+    tls: tlsRequirementOf(t.type, t.options ?? {}),
     encrypt: t.options?.encrypt,
     trustServerCertificate: t.options?.trustServerCertificate,
     ca: t.options?.ca,
@@ -230,6 +243,7 @@ export function fingerprint(target: ResolvedTarget, hmacKey: Buffer): string {
     target.database,
     target.user,
     target.password.reveal(),
+    target.tls.mode,
     target.encrypt ?? null,
     target.trustServerCertificate ?? null,
     target.ca ?? null,
@@ -264,6 +278,7 @@ export interface TargetSnapshot {
   readonly database: string;
   readonly user: string;
   readonly password: Secret;
+  readonly encryption: EncryptionMode | undefined;
   readonly encrypt: boolean | undefined;
   readonly trustServerCertificate: boolean | undefined;
   readonly ca: string | undefined;
@@ -286,6 +301,7 @@ export function snapshotOf(target: ConnectionTarget, password: Secret): TargetSn
     database: target.database,
     user: target.user,
     password,
+    encryption: o?.encryption,
     encrypt: o?.encrypt,
     trustServerCertificate: o?.trustServerCertificate,
     ca: o?.ca,
@@ -318,6 +334,7 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
   const o = t.options;
   if (o === undefined) {
     return (
+      s.encryption === undefined &&
       s.encrypt === undefined &&
       s.trustServerCertificate === undefined &&
       s.ca === undefined &&
@@ -332,6 +349,7 @@ export function sameSettings(s: TargetSnapshot, t: ConnectionTarget): boolean {
     );
   }
   return (
+    s.encryption === o.encryption &&
     s.encrypt === o.encrypt &&
     s.trustServerCertificate === o.trustServerCertificate &&
     s.ca === o.ca &&

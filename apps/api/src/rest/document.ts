@@ -60,7 +60,36 @@ export function createOpenApiDocument(routes: readonly RestRoute[], options: Doc
     },
     defs: { Problem: problemSchema },
   });
-  return withDownloads(withProblemResponses(document), routes);
+  return withUploads(withDownloads(withProblemResponses(document), routes), routes);
+}
+
+interface JsonSchemaObject {
+  properties?: Record<string, unknown>;
+  required?: string[];
+}
+
+/**
+ * An upload's body is the file: its other fields move to the query string (raw body) or sit
+ * before the file part (multipart/form-data).
+ */
+function withUploads(document: OpenAPIObject, routes: readonly RestRoute[]): OpenAPIObject {
+  for (const route of routes) {
+    if (!route.upload) continue;
+    const operation = (document.paths?.[route.template] as Record<string, { requestBody?: { content?: Record<string, { schema?: unknown }> }; parameters?: unknown[] }> | undefined)?.[route.method.toLowerCase()];
+    if (!operation) continue;
+    const fields = (operation.requestBody?.content?.['application/json']?.schema ?? {}) as JsonSchemaObject;
+    const required = new Set(fields.required ?? []);
+    const query = Object.entries(fields.properties ?? {}).map(([name, schema]) => ({ in: 'query', name, required: required.has(name), schema }));
+    operation.parameters = [...(operation.parameters ?? []), ...query];
+    const file = { type: 'string', format: 'binary', description: 'The CSV file' };
+    operation.requestBody = {
+      content: {
+        'text/csv': { schema: file },
+        'multipart/form-data': { schema: { type: 'object', properties: { ...fields.properties, file }, required: ['file'] } },
+      },
+    };
+  }
+  return document;
 }
 
 /** A streamed download's 200 answer is its file types, not JSON. */

@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
@@ -16,6 +17,7 @@ import { appRouter } from '../routers/_app';
 import { ConsoleDownload, firstChunkOf } from '../services/console';
 import type { BackupRunView } from '../services/backups';
 import type { AppServices } from '../services/index';
+import type { ImportUpload } from '../services/imports/service';
 import { rateLimitHeaders } from '../services/rate-limits';
 import { createCallerFactory } from '../trpc';
 import type { TrustProxy } from '../trust-proxy';
@@ -97,9 +99,13 @@ function baseType(schema: z.ZodType): z.ZodType {
  * with the field's name. Dates are declared `z.coerce.date()` in the procedures themselves.
  */
 function queryInput(url: URL, route: RestRoute): Record<string, unknown> {
+  return textInput(url.searchParams, route);
+}
+
+function textInput(entries: Iterable<[string, string]>, route: RestRoute): Record<string, unknown> {
   // Null prototype: a query key such as `__proto__` or `constructor` is data here, never inherited.
   const input: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const [key, raw] of url.searchParams) {
+  for (const [key, raw] of entries) {
     const field = Object.hasOwn(route.input.shape, key) ? (route.input.shape[key] as z.ZodType) : undefined;
     const base = field ? baseType(field) : undefined;
     let value: unknown = raw;
@@ -142,11 +148,21 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const carriesBody = route.method === 'POST' || route.method === 'PATCH' || route.method === 'PUT';
-      const input: Record<string, unknown> = { ...(carriesBody ? await bodyInput(req) : queryInput(url, route)), ...params };
+      let upload: ImportUpload | undefined;
+      let fields: Record<string, unknown>;
+      if (route.upload) {
+        const received = await uploadOf(req, url, route);
+        upload = received.upload;
+        fields = received.fields;
+      } else {
+        fields = carriesBody ? await bodyInput(req) : queryInput(url, route);
+      }
+      const input: Record<string, unknown> = { ...fields, ...params };
       // Over REST the workspace is the path's slug, never a body or query field.
       if (Object.hasOwn(params, 'workspaceSlug')) delete input.workspaceId;
       // The same context as /trpc; the factory reads only req (the tRPC adapter's `info` does not exist here).
       ctx = await createContext({ req, res, info: undefined as never });
+      if (upload) ctx.upload = upload;
       const caller = createCaller(ctx, { signal: abandonedSignal(req, res) }) as unknown as CallerNode;
       const procedure = route.procedurePath.split('.').reduce<CallerNode>((node, segment) => node[segment] as CallerNode, caller);
       const data = await procedure(input);
@@ -167,9 +183,69 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
       const headers = { ...cookieHeaders(ctx), ...rateLimitHeaders(ctx?.rateLimits.decision) };
       const retryAfter = retryAfterOf(mapped);
       if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+      if (route.upload && !req.readableEnded) {
+        // A refused upload is not read further: the client is told, then the connection closes.
+        headers.connection = 'close';
+        res.once('finish', () => req.destroy());
+      }
       send(res, getHTTPStatusCodeFromError(mapped), problem, headers);
     }
   };
+}
+
+/** `filename="…"` of a Content-Disposition header, if any. */
+function dispositionName(header: string | undefined): string | undefined {
+  const found = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(header ?? '');
+  if (!found?.[1]) return undefined;
+  try {
+    return decodeURIComponent(found[1]);
+  } catch {
+    return found[1];
+  }
+}
+
+/**
+ * The file of an upload route, not read here: the raw body (fields from the query string), or the
+ * first file part of a multipart body (fields from the parts before it, and the query string).
+ */
+async function uploadOf(req: IncomingMessage, url: URL, route: RestRoute): Promise<{ upload: ImportUpload; fields: Record<string, unknown> }> {
+  const contentType = req.headers['content-type'] ?? '';
+  const fromQuery = [...url.searchParams];
+  if (/^multipart\/form-data\b/i.test(contentType)) {
+    return new Promise((resolve, reject) => {
+      const parts: [string, string][] = [];
+      let parser: busboy.Busboy;
+      try {
+        parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 4_096 } });
+      } catch {
+        reject(problemError('BAD_REQUEST', { error: 'invalid_input', message: 'The multipart body has no boundary', details: { fields: [{ path: '(body)', message: 'multipart/form-data without a boundary' }] } }));
+        return;
+      }
+      let found = false;
+      parser.on('field', (name, value) => parts.push([name, value]));
+      parser.on('file', (_name, stream, info) => {
+        found = true;
+        resolve({ upload: { stream, fileName: info.filename || 'import.csv' }, fields: textInput([...fromQuery, ...parts], route) });
+      });
+      parser.on('error', () => reject(problemError('BAD_REQUEST', { error: 'invalid_input', message: 'The multipart body could not be read', details: { fields: [{ path: '(body)', message: 'malformed multipart/form-data' }] } })));
+      parser.on('close', () => {
+        if (!found) reject(problemError('BAD_REQUEST', { error: 'invalid_input', message: 'The multipart body has no file part', details: { field: 'file', fields: [{ path: 'file', message: 'required' }] } }));
+      });
+      req.pipe(parser);
+    });
+  }
+  const accepted = route.upload ?? [];
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!accepted.includes(type)) {
+    throw problemError('UNSUPPORTED_MEDIA_TYPE', {
+      error: 'unsupported_media_type',
+      message: `Send the file as the request body (Content-Type: ${accepted.join(', ')})`,
+      details: { contentType: contentType || null },
+    });
+  }
+  const length = Number(req.headers['content-length']);
+  const fileName = dispositionName(req.headers['content-disposition']) ?? 'import.csv';
+  return { upload: { stream: req, fileName, declaredBytes: Number.isFinite(length) ? length : undefined }, fields: textInput(fromQuery, route) };
 }
 
 /**

@@ -22,13 +22,15 @@ export interface RestRoute {
   openapi: OpenApiSettings;
   /** Content types of a streamed download (meta.download); undefined for JSON answers. */
   download: readonly string[] | undefined;
+  /** Content types of a streamed upload (meta.upload): the body is the file, not JSON. */
+  upload: readonly string[] | undefined;
   /** Literal segments count before parameters, so `/connections/pool-stats` wins over `/connections/{connectionId}`. */
   pattern: RegExp;
 }
 
 interface ProcedureDef {
   type: 'query' | 'mutation' | 'subscription';
-  meta?: OpenApiMeta & { download?: { contentTypes: readonly string[] } };
+  meta?: OpenApiMeta & { download?: { contentTypes: readonly string[] }; upload?: { contentTypes: readonly string[] } };
   inputs: unknown[];
   output?: unknown;
 }
@@ -113,6 +115,7 @@ export function collectRestRoutes(router: AnyRouter): RestRoute[] {
       output: def.output,
       openapi,
       download: def.meta?.download?.contentTypes,
+      upload: def.meta?.upload?.contentTypes,
       pattern: patternOf(openapi.path),
     });
   }

@@ -7,6 +7,8 @@ import { connectionsRouter } from './connections/_router';
 import { consoleRouter } from './console/_router';
 import { environmentsRouter } from './environments/_router';
 import { healthRouter } from './health';
+import { projectsRouter } from './projects/_router';
+import { importsRouter } from './imports';
 import { tokensRouter } from './tokens';
 import { usersRouter } from './users';
 import { workspacesRouter } from './workspaces';
@@ -29,6 +31,8 @@ export const appRouter = router({
   console: consoleRouter,
   workspaceMigrations: workspaceMigrationsRouter,
   backups: backupsRouter,
+  projects: projectsRouter,
+  imports: importsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@ import { hash, randomBytes } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
 import { apiTokens, users, workspaceMembers, type WorkspaceRole } from '@studio/db/schema';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { AuthCache } from './auth-cache';
 import { expectRow, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
 import { lowerRole } from './policy';
@@ -45,7 +46,10 @@ export const tokenColumns = {
 export class ApiTokenService {
   readonly #lastWrite = new Map<string, number>();
 
-  constructor(private readonly db: StudioDatabase) {}
+  constructor(
+    private readonly db: StudioDatabase,
+    private readonly cache: AuthCache = new AuthCache(undefined),
+  ) {}
 
   async create(input: { workspaceId: string; name: string; role: WorkspaceRole; expiresAt?: Date | null; createdBy: string | null }) {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -89,6 +93,7 @@ export class ApiTokenService {
       .where(and(eq(apiTokens.workspaceId, workspaceId), eq(apiTokens.id, tokenId)))
       .returning(tokenColumns);
     if (!row) throw new NotFoundError('API token', { field: 'tokenId' });
+    await this.cache.publish({ kind: 'token', tokenId: row.id });
     return row;
   }
 
@@ -97,10 +102,18 @@ export class ApiTokenService {
    * minted by a person who has since been deactivated (their tokens stop with them).
    * A token made by a person lives on that person's membership: it stops authorising when they
    * leave the workspace, and never acts above their current role (a demotion caps it at once).
+   * Served from the cache until the token's own expiry at the latest.
    */
   async authenticate(token: string): Promise<TokenPrincipal | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const now = new Date();
+    const key = hashToken(token);
+    const cached = this.cache.get(this.cache.tokens, key);
+    if (cached) {
+      await this.#touch(cached.tokenId, now);
+      return { ...cached };
+    }
+    const ticket = this.cache.ticket();
     const [row] = await this.db
       .select({
         id: apiTokens.id,
@@ -109,6 +122,7 @@ export class ApiTokenService {
         name: apiTokens.name,
         prefix: apiTokens.prefix,
         createdBy: apiTokens.createdBy,
+        expiresAt: apiTokens.expiresAt,
         creatorRole: workspaceMembers.role,
       })
       .from(apiTokens)
@@ -116,7 +130,7 @@ export class ApiTokenService {
       .leftJoin(workspaceMembers, and(eq(workspaceMembers.workspaceId, apiTokens.workspaceId), eq(workspaceMembers.userId, apiTokens.createdBy)))
       .where(
         and(
-          eq(apiTokens.tokenHash, hashToken(token)),
+          eq(apiTokens.tokenHash, key),
           isNull(apiTokens.revokedAt),
           or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
           isNull(users.deactivatedAt),
@@ -126,7 +140,9 @@ export class ApiTokenService {
     if (row.createdBy !== null && row.creatorRole === null) return null;
     await this.#touch(row.id, now);
     const role = row.creatorRole === null ? row.role : lowerRole(row.role, row.creatorRole);
-    return { kind: 'token', tokenId: row.id, workspaceId: row.workspaceId, role, name: row.name, prefix: row.prefix, createdBy: row.createdBy };
+    const principal: TokenPrincipal = { kind: 'token', tokenId: row.id, workspaceId: row.workspaceId, role, name: row.name, prefix: row.prefix, createdBy: row.createdBy };
+    this.cache.keep(this.cache.tokens, key, principal, ticket, row.expiresAt);
+    return principal;
   }
 
   async #touch(tokenId: string, now: Date): Promise<void> {

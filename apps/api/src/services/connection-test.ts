@@ -6,8 +6,9 @@
 // routers turn a failed result into the F10 shape.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
-import { ProbeError, probeTarget, type ProbeLogin, type ProbeOptions, type ProbeResult, type ProbeTarget } from '@studio/mssql-pool';
+import type { ConnectionOptions, ConnectionTlsRecord, ConnectionType } from '@studio/db/schema';
+import { CERTIFICATE_WARNING_DAYS, ProbeError, probeTarget, type EncryptionMode, type NegotiatedTls, type ProbeLogin, type ProbeOptions, type ProbeResult, type ProbeTarget } from '@studio/mssql-pool';
+import { poolTlsOptionsOf, requestedEncryptionOf, SSL_REQUIRED_MESSAGE, type RequestedEncryption } from './connection-tls';
 import type { OutboundPolicy } from './outbound-policy';
 
 export type TestStepName = 'dns' | 'tcp' | 'tls' | 'login' | 'query';
@@ -25,6 +26,10 @@ export interface TestStep {
   notRun?: boolean;
   reason?: string;
   error?: string;
+  /** Passed, but worth acting on: no encryption, an unchecked certificate, one that expires soon. */
+  warning?: string;
+  /** tls step: what the session negotiated, with the mode it was asked for. */
+  tls?: NegotiatedTls & { mode: EncryptionMode };
 }
 
 const STEP_ORDER: readonly TestStepName[] = ['dns', 'tcp', 'tls', 'login', 'query'];
@@ -36,6 +41,7 @@ export type TestFailureReason =
   | 'connection_refused'
   | 'timeout'
   | 'tls_failed'
+  | 'ssl_required'
   | 'dns_failed'
   | 'outbound_refused'
   | 'query_failed'
@@ -47,7 +53,9 @@ export interface ConnectionTestResult {
   latencyMs: number;
   serverVersion: string | null;
   steps: TestStep[];
-  details: { reason: 'ok' | TestFailureReason; database_type: ConnectionType; error_code: string | null };
+  details: { reason: 'ok' | TestFailureReason; database_type: ConnectionType; error_code: string | null; current_protocol?: 'plain' };
+  /** What the login negotiated (kept as the connection's last TLS); null when no login got that far. Not part of the API answer. */
+  negotiated: ConnectionTlsRecord | null;
 }
 
 /** What a test connects to: a saved connection's decrypted settings or unsaved draft parameters. */
@@ -130,6 +138,7 @@ function networkFailure(error: unknown): StepFailure | undefined {
 function probeFailure(error: unknown): StepFailure {
   if (!(error instanceof ProbeError)) return new StepFailure('connection_failed', messageOf(error), codeOf(error) ?? null);
   const errorCode = error.errorCode ?? null;
+  if (error.securityViolation === 'ssl_required') return new StepFailure('ssl_required', SSL_REQUIRED_MESSAGE, errorCode);
   if (error.reason !== undefined) return new StepFailure(error.reason, error.message, errorCode);
   if (errorCode === 'ETIMEOUT' || /timeout|timed out/i.test(error.message)) return new StepFailure('timeout', error.message, 'ETIMEOUT');
   return networkFailure(error.cause) ?? new StepFailure(error.step === 'query' ? 'query_failed' : 'connection_failed', error.message, errorCode);
@@ -175,6 +184,39 @@ function untilDeadline<T>(operation: Promise<T>, signal: AbortSignal): Promise<T
   });
 }
 
+/** What a login negotiated, as stored with the connection (days to expiry are counted when read). */
+function tlsRecordOf(login: ProbeLogin, mode: EncryptionMode): ConnectionTlsRecord {
+  const tls = login.tls;
+  if (!login.encrypted || tls === undefined) return { mode, encrypted: false };
+  const certificate = tls.certificate && {
+    subject: tls.certificate.subject,
+    issuer: tls.certificate.issuer,
+    subjectAltNames: tls.certificate.subjectAltNames,
+    validFrom: tls.certificate.validFrom,
+    validTo: tls.certificate.validTo,
+    fingerprint256: tls.certificate.fingerprint256,
+  };
+  return { mode, encrypted: true, protocol: tls.protocol, cipher: tls.cipher, alpnProtocol: tls.alpnProtocol, authorized: tls.authorized, certificate };
+}
+
+/**
+ * The tls step from what the login's socket negotiated (never from the settings): protocol,
+ * cipher, certificate, with a warning when nothing is encrypted, the certificate was not checked,
+ * or it expires within CERTIFICATE_WARNING_DAYS.
+ */
+function tlsStepOf(login: ProbeLogin, requested: RequestedEncryption, type: ConnectionType, tlsMs: number): TestStep {
+  if (!login.encrypted || login.tls === undefined) {
+    const what = type === 'mssql' ? 'nothing is encrypted, not even the login and its password' : 'nothing is encrypted, the login and its password included';
+    return { name: 'tls', ok: true, ms: 0, skipped: true, warning: `Not encrypted: encryption is ${requested.mode} for this connection, so ${what}` };
+  }
+  const tls = login.tls;
+  const warnings: string[] = [];
+  if (!tls.authorized) warnings.push('The certificate was not checked (an explicit choice of this connection): anyone on the path could stand in for the server');
+  const days = tls.certificate?.daysToExpiry;
+  if (days !== undefined && days < CERTIFICATE_WARNING_DAYS) warnings.push(days < 0 ? 'The server certificate has expired' : `The server certificate expires in ${days} day${days === 1 ? '' : 's'}`);
+  return { name: 'tls', ok: true, ms: tlsMs, tls: { ...tls, mode: requested.mode }, ...(warnings.length > 0 && { warning: warnings.join('; ') }) };
+}
+
 export class ConnectionTester {
   constructor(
     private readonly outboundPolicy: OutboundPolicy,
@@ -207,13 +249,15 @@ export class ConnectionTester {
       options.onStep?.(step);
     };
     const remaining = () => Math.max(1, deadlineMs - (performance.now() - started));
-    const finish = (result: Omit<ConnectionTestResult, 'latencyMs' | 'steps' | 'details'> & { reason: ConnectionTestResult['details']['reason']; errorCode: string | null }): ConnectionTestResult => ({
+    let negotiated: ConnectionTlsRecord | null = null;
+    const finish = (result: Omit<ConnectionTestResult, 'latencyMs' | 'steps' | 'details' | 'negotiated'> & { reason: ConnectionTestResult['details']['reason']; errorCode: string | null }): ConnectionTestResult => ({
       success: result.success,
       message: result.message,
       latencyMs: Math.round(performance.now() - started),
       serverVersion: result.serverVersion,
       steps,
       details: { reason: result.reason, database_type: target.type, error_code: result.errorCode },
+      negotiated,
     });
 
     let current: TestStepName = 'dns';
@@ -242,9 +286,11 @@ export class ConnectionTester {
       // TLS is negotiated inside the login (TDS PRELOGIN, PostgreSQL SSLRequest, MySQL handshake),
       // so the tls step is reported from what the probe's login saw.
       begin('login');
+      const requested = requestedEncryptionOf(target.type, target.options);
       const loggedIn = (login: ProbeLogin) => {
         const tlsMs = Math.round(login.tlsMs ?? 0);
-        record(login.encrypted ? { name: 'tls', ok: true, ms: tlsMs } : { name: 'tls', ok: true, ms: 0, skipped: true });
+        negotiated = tlsRecordOf(login, requested.mode);
+        record(tlsStepOf(login, requested, target.type, tlsMs));
         record({ name: 'login', ok: true, ms: Math.max(0, Math.round(login.loginMs) - tlsMs) });
         begin('query');
       };
@@ -259,11 +305,7 @@ export class ConnectionTester {
               database: target.database,
               user: target.user,
               password: target.password ?? '',
-              options: {
-                ...(target.options.tls !== undefined && { encrypt: target.options.tls }),
-                ...(target.options.trustServerCertificate !== undefined && { trustServerCertificate: target.options.trustServerCertificate }),
-                ...(target.options.ca !== undefined && { ca: target.options.ca }),
-              },
+              options: poolTlsOptionsOf(target.options),
             },
             // The probe connects to the address the dns step vetted, never resolving the host again.
             { addressOf: () => Promise.resolve(address), timeoutMs: remaining(), signal: controller.signal, onLogin: loggedIn },
@@ -272,7 +314,7 @@ export class ConnectionTester {
         );
       } catch (error) {
         const failure = error instanceof DeadlineReached ? error : probeFailure(error);
-        if (failure instanceof StepFailure && failure.reason === 'tls_failed') current = 'tls';
+        if (failure instanceof StepFailure && (failure.reason === 'tls_failed' || failure.reason === 'ssl_required')) current = 'tls';
         throw failure;
       }
       record({ name: 'query', ok: true, ms: Math.round(probe.queryMs) });
@@ -297,7 +339,9 @@ export class ConnectionTester {
       const ran = new Map(steps.map((step) => [step.name, step]));
       const ordered = STEP_ORDER.map((name) => ran.get(name) ?? { name, ok: false, ms: 0, skipped: true, notRun: true, reason: `not run: ${failed} failed` });
       steps.splice(0, steps.length, ...ordered);
-      return finish({ success: false, message: failure.message, serverVersion: null, reason: failure.reason, errorCode: failure.errorCode });
+      const result = finish({ success: false, message: failure.message, serverVersion: null, reason: failure.reason, errorCode: failure.errorCode });
+      if (failure.reason === 'ssl_required') result.details.current_protocol = 'plain';
+      return result;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', cancel);

@@ -2,10 +2,11 @@
 // row id and field, before they touch the database; the password never leaves this module.
 import { randomUUID } from 'node:crypto';
 import type { StudioDatabase } from '@studio/db';
-import { connectionAccess, connections, environments, projects, type ConnectionOptions, type ConnectionType } from '@studio/db/schema';
+import { connectionAccess, connections, environments, projects, type ConnectionOptions, type ConnectionTlsRecord, type ConnectionType } from '@studio/db/schema';
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
+import { assertEncryptionSettings, lastTlsOf, requestedEncryptionOf, type RequestedEncryption } from './connection-tls';
 import { assertOptionsFitType, assertPasswordResupplied } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
@@ -69,6 +70,7 @@ const readColumns = {
   status: connections.status,
   lastTestedAt: connections.lastTestedAt,
   lastError: connections.lastError,
+  lastTls: connections.lastTls,
   createdBy: connections.createdBy,
   createdAt: connections.createdAt,
   updatedAt: connections.updatedAt,
@@ -94,10 +96,14 @@ export class ConnectionService {
    * `user` is decrypted only for callers who may manage the connection; others see null, and the
    * server's last error without the login name in it.
    */
-  #present<Row extends { id: string; userEncrypted: string; lastError: string | null }>(row: Row, view: ConnectionView): Omit<Row, 'userEncrypted'> & { user: string | null } {
-    const { userEncrypted, ...rest } = row;
-    if (view.revealUser) return { ...rest, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
-    return { ...rest, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
+  #present<Row extends { id: string; type: ConnectionType; options: ConnectionOptions; userEncrypted: string; lastError: string | null; lastTls: ConnectionTlsRecord | null }>(
+    row: Row,
+    view: ConnectionView,
+  ): Omit<Row, 'userEncrypted' | 'lastTls'> & { user: string | null; encryption: RequestedEncryption; lastTls: ReturnType<typeof lastTlsOf> } {
+    const { userEncrypted, lastTls: stored, ...rest } = row;
+    const shown = { encryption: requestedEncryptionOf(row.type, row.options), lastTls: lastTlsOf(stored) };
+    if (view.revealUser) return { ...rest, ...shown, user: this.keyRing.decrypt(userEncrypted, credentialContext(row.id, 'user')) };
+    return { ...rest, ...shown, lastError: this.#hideLogin(row.id, userEncrypted, row.lastError), user: null };
   }
 
   #hideLogin(connectionId: string, userEncrypted: string, message: string | null): string | null {
@@ -128,6 +134,7 @@ export class ConnectionService {
   /** `db` may be a transaction (an environment saving its connection). */
   async create(workspaceId: string, input: ConnectionInput, createdBy: string | null, db: StudioDatabase = this.db) {
     assertOptionsFitType(input.type, input.options);
+    assertEncryptionSettings(input.type, input.options ?? {});
     // The id is made here, not by the database, because the ciphertexts are bound to it.
     const id = randomUUID();
     const user = this.keyRing.encrypt(input.user, credentialContext(id, 'user'));
@@ -163,6 +170,8 @@ export class ConnectionService {
         .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
         .for('update');
       if (!current) throw new NotFoundError('Connection', { field: 'connectionId' });
+      // A new type must fit the stored mode too (a SQL Server 'strict' cannot become PostgreSQL's).
+      assertEncryptionSettings(patch.type ?? current.type, patch.options ?? current.options);
       const currentUser = this.keyRing.decrypt(current.userEncrypted, credentialContext(connectionId, 'user'));
       assertPasswordResupplied(
         { ...current, user: currentUser },
@@ -204,6 +213,8 @@ export class ConnectionService {
             status: 'unknown' as const,
             lastError: null,
           }),
+          // What was negotiated under other settings says nothing about these.
+          ...((patch.host !== undefined || patch.port !== undefined || patch.type !== undefined || patch.options !== undefined) && { lastTls: null }),
           // Verified before this save: what the verification found is the new status.
           ...(verified?.success === true && { status: 'healthy' as const, lastTestedAt: new Date(), lastError: null }),
         })
@@ -322,7 +333,7 @@ export class ConnectionService {
   async recordTest(workspaceId: string, connectionId: string, result: ConnectionTestResult) {
     const [row] = await this.db
       .update(connections)
-      .set({ status: result.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: result.success ? null : result.message.slice(0, 2_000) })
+      .set({ status: result.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: result.success ? null : result.message.slice(0, 2_000), lastTls: result.negotiated })
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
       .returning({ status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError });
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
@@ -333,7 +344,11 @@ export class ConnectionService {
   async setTestedStatus(workspaceId: string, connectionId: string, test: ConnectionTestResult | null, db: StudioDatabase = this.db) {
     await db
       .update(connections)
-      .set(test === null ? { status: 'unknown', lastError: null } : { status: test.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: test.success ? null : test.message.slice(0, 2_000) })
+      .set(
+        test === null
+          ? { status: 'unknown', lastError: null, lastTls: null }
+          : { status: test.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: test.success ? null : test.message.slice(0, 2_000), lastTls: test.negotiated },
+      )
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
   }
 

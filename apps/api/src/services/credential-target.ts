@@ -2,6 +2,7 @@
 // not be able to send the stored one somewhere new (a server they run, or the same server over a
 // channel they can read): changing the destination requires the password again.
 import type { ConnectionOptions, ConnectionType } from '@studio/db/schema';
+import { requestedEncryptionOf } from './connection-tls';
 import { InvalidInputError, ServiceError } from './errors';
 
 /** What decides who receives the password: the server, the login it is paired with, and the channel. */
@@ -16,13 +17,20 @@ export interface CredentialTarget {
 
 /**
  * How well the channel protects the password: 0 in clear, 1 TLS without certificate checks,
- * 2 verified TLS. TLS as the drivers apply it: SQL Server encrypts unless told not to;
- * PostgreSQL and MySQL only when asked.
+ * 2 a checked chain, 3 a checked chain and host name; by the mode in force (`encryption`, else
+ * the older `tls` switch as the drivers apply it).
  */
 function channelStrength(target: CredentialTarget): number {
-  const tls = target.type === 'mssql' ? target.options.tls !== false : target.options.tls === true;
-  if (!tls) return 0;
-  return target.options.trustServerCertificate === true ? 1 : 2;
+  const requested = requestedEncryptionOf(target.type, target.options);
+  if (!requested.tlsRequired) return 0;
+  return { none: 1, chain: 2, full: 3 }[requested.certificateCheck];
+}
+
+/** The option whose change weakened the channel, as the caller named it. */
+function weakenedBy(current: CredentialTarget, next: CredentialTarget): string {
+  if (next.options.encryption !== current.options.encryption) return 'options.encryption';
+  if (next.options.tls !== current.options.tls) return 'options.tls';
+  return 'options.trustServerCertificate';
 }
 
 /**
@@ -39,8 +47,8 @@ export function credentialTargetChanges(current: CredentialTarget, next: Credent
   if (next.port !== current.port) changed.push('port');
   if (next.database !== current.database) changed.push('database');
   if (next.user !== current.user) changed.push('user');
-  if (channelStrength(next) < channelStrength(current)) changed.push(next.options.tls === current.options.tls ? 'options.trustServerCertificate' : 'options.tls');
-  if (channelStrength(next) === 2 && next.options.ca !== undefined && next.options.ca !== current.options.ca) changed.push('options.ca');
+  if (channelStrength(next) < channelStrength(current)) changed.push(weakenedBy(current, next));
+  if (channelStrength(next) >= 2 && next.options.ca !== undefined && next.options.ca !== current.options.ca) changed.push('options.ca');
   // A failover partner or alternate host receives the password too: a new one is a new destination.
   const known = new Set(otherServersOf(current.options).map(serverKey));
   for (const field of new Set(otherServersOf(next.options).filter((server) => !known.has(serverKey(server))).map((server) => server.option))) changed.push(field);

@@ -8,6 +8,7 @@ import { and, asc, count, eq, gt, ne } from 'drizzle-orm';
 import { connections as connectionsTable } from '@studio/db/schema';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { ConnectionService } from './connections';
+import { assertEncryptionSettings } from './connection-tls';
 import { assertPasswordResupplied } from './credential-target';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
@@ -161,6 +162,7 @@ export class EnvironmentService {
           password: params.password === undefined ? stored.password : params.password,
           options: params.options ?? stored.options,
         };
+        assertEncryptionSettings(target.type, target.options, 'connection.options');
         // Before the test: the test itself would send the stored password to the new target.
         assertPasswordResupplied(stored, target, { password: params.password, hasStoredPassword: stored.password !== null, field: 'connection.password' });
         return plan({ kind: 'update', connectionId: previousConnectionId, params }, target);
@@ -171,6 +173,7 @@ export class EnvironmentService {
         throw new InvalidInputError(`connection.${missing}`, `connection.${missing}: required for an environment without a connection`);
       }
       const port = params.port ?? DEFAULT_MSSQL_PORT;
+      assertEncryptionSettings('mssql', params.options ?? {}, 'connection.options');
       return plan(
         { kind: 'create', params: { ...params, host, port, database, user }, previousConnectionId },
         { type: 'mssql', host, port, database, user, password: params.password ?? null, options: params.options ?? {} },

@@ -7,6 +7,7 @@ export type ServiceErrorCode =
   | 'forbidden'
   | 'invalid_input'
   | 'password_required'
+  | 'security_violation'
   | 'unauthenticated'
   | 'authentication_failed'
   | 'rate_limited'
@@ -16,7 +17,20 @@ export type ServiceErrorCode =
   | 'service_unavailable'
   | 'schema_needs_migration'
   | 'query_timeout'
-  | 'query_error';
+  | 'query_error'
+  | ImportRefusalCode;
+
+/** Why an import (or a project it names) was refused before any row was written (seed 004). */
+export type ImportRefusalCode =
+  | 'project_not_found'
+  | 'project_connection_missing'
+  | 'connection_not_found'
+  | 'table_not_found'
+  | 'column_mapping_invalid'
+  | 'import_not_found'
+  | 'import_busy'
+  | 'file_too_large'
+  | 'file_unreadable';
 
 /** `message` and `details` are shown to the caller: never put secrets or raw driver text in them. */
 export class ServiceError extends Error {
@@ -110,6 +124,14 @@ export class QueryError extends ServiceError {
   constructor(message: string, details: { databaseCode: string | null; database_type: string; line: number | null; statement: number | null } & Record<string, unknown>, options?: { cause?: unknown }) {
     super('query_error', message, details, options);
     this.name = 'QueryError';
+  }
+}
+
+/** An import refused with its own code (`details.field` names what is at fault). */
+export class ImportRefusal extends ServiceError {
+  constructor(code: ImportRefusalCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(code, message, details, options);
+    this.name = 'ImportRefusal';
   }
 }
 

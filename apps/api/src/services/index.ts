@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AccessService } from './access';
 import { ApiTokenService } from './api-tokens';
 import { AuditService } from './audit';
+import { AuthCache, DEFAULT_AUTH_CACHE, type AuthCacheOptions } from './auth-cache';
 import { API_VERSION, BackupService, type BackupConfig } from './backups';
 import { ConnectionTester, DEFAULT_TEST_DEADLINE_MS, DEFAULT_TEST_MAX_DEADLINE_MS } from './connection-test';
 import { ConnectionTestRuns, type ConnectionTestRunsOptions } from './connection-test-runs';
@@ -19,12 +20,15 @@ import { defaultRateLimits, memoryStore, postgresStore, RateLimitService, redisS
 import { OidcService, type OidcConfig } from './oidc';
 import { SchemaBrowserService } from './schema-browser';
 import { PeopleService } from './people';
+import { ProjectService } from './projects';
+import { ImportService, type ImportOptions } from './imports/service';
 import { createLucia, SessionService } from './sessions';
 import { ConsoleService, type ConsoleRunSubject } from './console';
 import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
 import { beforeConnectOf, WorkspaceDatabases } from './workspace-databases';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
-import { createPoolManager, InProcessPoolInvalidation, PostgresPoolInvalidation, type PoolInvalidation } from './workspace-pools';
+import { createInvalidationChannel, type InvalidationChannel } from './invalidation';
+import { createPoolManager, PoolInvalidation } from './workspace-pools';
 import { WorkspaceService } from './workspaces';
 import { ConcurrencyBudget } from './concurrency';
 import { OutageMonitor } from './outages';
@@ -46,11 +50,19 @@ export interface AppServices {
   connections: ConnectionService;
   access: AccessService;
   environments: EnvironmentService;
+  /** Import projects (seed 004): which connection a CSV import goes to, and how the file reads. */
+  projects: ProjectService;
+  /** CSV import runs: validation, streamed loading, progress, cancel, history. */
+  imports: ImportService;
   /** The process's one pool manager for workspace databases (closed by the app on shutdown). */
   pools: WorkspacePoolManager;
   /** The one way to reach a workspace database: target (settings, outbound policy) and lease. */
   workspaceDatabases: WorkspaceDatabases;
   poolInvalidation: PoolInvalidation;
+  /** Cross-instance "this changed" (LISTEN/NOTIFY on PostgreSQL, in memory on PGlite): pools and the auth cache hear it. */
+  invalidation: InvalidationChannel;
+  /** Who a session or token is and a person's role per workspace, per instance; invalidated through `invalidation`. */
+  authCache: AuthCache;
   connectionTester: ConnectionTester;
   /** Connection tests started to be watched step by step (held in memory, per principal). */
   connectionTestRuns: ConnectionTestRuns;
@@ -107,8 +119,12 @@ export interface CreateServicesOptions {
   exportMaxRows?: number;
   /** Shared with the app's readiness check; default: a new one. */
   outages?: OutageMonitor;
+  /** CSV imports: size cap (IMPORT_MAX_BYTES), heartbeat and staleness (tests shorten them). */
+  imports?: Partial<ImportOptions>;
   /** Backup folder, retention, schedule (BACKUP_* variables); default: a folder under the OS temp dir, no schedule. */
   backups?: BackupConfig;
+  /** The auth cache's backstop TTL and size (default 10 s, 10,000 entries per kind; ttlMs 0 turns it off). */
+  authCache?: AuthCacheOptions;
 }
 
 /**
@@ -120,18 +136,6 @@ async function defaultRateLimitStore(options: CreateServicesOptions, outages: Ou
   if (options.redisUrl) return redisStore(options.redisUrl, options.logger, { ...options.redisTimeouts, outages });
   if (options.database.kind === 'pg') return postgresStore(options.database.client);
   return memoryStore;
-}
-
-/**
- * On a PostgreSQL system database, pool invalidations reach every instance (LISTEN/NOTIFY); the
- * embedded PGlite is one process by construction, so in-process is the whole story there.
- */
-async function createPoolInvalidation(options: CreateServicesOptions, pools: WorkspacePoolManager): Promise<PoolInvalidation> {
-  const local = new InProcessPoolInvalidation(pools, options.logger);
-  if (options.database.kind !== 'pg') return local;
-  const broadcast = new PostgresPoolInvalidation(options.database.client, local, options.logger);
-  await broadcast.start();
-  return broadcast;
 }
 
 /**
@@ -149,28 +153,40 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   const store = options.rateLimitStore ?? (await defaultRateLimitStore(options, outages));
   const connections = new ConnectionService(db, options.keyRing);
   const pools = options.pools ?? createPoolManager(options.logger, { beforeConnect: beforeConnectOf(options.outboundPolicy) });
-  const poolInvalidation = await createPoolInvalidation(options, pools);
+  // On a PostgreSQL system database changes reach every instance (LISTEN/NOTIFY); the embedded
+  // PGlite is one process by construction, so in memory is the whole story there.
+  const invalidation = await createInvalidationChannel(options.database, db, options.logger);
+  const poolInvalidation = new PoolInvalidation(invalidation, pools, options.logger);
+  const authCache = new AuthCache(invalidation, options.authCache ?? DEFAULT_AUTH_CACHE);
   const audit = new AuditService(db, options.logger);
   const workspaceDatabases = new WorkspaceDatabases({ db, connections, pools, outboundPolicy: options.outboundPolicy });
   const workspaceMigrations = new WorkspaceMigrationService({ db, databases: workspaceDatabases, audit, logger: options.logger }, options.workspaceMigrations);
   workspaceMigrations.attach();
+  const imports = new ImportService({ db, workspaceDatabases, audit, logger: options.logger }, options.imports);
+  // Runs left 'running' by a stopped process are marked interrupted; on the embedded database no
+  // other process can be running one.
+  await imports.startSweeping({ everyRunIsStale: options.database.kind === 'pglite' });
   return {
     db,
     keyRing: options.keyRing,
     outboundPolicy: options.outboundPolicy,
     audit,
     rateLimits: new RateLimitService(store, options.rateLimits ?? defaultRateLimits),
-    sessions: new SessionService(db, createLucia(db, options.sessionTtlHours)),
-    people: new PeopleService(db),
-    tokens: new ApiTokenService(db),
+    sessions: new SessionService(db, createLucia(db, options.sessionTtlHours), authCache, options.sessionTtlHours),
+    people: new PeopleService(db, authCache),
+    tokens: new ApiTokenService(db, authCache),
     oidc: new OidcService(db, options.keyRing, options.oidc ?? null, options.logger),
-    workspaces: new WorkspaceService(db),
+    workspaces: new WorkspaceService(db, authCache),
     connections,
     access: new AccessService(db),
     environments: new EnvironmentService(db, connections),
+    projects: new ProjectService(db),
+    imports,
     pools,
     workspaceDatabases,
     poolInvalidation,
+    invalidation,
+    authCache,
     connectionTester: new ConnectionTester(
       options.outboundPolicy,
       options.connectionTestDeadlineMs ?? DEFAULT_TEST_DEADLINE_MS,
@@ -195,16 +211,17 @@ function defaultBackupConfig(): BackupConfig {
 }
 
 /**
- * Stops what createServices started: running SQL editor executions get a TDS attention, then pool
- * invalidation, the pools (in-flight queries may finish within `poolDrainDeadlineMs`) and the
+ * Stops what createServices started: running SQL editor executions get a TDS attention, then the
+ * invalidation listener, the pools (in-flight queries may finish within `poolDrainDeadlineMs`) and the
  * rate-limit store close. The system database stays open; its owner closes it.
  */
 export async function closeServices(services: AppServices, options: { poolDrainDeadlineMs: number }): Promise<void> {
   services.backups.stopSchedule();
-  await services.poolInvalidation.close();
+  await services.invalidation.close();
   services.sqlEditor.executions.cancelAll();
   services.console.runs.cancelAll();
   services.connectionTestRuns.cancelAll();
+  await services.imports.close();
   await services.pools.close({ deadlineMs: options.poolDrainDeadlineMs });
   await services.rateLimits.close();
 }

@@ -6,6 +6,7 @@ import type { StudioDatabase } from '@studio/db';
 import { hashPassword, verifyPassword } from '@studio/db/password';
 import { accountTokens, roles, sessions, users, type AccountTokenKind } from '@studio/db/schema';
 import { and, asc, eq, gt, ilike, isNotNull, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { AuthCache } from './auth-cache';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError, ServiceError } from './errors';
 import { keysetPage } from './pagination';
 import { assertPasswordPolicy } from './password-policy';
@@ -90,8 +91,15 @@ export class AccountLinkError extends ServiceError {
 
 type Tx = Parameters<Parameters<StudioDatabase['transaction']>[0]>[0];
 
+/**
+ * Every change to a person that a cached principal was built from (sessions ended, deactivation,
+ * password, display name) is published to the auth cache after its own transaction.
+ */
 export class PeopleService {
-  constructor(private readonly db: StudioDatabase) {}
+  constructor(
+    private readonly db: StudioDatabase,
+    private readonly cache: AuthCache = new AuthCache(undefined),
+  ) {}
 
   /** The user's system role name when the user exists and is active; null otherwise. */
   async activeSystemRole(userId: string): Promise<string | null> {
@@ -197,7 +205,7 @@ export class PeopleService {
    * current password and ends every session at once: whoever knew it is out until the link is used.
    */
   async issueLink(userId: string, createdBy: string): Promise<IssuedLink> {
-    return this.db.transaction(async (tx) => {
+    const link = await this.db.transaction(async (tx) => {
       const [user] = await tx
         .select({ passwordHash: users.passwordHash, googleSubject: users.googleSubject, deactivatedAt: users.deactivatedAt })
         .from(users)
@@ -212,6 +220,8 @@ export class PeopleService {
       }
       return this.#issueLink(tx, userId, kind, createdBy);
     });
+    if (link.kind === 'reset') await this.cache.publish({ kind: 'user', userId });
+    return link;
   }
 
   /** Revokes the pending invite/reset link(s); answers how many were open. */
@@ -263,7 +273,7 @@ export class PeopleService {
    * the caller's `atomically` scope, so the audit row of the acceptance commits with it.
    */
   async spendLink(token: string, passwordHash: string) {
-    return this.db.transaction(async (tx) => {
+    const accepted = await this.db.transaction(async (tx) => {
       const [spent] = await tx
         .update(accountTokens)
         .set({ usedAt: new Date() })
@@ -279,6 +289,8 @@ export class PeopleService {
       await tx.delete(sessions).where(eq(sessions.userId, user.id));
       return { userId: user.id, username: user.username, kind: spent.kind };
     });
+    await this.cache.publish({ kind: 'user', userId: accepted.userId });
+    return accepted;
   }
 
   /**
@@ -298,7 +310,7 @@ export class PeopleService {
   }
 
   async update(userId: string, change: { displayName?: string | null | undefined; email?: string | null | undefined; systemRole?: SystemRole | undefined }) {
-    return this.db.transaction(async (tx) => {
+    const updated = await this.db.transaction(async (tx) => {
       const [current] = await tx.select({ roleId: users.roleId }).from(users).where(eq(users.id, userId)).for('update');
       if (!current) throw new NotFoundError('User', { field: 'userId' });
       const set: Partial<typeof users.$inferInsert> = {};
@@ -317,11 +329,13 @@ export class PeopleService {
       if (Object.keys(set).length > 0) await tx.update(users).set(set).where(eq(users.id, userId));
       return { previousRole };
     });
+    await this.cache.publish({ kind: 'user', userId });
+    return updated;
   }
 
   /** Deactivates: sign-in refused, sessions ended now, pending links revoked. Audit history stays. */
   async deactivate(userId: string): Promise<{ endedSessions: number }> {
-    return this.db.transaction(async (tx) => {
+    const deactivated = await this.db.transaction(async (tx) => {
       const [user] = await tx.select({ deactivatedAt: users.deactivatedAt }).from(users).where(eq(users.id, userId)).for('update');
       if (!user) throw new NotFoundError('User', { field: 'userId' });
       if (user.deactivatedAt) return { endedSessions: 0 };
@@ -334,11 +348,15 @@ export class PeopleService {
       const ended = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
       return { endedSessions: ended.length };
     });
+    // Their sessions and every token they made stop on every instance.
+    await this.cache.publish({ kind: 'user', userId });
+    return deactivated;
   }
 
   async reactivate(userId: string): Promise<void> {
     const [row] = await this.db.update(users).set({ deactivatedAt: null }).where(eq(users.id, userId)).returning({ id: users.id });
     if (!row) throw new NotFoundError('User', { field: 'userId' });
+    await this.cache.publish({ kind: 'user', userId });
   }
 
   /**
@@ -366,7 +384,7 @@ export class PeopleService {
    * `atomically` scope, so the audit row commits with the change.
    */
   async applyOwnPasswordChange(prepared: PreparedPasswordChange, keepStoredSessionId: string | undefined) {
-    return this.db.transaction(async (tx) => {
+    const applied = await this.db.transaction(async (tx) => {
       const [changed] = await tx
         .update(users)
         .set({ passwordHash: prepared.passwordHash, mustChangePassword: false })
@@ -379,10 +397,14 @@ export class PeopleService {
         .returning({ id: sessions.id });
       return { endedSessions: ended.length };
     });
+    // The kept session is read again too: it no longer has to change its password.
+    await this.cache.publish({ kind: 'user', userId: prepared.userId });
+    return applied;
   }
 
   async setOwnDisplayName(userId: string, displayName: string | null): Promise<void> {
     await this.db.update(users).set({ displayName }).where(eq(users.id, userId));
+    await this.cache.publish({ kind: 'user', userId });
   }
 }
 

@@ -47,7 +47,12 @@ export type WorkspaceAction =
   | 'console.cancel'
   | 'console.setAccess'
   | 'console.saveQuery'
-  | 'console.deleteQuery';
+  | 'console.deleteQuery'
+  | 'project.read'
+  | 'project.manage'
+  | 'import.read'
+  | 'import.run'
+  | 'import.cancel';
 
 export type PrincipalKind = 'user' | 'token';
 
@@ -122,6 +127,15 @@ const rolesByAction: Record<WorkspaceAction, readonly WorkspaceRole[]> = {
   // Members share queries too; changing or deleting someone else's is for Owners/Admins (handler).
   'console.saveQuery': ['Owner', 'Admin', 'Member'],
   'console.deleteQuery': ['Owner', 'Admin', 'Member'],
+  // Import projects (seed 004). Everyone sees projects and import history; editing a project is
+  // for Owners/Admins and Members with manage on its connection, importing for Members with use
+  // (decided per connection in the handler). Only the starter or an Owner/Admin cancels a run or
+  // reads its rejected rows (handler).
+  'project.read': everyone,
+  'project.manage': managers,
+  'import.read': everyone,
+  'import.run': managers,
+  'import.cancel': everyone,
 };
 
 /**
@@ -196,7 +210,9 @@ export type ConnectionScopedAction =
   | 'procedure.execute'
   | 'procedure.publish'
   | 'procedure.delete'
-  | 'console.run';
+  | 'console.run'
+  | 'project.manage'
+  | 'import.run';
 
 export const connectionScopedActions: readonly ConnectionScopedAction[] = [
   'connection.update',
@@ -208,10 +224,12 @@ export const connectionScopedActions: readonly ConnectionScopedAction[] = [
   'procedure.publish',
   'procedure.delete',
   'console.run',
+  'project.manage',
+  'import.run',
 ];
 
 /** Changing a connection or what it runs takes `manage`; running and testing take `use`. */
-const needsManage: ReadonlySet<ConnectionScopedAction> = new Set(['connection.update', 'connection.reset', 'procedure.publish', 'procedure.delete']);
+const needsManage: ReadonlySet<ConnectionScopedAction> = new Set(['connection.update', 'connection.reset', 'procedure.publish', 'procedure.delete', 'project.manage']);
 
 export function isConnectionScoped(action: string): action is ConnectionScopedAction {
   return (connectionScopedActions as readonly string[]).includes(action);

@@ -47,6 +47,8 @@ export const defaultRateLimits = {
    * makes a few reads), but still a ceiling for a runaway script driving the UI.
    */
   webRead: { points: 600, durationSeconds: 60 },
+  /** Per person: CSV imports started (each can hold a connection and a table for a long time). */
+  importStart: { points: 20, durationSeconds: 3_600 },
 } as const satisfies Record<string, RateLimitRule>;
 
 export type RateLimitBucket = keyof typeof defaultRateLimits;

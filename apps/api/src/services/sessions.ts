@@ -8,6 +8,7 @@ import { sessions, users } from '@studio/db/schema';
 import Bowser from 'bowser';
 import { and, asc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { Lucia, TimeSpan, type Adapter, type DatabaseSession } from 'lucia';
+import { AuthCache } from './auth-cache';
 import { NotFoundError, ServiceError } from './errors';
 
 export const SESSION_COOKIE_NAME = 'studio_session';
@@ -143,6 +144,9 @@ export class SessionService {
   constructor(
     private readonly db: StudioDatabase,
     readonly lucia: StudioLucia,
+    private readonly cache: AuthCache = new AuthCache(undefined),
+    /** The lucia session lifetime: past half of it lucia extends the session, which only the database can do. */
+    private readonly ttlHours = 24,
   ) {}
 
   /**
@@ -185,16 +189,28 @@ export class SessionService {
 
   /**
    * The session and its user, or null; `session.fresh` means the expiry was extended (re-send the
-   * cookie). A deactivated user's session is refused (and ended) even if one survived.
+   * cookie). A deactivated user's session is refused (and ended) even if one survived. Served from
+   * the cache until lucia would extend the session, which only the database can do.
    */
   async validate(sessionId: string) {
+    const stored = storedSessionId(sessionId);
+    const cached = this.cache.get(this.cache.sessions, stored);
+    if (cached) {
+      await this.#touch(sessionId);
+      return { session: { ...cached.session, id: sessionId, fresh: false }, user: { ...cached.user } };
+    }
+    const ticket = this.cache.ticket();
     const result = await this.lucia.validateSession(sessionId);
     if (!result.session) return null;
     if (result.user.deactivatedAt) {
       await this.lucia.invalidateUserSessions(result.user.id);
+      await this.cache.publish({ kind: 'user', userId: result.user.id });
       return null;
     }
     await this.#touch(sessionId);
+    const { id: _id, fresh: _fresh, ...session } = result.session;
+    const extendsAt = new Date(session.expiresAt.getTime() - (this.ttlHours * 3_600_000) / 2);
+    this.cache.keep(this.cache.sessions, stored, { session, user: result.user }, ticket, extendsAt);
     return result;
   }
 
@@ -213,6 +229,7 @@ export class SessionService {
 
   async invalidate(sessionId: string): Promise<void> {
     await this.lucia.invalidateSession(sessionId);
+    await this.cache.publish({ kind: 'session', storedSessionId: storedSessionId(sessionId) });
   }
 
   async listForUser(userId: string, currentSessionId: string | undefined) {
@@ -247,6 +264,7 @@ export class SessionService {
     const match = rows.find((row) => publicIdOfStored(row.id) === publicId);
     if (!match) throw new NotFoundError('Session', { field: 'id' });
     await this.db.delete(sessions).where(eq(sessions.id, match.id));
+    await this.cache.publish({ kind: 'session', storedSessionId: match.id });
   }
 
   /**
@@ -258,6 +276,8 @@ export class SessionService {
       .delete(sessions)
       .where(and(eq(sessions.userId, userId), keepSessionId === undefined ? undefined : ne(sessions.id, storedSessionId(keepSessionId))))
       .returning({ id: sessions.id });
+    // The kept session is dropped from caches too (it is read again on its next request).
+    if (ended.length > 0) await this.cache.publish({ kind: 'user', userId });
     return ended.length;
   }
 }

@@ -8,6 +8,7 @@ import { connections, environments, workspaces, type ConsoleAccess } from '@stud
 import { WorkspacePoolError, type BeforeConnect, type ConnectionTarget, type PoolLease, type WorkspacePoolManager } from '@studio/mssql-pool';
 import { and, eq } from 'drizzle-orm';
 import type { ConnectionTestTarget } from './connection-test';
+import { poolTlsOptionsOf } from './connection-tls';
 import { settingsColumns, type ConnectionService } from './connections';
 
 /** A connection's sealed settings plus what the callers of targetOf need of the row. */
@@ -90,9 +91,7 @@ function poolTargetOf(workspaceId: string, connectionId: string, settings: Conne
     user: settings.user,
     password: settings.password ?? '',
     options: {
-      ...(o.tls !== undefined && { encrypt: o.tls }),
-      ...(o.trustServerCertificate !== undefined && { trustServerCertificate: o.trustServerCertificate }),
-      ...(o.ca !== undefined && { ca: o.ca }),
+      ...poolTlsOptionsOf(o),
       ...(o.poolSize !== undefined && { poolSize: o.poolSize }),
       ...(o.connectTimeoutMs !== undefined && { connectTimeoutMs: o.connectTimeoutMs }),
       ...(o.requestTimeoutMs !== undefined && { requestTimeoutMs: o.requestTimeoutMs }),

@@ -2,6 +2,7 @@
 import type { StudioDatabase } from '@studio/db';
 import { apiTokens, connectionAccess, connections, users, workspaceMembers, workspaces, type WorkspaceRole } from '@studio/db/schema';
 import { and, asc, count, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { AuthCache } from './auth-cache';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
 
@@ -20,27 +21,49 @@ export interface WorkspaceRef {
   workspaceSlug?: string | undefined;
 }
 
-export class WorkspaceService {
-  constructor(private readonly db: StudioDatabase) {}
+/** The cache key of a workspace as named by a call, for one person ('' for a token's lookup). */
+function cacheKeyOf(ref: WorkspaceRef, userId: string): string {
+  return ref.workspaceId ? `${userId}/id/${ref.workspaceId}` : `${userId}/slug/${ref.workspaceSlug ?? ''}`;
+}
 
-  async find(ref: WorkspaceRef) {
+export class WorkspaceService {
+  constructor(
+    private readonly db: StudioDatabase,
+    private readonly cache: AuthCache = new AuthCache(undefined),
+  ) {}
+
+  /** Served from the cache (workspaces are neither renamed nor deleted by the app). */
+  async find(ref: WorkspaceRef): Promise<{ id: string; slug: string; name: string } | undefined> {
+    const key = cacheKeyOf(ref, '');
+    const cached = this.cache.get(this.cache.workspaces, key);
+    if (cached) return { id: cached.id, slug: cached.slug, name: cached.name };
+    const ticket = this.cache.ticket();
     const where = ref.workspaceId ? eq(workspaces.id, ref.workspaceId) : eq(workspaces.slug, ref.workspaceSlug ?? '');
     const [row] = await this.db.select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name }).from(workspaces).where(where);
+    if (row) this.cache.keep(this.cache.workspaces, key, { userId: '', ...row, role: undefined }, ticket);
     return row;
   }
 
   /**
    * The workspace and the person's role in it, in one statement: every workspace call of a signed-in
-   * person starts here. `role` is undefined when they are not a member.
+   * person starts here. `role` is undefined when they are not a member. A membership is served from
+   * the cache; a changed role or a removal is published by `changeMember`.
    */
   async findWithRole(ref: WorkspaceRef, userId: string): Promise<{ id: string; slug: string; name: string; role: WorkspaceRole | undefined } | undefined> {
+    const key = cacheKeyOf(ref, userId);
+    const cached = this.cache.get(this.cache.workspaces, key);
+    if (cached) return { id: cached.id, slug: cached.slug, name: cached.name, role: cached.role };
+    const ticket = this.cache.ticket();
     const where = ref.workspaceId ? eq(workspaces.id, ref.workspaceId) : eq(workspaces.slug, ref.workspaceSlug ?? '');
     const [row] = await this.db
       .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: workspaceMembers.role })
       .from(workspaces)
       .leftJoin(workspaceMembers, and(eq(workspaceMembers.workspaceId, workspaces.id), eq(workspaceMembers.userId, userId)))
       .where(where);
-    return row ? { id: row.id, slug: row.slug, name: row.name, role: row.role ?? undefined } : undefined;
+    if (!row) return undefined;
+    const found = { id: row.id, slug: row.slug, name: row.name, role: row.role ?? undefined };
+    if (found.role) this.cache.keep(this.cache.workspaces, key, { userId, ...found }, ticket);
+    return found;
   }
 
   async membership(workspaceId: string, userId: string): Promise<WorkspaceRole | undefined> {
@@ -127,7 +150,7 @@ export class WorkspaceService {
    * (re-adding them must not silently restore `manage`) and the API tokens they made here.
    */
   async changeMember(workspaceId: string, userId: string, change: { role: WorkspaceRole } | { remove: true }) {
-    return this.db.transaction(async (tx) => {
+    const changed = await this.db.transaction(async (tx) => {
       await tx.execute(sql`select 1 from ${workspaces} where ${workspaces.id} = ${workspaceId} for update`);
       const [member] = await tx
         .select({ role: workspaceMembers.role })
@@ -166,6 +189,9 @@ export class WorkspaceService {
       await tx.update(workspaceMembers).set({ role: change.role }).where(match);
       return { userId, previousRole: member.role, role: change.role, revokedGrants: [], revokedTokens: [] };
     });
+    // Their membership and the tokens they made here (capped by it, or revoked with it).
+    await this.cache.publish({ kind: 'member', workspaceId, userId });
+    return changed;
   }
 }
 

@@ -19,6 +19,8 @@ import { workspaces } from './workspaces';
 
 /** Non-secret driver options of a connection (F2). Secrets never go here. */
 export interface ConnectionOptions {
+  /** The encryption mode of the connection's type (the API validates it per type); wins over `tls`. */
+  encryption?: string;
   tls?: boolean;
   trustServerCertificate?: boolean;
   /** PEM text of a CA certificate to trust. */
@@ -36,6 +38,21 @@ export interface ConnectionOptions {
   /** SQL Server: read-only work logs in with ApplicationIntent=ReadOnly (read-only routing). */
   readIntent?: boolean;
   [option: string]: unknown;
+}
+
+/**
+ * What the last connection test of a connection negotiated, as read from its socket (never a
+ * secret): the mode asked for and `{ encrypted: false }`, or the TLS protocol, cipher and server
+ * certificate. Null before a test got past the login.
+ */
+export interface ConnectionTlsRecord {
+  mode: string;
+  encrypted: boolean;
+  protocol?: string;
+  cipher?: string;
+  alpnProtocol?: string | null;
+  authorized?: boolean;
+  certificate?: { subject: string; issuer: string; subjectAltNames: string[]; validFrom: string; validTo: string; fingerprint256: string } | null;
 }
 
 /**
@@ -63,6 +80,7 @@ export const connections = pgTable(
     consoleAccess: consoleAccess('console_access').notNull().default('read-only'),
     lastTestedAt: timestamp('last_tested_at', { withTimezone: true }),
     lastError: text('last_error'),
+    lastTls: jsonb('last_tls').$type<ConnectionTlsRecord>(),
     createdBy: uuid('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

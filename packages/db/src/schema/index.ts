@@ -10,6 +10,7 @@ export * from './console';
 export * from './api-tokens';
 export * from './audit';
 export * from './projects';
+export * from './imports';
 export * from './workspace-migrations';
 export * from './backups';
 export * from './relations';

@@ -4,6 +4,7 @@ import { Connection as TediousConnection, Request as TediousRequest } from 'tedi
 import type { DriverErrorInfo } from '../errors';
 import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
+import { negotiatedTlsOf, securityViolationOf, type ChannelSecurity } from '../tls';
 import { ProbeError, wholeMs, type ProbeHooks, type ProbeResult, type ProbeStep } from './probe';
 import { connectSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
@@ -37,12 +38,47 @@ function safeCount(read: () => number): number {
   }
 }
 
+/** tedious's options for the target's encryption mode. */
+function tediousTlsOptions(target: ResolvedTarget) {
+  const t = target.tls;
+  return {
+    // `strict`: TDS 8.0, where tedious always verifies the certificate.
+    encrypt: t.strict ? ('strict' as const) : t.required,
+    ...(t.required && !t.strict && { trustServerCertificate: t.verify === 'none' }),
+    ...(target.ca !== undefined && { cryptoCredentialsDetails: { ca: target.ca } }),
+  };
+}
+
+/**
+ * Reports what a tedious connection negotiated once it has logged in: TDS 7.x TLS comes with a
+ * 'secure' event; under strict there is none and the connection's own socket is the TLS socket
+ * (`socket` is tedious-internal; there is no public accessor).
+ */
+function watchTls(connection: TediousConnection, onTls: (tls: ChannelSecurity) => void): void {
+  let secured: ChannelSecurity | undefined;
+  connection.on('secure', (cleartext) => {
+    const negotiated = negotiatedTlsOf(cleartext);
+    if (negotiated) secured = { encrypted: true, ...negotiated };
+  });
+  connection.on('connect', (error) => {
+    if (error) return;
+    const strict = secured === undefined ? negotiatedTlsOf((connection as unknown as { socket?: unknown }).socket) : undefined;
+    onTls(secured ?? (strict ? { encrypted: true, ...strict } : { encrypted: false }));
+  });
+}
+
 class MssqlDriverPool implements DriverPool<mssql.ConnectionPool> {
   readonly native: mssql.ConnectionPool;
+  readonly #seen: { tls: ChannelSecurity | undefined };
   #closing: Promise<void> | undefined;
 
-  constructor(pool: mssql.ConnectionPool) {
+  constructor(pool: mssql.ConnectionPool, seen: { tls: ChannelSecurity | undefined }) {
     this.native = pool;
+    this.#seen = seen;
+  }
+
+  get tls(): ChannelSecurity | undefined {
+    return this.#seen.tls;
   }
 
   get size(): number {
@@ -109,6 +145,7 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let tlsMs: number | undefined;
+    let channel: ChannelSecurity = { encrypted: false };
     const loginNumbers: number[] = [];
     let step: ProbeStep = 'login';
     const connection = new TediousConnection({
@@ -117,9 +154,7 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
       options: {
         port: target.port,
         database: target.database,
-        ...(target.encrypt !== undefined ? { encrypt: target.encrypt } : {}),
-        ...(target.trustServerCertificate !== undefined ? { trustServerCertificate: target.trustServerCertificate } : {}),
-        ...(target.ca !== undefined ? { cryptoCredentialsDetails: { ca: target.ca } } : {}),
+        ...tediousTlsOptions(target),
         connectTimeout: wholeMs(target.connectTimeoutMs),
         requestTimeout: wholeMs(target.requestTimeoutMs),
         appName: 'studio-connection-test',
@@ -148,6 +183,9 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
     connection.on('secure', () => {
       tlsMs = performance.now() - started;
     });
+    watchTls(connection, (seen) => {
+      channel = seen;
+    });
     connection.connect((error) => {
       if (error) {
         fail(new ProbeError('login', error, loginErrorCode(error, loginNumbers)));
@@ -155,7 +193,8 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
       }
       const loginMs = performance.now() - started;
       step = 'query';
-      hooks.onLogin?.({ encrypted: tlsMs !== undefined, tlsMs, loginMs });
+      const tls = channel.encrypted ? channel : undefined;
+      hooks.onLogin?.({ encrypted: channel.encrypted, tls, tlsMs, loginMs });
       let serverVersion = '';
       const request = new TediousRequest('SELECT @@VERSION AS version', (requestError) => {
         if (requestError) {
@@ -164,7 +203,7 @@ function probeMssql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeRes
         }
         signal?.removeEventListener('abort', onAbort);
         close();
-        resolve({ serverVersion: serverVersion.trim(), encrypted: tlsMs !== undefined, tlsMs, loginMs, queryMs: performance.now() - started - loginMs });
+        resolve({ serverVersion: serverVersion.trim(), encrypted: channel.encrypted, tls, tlsMs, loginMs, queryMs: performance.now() - started - loginMs });
       });
       request.on('row', (columns: { value: unknown }[]) => {
         serverVersion = String(columns[0]?.value ?? '');
@@ -179,6 +218,7 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
 
   async create(target: ResolvedTarget, settings: DriverPoolSettings, hooks: DriverHooks) {
     let loginErrorNumber: number | undefined;
+    const seen: { tls: ChannelSecurity | undefined } = { tls: undefined };
     const config: mssql.config = {
       server: target.host,
       port: target.port,
@@ -197,9 +237,7 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
       options: {
         appName: 'studio-mssql-pool',
         ...(target.readOnlyIntent && { readOnlyIntent: true }),
-        ...(target.encrypt !== undefined ? { encrypt: target.encrypt } : {}),
-        ...(target.trustServerCertificate !== undefined ? { trustServerCertificate: target.trustServerCertificate } : {}),
-        ...(target.ca !== undefined ? { cryptoCredentialsDetails: { ca: target.ca } } : {}),
+        ...tediousTlsOptions(target),
         // Every connection goes to the address vetted just before it; `server` stays the host
         // name, so the login packet, SNI and certificate check all see the name.
         ...(hooks.addressOf !== undefined && { connector: connectorOf(hooks.addressOf, target.port) }),
@@ -207,6 +245,9 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
       beforeConnect: (connection) => {
         connection.on('errorMessage', (token: { number?: number }) => {
           loginErrorNumber = token.number;
+        });
+        watchTls(connection, (tls) => {
+          seen.tls = tls;
         });
       },
     };
@@ -226,7 +267,7 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
       }
       throw error;
     }
-    return new MssqlDriverPool(pool);
+    return new MssqlDriverPool(pool, seen);
   },
 
   classify(error: unknown): DriverErrorInfo {
@@ -240,6 +281,8 @@ export const mssqlAdapter: DriverAdapter<mssql.ConnectionPool> = {
     };
     const driverCode = typeof e.code === 'string' ? e.code : undefined;
     let number = typeof e.number === 'number' ? e.number : e[LOGIN_ERROR_NUMBER];
+    const securityViolation = securityViolationOf(error);
+    if (securityViolation !== undefined) return { number, sqlState: undefined, driverCode, transient: false, connectionLost: false, securityViolation };
     if (driverCode === 'ELOGIN') {
       if (number === undefined && typeof e.message === 'string' && e.message.startsWith('Login failed')) number = 18456;
       const transient = (number !== undefined && TRANSIENT_LOGIN_NUMBERS.has(number)) || e.originalError?.isTransient === true;

@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import type { DriverErrorInfo } from '../errors';
 import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
+import { negotiatedTlsOf, securityViolationOf, type ChannelSecurity } from '../tls';
 import { ProbeError, wholeMs, type ProbeHooks, type ProbeResult } from './probe';
 import { deferredSocket } from './socket';
 import { DriverTimeoutError, withTimeout } from './timeout';
@@ -37,15 +38,27 @@ interface CorePoolInternals {
   config: { connectionConfig: Record<string, unknown> };
 }
 
+/** What a connected mysql2 connection negotiated: after the SSL upgrade its stream is the TLS socket. */
+function channelOf(connection: unknown): ChannelSecurity {
+  const negotiated = negotiatedTlsOf((connection as { stream?: unknown } | undefined)?.stream);
+  return negotiated ? { encrypted: true, ...negotiated } : { encrypted: false };
+}
+
 class MysqlDriverPool implements DriverPool<mysql.Pool> {
   readonly native: mysql.Pool;
   readonly #core: CorePoolInternals;
+  readonly #seen: { tls: ChannelSecurity | undefined };
   #closing: Promise<void> | undefined;
   #finishClose: (() => void) | undefined;
 
-  constructor(pool: mysql.Pool) {
+  constructor(pool: mysql.Pool, seen: { tls: ChannelSecurity | undefined }) {
     this.native = pool;
     this.#core = pool.pool as unknown as CorePoolInternals;
+    this.#seen = seen;
+  }
+
+  get tls(): ChannelSecurity | undefined {
+    return this.#seen.tls;
   }
 
   get size(): number {
@@ -132,10 +145,16 @@ class MysqlDriverPool implements DriverPool<mysql.Pool> {
   }
 }
 
+/**
+ * The MySQL client's --ssl-mode as mysql2 options: `required` encrypts without checking the
+ * certificate, `verify-identity` checks its chain and the host name. mysql2 refuses a server that
+ * does not offer TLS (HANDSHAKE_NO_SSL_SUPPORT) before it sends the login.
+ */
 function sslOf(target: ResolvedTarget) {
-  return target.encrypt
-    ? { ssl: { rejectUnauthorized: target.trustServerCertificate !== true, ...(target.ca !== undefined ? { ca: target.ca } : {}) } }
-    : {};
+  const t = target.tls;
+  if (!t.required) return {};
+  const verify = t.verify !== 'none';
+  return { ssl: { rejectUnauthorized: verify, verifyIdentity: t.verify === 'full', ...(target.ca !== undefined && { ca: target.ca }) } };
 }
 
 async function probeMysql(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeResult> {
@@ -167,10 +186,13 @@ async function probeMysql(target: ResolvedTarget, hooks: ProbeHooks): Promise<Pr
     connection.on('error', () => undefined);
     if (aborted) connection.destroy();
     const loginMs = performance.now() - started;
-    hooks.onLogin?.({ encrypted: target.encrypt === true, tlsMs: undefined, loginMs });
+    // mysql2/promise keeps the core connection (and its stream) as `connection`, untyped.
+    const channel = channelOf((connection as unknown as { connection?: unknown }).connection);
+    const tls = channel.encrypted ? channel : undefined;
+    hooks.onLogin?.({ encrypted: channel.encrypted, tls, tlsMs: undefined, loginMs });
     try {
       const [rows] = await connection.query<mysql.RowDataPacket[]>({ sql: 'SELECT VERSION() AS version', timeout: wholeMs(target.requestTimeoutMs) });
-      return { serverVersion: String(rows[0]?.version ?? '').trim(), encrypted: target.encrypt === true, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };
+      return { serverVersion: String(rows[0]?.version ?? '').trim(), encrypted: channel.encrypted, tls, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };
     } catch (error) {
       throw new ProbeError('query', error);
     }
@@ -209,8 +231,10 @@ export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
     Object.defineProperty(core.config.connectionConfig, 'password', { enumerable: false });
     // A PoolConnection listens for its first 'error' only; keep one listener for the rest so a
     // late socket error can never be unhandled.
+    const seen: { tls: ChannelSecurity | undefined } = { tls: undefined };
     pool.pool.on('connection', (connection) => {
       connection.on('error', (error: unknown) => hooks.onError(error));
+      seen.tls = channelOf(connection);
     });
     pool.pool.on('error', (error: unknown) => hooks.onError(error));
     try {
@@ -221,7 +245,7 @@ export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
       await pool.end().catch(() => undefined);
       throw error;
     }
-    return new MysqlDriverPool(pool);
+    return new MysqlDriverPool(pool, seen);
   },
 
   classify(error: unknown): DriverErrorInfo {
@@ -229,6 +253,8 @@ export const mysqlAdapter: DriverAdapter<mysql.Pool> = {
     const driverCode = typeof e.code === 'string' ? e.code : undefined;
     const number = typeof e.errno === 'number' && e.errno > 0 ? e.errno : undefined;
     const sqlState = typeof e.sqlState === 'string' ? e.sqlState : undefined;
+    const securityViolation = securityViolationOf(error);
+    if (securityViolation !== undefined) return { number, sqlState, driverCode, transient: false, connectionLost: false, securityViolation };
     // ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR.
     if (number !== undefined && loginReasonOf(number) !== undefined) {
       return { number, sqlState, driverCode, transient: false, connectionLost: false };

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { DriverErrorInfo } from '../errors';
 import { loginReasonOf } from '../login-reasons';
 import type { ResolvedTarget } from '../target';
+import { negotiatedTlsOf, securityViolationOf, type ChannelSecurity } from '../tls';
 import { ProbeError, wholeMs, type ProbeHooks, type ProbeResult } from './probe';
 import { DriverTimeoutError, withTimeout } from './timeout';
 import type { DriverAdapter, DriverHooks, DriverPool, DriverPoolSettings, QueryParams, QueryResult } from './types';
@@ -42,12 +43,24 @@ function sendCancelRequest(host: string, port: number, processID: number, secret
   });
 }
 
+/** What a connected pg client negotiated: after SSLRequest its connection's stream is the TLS socket. */
+function channelOf(client: pg.Client | pg.PoolClient): ChannelSecurity {
+  const negotiated = negotiatedTlsOf((client as unknown as { connection?: { stream?: unknown } }).connection?.stream);
+  return negotiated ? { encrypted: true, ...negotiated } : { encrypted: false };
+}
+
 class PostgresDriverPool implements DriverPool<pg.Pool> {
   readonly native: pg.Pool;
+  readonly #seen: { tls: ChannelSecurity | undefined };
   #closing: Promise<void> | undefined;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, seen: { tls: ChannelSecurity | undefined }) {
     this.native = pool;
+    this.#seen = seen;
+  }
+
+  get tls(): ChannelSecurity | undefined {
+    return this.#seen.tls;
   }
 
   get size(): number {
@@ -122,16 +135,22 @@ function vettedClient(addressOf: () => Promise<string>): typeof pg.Client {
   };
 }
 
+/**
+ * libpq's sslmode as node-postgres options: `require` encrypts without checking the certificate,
+ * `verify-ca` checks its chain only, `verify-full` the chain and the host name. A server that
+ * answers the SSLRequest with 'N' is refused (pg never falls back to plaintext once `ssl` is set).
+ */
 function sslOf(target: ResolvedTarget) {
-  // servername: SNI and the certificate check stay on the host name when the socket goes to the
-  // vetted IP address (an IP literal gets no SNI, RFC 6066).
-  return target.encrypt
-    ? {
-        rejectUnauthorized: target.trustServerCertificate !== true,
-        ...(net.isIP(target.host) === 0 && { servername: target.host }),
-        ...(target.ca !== undefined ? { ca: target.ca } : {}),
-      }
-    : false;
+  const t = target.tls;
+  if (!t.required) return false;
+  return {
+    rejectUnauthorized: t.verify !== 'none',
+    ...(t.verify === 'chain' && { checkServerIdentity: () => undefined }),
+    // servername: SNI and the certificate check stay on the host name when the socket goes to the
+    // vetted IP address (an IP literal gets no SNI, RFC 6066).
+    ...(net.isIP(target.host) === 0 && { servername: target.host }),
+    ...(target.ca !== undefined && { ca: target.ca }),
+  };
 }
 
 async function probePostgres(target: ResolvedTarget, hooks: ProbeHooks): Promise<ProbeResult> {
@@ -159,10 +178,12 @@ async function probePostgres(target: ResolvedTarget, hooks: ProbeHooks): Promise
       throw new ProbeError('login', error);
     }
     const loginMs = performance.now() - started;
-    hooks.onLogin?.({ encrypted: target.encrypt === true, tlsMs: undefined, loginMs });
+    const channel = channelOf(client);
+    const tls = channel.encrypted ? channel : undefined;
+    hooks.onLogin?.({ encrypted: channel.encrypted, tls, tlsMs: undefined, loginMs });
     try {
       const result = await client.query<{ version: string }>('select version() as version');
-      return { serverVersion: (result.rows[0]?.version ?? '').trim(), encrypted: target.encrypt === true, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };
+      return { serverVersion: (result.rows[0]?.version ?? '').trim(), encrypted: channel.encrypted, tls, tlsMs: undefined, loginMs, queryMs: performance.now() - started - loginMs };
     } catch (error) {
       throw new ProbeError('query', error);
     }
@@ -210,6 +231,10 @@ export const postgresAdapter: DriverAdapter<pg.Pool> = {
     });
     // pg-pool emits 'error' when an idle client's connection dies; unhandled it crashes the process.
     pool.on('error', (error) => hooks.onError(error));
+    const seen: { tls: ChannelSecurity | undefined } = { tls: undefined };
+    pool.on('connect', (client) => {
+      seen.tls = channelOf(client);
+    });
     try {
       // The probe is a real pooled connection: released idle, reused by the first query.
       const client = await pool.connect();
@@ -222,7 +247,7 @@ export const postgresAdapter: DriverAdapter<pg.Pool> = {
       await pool.end().catch(() => undefined);
       throw error;
     }
-    return new PostgresDriverPool(pool);
+    return new PostgresDriverPool(pool, seen);
   },
 
   classify(error: unknown): DriverErrorInfo {
@@ -233,6 +258,8 @@ export const postgresAdapter: DriverAdapter<pg.Pool> = {
     const message = typeof e.message === 'string' ? e.message : '';
     // A standby may be promoted: worth trying again, like a server that is down.
     if (error instanceof ReadOnlyServerError) return { number: undefined, sqlState: undefined, driverCode: error.code, transient: true, connectionLost: false };
+    const securityViolation = securityViolationOf(error);
+    if (securityViolation !== undefined) return { number: undefined, sqlState: undefined, driverCode: code, transient: false, connectionLost: false, securityViolation };
     if (sqlState !== undefined) {
       if (loginReasonOf(sqlState) !== undefined || PERMANENT_SQLSTATES.has(sqlState)) {
         return { number: undefined, sqlState, driverCode: undefined, transient: false, connectionLost: false };

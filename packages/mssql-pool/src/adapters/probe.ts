@@ -1,4 +1,5 @@
 import { loginReasonOf, type LoginFailureReason } from '../login-reasons';
+import { securityViolationOf, type NegotiatedTls, type SecurityViolation } from '../tls';
 
 /** What `DriverAdapter.probe` is told besides the target. */
 export interface ProbeHooks {
@@ -16,8 +17,10 @@ export interface ProbeHooks {
 
 /** What the login of a probe saw. */
 export interface ProbeLogin {
-  /** Whether the session is encrypted. */
+  /** Whether the session is encrypted, as its socket says. */
   encrypted: boolean;
+  /** What the session negotiated; undefined in plaintext. */
+  tls: NegotiatedTls | undefined;
   /** ms from the start of the login to the end of the TLS handshake, when the driver reports it. */
   tlsMs: number | undefined;
   /** ms of the whole login, TLS included. */
@@ -42,6 +45,8 @@ export class ProbeError extends Error {
   readonly step: ProbeStep;
   readonly reason: LoginFailureReason | undefined;
   readonly errorCode: string | undefined;
+  /** `ssl_required`: the server did not offer the TLS the connection requires; the login was never sent. */
+  readonly securityViolation: SecurityViolation | undefined;
 
   constructor(step: ProbeStep, error: unknown, errorCode?: string) {
     super(error instanceof Error ? error.message : String(error), { cause: error });
@@ -49,6 +54,7 @@ export class ProbeError extends Error {
     this.step = step;
     this.reason = step === 'login' ? loginReasonOf(errorCode ?? error) : undefined;
     this.errorCode = errorCode ?? codeOf(error);
+    this.securityViolation = securityViolationOf(error);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DriverErrorInfo } from '../errors';
 import type { DatabaseType, ResolvedTarget } from '../target';
+import type { ChannelSecurity } from '../tls';
 import type { ProbeHooks, ProbeResult } from './probe';
 
 /** Positional parameters (`@p1`, `$1`, `?`) or, for mssql only, named ones (`@name`). */
@@ -21,6 +22,8 @@ export interface DriverPool<Native = unknown> {
   readonly idle: number;
   /** Callers queued inside the driver pool for a connection. */
   readonly waiters: number;
+  /** What the pool's latest connection negotiated; undefined before one is seen. */
+  readonly tls: ChannelSecurity | undefined;
   query<Row = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<Row>>;
   /** One round trip (`SELECT 1`); rejects on failure or after `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;

@@ -1,11 +1,13 @@
 // Input schemas and guards shared by the connection procedures (and the environment form, which
 // carries the same connection fields).
 import { connectionStatus, connectionType, type ConnectionOptions } from '@studio/db/schema';
+import { ALL_ENCRYPTION_MODES } from '@studio/mssql-pool';
 import { z } from 'zod';
 import type { Context } from '../../context';
 import { timestamp } from '../_outputs';
 import type { Principal, WorkspaceScope } from '../../services/authorization';
 import { otherServersOf } from '../../services/credential-target';
+import { caCertificateProblem, encryptionProblemOf } from '../../services/connection-tls';
 import { OutboundPolicyError } from '../../services/outbound-policy';
 
 // A hostname or an IP literal (IPv6 optionally in brackets); no scheme, port, path or spaces.
@@ -16,10 +18,26 @@ export const host = z
   .max(255)
   .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$/, 'must be a hostname or IP address');
 
+const encryptionMode = z.enum(ALL_ENCRYPTION_MODES).meta({
+  description:
+    "Encryption mode, per type. SQL Server: off (nothing is encrypted, not even the login: the Node driver has no login-only encryption) | required (TLS, certificate checked unless trustServerCertificate) | strict (TDS 8.0: TLS first, always checked). PostgreSQL: disable | require (TLS, certificate not checked) | verify-ca | verify-full. MySQL: off | required (TLS, certificate not checked) | verify-identity. Every mode but off/disable refuses a server that does not offer TLS (security_violation, reason ssl_required). Unset: from `tls` (true = required; for PostgreSQL/MySQL verify-full/verify-identity, or require/required with trustServerCertificate).",
+});
+
+/** A CA certificate to trust: not secret, but it must parse and be valid now. */
+const caCertificate = z
+  .string()
+  .max(20_000)
+  .superRefine((pem, ctx) => {
+    const problem = caCertificateProblem(pem);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ description: 'PEM CA certificate(s) the server certificate is checked against; must parse and be valid now. Not a secret.' });
+
 export const connectionOptions = z.strictObject({
-  tls: z.boolean().optional(),
-  trustServerCertificate: z.boolean().optional(),
-  ca: z.string().max(20_000).optional(),
+  encryption: encryptionMode.optional(),
+  tls: z.boolean().optional().meta({ description: 'The older on/off switch; true means TLS required. `encryption` wins when both are set (and they must agree).' }),
+  trustServerCertificate: z.boolean().optional().meta({ description: 'SQL Server required: do not check the certificate (an explicit choice; shown with a warning). Refused with strict and with verifying PostgreSQL/MySQL modes.' }),
+  ca: caCertificate.optional(),
   poolSize: z.number().int().min(1).max(100).optional(),
   connectTimeoutMs: z.number().int().min(100).max(120_000).optional(),
   requestTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
@@ -48,7 +66,16 @@ export const password = z.string().max(1_024);
 /** A test's deadline for this call; default CONNECTION_TEST_TIMEOUT_MS. */
 export const testTimeoutMs = z.number().int().min(100).max(30_000).optional();
 
-export const createInput = z.object({ ...connectionFields, password: password.optional() });
+/** The encryption options must fit the connection's type (a mode of that type, no contradictions). */
+export function encryptionFits(input: { type: z.infer<typeof connectionFields.type>; options?: ConnectionOptions | undefined }, ctx: z.RefinementCtx) {
+  const problem = encryptionProblemOf(input.type, input.options ?? {});
+  if (problem) ctx.addIssue({ code: 'custom', path: problem.path.split('.'), message: problem.message });
+}
+
+/** createInput without its cross-field check, for schemas that extend it. */
+export const createFields = z.object({ ...connectionFields, password: password.optional() });
+
+export const createInput = createFields.superRefine(encryptionFits);
 
 export const updateInput = z.object({
   connectionId: z.uuid(),
@@ -95,8 +122,52 @@ export function changedFields(input: Record<string, unknown>) {
   return Object.keys(input).filter((key) => key !== 'workspaceId' && key !== 'workspaceSlug' && key !== 'connectionId' && input[key] !== undefined);
 }
 
-/** Options as stored; the same fields as the input, unknown keys dropped on the way out. */
-const connectionOptionsOutput = z.object(connectionOptions.shape);
+/** Options as stored; the same fields as the input (a stored CA is shown even once expired), unknown keys dropped on the way out. */
+const connectionOptionsOutput = z.object({ ...connectionOptions.shape, encryption: z.string().optional(), ca: z.string().optional() });
+
+/** What the settings ask for; what was negotiated is the test's and the pool's to say. */
+export const requestedEncryptionOutput = z
+  .object({
+    mode: z.enum(ALL_ENCRYPTION_MODES),
+    tlsRequired: z.boolean(),
+    certificateCheck: z.enum(['none', 'chain', 'full']).meta({ description: 'none: the certificate is not checked (an explicit choice)' }),
+  })
+  .meta({ description: 'The encryption the settings ask for (the mode in force, also for connections saved before modes existed)' });
+
+const negotiatedTlsOutput = z.object({
+  protocol: z.string(),
+  cipher: z.string(),
+  alpnProtocol: z.string().nullable(),
+  authorized: z.boolean().meta({ description: 'The certificate was verified against the trusted CAs' }),
+  certificate: z
+    .object({
+      subject: z.string(),
+      issuer: z.string(),
+      subjectAltNames: z.array(z.string()),
+      validFrom: z.string(),
+      validTo: z.string(),
+      daysToExpiry: z.number().int(),
+      fingerprint256: z.string(),
+    })
+    .nullable(),
+});
+
+/** What the last test negotiated, as stored with the connection. */
+const lastTlsOutput = z
+  .object({
+    mode: z.string(),
+    encrypted: z.boolean(),
+    protocol: z.string().optional(),
+    cipher: z.string().optional(),
+    alpnProtocol: z.string().nullable().optional(),
+    authorized: z.boolean().optional(),
+    certificate: negotiatedTlsOutput.shape.certificate.optional(),
+  })
+  .nullable()
+  .meta({ description: 'What the last connection test negotiated (read from its socket, days to expiry counted now); null before a test got past the login or after the settings changed' });
+
+/** What a session negotiated: TLS as read from its socket, or plaintext. */
+export const channelSecurityOutput = z.union([z.object({ encrypted: z.literal(false) }), negotiatedTlsOutput.extend({ encrypted: z.literal(true) })]);
 
 /** A connection as clients see it: `hasPassword`, never the password or a ciphertext. */
 export const connectionOutput = z.object({
@@ -112,6 +183,8 @@ export const connectionOutput = z.object({
   user: z.string().nullable().meta({ description: 'The database login; null unless the caller manages the connection' }),
   hasPassword: z.boolean().meta({ description: 'Whether a password is stored (the password itself is write-only)' }),
   options: connectionOptionsOutput,
+  encryption: requestedEncryptionOutput,
+  lastTls: lastTlsOutput,
   status: z.enum(connectionStatus.enumValues),
   lastTestedAt: timestamp.nullable(),
   lastError: z.string().nullable(),
@@ -135,9 +208,19 @@ export const testResultOutput = z.object({
       notRun: z.boolean().optional().meta({ description: 'The step never ran because an earlier one failed; `reason` names it.' }),
       reason: z.string().optional(),
       error: z.string().optional(),
+      warning: z.string().optional().meta({ description: 'Passed, but worth acting on: no encryption, an unchecked certificate, a certificate expiring within 30 days' }),
+      tls: negotiatedTlsOutput
+        .extend({ mode: z.enum(ALL_ENCRYPTION_MODES) })
+        .optional()
+        .meta({ description: 'tls step: what the session negotiated (protocol, cipher, certificate subject, issuer, SANs, days to expiry)' }),
     }),
   ),
-  details: z.object({ reason: z.string().meta({ description: 'ok, authentication_failed, database_not_found, timeout, …' }), database_type: z.enum(connectionType.enumValues), error_code: z.string().nullable() }),
+  details: z.object({
+    reason: z.string().meta({ description: 'ok, authentication_failed, database_not_found, timeout, ssl_required, …' }),
+    database_type: z.enum(connectionType.enumValues),
+    error_code: z.string().nullable(),
+    current_protocol: z.literal('plain').optional().meta({ description: 'With ssl_required: the server offered no TLS' }),
+  }),
 });
 
 /** One pool of the WorkspacePoolManager as a workspace sees it (no pool key: it fingerprints settings). */
@@ -157,6 +240,8 @@ export const poolSummaryOutput = z.object({
   lastUsedAt: timestamp,
   acquires: z.number().int(),
   acquireAvgMs: z.number(),
+  encryption: z.enum(ALL_ENCRYPTION_MODES),
+  tls: channelSecurityOutput.nullable().meta({ description: "What the pool's latest connection negotiated; null before one is open" }),
 });
 
 export const statusOutput = z.object({

@@ -28,6 +28,8 @@ function summaryOf(pool: PoolStats) {
     lastUsedAt: pool.lastUsedAt,
     acquires: pool.acquire.count,
     acquireAvgMs: pool.acquire.count === 0 ? 0 : pool.acquire.sumMs / pool.acquire.count,
+    encryption: pool.encryption,
+    tls: pool.tls,
   };
 }
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { timestamp } from '../_outputs';
-import { byId, connectionFields, createInput, testResultOutput, testTimeoutMs } from './_schemas';
+import { byId, connectionFields, createFields, encryptionFits, testResultOutput, testTimeoutMs } from './_schemas';
 
 export const testInput = byId.extend({ timeoutMs: testTimeoutMs });
 
 /** Unsaved parameters: the create schema (name optional: a draft may not have one yet). */
-export const testDraftInput = createInput.extend({ name: connectionFields.name.optional(), timeoutMs: testTimeoutMs });
+export const testDraftInput = createFields.extend({ name: connectionFields.name.optional(), timeoutMs: testTimeoutMs }).superRefine(encryptionFits);
 
 /** A watched test run: read it (long poll past `afterVersion`, up to `waitMs`) or cancel it. */
 export const testRunInput = z.object({

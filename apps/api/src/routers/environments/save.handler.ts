@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { z } from 'zod';
 import { auditActorOf, rateLimitSubjectOf } from '../../services/authorization';
+import { SecurityViolationError } from '../../services/connection-tls';
 import { ConnectionOperationError } from '../../services/errors';
 import { can } from '../../services/policy';
 import { WorkspaceMigrationService, type AfterSaveInput } from '../../services/workspace-migrations';
@@ -45,7 +46,9 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
           outcome: 'failure',
           details: { name: input.name, reason: test.details.reason, errorCode: test.details.error_code },
         });
-        throw new ConnectionOperationError(`The connection test failed, nothing was saved: ${test.message}`, { ...test.details, steps: test.steps });
+        const message = `The connection test failed, nothing was saved: ${test.message}`;
+        if (test.details.reason === 'ssl_required') throw new SecurityViolationError(message, { ...test.details, steps: test.steps });
+        throw new ConnectionOperationError(message, { ...test.details, steps: test.steps });
       }
     }
   }

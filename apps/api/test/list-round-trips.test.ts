@@ -1,0 +1,46 @@
+// Once an instance knows who is calling (session or token, and their role in the workspace), listing
+// connections costs the system database one statement: the list itself. Rate-limit counters are
+// another statement only where they live in the system database (PostgreSQL without REDIS_URL).
+import { testTargets } from '@studio/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveInstance, type ApiInstance } from './support/api-instance';
+import { createHarness, type Harness } from './support/harness';
+import { countStatements, type StatementCounter } from './support/statement-counter';
+
+const redisUrl = process.env.REDIS_URL;
+
+describe.each(testTargets)('connections list round trips on $name', (target) => {
+  let h: Harness;
+  let api: ApiInstance;
+  let statements: StatementCounter;
+
+  beforeAll(async () => {
+    h = await createHarness(target, target.name === 'postgres' && redisUrl ? { redisUrl } : {});
+    api = await serveInstance(h.services);
+    statements = countStatements(h.testDb.database);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await h?.dispose();
+  });
+
+  it('one statement per list after the first call, for a session and for a token', async () => {
+    const owner = await h.user('owner');
+    const ws = await h.workspace(owner);
+    await h.caller(owner.principal).connections.create({ workspaceId: ws.id, name: 'warehouse', type: 'postgres', host: '10.1.2.3', port: 5432, database: 'dw', user: 'reader', password: 'pw' });
+    const session = (await h.services.sessions.create(owner.id)).id;
+    const token = (await h.services.tokens.create({ workspaceId: ws.id, name: 'ci', role: 'Member', createdBy: owner.id })).token;
+    const counters = h.services.rateLimits.storeName === 'postgres' ? 1 : 0;
+    const path = `/api/v1/workspaces/${ws.slug}/connections`;
+
+    for (const auth of [{ session }, { token }]) {
+      expect((await api.rest('GET', path, auth)).status).toBe(200);
+      statements.reset();
+      const response = await api.rest('GET', path, auth);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { items: { name: string }[] }).items.map((c) => c.name)).toEqual(['warehouse']);
+      expect(statements.count).toBe(1 + counters);
+    }
+  });
+});

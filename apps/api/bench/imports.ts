@@ -100,6 +100,16 @@ async function main(): Promise<void> {
     const warm = join(dir, 'warm.csv');
     await writeCsv(warm, { rows: 10_000 });
     await importFile(warm, 'rows_studio');
+    // Memory first, right after the warm-up, so the baseline is not a previous run's high-water mark.
+    const bigFile = join(dir, 'big.csv');
+    const big = await writeCsv(bigFile, { bytes: config.BENCH_RSS_MB * 1024 ** 2 });
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const done = await importFile(bigFile, 'rows_studio', () => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    });
+    console.log(`memory: ${(big.bytes / 1024 ** 2).toFixed(0)} MiB file (${big.rows} rows, ${done.rowsWritten} written): RSS before ${(before / 1024 ** 2).toFixed(0)} MiB, peak ${(peak / 1024 ** 2).toFixed(0)} MiB, growth ${((peak - before) / 1024 ** 2).toFixed(1)} MiB`);
     const studioMs: number[] = [];
     const psqlMs: number[] = [];
     for (let round = 0; round < config.BENCH_ROUNDS; round++) {
@@ -118,15 +128,6 @@ async function main(): Promise<void> {
     printTable([['path', 'rows', 'MiB', 'best ms', 'rows/s', 'speed vs psql'], ...table], 1);
     console.log(`rounds: psql ${psqlMs.map((ms) => ms.toFixed(0)).join(', ')} ms; studio ${studioMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
 
-    const bigFile = join(dir, 'big.csv');
-    const big = await writeCsv(bigFile, { bytes: config.BENCH_RSS_MB * 1024 ** 2 });
-    global.gc?.();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const done = await importFile(bigFile, 'rows_studio', () => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    });
-    console.log(`memory: ${(big.bytes / 1024 ** 2).toFixed(0)} MiB file (${big.rows} rows, ${done.rowsWritten} written): RSS before ${(before / 1024 ** 2).toFixed(0)} MiB, peak ${(peak / 1024 ** 2).toFixed(0)} MiB, growth ${((peak - before) / 1024 ** 2).toFixed(1)} MiB`);
     console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);

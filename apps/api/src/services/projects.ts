@@ -63,6 +63,12 @@ export class ProjectService {
     return present(row as ProjectRow);
   }
 
+  /** The project of this name, or undefined. */
+  async byName(workspaceId: string, name: string): Promise<ProjectView | undefined> {
+    const [row] = await this.#select().where(and(eq(projects.workspaceId, workspaceId), eq(projects.name, name)));
+    return row ? present(row as ProjectRow) : undefined;
+  }
+
   /** The project's connection id (null: it has none), or project_not_found. */
   async connectionOf(workspaceId: string, projectId: string): Promise<string | null> {
     const [row] = await this.db.select({ connectionId: projects.connectionId }).from(projects).where(and(eq(projects.workspaceId, workspaceId), eq(projects.id, projectId)));

@@ -26,6 +26,7 @@ export const workspaceNav: NavSection[] = [
       { to: 'connections', label: 'Connections' },
       { to: 'console', label: 'Console' },
       { to: 'sql', label: 'SQL editor' },
+      { to: 'projects', label: 'Imports' },
     ],
   },
   {

@@ -129,18 +129,38 @@ export class CsvSource {
     this.#counter.destroy(reason);
   }
 
-  /** Records in file order. A line with nothing on it is skipped. Errors are ImportRefusals. */
-  async *records(): AsyncGenerator<CsvRecord & { header: boolean }> {
+  /**
+   * Records in file order, in batches of up to `max` (one await per batch, not per row). A line
+   * with nothing on it is skipped. Errors are ImportRefusals.
+   */
+  async *batches(max = 512): AsyncGenerator<(CsvRecord & { header: boolean })[]> {
+    const parser = this.#parser;
     let first = true;
     try {
-      for await (const item of this.#parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
-        const line = this.#previousEnd + 1;
-        this.#previousEnd = item.info.lines;
-        if (item.record.length === 1 && item.record[0] === null) continue;
-        if (item.record.length === 1 && item.record[0] === '' && !first) continue;
-        const header = first && this.#hasHeader;
-        first = false;
-        yield { fields: item.record, rowNumber: header ? 0 : ++this.#rows, line, header };
+      for (;;) {
+        const batch: (CsvRecord & { header: boolean })[] = [];
+        let item: { record: (string | null)[]; info: { lines: number } } | null;
+        while (batch.length < max && (item = parser.read() as typeof item) !== null) {
+          const line = this.#previousEnd + 1;
+          this.#previousEnd = item.info.lines;
+          if (item.record.length === 1 && (item.record[0] === null || (item.record[0] === '' && !first))) continue;
+          const header = first && this.#hasHeader;
+          first = false;
+          batch.push({ fields: item.record, rowNumber: header ? 0 : ++this.#rows, line, header });
+        }
+        if (batch.length > 0) {
+          yield batch;
+          continue;
+        }
+        if (parser.errored) throw parser.errored;
+        if (parser.readableEnded || parser.destroyed) return;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            for (const event of ['readable', 'end', 'error', 'close']) parser.off(event, wake);
+            resolve();
+          };
+          for (const event of ['readable', 'end', 'error', 'close']) parser.on(event, wake);
+        });
       }
     } catch (error) {
       if (error instanceof ImportRefusal) throw error;

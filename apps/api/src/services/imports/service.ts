@@ -199,9 +199,11 @@ export class ImportService {
 
   async #prepare(request: StartImportRequest, database: WorkspaceDatabase, dialect: Dialect, lease: PoolLease, source: CsvSource): Promise<Prepared> {
     const { project, upload } = request;
-    const records = source.records()[Symbol.asyncIterator]();
-    const first = await records.next();
-    if (first.done) throw new ImportRefusal('file_unreadable', 'The file is empty', { field: 'file' });
+    const records = source.batches()[Symbol.asyncIterator]();
+    const firstBatch = await records.next();
+    const firstRecord = firstBatch.done ? undefined : firstBatch.value[0];
+    if (firstBatch.done || firstRecord === undefined) throw new ImportRefusal('file_unreadable', 'The file is empty', { field: 'file' });
+    const first = { value: firstRecord };
     const byFile = request.table === undefined ? mappingFor(project.config, upload.fileName) : undefined;
     const tableName = request.table ?? byFile?.table;
     if (tableName === undefined) {
@@ -253,7 +255,7 @@ export class ImportService {
       ip: request.requestMeta.ip,
       userAgent: request.requestMeta.userAgent,
     });
-    const pendingFirst = first.value.header ? undefined : first.value;
+    const pendingFirst = first.value.header ? firstBatch.value.slice(1) : firstBatch.value;
     const controller = new AbortController();
     const counters: Counters = { bytesRead: source.bytesRead, rowsRead: 0, rowsWritten: 0, rowsRejected: 0 };
     const live: LiveRun = { id: run.id, workspaceId: request.workspaceId, startedByUserId: request.startedBy.userId, controller, counters, done: Promise.resolve() };
@@ -294,34 +296,37 @@ export class ImportService {
       heartbeat.unref();
       sink = await openSink(lease, dialect, plan, request.mode);
       const allOrNothing = request.errorPolicy === 'all-or-nothing';
-      for await (const record of withFirst(job.pendingFirst, job.records)) {
-        if (controller.signal.aborted) break;
-        counters.rowsRead += 1;
-        const converted = convertRecord(plan, record.fields);
-        if ('values' in converted) {
-          if (sink !== undefined && failure === undefined) {
-            await sink.write(converted.values);
-            counters.rowsWritten += 1;
+      reading: for await (const batch of withFirst(job.pendingFirst, job.records)) {
+        for (const record of batch) {
+          if (controller.signal.aborted) break reading;
+          counters.rowsRead += 1;
+          const converted = convertRecord(plan, record.fields);
+          if ('values' in converted) {
+            if (failure === undefined) {
+              const sent = sink.write(converted.values);
+              if (sent) await sent;
+              counters.rowsWritten += 1;
+            }
+            continue;
           }
-          continue;
+          counters.rowsRejected += 1;
+          if (storedRejects < request.maxRejects) {
+            storedRejects += 1;
+            const { reject } = converted;
+            rejects.push({ runId: run.id, rowNumber: record.rowNumber, line: record.line, columnName: reject.column, valueExcerpt: excerpt(reject.value), reason: reject.reason, fields: record.fields.map((field) => excerpt(field, REJECT_FIELD_MAX)) });
+          }
+          if (allOrNothing && failure === undefined) {
+            // Nothing will be committed: let the table go now, and keep reading only to list the bad rows.
+            failure = { error: 'rows_rejected', message: 'A row was rejected; nothing was imported (all-or-nothing)', details: {} };
+            counters.rowsWritten = 0;
+            await sink.rollback();
+          }
+          if (!allOrNothing && counters.rowsRejected > request.maxRejects) {
+            failure = { error: 'too_many_rejects', message: `More than ${request.maxRejects} rows were rejected; nothing was imported`, details: { maxRejects: request.maxRejects } };
+            break reading;
+          }
+          if (allOrNothing && storedRejects >= request.maxRejects) break reading;
         }
-        counters.rowsRejected += 1;
-        if (storedRejects < request.maxRejects) {
-          storedRejects += 1;
-          const { reject } = converted;
-          rejects.push({ runId: run.id, rowNumber: record.rowNumber, line: record.line, columnName: reject.column, valueExcerpt: excerpt(reject.value), reason: reject.reason, fields: record.fields.map((field) => excerpt(field, REJECT_FIELD_MAX)) });
-        }
-        if (allOrNothing && failure === undefined) {
-          // Nothing will be committed: let the table go now, and keep reading only to list the bad rows.
-          failure = { error: 'rows_rejected', message: 'A row was rejected; nothing was imported (all-or-nothing)', details: {} };
-          counters.rowsWritten = 0;
-          await sink.rollback();
-        }
-        if (!allOrNothing && counters.rowsRejected > request.maxRejects) {
-          failure = { error: 'too_many_rejects', message: `More than ${request.maxRejects} rows were rejected; nothing was imported`, details: { maxRejects: request.maxRejects } };
-          break;
-        }
-        if (allOrNothing && storedRejects >= request.maxRejects) break;
       }
       if (controller.signal.aborted) throw controller.signal.reason;
       if (failure?.error === 'rows_rejected') {
@@ -513,13 +518,14 @@ interface Job {
   dialect: Dialect;
   plan: ImportPlan;
   source: CsvSource;
-  records: AsyncIterator<CsvRecord & { header: boolean }>;
-  pendingFirst: CsvRecord | undefined;
+  records: AsyncIterator<(CsvRecord & { header: boolean })[]>;
+  /** The first batch's records after the header. */
+  pendingFirst: CsvRecord[];
   live: LiveRun;
 }
 
-async function* withFirst(first: CsvRecord | undefined, rest: AsyncIterator<CsvRecord>): AsyncGenerator<CsvRecord> {
-  if (first !== undefined) yield first;
+async function* withFirst(first: CsvRecord[], rest: AsyncIterator<CsvRecord[]>): AsyncGenerator<CsvRecord[]> {
+  if (first.length > 0) yield first;
   for (;;) {
     const next = await rest.next();
     if (next.done) return;

@@ -71,10 +71,10 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
     written += rows.length;
   };
   return {
-    async write(values) {
+    write(values) {
       ordinal += 1;
       batch.push(mode === 'upsert' ? [...values, String(ordinal)] : values);
-      if (batch.length >= batchRows) await flush();
+      return batch.length >= batchRows ? flush() : undefined;
     },
     async commit() {
       try {

@@ -12,8 +12,11 @@ import { openMssqlSink } from './sink-mssql';
 import type { Dialect } from './values';
 
 export interface ImportSink {
-  /** Sends one row (values in plan.columns order); waits when the server is behind. */
-  write(values: (string | null)[]): Promise<void>;
+  /**
+   * Buffers one row (values in plan.columns order). Answers a promise when the buffer was sent and
+   * the caller must wait for it (the server is behind), else undefined: no await per row.
+   */
+  write(values: (string | null)[]): Promise<void> | undefined;
   /** Sends what is buffered, merges (upsert) and commits. Resolves the rows written. */
   commit(): Promise<number>;
   /** Undoes everything; never rejects. */
@@ -96,12 +99,14 @@ async function openPostgresSink(lease: PoolLease<'postgres'>, plan: ImportPlan, 
   };
 
   return {
-    async write(values) {
+    write(values) {
       ordinal += 1;
-      const line = `${(mode === 'upsert' ? [...values.map(csvField), String(ordinal)] : values.map(csvField)).join(',')}\n`;
+      let line = '';
+      for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : ',') + csvField(values[i] ?? null);
+      line += mode === 'upsert' ? `,${ordinal}\n` : '\n';
       pending.push(line);
       pendingBytes += line.length;
-      if (pendingBytes >= COPY_CHUNK_BYTES) await flush();
+      return pendingBytes >= COPY_CHUNK_BYTES ? flush() : undefined;
     },
     async commit() {
       try {
@@ -184,13 +189,13 @@ async function openMysqlSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: 
     await connection.query(sql, values);
   };
   return {
-    async write(values) {
+    write(values) {
       for (const value of values) {
         batch.push(value);
         bytes += value === null ? 4 : value.length;
       }
       rows += 1;
-      if (rows >= MYSQL_BATCH_ROWS || bytes >= MYSQL_BATCH_BYTES) await flush();
+      return rows >= MYSQL_BATCH_ROWS || bytes >= MYSQL_BATCH_BYTES ? flush() : undefined;
     },
     async commit() {
       try {

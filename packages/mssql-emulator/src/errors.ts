@@ -102,6 +102,9 @@ export function fromPgError(e: unknown, context: { database: string; statement: 
   const verb = /^\s*(\w+)/.exec(context.statement)?.[1]?.toUpperCase() ?? 'INSERT';
   const table = e.table ? `dbo.${e.table}` : '';
   switch (e.code) {
+    case 'EM000':
+      // Raised by the emulator's own SQL (typesystem.ts) with SQL Server's number and message.
+      return make(Number(e.detail) || 50000, e.message, 16, false);
     case '42P01':
       // A catalogue view SQL Server has but the emulator does not build is the emulator's gap,
       // not the user's typo.

@@ -37,6 +37,34 @@ describe.each(targets)('T-SQL semantics against $name', (target) => {
     }
   });
 
+  it('converts binary data to characters byte for byte', async () => {
+    const r = await conn.pool
+      .request()
+      .input('b', sql.VarBinary(20), Buffer.from('from a driver'))
+      .query(`SELECT CAST(0x414243 AS varchar(10)) AS cast_to, CONVERT(varchar(10), 0x616263) AS convert_to,
+        CONVERT(nvarchar(10), 0x41004200) AS wide, CAST(@b AS varchar(20)) AS param,
+        CONVERT(varchar(10), 0x4142, 1) AS hex, CONVERT(varchar(10), 0x4142, 2) AS bare, CAST(0x80 AS varchar(1)) AS code_page`);
+    expect(r.recordset).toEqual([{ cast_to: 'ABC', convert_to: 'abc', wide: 'AB', param: 'from a driver', hex: '0x4142', bare: '4142', code_page: '€' }]);
+  });
+
+  it('stores strings a batch sends as 0x… literals as their characters', async () => {
+    try {
+      const r = await conn.pool.request().batch(`
+        DECLARE @s varchar(20) = 0x68656C6C6F;
+        INSERT INTO ${table} (id, label) VALUES (1, CONVERT(varchar(20), 0x776F726C64));
+        INSERT INTO ${table} (id, label) VALUES (2, 0x6279746573);
+        INSERT INTO ${table} (id, label) VALUES (3, @s);
+        SELECT id, label FROM ${table} ORDER BY id`);
+      expect(r.recordset).toEqual([
+        { id: 1, label: 'world' },
+        { id: 2, label: 'bytes' },
+        { id: 3, label: 'hello' },
+      ]);
+    } finally {
+      await conn.pool.request().batch(`DELETE FROM ${table}`);
+    }
+  });
+
   it('runs a recursive CTE', async () => {
     const r = await conn.pool.request().query('WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 4) SELECT i FROM n ORDER BY i');
     expect(r.recordset).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }, { i: 4 }]);

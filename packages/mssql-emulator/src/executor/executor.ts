@@ -9,15 +9,16 @@ import { SqlError, fromPgError, unsupported } from '../errors';
 import { LockAbortedError, LockTimeoutError } from '../mutex';
 import type { RpcRequest } from '../protocol/rpc';
 import { type Column, DoneStatus, EnvChange, type ResponseBuilder, Token } from '../protocol/tokens';
-import { tdsTypeForPg } from '../protocol/pg-types';
 import type { SqlValue } from '../protocol/types';
 import type { SqlToken } from '../tsql/lexer';
 import { splitTopLevel } from '../tsql/cursor';
 import type { Statement, Tokens } from '../tsql/statements';
+import { convertTo } from '../tsql/conversions';
 import { type Chunk, type TranslatedSql, UNNAMED_COLUMN, translateExpression, translateStatement } from '../tsql/translate';
 import { type DeclaredType, pgTypeOfDeclared } from '../tsql/types';
 import { quoteIdent } from '../tsql/vocabulary';
 import { type BoundValue, sessionFunction, systemVariable } from './builtins';
+import { resultColumnType, sourceType } from './columns';
 import { CancelledError, type ExecutionSession, type Flow, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame, parseCached } from './frame';
 import { setOption, withOptionsRestored } from './options';
 import { Procedures } from './procedures';
@@ -373,7 +374,7 @@ export class Executor implements Interpreter {
       let pgType: string;
       if (n === undefined) {
         const r = this.resolveRef(frame, c, line);
-        params.push(toParam(r.value));
+        params.push(toParam(r.value, r.pgType));
         n = params.length;
         seen.set(key, n);
         pgType = r.pgType;
@@ -414,7 +415,7 @@ export class Executor implements Interpreter {
     if (quick !== undefined) return quick;
     const line = tokens[0]?.line ?? 0;
     const chunks = translateExpression(tokens);
-    const inner: Chunk[] = type ? ['SELECT CAST((', ...chunks, `) AS ${pgTypeOfDeclared(type)})`] : ['SELECT (', ...chunks, ')'];
+    const inner: Chunk[] = type ? ['SELECT', ...convertTo(type, ['(', ...chunks, ')'])] : ['SELECT (', ...chunks, ')'];
     const r = await this.runPg(frame, inner, line, 'SELECT');
     return r.rows[0]?.[0] ?? null;
   }
@@ -451,18 +452,34 @@ export class Executor implements Interpreter {
     }
   }
 
-  private async runPg(frame: Frame, chunks: readonly Chunk[], line: number, verb: string, insertInto?: string): Promise<PgResult> {
+  /**
+   * Runs translated SQL. For a statement (`translated`): makes the BINARY(n) domains its columns
+   * need, keeps the write rules of tables it defines in step, and reads the declared type of
+   * every result column that comes straight from a table column.
+   */
+  private async runPg(
+    frame: Frame,
+    chunks: readonly Chunk[],
+    line: number,
+    verb: string,
+    statement: { insertInto?: string; translated?: TranslatedSql } = {},
+  ): Promise<PgResult & { columnTypes?: (DeclaredType | undefined)[] }> {
     this.checkCancelled();
     const { text, params } = this.assemble(frame, chunks, line);
+    const tr = statement.translated;
     try {
       return await this.withEngine(async (engine) => {
+        for (const n of tr?.binaryDomains ?? []) await engine.query('SELECT __emulator.ensure_binary_domain($1)', [n]);
         const r = await engine.query(text, params);
-        if (verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP') engine.invalidateSchema();
+        if (verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP' || tr?.definesColumns) engine.invalidateSchema();
+        if (tr?.definesColumns) await engine.query('SELECT __emulator.refresh_write_rules()');
+        const insertInto = statement.insertInto;
         if (insertInto !== undefined && (insertInto.startsWith('#') || (await engine.hasIdentity(insertInto)))) {
           const id = await engine.query('SELECT __emulator.last_identity()');
           const value = id.rows[0]?.[0];
           if (value !== null && value !== undefined) this.session.lastIdentity = value;
         }
+        if (tr && r.fields.length > 0) return { ...r, columnTypes: await engine.declaredColumnTypes(r.fields) };
         return r;
       });
     } catch (e) {
@@ -474,11 +491,13 @@ export class Executor implements Interpreter {
 
   private async sqlStatement(frame: Frame, s: Statement & { kind: 'sql' }): Promise<void> {
     const tr = translateCached(s);
-    const r = await this.runPg(frame, tr.chunks, s.line, tr.verb, tr.verb === 'INSERT' ? insertTarget(s.tokens) : undefined);
+    const r = await this.runPg(frame, tr.chunks, s.line, tr.verb, tr.verb === 'INSERT' ? { insertInto: insertTarget(s.tokens), translated: tr } : { translated: tr });
     if (tr.createsTemp) this.session.tempTables.set(`${tr.createsTemp}__${this.session.spid}`, this.session.engine);
     const dml = tr.verb === 'INSERT' || tr.verb === 'UPDATE' || tr.verb === 'DELETE' || (tr.verb === 'WITH' && r.fields.length === 0);
     if (r.fields.length > 0) {
-      this.emitRows(frame, r);
+      const sources = tr.columnSources?.length === r.fields.length ? tr.columnSources : undefined;
+      const declared = r.fields.map((_f, k) => r.columnTypes?.[k] ?? sourceType(frame, sources?.[k]));
+      this.emitRows(frame, r, declared);
       return;
     }
     const count = dml ? (r.rowCount ?? 0) : undefined;
@@ -487,10 +506,10 @@ export class Executor implements Interpreter {
     this.out.done(frame.doneToken, 0, this.session.nocount ? undefined : count);
   }
 
-  private emitRows(frame: Frame, r: PgResult): void {
+  private emitRows(frame: Frame, r: PgResult, declared: readonly (DeclaredType | undefined)[]): void {
     const columns: Column[] = r.fields.map((f, k) => ({
       name: f.name === UNNAMED_COLUMN ? '' : f.name,
-      type: tdsTypeForPg(f.dataTypeID, r.rows.map((row) => row[k] ?? null)),
+      type: resultColumnType(f, declared[k], r.rows.map((row) => row[k] ?? null)),
     }));
     this.out.resultSet(columns, r.rows);
     this.session.rowCount = r.rows.length;
@@ -526,7 +545,7 @@ export class Executor implements Interpreter {
       if (k > 0) head.push(',');
       let expr = translateExpression(item.slice(2));
       if (op.text !== '=') expr = [{ ref: 'var', name: v.text }, op.text[0] as string, '(', ...expr, ')'];
-      head.push('CAST((', ...expr, `) AS ${variable.pgType})`);
+      head.push(...convertTo(variable.type, ['(', ...expr, ')']));
     });
     const rest = end < tokens.length ? translateExpression(tokens.slice(end)) : [];
     const r = await this.runPg(frame, [...head, ...rest], line, 'SELECT');

@@ -9,6 +9,7 @@ import { SqlError, fromPgError, unsupported } from '../errors';
 import { LockAbortedError } from '../mutex';
 import { Token } from '../protocol/tokens';
 import type { SqlValue, TdsType } from '../protocol/types';
+import { convertTo } from '../tsql/conversions';
 import { parseBatch, parseParamDeclarations } from '../tsql/parser';
 import type { ExecArg, Statement } from '../tsql/statements';
 import { type DeclaredType, catalogueShape, formatType, pgTypeOfDeclared } from '../tsql/types';
@@ -177,7 +178,7 @@ export class Procedures {
         }
         value = p.defaultValue ? await this.ix.evaluate(frame, p.defaultValue, p.type) : null;
       } else {
-        value = a.value === null ? null : (coerce(a.value, p.type, a.fromType) ?? (await this.castValue(frame, a.value, p.type)));
+        value = a.value === null ? null : (coerce(a.value, p.type, a.fromType) ?? (await this.castValue(frame, a.value, p.type, a.fromType)));
       }
       frame.scope.set(lowerName(p.name), { name: p.name, type: p.type, pgType: pgTypeOfDeclared(p.type), value });
     }
@@ -191,9 +192,12 @@ export class Procedures {
     return { status: frame.returnValue ?? 0, scope: frame.scope };
   }
 
-  private async castValue(frame: Frame, value: SqlValue, type: DeclaredType): Promise<SqlValue> {
+  /** `value` (of `fromType`, or text) converted to `type` as an assignment would. */
+  private async castValue(frame: Frame, value: SqlValue, type: DeclaredType, fromType?: DeclaredType): Promise<SqlValue> {
+    const from = fromType ? pgTypeOfDeclared(fromType) : 'text';
+    const sql = ['SELECT', ...convertTo(type, [`$1::${from}`])].join(' ');
     try {
-      const r = await this.ix.withEngine((e) => e.query(`SELECT CAST($1::text AS ${pgTypeOfDeclared(type)})`, [toParam(value)]));
+      const r = await this.ix.withEngine((e) => e.query(sql, [toParam(value, from)]));
       return r.rows[0]?.[0] ?? null;
     } catch (e) {
       if (e instanceof LockAbortedError) throw new CancelledError();
@@ -297,7 +301,7 @@ export class Procedures {
       }
       const type = p.type;
       let value: SqlValue = a?.value ?? null;
-      if (value !== null) value = coerce(value, type, a?.fromType) ?? (await this.castValue(frame, value, type));
+      if (value !== null) value = coerce(value, type, a?.fromType) ?? (await this.castValue(frame, value, type, a?.fromType));
       inner.scope.set(lowerName(p.name), { name: p.name, type, pgType: pgTypeOfDeclared(type), value });
     }
     const text = asText(statementArg.value);

@@ -100,7 +100,8 @@ UPDATE pg_catalog.pg_cast SET castcontext = 'i'
 CREATE SCHEMA IF NOT EXISTS __emulator;
 CREATE SCHEMA IF NOT EXISTS sys;
 CREATE SCHEMA IF NOT EXISTS "INFORMATION_SCHEMA";
-SET search_path TO public, __emulator;
+-- __emulator before pg_catalog: its string comparison operators replace PostgreSQL's (typesystem.ts).
+SET search_path TO public, __emulator, pg_catalog;
 CREATE SEQUENCE IF NOT EXISTS __emulator.object_ids START 1000000001;
 CREATE TABLE IF NOT EXISTS __emulator.procedures (
   object_id integer PRIMARY KEY DEFAULT nextval('__emulator.object_ids'),

@@ -1,13 +1,16 @@
 /**
  * SQL Server's type rules inside each database's PostgreSQL: the T-SQL types PostgreSQL lacks
  * (as domains), what a value of them becomes when it is converted or written into a column,
- * and how values convert to and from character and binary data. tsql/types.ts names these
- * objects; tsql/conversions.ts calls the functions.
+ * how values convert to and from character and binary data, and string comparison that ignores
+ * trailing spaces. tsql/types.ts names these objects; tsql/conversions.ts calls the functions.
  *
  * Run on every open (persisted databases get what an older emulator did not create), so every
  * statement is idempotent. Errors meant for the client carry SQLSTATE EM000 and the SQL Server
  * error number in DETAIL (errors.ts).
  */
+
+/** Table names that would shadow a PostgreSQL type the emulator's SQL uses (a table is also a type). */
+export const SHADOWING_TABLE_NAMES = new Set(['text', 'date', 'bytea', 'uuid', 'name', 'json', 'jsonb', 'oid', 'regclass', 'regtype', 'regnamespace', 'record', 'xml', 'money']);
 
 // Code page 1252's characters for bytes 0x80-0x9F (the rest of the code page is Latin-1).
 const CP1252_HIGH = [
@@ -339,6 +342,31 @@ BEGIN
 END $f$;
 `;
 
+const comparisons = ['=', '<>', '<', '<=', '>', '>='];
+const comparisonNames: Record<string, string> = { '=': 'eq', '<>': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' };
+const commutators: Record<string, string> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+const negators: Record<string, string> = { '=': '<>', '<>': '=', '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
+const selectivity: Record<string, string> = { '=': 'eqsel', '<>': 'neqsel', '<': 'scalarltsel', '<=': 'scalarlesel', '>': 'scalargtsel', '>=': 'scalargesel' };
+const joinSelectivity: Record<string, string> = { '=': 'eqjoinsel', '<>': 'neqjoinsel', '<': 'scalarltjoinsel', '<=': 'scalarlejoinsel', '>': 'scalargtjoinsel', '>=': 'scalargejoinsel' };
+
+/**
+ * String comparison pads the shorter string with spaces, as SQL Server does ('x ' = 'x'). The
+ * operators shadow PostgreSQL's text operators because the search path puts `__emulator`
+ * before `pg_catalog` (engine.ts); ordering, grouping and unique indexes keep PostgreSQL's.
+ */
+const stringComparisons = comparisons
+  .map((op) => {
+    const name = `text_${comparisonNames[op]}`;
+    return `CREATE OR REPLACE FUNCTION __emulator.${name}(a text, b text) RETURNS boolean LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+  SELECT rtrim(a) OPERATOR(pg_catalog.${op}) rtrim(b) $f$;
+${idempotent(
+  `CREATE OPERATOR __emulator.${op} (LEFTARG = text, RIGHTARG = text, FUNCTION = __emulator.${name}, COMMUTATOR = OPERATOR(__emulator.${commutators[op]}), NEGATOR = OPERATOR(__emulator.${negators[op]}), RESTRICT = ${selectivity[op]}, JOIN = ${joinSelectivity[op]})`,
+  'duplicate_function',
+  'duplicate_object',
+)}`;
+  })
+  .join('\n');
+
 export function typeSystemSql(): string {
-  return [domains, dateTimes, characters, binaries, writeRules].join('\n');
+  return [domains, dateTimes, characters, binaries, writeRules, stringComparisons].join('\n');
 }

@@ -65,6 +65,23 @@ describe.each(targets)('T-SQL semantics against $name', (target) => {
     }
   });
 
+  it('ignores trailing spaces when it compares strings', async () => {
+    try {
+      await conn.pool.request().batch(`INSERT INTO ${table} (id, code, label) VALUES (1, 'ab', 'one  '), (2, 'cd', 'two')`);
+      const r = await conn.pool.request().input('p', sql.NVarChar(10), 'one   ').query(`SELECT
+        (SELECT COUNT(*) FROM ${table} WHERE label = 'one') AS literal,
+        (SELECT COUNT(*) FROM ${table} WHERE label = @p) AS param,
+        (SELECT COUNT(*) FROM ${table} WHERE label IN ('one', 'x')) AS in_list,
+        (SELECT COUNT(*) FROM ${table} WHERE label <> 'one') AS not_equal,
+        (SELECT COUNT(*) FROM ${table} a JOIN ${table} b ON a.label = RTRIM(b.label)) AS joined,
+        CASE WHEN 'x' = 'x   ' THEN 1 ELSE 0 END AS literals,
+        CASE WHEN N'x ' = 'x' THEN 1 ELSE 0 END AS unicode`);
+      expect(r.recordset).toEqual([{ literal: 1, param: 1, in_list: 1, not_equal: 1, joined: 2, literals: 1, unicode: 1 }]);
+    } finally {
+      await conn.pool.request().batch(`DELETE FROM ${table}`);
+    }
+  });
+
   it('runs a recursive CTE', async () => {
     const r = await conn.pool.request().query('WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 4) SELECT i FROM n ORDER BY i');
     expect(r.recordset).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }, { i: 4 }]);

@@ -9,6 +9,7 @@
 import { SqlError, syntaxError, unsupported } from '../errors';
 import type { SqlToken } from './lexer';
 import type { Tokens } from './statements';
+import { SHADOWING_TABLE_NAMES } from '../typesystem';
 import { convertTo } from './conversions';
 import { readDeclaredType } from './cursor';
 import { type ColumnSource, columnSource, splitAlias, topLevelAs } from './select-list';
@@ -335,6 +336,11 @@ class Translator {
     if (parts.length === 0) {
       const tok = this.t[i] as SqlToken;
       throw syntaxError(tok.text, tok.line);
+    }
+    const created = parts[parts.length - 1] as SqlToken;
+    const creates = (isWord(this.t[i - 1], 'TABLE', 'VIEW') && isWord(this.t[i - 2], 'CREATE')) || (isWord(this.t[i - 1], 'INTO') && (this.verb === 'SELECT' || this.verb === 'WITH'));
+    if (creates && SHADOWING_TABLE_NAMES.has(created.text)) {
+      throw unsupported(`A table or view named '${created.text}' (the name of a PostgreSQL type the emulator uses)`, created.line);
     }
     // Drop a database and/or the dbo schema: dbo.t, db.dbo.t, db..t
     let names = parts.map((p) => p.text);

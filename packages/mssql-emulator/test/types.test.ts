@@ -202,6 +202,26 @@ describe.each(targets)('types against $name', (target) => {
     });
   });
 
+  it('takes TEXT, NTEXT and IMAGE parameters, NULL ones too', async () => {
+    const holder = uniqueName('legacy');
+    await conn.pool.request().batch(`CREATE TABLE ${holder} (id INT NOT NULL, t TEXT NULL, n NTEXT NULL, i IMAGE NULL)`);
+    try {
+      const insert = (id: number, t: string | null, n: string | null, i: Buffer | null) =>
+        conn.pool.request().input('id', sql.Int, id).input('t', sql.Text, t).input('n', sql.NText, n).input('i', sql.Image, i).query(`INSERT INTO ${holder} (id, t, n, i) VALUES (@id, @t, @n, @i)`);
+      await insert(1, 'plain text', 'ünïcode ✓ 漢字', Buffer.from([0, 1, 254, 255]));
+      await insert(2, null, null, null);
+      const echoed = await conn.pool.request().input('t', sql.Text, 'as a value').query('SELECT @t AS t');
+      expect(echoed.recordset).toEqual([{ t: 'as a value' }]);
+      const stored = await conn.pool.request().query(`SELECT id, t, n, i FROM ${holder} ORDER BY id`);
+      expect(stored.recordset).toEqual([
+        { id: 1, t: 'plain text', n: 'ünïcode ✓ 漢字', i: Buffer.from([0, 1, 254, 255]) },
+        { id: 2, t: null, n: null, i: null },
+      ]);
+    } finally {
+      await conn.pool.request().batch(`DROP TABLE ${holder}`);
+    }
+  });
+
   it('returns several result sets from one batch', async () => {
     const r = await conn.pool.request().query('SELECT 1 AS a; SELECT 2 AS b, 3 AS c');
     expect(recordsets(r)).toHaveLength(2);

@@ -1,7 +1,7 @@
 /** Values on the wire: written into ROW and RETURNVALUE tokens, read from RPC parameters. */
 import type { TdsReader, TdsWriter } from './buffer';
 import { DAYS_0001_TO_1900, decimalText, guidFromBytes, guidToBytes, parseDateTime, parseTime, scaledDecimal, timeText, toBigInt, toBinary, toBoolean, toNumber, toText, ymdFromDays } from './scalars';
-import { type SqlValue, type TdsType, decimalLength, isPlp, timeBytes } from './types';
+import { MAX_LENGTH, type SqlValue, type TdsType, decimalLength, isPlp, timeBytes } from './types';
 
 /** 100-nanosecond units in a day. */
 const DAY_UNITS = 864_000_000_000n;
@@ -13,6 +13,11 @@ function writePlp(w: TdsWriter, data: Buffer): void {
 }
 
 export function writeValue(w: TdsWriter, t: TdsType, v: SqlValue): void {
+  if ((t.kind === 'nvarchar' || t.kind === 'varchar' || t.kind === 'varbinary') && t.legacy) {
+    // An OUTPUT TEXT/NTEXT/IMAGE parameter goes back as its MAX type, in PLP.
+    writeValue(w, { kind: t.kind, maxBytes: MAX_LENGTH }, v);
+    return;
+  }
   if (v === null || v === undefined) {
     if (isPlp(t)) w.u64(0xffffffffffffffffn);
     else if (t.kind === 'nvarchar' || t.kind === 'varchar' || t.kind === 'varbinary') w.u16(0xffff);
@@ -149,7 +154,10 @@ export function readValue(r: TdsReader, t: TdsType): SqlValue {
     case 'varchar':
     case 'varbinary': {
       let data: Buffer | null;
-      if (isPlp(t)) {
+      if (t.legacy) {
+        const n = r.u32();
+        data = n === 0xffffffff ? null : r.bytes(n);
+      } else if (isPlp(t)) {
         data = readPlp(r);
       } else {
         const n = r.u16();

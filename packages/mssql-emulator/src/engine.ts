@@ -38,6 +38,12 @@ export interface PgResult {
   command: string | undefined;
 }
 
+/** A syntax error PostgreSQL found in a statement; `position` is 1-based in its text. */
+export interface PgSyntaxError {
+  message: string;
+  position: number;
+}
+
 export interface ProcedureDef {
   objectId: number;
   name: string;
@@ -330,6 +336,34 @@ export class DatabaseEngine {
       }
     }
     return result;
+  }
+
+  /**
+   * PostgreSQL's syntax error in each statement, if any, without running them: Parse only. Other
+   * errors (a missing table, a type mismatch) are left for run time, as SQL Server resolves
+   * names when a statement runs.
+   *
+   * It does not need `mutex`: compiling must not wait behind another session's transaction
+   * (SQL Server's does not, and SET LOCK_TIMEOUT has not run yet). PGlite runs each exchange
+   * alone, and inside an open transaction a savepoint undoes the Parse, so whoever holds the
+   * transaction is not affected.
+   */
+  async syntaxErrors(texts: readonly string[]): Promise<(PgSyntaxError | undefined)[]> {
+    const out: (PgSyntaxError | undefined)[] = [];
+    for (const text of texts) {
+      const messages = await this.pg.runExclusive(() => {
+        const inTransaction = this.pg.isInTransaction();
+        const parts = [protocol.serialize.parse({ text }), protocol.serialize.sync()];
+        if (inTransaction) {
+          parts.unshift(protocol.serialize.query('SAVEPOINT em_compile'));
+          parts.push(protocol.serialize.query('ROLLBACK TO SAVEPOINT em_compile; RELEASE SAVEPOINT em_compile'));
+        }
+        return this.pg.execProtocolStream(concatMessages(parts), { throwOnError: false, syncToFs: false });
+      });
+      const syntax = messages.find((m): m is InstanceType<typeof protocol.messages.DatabaseError> => m instanceof protocol.messages.DatabaseError && m.code === '42601' && m.message.startsWith('syntax error'));
+      out.push(syntax ? { message: syntax.message, position: Number(syntax.position ?? 0) } : undefined);
+    }
+    return out;
   }
 
   /** Runs SQL text without parameters (may hold several statements). The caller must hold `mutex`. */

@@ -112,6 +112,55 @@ describe.each(targets)('T-SQL semantics against $name', (target) => {
     expect(recordsets(r)).toEqual([[{ inside: 1 }], [{ after: 0 }]]);
   });
 
+  it('reports every compile error of a batch, at its line, and runs none of it', async () => {
+    const error = await conn.pool
+      .request()
+      .batch(`INSERT INTO ${table} (id, label) VALUES (7, 'ran');\nSELEC 2;\nSELECT id FROM ${table} WHER id = 1;\nSELECT 4 AS four`)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(sql.RequestError);
+    const all = [...((error as { precedingErrors?: sql.RequestError[] }).precedingErrors ?? []), error as sql.RequestError];
+    expect(all.map((e) => ({ number: e.number, line: e.lineNumber, message: e.message }))).toEqual([
+      { number: 102, line: 2, message: "Incorrect syntax near 'SELEC'." },
+      { number: 102, line: 3, message: "Incorrect syntax near 'id'." },
+    ]);
+    const count = await conn.pool.request().query(`SELECT COUNT(*) AS n FROM ${table}`);
+    expect(count.recordset).toEqual([{ n: 0 }]);
+  });
+
+  it('refuses a procedure whose body does not compile at CREATE, with 102 at the line of the error', async () => {
+    const name = uniqueName('broken');
+    const error = await conn.pool
+      .request()
+      .batch(`CREATE PROCEDURE ${name}\nAS\nSET NOCOUNT ON;\nSELECT o.name\nFROM sys.objects o WHER o.name = 'x';`)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ number: 102, lineNumber: 5, message: "Incorrect syntax near 'WHER'." });
+    const created = await conn.pool.request().query(`SELECT OBJECT_ID('${name}') AS id`);
+    expect(created.recordset).toEqual([{ id: null }]);
+  });
+
+  it("reports a run-time error inside a procedure at the procedure's line", async () => {
+    const name = uniqueName('late');
+    await conn.pool.request().batch(`CREATE PROCEDURE ${name}\nAS\nSET NOCOUNT ON;\nSELECT 1 AS one;\nSELECT * FROM no_such_table_${name};`);
+    try {
+      const error = await conn.pool
+        .request()
+        .execute(name)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toMatchObject({ number: 208, lineNumber: 5, procName: name });
+    } finally {
+      await conn.pool.request().batch(`DROP PROCEDURE ${name}`);
+    }
+  });
+
   it('refuses to prepare a statement that does not parse, and prepares the next one', async () => {
     const broken = new sql.PreparedStatement(conn.pool);
     const error = await broken.prepare('SELECT (1').then(
@@ -120,6 +169,14 @@ describe.each(targets)('T-SQL semantics against $name', (target) => {
     );
     expect(error).toBeInstanceOf(sql.RequestError);
     expect((error as sql.RequestError).number).toBe(102);
+
+    // One only PostgreSQL's parser tells is malformed: a second word after a column's alias.
+    const stray = new sql.PreparedStatement(conn.pool);
+    const strayError = await stray.prepare('SELECT 1 one two').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(strayError).toMatchObject({ number: 102, message: "Incorrect syntax near 'two'." });
 
     const ok = new sql.PreparedStatement(conn.pool);
     ok.input('p', sql.Int);

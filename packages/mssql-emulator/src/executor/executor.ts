@@ -5,7 +5,7 @@
  * ResponseBuilder.
  */
 import type { DatabaseEngine, PgResult } from '../engine';
-import { SqlError, fromPgError, unsupported } from '../errors';
+import { BatchErrors, SqlError, fromPgError, unsupported } from '../errors';
 import { LockAbortedError, LockTimeoutError } from '../mutex';
 import type { RpcRequest } from '../protocol/rpc';
 import { type Column, DoneStatus, EnvChange, type ResponseBuilder, Token } from '../protocol/tokens';
@@ -19,7 +19,8 @@ import { type DeclaredType, pgTypeOfDeclared } from '../tsql/types';
 import { quoteIdent } from '../tsql/vocabulary';
 import { type BoundValue, sessionFunction, systemVariable } from './builtins';
 import { resultColumnType, sourceType } from './columns';
-import { CancelledError, type ExecutionSession, type Flow, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame, parseCached } from './frame';
+import { compileBatch } from './compile';
+import { CancelledError, type ExecutionSession, type Flow, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame } from './frame';
 import { setOption, withOptionsRestored } from './options';
 import { Procedures } from './procedures';
 import { RpcCalls } from './rpc';
@@ -92,7 +93,7 @@ export class Executor implements Interpreter {
     const frame = newFrame(Token.DONE, '', 0, 0, true);
     try {
       if (this.constantSelect(text, frame)) return;
-      const statements = parseCached(text);
+      const statements = await compileBatch(text, this.session.engine);
       await this.runStatements(frame, statements);
     } catch (e) {
       this.handleTopLevelError(e, frame);
@@ -134,6 +135,10 @@ export class Executor implements Interpreter {
   }
 
   reportError(err: SqlError): void {
+    if (err instanceof BatchErrors) {
+      for (const e of err.errors) this.reportError(e);
+      return;
+    }
     this.session.lastErrorNumber = err.number;
     const m = { number: err.number, state: err.state, class: err.class, message: err.message, procName: err.procName, lineNumber: err.line };
     if (err.class <= 10) this.out.info(m);
@@ -145,11 +150,12 @@ export class Executor implements Interpreter {
     if (e instanceof SqlError) err = e;
     else if (e instanceof LockTimeoutError) err = new SqlError({ number: 1222, class: 16, message: 'Lock request time out period exceeded.' });
     else err = fromPgError(e, { database: this.session.engine.name, statement: '', line: 0 });
-    if (!err.located) {
-      if (err.line === 0) err.line = errorLine(frame, line || 1);
-      else if (frame.lineOffset > 0) err.line = errorLine(frame, err.line);
-      if (!err.procName) err.procName = frame.procName;
-      err.located = true;
+    for (const e of err instanceof BatchErrors ? [...err.errors, err] : [err]) {
+      if (e.located) continue;
+      if (e.line === 0) e.line = errorLine(frame, line || 1);
+      else if (frame.lineOffset > 0) e.line = errorLine(frame, e.line);
+      if (!e.procName) e.procName = frame.procName;
+      e.located = true;
     }
     return err;
   }
@@ -190,7 +196,7 @@ export class Executor implements Interpreter {
         for (const v of s.vars) {
           const key = lowerName(v.name);
           if (frame.scope.has(key)) {
-            throw new SqlError({ number: 134, class: 15, message: `The variable name '${v.name}' has already been declared. Variable names must be unique within a query batch or stored procedure.`, line: errorLine(frame, s.line) });
+            throw new SqlError({ number: 134, class: 15, message: `The variable name '${v.name}' has already been declared. Variable names must be unique within a query batch or stored procedure.`, line: s.line });
           }
           const variable: Variable = { name: v.name, type: v.type, pgType: pgTypeOfDeclared(v.type), value: null };
           frame.scope.set(key, variable);
@@ -211,7 +217,7 @@ export class Executor implements Interpreter {
         return 'next';
       }
       case 'setOption':
-        setOption(this.session, s.option, s.tokens, errorLine(frame, s.line));
+        setOption(this.session, s.option, s.tokens, s.line);
         return 'next';
       case 'if': {
         const cond = await this.condition(frame, s.cond);
@@ -235,11 +241,11 @@ export class Executor implements Interpreter {
         await this.beginTransaction();
         return 'next';
       case 'commitTran':
-        await this.commitTransaction(errorLine(frame, s.line));
+        await this.commitTransaction(s.line);
         return 'next';
       case 'rollbackTran':
         if (this.session.tranCount === 0) {
-          throw new SqlError({ number: 3903, class: 16, message: 'The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.', line: errorLine(frame, s.line), abortsBatch: false });
+          throw new SqlError({ number: 3903, class: 16, message: 'The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.', line: s.line, abortsBatch: false });
         }
         await this.rollbackTransaction(true);
         return 'next';
@@ -249,13 +255,14 @@ export class Executor implements Interpreter {
       case 'execString': {
         const text = asText(await this.evaluate(frame, s.expr, { name: 'nvarchar', length: 'max' }));
         const inner = newFrame(Token.DONEINPROC, frame.procName, 0, frame.depth + 1, false);
-        await withOptionsRestored(this.session, () => this.runStatements(inner, parseCached(text)));
+        const statements = await compileBatch(text, this.session.engine);
+        await withOptionsRestored(this.session, () => this.runStatements(inner, statements));
         return 'next';
       }
       case 'return':
         if (s.expr) {
           if (frame.depth === 0 && frame.topLevelBatch) {
-            throw new SqlError({ number: 178, class: 15, message: 'A RETURN statement with a return value cannot be used in this context.', line: errorLine(frame, s.line) });
+            throw new SqlError({ number: 178, class: 15, message: 'A RETURN statement with a return value cannot be used in this context.', line: s.line });
           }
           const v = await this.evaluate(frame, s.expr, { name: 'int' });
           frame.returnValue = v === null ? 0 : Math.trunc(asNumber(v));
@@ -273,11 +280,11 @@ export class Executor implements Interpreter {
       }
       case 'waitfor': {
         const v = await this.evaluate(frame, s.delay, { name: 'varchar', length: 30 });
-        await this.sleep(delayMs(asText(v), errorLine(frame, s.line)));
+        await this.sleep(delayMs(asText(v), s.line));
         return 'next';
       }
       case 'use':
-        await this.useDatabase(s.database, errorLine(frame, s.line));
+        await this.useDatabase(s.database, s.line);
         return 'next';
       case 'createProc':
         await this.procedures.create(frame, s);
@@ -335,7 +342,7 @@ export class Executor implements Interpreter {
 
   variable(frame: Frame, name: string, line: number): Variable {
     const v = frame.scope.get(lowerName(name));
-    if (!v) throw new SqlError({ number: 137, class: 15, message: `Must declare the scalar variable "${name}".`, line: errorLine(frame, line) });
+    if (!v) throw new SqlError({ number: 137, class: 15, message: `Must declare the scalar variable "${name}".`, line: line });
     return v;
   }
 
@@ -485,7 +492,7 @@ export class Executor implements Interpreter {
     } catch (e) {
       if (e instanceof LockAbortedError) throw new CancelledError();
       if (e instanceof SqlError || e instanceof LockTimeoutError) throw e;
-      throw fromPgError(e, { database: this.session.engine.name, statement: verb, line: errorLine(frame, line) });
+      throw fromPgError(e, { database: this.session.engine.name, statement: verb, line: line });
     }
   }
 
@@ -539,7 +546,7 @@ export class Executor implements Interpreter {
     splitTopLevel(tokens.slice(j, end)).forEach((item, k) => {
       const v = item[0];
       const op = item[1];
-      if (!v || v.kind !== 'var' || !op || op.kind !== 'op') throw new SqlError({ number: 141, class: 15, message: 'A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.', line: errorLine(frame, line) });
+      if (!v || v.kind !== 'var' || !op || op.kind !== 'op') throw new SqlError({ number: 141, class: 15, message: 'A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.', line: line });
       const variable = this.variable(frame, v.text, line);
       targets.push(variable);
       if (k > 0) head.push(',');
@@ -576,7 +583,7 @@ export class Executor implements Interpreter {
   private async throwError(frame: Frame, args: Tokens[] | undefined, line: number): Promise<SqlError> {
     if (!args) {
       const err = this.session.catchError;
-      if (!err) return new SqlError({ number: 10704, class: 15, message: 'To rethrow an error, a THROW statement must be used inside a CATCH block.', line: errorLine(frame, line) });
+      if (!err) return new SqlError({ number: 10704, class: 15, message: 'To rethrow an error, a THROW statement must be used inside a CATCH block.', line: line });
       const again = new SqlError({ number: err.number, class: err.class, state: err.state, message: err.message, line: err.line, procName: err.procName });
       again.located = true;
       return again;
@@ -586,7 +593,7 @@ export class Executor implements Interpreter {
     const message = asText(await this.evaluate(frame, messageTokens, { name: 'nvarchar', length: 2048 }));
     const state = Math.trunc(asNumber(await this.evaluate(frame, stateTokens, { name: 'tinyint' })));
     if (number < 50000) {
-      return new SqlError({ number: 35100, class: 16, message: 'Error number in THROW statement is outside the valid range. Specify an error number in the valid range of 50000 to 2147483647.', line: errorLine(frame, line) });
+      return new SqlError({ number: 35100, class: 16, message: 'Error number in THROW statement is outside the valid range. Specify an error number in the valid range of 50000 to 2147483647.', line: line });
     }
     return new SqlError({ number, class: 16, state, message, line: errorLine(frame, line), procName: frame.procName });
   }
@@ -595,7 +602,7 @@ export class Executor implements Interpreter {
     const values: SqlValue[] = [];
     for (const a of args) values.push(await this.evaluate(frame, a));
     const [msg, severity, state, ...rest] = values;
-    if (typeof msg === 'number' || typeof msg === 'bigint') throw unsupported('RAISERROR with a message id (sys.messages)', errorLine(frame, line));
+    if (typeof msg === 'number' || typeof msg === 'bigint') throw unsupported('RAISERROR with a message id (sys.messages)', line);
     const cls = Math.max(0, Math.min(Math.trunc(asNumber(severity ?? 16)), 25));
     const message = formatRaiserror(asText(msg ?? ''), rest);
     const st = Math.max(0, Math.trunc(asNumber(state ?? 1)));

@@ -13,7 +13,8 @@ import { convertTo } from '../tsql/conversions';
 import { parseBatch, parseParamDeclarations } from '../tsql/parser';
 import type { ExecArg, Statement } from '../tsql/statements';
 import { type DeclaredType, catalogueShape, formatType, pgTypeOfDeclared } from '../tsql/types';
-import { CancelledError, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame, parseCached } from './frame';
+import { CancelledError, type Frame, type Interpreter, type Variable, lowerName, newFrame, parseCached } from './frame';
+import { compileBatch } from './compile';
 import { withOptionsRestored } from './options';
 import { asNumber, asText, coerce, toParam } from './values';
 
@@ -33,7 +34,7 @@ export class Procedures {
   constructor(private readonly ix: Interpreter) {}
 
   async create(frame: Frame, s: Statement & { kind: 'createProc' }): Promise<void> {
-    const line = errorLine(frame, s.line);
+    const line = s.line;
     if (s.schema && s.schema.toLowerCase() !== 'dbo') throw unsupported(`Procedures outside the dbo schema ('${s.schema}')`, line);
     const session = this.ix.session;
     const key = procedureKey(s.name, session.spid);
@@ -105,7 +106,7 @@ export class Procedures {
         const r = await engine.query('DELETE FROM __emulator.procedures WHERE name_key = $1', [key]);
         this.ix.session.tempProcedures.delete(key);
         if ((r.rowCount ?? 0) === 0 && !ifExists) {
-          throw new SqlError({ number: 3701, class: 11, message: `Cannot drop the procedure '${name}', because it does not exist or you do not have permission.`, line: errorLine(frame, line), abortsBatch: false });
+          throw new SqlError({ number: 3701, class: 11, message: `Cannot drop the procedure '${name}', because it does not exist or you do not have permission.`, line, abortsBatch: false });
         }
       }
       engine.invalidateProcedures();
@@ -305,7 +306,10 @@ export class Procedures {
       inner.scope.set(lowerName(p.name), { name: p.name, type, pgType: pgTypeOfDeclared(type), value });
     }
     const text = asText(statementArg.value);
-    if (!this.ix.constantSelect(text, inner)) await withOptionsRestored(this.ix.session, () => this.ix.runStatements(inner, parseCached(text)));
+    if (!this.ix.constantSelect(text, inner)) {
+      const statements = await compileBatch(text, this.ix.session.engine);
+      await withOptionsRestored(this.ix.session, () => this.ix.runStatements(inner, statements));
+    }
     return { status: 0, scope: inner.scope, paramNames: ['@statement', '@params', ...declared.map((p) => p.name)] };
   }
 

@@ -32,6 +32,8 @@ describe.each(targets)('T-SQL semantics against $name', (target) => {
         { id: 1, code: 'ab   ', label: 'one' },
         { id: 2, code: null, label: 'two' },
       ]);
+      const cast = await conn.pool.request().query(`SELECT CAST(code AS varchar(10)) AS v FROM ${table} WHERE id = 1`);
+      expect(cast.recordset).toEqual([{ v: 'ab   ' }]);
     } finally {
       await conn.pool.request().batch(`DELETE FROM ${table}`);
     }

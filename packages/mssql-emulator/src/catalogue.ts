@@ -4,10 +4,9 @@
  * and types, so a schema browser written for SQL Server reads the emulator unchanged.
  *
  * Everything lives in `dbo` (the emulator maps it to PostgreSQL's `public`). Column types are
- * recovered from how the emulator stores them (types.ts `pgTypeOfDeclared`), which folds some
- * apart: VARCHAR and NVARCHAR are both reported as NVARCHAR, CHAR and NCHAR as NCHAR, BINARY and
- * VARBINARY as VARBINARY(MAX), TINYINT as SMALLINT, MONEY as DECIMAL(19,4), DATETIME2(3) as
- * DATETIME (the README lists these).
+ * recovered from how the emulator stores them (types.ts `pgColumnTypeOfDeclared`), which folds
+ * some together: VARCHAR and NVARCHAR are both reported as NVARCHAR, CHAR and NCHAR as NCHAR,
+ * VARBINARY(n) as VARBINARY(MAX), DATETIME2(6) as DATETIME2(7) (the README lists these).
  */
 
 /** sys.types rows for the built-in types the emulator accepts: name, system_type_id, max_length, precision, scale. */
@@ -60,8 +59,19 @@ LANGUAGE plpgsql IMMUTABLE AS $f$
 DECLARE
   n integer := CASE WHEN typmod >= 4 THEN typmod - 4 END;
   ts integer := CASE WHEN typmod BETWEEN 0 AND 6 THEN typmod ELSE 6 END;
+  domain text := (SELECT typname FROM pg_type WHERE oid = typ AND typnamespace = '__emulator'::regnamespace);
 BEGIN
   "precision" := 0; scale := 0;
+  -- The types kept as the emulator's domains (typesystem.ts).
+  CASE
+    WHEN domain = 'tinyint' THEN type_name := 'tinyint'; system_type_id := 48; max_length := 1; "precision" := 3; RETURN;
+    WHEN domain = 'money' THEN type_name := 'money'; system_type_id := 60; max_length := 8; "precision" := 19; scale := 4; RETURN;
+    WHEN domain = 'smallmoney' THEN type_name := 'smallmoney'; system_type_id := 122; max_length := 4; "precision" := 10; scale := 4; RETURN;
+    WHEN domain = 'datetime' THEN type_name := 'datetime'; system_type_id := 61; max_length := 8; "precision" := 23; scale := 3; RETURN;
+    WHEN domain = 'smalldatetime' THEN type_name := 'smalldatetime'; system_type_id := 58; max_length := 4; "precision" := 16; RETURN;
+    WHEN domain LIKE 'binary(%)' THEN type_name := 'binary'; system_type_id := 173; max_length := substring(domain FROM '[0-9]+')::integer; RETURN;
+    ELSE NULL;
+  END CASE;
   CASE format_type(typ, NULL)
     WHEN 'integer' THEN type_name := 'int'; system_type_id := 56; max_length := 4; "precision" := 10;
     WHEN 'bigint' THEN type_name := 'bigint'; system_type_id := 127; max_length := 8; "precision" := 19;
@@ -78,13 +88,9 @@ BEGIN
     WHEN 'character' THEN type_name := 'nchar'; system_type_id := 239; max_length := COALESCE(n * 2, 2);
     WHEN 'bytea' THEN type_name := 'varbinary'; system_type_id := 165; max_length := -1;
     WHEN 'timestamp without time zone' THEN
-      IF ts = 3 THEN type_name := 'datetime'; system_type_id := 61; max_length := 8; "precision" := 23; scale := 3;
-      ELSIF ts = 0 THEN type_name := 'smalldatetime'; system_type_id := 58; max_length := 4; "precision" := 16;
-      ELSE
-        -- DATETIME2(7), the default, is stored with PostgreSQL's 6 digits.
-        type_name := 'datetime2'; system_type_id := 42; scale := CASE WHEN ts = 6 THEN 7 ELSE ts END;
-        max_length := CASE WHEN scale <= 2 THEN 6 WHEN scale <= 4 THEN 7 ELSE 8 END; "precision" := 20 + scale;
-      END IF;
+      -- DATETIME2(7), the default, is stored with PostgreSQL's 6 digits.
+      type_name := 'datetime2'; system_type_id := 42; scale := CASE WHEN ts = 6 THEN 7 ELSE ts END;
+      max_length := CASE WHEN scale <= 2 THEN 6 WHEN scale <= 4 THEN 7 ELSE 8 END; "precision" := 20 + scale;
     WHEN 'date' THEN type_name := 'date'; system_type_id := 40; max_length := 3; "precision" := 10;
     WHEN 'time without time zone' THEN
       type_name := 'time'; system_type_id := 41; scale := CASE WHEN ts = 6 THEN 7 ELSE ts END;

@@ -10,18 +10,25 @@ import { readFile, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, protocol, types } from '@electric-sql/pglite';
 import { AppLocks } from './applocks';
 import { catalogueSql } from './catalogue';
 import { Mutex } from './mutex';
+import { typeSystemSql } from './typesystem';
 import { PgOid } from './protocol/pg-types';
 import type { SqlValue } from './protocol/types';
 import type { ProcParam } from './tsql/statements';
+import { type DeclaredType, declaredTypeOfDomain } from './tsql/types';
 import { quoteLiteral } from './tsql/vocabulary';
 
 export interface PgField {
   name: string;
   dataTypeID: number;
+  /** The table and column a result column is read straight from (0 for expressions). */
+  tableID: number;
+  columnID: number;
+  /** PostgreSQL's type modifier: varchar length, numeric precision and scale, timestamp digits; -1 when unknown. */
+  typmod: number;
 }
 
 export interface PgResult {
@@ -29,6 +36,12 @@ export interface PgResult {
   rows: SqlValue[][];
   rowCount: number | undefined;
   command: string | undefined;
+}
+
+/** A syntax error PostgreSQL found in a statement; `position` is 1-based in its text. */
+export interface PgSyntaxError {
+  message: string;
+  position: number;
 }
 
 export interface ProcedureDef {
@@ -56,11 +69,25 @@ const PARSERS = {
   [PgOid.BYTEA]: (v: string) => Buffer.from(v.slice(2), 'hex'),
 };
 
-const SERIALIZERS = {
-  [PgOid.BYTEA]: (v: unknown) => (Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : String(v)),
-};
+/** The base types of the emulator's domains: only result columns of these can be one. */
+const DOMAIN_BASE_TYPES = new Set<number>([PgOid.INT2, PgOid.NUMERIC, PgOid.TIMESTAMP, PgOid.BYTEA]);
 
-const QUERY_OPTIONS = { rowMode: 'array' } as const;
+/** A parameter in PostgreSQL's text format; binary values as bytea's `\\x` hex. */
+function paramText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
+  return String(v);
+}
+
+function concatMessages(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
 
 export interface EngineInfo {
   serverName: string;
@@ -79,7 +106,8 @@ UPDATE pg_catalog.pg_cast SET castcontext = 'i'
 CREATE SCHEMA IF NOT EXISTS __emulator;
 CREATE SCHEMA IF NOT EXISTS sys;
 CREATE SCHEMA IF NOT EXISTS "INFORMATION_SCHEMA";
-SET search_path TO public, __emulator;
+-- __emulator before pg_catalog: its string comparison operators replace PostgreSQL's (typesystem.ts).
+SET search_path TO public, __emulator, pg_catalog;
 CREATE SEQUENCE IF NOT EXISTS __emulator.object_ids START 1000000001;
 CREATE TABLE IF NOT EXISTS __emulator.procedures (
   object_id integer PRIMARY KEY DEFAULT nextval('__emulator.object_ids'),
@@ -185,6 +213,7 @@ CREATE OR REPLACE FUNCTION __emulator.object_id(text, text DEFAULT NULL) RETURNS
 CREATE OR REPLACE FUNCTION __emulator.last_identity() RETURNS numeric LANGUAGE plpgsql VOLATILE AS $f$
   BEGIN RETURN lastval(); EXCEPTION WHEN others THEN RETURN NULL; END $f$;
 
+${typeSystemSql()}
 ${catalogueSql(db)}
 `;
 }
@@ -227,8 +256,8 @@ function freshDataDir(): Promise<Blob | undefined> {
 }
 
 async function createPglite(dataDir: string | undefined): Promise<PGlite> {
-  // Parsers and serializers are set once here: passed per query, PGlite re-merges them on every call.
-  const base = { parsers: PARSERS, serializers: SERIALIZERS, relaxedDurability: true };
+  // Parsers are set once here; `query` parses each value with them.
+  const base = { parsers: PARSERS, relaxedDurability: true };
   if (dataDir !== undefined) {
     // PGlite creates only the last folder of the path; `<dataDir>/<database>` needs its parent.
     await mkdir(dataDir, { recursive: true });
@@ -276,16 +305,65 @@ export class DatabaseEngine {
     return this.closed;
   }
 
-  /** Runs one statement. The caller must hold `mutex`. */
+  /**
+   * Runs one statement. The caller must hold `mutex`.
+   *
+   * It speaks the extended protocol itself (one Parse/Bind/Describe/Execute/Sync message) rather
+   * than through `PGlite.query`, whose results drop each column's table, column and type
+   * modifier: those say which T-SQL type a column was declared with (see `declaredColumnTypes`).
+   */
   async query(sql: string, params: readonly unknown[] = []): Promise<PgResult> {
-    const r = await this.pg.query<SqlValue[]>(sql, params as unknown[], QUERY_OPTIONS);
-    const withCounts = r as typeof r & { rowCount?: number; command?: string };
-    return {
-      fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-      rows: r.rows,
-      rowCount: withCounts.rowCount ?? (r.affectedRows || undefined),
-      command: withCounts.command,
-    };
+    const message = concatMessages([
+      protocol.serialize.parse({ text: sql }),
+      protocol.serialize.bind({ values: params.map(paramText) }),
+      protocol.serialize.describe({ type: 'P' }),
+      protocol.serialize.execute({}),
+      protocol.serialize.sync(),
+    ]);
+    const messages = await this.pg.runExclusive(() => this.pg.execProtocolStream(message, { syncToFs: false }));
+    await this.pg.syncToFs();
+    const result: PgResult = { fields: [], rows: [], rowCount: undefined, command: undefined };
+    for (const m of messages) {
+      if (m instanceof protocol.messages.RowDescriptionMessage) {
+        result.fields = m.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID, tableID: f.tableID, columnID: f.columnID, typmod: f.dataTypeModifier }));
+      } else if (m instanceof protocol.messages.DataRowMessage) {
+        result.rows.push(m.fields.map((v, k) => (v === null ? null : (types.parseType(v, result.fields[k]?.dataTypeID ?? PgOid.TEXT, this.pg.parsers) as SqlValue))));
+      } else if (m instanceof protocol.messages.CommandCompleteMessage) {
+        const words = m.text.split(' ');
+        result.command = words[0];
+        const count = Number.parseInt(words[words.length - 1] ?? '', 10);
+        if (Number.isFinite(count)) result.rowCount = count;
+      }
+    }
+    return result;
+  }
+
+  /**
+   * PostgreSQL's syntax error in each statement, if any, without running them: Parse only. Other
+   * errors (a missing table, a type mismatch) are left for run time, as SQL Server resolves
+   * names when a statement runs.
+   *
+   * It does not need `mutex`: compiling must not wait behind another session's transaction
+   * (SQL Server's does not, and SET LOCK_TIMEOUT has not run yet). PGlite runs each exchange
+   * alone, and inside an open transaction a savepoint undoes the Parse, so whoever holds the
+   * transaction is not affected.
+   */
+  async syntaxErrors(texts: readonly string[]): Promise<(PgSyntaxError | undefined)[]> {
+    const out: (PgSyntaxError | undefined)[] = [];
+    for (const text of texts) {
+      const messages = await this.pg.runExclusive(() => {
+        const inTransaction = this.pg.isInTransaction();
+        const parts = [protocol.serialize.parse({ text }), protocol.serialize.sync()];
+        if (inTransaction) {
+          parts.unshift(protocol.serialize.query('SAVEPOINT em_compile'));
+          parts.push(protocol.serialize.query('ROLLBACK TO SAVEPOINT em_compile; RELEASE SAVEPOINT em_compile'));
+        }
+        return this.pg.execProtocolStream(concatMessages(parts), { throwOnError: false, syncToFs: false });
+      });
+      const syntax = messages.find((m): m is InstanceType<typeof protocol.messages.DatabaseError> => m instanceof protocol.messages.DatabaseError && m.code === '42601' && m.message.startsWith('syntax error'));
+      out.push(syntax ? { message: syntax.message, position: Number(syntax.position ?? 0) } : undefined);
+    }
+    return out;
   }
 
   /** Runs SQL text without parameters (may hold several statements). The caller must hold `mutex`. */
@@ -309,9 +387,33 @@ export class DatabaseEngine {
     return known;
   }
 
+  private readonly columnTypes = new Map<string, DeclaredType | null>();
+
+  /**
+   * The declared T-SQL type of each result column read straight from a table column stored as
+   * one of the emulator's domains (TINYINT, MONEY, DATETIME, BINARY(n) …), which PostgreSQL
+   * reports as the domain's base type; undefined for the others. Cached until the next DDL.
+   * The caller holds `mutex`.
+   */
+  async declaredColumnTypes(fields: readonly PgField[]): Promise<(DeclaredType | undefined)[]> {
+    const key = (f: PgField) => `${f.tableID}.${f.columnID}`;
+    const unknown = fields.filter((f) => f.tableID > 0 && DOMAIN_BASE_TYPES.has(f.dataTypeID) && !this.columnTypes.has(key(f)));
+    if (unknown.length > 0) {
+      const pairs = unknown.map((f) => `(${Number(f.tableID)}, ${Number(f.columnID)})`).join(', ');
+      const r = await this.query(
+        `SELECT a.attrelid, a.attnum, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+          WHERE (a.attrelid::bigint, a.attnum::integer) IN (${pairs}) AND t.typnamespace = '__emulator'::regnamespace`,
+      );
+      for (const f of unknown) this.columnTypes.set(key(f), null);
+      for (const [rel, num, typname] of r.rows) this.columnTypes.set(`${String(rel)}.${String(num)}`, declaredTypeOfDomain(String(typname)) ?? null);
+    }
+    return fields.map((f) => (f.tableID > 0 ? (this.columnTypes.get(key(f)) ?? undefined) : undefined));
+  }
+
   /** Schema changed: forget cached facts about tables. */
   invalidateSchema(): void {
     this.identityTables.clear();
+    this.columnTypes.clear();
   }
 
   cachedProcedure(key: string): ProcedureDef | null | undefined {
@@ -326,6 +428,7 @@ export class DatabaseEngine {
   invalidateProcedures(): void {
     this.procedureCache.clear();
     this.identityTables.clear();
+    this.columnTypes.clear();
   }
 
   async close(): Promise<void> {

@@ -55,6 +55,29 @@ export function unsupported(what: string, line = 0, plural = false): SqlError {
   });
 }
 
+/**
+ * Every error found compiling one batch, in order: SQL Server reports them all and runs none of
+ * it. It stands for the last one (the error mssql throws; the others are its `precedingErrors`).
+ */
+export class BatchErrors extends SqlError {
+  constructor(readonly errors: readonly SqlError[]) {
+    const last = errors[errors.length - 1];
+    super({ number: last?.number ?? 102, class: last?.class ?? 15, state: last?.state ?? 1, message: last?.message ?? 'Incorrect syntax.', line: last?.line ?? 0 });
+    this.name = 'BatchErrors';
+  }
+}
+
+/** All of `errors` as one error: itself when there is one. */
+export function batchErrors(errors: readonly SqlError[]): SqlError {
+  const flat = errors.flatMap((e) => (e instanceof BatchErrors ? e.errors : [e]));
+  return flat.length === 1 ? (flat[0] as SqlError) : new BatchErrors(flat);
+}
+
+/** 102, or 156 when `near` is a keyword, as SQL Server words a syntax error at a token. */
+export function syntaxErrorNear(near: string, line = 0): SqlError {
+  return TSQL_KEYWORDS.has(near.toUpperCase()) ? keywordSyntaxError(near.toUpperCase(), line) : syntaxError(near, line);
+}
+
 export function syntaxError(near: string, line = 0): SqlError {
   return new SqlError({ number: 102, class: 15, message: `Incorrect syntax near '${near}'.`, line });
 }
@@ -102,6 +125,9 @@ export function fromPgError(e: unknown, context: { database: string; statement: 
   const verb = /^\s*(\w+)/.exec(context.statement)?.[1]?.toUpperCase() ?? 'INSERT';
   const table = e.table ? `dbo.${e.table}` : '';
   switch (e.code) {
+    case 'EM000':
+      // Raised by the emulator's own SQL (typesystem.ts) with SQL Server's number and message.
+      return make(Number(e.detail) || 50000, e.message, 16, false);
     case '42P01':
       // A catalogue view SQL Server has but the emulator does not build is the emulator's gap,
       // not the user's typo.

@@ -164,6 +164,7 @@ describe('errors: unsupported T-SQL (emulator)', () => {
     ['system views outside the emulated catalogue', 'SELECT * FROM sys.dm_exec_sessions', /^The system view sys\.dm_exec_sessions is not supported/],
     ['xml data type methods', "DECLARE @x XML = '<a>1</a>'; SELECT @x.value('(/a)[1]', 'int') AS v", /^xml data type methods \(\.value\) are not supported/],
     ['sequences', 'SELECT NEXT VALUE FOR dbo.s1 AS n', /^Sequences \(NEXT VALUE FOR\) are not supported/],
+    ['a table named as a PostgreSQL type', 'CREATE TABLE date (a INT)', /^A table or view named 'date' \(the name of a PostgreSQL type the emulator uses\) is not supported/],
   ])('%s fail with 40517 naming the construct', async (_name, text, message) => {
     const e = await failure(conn.pool.request().batch(text));
     expect({ number: e.number, message: e.message }).toEqual({ number: 40517, message: expect.stringMatching(message) });

@@ -1,7 +1,7 @@
 /** What the @@ variables and the session's built-in functions return, and the type to bind them as. */
 import { unsupported } from '../errors';
 import type { SqlValue } from '../protocol/types';
-import { type ExecutionSession, type Frame, errorLine } from './frame';
+import type { ExecutionSession, Frame } from './frame';
 
 export interface BoundValue {
   value: SqlValue;
@@ -42,7 +42,7 @@ export function systemVariable(s: ExecutionSession, frame: Frame, name: string, 
     case '@@OPTIONS':
       return { value: 5496, pgType: 'integer' };
     default:
-      throw unsupported(name, errorLine(frame, line));
+      throw unsupported(name, line);
   }
 }
 
@@ -79,6 +79,6 @@ export function sessionFunction(s: ExecutionSession, frame: Frame, name: string,
     case 'APP_NAME':
       return { value: s.appName, pgType: 'varchar(128)' };
     default:
-      throw unsupported(`${name}()`, errorLine(frame, line));
+      throw unsupported(`${name}()`, line);
   }
 }

@@ -5,20 +5,22 @@
  * ResponseBuilder.
  */
 import type { DatabaseEngine, PgResult } from '../engine';
-import { SqlError, fromPgError, unsupported } from '../errors';
+import { BatchErrors, SqlError, fromPgError, unsupported } from '../errors';
 import { LockAbortedError, LockTimeoutError } from '../mutex';
 import type { RpcRequest } from '../protocol/rpc';
 import { type Column, DoneStatus, EnvChange, type ResponseBuilder, Token } from '../protocol/tokens';
-import { tdsTypeForPg } from '../protocol/pg-types';
 import type { SqlValue } from '../protocol/types';
 import type { SqlToken } from '../tsql/lexer';
 import { splitTopLevel } from '../tsql/cursor';
 import type { Statement, Tokens } from '../tsql/statements';
+import { convertTo } from '../tsql/conversions';
 import { type Chunk, type TranslatedSql, UNNAMED_COLUMN, translateExpression, translateStatement } from '../tsql/translate';
 import { type DeclaredType, pgTypeOfDeclared } from '../tsql/types';
 import { quoteIdent } from '../tsql/vocabulary';
 import { type BoundValue, sessionFunction, systemVariable } from './builtins';
-import { CancelledError, type ExecutionSession, type Flow, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame, parseCached } from './frame';
+import { resultColumnType, sourceType } from './columns';
+import { compileBatch } from './compile';
+import { CancelledError, type ExecutionSession, type Flow, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame } from './frame';
 import { setOption, withOptionsRestored } from './options';
 import { Procedures } from './procedures';
 import { RpcCalls } from './rpc';
@@ -91,7 +93,7 @@ export class Executor implements Interpreter {
     const frame = newFrame(Token.DONE, '', 0, 0, true);
     try {
       if (this.constantSelect(text, frame)) return;
-      const statements = parseCached(text);
+      const statements = await compileBatch(text, this.session.engine);
       await this.runStatements(frame, statements);
     } catch (e) {
       this.handleTopLevelError(e, frame);
@@ -133,6 +135,10 @@ export class Executor implements Interpreter {
   }
 
   reportError(err: SqlError): void {
+    if (err instanceof BatchErrors) {
+      for (const e of err.errors) this.reportError(e);
+      return;
+    }
     this.session.lastErrorNumber = err.number;
     const m = { number: err.number, state: err.state, class: err.class, message: err.message, procName: err.procName, lineNumber: err.line };
     if (err.class <= 10) this.out.info(m);
@@ -144,11 +150,12 @@ export class Executor implements Interpreter {
     if (e instanceof SqlError) err = e;
     else if (e instanceof LockTimeoutError) err = new SqlError({ number: 1222, class: 16, message: 'Lock request time out period exceeded.' });
     else err = fromPgError(e, { database: this.session.engine.name, statement: '', line: 0 });
-    if (!err.located) {
-      if (err.line === 0) err.line = errorLine(frame, line || 1);
-      else if (frame.lineOffset > 0) err.line = errorLine(frame, err.line);
-      if (!err.procName) err.procName = frame.procName;
-      err.located = true;
+    for (const e of err instanceof BatchErrors ? [...err.errors, err] : [err]) {
+      if (e.located) continue;
+      if (e.line === 0) e.line = errorLine(frame, line || 1);
+      else if (frame.lineOffset > 0) e.line = errorLine(frame, e.line);
+      if (!e.procName) e.procName = frame.procName;
+      e.located = true;
     }
     return err;
   }
@@ -189,7 +196,7 @@ export class Executor implements Interpreter {
         for (const v of s.vars) {
           const key = lowerName(v.name);
           if (frame.scope.has(key)) {
-            throw new SqlError({ number: 134, class: 15, message: `The variable name '${v.name}' has already been declared. Variable names must be unique within a query batch or stored procedure.`, line: errorLine(frame, s.line) });
+            throw new SqlError({ number: 134, class: 15, message: `The variable name '${v.name}' has already been declared. Variable names must be unique within a query batch or stored procedure.`, line: s.line });
           }
           const variable: Variable = { name: v.name, type: v.type, pgType: pgTypeOfDeclared(v.type), value: null };
           frame.scope.set(key, variable);
@@ -210,7 +217,7 @@ export class Executor implements Interpreter {
         return 'next';
       }
       case 'setOption':
-        setOption(this.session, s.option, s.tokens, errorLine(frame, s.line));
+        setOption(this.session, s.option, s.tokens, s.line);
         return 'next';
       case 'if': {
         const cond = await this.condition(frame, s.cond);
@@ -234,11 +241,11 @@ export class Executor implements Interpreter {
         await this.beginTransaction();
         return 'next';
       case 'commitTran':
-        await this.commitTransaction(errorLine(frame, s.line));
+        await this.commitTransaction(s.line);
         return 'next';
       case 'rollbackTran':
         if (this.session.tranCount === 0) {
-          throw new SqlError({ number: 3903, class: 16, message: 'The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.', line: errorLine(frame, s.line), abortsBatch: false });
+          throw new SqlError({ number: 3903, class: 16, message: 'The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.', line: s.line, abortsBatch: false });
         }
         await this.rollbackTransaction(true);
         return 'next';
@@ -248,13 +255,14 @@ export class Executor implements Interpreter {
       case 'execString': {
         const text = asText(await this.evaluate(frame, s.expr, { name: 'nvarchar', length: 'max' }));
         const inner = newFrame(Token.DONEINPROC, frame.procName, 0, frame.depth + 1, false);
-        await withOptionsRestored(this.session, () => this.runStatements(inner, parseCached(text)));
+        const statements = await compileBatch(text, this.session.engine);
+        await withOptionsRestored(this.session, () => this.runStatements(inner, statements));
         return 'next';
       }
       case 'return':
         if (s.expr) {
           if (frame.depth === 0 && frame.topLevelBatch) {
-            throw new SqlError({ number: 178, class: 15, message: 'A RETURN statement with a return value cannot be used in this context.', line: errorLine(frame, s.line) });
+            throw new SqlError({ number: 178, class: 15, message: 'A RETURN statement with a return value cannot be used in this context.', line: s.line });
           }
           const v = await this.evaluate(frame, s.expr, { name: 'int' });
           frame.returnValue = v === null ? 0 : Math.trunc(asNumber(v));
@@ -272,11 +280,11 @@ export class Executor implements Interpreter {
       }
       case 'waitfor': {
         const v = await this.evaluate(frame, s.delay, { name: 'varchar', length: 30 });
-        await this.sleep(delayMs(asText(v), errorLine(frame, s.line)));
+        await this.sleep(delayMs(asText(v), s.line));
         return 'next';
       }
       case 'use':
-        await this.useDatabase(s.database, errorLine(frame, s.line));
+        await this.useDatabase(s.database, s.line);
         return 'next';
       case 'createProc':
         await this.procedures.create(frame, s);
@@ -337,7 +345,7 @@ export class Executor implements Interpreter {
 
   variable(frame: Frame, name: string, line: number): Variable {
     const v = frame.scope.get(lowerName(name));
-    if (!v) throw new SqlError({ number: 137, class: 15, message: `Must declare the scalar variable "${name}".`, line: errorLine(frame, line) });
+    if (!v) throw new SqlError({ number: 137, class: 15, message: `Must declare the scalar variable "${name}".`, line: line });
     return v;
   }
 
@@ -376,7 +384,7 @@ export class Executor implements Interpreter {
       let pgType: string;
       if (n === undefined) {
         const r = this.resolveRef(frame, c, line);
-        params.push(toParam(r.value));
+        params.push(toParam(r.value, r.pgType));
         n = params.length;
         seen.set(key, n);
         pgType = r.pgType;
@@ -417,7 +425,7 @@ export class Executor implements Interpreter {
     if (quick !== undefined) return quick;
     const line = tokens[0]?.line ?? 0;
     const chunks = translateExpression(tokens);
-    const inner: Chunk[] = type ? ['SELECT CAST((', ...chunks, `) AS ${pgTypeOfDeclared(type)})`] : ['SELECT (', ...chunks, ')'];
+    const inner: Chunk[] = type ? ['SELECT', ...convertTo(type, ['(', ...chunks, ')'])] : ['SELECT (', ...chunks, ')'];
     const r = await this.runPg(frame, inner, line, 'SELECT');
     return r.rows[0]?.[0] ?? null;
   }
@@ -454,34 +462,52 @@ export class Executor implements Interpreter {
     }
   }
 
-  private async runPg(frame: Frame, chunks: readonly Chunk[], line: number, verb: string, insertInto?: string): Promise<PgResult> {
+  /**
+   * Runs translated SQL. For a statement (`translated`): makes the BINARY(n) domains its columns
+   * need, keeps the write rules of tables it defines in step, and reads the declared type of
+   * every result column that comes straight from a table column.
+   */
+  private async runPg(
+    frame: Frame,
+    chunks: readonly Chunk[],
+    line: number,
+    verb: string,
+    statement: { insertInto?: string; translated?: TranslatedSql } = {},
+  ): Promise<PgResult & { columnTypes?: (DeclaredType | undefined)[] }> {
     this.checkCancelled();
     const { text, params } = this.assemble(frame, chunks, line);
+    const tr = statement.translated;
     try {
       return await this.withEngine(async (engine) => {
+        for (const n of tr?.binaryDomains ?? []) await engine.query('SELECT __emulator.ensure_binary_domain($1)', [n]);
         const r = await engine.query(text, params);
-        if (verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP') engine.invalidateSchema();
+        if (verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP' || tr?.definesColumns) engine.invalidateSchema();
+        if (tr?.definesColumns) await engine.query('SELECT __emulator.refresh_write_rules()');
+        const insertInto = statement.insertInto;
         if (insertInto !== undefined && (insertInto.startsWith('#') || (await engine.hasIdentity(insertInto)))) {
           const id = await engine.query('SELECT __emulator.last_identity()');
           const value = id.rows[0]?.[0];
           if (value !== null && value !== undefined) this.session.lastIdentity = value;
         }
+        if (tr && r.fields.length > 0) return { ...r, columnTypes: await engine.declaredColumnTypes(r.fields) };
         return r;
       });
     } catch (e) {
       if (e instanceof LockAbortedError) throw new CancelledError();
       if (e instanceof SqlError || e instanceof LockTimeoutError) throw e;
-      throw fromPgError(e, { database: this.session.engine.name, statement: verb, line: errorLine(frame, line) });
+      throw fromPgError(e, { database: this.session.engine.name, statement: verb, line: line });
     }
   }
 
   private async sqlStatement(frame: Frame, s: Statement & { kind: 'sql' }): Promise<void> {
     const tr = translateCached(s);
-    const r = await this.runPg(frame, tr.chunks, s.line, tr.verb, tr.verb === 'INSERT' ? insertTarget(s.tokens) : undefined);
+    const r = await this.runPg(frame, tr.chunks, s.line, tr.verb, tr.verb === 'INSERT' ? { insertInto: insertTarget(s.tokens), translated: tr } : { translated: tr });
     if (tr.createsTemp) this.session.tempTables.set(`${tr.createsTemp}__${this.session.spid}`, this.session.engine);
     const dml = tr.verb === 'INSERT' || tr.verb === 'UPDATE' || tr.verb === 'DELETE' || (tr.verb === 'WITH' && r.fields.length === 0);
     if (r.fields.length > 0) {
-      this.emitRows(frame, r);
+      const sources = tr.columnSources?.length === r.fields.length ? tr.columnSources : undefined;
+      const declared = r.fields.map((_f, k) => r.columnTypes?.[k] ?? sourceType(frame, sources?.[k]));
+      this.emitRows(frame, r, declared);
       return;
     }
     const count = dml ? (r.rowCount ?? 0) : undefined;
@@ -490,10 +516,10 @@ export class Executor implements Interpreter {
     this.out.done(frame.doneToken, 0, this.session.nocount ? undefined : count);
   }
 
-  private emitRows(frame: Frame, r: PgResult): void {
+  private emitRows(frame: Frame, r: PgResult, declared: readonly (DeclaredType | undefined)[]): void {
     const columns: Column[] = r.fields.map((f, k) => ({
       name: f.name === UNNAMED_COLUMN ? '' : f.name,
-      type: tdsTypeForPg(f.dataTypeID, r.rows.map((row) => row[k] ?? null)),
+      type: resultColumnType(f, declared[k], r.rows.map((row) => row[k] ?? null)),
     }));
     this.out.resultSet(columns, r.rows);
     this.session.rowCount = r.rows.length;
@@ -523,13 +549,13 @@ export class Executor implements Interpreter {
     splitTopLevel(tokens.slice(j, end)).forEach((item, k) => {
       const v = item[0];
       const op = item[1];
-      if (!v || v.kind !== 'var' || !op || op.kind !== 'op') throw new SqlError({ number: 141, class: 15, message: 'A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.', line: errorLine(frame, line) });
+      if (!v || v.kind !== 'var' || !op || op.kind !== 'op') throw new SqlError({ number: 141, class: 15, message: 'A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.', line: line });
       const variable = this.variable(frame, v.text, line);
       targets.push(variable);
       if (k > 0) head.push(',');
       let expr = translateExpression(item.slice(2));
       if (op.text !== '=') expr = [{ ref: 'var', name: v.text }, op.text[0] as string, '(', ...expr, ')'];
-      head.push('CAST((', ...expr, `) AS ${variable.pgType})`);
+      head.push(...convertTo(variable.type, ['(', ...expr, ')']));
     });
     const rest = end < tokens.length ? translateExpression(tokens.slice(end)) : [];
     const r = await this.runPg(frame, [...head, ...rest], line, 'SELECT');
@@ -560,7 +586,7 @@ export class Executor implements Interpreter {
   private async throwError(frame: Frame, args: Tokens[] | undefined, line: number): Promise<SqlError> {
     if (!args) {
       const err = this.session.catchError;
-      if (!err) return new SqlError({ number: 10704, class: 15, message: 'To rethrow an error, a THROW statement must be used inside a CATCH block.', line: errorLine(frame, line) });
+      if (!err) return new SqlError({ number: 10704, class: 15, message: 'To rethrow an error, a THROW statement must be used inside a CATCH block.', line: line });
       const again = new SqlError({ number: err.number, class: err.class, state: err.state, message: err.message, line: err.line, procName: err.procName });
       again.located = true;
       return again;
@@ -570,7 +596,7 @@ export class Executor implements Interpreter {
     const message = asText(await this.evaluate(frame, messageTokens, { name: 'nvarchar', length: 2048 }));
     const state = Math.trunc(asNumber(await this.evaluate(frame, stateTokens, { name: 'tinyint' })));
     if (number < 50000) {
-      return new SqlError({ number: 35100, class: 16, message: 'Error number in THROW statement is outside the valid range. Specify an error number in the valid range of 50000 to 2147483647.', line: errorLine(frame, line) });
+      return new SqlError({ number: 35100, class: 16, message: 'Error number in THROW statement is outside the valid range. Specify an error number in the valid range of 50000 to 2147483647.', line: line });
     }
     return new SqlError({ number, class: 16, state, message, line: errorLine(frame, line), procName: frame.procName });
   }
@@ -579,7 +605,7 @@ export class Executor implements Interpreter {
     const values: SqlValue[] = [];
     for (const a of args) values.push(await this.evaluate(frame, a));
     const [msg, severity, state, ...rest] = values;
-    if (typeof msg === 'number' || typeof msg === 'bigint') throw unsupported('RAISERROR with a message id (sys.messages)', errorLine(frame, line));
+    if (typeof msg === 'number' || typeof msg === 'bigint') throw unsupported('RAISERROR with a message id (sys.messages)', line);
     const cls = Math.max(0, Math.min(Math.trunc(asNumber(severity ?? 16)), 25));
     const message = formatRaiserror(asText(msg ?? ''), rest);
     const st = Math.max(0, Math.trunc(asNumber(state ?? 1)));

@@ -9,10 +9,12 @@ import { SqlError, fromPgError, unsupported } from '../errors';
 import { LockAbortedError } from '../mutex';
 import { Token } from '../protocol/tokens';
 import type { SqlValue, TdsType } from '../protocol/types';
+import { convertTo } from '../tsql/conversions';
 import { parseBatch, parseParamDeclarations } from '../tsql/parser';
 import type { ExecArg, Statement } from '../tsql/statements';
 import { type DeclaredType, catalogueShape, formatType, pgTypeOfDeclared } from '../tsql/types';
-import { CancelledError, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame, parseCached } from './frame';
+import { CancelledError, type Frame, type Interpreter, type Variable, lowerName, newFrame, parseCached } from './frame';
+import { compileBatch } from './compile';
 import { withOptionsRestored } from './options';
 import { asNumber, asText, coerce, toParam } from './values';
 
@@ -32,7 +34,7 @@ export class Procedures {
   constructor(private readonly ix: Interpreter) {}
 
   async create(frame: Frame, s: Statement & { kind: 'createProc' }): Promise<void> {
-    const line = errorLine(frame, s.line);
+    const line = s.line;
     if (s.schema && s.schema.toLowerCase() !== 'dbo') throw unsupported(`Procedures outside the dbo schema ('${s.schema}')`, line);
     const session = this.ix.session;
     const key = procedureKey(s.name, session.spid);
@@ -104,7 +106,7 @@ export class Procedures {
         const r = await engine.query('DELETE FROM __emulator.procedures WHERE name_key = $1', [key]);
         this.ix.session.tempProcedures.delete(key);
         if ((r.rowCount ?? 0) === 0 && !ifExists) {
-          throw new SqlError({ number: 3701, class: 11, message: `Cannot drop the procedure '${name}', because it does not exist or you do not have permission.`, line: errorLine(frame, line), abortsBatch: false });
+          throw new SqlError({ number: 3701, class: 11, message: `Cannot drop the procedure '${name}', because it does not exist or you do not have permission.`, line, abortsBatch: false });
         }
       }
       engine.invalidateProcedures();
@@ -177,7 +179,7 @@ export class Procedures {
         }
         value = p.defaultValue ? await this.ix.evaluate(frame, p.defaultValue, p.type) : null;
       } else {
-        value = a.value === null ? null : (coerce(a.value, p.type, a.fromType) ?? (await this.castValue(frame, a.value, p.type)));
+        value = a.value === null ? null : (coerce(a.value, p.type, a.fromType) ?? (await this.castValue(frame, a.value, p.type, a.fromType)));
       }
       frame.scope.set(lowerName(p.name), { name: p.name, type: p.type, pgType: pgTypeOfDeclared(p.type), value });
     }
@@ -191,9 +193,12 @@ export class Procedures {
     return { status: frame.returnValue ?? 0, scope: frame.scope };
   }
 
-  private async castValue(frame: Frame, value: SqlValue, type: DeclaredType): Promise<SqlValue> {
+  /** `value` (of `fromType`, or text) converted to `type` as an assignment would. */
+  private async castValue(frame: Frame, value: SqlValue, type: DeclaredType, fromType?: DeclaredType): Promise<SqlValue> {
+    const from = fromType ? pgTypeOfDeclared(fromType) : 'text';
+    const sql = ['SELECT', ...convertTo(type, [`$1::${from}`])].join(' ');
     try {
-      const r = await this.ix.withEngine((e) => e.query(`SELECT CAST($1::text AS ${pgTypeOfDeclared(type)})`, [toParam(value)]));
+      const r = await this.ix.withEngine((e) => e.query(sql, [toParam(value, from)]));
       return r.rows[0]?.[0] ?? null;
     } catch (e) {
       if (e instanceof LockAbortedError) throw new CancelledError();
@@ -297,11 +302,14 @@ export class Procedures {
       }
       const type = p.type;
       let value: SqlValue = a?.value ?? null;
-      if (value !== null) value = coerce(value, type, a?.fromType) ?? (await this.castValue(frame, value, type));
+      if (value !== null) value = coerce(value, type, a?.fromType) ?? (await this.castValue(frame, value, type, a?.fromType));
       inner.scope.set(lowerName(p.name), { name: p.name, type, pgType: pgTypeOfDeclared(type), value });
     }
     const text = asText(statementArg.value);
-    if (!this.ix.constantSelect(text, inner)) await withOptionsRestored(this.ix.session, () => this.ix.runStatements(inner, parseCached(text)));
+    if (!this.ix.constantSelect(text, inner)) {
+      const statements = await compileBatch(text, this.ix.session.engine);
+      await withOptionsRestored(this.ix.session, () => this.ix.runStatements(inner, statements));
+    }
     return { status: 0, scope: inner.scope, paramNames: ['@statement', '@params', ...declared.map((p) => p.name)] };
   }
 

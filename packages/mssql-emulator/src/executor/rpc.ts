@@ -9,7 +9,8 @@ import type { RpcParam, RpcRequest } from '../protocol/rpc';
 import { DoneStatus, Token } from '../protocol/tokens';
 import type { SqlValue, TdsType } from '../protocol/types';
 import { type DeclaredType, declaredTypeOfTds } from '../tsql/types';
-import { CancelledError, type Interpreter, type Variable, lowerName, newFrame, parseCached } from './frame';
+import { compileBatch } from './compile';
+import { CancelledError, type Interpreter, type Variable, lowerName, newFrame } from './frame';
 import type { Procedures } from './procedures';
 import { asNumber, asText } from './values';
 
@@ -130,8 +131,8 @@ export class RpcCalls {
   private async prepare(params: RpcParam[], execute: boolean): Promise<void> {
     const [handle, decl, stmt, ...values] = params;
     if (!handle || !decl || !stmt) throw unsupported('sp_prepare without @handle, @params and @stmt');
-    // SQL Server compiles at sp_prepare: a statement that does not parse gets no handle.
-    parseCached(asText(stmt.value));
+    // SQL Server compiles at sp_prepare: a statement that does not compile gets no handle.
+    await compileBatch(asText(stmt.value), this.ix.session.engine);
     const s = this.ix.session;
     const id = s.nextPreparedHandle++;
     s.prepared.set(id, { params: asText(decl.value), statement: asText(stmt.value) });

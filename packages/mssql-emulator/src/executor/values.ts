@@ -3,11 +3,15 @@ import { scaledDecimal } from '../protocol/scalars';
 import type { SqlValue } from '../protocol/types';
 import { type DeclaredType, formatType, normaliseType } from '../tsql/types';
 
-/** A value as a PostgreSQL text parameter. */
-export function toParam(v: SqlValue): unknown {
+/**
+ * A value as a PostgreSQL text parameter bound as `pgType`. Date/time text carries 7 fractional
+ * digits; PostgreSQL would round the seventh into the next second (or day), so it is cut.
+ */
+export function toParam(v: SqlValue, pgType = ''): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'string' && /^(timestamp|time\b|__emulator\.(small)?datetime)/.test(pgType)) return v.replace(/(\.\d{6})\d+/, '$1');
   return v;
 }
 
@@ -32,13 +36,16 @@ export function coerce(v: SqlValue, type: DeclaredType | undefined, fromType?: D
   if (v === null) return null;
   if (!type) return v;
   const t = normaliseType(type);
-  if (fromType && formatType(normaliseType(fromType)) === formatType(t)) return v;
+  // The same type needs no conversion, except that a BINARY(n) value is padded to n bytes.
+  if (fromType && formatType(normaliseType(fromType)) === formatType(t) && t.name !== 'binary') return v;
   switch (t.name) {
     case 'int':
     case 'smallint':
     case 'tinyint':
     case 'bigint': {
       if (typeof v === 'boolean') return v ? 1 : 0;
+      // Out of TINYINT's range: PostgreSQL raises SQL Server's overflow error.
+      if (t.name === 'tinyint' && !(Number(v) >= 0 && Number(v) <= 255)) return undefined;
       if (typeof v === 'number' && Number.isInteger(v)) return t.name === 'bigint' ? BigInt(v) : v;
       if (typeof v === 'bigint') return t.name === 'bigint' ? v : Number(v);
       if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return t.name === 'bigint' ? BigInt(v.trim()) : Number(v);
@@ -79,9 +86,12 @@ export function coerce(v: SqlValue, type: DeclaredType | undefined, fromType?: D
       return s;
     }
     case 'varbinary':
-    case 'binary':
-      if (Buffer.isBuffer(v)) return v;
-      return undefined;
+    case 'binary': {
+      if (!Buffer.isBuffer(v)) return undefined;
+      if (typeof t.length !== 'number') return v;
+      if (v.length > t.length) return v.subarray(0, t.length);
+      return t.name === 'binary' && v.length < t.length ? Buffer.concat([v, Buffer.alloc(t.length - v.length)]) : v;
+    }
     case 'uniqueidentifier':
       if (typeof v === 'string' && /^[{]?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}[}]?$/i.test(v.trim())) return v.trim();
       return undefined;

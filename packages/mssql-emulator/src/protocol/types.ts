@@ -20,9 +20,9 @@ export type TdsType =
   | { kind: 'float'; size: 4 | 8 }
   | { kind: 'decimal'; precision: number; scale: number }
   | { kind: 'money'; size: 4 | 8 }
-  | { kind: 'nvarchar'; maxBytes: number; fixed?: boolean }
-  | { kind: 'varchar'; maxBytes: number; fixed?: boolean }
-  | { kind: 'varbinary'; maxBytes: number; fixed?: boolean }
+  | { kind: 'nvarchar'; maxBytes: number; fixed?: boolean; legacy?: boolean }
+  | { kind: 'varchar'; maxBytes: number; fixed?: boolean; legacy?: boolean }
+  | { kind: 'varbinary'; maxBytes: number; fixed?: boolean; legacy?: boolean }
   | { kind: 'datetime'; size: 4 | 8 }
   | { kind: 'datetime2'; scale: number }
   | { kind: 'date' }
@@ -84,8 +84,12 @@ export class UnsupportedTypeError extends Error {
   }
 }
 
+/**
+ * TEXT, NTEXT and IMAGE parameters (`legacy`) arrive as NVARCHAR(MAX)-like values with a 4-byte
+ * length in front instead of PLP chunks; the emulator reads them and answers in PLP.
+ */
 export function isPlp(t: TdsType): boolean {
-  return (t.kind === 'nvarchar' || t.kind === 'varchar' || t.kind === 'varbinary') && t.maxBytes === MAX_LENGTH;
+  return (t.kind === 'nvarchar' || t.kind === 'varchar' || t.kind === 'varbinary') && t.maxBytes === MAX_LENGTH && !t.legacy;
 }
 
 export function decimalLength(precision: number): number {
@@ -231,11 +235,14 @@ export function readTypeInfo(r: TdsReader): TdsType {
       if (r.u8() !== 0) throw new UnsupportedTypeError('xml with a schema collection');
       return { kind: 'nvarchar', maxBytes: MAX_LENGTH };
     case TypeCode.TEXT:
-      throw new UnsupportedTypeError('text');
-    case TypeCode.NTEXT:
-      throw new UnsupportedTypeError('ntext');
+    case TypeCode.NTEXT: {
+      r.u32();
+      readCollation(r);
+      return { kind: code === TypeCode.TEXT ? 'varchar' : 'nvarchar', maxBytes: MAX_LENGTH, legacy: true };
+    }
     case TypeCode.IMAGE:
-      throw new UnsupportedTypeError('image');
+      r.u32();
+      return { kind: 'varbinary', maxBytes: MAX_LENGTH, legacy: true };
     case TypeCode.TVP:
       throw new UnsupportedTypeError('table-valued parameter');
     case TypeCode.UDT:

@@ -1,7 +1,10 @@
 /** Values on the wire: written into ROW and RETURNVALUE tokens, read from RPC parameters. */
 import type { TdsReader, TdsWriter } from './buffer';
 import { DAYS_0001_TO_1900, decimalText, guidFromBytes, guidToBytes, parseDateTime, parseTime, scaledDecimal, timeText, toBigInt, toBinary, toBoolean, toNumber, toText, ymdFromDays } from './scalars';
-import { type SqlValue, type TdsType, decimalLength, isPlp, timeBytes } from './types';
+import { MAX_LENGTH, type SqlValue, type TdsType, decimalLength, isPlp, timeBytes } from './types';
+
+/** 100-nanosecond units in a day. */
+const DAY_UNITS = 864_000_000_000n;
 
 function writePlp(w: TdsWriter, data: Buffer): void {
   w.u64(BigInt(data.length));
@@ -10,6 +13,11 @@ function writePlp(w: TdsWriter, data: Buffer): void {
 }
 
 export function writeValue(w: TdsWriter, t: TdsType, v: SqlValue): void {
+  if ((t.kind === 'nvarchar' || t.kind === 'varchar' || t.kind === 'varbinary') && t.legacy) {
+    // An OUTPUT TEXT/NTEXT/IMAGE parameter goes back as its MAX type, in PLP.
+    writeValue(w, { kind: t.kind, maxBytes: MAX_LENGTH }, v);
+    return;
+  }
   if (v === null || v === undefined) {
     if (isPlp(t)) w.u64(0xffffffffffffffffn);
     else if (t.kind === 'nvarchar' || t.kind === 'varchar' || t.kind === 'varbinary') w.u16(0xffff);
@@ -69,17 +77,18 @@ export function writeValue(w: TdsWriter, t: TdsType, v: SqlValue): void {
       return;
     }
     case 'datetime': {
+      // DATETIME counts 1/300 s, SMALLDATETIME minutes; a value that rounds up to midnight
+      // belongs to the next day.
       const p = parseDateTime(v);
-      const ms = Number(p.units / 10_000n);
-      if (t.size === 4) {
-        w.u8(4)
-          .u16(p.days - DAYS_0001_TO_1900)
-          .u16(Math.round(ms / 60_000));
-      } else {
-        w.u8(8)
-          .i32(p.days - DAYS_0001_TO_1900)
-          .u32(Math.round((ms * 3) / 10));
+      const perDay = t.size === 4 ? 1440n : 300n * 86_400n;
+      let ticks = (p.units * perDay + DAY_UNITS / 2n) / DAY_UNITS;
+      let days = p.days - DAYS_0001_TO_1900;
+      if (ticks >= perDay) {
+        ticks -= perDay;
+        days += 1;
       }
+      if (t.size === 4) w.u8(4).u16(days).u16(Number(ticks));
+      else w.u8(8).i32(days).u32(Number(ticks));
       return;
     }
     case 'datetime2': {
@@ -106,12 +115,11 @@ export function writeValue(w: TdsWriter, t: TdsType, v: SqlValue): void {
       // The wire carries UTC date and time plus the offset in minutes.
       let units = p.units - BigInt(p.offsetMinutes) * 600_000_000n;
       let days = p.days;
-      const day = 864_000_000_000n;
       if (units < 0n) {
-        units += day;
+        units += DAY_UNITS;
         days -= 1;
-      } else if (units >= day) {
-        units -= day;
+      } else if (units >= DAY_UNITS) {
+        units -= DAY_UNITS;
         days += 1;
       }
       const n = timeBytes(t.scale);
@@ -146,7 +154,10 @@ export function readValue(r: TdsReader, t: TdsType): SqlValue {
     case 'varchar':
     case 'varbinary': {
       let data: Buffer | null;
-      if (isPlp(t)) {
+      if (t.legacy) {
+        const n = r.u32();
+        data = n === 0xffffffff ? null : r.bytes(n);
+      } else if (isPlp(t)) {
         data = readPlp(r);
       } else {
         const n = r.u16();
@@ -189,10 +200,14 @@ export function readValue(r: TdsReader, t: TdsType): SqlValue {
         const minutes = r.u16();
         return `${ymdFromDays(days + DAYS_0001_TO_1900)} ${timeText(BigInt(minutes) * 600_000_000n)}`;
       }
-      const days = r.i32();
-      const ticks = r.u32();
-      const ms = Math.round((ticks * 10) / 3);
-      return `${ymdFromDays(days + DAYS_0001_TO_1900)} ${timeText(BigInt(ms) * 10_000n)}`;
+      let days = r.i32() + DAYS_0001_TO_1900;
+      // To the millisecond, as SQL Server shows 1/300 s (299 → .997).
+      let units = BigInt(Math.round((r.u32() * 10) / 3)) * 10_000n;
+      if (units >= DAY_UNITS) {
+        units -= DAY_UNITS;
+        days += 1;
+      }
+      return `${ymdFromDays(days)} ${timeText(units)}`;
     }
     case 'datetime2': {
       const units = r.uintN(n - 3) * 10n ** BigInt(7 - t.scale);

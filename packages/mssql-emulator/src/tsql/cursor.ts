@@ -125,7 +125,8 @@ export class TokenCursor {
   }
 
   /** A type spelling at the cursor: name [ (n | MAX | p, s) ]. */
-  declaredType(): DeclaredType {
+  /** A type spelling; `castTarget`: of CAST or CONVERT, where a character or binary type without a length means 30. */
+  declaredType(castTarget = false): DeclaredType {
     const tok = this.next();
     let name: string;
     if (tok.kind === 'word' || tok.kind === 'qident') {
@@ -163,9 +164,24 @@ export class TokenCursor {
         t.scale = Number(b.text);
       }
       this.expectOp(')');
+    } else if (castTarget && ['nvarchar', 'varchar', 'nchar', 'char', 'varbinary', 'binary'].includes(t.name)) {
+      t.length = 30;
     }
     return normaliseType(t, tok.line);
   }
+}
+
+class TypeReader extends TokenCursor {
+  read(at: number, castTarget: boolean): { type: DeclaredType; next: number } {
+    this.i = at;
+    const type = this.declaredType(castTarget);
+    return { type, next: this.i };
+  }
+}
+
+/** The type spelled at `at` in a token run (CAST/CONVERT targets, column definitions); `next` follows it. */
+export function readDeclaredType(tokens: Tokens, at: number, castTarget: boolean): { type: DeclaredType; next: number } {
+  return new TypeReader(tokens).read(at, castTarget);
 }
 
 /** Keeps `stack` in step with the parentheses and CASE … END around `tok`. */

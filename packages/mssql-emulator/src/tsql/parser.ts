@@ -3,13 +3,25 @@
  * boundaries are found from leading keywords) and parses the control-flow and procedural
  * statements the emulator interprets itself. Everything else stays a token run for translate.ts.
  */
-import { SqlError, keywordSyntaxError, syntaxError, unsupported } from '../errors';
+import { BatchErrors, SqlError, UNSUPPORTED_ERROR_NUMBER, keywordSyntaxError, syntaxError, unsupported } from '../errors';
 import { TokenCursor, splitTopLevel, trackNesting } from './cursor';
 import { type SqlToken, tokenize } from './lexer';
 import { type ExecArg, type ProcParam, RESERVED, STATEMENT_START, type Statement, type Tokens, UNSUPPORTED_STATEMENTS } from './statements';
 import type { DeclaredType } from './types';
 
+/** A batch's syntax errors, all of them, and the statements around them that did parse. */
+export class ParseErrors extends BatchErrors {
+  constructor(
+    errors: readonly SqlError[],
+    readonly statements: Statement[],
+  ) {
+    super(errors);
+  }
+}
+
 class Parser extends TokenCursor {
+  private readonly errors: SqlError[] = [];
+
   constructor(
     t: Tokens,
     private readonly text: string,
@@ -19,6 +31,7 @@ class Parser extends TokenCursor {
     super(t);
   }
 
+  /** Throws ParseErrors with every statement's syntax error, as SQL Server reports them all. */
   parseBatch(): Statement[] {
     const out: Statement[] = [];
     while (!this.atEnd) {
@@ -26,8 +39,14 @@ class Parser extends TokenCursor {
         this.i++;
         continue;
       }
-      out.push(this.statement(out.length === 0 && this.bareExecFirst));
+      const start = this.i;
+      try {
+        out.push(this.statement(out.length === 0 && this.errors.length === 0 && this.bareExecFirst));
+      } catch (e) {
+        this.recover(start, e);
+      }
     }
+    if (this.errors.length > 0) throw new ParseErrors(this.errors, out);
     return out;
   }
 
@@ -42,8 +61,39 @@ class Parser extends TokenCursor {
       const tok = this.peek();
       if (!tok) throw this.errorAt(tok);
       if (this.isWord(tok, 'END')) return out;
-      out.push(this.statement(false));
+      const start = this.i;
+      try {
+        out.push(this.statement(false));
+      } catch (e) {
+        this.recover(start, e);
+      }
     }
+  }
+
+  /**
+   * Keeps the error of the statement at `start` and moves on to the next statement: past a ';'
+   * or to a statement keyword outside parentheses (ELSE belongs to the broken IF).
+   */
+  private recover(start: number, e: unknown): void {
+    if (!(e instanceof SqlError)) throw e;
+    this.errors.push(...(e instanceof BatchErrors ? e.errors : [e]));
+    if (this.errors.some((err) => err.number === UNSUPPORTED_ERROR_NUMBER)) {
+      // Where a construct the emulator does not know ends cannot be told: nothing after it is checked.
+      this.i = this.t.length;
+      return;
+    }
+    let depth = 0;
+    let j = Math.max(this.i, start + 1);
+    for (; j < this.t.length; j++) {
+      const tok = this.t[j] as SqlToken;
+      if (this.isOp(tok, '(')) depth++;
+      else if (this.isOp(tok, ')')) depth = Math.max(0, depth - 1);
+      else if (depth === 0 && this.isOp(tok, ';')) {
+        j++;
+        break;
+      } else if (depth === 0 && tok.kind === 'word' && STATEMENT_START.has(tok.upper) && tok.upper !== 'ELSE') break;
+    }
+    this.i = j;
   }
 
   private statement(firstInBatch: boolean): Statement {

@@ -9,7 +9,11 @@
 import { SqlError, syntaxError, unsupported } from '../errors';
 import type { SqlToken } from './lexer';
 import type { Tokens } from './statements';
-import { isTypeName, normaliseType, pgTypeOfDeclared, type DeclaredType } from './types';
+import { SHADOWING_TABLE_NAMES } from '../typesystem';
+import { convertTo } from './conversions';
+import { readDeclaredType } from './cursor';
+import { type ColumnSource, columnSource, splitAlias, topLevelAs } from './select-list';
+import { isTypeName, pgColumnTypeOfDeclared } from './types';
 import { DATE_PARTS, HINTS, KEYWORDS, NILADIC_SESSION, SESSION_FUNCTIONS, UNSUPPORTED_WORDS, isName, isOp, isWord, matching, quoteIdent, quoteLiteral, splitArgs } from './vocabulary';
 
 /** A value resolved by the executor when the statement runs. */
@@ -27,6 +31,12 @@ export interface TranslatedSql {
   verb: string;
   /** For CREATE TABLE #t: the temp table created, so the session can drop it at close. */
   createsTemp?: string;
+  /** CREATE/ALTER TABLE or SELECT … INTO: columns may have changed type. */
+  definesColumns?: boolean;
+  /** BINARY(n) lengths whose column domains must exist before the statement runs. */
+  binaryDomains?: number[];
+  /** Per result column of a SELECT without `*`, where its T-SQL type comes from, if known. */
+  columnSources?: (ColumnSource | undefined)[];
 }
 
 /** The alias given to select-list expressions SQL Server would leave unnamed. */
@@ -36,6 +46,9 @@ class Translator {
   private readonly out: Chunk[] = [];
   private returning: Chunk[] | undefined;
   createsTemp: string | undefined;
+  selectInto = false;
+  readonly binaryDomains = new Set<number>();
+  columnSources: (ColumnSource | undefined)[] | undefined;
 
   constructor(
     private readonly t: Tokens,
@@ -57,6 +70,9 @@ class Translator {
     }
     const r: TranslatedSql = { chunks: merged, verb: this.verb };
     if (this.createsTemp) r.createsTemp = this.createsTemp;
+    if (this.selectInto || ((this.verb === 'CREATE' || this.verb === 'ALTER') && isWord(this.t[1], 'TABLE'))) r.definesColumns = true;
+    if (this.binaryDomains.size > 0) r.binaryDomains = [...this.binaryDomains];
+    if (this.columnSources) r.columnSources = this.columnSources;
     return r;
   }
 
@@ -65,6 +81,7 @@ class Translator {
     const inner = new Translator(this.t, this.verb);
     inner.range(from, to, false);
     if (inner.createsTemp) this.createsTemp = inner.createsTemp;
+    for (const n of inner.binaryDomains) this.binaryDomains.add(n);
     return inner.out;
   }
 
@@ -177,7 +194,7 @@ class Translator {
         continue;
       }
       if (w === 'CURRENT_TIMESTAMP') {
-        this.emit('LOCALTIMESTAMP(3)');
+        this.emit('__emulator.current_datetime()');
         i++;
         continue;
       }
@@ -205,13 +222,17 @@ class Translator {
         }
         continue;
       }
+      if (w === 'CAST' && isOp(next, '(')) {
+        i = this.call(i, to);
+        continue;
+      }
       const typePosition = isName(prev) || isWord(prev, 'AS') || isOp(prev, ']');
       if (isOp(next, '(') && !KEYWORDS.has(w) && !isOp(prev, '.') && !this.isTableContext(prev) && !(isTypeName(w) && typePosition)) {
         i = this.call(i, to);
         continue;
       }
       if (isTypeName(w) && !isOp(next, '.') && !isOp(prev, '.') && typePosition) {
-        i = this.type(i, to);
+        i = this.type(i);
         continue;
       }
       if (KEYWORDS.has(w)) {
@@ -316,6 +337,11 @@ class Translator {
       const tok = this.t[i] as SqlToken;
       throw syntaxError(tok.text, tok.line);
     }
+    const created = parts[parts.length - 1] as SqlToken;
+    const creates = (isWord(this.t[i - 1], 'TABLE', 'VIEW') && isWord(this.t[i - 2], 'CREATE')) || (isWord(this.t[i - 1], 'INTO') && (this.verb === 'SELECT' || this.verb === 'WITH'));
+    if (creates && SHADOWING_TABLE_NAMES.has(created.text)) {
+      throw unsupported(`A table or view named '${created.text}' (the name of a PostgreSQL type the emulator uses)`, created.line);
+    }
     // Drop a database and/or the dbo schema: dbo.t, db.dbo.t, db..t
     let names = parts.map((p) => p.text);
     if (names.length === 3) names = names.slice(1);
@@ -333,31 +359,12 @@ class Translator {
     return j;
   }
 
-  /** `castTarget`: the type of CAST or CONVERT, where a character type without a length means 30. */
-  private type(i: number, to: number, castTarget = isWord(this.t[i - 1], 'AS')): number {
-    const tok = this.t[i] as SqlToken;
-    const t: DeclaredType = { name: tok.text.toLowerCase() };
-    let j = i + 1;
-    if (isWord(this.t[j], 'PRECISION') && t.name === 'double') j++;
-    if (isOp(this.t[j], '(')) {
-      const close = matching(this.t, j, to);
-      const args = this.t.slice(j + 1, close).filter((a) => !isOp(a, ','));
-      const a = args[0];
-      if (a && isWord(a, 'MAX')) t.length = 'max';
-      else if (a && a.kind === 'number') {
-        const n = Number(a.text);
-        if (['decimal', 'numeric', 'dec', 'float'].includes(t.name)) t.precision = n;
-        else if (['datetime2', 'time', 'datetimeoffset'].includes(t.name)) t.scale = n;
-        else t.length = n;
-      }
-      const b = args[1];
-      if (b && b.kind === 'number') t.scale = Number(b.text);
-      j = close + 1;
-    } else if (['nvarchar', 'varchar', 'nchar', 'char', 'varbinary', 'binary'].includes(t.name) && castTarget) {
-      t.length = 30;
-    }
-    this.emit(pgTypeOfDeclared(normaliseType(t, tok.line)));
-    return j;
+  /** A type where a column is defined (CREATE/ALTER TABLE). */
+  private type(i: number): number {
+    const { type, next } = readDeclaredType(this.t, i, isWord(this.t[i - 1], 'AS'));
+    if (type.name === 'binary' && typeof type.length === 'number') this.binaryDomains.add(type.length);
+    this.emit(pgColumnTypeOfDeclared(type));
+    return next;
   }
 
   private identity(i: number, to: number): number {
@@ -485,14 +492,24 @@ class Translator {
       case 'IIF':
         this.emit('CASE WHEN', ...arg(0), 'THEN', ...arg(1), 'ELSE', ...arg(2), 'END');
         return close + 1;
+      case 'CAST': {
+        const as = topLevelAs(this.t, open + 1, close);
+        if (as < 0) throw syntaxError(')', tok.line);
+        this.emit(...convertTo(readDeclaredType(this.t, as + 1, true).type, this.sub(open + 1, as)));
+        return close + 1;
+      }
       case 'CONVERT': {
         const typeRange = args[0];
         if (!typeRange) throw syntaxError('CONVERT', tok.line);
-        const inner = new Translator(this.t, this.verb);
-        inner.type(typeRange[0], typeRange[1], true);
-        this.emit('CAST', '(', ...arg(1), 'AS', ...inner.out, ')');
+        const type = readDeclaredType(this.t, typeRange[0], true).type;
+        this.emit(...convertTo(type, arg(1), args[2] ? arg(2) : undefined));
         return close + 1;
       }
+      case 'GETDATE':
+      case 'GETUTCDATE':
+        // DATETIME, as SQL Server returns (the emulator's clock is UTC).
+        this.emit('__emulator.current_datetime()');
+        return close + 1;
       case 'DATEADD':
       case 'DATEDIFF':
       case 'DATEDIFF_BIG':
@@ -567,41 +584,32 @@ class Translator {
       end++;
     }
     if (listEnd < 0) listEnd = end;
+    if (isWord(this.t[listEnd], 'INTO')) this.selectInto = true;
     const items = splitArgs(this.t, j, listEnd);
     items.forEach(([a, b], k) => {
       if (k > 0) this.emit(',');
       this.selectItem(a, b, nameColumns);
     });
+    if (nameColumns && !items.some(([a, b]) => isOp(this.t[b - 1], '*') && (b - a === 1 || isOp(this.t[b - 2], '.')))) {
+      this.columnSources = items.map(([a, b]) => {
+        const item = splitAlias(this.t, a, b);
+        return columnSource(this.t, item.from, item.to);
+      });
+    }
     this.range(listEnd, end, false);
     if (limit) this.emit('LIMIT', ...limit);
     return end;
   }
 
   private selectItem(a: number, b: number, nameColumns: boolean): void {
-    const first = this.t[a];
-    if (!first) throw syntaxError(',', this.t[a - 1]?.line ?? 0);
-    // alias = expression
-    if (b - a >= 3 && isName(first) && isOp(this.t[a + 1], '=')) {
-      this.emit(...this.sub(a + 2, b), 'AS', quoteIdent(first.text));
+    const item = splitAlias(this.t, a, b);
+    if (item.alias !== undefined) {
+      this.emit(...this.sub(item.from, item.to), 'AS', quoteIdent(item.alias));
       return;
     }
+    const first = this.t[a] as SqlToken;
     const last = this.t[b - 1] as SqlToken;
     const beforeLast = this.t[b - 2];
-    if (b - a >= 2 && isWord(beforeLast, 'AS') && (last.kind === 'string' || last.kind === 'qident' || last.kind === 'word')) {
-      this.emit(...this.sub(a, b - 2), 'AS', quoteIdent(last.text));
-      return;
-    }
-    const implicitAlias =
-      b - a >= 2 &&
-      (isName(last) || last.kind === 'string') &&
-      beforeLast !== undefined &&
-      !isOp(beforeLast, '.') &&
-      (beforeLast.kind !== 'op' || beforeLast.text === ')') &&
-      (beforeLast.kind !== 'word' || !KEYWORDS.has(beforeLast.upper) || beforeLast.upper === 'END');
-    if (implicitAlias) {
-      this.emit(...this.sub(a, b - 1), 'AS', quoteIdent(last.text));
-      return;
-    }
     const chunks = this.sub(a, b);
     this.emit(...chunks);
     if (!nameColumns) return;

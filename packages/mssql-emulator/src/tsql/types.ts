@@ -114,26 +114,37 @@ export function normaliseType(t: DeclaredType, line = 0): DeclaredType {
   }
 }
 
-/** The PostgreSQL spelling used in DDL, CAST and parameter binding. */
+/**
+ * T-SQL types PostgreSQL has no type of its own for, kept as domains in the emulator's schema
+ * (see typesystem.ts): the domain is how a column or an expression of that type is recognised
+ * again, and its check gives SQL Server's range errors.
+ */
+const DOMAIN_TYPES = new Set(['tinyint', 'money', 'smallmoney', 'datetime', 'smalldatetime']);
+
+/** The domain a BINARY(n) column is stored as; one per length, made when a table first needs it. */
+export function binaryDomainName(length: number): string {
+  return `binary(${length})`;
+}
+
+/**
+ * The PostgreSQL type a value of this declared type is held in: variables, parameters and
+ * expressions. (Table columns: `pgColumnTypeOfDeclared`.)
+ */
 export function pgTypeOfDeclared(raw: DeclaredType): string {
   const t = normaliseType(raw);
+  if (DOMAIN_TYPES.has(t.name)) return `__emulator.${t.name}`;
   switch (t.name) {
     case 'int':
       return 'integer';
     case 'bigint':
       return 'bigint';
     case 'smallint':
-    case 'tinyint':
       return 'smallint';
     case 'bit':
       return 'boolean';
     case 'decimal':
     case 'numeric':
       return `numeric(${t.precision},${t.scale})`;
-    case 'money':
-      return 'numeric(19,4)';
-    case 'smallmoney':
-      return 'numeric(10,4)';
     case 'float':
       return 'double precision';
     case 'real':
@@ -147,10 +158,6 @@ export function pgTypeOfDeclared(raw: DeclaredType): string {
     case 'varbinary':
     case 'binary':
       return 'bytea';
-    case 'datetime':
-      return 'timestamp(3)';
-    case 'smalldatetime':
-      return 'timestamp(0)';
     case 'datetime2':
       return `timestamp(${Math.min(6, t.scale ?? 7)})`;
     case 'date':
@@ -164,6 +171,20 @@ export function pgTypeOfDeclared(raw: DeclaredType): string {
     default:
       return 'text';
   }
+}
+
+/** The PostgreSQL type of a table column of this declared type (CREATE/ALTER TABLE). */
+export function pgColumnTypeOfDeclared(raw: DeclaredType): string {
+  const t = normaliseType(raw);
+  if (t.name === 'binary' && typeof t.length === 'number') return `__emulator."${binaryDomainName(t.length)}"`;
+  return pgTypeOfDeclared(t);
+}
+
+/** The declared type a column stored as one of the emulator's domains was created with. */
+export function declaredTypeOfDomain(domain: string): DeclaredType | undefined {
+  if (DOMAIN_TYPES.has(domain)) return { name: domain };
+  const binary = /^binary\((\d+)\)$/.exec(domain);
+  return binary ? { name: 'binary', length: Number(binary[1]) } : undefined;
 }
 
 /** How a value of this declared type travels in RETURNVALUE tokens. */
@@ -200,8 +221,9 @@ export function tdsTypeOfDeclared(raw: DeclaredType): TdsType {
     case 'char':
       return { kind: 'varchar', maxBytes: bytes(1) };
     case 'varbinary':
-    case 'binary':
       return { kind: 'varbinary', maxBytes: bytes(1) };
+    case 'binary':
+      return { kind: 'varbinary', maxBytes: bytes(1), fixed: true };
     case 'datetime':
       return { kind: 'datetime', size: 8 };
     case 'smalldatetime':

@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hashPassword } from '@studio/db/password';
 import { roles, users, workspaceMembers, workspaces } from '@studio/db/schema';
 import { createMigratedDatabase, testTargets, type TestDatabase } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
@@ -71,6 +72,9 @@ const unlimited = Object.keys(defaultRateLimits)
 
 const SPARE_TOKENS = 2;
 
+/** The workspace Owner signs in with it where a check needs a person (revoking a token through the API). */
+export const BENCH_OWNER = { username: 'bench-owner', password: 'bench-owner-password, never used elsewhere' };
+
 function send(message: BenchServerReply): void {
   process.send?.(message);
 }
@@ -86,7 +90,10 @@ async function seedWorkspace(app: RunningApp, connectionCount: number): Promise<
   const { services } = app;
   await db.insert(roles).values({ name: 'User' }).onConflictDoNothing();
   const [role] = await db.select({ id: roles.id }).from(roles).where(eq(roles.name, 'User'));
-  const [owner] = await db.insert(users).values({ username: 'bench-owner', passwordHash: 'not-a-login', roleId: role!.id }).returning({ id: users.id });
+  const [owner] = await db
+    .insert(users)
+    .values({ username: BENCH_OWNER.username, passwordHash: await hashPassword(BENCH_OWNER.password), roleId: role!.id })
+    .returning({ id: users.id });
   const [workspace] = await db.insert(workspaces).values({ name: 'Bench', slug: 'bench', createdBy: owner!.id }).returning({ id: workspaces.id });
   await db.insert(workspaceMembers).values({ workspaceId: workspace!.id, userId: owner!.id, role: 'Owner' });
   for (let i = 0; i < connectionCount; i += 1) {

@@ -13,6 +13,8 @@ export interface InstanceOptions {
   rateLimits?: string | undefined;
   /** Extra node flags for the server process (e.g. --cpu-prof). */
   execArgv?: string[];
+  /** Load the app from this folder's src/ (another commit, see baseline.ts). */
+  src?: string | undefined;
 }
 
 export interface ServerCounters {
@@ -51,6 +53,7 @@ export function startInstance(options: InstanceOptions): Promise<BenchInstance> 
       BENCH_CONNECTIONS: String(options.connections),
       BENCH_DATABASE: options.database,
       BENCH_JOIN: options.join ? JSON.stringify(options.join) : '',
+      BENCH_SRC: options.src ?? '',
       ...(options.rateLimits === undefined ? {} : { BENCH_RATE_LIMITS: options.rateLimits }),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -15,11 +15,19 @@ import { hashPassword } from '@studio/db/password';
 import { roles, users, workspaceMembers, workspaces } from '@studio/db/schema';
 import { createMigratedDatabase, testTargets, type TestDatabase } from '@studio/db/testing';
 import { eq } from 'drizzle-orm';
-import { startApp, type RunningApp } from '../src/app';
-import { loadEnv } from '../src/env';
-import { createLogger } from '../src/logger';
-import { KeyRing } from '../src/services/crypto';
-import { defaultRateLimits } from '../src/services/rate-limits';
+import type * as AppModule from '../src/app';
+import type * as EnvModule from '../src/env';
+import type * as LoggerModule from '../src/logger';
+import type * as CryptoModule from '../src/services/crypto';
+import type * as RateLimitsModule from '../src/services/rate-limits';
+
+// The app comes from BENCH_SRC when set (another commit's src/, see baseline.ts), else from here.
+const src = process.env.BENCH_SRC ? `${process.env.BENCH_SRC}/src` : '../src';
+const { startApp } = (await import(`${src}/app.ts`)) as typeof AppModule;
+const { loadEnv } = (await import(`${src}/env.ts`)) as typeof EnvModule;
+const { createLogger } = (await import(`${src}/logger.ts`)) as typeof LoggerModule;
+const { KeyRing } = (await import(`${src}/services/crypto.ts`)) as typeof CryptoModule;
+const { defaultRateLimits } = (await import(`${src}/services/rate-limits.ts`)) as typeof RateLimitsModule;
 
 /** What a second instance needs to join the first one's database. */
 export interface BenchJoin {
@@ -85,7 +93,7 @@ interface Seeded {
   workspaceId: string;
 }
 
-async function seedWorkspace(app: RunningApp, connectionCount: number): Promise<Seeded> {
+async function seedWorkspace(app: AppModule.RunningApp, connectionCount: number): Promise<Seeded> {
   const db = app.database.db;
   const { services } = app;
   await db.insert(roles).values({ name: 'User' }).onConflictDoNothing();

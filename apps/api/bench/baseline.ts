@@ -1,0 +1,38 @@
+// "Today's code" beside the working tree's in one run: BENCH_BASELINE=<git ref> (e.g. main) puts
+// that commit's apps/api/src in a temporary folder whose node_modules is this package's, and the
+// bench server loads the app from there (BENCH_SRC). Only apps/api/src differs between the two
+// servers; the other packages, the database and the bench itself are the working tree's.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export interface CodeVariant {
+  /** `working tree`, or the ref and its short hash. */
+  label: string;
+  /** The folder holding `src/` for BENCH_SRC; undefined = this package's own. */
+  src: string | undefined;
+  dispose(): Promise<void>;
+}
+
+export const workingTree: CodeVariant = { label: 'working tree', src: undefined, dispose: async () => undefined };
+
+export async function baselineOf(ref: string): Promise<CodeVariant> {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: PACKAGE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const commit = git('rev-parse', '--short', `${ref}^{commit}`);
+  const prefix = git('rev-parse', '--show-prefix');
+  const dir = await mkdtemp(join(tmpdir(), `studio-bench-${commit}-`));
+  // src/ and package.json (the API reads its version from it), laid out as apps/api is.
+  const archive = execFileSync('git', ['archive', commit, `${prefix}src`, `${prefix}package.json`], { cwd: PACKAGE_DIR, maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir, `--strip-components=${prefix.split('/').filter(Boolean).length}`], { input: archive });
+  await symlink(join(PACKAGE_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return { label: `${ref} (${commit})`, src: dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The variants a benchmark compares: BENCH_BASELINE's commit first when set, then the working tree. */
+export async function codeVariants(baseline: string | undefined): Promise<CodeVariant[]> {
+  return baseline ? [await baselineOf(baseline), workingTree] : [workingTree];
+}

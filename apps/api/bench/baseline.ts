@@ -26,7 +26,7 @@ export async function baselineOf(ref: string): Promise<CodeVariant> {
   const prefix = git('rev-parse', '--show-prefix');
   const dir = await mkdtemp(join(tmpdir(), `studio-bench-${commit}-`));
   // src/ and package.json (the API reads its version from it), laid out as apps/api is.
-  const archive = execFileSync('git', ['archive', commit, `${prefix}src`, `${prefix}package.json`], { cwd: PACKAGE_DIR, maxBuffer: 256 * 1024 * 1024 });
+  const archive = execFileSync('git', ['archive', commit, `${prefix}src`, `${prefix}package.json`], { cwd: git('rev-parse', '--show-toplevel'), maxBuffer: 256 * 1024 * 1024 });
   execFileSync('tar', ['-x', '-C', dir, `--strip-components=${prefix.split('/').filter(Boolean).length}`], { input: archive });
   await symlink(join(PACKAGE_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return { label: `${ref} (${commit})`, src: dir, dispose: () => rm(dir, { recursive: true, force: true }) };

@@ -25,7 +25,7 @@ const config = z
 
 const SLICES = 2;
 /** How long a revocation may take to reach the other instance before the check fails. */
-const REVOCATION_DEADLINE_MS = 2_000;
+const REVOCATION_DEADLINE_MS = 1_000;
 
 /** Every bucket out of the way but pool-stats, the one the rate-limit check spends. */
 const rateLimits = `${['list', 'status', 'webRead', 'signIn', 'signInIp']

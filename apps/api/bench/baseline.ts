@@ -1,5 +1,5 @@
 // "Today's code" beside the working tree's in one run: BENCH_BASELINE=<git ref> (e.g. main) puts
-// that commit's apps/api/src in a temporary folder whose node_modules is this package's, and the
+// the apps/api/src of the commit where this branch left that ref (their merge base) in a temporary folder whose node_modules is this package's, and the
 // bench server loads the app from there (BENCH_SRC). Only apps/api/src differs between the two
 // servers; the other packages, the database and the bench itself are the working tree's.
 import { execFileSync } from 'node:child_process';
@@ -22,14 +22,16 @@ export const workingTree: CodeVariant = { label: 'working tree', src: undefined,
 
 export async function baselineOf(ref: string): Promise<CodeVariant> {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: PACKAGE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  const commit = git('rev-parse', '--short', `${ref}^{commit}`);
+  // The commit this branch left `ref` at: its other packages are the working tree's (a ref that
+  // moved on since may need packages the working tree does not have yet).
+  const commit = git('rev-parse', '--short', git('merge-base', 'HEAD', ref));
   const prefix = git('rev-parse', '--show-prefix');
   const dir = await mkdtemp(join(tmpdir(), `studio-bench-${commit}-`));
   // src/ and package.json (the API reads its version from it), laid out as apps/api is.
   const archive = execFileSync('git', ['archive', commit, `${prefix}src`, `${prefix}package.json`], { cwd: git('rev-parse', '--show-toplevel'), maxBuffer: 256 * 1024 * 1024 });
   execFileSync('tar', ['-x', '-C', dir, `--strip-components=${prefix.split('/').filter(Boolean).length}`], { input: archive });
   await symlink(join(PACKAGE_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { label: `${ref} (${commit})`, src: dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+  return { label: `${ref}@${commit}`, src: dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** The variants a benchmark compares: BENCH_BASELINE's commit first when set, then the working tree. */

@@ -27,11 +27,17 @@ export async function baselineOf(ref: string): Promise<CodeVariant> {
   const commit = git('rev-parse', '--short', git('merge-base', 'HEAD', ref));
   const prefix = git('rev-parse', '--show-prefix');
   const dir = await mkdtemp(join(tmpdir(), `studio-bench-${commit}-`));
-  // src/ and package.json (the API reads its version from it), laid out as apps/api is.
-  const archive = execFileSync('git', ['archive', commit, `${prefix}src`, `${prefix}package.json`], { cwd: git('rev-parse', '--show-toplevel'), maxBuffer: 256 * 1024 * 1024 });
-  execFileSync('tar', ['-x', '-C', dir, `--strip-components=${prefix.split('/').filter(Boolean).length}`], { input: archive });
-  await symlink(join(PACKAGE_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { label: `${ref}@${commit}`, src: dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  try {
+    // src/ and package.json (the API reads its version from it), laid out as apps/api is.
+    const archive = execFileSync('git', ['archive', commit, `${prefix}src`, `${prefix}package.json`], { cwd: git('rev-parse', '--show-toplevel'), maxBuffer: 256 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '-C', dir, `--strip-components=${prefix.split('/').filter(Boolean).length}`], { input: archive });
+    await symlink(join(PACKAGE_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { label: `${ref}@${commit}`, src: dir, dispose };
 }
 
 /** The variants a benchmark compares: BENCH_BASELINE's commit first when set, then the working tree. */

@@ -12,6 +12,7 @@
 //                       interleaved with the working tree's, and the CPU ratio between them
 //   BENCH_CPU_PROF      a folder: V8 CPU profiles of the server, one per route (first slice)
 //   REDIS_URL           rate-limit counters in Redis, as production with REDIS_URL (unset: PostgreSQL)
+import { rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -90,7 +91,12 @@ function runsOf(server: BenchInstance): Record<Route, WrkRun> {
 async function main(): Promise<void> {
   const version = await wrkVersion();
   const variants: Variant[] = [];
-  for (const code of await codeVariants(config.BENCH_BASELINE)) {
+  const codes = await codeVariants(config.BENCH_BASELINE);
+  // A server that fails to start ends the run: remove what was made so far.
+  process.once('exit', () => {
+    for (const code of codes) if (code.src) rmSync(code.src, { recursive: true, force: true });
+  });
+  for (const code of codes) {
     const server = await startInstance({ database: config.BENCH_DATABASE, connections: config.BENCH_CONNECTIONS, src: code.src });
     const runs = runsOf(server);
     // Sanity: the list answers the seeded page, health answers; neither is an error page.

@@ -157,10 +157,15 @@ async function main(): Promise<void> {
   // Between phases sockets idle longer than Node's 5 s keep-alive; on a loaded machine the server's
   // close can cross a request already sent on that socket (ECONNRESET). Load balancers are told the
   // same: keep the upstream's keep-alive longer than the client's.
-  app.server.keepAliveTimeout = 65_000;
-  // Requests received, answered or not: CPU per request is CPU ÷ this over a phase and its drain.
-  let requests = 0;
-  app.server.on('request', () => (requests += 1));
+  // (A baseline commit's app may not expose its server: it keeps Node's default.)
+  if ('server' in app) app.server.keepAliveTimeout = 65_000;
+  // Requests answered (or abandoned by their client), from the app's own counter: CPU per request
+  // is CPU ÷ this over a phase and its drain.
+  const requests = async (): Promise<number> => {
+    const metric = app.metrics.registry.getSingleMetric('studio_http_requests_total');
+    const { values } = (await metric?.get()) ?? { values: [] };
+    return values.reduce((sum, { value }) => sum + value, 0);
+  };
   const seeded: Seeded = join_ ?? (await seedWorkspace(app, connectionCount));
 
   let profiler: Session | undefined;
@@ -177,7 +182,7 @@ async function main(): Promise<void> {
     const reply = async (): Promise<void> => {
       switch (message.type) {
         case 'cpu':
-          send({ type: 'cpu', id: message.id, usage: process.cpuUsage(), requests });
+          send({ type: 'cpu', id: message.id, usage: process.cpuUsage(), requests: await requests() });
           return;
         case 'profile-start':
           profiler = new Session();

@@ -75,13 +75,15 @@ export function runWrk(run: WrkRun): Promise<WrkResult> {
         ...(report.status > 0 ? [`non-2xx×${report.status}`] : []),
         ...(['connect', 'read', 'write', 'timeout'] as const).filter((kind) => report[kind] > 0).map((kind) => `${kind}×${report[kind]}`),
       ];
+      // No answer inside the run: no latency to speak of (wrk would say 0).
+      const none = report.requests === 0;
       resolve({
         requests: report.requests,
         durationMs: report.durationUs / 1000,
         rps: report.requests / (report.durationUs / 1e6),
-        p50Ms: report.p50Us / 1000,
-        p99Ms: report.p99Us / 1000,
-        maxMs: report.maxUs / 1000,
+        p50Ms: none ? Number.NaN : report.p50Us / 1000,
+        p99Ms: none ? Number.NaN : report.p99Us / 1000,
+        maxMs: none ? Number.NaN : report.maxUs / 1000,
         non2xx: report.status,
         socketErrors,
         errors: parts.length === 0 ? '0' : parts.join(' '),

@@ -8,13 +8,14 @@
 //   BENCH_CONCURRENCY   comma-separated client counts (default 1,100,1000)
 //   BENCH_CONNECTIONS   connections in the listed workspace (default 25; one page)
 //   BENCH_DATABASE      pglite (default) | postgres (a scratch database on DATABASE_URL)
-//   BENCH_CPU_PROF      a folder: the server process writes a V8 CPU profile there (--cpu-prof)
-import { fork, type ChildProcess } from 'node:child_process';
+//   BENCH_CPU_PROF      a folder: V8 CPU profiles of the server, one per procedure per concurrency
+import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { createClient, isStudioApiError, type StudioClient } from '../../../packages/sdk/src/index';
-import type { BenchServerReady, BenchServerReply, BenchServerRequest } from './server';
+import { startInstance } from './instances';
 
 // The SDK is imported by path: a package dependency would make @studio/api and @studio/sdk depend
 // on each other (the SDK takes AppRouter's type from here), a cycle turbo refuses.
@@ -47,39 +48,6 @@ interface Sample {
   completed: number;
   errors: Map<string, number>;
   serverCpuUs: number;
-}
-
-function startServer(): Promise<{ child: ChildProcess; ready: BenchServerReady; cpu(): Promise<number> }> {
-  const child = fork(new URL('./server.ts', import.meta.url), [], {
-    env: { ...process.env, BENCH_CONNECTIONS: String(config.BENCH_CONNECTIONS), BENCH_DATABASE: config.BENCH_DATABASE },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...process.execArgv, ...(config.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${config.BENCH_CPU_PROF}`] : [])],
-  });
-  let nextId = 0;
-  const waiting = new Map<number, (usage: NodeJS.CpuUsage) => void>();
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before it was ready`)));
-    child.on('message', (message: BenchServerReply) => {
-      if (message.type === 'failed') reject(new Error(`bench server failed: ${message.message}`));
-      if (message.type === 'cpu') waiting.get(message.id)?.(message.usage);
-      if (message.type === 'ready') {
-        child.removeAllListeners('exit');
-        resolve({
-          child,
-          ready: message,
-          cpu: () =>
-            new Promise<number>((done) => {
-              const id = nextId++;
-              waiting.set(id, (usage) => {
-                waiting.delete(id);
-                done(usage.user + usage.system);
-              });
-              child.send({ type: 'cpu', id } satisfies BenchServerRequest);
-            }),
-        });
-      }
-    });
-  });
 }
 
 /**
@@ -189,7 +157,8 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startInstance({ database: config.BENCH_DATABASE, connections: config.BENCH_CONNECTIONS });
+  if (config.BENCH_CPU_PROF) await mkdir(config.BENCH_CPU_PROF, { recursive: true });
   const { url, token, workspaceSlug } = server.ready;
   console.log(
     `API benchmark: node ${process.version}, ${cpus().length} CPU(s), load ${loadavg()
@@ -226,9 +195,12 @@ async function main(): Promise<void> {
       // Alternate which goes first, so neither always runs right after the other's load.
       const order: Procedure[] = slice % 2 === 0 ? ['baseline', 'list'] : ['list', 'baseline'];
       for (const procedure of order) {
+        const profile = config.BENCH_CPU_PROF && slice === 0 ? join(config.BENCH_CPU_PROF, `sdk-${procedure}-${concurrency}.cpuprofile`) : undefined;
+        if (profile) await server.profileStart();
         const cpuBefore = await server.cpu();
         const sample = await drive(clients[procedure], calls[procedure], config.BENCH_DURATION_MS / SLICES);
-        samples[procedure].push({ ...sample, serverCpuUs: (await server.cpu()) - cpuBefore });
+        samples[procedure].push({ ...sample, serverCpuUs: (await server.cpu()).cpuUs - cpuBefore.cpuUs });
+        if (profile) await server.profileStop(profile);
       }
     }
     for (const procedure of ['baseline', 'list'] as const) {
@@ -242,8 +214,7 @@ async function main(): Promise<void> {
   printTable(rows);
   console.log('\nratios: connections.list ÷ health.ping at the same concurrency (req/s below 1 and latency above 1 = the cost of auth, workspace resolution, rate limit, query and decryption)');
 
-  server.child.send({ type: 'stop' } satisfies BenchServerRequest);
-  await new Promise((resolve) => server.child.once('exit', resolve));
+  await server.stop();
   if (rows.some((r) => r.errors !== '0')) process.exitCode = 1;
 }
 

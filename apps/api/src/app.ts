@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectWithRetry, databaseOptionsFromEnv, Migrator, seed, type Database } from '@studio/db';
 import { join, resolve } from 'node:path';
@@ -21,6 +22,12 @@ import { outboundPolicyFromEnv } from './services/outbound-policy';
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
 /** How long in-flight workspace queries may finish on shutdown before their connections are cut. */
 const POOL_DRAIN_DEADLINE_MS = 10_000;
+/**
+ * Connections the kernel queues before they are accepted (capped by net.core.somaxconn). Node's 511
+ * resets part of a burst of 1,000 clients connecting at once (a load balancer reconnecting after a
+ * deploy, a load test); queued, they are only answered a little later.
+ */
+const LISTEN_BACKLOG = 4_096;
 
 export interface RunningApp {
   url: string;
@@ -30,6 +37,8 @@ export interface RunningApp {
   logger: Logger;
   /** This app's /metrics registry and counters. */
   metrics: ApiMetrics;
+  /** The listening node:http server (benchmarks tune its keep-alive). */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -52,7 +61,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   const state: ReadinessState = { ready: false, startedAt: new Date() };
   const metrics = new ApiMetrics();
   const server = createHttpServer(state, options.fallback, { metrics, metricsToken: env.METRICS_TOKEN, logger });
-  server.listen(env.PORT, env.HOST);
+  server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const url = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}`;
@@ -165,6 +174,7 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
     services,
     logger,
     metrics,
+    server,
     close() {
       closing ??= (async () => {
         state.ready = false;

@@ -1,6 +1,8 @@
 import { hash, timingSafeEqual } from 'node:crypto';
+import type { TRPCError } from '@trpc/server';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
+import { incomingMessageToRequest, internal_exceptionHandler } from '@trpc/server/adapters/node-http';
+import { resolveResponse } from '@trpc/server/http';
 import { createHttpContextFactory } from './context';
 import type { Logger } from 'pino';
 import { GENERIC_INTERNAL, problemOf, retryAfterOf, toTRPCError } from './errors';
@@ -53,39 +55,77 @@ const REST_PREFIX = '/api/v1/';
 
 const starting: Problem = { error: 'starting', message: 'The API is starting; retry shortly', details: {} };
 
+const MAX_TRPC_BODY_BYTES = 1_048_576;
+
 /**
- * tRPC over node:http. Session cookies collected in the context, Retry-After for rate-limited
- * calls and the RateLimit-* headers of limited calls are added in responseMeta, the adapter's one
- * hook on response headers.
+ * tRPC over node:http: tRPC's own request resolution (`resolveResponse`, what its adapters are
+ * built on), with the answer written here. tRPC's node adapter pipes every answer through a web
+ * WritableStream in chunked encoding (two writes); a JSON answer is whole once resolved, so it goes
+ * out in one write with its length. Streamed answers (a client asking for JSON lines) still stream.
+ * Session cookies collected in the context, Retry-After for rate-limited calls and the RateLimit-*
+ * headers of limited calls are added in responseMeta, tRPC's one hook on response headers.
  */
 export function createApiHandler(services: AppServices, options: { trustProxy: TrustProxy; onProblem?: (problem: Problem) => void }): ApiHandler {
   const createContextOf = createHttpContextFactory(services, options);
-  // Mapped here because tRPC answers a context failure with 500 whatever it was (e.g. the session
-  // lookup when the system database is down, which is a 503).
-  const createContext: typeof createContextOf = (opts) =>
-    createContextOf(opts).catch((error: unknown) => {
-      throw toTRPCError(error, { logger: services.logger, outages: services.outages });
-    });
-  return (req, res, path) =>
-    nodeHTTPRequestHandler({
-      req,
-      res,
-      path,
-      router: appRouter,
-      createContext,
-      maxBodySize: 1_048_576,
-      onError({ error }) {
-        options.onProblem?.(problemOf(error));
-      },
-      responseMeta({ ctx, errors }) {
-        const headers = new Headers();
-        for (const cookie of ctx?.sessionCookies.setCookieHeaders ?? []) headers.append('set-cookie', cookie);
-        const retryAfter = errors.map(retryAfterOf).find((seconds) => seconds !== undefined);
-        if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
-        for (const [name, value] of Object.entries(rateLimitHeaders(ctx?.rateLimits.decision))) headers.set(name, value);
-        return { headers };
-      },
-    });
+  const onError = ({ error }: { error: TRPCError }) => options.onProblem?.(problemOf(error));
+  return async (req, res, path) => {
+    try {
+      const request = incomingMessageToRequest(req, res, { maxBodySize: MAX_TRPC_BODY_BYTES });
+      const response = await resolveResponse({
+        router: appRouter,
+        req: request,
+        path,
+        error: null,
+        // Mapped here because tRPC answers a context failure with 500 whatever it was (e.g. the
+        // session lookup when the system database is down, which is a 503).
+        createContext: ({ info }) =>
+          createContextOf({ req, res, info }).catch((error: unknown) => {
+            throw toTRPCError(error, { logger: services.logger, outages: services.outages });
+          }),
+        onError,
+        responseMeta({ ctx, errors }) {
+          const cookies = ctx?.sessionCookies.setCookieHeaders ?? [];
+          const retryAfter = errors.map(retryAfterOf).find((seconds) => seconds !== undefined);
+          const decision = ctx?.rateLimits.decision;
+          if (cookies.length === 0 && retryAfter === undefined && decision === undefined) return {};
+          const headers = new Headers(rateLimitHeaders(decision));
+          for (const cookie of cookies) headers.append('set-cookie', cookie);
+          if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
+          return { headers };
+        },
+      });
+      await writeFetchResponse(res, response, request.signal);
+    } catch (cause) {
+      // What tRPC's adapter answers when resolving itself throws: the formatted error, or end().
+      internal_exceptionHandler({ req, res, path, router: appRouter, createContext: createContextOf, onError })(cause);
+    }
+  };
+}
+
+/** A resolved tRPC answer onto the node response: whole JSON in one write, anything else streamed. */
+async function writeFetchResponse(res: ServerResponse, response: Response, signal: AbortSignal): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of response.headers) if (name !== 'set-cookie') headers[name] = value;
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  if (response.body === null) {
+    res.writeHead(response.status, headers).end();
+    return;
+  }
+  if (response.headers.get('content-type')?.startsWith('application/json')) {
+    const body = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, { ...headers, 'content-length': body.length }).end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  try {
+    for await (const chunk of response.body) {
+      if (signal.aborted || res.destroyed) break;
+      if (!res.write(chunk)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+    }
+  } finally {
+    res.end();
+  }
 }
 
 const procedurePaths = new Set(Object.keys(appRouter._def.procedures));
@@ -234,7 +274,7 @@ export function createHttpServer(state: ReadinessState, fallback?: FallbackHandl
         sendJson(res, 503, starting);
         return answer();
       }
-      settle(state.rest(req, res, match));
+      settle(state.rest(req, res, match, url));
       return answer();
     }
     if (fallback) {

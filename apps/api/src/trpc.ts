@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Context } from './context';
 import { ApiProblem, errorFormatter, toTRPCError, unauthenticated } from './errors';
 import { malformedInputOf } from './input-guard';
+import { projectOutputs } from './output-projection';
 import { forbidden, type SystemAction } from './services/denials';
 import { installPlainValidationMessages } from './validation-messages';
 import type { WorkspaceRole } from '@studio/db/schema';
@@ -58,7 +59,8 @@ const t = initTRPC
   .meta<ProcedureMeta>()
   .create({ transformer: superjson, errorFormatter, isDev: false });
 
-export const router = t.router;
+/** `t.router`; answers are cut to each procedure's declared output rather than re-validated (output-projection.ts). */
+export const router: typeof t.router = (procedures) => projectOutputs(t.router(procedures));
 export const createCallerFactory = t.createCallerFactory;
 
 const mapErrors = t.middleware(async ({ ctx, path, next }) => {

@@ -33,7 +33,8 @@ export interface RestHandlerOptions {
   onProblem?: (problem: Problem) => void;
 }
 
-export type RestHandler = (req: IncomingMessage, res: ServerResponse, found: RouteMatch) => Promise<void>;
+/** `url`: the request's URL as the server parsed it to route the request. */
+export type RestHandler = (req: IncomingMessage, res: ServerResponse, found: RouteMatch, url: URL) => Promise<void>;
 
 function problemError(code: TRPCError['code'], problem: Problem): TRPCError {
   return new TRPCError({ code, message: problem.message, cause: new ApiProblem(problem) });
@@ -143,10 +144,9 @@ export function createRestHandler(services: AppServices, options: RestHandlerOpt
   const createContext = createHttpContextFactory(services, { trustProxy: options.trustProxy });
   const createCaller = createCallerFactory(appRouter);
 
-  return async (req, res, { route, params }) => {
+  return async (req, res, { route, params }, url) => {
     let ctx: Context | undefined;
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
       const carriesBody = route.method === 'POST' || route.method === 'PATCH' || route.method === 'PUT';
       let upload: ImportUpload | undefined;
       let fields: Record<string, unknown>;

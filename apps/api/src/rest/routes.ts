@@ -140,13 +140,29 @@ function decodeSegment(value: string): string {
   }
 }
 
+/** Segments of a path, a trailing slash ignored (templates match with or without one). */
+function segmentCount(path: string): number {
+  return (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/').length;
+}
+
 export class RestRouteTable {
-  constructor(readonly routes: readonly RestRoute[]) {}
+  /**
+   * Routes by their number of segments, in table order: a path is tried only against the routes it
+   * could match (a dozen rather than every route's pattern, on every request).
+   */
+  readonly #bySegments = new Map<number, RestRoute[]>();
+
+  constructor(readonly routes: readonly RestRoute[]) {
+    for (const route of routes) {
+      const count = segmentCount(route.template);
+      this.#bySegments.set(count, [...(this.#bySegments.get(count) ?? []), route]);
+    }
+  }
 
   /** The route for a method and path; `allowed` lists the methods the path has when the method is wrong. */
   match(method: string, pathname: string): { match?: RouteMatch; allowed: string[] } {
     const allowed: string[] = [];
-    for (const route of this.routes) {
+    for (const route of this.#bySegments.get(segmentCount(pathname)) ?? []) {
       const found = route.pattern.exec(pathname);
       if (!found) continue;
       if (route.method !== method) {

@@ -118,12 +118,16 @@ async function writeFetchResponse(res: ServerResponse, response: Response, signa
     return;
   }
   res.writeHead(response.status, headers);
+  // A reader, not `for await`: the web app type-checks this file against the DOM's ReadableStream,
+  // which declares no async iterator.
+  const reader = response.body.getReader();
   try {
-    for await (const chunk of response.body) {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
       if (signal.aborted || res.destroyed) break;
-      if (!res.write(chunk)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      if (!res.write(next.value)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
     }
   } finally {
+    await reader.cancel().catch(() => undefined);
     res.end();
   }
 }

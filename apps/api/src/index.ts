@@ -14,3 +14,4 @@ export { parseTrustProxy, trustFunctionOf, type TrustFunction, type TrustProxy }
 export { createCspNonce, webSecurityHeaders } from './http-security';
 export { isSafeReturnPath, returnPathProblem, safeReturnPath } from './services/return-path';
 export { ConsoleDownload, firstChunkOf } from './services/console';
+export { ENCRYPTION_MODES, type EncryptionMode } from '@studio/mssql-pool';

@@ -53,7 +53,7 @@ describe('a connection test you can watch', () => {
       await page.getByLabel('Database').fill('appdb');
       await page.getByLabel('User', { exact: true }).fill(DB_USER);
       await page.getByLabel('Password').fill(password);
-      await page.getByLabel('Encrypt (TLS)').uncheck();
+      await page.getByLabel('Encryption', { exact: true }).selectOption('off');
       await page.getByLabel('Connect timeout (ms)').fill('20000');
     };
     await fill('Wrong-Passw0rd');

@@ -68,7 +68,7 @@ describe('connections and the schema browser', () => {
     // The type's defaults replace the previous type's.
     expect(await page.getByLabel('Port').inputValue()).toBe('5432');
     expect(await page.getByLabel('Database').inputValue()).toBe('postgres');
-    expect(await page.getByLabel('Encrypt (TLS)').isChecked()).toBe(false);
+    expect(await page.getByLabel('Encryption', { exact: true }).inputValue()).toBe('disable');
     await page.getByLabel('Name', { exact: true }).fill('Orders (PostgreSQL)');
     await page.getByLabel('Host').fill(url.hostname);
     await page.getByLabel('Port').fill(url.port || '5432');

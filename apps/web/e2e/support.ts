@@ -75,7 +75,7 @@ export async function heading(page: Page, title: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
 }
 
-/** Fills the environment form for the emulator on this host (plain TDS, so TLS off). */
+/** Fills the environment form for the emulator on this host (plain TDS, so encryption off). */
 export async function fillEnvironmentForm(page: Page, fields: { name: string; port: number; database: string; user: string; password: string; poolSize?: number }): Promise<void> {
   await page.getByLabel('Name', { exact: true }).fill(fields.name);
   await page.getByLabel('Host').fill('127.0.0.1');
@@ -83,7 +83,7 @@ export async function fillEnvironmentForm(page: Page, fields: { name: string; po
   await page.getByLabel('Database').fill(fields.database);
   await page.getByLabel('User', { exact: true }).fill(fields.user);
   await page.getByLabel('Password').fill(fields.password);
-  await page.getByLabel('Encrypt (TLS)').uncheck();
+  await page.getByLabel('Encryption', { exact: true }).selectOption('off');
   if (fields.poolSize !== undefined) await page.getByLabel('Pool size').fill(String(fields.poolSize));
 }
 

@@ -1,11 +1,12 @@
-// The connection form for every type: a type picker whose choice fills in that type's port,
-// database and TLS default (only where the user has not typed something else), the target, a
-// write-only password, TLS and pool settings. "Test" runs the connection test on what is typed;
+// The connection form for every type: a type picker whose choice fills in that type's port and
+// database (only where the user has not typed something else) and offers that type's encryption
+// modes, the target, a write-only password, encryption and pool settings. "Test" runs the connection test on what is typed;
 // saving does not test (the connection page has Test connection).
 import { Form } from '@remix-run/react';
-import type { ChangeEvent, ReactNode } from 'react';
+import { useState, type ChangeEvent, type ReactNode } from 'react';
 import { connectionTypes, defaultsOf, type ConnectionType } from '../lib/connection-form';
 import type { ActionResult } from '../lib/forms';
+import { EncryptionFields } from './encryption-fields';
 import { CheckboxField, Field, SelectField, SubmitButton } from './form';
 
 export interface ConnectionFormValues {
@@ -17,25 +18,22 @@ export interface ConnectionFormValues {
   database?: string;
   user?: string | null;
   hasPassword?: boolean;
-  options?: { tls?: boolean; trustServerCertificate?: boolean; poolSize?: number; connectTimeoutMs?: number; requestTimeoutMs?: number; idleTimeoutMs?: number };
+  options?: { trustServerCertificate?: boolean; ca?: string; poolSize?: number; connectTimeoutMs?: number; requestTimeoutMs?: number; idleTimeoutMs?: number };
+  /** What the stored settings ask for (the API's answer), so the picker starts on the mode in force. */
+  encryption?: { mode: string };
 }
 
-/** Moves the port, database and TLS box to the new type's defaults where they still hold the old type's. */
-function applyTypeDefaults(event: ChangeEvent<HTMLSelectElement>, previous: { current: ConnectionType }) {
+/** Moves the port and database to the new type's defaults where they still hold the old type's. */
+function applyTypeDefaults(event: ChangeEvent<HTMLSelectElement>, previous: ConnectionType) {
   const form = event.currentTarget.form;
   const next = defaultsOf(event.currentTarget.value as ConnectionType);
-  const before = defaultsOf(previous.current);
-  previous.current = next.type;
+  const before = defaultsOf(previous);
   if (!form) return;
   const input = (name: string) => form.elements.namedItem(name) as HTMLInputElement | null;
   const port = input('port');
   if (port && (port.value === '' || port.value === String(before.port))) port.value = String(next.port);
   const database = input('database');
   if (database && (database.value === '' || database.value === before.database)) database.value = next.database;
-  const tls = input('options.tls');
-  if (tls && tls.checked === before.tls) tls.checked = next.tls;
-  const hint = form.querySelector('#type-hint');
-  if (hint) hint.textContent = next.hint;
 }
 
 /**
@@ -59,17 +57,26 @@ export function ConnectionForm({
   const values = failed?.values ?? typed;
   const errors = failed?.fieldErrors ?? {};
   const value = (name: string, stored: string | number | null | undefined) => (values ? (values[name] ?? '') : stored == null ? '' : String(stored));
-  const checked = (name: string, stored: boolean | undefined) => (values ? values[name] === 'on' : Boolean(stored));
-  const type = ((values?.type as ConnectionType | undefined) ?? initial.type ?? 'mssql') satisfies ConnectionType;
+  const startType = ((values?.type as ConnectionType | undefined) ?? initial.type ?? 'mssql') satisfies ConnectionType;
+  const [type, setType] = useState<ConnectionType>(startType);
   const defaults = defaultsOf(type);
-  const previous = { current: type };
   const o = initial.options ?? {};
   return (
     <Form method="post" className="stack" aria-label={mode === 'create' ? 'New connection' : 'Connection settings'} noValidate>
       <fieldset>
         <legend>Connection</legend>
         <div className="form-grid">
-          <SelectField name="type" label="Type" defaultValue={type} error={errors.type} hint={defaults.hint} onChange={(event) => applyTypeDefaults(event, previous)}>
+          <SelectField
+            name="type"
+            label="Type"
+            defaultValue={startType}
+            error={errors.type}
+            hint={defaults.hint}
+            onChange={(event) => {
+              applyTypeDefaults(event, type);
+              setType(event.currentTarget.value as ConnectionType);
+            }}
+          >
             {connectionTypes.map((t) => (
               <option key={t.type} value={t.type}>
                 {t.label}
@@ -97,22 +104,23 @@ export function ConnectionForm({
               mode === 'create'
                 ? 'Stored encrypted; never shown again.'
                 : initial.hasPassword
-                  ? 'A password is set. Leave blank to keep it; changing the host, port, database, user or weakening TLS needs it again.'
+                  ? 'A password is set. Leave blank to keep it; changing the host, port, database, user or weakening encryption needs it again.'
                   : 'No password is set. Leave blank to keep none.'
             }
           />
           {mode === 'update' && initial.hasPassword ? <CheckboxField name="clearPassword" label="Remove the stored password" /> : null}
         </div>
-        <div className="form-grid">
-          <CheckboxField name="options.tls" label="Encrypt (TLS)" defaultChecked={checked('options.tls', o.tls ?? defaults.tls)} error={errors['options.tls']} />
-          <CheckboxField
-            name="options.trustServerCertificate"
-            label="Trust server certificate"
-            defaultChecked={checked('options.trustServerCertificate', o.trustServerCertificate)}
-            hint="Accept a self-signed certificate (development servers only)."
-            error={errors['options.trustServerCertificate']}
-          />
-        </div>
+      </fieldset>
+      <fieldset>
+        <legend>TLS</legend>
+        <EncryptionFields
+          prefix="options"
+          type={type}
+          storedType={initial.type ?? 'mssql'}
+          initial={{ mode: initial.encryption?.mode, trustServerCertificate: o.trustServerCertificate, ca: o.ca }}
+          values={values}
+          errors={errors}
+        />
       </fieldset>
       <fieldset>
         <legend>Pool and timeouts</legend>

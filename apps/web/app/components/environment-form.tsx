@@ -1,9 +1,10 @@
 // The environment form: name, the SQL Server connection (host/port/database/user, write-only
-// password), TLS, pool size and timeouts. "Test and save" runs the connection test on the server;
+// password), its encryption mode, pool size and timeouts. "Test and save" runs the connection test on the server;
 // Owners also get "Save without testing".
 import { Form } from '@remix-run/react';
 import type { ConnectionOptionsInput } from '../lib/environment-form';
 import type { ActionResult } from '../lib/forms';
+import { EncryptionFields } from './encryption-fields';
 import { CheckboxField, Field, SubmitButton, useDelayedTrue, useSubmitting } from './form';
 import { TestProgress } from './test-steps';
 
@@ -17,7 +18,9 @@ export interface EnvironmentFormValues {
     database: string;
     user: string | null;
     hasPassword: boolean;
-    options: ConnectionOptionsInput;
+    options: Omit<ConnectionOptionsInput, 'encryption'> & { encryption?: string | undefined };
+    /** What the stored settings ask for (the API's answer). */
+    encryption?: { mode: string } | undefined;
   } | null;
 }
 
@@ -56,16 +59,17 @@ export function EnvironmentForm({ initial, result, mode, isOwner }: { initial: E
             hint={c?.hasPassword ? 'A password is set. Leave blank to keep it.' : mode === 'update' ? 'No password is set. Leave blank to keep none.' : 'Stored encrypted; never shown again.'}
           />
         </div>
-        <div className="form-grid">
-          <CheckboxField name="connection.options.tls" label="Encrypt (TLS)" defaultChecked={checked('connection.options.tls', c?.options.tls ?? true)} error={errors['connection.options.tls']} />
-          <CheckboxField
-            name="connection.options.trustServerCertificate"
-            label="Trust server certificate"
-            defaultChecked={checked('connection.options.trustServerCertificate', c?.options.trustServerCertificate)}
-            hint="Accept a self-signed certificate (development servers only)."
-            error={errors['connection.options.trustServerCertificate']}
-          />
-        </div>
+      </fieldset>
+      <fieldset>
+        <legend>TLS</legend>
+        <EncryptionFields
+          prefix="connection.options"
+          type="mssql"
+          storedType="mssql"
+          initial={{ mode: c?.encryption?.mode, trustServerCertificate: c?.options.trustServerCertificate, ca: c?.options.ca }}
+          values={values}
+          errors={errors}
+        />
       </fieldset>
       <fieldset>
         <legend>Pool and timeouts</legend>

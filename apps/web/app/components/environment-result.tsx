@@ -55,7 +55,8 @@ export function EnvironmentResult({ result }: { result: EnvironmentActionResult 
   }
   const test = result.value?.test;
   return (
-    <div ref={ref} tabIndex={-1} className="alert alert-success" role="status" data-testid="save-succeeded">
+    // A pass with a warning (nothing encrypted, an unchecked or expiring certificate) is not all green.
+    <div ref={ref} tabIndex={-1} className={`alert ${test?.steps.some((step) => step.warning) ? 'alert-warning' : 'alert-success'}`} role="status" data-testid="save-succeeded">
       <p className="alert-title">{result.message ?? 'Saved'}</p>
       {test ? (
         <div className="alert-body">

@@ -2,7 +2,7 @@
 // path; the action answers ActionResult; errors sit next to their field (aria-invalid +
 // aria-describedby); the summary alert takes focus; buttons disable while the form submits.
 import { useNavigation, useSubmit } from '@remix-run/react';
-import { useEffect, useRef, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useEffect, useRef, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 import type { ActionResult } from '../lib/forms';
 import { ConfirmDialog } from './dialog';
 import { Alert, type AlertTone } from './ui';
@@ -65,6 +65,24 @@ export function SelectField({ name, label, error, hint, id, children, ...select 
         {children}
       </select>
       <FieldMessages id={selectId} hint={hint} error={error} />
+    </div>
+  );
+}
+
+type TextAreaProps = {
+  name: string;
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+} & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'name'>;
+
+export function TextAreaField({ name, label, error, hint, id, className, ...textarea }: TextAreaProps) {
+  const textareaId = id ?? name;
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}>
+      <label htmlFor={textareaId}>{label}</label>
+      <textarea id={textareaId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy(textareaId, error, hint)} {...textarea} />
+      <FieldMessages id={textareaId} hint={hint} error={error} />
     </div>
   );
 }

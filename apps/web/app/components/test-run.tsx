@@ -4,7 +4,7 @@
 // offers Cancel. Keyed by run id, so a new attempt starts from a clean list (no stale error above).
 import { useEffect, useRef, useState } from 'react';
 import { useRevalidator } from '@remix-run/react';
-import { TEST_STEP_NAMES, TestSteps, stepLabels, type TestStepView } from './test-steps';
+import { StepDetail, TEST_STEP_NAMES, TestSteps, stepClass, stepLabels, type TestStepView } from './test-steps';
 import { Alert } from './ui';
 
 export interface TestRunView {
@@ -39,7 +39,7 @@ function LiveSteps({ run }: { run: TestRunView }) {
         if (step) {
           const state = step.skipped ? 'skipped' : step.ok ? 'ok' : 'failed';
           return (
-            <li key={name} className={`step step-${state}`} data-step={name} data-state={state}>
+            <li key={name} className={stepClass(step, state)} data-step={name} data-state={state} data-warning={step.warning ? 'true' : undefined}>
               <span className="step-icon" aria-hidden="true">
                 {state === 'ok' ? '✓' : state === 'failed' ? '✕' : '–'}
               </span>
@@ -49,6 +49,7 @@ function LiveSteps({ run }: { run: TestRunView }) {
                 <span className="visually-hidden">{state === 'ok' ? 'passed' : state === 'failed' ? 'failed' : 'skipped'}: </span>
                 {step.error ?? stepLabels[name]}
               </span>
+              <StepDetail step={step} />
             </li>
           );
         }
@@ -164,7 +165,8 @@ export function WatchedTest({ slug, runId, onEnd, revalidateOnEnd = false }: { s
         ) : result ? (
           <Alert
             ref={focusOnEnd}
-            tone={result.success ? 'success' : 'danger'}
+            // A pass with a warning (no encryption, an unchecked or expiring certificate) is not all green.
+            tone={result.success ? (result.steps.some((step) => step.warning) ? 'warning' : 'success') : 'danger'}
             title={result.success ? `Connection test passed in ${Math.round(result.latencyMs)} ms` : `Connection test failed: ${result.message}`}
           />
         ) : null}

@@ -1,6 +1,7 @@
 // A connection test, step by step (dns → tcp → tls → login → query), as the API reports it; and
 // the progress shown while a test runs (the steps are reported when the test ends).
 import { useEffect, useState } from 'react';
+import { TlsLine, type NegotiatedTlsView } from './tls-details';
 
 export interface TestStepView {
   name: string;
@@ -11,6 +12,31 @@ export interface TestStepView {
   notRun?: boolean;
   reason?: string;
   error?: string;
+  /** Passed, but worth acting on (no encryption, unchecked or soon-expiring certificate). */
+  warning?: string;
+  /** tls step: what the session negotiated. */
+  tls?: NegotiatedTlsView & { mode?: string };
+}
+
+/** The class of a reported step: its state, plus a warning mark. */
+export function stepClass(step: TestStepView, state: string): string {
+  return `step step-${state}${step.warning ? ' step-warning' : ''}`;
+}
+
+/** Under a reported step: what the tls step negotiated, and any warning. */
+export function StepDetail({ step }: { step: TestStepView }) {
+  if (!step.tls && !step.warning) return null;
+  return (
+    <span className="step-detail">
+      {step.tls ? <TlsLine tls={step.tls} /> : null}
+      {step.warning ? (
+        <span className="step-warning-text small" data-testid="step-warning">
+          <span aria-hidden="true">⚠ </span>
+          {step.warning}
+        </span>
+      ) : null}
+    </span>
+  );
 }
 
 export const TEST_STEP_NAMES = ['dns', 'tcp', 'tls', 'login', 'query'] as const;
@@ -32,7 +58,7 @@ export function TestSteps({ steps, label = 'Connection test steps' }: { steps: T
       {ran.map((step) => {
         const state = step.skipped ? 'skipped' : step.ok ? 'ok' : 'failed';
         return (
-          <li key={step.name} className={`step step-${state}`} data-step={step.name} data-state={state}>
+          <li key={step.name} className={stepClass(step, state)} data-step={step.name} data-state={state} data-warning={step.warning ? 'true' : undefined}>
             <span className="step-icon" aria-hidden="true">
               {state === 'ok' ? '✓' : state === 'failed' ? '✕' : '–'}
             </span>
@@ -42,6 +68,7 @@ export function TestSteps({ steps, label = 'Connection test steps' }: { steps: T
               <span className="visually-hidden">{state === 'ok' ? 'passed' : state === 'failed' ? 'failed' : 'skipped'}: </span>
               {step.error ?? stepLabels[step.name] ?? ''}
             </span>
+            <StepDetail step={step} />
           </li>
         );
       })}

@@ -1,14 +1,16 @@
 // The connection form ↔ connections.create / connections.update / connections.testDraft input.
-// Field names are the input paths (`host`, `options.tls`), so the API's `details.fields[].path`
+// Field names are the input paths (`host`, `options.encryption`), so the API's `details.fields[].path`
 // lands on the right field. Per-type defaults fill what the user left blank.
+import type { EncryptionMode } from '@studio/api';
+import type { DatabaseType } from './encryption';
 import { checkbox, integer, text } from './forms';
 
-export type ConnectionType = 'mssql' | 'postgres' | 'mysql';
+export type ConnectionType = DatabaseType;
 
-export const connectionTypes: readonly { type: ConnectionType; label: string; port: number; database: string; tls: boolean; hint: string }[] = [
-  { type: 'mssql', label: 'SQL Server', port: 1433, database: 'master', tls: true, hint: 'TLS on by default, as the driver requires.' },
-  { type: 'postgres', label: 'PostgreSQL', port: 5432, database: 'postgres', tls: false, hint: 'Turn TLS on for a server outside your network.' },
-  { type: 'mysql', label: 'MySQL / MariaDB', port: 3306, database: '', tls: false, hint: 'The database (schema) to open is required.' },
+export const connectionTypes: readonly { type: ConnectionType; label: string; port: number; database: string; hint: string }[] = [
+  { type: 'mssql', label: 'SQL Server', port: 1433, database: 'master', hint: 'Encryption required by default: a server without TLS is refused.' },
+  { type: 'postgres', label: 'PostgreSQL', port: 5432, database: 'postgres', hint: 'Choose Verify full for a server outside your network.' },
+  { type: 'mysql', label: 'MySQL / MariaDB', port: 3306, database: '', hint: 'The database (schema) to open is required.' },
 ];
 
 export function defaultsOf(type: ConnectionType) {
@@ -20,11 +22,20 @@ export function typeOf(form: FormData): ConnectionType {
   return value === 'postgres' || value === 'mysql' ? value : 'mssql';
 }
 
-function optionsOf(form: FormData) {
-  const options: Record<string, boolean | number> = {
-    tls: checkbox(form, 'options.tls'),
-    trustServerCertificate: checkbox(form, 'options.trustServerCertificate'),
+/** The encryption fields under `prefix`: the mode, trust (offered for SQL Server `required` only), a CA when pasted. */
+export function encryptionOptionsOf(form: FormData, prefix: string): { encryption?: EncryptionMode; trustServerCertificate?: boolean; ca?: string } {
+  // Whatever was posted goes to the API, which names the field when it is not a mode of the type.
+  const encryption = text(form, `${prefix}.encryption`) as EncryptionMode | undefined;
+  const ca = text(form, `${prefix}.ca`);
+  return {
+    ...(encryption !== undefined && { encryption }),
+    ...(checkbox(form, `${prefix}.trustServerCertificate`) && { trustServerCertificate: true }),
+    ...(ca !== undefined && { ca }),
   };
+}
+
+function optionsOf(form: FormData) {
+  const options: Record<string, boolean | number | string> = encryptionOptionsOf(form, 'options');
   // Blank numbers are left out: the pool manager's defaults apply.
   for (const key of ['poolSize', 'connectTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
     const value = integer(form, `options.${key}`);

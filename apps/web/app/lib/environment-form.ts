@@ -1,13 +1,17 @@
 // The environment form ↔ environments.create / environments.update input. Field names are the
 // input paths, so the API's `details.fields[].path` lands on the right field.
+import type { EncryptionMode } from '@studio/api';
+import { encryptionOptionsOf } from './connection-form';
 import { checkbox, integer, text } from './forms';
 
 export const environmentFieldAlias = { host: 'connection.host', port: 'connection.port', database: 'connection.database', user: 'connection.user' };
 
-/** The pool and TLS options of a connection, as the form edits them. */
+/** The pool and encryption options of a connection, as the form edits them. */
 export interface ConnectionOptionsInput {
+  encryption?: EncryptionMode;
   tls?: boolean;
   trustServerCertificate?: boolean;
+  ca?: string;
   poolSize?: number;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -15,10 +19,7 @@ export interface ConnectionOptionsInput {
 }
 
 function optionsOf(form: FormData): ConnectionOptionsInput {
-  const options: ConnectionOptionsInput = {
-    tls: checkbox(form, 'connection.options.tls'),
-    trustServerCertificate: checkbox(form, 'connection.options.trustServerCertificate'),
-  };
+  const options: ConnectionOptionsInput = encryptionOptionsOf(form, 'connection.options');
   // Blank numbers are left out: the pool manager's defaults apply.
   for (const key of ['poolSize', 'connectTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
     const value = integer(form, `connection.options.${key}`);

@@ -1,13 +1,17 @@
 // One connection: where it points, its last test, its live pool (size, in use, waiters, errors),
-// and the operations the caller may run: Test (anyone who may use it; watched step by step, with
+// what encryption it asks for and what was actually negotiated (the open pool's latest connection,
+// else the last test; never the settings), and the operations the caller may run: Test (anyone who may use it; watched step by step, with
 // Cancel), Reset the pool (managers).
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
+import { EncryptionWarningBadge } from '../components/encryption-fields';
 import { ActionAlert, ConfirmedSubmitButton, SubmitButton, useSubmitting } from '../components/form';
 import { GuardedLink, useDenial } from '../components/permission';
 import { useShownTestRun, WatchedTest } from '../components/test-run';
+import { TlsDetails, type NegotiatedTlsView } from '../components/tls-details';
 import { Alert, Badge, Card, formatDateTime, Meter, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { encryptionChoice } from '../lib/encryption';
 import { failure, unknownIntent, type ActionResult } from '../lib/forms';
 import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
@@ -37,7 +41,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       user: connection.user,
       hasPassword: connection.hasPassword,
       poolSize: connection.options.poolSize ?? 10,
-      tls: connection.options.tls ?? connection.type === 'mssql',
+      encryption: connection.encryption,
+      lastTls: connection.lastTls,
+      lastTestedAt: connection.lastTestedAt,
     },
     permissions,
     status: { status: status.status, lastTestedAt: status.lastTestedAt, lastError: status.lastError, circuitOpen: status.circuitOpen, pool: status.pool },
@@ -63,6 +69,47 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     return api.json<ConnectionActionResult>({ ok: true, intent, message: 'The pool was drained and a new one opened' });
   }
   return api.json<ConnectionActionResult>(unknownIntent(intent), { status: 400 });
+}
+
+type LoadedConnection = ReturnType<typeof useLoaderData<typeof loader>>['connection'];
+type LoadedPool = ReturnType<typeof useLoaderData<typeof loader>>['status']['pool'];
+
+/**
+ * What encryption the settings ask for, and what was negotiated: by the open pool's latest
+ * connection, else at the last test that got past the login. Nothing is shown as negotiated that
+ * was only asked for.
+ */
+function TlsPanel({ connection, pool }: { connection: LoadedConnection; pool: LoadedPool }) {
+  const requested = connection.encryption;
+  const negotiated: (NegotiatedTlsView & { encrypted: boolean }) | null = pool?.tls ?? connection.lastTls;
+  const source = pool?.tls ? 'Negotiated by the open pool’s latest connection' : connection.lastTls ? `Negotiated at the last test, ${formatDateTime(connection.lastTestedAt)}` : null;
+  return (
+    <Card title="TLS">
+      <div className="stack" data-testid="tls-panel">
+        <p>
+          Asked for: <strong>{encryptionChoice(connection.type, requested.mode)?.label ?? requested.mode}</strong>
+          {requested.tlsRequired ? ' — a server without TLS is refused' : ''}
+        </p>
+        <EncryptionWarningBadge type={connection.type} mode={requested.mode} certificateChecked={requested.certificateCheck !== 'none'} />
+        {negotiated === null ? (
+          <p className="muted" data-testid="tls-negotiated">
+            Nothing negotiated yet: Test connection shows what the server offers.
+          </p>
+        ) : (
+          <div className="stack" data-testid="tls-negotiated">
+            <p className="muted small">{source}</p>
+            {negotiated.encrypted ? (
+              <TlsDetails tls={negotiated} />
+            ) : (
+              <p>
+                <Badge tone="warning">Plaintext</Badge> Nothing was encrypted.
+              </p>
+            )}
+          </div>
+        )}
+      </div>
+    </Card>
+  );
 }
 
 export default function ConnectionDetail() {
@@ -171,6 +218,7 @@ export default function ConnectionDetail() {
           )}
         </Card>
       </div>
+      <TlsPanel connection={connection} pool={pool} />
       <Card title="Settings">
         <dl className="details">
           <dt>Type</dt>
@@ -186,7 +234,9 @@ export default function ConnectionDetail() {
           <dt>Password</dt>
           <dd>{connection.hasPassword ? 'set (write-only)' : 'not set'}</dd>
           <dt>Encryption</dt>
-          <dd>{connection.tls ? 'TLS' : 'off'}</dd>
+          <dd>
+            {encryptionChoice(connection.type, connection.encryption.mode)?.label ?? connection.encryption.mode} <span className="muted small">(asked for; see TLS for what was negotiated)</span>
+          </dd>
           <dt>Pool size</dt>
           <dd>{connection.poolSize}</dd>
         </dl>

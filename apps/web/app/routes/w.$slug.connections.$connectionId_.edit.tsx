@@ -35,6 +35,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       user: connection.user,
       hasPassword: connection.hasPassword,
       options: { ...connection.options },
+      encryption: connection.encryption,
     },
   });
 }

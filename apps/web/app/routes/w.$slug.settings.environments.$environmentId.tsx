@@ -34,6 +34,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         user: connection.user,
         hasPassword: connection.hasPassword,
         options: connection.options,
+        encryption: connection.encryption,
         status: connection.status,
         lastTestedAt: connection.lastTestedAt,
         lastError: connection.lastError,

@@ -58,6 +58,8 @@ export class PoolEntry implements PoolIdentity {
   replaceReason: ReplaceReason | undefined;
   /** The pool logging in to take over from this one; this one serves until it is ready. */
   successor: PoolEntry | undefined;
+  /** The settings this pool just replaced: callers still presenting them are served here until `until`. */
+  superseded: { snapshot: TargetSnapshot; until: number } | undefined;
   /** Settings whose successor failed lately: callers presenting them are served here until `until`. */
   rejected: { snapshot: TargetSnapshot; until: number } | undefined;
   /** Set once its server was found dead and the pool fails over: its calls' failures say so. */

@@ -11,6 +11,13 @@ import type { ResolvedManagerOptions } from './options';
 import { failoverServer, renewalServer } from './servers';
 import { sameSettings, type ConnectionTarget, type ResolvedTarget, type TargetSnapshot } from './target';
 
+/**
+ * How long a caller presenting the settings a pool just replaced keeps being served by the new
+ * pool: a caller that read the registry just before a save would otherwise log the old settings in
+ * again (a needless login, a swap back, or a false verification failure if the old password is gone).
+ */
+const SUPERSEDED_MS = 2_000;
+
 /** What successors need of their manager. */
 export interface SuccessorHost {
   readonly options: ResolvedManagerOptions;
@@ -36,6 +43,8 @@ export class Successors {
     if (entry.state !== 'ready') return false;
     const successor = entry.successor;
     if (successor !== undefined && successor.replaceReason === 'settings' && sameSettings(successor.snapshot, target)) return true;
+    const superseded = entry.superseded;
+    if (superseded !== undefined && superseded.until > Date.now() && sameSettings(superseded.snapshot, target)) return true;
     const rejected = entry.rejected;
     if (rejected === undefined) return false;
     if (rejected.until > Date.now()) return sameSettings(rejected.snapshot, target);
@@ -124,6 +133,7 @@ export class Successors {
       return;
     }
     current.rejected = undefined;
+    if (reason === 'settings') successor.superseded = { snapshot: current.snapshot, until: Date.now() + SUPERSEDED_MS };
     const from = reason === 'failover' ? current.server : successor.firstServer;
     if (successor.server !== from) this.failedOver(successor, from, current.leases);
     host.emit('replace', { ...successor.identity(), reason, replaced: current.key, server: successor.serverRef });

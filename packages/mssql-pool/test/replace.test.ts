@@ -79,6 +79,23 @@ describe('settings change under load', () => {
     await admin.request().batch(`ALTER LOGIN app WITH PASSWORD = '${FIRST}'`);
   });
 
+  it('a caller that read the settings just before the change is served by the new pool, without logging the old ones in again', async () => {
+    const m = new WorkspacePoolManager();
+    const events = recordEvents(m);
+    const v1: ConnectionTargetOf<'mssql'> = { workspaceId: uniqueId('ws'), connectionId: 'c', type: 'mssql', host: emulator.host, port: emulator.port, database: 'app', user: 'app', password: FIRST, options: { encrypt: false } };
+    const v2 = { ...v1, options: { encrypt: false, requestTimeoutMs: 20_000 } };
+    await m.query(v1, 'SELECT 1');
+    await m.query(v2, 'SELECT 1');
+    await waitFor(() => events.some((e) => e.name === 'replace'), 10_000, 'the new pool to take over');
+    const logins = emulator.control.loginCount;
+    const stale = await m.acquire(v1);
+    expect(stale.key).toBe(m.keyOf(v2));
+    stale.release();
+    expect(emulator.control.loginCount).toBe(logins);
+    expect(m.stats().pools.filter((p) => p.state !== 'draining').map((p) => [p.key, p.replacing])).toEqual([[m.keyOf(v2), false]]);
+    await m.close();
+  });
+
   it('verify() is one login with the new settings: the server\'s number on failure, nothing cached, counted', async () => {
     const m = new WorkspacePoolManager();
     const target = { type: 'mssql' as const, host: emulator.host, port: emulator.port, database: 'app', user: 'app', password: FIRST, options: { encrypt: false } };

@@ -30,7 +30,11 @@ const readColumns = {
   updatedAt: projects.updatedAt,
 };
 
-type ProjectRow = { [K in keyof typeof readColumns]: K extends 'connectionName' | 'connectionType' ? (typeof connections.$inferSelect)[K extends 'connectionName' ? 'name' : 'type'] | null : (typeof projects.$inferSelect)[K extends keyof typeof projects.$inferSelect ? K : never] };
+type ProjectRow = Pick<typeof projects.$inferSelect, 'id' | 'workspaceId' | 'name' | 'description' | 'connectionId' | 'config' | 'createdAt' | 'updatedAt'> & {
+  /** Null when the project has no connection (left join). */
+  connectionName: string | null;
+  connectionType: (typeof connections.$inferSelect)['type'] | null;
+};
 
 export type ProjectView = Omit<ProjectRow, 'config'> & { config: ProjectConfig };
 
@@ -53,20 +57,20 @@ export class ProjectService {
       .where(and(eq(projects.workspaceId, workspaceId), page.afterName === undefined ? undefined : gt(projects.name, page.afterName)))
       .orderBy(asc(projects.name))
       .limit(page.limit + 1);
-    const found = keysetPage(rows as ProjectRow[], page.limit, (row) => row.name);
+    const found = keysetPage(rows, page.limit, (row) => row.name);
     return { ...found, items: found.items.map(present) };
   }
 
   async get(workspaceId: string, projectId: string): Promise<ProjectView> {
     const [row] = await this.#select().where(and(eq(projects.workspaceId, workspaceId), eq(projects.id, projectId)));
     if (!row) throw projectNotFound();
-    return present(row as ProjectRow);
+    return present(row);
   }
 
   /** The project of this name, or undefined. */
   async byName(workspaceId: string, name: string): Promise<ProjectView | undefined> {
     const [row] = await this.#select().where(and(eq(projects.workspaceId, workspaceId), eq(projects.name, name)));
-    return row ? present(row as ProjectRow) : undefined;
+    return row ? present(row) : undefined;
   }
 
   /** The project's connection id (null: it has none), or project_not_found. */

@@ -214,6 +214,9 @@ describe.each(testTargets)('connection tests on $name', (target) => {
       lastUsedAt: expect.any(Date),
       acquires: 1,
       acquireAvgMs: expect.any(Number),
+      // The driver's default for SQL Server, and what the pool's connection actually negotiated.
+      encryption: 'required',
+      tls: expect.objectContaining({ encrypted: true, protocol: 'TLSv1.2', authorized: true }),
     });
     expect(JSON.stringify(stats)).not.toContain(GOOD_PASSWORD);
     const status = await api.connections.status({ workspaceId: ws.id, connectionId: connection.id });

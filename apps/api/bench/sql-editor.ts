@@ -13,6 +13,7 @@
 import { loadavg } from 'node:os';
 import sql from 'mssql';
 import { z } from 'zod';
+import { printTargets, type TargetCheck } from './instances';
 import { benchStudio, closedLoop, printTable, startSqlServer, summarise, type Sample } from './support';
 
 const config = z
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
 
   console.log(`sqlEditor.execute vs mssql request.execute — ${config.BENCH_ROWS} rows + 1 output parameter, ${SLICES} alternating slices, load ${loadavg()[0]!.toFixed(1)}`);
   const table: string[][] = [['clients', 'path', 'calls/s', 'p50 ms', 'p95 ms', 'mean ms', 'ratio (p50)']];
+  const checks: TargetCheck[] = [];
   for (const clients of config.BENCH_CONCURRENCY) {
     const api: Sample[] = [];
     const mssql: Sample[] = [];
@@ -86,8 +88,14 @@ async function main(): Promise<void> {
     const a = summarise(api);
     table.push([String(clients), 'mssql direct', m.perSecond.toFixed(0), m.p50.toFixed(2), m.p95.toFixed(2), m.mean.toFixed(2), '1.00']);
     table.push([String(clients), 'sqlEditor.execute', a.perSecond.toFixed(0), a.p50.toFixed(2), a.p95.toFixed(2), a.mean.toFixed(2), (a.p50 / m.p50).toFixed(2)]);
+    // Issue 17's targets, at the concurrency it names (8 clients).
+    if (clients === 8) {
+      checks.push({ target: 'sqlEditor.execute p50 ≤ 1.5× mssql at 8 clients', measured: `${(a.p50 / m.p50).toFixed(2)}×`, holds: a.p50 <= 1.5 * m.p50 });
+      checks.push({ target: 'sqlEditor.execute throughput ≥ 0.6× mssql at 8 clients', measured: `${(a.perSecond / m.perSecond).toFixed(2)}×`, holds: a.perSecond >= 0.6 * m.perSecond });
+    }
   }
   printTable(table);
+  if (checks.length > 0) printTargets(checks);
 
   await direct.close();
   await studio.close();

@@ -132,6 +132,19 @@ describe.each(targets)('T-SQL semantics against $name', (target) => {
     expect(count.recordset).toEqual([{ n: 0 }]);
   });
 
+  it('refuses a batch that uses an undeclared variable with 137 before running any of it', async () => {
+    const error = await conn.pool
+      .request()
+      .batch(`INSERT INTO ${table} (id, label) VALUES (8, 'ran');\nDECLARE @known INT = 1;\nSELECT @known AS known, @unknown AS unknown;`)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ number: 137, lineNumber: 3, message: 'Must declare the scalar variable "@unknown".' });
+    const count = await conn.pool.request().query(`SELECT COUNT(*) AS n FROM ${table}`);
+    expect(count.recordset).toEqual([{ n: 0 }]);
+  });
+
   it('refuses a procedure whose body does not compile at CREATE, with 102 at the line of the error', async () => {
     const name = uniqueName('broken');
     const error = await conn.pool

@@ -1,18 +1,19 @@
 /**
  * Compiling a batch before any of it runs, as SQL Server does. The T-SQL parser finds most
  * syntax errors; the rest only PostgreSQL can tell (a stray word after a column, an operator
- * without an operand), so each translated statement is parsed there without being run. Every
- * error is reported, in order, at the T-SQL token it names, and nothing runs. A CREATE
- * PROCEDURE's body is compiled with it, so a broken body is refused at CREATE.
+ * without an operand), so each translated statement is parsed there without being run. A
+ * variable used before any DECLARE of it in the text is 137. Every error is reported, in order,
+ * at the T-SQL token it names, and nothing runs. A CREATE PROCEDURE's body is compiled with it,
+ * so a broken body is refused at CREATE.
  */
 import type { DatabaseEngine, PgSyntaxError } from '../engine';
-import { type SqlError, batchErrors, syntaxErrorNear } from '../errors';
+import { SqlError, batchErrors, syntaxErrorNear } from '../errors';
 import { type SqlToken, tokenize } from '../tsql/lexer';
 import { ParseErrors } from '../tsql/parser';
 import type { Statement, Tokens } from '../tsql/statements';
 import { type Chunk, translateExpression, translateStatement } from '../tsql/translate';
 import { quoteIdent } from '../tsql/vocabulary';
-import { parseCached } from './frame';
+import { lowerName, parseCached } from './frame';
 
 /** A translated statement or expression to parse, and the T-SQL it came from. */
 interface Probe {
@@ -26,8 +27,11 @@ interface Probe {
 
 const compiled = new WeakMap<Statement[], readonly SqlError[]>();
 
-/** The statements of `text`, or every compile error of it thrown as one. */
-export async function compileBatch(text: string, engine: DatabaseEngine): Promise<Statement[]> {
+/**
+ * The statements of `text`, or every compile error of it thrown as one. `declared`: the
+ * variables the text starts with (sp_executesql's parameters).
+ */
+export async function compileBatch(text: string, engine: DatabaseEngine, declared: readonly string[] = []): Promise<Statement[]> {
   let statements: Statement[];
   const errors: SqlError[] = [];
   try {
@@ -45,6 +49,7 @@ export async function compileBatch(text: string, engine: DatabaseEngine): Promis
     if (errors.length === 0) compiled.set(statements, found);
   }
   errors.push(...found);
+  undeclared(statements, new Set(declared.map(lowerName)), 0, errors);
   if (errors.length > 0) throw batchErrors([...errors].sort((a, b) => a.line - b.line));
   return statements;
 }
@@ -99,6 +104,81 @@ function collect(statements: readonly Statement[], source: string, lineOffset: n
       case 'createProc':
         // The CREATE parsed its body already; its statements count lines from the body's start.
         collect(parseCached(s.body), s.body, lineOffset + s.bodyLine - 1, out);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** 137 for each statement that uses a variable no DECLARE (or parameter) before it in the text declares. */
+function undeclared(statements: readonly Statement[], declared: Set<string>, lineOffset: number, out: SqlError[]): void {
+  const fail = (name: string, line: number) => {
+    const err = new SqlError({ number: 137, class: 15, message: `Must declare the scalar variable "${name}".`, line: lineOffset + line });
+    err.located = true;
+    out.push(err);
+  };
+  const check = (tokens: Tokens | undefined): void => {
+    const tok = tokens?.find((t) => t.kind === 'var' && !declared.has(lowerName(t.text)));
+    if (tok) fail(tok.text, tok.line);
+  };
+  for (const s of statements) {
+    switch (s.kind) {
+      case 'sql':
+      case 'selectAssign':
+        check(s.tokens);
+        break;
+      case 'declare':
+        for (const v of s.vars) {
+          check(v.init);
+          declared.add(lowerName(v.name));
+        }
+        break;
+      case 'set':
+        if (!declared.has(lowerName(s.name))) fail(s.name, s.line);
+        else check(s.expr);
+        break;
+      case 'setOption':
+        check(s.tokens);
+        break;
+      case 'if':
+        check(s.cond);
+        undeclared(s.otherwise ? [s.then, s.otherwise] : [s.then], declared, lineOffset, out);
+        break;
+      case 'while':
+        check(s.cond);
+        undeclared([s.body], declared, lineOffset, out);
+        break;
+      case 'block':
+        undeclared(s.body, declared, lineOffset, out);
+        break;
+      case 'try':
+        undeclared(s.body, declared, lineOffset, out);
+        undeclared(s.handler, declared, lineOffset, out);
+        break;
+      case 'exec':
+        if (s.returnVar !== undefined && !declared.has(lowerName(s.returnVar))) fail(s.returnVar, s.line);
+        else check(s.args.flatMap((a) => a.value));
+        break;
+      case 'execString':
+      case 'print':
+        check(s.expr);
+        break;
+      case 'return':
+        check(s.expr);
+        break;
+      case 'throw':
+        check(s.args?.flat());
+        break;
+      case 'raiserror':
+        check(s.args.flat());
+        break;
+      case 'waitfor':
+        check(s.delay);
+        break;
+      case 'createProc':
+        // A procedure's body sees its parameters only.
+        undeclared(parseCached(s.body), new Set(s.params.map((p) => lowerName(p.name))), lineOffset + s.bodyLine - 1, out);
         break;
       default:
         break;

@@ -307,7 +307,7 @@ export class Procedures {
     }
     const text = asText(statementArg.value);
     if (!this.ix.constantSelect(text, inner)) {
-      const statements = await compileBatch(text, this.ix.session.engine);
+      const statements = await compileBatch(text, this.ix.session.engine, declared.map((p) => p.name));
       await withOptionsRestored(this.ix.session, () => this.ix.runStatements(inner, statements));
     }
     return { status: 0, scope: inner.scope, paramNames: ['@statement', '@params', ...declared.map((p) => p.name)] };

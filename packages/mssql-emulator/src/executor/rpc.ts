@@ -8,6 +8,7 @@ import { SqlError, unsupported } from '../errors';
 import type { RpcParam, RpcRequest } from '../protocol/rpc';
 import { DoneStatus, Token } from '../protocol/tokens';
 import type { SqlValue, TdsType } from '../protocol/types';
+import { parseParamDeclarations } from '../tsql/parser';
 import { type DeclaredType, declaredTypeOfTds } from '../tsql/types';
 import { compileBatch } from './compile';
 import { CancelledError, type Interpreter, type Variable, lowerName, newFrame } from './frame';
@@ -132,7 +133,7 @@ export class RpcCalls {
     const [handle, decl, stmt, ...values] = params;
     if (!handle || !decl || !stmt) throw unsupported('sp_prepare without @handle, @params and @stmt');
     // SQL Server compiles at sp_prepare: a statement that does not compile gets no handle.
-    await compileBatch(asText(stmt.value), this.ix.session.engine);
+    await compileBatch(asText(stmt.value), this.ix.session.engine, parseParamDeclarations(asText(decl.value)).map((p) => p.name));
     const s = this.ix.session;
     const id = s.nextPreparedHandle++;
     s.prepared.set(id, { params: asText(decl.value), statement: asText(stmt.value) });

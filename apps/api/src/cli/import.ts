@@ -11,24 +11,15 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { hostname, userInfo } from 'node:os';
-import { connectWithRetry, databaseOptionsFromEnv, type Database } from '@studio/db';
 import { z } from 'zod';
-import { EnvError, loadEnv } from '../env';
-import { createLogger } from '../logger';
 import { ServiceError } from '../services/errors';
-import { closeServices, createServices, type AppServices } from '../services/index';
+import type { AppServices } from '../services/index';
 import { MAX_REJECTS_CAP, type ImportRunView } from '../services/imports/service';
-import { loadKeyRing } from '../services/key-store';
-import { outboundPolicyFromEnv } from '../services/outbound-policy';
-import { memoryStore } from '../services/rate-limits';
+import { exitWith, UsageError, withOperatorServices } from './operator-cli';
 
 const USAGE = `usage:
   import --workspace SLUG --project NAME [--table schema.table] FILE
          [--mode insert|upsert|replace] [--error-policy all-or-nothing|skip] [--max-rejects N]`;
-
-class UsageError extends Error {
-  readonly code = 'usage';
-}
 
 const argsSchema = z.strictObject({
   workspace: z.string().min(1).max(64),
@@ -171,42 +162,12 @@ async function run(args: Args, services: AppServices, err: NodeJS.WriteStream): 
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseImportArgs(argv);
-  const env = loadEnv(process.env);
-  const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, process.stderr);
-  const baseDir = env.INIT_CWD ?? process.cwd();
-  const keyRing = await loadKeyRing({ encryptionKeys: env.ENCRYPTION_KEYS, nodeEnv: env.NODE_ENV, dataDir: resolve(baseDir, env.DATA_DIR), logger });
-  const database: Database = await connectWithRetry(databaseOptionsFromEnv(env, baseDir), {
-    onRetry: ({ attempt, delayMs, error }) => logger.warn({ attempt, delayMs, err: error.message }, 'system database not ready, retrying'),
-  });
-  let services: AppServices | undefined;
-  try {
-    services = await createServices({
-      database,
-      keyRing,
-      outboundPolicy: outboundPolicyFromEnv(env),
-      logger,
-      sessionTtlHours: env.SESSION_TTL_HOURS,
-      rateLimitStore: memoryStore,
-      imports: { maxFileBytes: env.IMPORT_MAX_BYTES },
-    });
-    return await run(args, services, process.stderr);
-  } finally {
-    if (services) await closeServices(services, { poolDrainDeadlineMs: 10_000 });
-    await database.close();
-  }
+  return withOperatorServices(
+    (env) => ({ imports: { maxFileBytes: env.IMPORT_MAX_BYTES } }),
+    (services) => run(args, services, process.stderr),
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(basename(process.argv[1]))) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof UsageError || error instanceof EnvError) {
-        process.stderr.write(`${error.message}\n`);
-        process.exit(2);
-      }
-      const message = error instanceof Error && 'code' in error ? `${String((error as { code: unknown }).code)}: ${error.message}` : error instanceof Error ? error.message : String(error);
-      process.stderr.write(`import failed: ${message}\n`);
-      process.exit(1);
-    },
-  );
+  exitWith('import', main(process.argv.slice(2)));
 }

@@ -8,17 +8,10 @@
 // Exit code 0 when everything succeeded (status: nothing drifted or unreachable), 1 otherwise, 2 for bad usage.
 import '../../../../tooling/node-version';
 import { hostname, userInfo } from 'node:os';
-import { resolve } from 'node:path';
-import { connectWithRetry, databaseOptionsFromEnv, type Database } from '@studio/db';
 import { environments } from '@studio/db/schema';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { EnvError, loadEnv } from '../env';
-import { createLogger } from '../logger';
-import { closeServices, createServices, type AppServices } from '../services/index';
-import { loadKeyRing } from '../services/key-store';
-import { outboundPolicyFromEnv } from '../services/outbound-policy';
-import { memoryStore } from '../services/rate-limits';
+import type { AppServices } from '../services/index';
 import {
   runErrorOf,
   workspaceMigrationConfigOf,
@@ -28,16 +21,13 @@ import {
   type SkippedWorkspace,
   type WorkspaceMigrationStatus,
 } from '../services/workspace-migrations';
+import { exitWith, UsageError, withOperatorServices } from './operator-cli';
 
 const USAGE = `usage:
   ws-migrate migrate  --workspace SLUG [--environment NAME] [--target N] [--dry-run]
   ws-migrate migrate  --all [--concurrency N] [--dry-run]
   ws-migrate rollback --workspace SLUG [--environment NAME] [--steps N] [--dry-run]
   ws-migrate status   [--workspace SLUG] [--environment NAME]`;
-
-class UsageError extends Error {
-  readonly code = 'usage';
-}
 
 const count = (max: number) => z.coerce.number().int().min(1).max(max);
 const slug = z.string().min(1).max(64);
@@ -221,42 +211,10 @@ async function run(args: Args, services: AppServices, out: (text: string) => voi
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
-  const env = loadEnv(process.env);
-  // Logs go to stderr (warnings and up) so stdout is just the table.
-  const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, process.stderr);
-  const baseDir = env.INIT_CWD ?? process.cwd();
-  const keyRing = await loadKeyRing({ encryptionKeys: env.ENCRYPTION_KEYS, nodeEnv: env.NODE_ENV, dataDir: resolve(baseDir, env.DATA_DIR), logger });
-  const database: Database = await connectWithRetry(databaseOptionsFromEnv(env, baseDir), {
-    onRetry: ({ attempt, delayMs, error }) => logger.warn({ attempt, delayMs, err: error.message }, 'system database not ready, retrying'),
-  });
-  let services: AppServices | undefined;
-  try {
-    services = await createServices({
-      database,
-      keyRing,
-      outboundPolicy: outboundPolicyFromEnv(env),
-      logger,
-      sessionTtlHours: env.SESSION_TTL_HOURS,
-      // No requests to limit here; keep the CLI from touching the shared counters.
-      rateLimitStore: memoryStore,
-      workspaceMigrations: workspaceMigrationConfigOf(env),
-    });
-    return await run(args, services, (text) => process.stdout.write(`${text}\n`));
-  } finally {
-    if (services) await closeServices(services, { poolDrainDeadlineMs: 10_000 });
-    await database.close();
-  }
+  return withOperatorServices(
+    (env) => ({ workspaceMigrations: workspaceMigrationConfigOf(env) }),
+    (services) => run(args, services, (text) => process.stdout.write(`${text}\n`)),
+  );
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError || error instanceof EnvError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    const message = error instanceof Error && 'code' in error ? `${String((error as { code: unknown }).code)}: ${error.message}` : error instanceof Error ? error.message : String(error);
-    process.stderr.write(`ws-migrate failed: ${message}\n`);
-    process.exit(1);
-  },
-);
+exitWith('ws-migrate', main(process.argv.slice(2)));

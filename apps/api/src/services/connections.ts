@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { KeyRing } from './crypto';
 import { assertEncryptionSettings, lastTlsOf, requestedEncryptionOf, type RequestedEncryption } from './connection-tls';
-import { assertOptionsFitType, assertPasswordResupplied } from './credential-target';
+import { assertOptionsFitType, assertPasswordResupplied, patchStoredTarget } from './credential-target';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
 import { keysetPage } from './pagination';
@@ -232,16 +232,7 @@ export class ConnectionService {
    */
   async planUpdate(workspaceId: string, connectionId: string, patch: ConnectionPatch) {
     const current = await this.settingsOf(workspaceId, connectionId);
-    const next: ConnectionTestTarget = {
-      type: patch.type ?? current.type,
-      host: patch.host ?? current.host,
-      port: patch.port ?? current.port,
-      database: patch.database ?? current.database,
-      user: patch.user ?? current.user,
-      password: patch.password === undefined ? current.password : patch.password,
-      options: patch.options ?? current.options,
-    };
-    assertPasswordResupplied(current, next, { password: patch.password, hasStoredPassword: current.password !== null, field: 'password' });
+    const next: ConnectionTestTarget = patchStoredTarget(current, patch, 'password');
     assertOptionsFitType(next.type, next.options);
     const settingsChanged =
       next.type !== current.type ||

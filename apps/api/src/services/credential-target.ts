@@ -98,3 +98,31 @@ export function assertPasswordResupplied(
   const changed = credentialTargetChanges(current, next);
   if (changed.length > 0) throw new PasswordRequiredError(change.field, changed);
 }
+
+/** Stored settings and the password they were saved with. */
+export interface StoredTarget extends CredentialTarget {
+  password: string | null;
+}
+
+/**
+ * Stored settings with a change laid over them (an absent field keeps its stored value; a
+ * `password` of null clears it), refused first when the change moves the target but would keep the
+ * stored password. `field` names the password field in the caller's input for that refusal.
+ */
+export function patchStoredTarget(
+  stored: StoredTarget,
+  patch: Partial<CredentialTarget> & { password?: string | null | undefined },
+  field: string,
+): StoredTarget {
+  const next: StoredTarget = {
+    type: patch.type ?? stored.type,
+    host: patch.host ?? stored.host,
+    port: patch.port ?? stored.port,
+    database: patch.database ?? stored.database,
+    user: patch.user ?? stored.user,
+    password: patch.password === undefined ? stored.password : patch.password,
+    options: patch.options ?? stored.options,
+  };
+  assertPasswordResupplied(stored, next, { password: patch.password, hasStoredPassword: stored.password !== null, field });
+  return next;
+}

@@ -9,7 +9,7 @@ import { connections as connectionsTable } from '@studio/db/schema';
 import type { ConnectionTestResult, ConnectionTestTarget } from './connection-test';
 import type { ConnectionService } from './connections';
 import { assertEncryptionSettings } from './connection-tls';
-import { assertPasswordResupplied } from './credential-target';
+import { patchStoredTarget } from './credential-target';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
 import { keysetPage } from './pagination';
 import { schemaStatusColumns } from './workspace-migrations';
@@ -153,18 +153,9 @@ export class EnvironmentService {
       const params = input.connection;
       if (previousConnectionId !== null) {
         const stored = await this.connections.settingsOf(workspaceId, previousConnectionId);
-        const target: ConnectionTestTarget = {
-          type: stored.type,
-          host: params.host ?? stored.host,
-          port: params.port ?? stored.port,
-          database: params.database ?? stored.database,
-          user: params.user ?? stored.user,
-          password: params.password === undefined ? stored.password : params.password,
-          options: params.options ?? stored.options,
-        };
-        assertEncryptionSettings(target.type, target.options, 'connection.options');
+        assertEncryptionSettings(stored.type, params.options ?? stored.options, 'connection.options');
         // Before the test: the test itself would send the stored password to the new target.
-        assertPasswordResupplied(stored, target, { password: params.password, hasStoredPassword: stored.password !== null, field: 'connection.password' });
+        const target: ConnectionTestTarget = patchStoredTarget(stored, { ...params, type: stored.type }, 'connection.password');
         return plan({ kind: 'update', connectionId: previousConnectionId, params }, target);
       }
       const { host, database, user } = params;

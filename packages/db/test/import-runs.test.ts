@@ -4,19 +4,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Migrator } from '../src/migrator';
-import { withSession } from '../src/session';
 import { importRejects, importRuns, projects, users, workspaces } from '../src/schema/index';
 import { createConnection, createUser, createWorkspace } from './factories';
+import { columnsOf } from './catalogue';
 import { createMigratedDatabase, testTargets, type TestDatabase } from '../src/testing';
-
-async function columnsOf(testDatabase: TestDatabase, table: string) {
-  return withSession(testDatabase.database, (session) =>
-    session.query<{ name: string; nullable: string }>(
-      `SELECT column_name AS name, is_nullable AS nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
-      [table],
-    ),
-  );
-}
 
 describe.each(testTargets)('import_runs on $name', (target) => {
   let testDatabase: TestDatabase;

@@ -4,22 +4,13 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Migrator } from '../src/migrator';
-import { withSession } from '../src/session';
 import { environments, procedureDeployments, storedProcedures, users } from '../src/schema/index';
 import { createConnection, createEnvironment, createUser, createWorkspace } from './factories';
+import { columnsOf } from './catalogue';
 import { createMigratedDatabase, testTargets, type TestDatabase } from '../src/testing';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
-
-async function columnsOf(testDatabase: TestDatabase, table: string) {
-  return withSession(testDatabase.database, (session) =>
-    session.query<{ name: string; type: string; nullable: string }>(
-      `SELECT column_name AS name, data_type AS type, is_nullable AS nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
-      [table],
-    ),
-  );
-}
 
 describe.each(testTargets)('procedure_deployments on $name', (target) => {
   let testDatabase: TestDatabase;

@@ -443,6 +443,7 @@ export class Executor implements Interpreter {
   async withEngine<T>(fn: (engine: DatabaseEngine) => Promise<T>): Promise<T> {
     const s = this.session;
     const engine = s.engine;
+    await engine.setLockTimeout(s.lockTimeoutMs);
     if (s.tranCount > 0) {
       await engine.exec('SAVEPOINT em_statement');
       try {
@@ -575,7 +576,7 @@ export class Executor implements Interpreter {
       throw new SqlError({ number: 911, class: 16, message: `Database '${database}' does not exist. Make sure that the name is entered correctly.`, line });
     }
     const old = s.engine.name;
-    s.engine = await s.server.openEngine(database);
+    s.engine = await s.server.openEngine(database, s.spid);
     this.out.envChange(EnvChange.DATABASE, s.engine.name, old);
     this.out.info({ number: 5701, state: 1, class: 0, message: `Changed database context to '${s.engine.name}'.`, procName: '', lineNumber: line });
   }

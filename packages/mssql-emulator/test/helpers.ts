@@ -7,6 +7,8 @@ export interface Target {
   name: string;
   /** True for the emulator; real-server runs skip emulator-only assertions. */
   emulated: boolean;
+  /** The emulator's backend; undefined for a real server. */
+  backend?: 'pglite' | 'postgres';
   config(): MssqlConfig;
 }
 
@@ -61,12 +63,12 @@ export function driverTargets(options: EmulatorOptions = {}, which: DriverTarget
   const targets: Target[] = [];
   if (which.pglite ?? true) {
     const emulator = useEmulator(options);
-    targets.push({ name: 'emulator', emulated: true, config: () => emulator.current.config });
+    targets.push({ name: 'emulator', emulated: true, backend: 'pglite', config: () => emulator.current.config });
   }
   const url = postgresBackendUrl();
   if (url && (which.postgres || process.env.MSSQL_EMULATOR_BACKENDS === 'all')) {
     const emulator = useEmulator({ ...options, backend: 'postgres', backendUrl: url });
-    targets.push({ name: 'emulator on PostgreSQL', emulated: true, config: () => emulator.current.config });
+    targets.push({ name: 'emulator on PostgreSQL', emulated: true, backend: 'postgres', config: () => emulator.current.config });
   } else if (which.postgres && POSTGRES_SKIP_REASON) {
     describe.skip(`emulator on PostgreSQL: ${POSTGRES_SKIP_REASON}`, () => {
       it('skipped', () => undefined);

@@ -293,7 +293,8 @@ export class Executor implements Interpreter {
         await this.procedures.drop(frame, s.names, s.ifExists, s.line);
         return 'next';
       case 'alterLogin':
-        this.session.server.alterLoginPassword(this.session.login, s, errorLine(frame, s.line));
+        // The statement's own line: asSqlError places it in the procedure, as for every other error.
+        this.session.server.alterLoginPassword(this.session.login, s, s.line);
         return 'next';
       case 'break':
         return 'break';

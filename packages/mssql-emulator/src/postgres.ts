@@ -49,6 +49,7 @@ export function parseBackendUrl(url: string): URL {
 export class PostgresBackend {
   private readonly prefix = `mssql_emulator_${process.pid}_${randomBytes(3).toString('hex')}`;
   private readonly created: string[] = [];
+  private provisioned = 0;
   private readonly connections = new Set<PgClientConnection>();
   private closed = false;
 
@@ -65,7 +66,8 @@ export class PostgresBackend {
   /** Creates the PostgreSQL database behind emulated database `name` and installs the emulator's catalogue in it. */
   async provision(name: string, info: EngineInfo): Promise<PostgresDatabase> {
     if (this.closed) throw new BackendError('the backend was closed');
-    const database = `${this.prefix}_${this.created.length + 1}`;
+    // Counted before the first await: databases are provisioned concurrently.
+    const database = `${this.prefix}_${++this.provisioned}`;
     const admin = new pg.Client({ connectionString: this.url.href });
     try {
       await admin.connect();

@@ -1,9 +1,11 @@
 /**
- * One emulated database: an embedded PGlite instance plus the emulator's own catalogue
- * (procedures, sys.* and INFORMATION_SCHEMA views, T-SQL compatibility functions).
+ * One emulated database: a PostgreSQL connection (embedded PGlite here, or a server's in
+ * postgres.ts) plus the emulator's own catalogue (procedures, sys.* and INFORMATION_SCHEMA views,
+ * T-SQL compatibility functions).
  *
  * PGlite has a single connection, so every statement runs under `mutex`; a session inside a
- * transaction keeps holding it from BEGIN until COMMIT/ROLLBACK (see session.ts).
+ * transaction keeps holding it from BEGIN until COMMIT/ROLLBACK (see session.ts). On the
+ * PostgreSQL backend each session's engine has a connection and a mutex of its own.
  */
 import { createHash } from 'node:crypto';
 import { readFile, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
@@ -286,7 +288,7 @@ async function createPglite(dataDir: string | undefined): Promise<PGlite> {
 
 /**
  * One server connection as the engine uses it: PGlite's single in-process connection, or a
- * PostgreSQL server connection of one session (backends/postgres.ts).
+ * PostgreSQL server connection of one session (postgres.ts).
  */
 export interface PgConnection {
   /** Runs one statement with the extended protocol; results keep each column's table, column and type modifier. */

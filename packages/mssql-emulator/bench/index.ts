@@ -1,11 +1,13 @@
 /**
- * pnpm bench: the emulator's floor — SELECT 1 round trips per second and login time — so that
- * benchmarks built on top of it (pool manager, API) know what they sit on.
+ * pnpm bench: the emulator's floor — SELECT 1 round trips per second, login time and a 10-session
+ * mixed workload — on each backend (PGlite; PostgreSQL when PG_URL is set), so that benchmarks
+ * built on top of it (pool manager, API) know what they sit on.
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { loadavg } from 'node:os';
 import sql from 'mssql';
 import { Connection } from 'tedious';
-import { startEmulator } from '../src/index';
+import { type EmulatorOptions, startEmulator } from '../src/index';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 
@@ -88,12 +90,28 @@ async function throughput(label: string, workers: number, run: (worker: number) 
   };
 }
 
-function tediousLogin(config: { server: string; port: number; user: string; password: string; database: string }): Promise<void> {
+interface BenchTarget {
+  server: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/**
+ * The emulator negotiates TLS with a certificate its throwaway CA signed at start: clients encrypt
+ * as they do by default and trust that CA (`tls.caPem`), as an application's would trust its server's.
+ */
+function trusting(config: BenchTarget, caPem: string): sql.config {
+  return { ...config, connectionTimeout: 60_000, options: { encrypt: true, trustServerCertificate: false, cryptoCredentialsDetails: { ca: caPem } } } as sql.config;
+}
+
+function tediousLogin(config: BenchTarget, caPem: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const connection = new Connection({
       server: config.server,
       authentication: { type: 'default', options: { userName: config.user, password: config.password } },
-      options: { port: config.port, database: config.database, trustServerCertificate: true },
+      options: { port: config.port, database: config.database, connectTimeout: 60_000, encrypt: true, trustServerCertificate: false, cryptoCredentialsDetails: { ca: caPem } },
     });
     connection.on('connect', (err) => {
       if (err) {
@@ -107,61 +125,120 @@ function tediousLogin(config: { server: string; port: number; user: string; pass
   });
 }
 
-async function main(): Promise<void> {
+const MIXED_SESSIONS = 10;
+
+/**
+ * 10 sessions, each looping over what an application does: a point read, a transaction of two
+ * writes spanning three round trips, and an aggregate over the table. One op = one of the three.
+ */
+async function mixedWorkload(config: sql.config): Promise<Row> {
+  const pool = await new sql.ConnectionPool({ ...config, validateConnection: false, pool: { min: MIXED_SESSIONS, max: MIXED_SESSIONS } } as sql.config).connect();
+  await pool.request().batch('CREATE TABLE bench_orders (id INT IDENTITY(1,1) PRIMARY KEY, session INT NOT NULL, amount INT NOT NULL, status NVARCHAR(20) NOT NULL)');
+  await pool.request().batch("INSERT INTO bench_orders (session, amount, status) SELECT 0, 1, N'seed' FROM (VALUES (1),(2),(3),(4),(5),(6),(7),(8),(9),(10)) v(n)");
+  let op = 0;
+  const row = await throughput(`mixed workload, ${MIXED_SESSIONS} sessions`, MIXED_SESSIONS, async (worker) => {
+    const kind = op++ % 3;
+    if (kind === 0) {
+      await pool.request().input('id', sql.Int, (op % 10) + 1).query('SELECT id, amount, status FROM bench_orders WHERE id = @id');
+    } else if (kind === 1) {
+      const tx = new sql.Transaction(pool);
+      await tx.begin();
+      const inserted = await new sql.Request(tx).input('s', sql.Int, worker).query("INSERT INTO bench_orders (session, amount, status) VALUES (@s, 10, N'new'); SELECT SCOPE_IDENTITY() AS id");
+      await new sql.Request(tx).input('id', sql.Int, inserted.recordset[0].id).query("UPDATE bench_orders SET status = N'paid' WHERE id = @id");
+      await tx.commit();
+    } else {
+      await pool.request().input('s', sql.Int, worker).query('SELECT COUNT(*) AS n, SUM(amount) AS total FROM bench_orders WHERE session = @s');
+    }
+  });
+  await pool.request().batch('DROP TABLE bench_orders');
+  await pool.close();
+  return { ...row, detail: `${row.detail}; point read, 2-write transaction (3 round trips), aggregate in turn` };
+}
+
+interface BackendRun {
+  name: string;
+  rows: Row[];
+}
+
+async function benchBackend(name: string, options: EmulatorOptions): Promise<BackendRun> {
   const rows: Row[] = [];
+  let start = performance.now();
+  const emulator = await startEmulator({ databases: ['bench'], ...options });
+  const caPem = emulator.tls?.caPem ?? '';
+  rows.push({ benchmark: 'startEmulator()', result: `${(performance.now() - start).toFixed(0)} ms`, detail: 'listener only; databases open on first use' });
+  try {
+    start = performance.now();
+    await tediousLogin(emulator.configFor({ database: 'bench' }), caPem);
+    rows.push({ benchmark: 'first login to a database', result: `${(performance.now() - start).toFixed(0)} ms`, detail: 'includes creating that database (PGlite start-up, or CREATE DATABASE and the catalogue)' });
+
+    const logins: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      await tediousLogin(emulator.config, caPem);
+      logins.push(performance.now() - t);
+    }
+    logins.sort((a, b) => a - b);
+    rows.push({ benchmark: 'login (tedious connect + close)', result: `${percentile(logins, 0.5).toFixed(2)} ms p50`, detail: `p99 ${percentile(logins, 0.99).toFixed(2)} ms over 50 logins, TLS`, value: percentile(logins, 0.5), baseline: 'tcpConnect' });
+
+    const config = trusting(emulator.config, caPem);
+    const single = await new sql.ConnectionPool({ ...config, validateConnection: false, pool: { min: 1, max: 1 } } as sql.config).connect();
+    await single.request().query('SELECT 1');
+    rows.push(await throughput('SELECT 1 via query() (RPC sp_executesql)', 1, () => single.request().query('SELECT 1')));
+    rows.push(await throughput('SELECT 1 via batch() (SQL_BATCH)', 1, () => single.request().batch('SELECT 1')));
+    rows.push(await throughput('SELECT @n via query() (runs on the backend)', 1, () => single.request().input('n', sql.Int, 1).query('SELECT @n AS n')));
+    await single.close();
+
+    const validated = await new sql.ConnectionPool({ ...config, pool: { min: 1, max: 1 } } as sql.config).connect();
+    await validated.request().query('SELECT 1');
+    rows.push(await throughput('SELECT 1 with mssql validateConnection (default)', 1, () => validated.request().query('SELECT 1')));
+    await validated.close();
+
+    const wide = await new sql.ConnectionPool({ ...config, validateConnection: false, pool: { min: 10, max: 10 } } as sql.config).connect();
+    await Promise.all(Array.from({ length: 10 }, () => wide.request().query('SELECT 1')));
+    rows.push(await throughput('SELECT 1 via query(), 10 concurrent', 10, () => wide.request().query('SELECT 1')));
+    rows.push(await throughput('SELECT @n via query(), 10 concurrent', 10, () => wide.request().input('n', sql.Int, 1).query('SELECT @n AS n')));
+    await wide.close();
+
+    rows.push(await mixedWorkload(config));
+  } finally {
+    await emulator.close();
+  }
+  return { name, rows };
+}
+
+function printTable(header: string[], lines: string[][]): void {
+  const widths = header.map((h, k) => Math.max(h.length, ...lines.map((l) => (l[k] ?? '').length)));
+  const cell = (text: string, k: number) => (k === 0 || k === header.length - 1 ? text.padEnd(widths[k] ?? 0) : text.padStart(widths[k] ?? 0));
+  console.log(`| ${header.map(cell).join(' | ')} |`);
+  console.log(`| ${widths.map((w, k) => (k === 0 || k === header.length - 1 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`);
+  for (const l of lines) console.log(`| ${l.map(cell).join(' | ')} |`);
+}
+
+async function main(): Promise<void> {
   const floor = await loopbackFloor();
   await floor.close();
-  rows.push({ benchmark: 'baseline: loopback TCP 64 B ping-pong', result: `${floor.pingPongPerSec.toFixed(0)} req/s`, detail: '1 socket, no TDS: the floor a round trip sits on', value: floor.pingPongPerSec, baseline: 'pingPong' });
-  rows.push({ benchmark: 'baseline: loopback TCP connect', result: `${floor.connectMs.toFixed(3)} ms p50`, detail: '50 connects, no TDS', value: floor.connectMs, baseline: 'tcpConnect' });
-  let start = performance.now();
-  const emulator = await startEmulator({ databases: ['bench'] });
-  rows.push({ benchmark: 'startEmulator()', result: `${(performance.now() - start).toFixed(0)} ms`, detail: 'listener only; engines open lazily' });
+  const runs: BackendRun[] = [await benchBackend('PGlite', {})];
+  const pgUrl = process.env.PG_URL;
+  if (pgUrl) runs.push(await benchBackend('PostgreSQL', { backend: 'postgres', backendUrl: pgUrl }));
 
-  start = performance.now();
-  await tediousLogin(emulator.configFor({ database: 'bench' }));
-  rows.push({ benchmark: 'first login to a database', result: `${(performance.now() - start).toFixed(0)} ms`, detail: 'includes PGlite start-up for that database' });
-
-  const logins: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const t = performance.now();
-    await tediousLogin(emulator.config);
-    logins.push(performance.now() - t);
-  }
-  logins.sort((a, b) => a - b);
-  rows.push({ benchmark: 'login (tedious connect + close)', result: `${percentile(logins, 0.5).toFixed(2)} ms p50`, detail: `p99 ${percentile(logins, 0.99).toFixed(2)} ms over 50 logins`, value: percentile(logins, 0.5), baseline: 'tcpConnect' });
-
-  const single = await new sql.ConnectionPool({ ...emulator.config, validateConnection: false, pool: { min: 1, max: 1 } } as sql.config).connect();
-  await single.request().query('SELECT 1');
-  rows.push(await throughput('SELECT 1 via query() (RPC sp_executesql)', 1, () => single.request().query('SELECT 1')));
-  rows.push(await throughput('SELECT 1 via batch() (SQL_BATCH)', 1, () => single.request().batch('SELECT 1')));
-  rows.push(await throughput('SELECT @n via query() (runs on PGlite)', 1, () => single.request().input('n', sql.Int, 1).query('SELECT @n AS n')));
-  await single.close();
-
-  const validated = await new sql.ConnectionPool({ ...emulator.config, pool: { min: 1, max: 1 } } as sql.config).connect();
-  await validated.request().query('SELECT 1');
-  rows.push(await throughput('SELECT 1 with mssql validateConnection (default)', 1, () => validated.request().query('SELECT 1')));
-  await validated.close();
-
-  const wide = await new sql.ConnectionPool({ ...emulator.config, validateConnection: false, pool: { min: 10, max: 10 } } as sql.config).connect();
-  await Promise.all(Array.from({ length: 10 }, () => wide.request().query('SELECT 1')));
-  rows.push(await throughput('SELECT 1 via query(), 10 concurrent', 10, () => wide.request().query('SELECT 1')));
-  rows.push(await throughput('SELECT @n via query(), 10 concurrent', 10, () => wide.request().input('n', sql.Int, 1).query('SELECT @n AS n')));
-  await wide.close();
-
-  await emulator.close();
-  console.log(`\n@studio/mssql-emulator benchmark (Node ${process.version}, ${DURATION_MS} ms per throughput row)\n`);
+  console.log(`\n@studio/mssql-emulator benchmark (Node ${process.version}, ${DURATION_MS} ms per throughput row, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
+  console.log(`Floor (same run): loopback TCP 64 B ping-pong ${floor.pingPongPerSec.toFixed(0)} req/s; TCP connect ${floor.connectMs.toFixed(3)} ms p50.`);
+  if (!pgUrl) console.log('PostgreSQL backend: skipped (set PG_URL to a server where the role may CREATE DATABASE).');
+  console.log('');
   // Ratio against the loopback floor of the same run: throughput as a fraction of TCP ping-pong,
   // login time as a multiple of a bare TCP connect.
-  const ratio = (r: Row): string => {
+  const vsFloor = (r: Row): string => {
     if (r.value === undefined || r.baseline === undefined) return '';
     return r.baseline === 'pingPong' ? `${(r.value / floor.pingPongPerSec).toFixed(3)} of floor` : `${(r.value / floor.connectMs).toFixed(1)}x floor`;
   };
-  const width = Math.max(...rows.map((r) => r.benchmark.length));
-  const resultWidth = Math.max(...rows.map((r) => r.result.length));
-  const ratioWidth = Math.max(8, ...rows.map((r) => ratio(r).length));
-  console.log(`| ${'benchmark'.padEnd(width)} | ${'result'.padStart(resultWidth)} | ${'vs floor'.padStart(ratioWidth)} | detail |`);
-  console.log(`| ${'-'.repeat(width)} | ${'-'.repeat(resultWidth)}:| ${'-'.repeat(ratioWidth)}:| --- |`);
-  for (const r of rows) console.log(`| ${r.benchmark.padEnd(width)} | ${r.result.padStart(resultWidth)} | ${ratio(r).padStart(ratioWidth)} | ${r.detail} |`);
+  const [pglite, postgres] = runs as [BackendRun, BackendRun | undefined];
+  const header = ['benchmark', ...runs.map((r) => r.name), ...runs.map((r) => `${r.name} vs floor`), ...(postgres ? ['PostgreSQL / PGlite'] : []), 'detail (PGlite run)'];
+  const lines = pglite.rows.map((row, k) => {
+    const other = postgres?.rows[k];
+    const ratio = other?.value !== undefined && row.value !== undefined ? `${(other.value / row.value).toFixed(2)}x` : '';
+    return [row.benchmark, row.result, ...(other ? [other.result] : []), vsFloor(row), ...(other ? [vsFloor(other), ratio] : []), row.detail];
+  });
+  printTable(header, lines);
 }
 
 main().catch((e: unknown) => {

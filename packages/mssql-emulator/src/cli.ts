@@ -2,7 +2,7 @@
  * pnpm --filter @studio/mssql-emulator start -- [--port 1433] [--host 127.0.0.1] [--user sa]
  *   [--password Emulator-Passw0rd!] [--database master] [--data-dir DIR] [--preload]
  *   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-host NAME] [--tls-only | --tls-strict | --no-tls]
- *   [--tls-ca-out FILE]
+ *   [--tls-ca-out FILE] [--backend pglite|postgres --backend-url postgres://…]
  */
 import '../../../tooling/node-version';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,9 @@ const HELP = `Usage: mssql-emulator [options]
   --tls-strict      Force Strict Encryption: TDS 8.0 (TLS first) clients only
   --no-tls          no certificate: answer ENCRYPT_NOT_SUP to everyone
   --tls-ca-out FILE where to write the CA certificate clients trust (default: a file in the temp folder)
+  --backend B       where databases live: pglite (default, embedded) or postgres (a database per
+                    emulated database on --backend-url, a server connection per session)
+  --backend-url URL postgres://user:password@host:port/database (with --backend postgres)
   --help            this text`;
 
 async function main(): Promise<void> {
@@ -50,6 +53,8 @@ async function main(): Promise<void> {
       'tls-strict': { type: 'boolean', default: false },
       'no-tls': { type: 'boolean', default: false },
       'tls-ca-out': { type: 'string' },
+      backend: { type: 'string', default: 'pglite' },
+      'backend-url': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -74,6 +79,8 @@ async function main(): Promise<void> {
     tls = credentialsFromFiles(values['tls-cert'], values['tls-key']);
     if (values['tls-ca'] !== undefined) tls.ca = readFileSync(values['tls-ca'], 'utf8');
   }
+  if (values.backend !== 'pglite' && values.backend !== 'postgres') return usage(`--backend must be pglite or postgres, got '${values.backend}'`);
+  if ((values.backend === 'postgres') !== (values['backend-url'] !== undefined)) return usage('--backend postgres and --backend-url go together');
   const databases = (values.database ?? []).flatMap((d) => d.split(',')).filter((d) => d !== '');
   const emulator = await startEmulator({
     port,
@@ -84,6 +91,7 @@ async function main(): Promise<void> {
     preload: values.preload,
     encryption,
     ...(tls !== undefined && { tls }),
+    ...(values.backend === 'postgres' && { backend: 'postgres' as const, backendUrl: values['backend-url'] }),
     ...(values['tls-host'] !== undefined && { tlsHostNames: values['tls-host'].flatMap((h) => h.split(',')).filter((h) => h !== '') }),
   });
   console.log(`mssql-emulator listening on ${emulator.host}:${emulator.port}`);
@@ -95,7 +103,8 @@ async function main(): Promise<void> {
     console.log('  tls: none (every client stays in plaintext)');
   }
   console.log(`  url: ${emulator.url}`);
-  console.log(`  databases: ${emulator.emulator.databases.join(', ')}${values['data-dir'] ? ` (persisted in ${values['data-dir']})` : ' (in memory)'}`);
+  const where = values.backend === 'postgres' ? ' (PostgreSQL databases, dropped at exit)' : values['data-dir'] ? ` (persisted in ${values['data-dir']})` : ' (in memory)';
+  console.log(`  databases: ${emulator.emulator.databases.join(', ')}${where}`);
   const shutdown = () => {
     void emulator.close().then(() => process.exit(0));
   };

@@ -1,9 +1,11 @@
 /**
- * One emulated database: an embedded PGlite instance plus the emulator's own catalogue
- * (procedures, sys.* and INFORMATION_SCHEMA views, T-SQL compatibility functions).
+ * One emulated database: a PostgreSQL connection (embedded PGlite here, or a server's in
+ * postgres.ts) plus the emulator's own catalogue (procedures, sys.* and INFORMATION_SCHEMA views,
+ * T-SQL compatibility functions).
  *
  * PGlite has a single connection, so every statement runs under `mutex`; a session inside a
- * transaction keeps holding it from BEGIN until COMMIT/ROLLBACK (see session.ts).
+ * transaction keeps holding it from BEGIN until COMMIT/ROLLBACK (see session.ts). On the
+ * PostgreSQL backend each session's engine has a connection and a mutex of its own.
  */
 import { createHash } from 'node:crypto';
 import { readFile, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
@@ -55,7 +57,7 @@ export interface ProcedureDef {
 
 const raw = (v: string) => v;
 /** Values come back as the text forms protocol/types.ts expects (no Date objects, no floats for numerics). */
-const PARSERS = {
+export const PARSERS: Record<number, (v: string) => unknown> = {
   [PgOid.INT8]: raw,
   [PgOid.NUMERIC]: raw,
   [PgOid.MONEY]: raw,
@@ -73,7 +75,7 @@ const PARSERS = {
 const DOMAIN_BASE_TYPES = new Set<number>([PgOid.INT2, PgOid.NUMERIC, PgOid.TIMESTAMP, PgOid.BYTEA]);
 
 /** A parameter in PostgreSQL's text format; binary values as bytea's `\\x` hex. */
-function paramText(v: unknown): string | null {
+export function paramText(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
   return String(v);
@@ -89,13 +91,22 @@ function concatMessages(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** sys.databases: the emulator's configured databases. */
+export function databasesViewSql(info: EngineInfo): string {
+  const rows = info
+    .databases()
+    .map((d, i) => `(${quoteLiteral(d)}::varchar(128), ${i + 1})`)
+    .join(', ');
+  return `CREATE OR REPLACE VIEW sys.databases AS SELECT name, database_id, 'SQL_Latin1_General_CP1_CI_AS'::varchar(128) AS collation_name, 0::smallint AS state, 'ONLINE'::varchar(60) AS state_desc FROM (VALUES ${rows}) d(name, database_id);`;
+}
+
 export interface EngineInfo {
   serverName: string;
   productVersion: string;
   databases: () => string[];
 }
 
-function initSql(database: string, info: EngineInfo): string {
+export function initSql(database: string, info: EngineInfo): string {
   const db = quoteLiteral(database);
   const server = quoteLiteral(info.serverName);
   const version = quoteLiteral(info.productVersion);
@@ -275,39 +286,34 @@ async function createPglite(dataDir: string | undefined): Promise<PGlite> {
   return PGlite.create(base);
 }
 
-export class DatabaseEngine {
-  readonly mutex = new Mutex();
+/**
+ * One server connection as the engine uses it: PGlite's single in-process connection, or a
+ * PostgreSQL server connection of one session (postgres.ts).
+ */
+export interface PgConnection {
+  /** Runs one statement with the extended protocol; results keep each column's table, column and type modifier. */
+  query(sql: string, params?: readonly unknown[]): Promise<PgResult>;
+  /** Runs SQL text without parameters (may hold several statements). */
+  exec(sql: string): Promise<void>;
+  /** PostgreSQL's syntax error in each statement, Parse only (see DatabaseEngine.syntaxErrors). */
+  syntaxErrors(texts: readonly string[]): Promise<(PgSyntaxError | undefined)[]>;
+  /** Applies SET LOCK_TIMEOUT where the server does the locking; PGlite's waits are the mutex's. */
+  setLockTimeout(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What every session of one emulated database shares, whatever connection it uses. */
+export class DatabaseState {
   readonly appLocks = new AppLocks();
-  private readonly procedureCache = new Map<string, ProcedureDef | null>();
-  private closed = false;
+  readonly procedureCache = new Map<string, ProcedureDef | null>();
+  readonly identityTables = new Map<string, boolean>();
+  readonly columnTypes = new Map<string, DeclaredType | null>();
+}
 
-  private constructor(
-    readonly name: string,
-    private readonly pg: PGlite,
-  ) {}
-
-  static async open(name: string, info: EngineInfo, dataDir?: string): Promise<DatabaseEngine> {
-    const pg = await createPglite(dataDir);
-    await pg.exec(initSql(name, info));
-    await DatabaseEngine.refreshDatabases(pg, info);
-    return new DatabaseEngine(name, pg);
-  }
-
-  private static async refreshDatabases(pg: PGlite, info: EngineInfo): Promise<void> {
-    const rows = info
-      .databases()
-      .map((d, i) => `(${quoteLiteral(d)}::varchar(128), ${i + 1})`)
-      .join(', ');
-    await pg.exec(`CREATE OR REPLACE VIEW sys.databases AS SELECT name, database_id, 'SQL_Latin1_General_CP1_CI_AS'::varchar(128) AS collation_name, 0::smallint AS state, 'ONLINE'::varchar(60) AS state_desc FROM (VALUES ${rows}) d(name, database_id);`);
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
+class PgliteConnection implements PgConnection {
+  constructor(private readonly pg: PGlite) {}
 
   /**
-   * Runs one statement. The caller must hold `mutex`.
-   *
    * It speaks the extended protocol itself (one Parse/Bind/Describe/Execute/Sync message) rather
    * than through `PGlite.query`, whose results drop each column's table, column and type
    * modifier: those say which T-SQL type a column was declared with (see `declaredColumnTypes`).
@@ -339,10 +345,6 @@ export class DatabaseEngine {
   }
 
   /**
-   * PostgreSQL's syntax error in each statement, if any, without running them: Parse only. Other
-   * errors (a missing table, a type mismatch) are left for run time, as SQL Server resolves
-   * names when a statement runs.
-   *
    * It does not need `mutex`: compiling must not wait behind another session's transaction
    * (SQL Server's does not, and SET LOCK_TIMEOUT has not run yet). PGlite runs each exchange
    * alone, and inside an open transaction a savepoint undoes the Parse, so whoever holds the
@@ -366,28 +368,89 @@ export class DatabaseEngine {
     return out;
   }
 
-  /** Runs SQL text without parameters (may hold several statements). The caller must hold `mutex`. */
   async exec(sql: string): Promise<void> {
     await this.pg.exec(sql);
   }
 
-  private readonly identityTables = new Map<string, boolean>();
+  setLockTimeout(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return this.pg.close();
+  }
+}
+
+/**
+ * One emulated database as a session sees it: a connection, the lock that serialises use of it,
+ * and the state all sessions of the database share.
+ *
+ * With PGlite every session holds the same engine (one connection, one `mutex` for all); with
+ * the PostgreSQL backend each session has an engine of its own over its own server connection,
+ * so its `mutex` is never contended and PostgreSQL does the locking.
+ */
+export class DatabaseEngine {
+  readonly mutex = new Mutex();
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly connection: PgConnection,
+    private readonly state: DatabaseState,
+  ) {}
+
+  static async open(name: string, info: EngineInfo, dataDir?: string): Promise<DatabaseEngine> {
+    const pg = await createPglite(dataDir);
+    await pg.exec(initSql(name, info));
+    await pg.exec(databasesViewSql(info));
+    return new DatabaseEngine(name, new PgliteConnection(pg), new DatabaseState());
+  }
+
+  get appLocks(): AppLocks {
+    return this.state.appLocks;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Runs one statement. The caller must hold `mutex`. */
+  query(sql: string, params: readonly unknown[] = []): Promise<PgResult> {
+    return this.connection.query(sql, params);
+  }
+
+  /**
+   * PostgreSQL's syntax error in each statement, if any, without running them: Parse only. Other
+   * errors (a missing table, a type mismatch) are left for run time, as SQL Server resolves
+   * names when a statement runs. It does not need `mutex`.
+   */
+  syntaxErrors(texts: readonly string[]): Promise<(PgSyntaxError | undefined)[]> {
+    return this.connection.syntaxErrors(texts);
+  }
+
+  /** Runs SQL text without parameters (may hold several statements). The caller must hold `mutex`. */
+  async exec(sql: string): Promise<void> {
+    await this.connection.exec(sql);
+  }
+
+  /** SET LOCK_TIMEOUT for waits inside the server (the PostgreSQL backend). */
+  setLockTimeout(ms: number): Promise<void> {
+    return this.connection.setLockTimeout(ms);
+  }
 
   /** Whether a table has an IDENTITY column (cached until the next DDL). Caller holds `mutex`. */
   async hasIdentity(table: string): Promise<boolean> {
-    let known = this.identityTables.get(table);
+    let known = this.state.identityTables.get(table);
     if (known === undefined) {
       const r = await this.query(
         "SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 AND a.attidentity <> '' AND NOT a.attisdropped)",
         [table],
       );
       known = r.rows[0]?.[0] === true;
-      this.identityTables.set(table, known);
+      this.state.identityTables.set(table, known);
     }
     return known;
   }
-
-  private readonly columnTypes = new Map<string, DeclaredType | null>();
 
   /**
    * The declared T-SQL type of each result column read straight from a table column stored as
@@ -397,43 +460,43 @@ export class DatabaseEngine {
    */
   async declaredColumnTypes(fields: readonly PgField[]): Promise<(DeclaredType | undefined)[]> {
     const key = (f: PgField) => `${f.tableID}.${f.columnID}`;
-    const unknown = fields.filter((f) => f.tableID > 0 && DOMAIN_BASE_TYPES.has(f.dataTypeID) && !this.columnTypes.has(key(f)));
+    const unknown = fields.filter((f) => f.tableID > 0 && DOMAIN_BASE_TYPES.has(f.dataTypeID) && !this.state.columnTypes.has(key(f)));
     if (unknown.length > 0) {
       const pairs = unknown.map((f) => `(${Number(f.tableID)}, ${Number(f.columnID)})`).join(', ');
       const r = await this.query(
         `SELECT a.attrelid, a.attnum, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
           WHERE (a.attrelid::bigint, a.attnum::integer) IN (${pairs}) AND t.typnamespace = '__emulator'::regnamespace`,
       );
-      for (const f of unknown) this.columnTypes.set(key(f), null);
-      for (const [rel, num, typname] of r.rows) this.columnTypes.set(`${String(rel)}.${String(num)}`, declaredTypeOfDomain(String(typname)) ?? null);
+      for (const f of unknown) this.state.columnTypes.set(key(f), null);
+      for (const [rel, num, typname] of r.rows) this.state.columnTypes.set(`${String(rel)}.${String(num)}`, declaredTypeOfDomain(String(typname)) ?? null);
     }
-    return fields.map((f) => (f.tableID > 0 ? (this.columnTypes.get(key(f)) ?? undefined) : undefined));
+    return fields.map((f) => (f.tableID > 0 ? (this.state.columnTypes.get(key(f)) ?? undefined) : undefined));
   }
 
   /** Schema changed: forget cached facts about tables. */
   invalidateSchema(): void {
-    this.identityTables.clear();
-    this.columnTypes.clear();
+    this.state.identityTables.clear();
+    this.state.columnTypes.clear();
   }
 
   cachedProcedure(key: string): ProcedureDef | null | undefined {
-    return this.procedureCache.get(key);
+    return this.state.procedureCache.get(key);
   }
 
   cacheProcedure(key: string, def: ProcedureDef | null): void {
-    this.procedureCache.set(key, def);
+    this.state.procedureCache.set(key, def);
   }
 
   /** Procedure definitions are transactional; forget everything after a rollback. */
   invalidateProcedures(): void {
-    this.procedureCache.clear();
-    this.identityTables.clear();
-    this.columnTypes.clear();
+    this.state.procedureCache.clear();
+    this.state.identityTables.clear();
+    this.state.columnTypes.clear();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pg.close();
+    await this.connection.close();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * @studio/mssql-emulator: a SQL Server test double that speaks TDS to the unmodified
- * `mssql`/`tedious` driver and executes a documented T-SQL subset on embedded PGlite.
+ * `mssql`/`tedious` driver and executes a documented T-SQL subset on embedded PGlite, or on a
+ * PostgreSQL server with a connection per session.
  */
 import { type MssqlConfig, formatMssqlUrl } from './config';
 import type { Control } from './control';
@@ -71,7 +72,8 @@ export function mssqlConfigFor(emulator: RunningEmulator, overrides?: { user?: s
 }
 
 export { Emulator, EmulatorOptionsError, DEFAULT_DATABASE, DEFAULT_PASSWORD, DEFAULT_USER, PRODUCT_VERSION } from './server';
-export type { EmulatorOptions, EmulatorUser, EmulatorEvents, EmulatorTls } from './server';
+export type { EmulatorOptions, EmulatorUser, EmulatorEvents, EmulatorTls, EmulatorBackend } from './server';
+export { BackendError } from './postgres';
 export type { ServerEncryption } from './protocol/prelogin';
 export { Control } from './control';
 export type { FailRequestOptions, LoginRefusal, ControlEvents } from './control';

@@ -7,7 +7,8 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { DEFAULT_TLS_HOST_NAMES, type TlsCredentials, certificateFromEnvironment, generateTlsCredentials } from './certificate';
 import { Control, type ControlEvents } from './control';
-import { DatabaseEngine } from './engine';
+import { DatabaseEngine, type EngineInfo } from './engine';
+import { type PostgresDatabase, PostgresBackend, parseBackendUrl } from './postgres';
 import { SqlError } from './errors';
 import type { Login7Request } from './protocol/login7';
 import type { ServerEncryption } from './protocol/prelogin';
@@ -62,9 +63,20 @@ export interface EmulatorOptions {
    * ::1. Given, a certificate is generated for them even when the run-wide files are set.
    */
   tlsHostNames?: string[];
+  /**
+   * Where the emulated databases live: `pglite` (default) embeds one PGlite instance per database,
+   * whose single connection serialises every session; `postgres` creates one PostgreSQL database
+   * per emulated database on the server at `backendUrl` (dropped at close) and gives each session
+   * a server connection of its own, so sessions run concurrently under PostgreSQL's locking.
+   */
+  backend?: EmulatorBackend;
+  /** postgres://user:password@host:port/database of a server where the role may CREATE DATABASE; with backend `postgres` only. */
+  backendUrl?: string;
 }
 
-const KNOWN_OPTIONS = new Set(['port', 'host', 'users', 'databases', 'dataDir', 'preload', 'serverName', 'tls', 'encryption', 'tlsHostNames']);
+export type EmulatorBackend = 'pglite' | 'postgres';
+
+const KNOWN_OPTIONS = new Set(['port', 'host', 'users', 'databases', 'dataDir', 'preload', 'serverName', 'tls', 'encryption', 'tlsHostNames', 'backend', 'backendUrl']);
 const ENCRYPTION_MODES: readonly ServerEncryption[] = ['optional', 'forced', 'strict', 'none'];
 
 /** What the emulator presents to clients that encrypt. */
@@ -97,6 +109,8 @@ interface NormalisedOptions {
   tls: TlsCredentials | false | undefined;
   encryption: ServerEncryption;
   tlsHostNames: string[] | undefined;
+  backend: EmulatorBackend;
+  backendUrl: URL | undefined;
 }
 
 function normalise(options: EmulatorOptions): NormalisedOptions {
@@ -135,7 +149,24 @@ function normalise(options: EmulatorOptions): NormalisedOptions {
     tls: normaliseTls(options.tls),
     encryption: normaliseEncryption(options),
     tlsHostNames: normaliseHostNames(options.tlsHostNames),
+    ...normaliseBackend(options),
   };
+}
+
+function normaliseBackend(options: EmulatorOptions): { backend: EmulatorBackend; backendUrl: URL | undefined } {
+  const backend = options.backend ?? 'pglite';
+  if (backend !== 'pglite' && backend !== 'postgres') throw new EmulatorOptionsError(`backend must be 'pglite' or 'postgres', got '${String(backend)}'`);
+  if (backend === 'pglite') {
+    if (options.backendUrl !== undefined) throw new EmulatorOptionsError("backendUrl is for backend 'postgres'");
+    return { backend, backendUrl: undefined };
+  }
+  if (typeof options.backendUrl !== 'string' || options.backendUrl === '') throw new EmulatorOptionsError("backend 'postgres' needs backendUrl (postgres://user:password@host:port/database)");
+  if (options.dataDir !== undefined) throw new EmulatorOptionsError("dataDir is for backend 'pglite'; with 'postgres' the databases live on the server and are dropped at close");
+  try {
+    return { backend, backendUrl: parseBackendUrl(options.backendUrl) };
+  } catch (e) {
+    throw new EmulatorOptionsError(e instanceof Error ? e.message : String(e));
+  }
 }
 
 function normaliseTls(tls: EmulatorOptions['tls']): TlsCredentials | false | undefined {
@@ -175,6 +206,10 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
   readonly versionString: string;
   private readonly opts: NormalisedOptions;
   private readonly engines = new Map<string, Promise<DatabaseEngine>>();
+  /** Backend `postgres`: the server, its databases, and each session's engines (one connection per session and database). */
+  private readonly postgres: PostgresBackend | undefined;
+  private readonly postgresDatabases = new Map<string, Promise<PostgresDatabase>>();
+  private readonly sessionEngines = new Map<number, Map<string, Promise<DatabaseEngine>>>();
   private readonly sessions = new Set<Session>();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
@@ -187,8 +222,9 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
     super();
     this.opts = normalise(options);
     this.serverName = this.opts.serverName;
+    this.postgres = this.opts.backendUrl === undefined ? undefined : new PostgresBackend(this.opts.backendUrl);
     this.versionString =
-      `Microsoft SQL Server 2022 (RTM) - ${PRODUCT_VERSION} (X64) (emulated by @studio/mssql-emulator on PGlite)\n` +
+      `Microsoft SQL Server 2022 (RTM) - ${PRODUCT_VERSION} (X64) (emulated by @studio/mssql-emulator on ${this.postgres ? 'PostgreSQL' : 'PGlite'})\n` +
       '\tDeveloper Edition (64-bit) on Linux (@studio/mssql-emulator) <X64>';
     this.control = new Control(this);
   }
@@ -200,6 +236,11 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
 
   get host(): string {
     return this.opts.host;
+  }
+
+  /** Where the emulated databases live. */
+  get backend(): EmulatorBackend {
+    return this.opts.backend;
   }
 
   get databases(): readonly string[] {
@@ -254,7 +295,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
     await this.listen(this.opts.port);
     if (!this.opts.preload) return;
     try {
-      await Promise.all(this.opts.databases.map((d) => this.openEngine(d)));
+      await Promise.all(this.opts.databases.map((d) => (this.postgres ? this.openPostgresDatabase(d) : this.openEngine(d, 0))));
     } catch (error) {
       // A half-started emulator must not keep a listener (and the caller's process) alive.
       await this.close();
@@ -358,21 +399,61 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
     user.password = change.password;
   }
 
-  openEngine(database: string): Promise<DatabaseEngine> {
+  /**
+   * The engine session `spid` runs `database` on: with PGlite the database's one engine, shared;
+   * with PostgreSQL one of the session's own, over its own server connection.
+   */
+  openEngine(database: string, spid: number): Promise<DatabaseEngine> {
     const name = this.opts.databases.find((d) => d.toLowerCase() === database.toLowerCase());
     if (!name) return Promise.reject(new SqlError({ number: 911, message: `Database '${database}' does not exist.` }));
+    if (this.postgres) return this.openSessionEngine(name, spid);
     let engine = this.engines.get(name);
     if (!engine) {
       const dataDir = this.opts.dataDir === undefined ? undefined : `${this.opts.dataDir.replace(/\/$/, '')}/${name}`;
-      engine = DatabaseEngine.open(
-        name,
-        { serverName: this.serverName, productVersion: PRODUCT_VERSION, databases: () => [...this.opts.databases] },
-        dataDir,
-      );
+      engine = DatabaseEngine.open(name, this.engineInfo(), dataDir);
       engine.catch(() => this.engines.delete(name));
       this.engines.set(name, engine);
     }
     return engine;
+  }
+
+  private engineInfo(): EngineInfo {
+    return { serverName: this.serverName, productVersion: PRODUCT_VERSION, databases: () => [...this.opts.databases] };
+  }
+
+  private openPostgresDatabase(name: string): Promise<PostgresDatabase> {
+    const backend = this.postgres as PostgresBackend;
+    let database = this.postgresDatabases.get(name);
+    if (!database) {
+      database = backend.provision(name, this.engineInfo());
+      database.catch(() => this.postgresDatabases.delete(name));
+      this.postgresDatabases.set(name, database);
+    }
+    return database;
+  }
+
+  private openSessionEngine(name: string, spid: number): Promise<DatabaseEngine> {
+    let mine = this.sessionEngines.get(spid);
+    if (!mine) {
+      mine = new Map();
+      this.sessionEngines.set(spid, mine);
+    }
+    let engine = mine.get(name);
+    if (!engine) {
+      const owned = mine;
+      engine = this.openPostgresDatabase(name).then((d) => d.openEngine());
+      engine.catch(() => owned.delete(name));
+      mine.set(name, engine);
+    }
+    return engine;
+  }
+
+  /** Closes the server connections a session opened (its #temp tables go with them). */
+  private async closeSessionEngines(spid: number): Promise<void> {
+    const mine = this.sessionEngines.get(spid);
+    if (!mine) return;
+    this.sessionEngines.delete(spid);
+    await Promise.all([...mine.values()].map(async (p) => (await p.catch(() => undefined))?.close()));
   }
 
   beforeResponse(): Promise<void> {
@@ -408,6 +489,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
 
   onClose(session: SessionType): void {
     this.sessions.delete(session);
+    void this.closeSessionEngines(session.spid);
     this.emit('sessionClosed', session.spid);
   }
 
@@ -428,5 +510,6 @@ export class Emulator extends EventEmitter<EmulatorEvents> implements SessionHos
         }
       }),
     );
+    await this.postgres?.close();
   }
 }

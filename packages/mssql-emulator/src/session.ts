@@ -350,7 +350,7 @@ export class Session implements ExecutionSession {
     }
     let engine: DatabaseEngine;
     try {
-      engine = await this.server.openEngine(auth.database);
+      engine = await this.server.openEngine(auth.database, this.spid);
     } catch (e) {
       const message = `Cannot open database "${auth.database}" requested by the login. The login failed.`;
       await fail(

@@ -328,7 +328,7 @@ BEGIN
       (SELECT string_agg(quote_literal(a.attname) || ', ' || quote_literal(__emulator.write_rule(a.atttypid)), ', ' ORDER BY a.attnum)
         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND __emulator.write_rule(a.atttypid) IS NOT NULL) AS args
     FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-    WHERE (s.nspname = 'public' OR s.nspname LIKE 'pg_temp%') AND c.relkind IN ('r', 'p')
+    WHERE (s.nspname = 'public' OR s.oid = pg_my_temp_schema()) AND c.relkind IN ('r', 'p')
   LOOP
     wanted := CASE WHEN t.args IS NOT NULL THEN '__em_write_rules_' || left(md5(t.args), 12) END;
     CONTINUE WHEN wanted IS NOT NULL AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = t.rel AND tgname = wanted);

@@ -58,6 +58,24 @@ describe('ALTER LOGIN … WITH PASSWORD', () => {
     }
   });
 
+  it('a refusal inside a procedure reports the line SQL Server does, as any other error there', async () => {
+    const admin = await connect(configFor('sa', SA_PASSWORD));
+    const header = '-- the procedure does not start on the first line of its batch\n\n';
+    const body = (statement: string) => `${header}CREATE PROCEDURE %NAME%\nAS\nBEGIN\n  SELECT 1 AS first;\n  ${statement};\nEND`;
+    try {
+      await admin.request().batch(body("ALTER LOGIN nobody WITH PASSWORD = 'x'").replace('%NAME%', 'rotate_missing'));
+      await admin.request().batch(body("THROW 50010, N'thrown', 1").replace('%NAME%', 'throw_there'));
+      const refused = await admin.request().execute('rotate_missing').then(() => undefined, (e: unknown) => e);
+      const thrown = await admin.request().execute('throw_there').then(() => undefined, (e: unknown) => e);
+      // Line 7 of the batch that created it, the same as a THROW in its place.
+      expect(refused).toMatchObject({ number: 15151, procName: 'rotate_missing', lineNumber: 7 });
+      expect(thrown).toMatchObject({ number: 50010, procName: 'throw_there', lineNumber: 7 });
+    } finally {
+      await admin.request().batch('DROP PROCEDURE rotate_missing; DROP PROCEDURE throw_there;').catch(() => undefined);
+      await admin.close();
+    }
+  });
+
   it('other ALTER LOGIN forms are unsupported (40517), not silently ignored', async () => {
     const admin = await connect(configFor('sa', SA_PASSWORD));
     try {

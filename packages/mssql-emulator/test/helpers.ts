@@ -1,12 +1,14 @@
 /** Shared test setup: an emulator per test file, and the real server when MSSQL_URL is set. */
 import sql from 'mssql';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type EmulatorOptions, type MssqlConfig, type RunningEmulator, parseMssqlUrl, startEmulator } from '../src/index';
 
 export interface Target {
   name: string;
   /** True for the emulator; real-server runs skip emulator-only assertions. */
   emulated: boolean;
+  /** The emulator's backend; undefined for a real server. */
+  backend?: 'pglite' | 'postgres';
   config(): MssqlConfig;
 }
 
@@ -28,15 +30,52 @@ export function useEmulator(options: EmulatorOptions = {}): { readonly current: 
 }
 
 /**
- * The servers a driver-level test file runs against: always the emulator, plus the real SQL
- * Server named by MSSQL_URL when it is set.
+ * The PostgreSQL backend's server: PG_URL. CI sets it, and there a missing URL fails the run
+ * rather than silently testing one backend; elsewhere the PostgreSQL runs are skipped, saying why.
  */
-export function driverTargets(options: EmulatorOptions = {}): Target[] {
-  const emulator = useEmulator(options);
-  const targets: Target[] = [{ name: 'emulator', emulated: true, config: () => emulator.current.config }];
-  const url = process.env.MSSQL_URL;
-  if (url) {
-    targets.push({ name: 'MSSQL_URL', emulated: false, config: () => ({ ...parseMssqlUrl(url), options: { trustServerCertificate: true, ...parseMssqlUrl(url).options } }) });
+export function postgresBackendUrl(): string | undefined {
+  const url = process.env.PG_URL;
+  if (url) return url;
+  if (process.env.CI === 'true') throw new Error('PG_URL is not set: under CI the emulator tests also run on the PostgreSQL backend');
+  return undefined;
+}
+
+export interface DriverTargetOptions {
+  /**
+   * Run the file on the PostgreSQL backend too. Files whose behaviour depends on the backend
+   * (transactions, locking, #temp objects, session reset, compile errors) say yes; the rest
+   * translate T-SQL the same way on both, and run on PGlite only unless
+   * MSSQL_EMULATOR_BACKENDS=all asks for every file on both.
+   */
+  postgres?: boolean;
+  /** Run on PGlite; default true (false: a behaviour PGlite's single connection cannot have). */
+  pglite?: boolean;
+}
+
+/**
+ * The servers a driver-level test file runs against: the emulator on PGlite, the emulator on
+ * PostgreSQL (see DriverTargetOptions), plus the real SQL Server named by MSSQL_URL when set.
+ */
+export function driverTargets(options: EmulatorOptions = {}, which: DriverTargetOptions = {}): Target[] {
+  const targets: Target[] = [];
+  if (which.pglite ?? true) {
+    const emulator = useEmulator(options);
+    targets.push({ name: 'emulator', emulated: true, backend: 'pglite', config: () => emulator.current.config });
+  }
+  if (which.postgres || process.env.MSSQL_EMULATOR_BACKENDS === 'all') {
+    const url = postgresBackendUrl();
+    if (url) {
+      const emulator = useEmulator({ ...options, backend: 'postgres', backendUrl: url });
+      targets.push({ name: 'emulator on PostgreSQL', emulated: true, backend: 'postgres', config: () => emulator.current.config });
+    } else {
+      describe.skip('emulator on PostgreSQL: PG_URL is not set (the PostgreSQL backend needs a server)', () => {
+        it('skipped', () => undefined);
+      });
+    }
+  }
+  const mssqlUrl = process.env.MSSQL_URL;
+  if (mssqlUrl) {
+    targets.push({ name: 'MSSQL_URL', emulated: false, config: () => ({ ...parseMssqlUrl(mssqlUrl), options: { trustServerCertificate: true, ...parseMssqlUrl(mssqlUrl).options } }) });
   }
   return targets;
 }

@@ -1,11 +1,13 @@
 /**
- * `pnpm --filter @studio/workspace-migrations bench [-- --databases=100 | --quick] [--concurrency=1,4,16]`:
+ * `pnpm --filter @studio/workspace-migrations bench [-- --databases=100 | --quick] [--concurrency=1,4,16] [--backend=postgres]`:
  * apply-all of the packaged migrations to N fresh workspace databases at each concurrency, against
- * the TDS emulator in a child process. Between rounds every database is rolled back to empty and
+ * the TDS emulator in a child process (its databases on PGlite, or with --backend=postgres on the
+ * PostgreSQL server at PG_URL). Between rounds every database is rolled back to empty and
  * its history tables dropped (not timed), so each round migrates N uninitialised databases.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import mssql from 'mssql';
 import { migrateAll, WorkspaceMigrator } from '../src/index';
@@ -15,11 +17,14 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 // machine (untimed, but waited for), so --quick uses 30.
 const DATABASES = Number(arg('databases') ?? (process.argv.includes('--quick') ? 30 : 100));
 const CONCURRENCY = (arg('concurrency') ?? '1,4,16').split(',').map(Number);
+const BACKEND = arg('backend') ?? 'pglite';
+if (BACKEND !== 'pglite' && BACKEND !== 'postgres') throw new Error(`--backend must be pglite or postgres, got '${BACKEND}'`);
+if (BACKEND === 'postgres' && !process.env.PG_URL) throw new Error('--backend=postgres needs PG_URL (a server where the role may CREATE DATABASE)');
 const names = Array.from({ length: DATABASES }, (_, i) => `ws${String(i + 1).padStart(3, '0')}`);
 
 const child = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], {
   execArgv: ['--import', 'tsx'],
-  env: { ...process.env, BENCH_DATABASES: names.join(',') },
+  env: { ...process.env, BENCH_DATABASES: names.join(','), ...(BACKEND === 'postgres' && { BENCH_BACKEND_URL: process.env.PG_URL }) },
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
 const { port } = await new Promise<{ port: number }>((resolve, reject) => {
@@ -99,7 +104,7 @@ for (const concurrency of CONCURRENCY) {
   console.log(`concurrency ${concurrency}: ${seconds.toFixed(2)} s`);
 }
 
-console.log(`\napply-all of ${latest} migrations to ${DATABASES} fresh workspace databases (emulator in a child process)\n`);
+console.log(`\napply-all of ${latest} migrations to ${DATABASES} fresh workspace databases (emulator in a child process, ${BACKEND === 'postgres' ? 'PostgreSQL' : 'PGlite'} backend, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
 console.log('| concurrency | total | per database | databases/s | one database p50 / p99 | speed-up vs 1 |');
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);

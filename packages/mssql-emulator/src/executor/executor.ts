@@ -293,7 +293,8 @@ export class Executor implements Interpreter {
         await this.procedures.drop(frame, s.names, s.ifExists, s.line);
         return 'next';
       case 'alterLogin':
-        this.session.server.alterLoginPassword(this.session.login, s, errorLine(frame, s.line));
+        // The statement's own line: asSqlError places it in the procedure, as for every other error.
+        this.session.server.alterLoginPassword(this.session.login, s, s.line);
         return 'next';
       case 'break':
         return 'break';
@@ -443,6 +444,7 @@ export class Executor implements Interpreter {
   async withEngine<T>(fn: (engine: DatabaseEngine) => Promise<T>): Promise<T> {
     const s = this.session;
     const engine = s.engine;
+    await engine.setLockTimeout(s.lockTimeoutMs);
     if (s.tranCount > 0) {
       await engine.exec('SAVEPOINT em_statement');
       try {
@@ -575,7 +577,7 @@ export class Executor implements Interpreter {
       throw new SqlError({ number: 911, class: 16, message: `Database '${database}' does not exist. Make sure that the name is entered correctly.`, line });
     }
     const old = s.engine.name;
-    s.engine = await s.server.openEngine(database);
+    s.engine = await s.server.openEngine(database, s.spid);
     this.out.envChange(EnvChange.DATABASE, s.engine.name, old);
     this.out.info({ number: 5701, state: 1, class: 0, message: `Changed database context to '${s.engine.name}'.`, procName: '', lineNumber: line });
   }

@@ -14,7 +14,8 @@ export interface ServerContext {
   readonly serverName: string;
   /** @@VERSION */
   readonly versionString: string;
-  openEngine(database: string): Promise<DatabaseEngine>;
+  /** The engine session `spid` runs `database` on (its own connection with the PostgreSQL backend). */
+  openEngine(database: string, spid: number): Promise<DatabaseEngine>;
   canAccess(login: string, database: string): boolean;
   /** `ALTER LOGIN … WITH PASSWORD` run by `caller`; throws SQL Server's refusal. */
   alterLoginPassword(caller: string, change: { login: string; password: string; oldPassword?: string | undefined }, line: number): void;

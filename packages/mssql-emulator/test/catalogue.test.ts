@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverTargets, uniqueName, usePool } from './helpers';
 
-const targets = driverTargets();
+const targets = driverTargets({}, { postgres: true });
 
 describe.each(targets)('catalogue against $name', (target) => {
   const conn = usePool(target);

@@ -43,9 +43,11 @@ export function postgresBackendUrl(): string | undefined {
 export interface DriverTargetOptions {
   /**
    * Run the file on the PostgreSQL backend too. Files whose behaviour depends on the backend
-   * (transactions, locking, #temp objects, session reset, compile errors) say yes; the rest
-   * translate T-SQL the same way on both, and run on PGlite only unless
-   * MSSQL_EMULATOR_BACKENDS=all asks for every file on both.
+   * (transactions, locking, #temp objects, session reset, compile errors) and the files that pin
+   * down the SQL Server behaviour the emulator promises (semantics, T-SQL, types, TDS versions,
+   * catalogue, errors) say yes; the rest (login plumbing, 200-connection concurrency, which the
+   * server's max_connections would not take) run on PGlite only unless MSSQL_EMULATOR_BACKENDS=all
+   * asks for every file on both.
    */
   postgres?: boolean;
   /** Run on PGlite; default true (false: a behaviour PGlite's single connection cannot have). */

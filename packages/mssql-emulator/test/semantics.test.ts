@@ -2,7 +2,7 @@ import sql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverTargets, uniqueName, usePool, recordsets } from './helpers';
 
-const targets = driverTargets();
+const targets = driverTargets({}, { postgres: true });
 
 describe.each(targets)('T-SQL semantics against $name', (target) => {
   const conn = usePool(target);

@@ -9,7 +9,7 @@ import { Connection } from 'tedious';
 import type { MssqlConfig } from '../src/index';
 import { connect, driverTargets } from './helpers';
 
-const targets = driverTargets({ databases: ['app'] });
+const targets = driverTargets({ databases: ['app'] }, { postgres: true });
 
 type TdsVersion = '7_1' | '7_2' | '7_3_A' | '7_3_B' | '7_4';
 

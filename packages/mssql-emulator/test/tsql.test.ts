@@ -2,7 +2,7 @@ import sql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverTargets, recordsets, uniqueName, usePool } from './helpers';
 
-const targets = driverTargets();
+const targets = driverTargets({}, { postgres: true });
 
 describe.each(targets)('T-SQL spellings against $name', (target) => {
   const conn = usePool(target, { pool: { max: 2 } });

@@ -2,7 +2,7 @@ import sql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverTargets, uniqueName, usePool, recordsets } from './helpers';
 
-const targets = driverTargets();
+const targets = driverTargets({}, { postgres: true });
 
 const big = 'Ünïcødé ✓ 漢字 '.repeat(Math.ceil(102_400 / 14)).slice(0, 102_400);
 const guid = '6F9619FF-8B86-D011-B42D-00C04FC964FF';

@@ -556,7 +556,7 @@ export class Executor implements Interpreter {
     const tr = translateCached(s);
     const r = await this.runPg(frame, tr.chunks, s.line, tr.verb, tr.verb === 'INSERT' ? { insertInto: insertTarget(s.tokens), translated: tr } : { translated: tr });
     if (tr.createsTemp) this.session.tempTables.set(`${tr.createsTemp}__${this.session.spid}`, this.session.engine);
-    const dml = tr.verb === 'INSERT' || tr.verb === 'UPDATE' || tr.verb === 'DELETE' || (tr.verb === 'WITH' && r.fields.length === 0);
+    const dml = tr.verb === 'INSERT' || tr.verb === 'UPDATE' || tr.verb === 'DELETE' || tr.verb === 'MERGE' || (tr.verb === 'WITH' && r.fields.length === 0);
     if (r.fields.length > 0) {
       const sources = tr.columnSources?.length === r.fields.length ? tr.columnSources : undefined;
       const declared = r.fields.map((_f, k) => r.columnTypes?.[k] ?? sourceType(frame, sources?.[k]));

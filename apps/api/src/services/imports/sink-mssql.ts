@@ -97,11 +97,8 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
     await transaction.rollback().catch(() => undefined);
     throw error;
   }
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = batch;
-    batch = [];
-    batchBytes = 0;
+  /** Sends one batch as one bulk load. */
+  const send = async (rows: (string | null)[][]) => {
     const table = new mssql.Table(mode === 'upsert' ? stage : target);
     plan.columns.forEach((column, index) => table.columns.add(column.name, (shapes[index] as BulkColumn).type, { nullable: true }));
     if (mode === 'upsert') table.columns.add(ORDINAL, mssql.BigInt, { nullable: false });
@@ -119,6 +116,21 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
     const result = await request().bulk(table);
     written += result.rowsAffected;
   };
+  // One batch travels while the next one fills: the file is read and checked while the server
+  // writes. A transaction runs one request at a time, so the loads are chained.
+  let inFlight: Promise<void> = Promise.resolve();
+  /** Hands the batch over; answers when the one before it is in, so at most two are held. */
+  const flush = (): Promise<void> => {
+    const previous = inFlight;
+    if (batch.length === 0) return previous;
+    const rows = batch;
+    batch = [];
+    batchBytes = 0;
+    inFlight = previous.then(() => send(rows));
+    // Observed by commit or rollback; a failure also reaches the writer through `previous`.
+    inFlight.catch(() => undefined);
+    return previous;
+  };
   return {
     write(values) {
       ordinal += 1;
@@ -128,7 +140,8 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
     },
     async commit() {
       try {
-        await flush();
+        void flush();
+        await inFlight;
         if (mode === 'upsert') {
           const keys = plan.keyColumns.map(bracket);
           const others = columns.filter((column) => !keys.includes(column));
@@ -153,6 +166,8 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
     async rollback() {
       if (done) return;
       done = true;
+      // A bulk load still on the wire must end before the transaction can be rolled back.
+      await inFlight.catch(() => undefined);
       await transaction.rollback().catch(() => undefined);
     },
   };

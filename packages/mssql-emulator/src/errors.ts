@@ -178,6 +178,11 @@ export function fromPgError(e: unknown, context: { database: string; statement: 
       const constraint = e.constraint ?? name;
       return make(547, `The ${verb} statement conflicted with the CHECK constraint "${constraint}". The conflict occurred in database "${context.database}", table "${table}".`, 16, false);
     }
+    case '21000':
+      if (/MERGE/i.test(e.message)) {
+        return make(8672, 'The MERGE statement attempted to UPDATE or DELETE the same row more than once. This happens when a target row matches more than one source row. A MERGE statement cannot UPDATE/DELETE the same row of the target table multiple times. Refine the ON clause to ensure a target row matches at most one source row, or use the GROUP BY clause to group the source rows.', 16, false);
+      }
+      return make(50000, `${e.message} (PostgreSQL SQLSTATE ${e.code} in ${EMULATOR_NAME}).`);
     case '22012':
       return make(8134, 'Divide by zero error encountered.', 16, false);
     case '22001':

@@ -7,6 +7,7 @@ import type { SecureContext, TLSSocket } from 'node:tls';
 import type { DatabaseEngine } from './engine';
 import { SqlError } from './errors';
 import { CancelledError, type ExecutionSession, Executor, type PreparedStatement, type ServerContext } from './executor/executor';
+import type { PendingBulkLoad } from './executor/bulk';
 import { isSetOptionsOnly } from './executor/options';
 import { ProtocolError } from './protocol/buffer';
 import { OLDEST_TDS_VERSION, negotiateTdsVersion, parseLogin7, tdsVersionName, type Login7Request } from './protocol/login7';
@@ -81,6 +82,7 @@ export class Session implements ExecutionSession {
   readonly tempProcedures = new Map<string, DatabaseEngine>();
   readonly prepared = new Map<number, PreparedStatement>();
   nextPreparedHandle = 1;
+  pendingBulkLoad: PendingBulkLoad | undefined;
   engine!: DatabaseEngine;
   tranCount = 0;
   txRelease: (() => void) | undefined;
@@ -408,6 +410,8 @@ export class Session implements ExecutionSession {
         return;
       }
       const executor = new Executor(this, out, controller.signal);
+      // The rows of an INSERT BULK must be the very next message; anything else abandons it.
+      if (m.type !== PacketType.BULK_LOAD) this.pendingBulkLoad = undefined;
       switch (m.type) {
         case PacketType.SQL_BATCH:
           await executor.sqlBatch(parseSqlBatch(m.payload));
@@ -417,6 +421,9 @@ export class Session implements ExecutionSession {
           break;
         case PacketType.TRANSACTION_MANAGER:
           await this.transactionManager(executor, out, m.payload);
+          break;
+        case PacketType.BULK_LOAD:
+          await executor.bulkLoad(m.payload);
           break;
         default:
           out.error({ number: 4002, state: 1, class: 16, message: `The incoming tabular data stream (TDS) message type 0x${m.type.toString(16)} is not supported by the emulator.`, procName: '', lineNumber: 0 });

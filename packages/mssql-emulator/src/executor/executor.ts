@@ -17,7 +17,11 @@ import { convertTo } from '../tsql/conversions';
 import { type Chunk, type TranslatedSql, UNNAMED_COLUMN, translateExpression, translateStatement } from '../tsql/translate';
 import { type DeclaredType, pgTypeOfDeclared } from '../tsql/types';
 import { quoteIdent } from '../tsql/vocabulary';
+import { ProtocolError } from '../protocol/buffer';
+import { parseBulkLoad } from '../protocol/bulk';
+import { UnsupportedTypeError } from '../protocol/types';
 import { type BoundValue, sessionFunction, systemVariable } from './builtins';
+import { isInsertBulk, prepareBulkLoad, runBulkLoad } from './bulk';
 import { resultColumnType, sourceType } from './columns';
 import { compileBatch } from './compile';
 import { CancelledError, type ExecutionSession, type Flow, type Frame, type Interpreter, type Variable, errorLine, lowerName, newFrame } from './frame';
@@ -93,9 +97,58 @@ export class Executor implements Interpreter {
     const frame = newFrame(Token.DONE, '', 0, 0, true);
     try {
       if (this.constantSelect(text, frame)) return;
+      if (isInsertBulk(text)) {
+        await this.insertBulk(text);
+        return;
+      }
       const statements = await compileBatch(text, this.session.engine);
       await this.runStatements(frame, statements);
     } catch (e) {
+      this.handleTopLevelError(e, frame);
+    }
+  }
+
+  /** `INSERT BULK`: checked against the table now, its rows are the next message. */
+  private async insertBulk(text: string): Promise<void> {
+    this.session.pendingBulkLoad = await this.withEngine((engine) => prepareBulkLoad(this.session, engine, text));
+    this.out.done(Token.DONE, 0);
+  }
+
+  /** The BULK_LOAD message: the rows of the `INSERT BULK` accepted just before, as one statement. */
+  async bulkLoad(payload: Buffer): Promise<void> {
+    const frame = newFrame(Token.DONE, '', 0, 0, true);
+    const pending = this.session.pendingBulkLoad;
+    this.session.pendingBulkLoad = undefined;
+    try {
+      if (!pending) {
+        throw new SqlError({ number: 4002, class: 16, message: 'The incoming tabular data stream (TDS) protocol stream is incorrect. Bulk load data arrived without an INSERT BULK statement before it.' });
+      }
+      let stream;
+      try {
+        stream = parseBulkLoad(payload);
+      } catch (e) {
+        if (e instanceof UnsupportedTypeError) throw new SqlError({ number: 40517, class: 16, message: e.message });
+        if (e instanceof ProtocolError) throw new SqlError({ number: 4002, class: 16, message: `The incoming tabular data stream (TDS) protocol stream is incorrect. ${e.message}.` });
+        throw e;
+      }
+      const count = await this.withEngine(async (engine) => {
+        // Inside a transaction withEngine has set a savepoint; outside, the load is its own one.
+        if (this.session.tranCount > 0) return runBulkLoad(this.session, pending, stream);
+        await engine.exec('BEGIN');
+        try {
+          const n = await runBulkLoad(this.session, pending, stream);
+          await engine.exec('COMMIT');
+          return n;
+        } catch (e) {
+          await engine.exec('ROLLBACK');
+          throw e;
+        }
+      });
+      this.session.rowCount = count;
+      this.session.lastErrorNumber = 0;
+      this.out.done(Token.DONE, 0, count);
+    } catch (e) {
+      if (!(e instanceof CancelledError) && this.session.xactAbort && this.session.tranCount > 0) await this.rollbackTransaction(false);
       this.handleTopLevelError(e, frame);
     }
   }
@@ -505,7 +558,7 @@ export class Executor implements Interpreter {
     const tr = translateCached(s);
     const r = await this.runPg(frame, tr.chunks, s.line, tr.verb, tr.verb === 'INSERT' ? { insertInto: insertTarget(s.tokens), translated: tr } : { translated: tr });
     if (tr.createsTemp) this.session.tempTables.set(`${tr.createsTemp}__${this.session.spid}`, this.session.engine);
-    const dml = tr.verb === 'INSERT' || tr.verb === 'UPDATE' || tr.verb === 'DELETE' || (tr.verb === 'WITH' && r.fields.length === 0);
+    const dml = tr.verb === 'INSERT' || tr.verb === 'UPDATE' || tr.verb === 'DELETE' || tr.verb === 'MERGE' || (tr.verb === 'WITH' && r.fields.length === 0);
     if (r.fields.length > 0) {
       const sources = tr.columnSources?.length === r.fields.length ? tr.columnSources : undefined;
       const declared = r.fields.map((_f, k) => r.columnTypes?.[k] ?? sourceType(frame, sources?.[k]));

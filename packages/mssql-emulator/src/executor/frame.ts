@@ -9,6 +9,7 @@ import type { SqlValue } from '../protocol/types';
 import { parseBatch } from '../tsql/parser';
 import type { Statement, Tokens } from '../tsql/statements';
 import type { DeclaredType } from '../tsql/types';
+import type { PendingBulkLoad } from './bulk';
 
 export interface ServerContext {
   readonly serverName: string;
@@ -49,6 +50,8 @@ export interface ExecutionSession {
   readonly tempProcedures: Map<string, DatabaseEngine>;
   readonly prepared: Map<number, PreparedStatement>;
   nextPreparedHandle: number;
+  /** An accepted `INSERT BULK` whose rows (the next BULK_LOAD message) have not arrived yet. */
+  pendingBulkLoad: PendingBulkLoad | undefined;
 }
 
 /** The request was cancelled by an ATTENTION. */

@@ -6,6 +6,7 @@
 import { BatchErrors, SqlError, UNSUPPORTED_ERROR_NUMBER, keywordSyntaxError, syntaxError, unsupported } from '../errors';
 import { TokenCursor, splitTopLevel, trackNesting } from './cursor';
 import { type SqlToken, tokenize } from './lexer';
+import { mergeTokens } from './merge';
 import { type ExecArg, type ProcParam, RESERVED, STATEMENT_START, type Statement, type Tokens, UNSUPPORTED_STATEMENTS } from './statements';
 import type { DeclaredType } from './types';
 
@@ -116,6 +117,8 @@ class Parser extends TokenCursor {
       case 'WITH':
       case 'TRUNCATE':
         return this.sqlRun(kw);
+      case 'MERGE':
+        return { kind: 'sql', tokens: mergeTokens(this.mergeRun()), verb: 'MERGE', line };
       case 'CREATE':
       case 'ALTER':
         return this.createOrAlter();
@@ -345,6 +348,20 @@ class Parser extends TokenCursor {
     const alias = this.t[this.i - 1];
     if (alias === undefined || !(alias.kind === 'qident' || alias.kind === 'string' || (alias.kind === 'word' && !RESERVED.has(alias.upper)))) return false;
     return this.isWord(this.t[this.i - 2], 'AS');
+  }
+
+  /** MERGE runs to its semicolon, which SQL Server requires; its clauses hold INSERT, UPDATE, SET… */
+  private mergeRun(): Tokens {
+    const start = this.i;
+    const stack: string[] = [];
+    this.i++;
+    while (!this.atEnd) {
+      const tok = this.peek() as SqlToken;
+      if (stack.length === 0 && tok.kind === 'op' && tok.text === ';') return this.t.slice(start, this.i);
+      trackNesting(tok, stack);
+      this.i++;
+    }
+    throw new SqlError({ number: 10713, class: 15, message: 'A MERGE statement must be terminated by a semi-colon (;).', line: (this.t[this.i - 1] as SqlToken).line });
   }
 
   private sqlRun(verb: string): Statement {

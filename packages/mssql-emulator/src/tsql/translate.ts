@@ -159,7 +159,12 @@ class Translator {
         i++;
         continue;
       }
-      if (w === 'INSERT' && !isWord(next, 'INTO')) {
+      if (this.verb === 'MERGE' && (w === 'MATCHED' || ((w === 'TARGET' || w === 'SOURCE') && isWord(prev, 'BY')))) {
+        this.emit(w);
+        i++;
+        continue;
+      }
+      if (w === 'INSERT' && !isWord(next, 'INTO') && this.verb !== 'MERGE') {
         // INTO is optional in T-SQL.
         this.emit('INSERT INTO');
         i++;

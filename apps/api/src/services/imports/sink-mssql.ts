@@ -1,41 +1,86 @@
-// SQL Server: batched parameterised INSERTs in one transaction. Each value travels as nvarchar and
-// is CAST to its column's type in the statement (it was already checked against that type), so no
-// implicit conversion depends on the session's language or date format. Upsert loads a #temp
-// stage, keeps the file's last row of each key, then UPDATE … FROM and INSERT … WHERE NOT EXISTS
-// in the same transaction (MERGE would do it in one statement, but the emulator does not speak it).
+// SQL Server: the driver's bulk load (`INSERT BULK` + the BULK_LOAD message) in one transaction, in
+// batches so a file is never held whole. Values were already checked against their column's type;
+// integers, bits, floats, GUIDs and text travel typed, decimals and dates/times as ISO text the
+// server converts the same way whatever the session's language or DATEFORMAT (tedious would round
+// decimals through a JS number and times to the millisecond). Upsert bulk-loads a #temp stage, then
+// one MERGE keeps the file's last row of each key, in the same transaction.
 import mssql from 'mssql';
 import type { PoolLease } from '@studio/mssql-pool';
 import type { ImportMode, ImportPlan } from './plan';
 import type { ImportSink } from './sinks';
 import type { TargetColumn } from './values';
 
-/** SQL Server takes at most 2,100 parameters per request and 1,000 rows per VALUES list. */
-const MAX_PARAMETERS = 2_000;
-const MAX_ROWS = 1_000;
+/** Rows per bulk load: one INSERT BULK round trip per batch, memory bounded by the batch. */
+const BATCH_ROWS = 10_000;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const ORDINAL = 'studio_import_ordinal';
 
 const bracket = (name: string) => `[${name.replace(/]/g, ']]')}]`;
 
-const PLAIN_TYPES = new Set(['int', 'bigint', 'smallint', 'tinyint', 'bit', 'float', 'real', 'money', 'smallmoney', 'date', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset', 'time', 'uniqueidentifier']);
+type BulkType = mssql.ISqlType | (() => mssql.ISqlType);
+interface BulkColumn {
+  type: BulkType;
+  /** Canonical text → the value the driver sends. */
+  value: (text: string) => unknown;
+}
 
-/** `CAST(@v AS type)` for a typed column; text columns take the nvarchar as it is. */
-function castOf(column: TargetColumn, parameter: string): string {
-  const type = column.dataType;
-  if (type === 'decimal' || type === 'numeric') return `CAST(${parameter} AS decimal(${column.precision ?? 18}, ${column.scale ?? 0}))`;
-  if (PLAIN_TYPES.has(type)) return `CAST(${parameter} AS ${type})`;
-  return parameter;
+const asText = (text: string) => text;
+/** `YYYY-MM-DD hh:mm:ss[.f] [±hh:mm]` → ISO 8601 with `T`, which no DATEFORMAT reinterprets. */
+const isoMoment = (text: string) => text.replace(' ', 'T').replace(' ', '');
+
+function textLength(column: TargetColumn): number {
+  const length = column.maxLength;
+  return length === null || length < 0 || length > 4000 ? mssql.MAX : length;
+}
+
+function bulkColumn(column: TargetColumn): BulkColumn {
+  switch (column.dataType) {
+    case 'int':
+      return { type: mssql.Int, value: Number };
+    case 'bigint':
+      return { type: mssql.BigInt, value: BigInt };
+    case 'smallint':
+      return { type: mssql.SmallInt, value: Number };
+    case 'tinyint':
+      return { type: mssql.TinyInt, value: Number };
+    case 'bit':
+      return { type: mssql.Bit, value: (text) => text === '1' };
+    case 'float':
+      return { type: mssql.Float, value: Number };
+    case 'real':
+      return { type: mssql.Real, value: Number };
+    case 'uniqueidentifier':
+      return { type: mssql.UniqueIdentifier, value: asText };
+    case 'varchar':
+    case 'char':
+    case 'text':
+      return { type: mssql.VarChar(textLength(column)), value: asText };
+    case 'date':
+    case 'time':
+    case 'datetime':
+    case 'datetime2':
+    case 'smalldatetime':
+    case 'datetimeoffset':
+      return { type: mssql.NVarChar(40), value: isoMoment };
+    case 'decimal':
+    case 'numeric':
+    case 'money':
+    case 'smallmoney':
+      return { type: mssql.NVarChar(60), value: asText };
+    default:
+      return { type: mssql.NVarChar(textLength(column)), value: asText };
+  }
 }
 
 export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan, mode: ImportMode): Promise<ImportSink> {
   const transaction = new mssql.Transaction(lease.pool);
   await transaction.begin();
   const target = `${bracket(plan.table.schema)}.${bracket(plan.table.name)}`;
-  const targetName = bracket(plan.table.name);
   const columns = plan.columns.map((column) => bracket(column.name));
   const stage = '#studio_import_stage';
-  const latest = '#studio_import_latest';
-  const perRow = mode === 'upsert' ? columns.length + 1 : columns.length;
-  const batchRows = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMETERS / perRow)));
+  const shapes = plan.columns.map(bulkColumn);
   let batch: (string | null)[][] = [];
+  let batchBytes = 0;
   let ordinal = 0;
   let written = 0;
   let done = false;
@@ -47,53 +92,67 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
   };
   try {
     if (mode === 'replace') await request().query(`DELETE FROM ${target}`);
-    if (mode === 'upsert') await request().query(`SELECT TOP 0 ${columns.join(', ')}, CAST(0 AS bigint) AS [studio_import_ordinal] INTO ${stage} FROM ${target}`);
+    if (mode === 'upsert') await request().query(`SELECT TOP 0 ${columns.join(', ')}, CAST(0 AS bigint) AS ${bracket(ORDINAL)} INTO ${stage} FROM ${target}`);
   } catch (error) {
     await transaction.rollback().catch(() => undefined);
     throw error;
   }
-  const flush = async () => {
-    if (batch.length === 0) return;
+  /** Sends one batch as one bulk load. */
+  const send = async (rows: (string | null)[][]) => {
+    const table = new mssql.Table(mode === 'upsert' ? stage : target);
+    plan.columns.forEach((column, index) => table.columns.add(column.name, (shapes[index] as BulkColumn).type, { nullable: true }));
+    if (mode === 'upsert') table.columns.add(ORDINAL, mssql.BigInt, { nullable: false });
+    // mssql's typings leave out bigint, which tedious's BigInt type takes (and keeps exact).
+    const addRow = table.rows.add.bind(table.rows) as (...values: unknown[]) => number;
+    for (const values of rows) {
+      const row: unknown[] = new Array<unknown>(values.length);
+      for (let index = 0; index < values.length; index++) {
+        const value = values[index] ?? null;
+        const shape = shapes[index];
+        row[index] = value === null ? null : shape ? shape.value(value) : BigInt(value);
+      }
+      addRow(...row);
+    }
+    const result = await request().bulk(table);
+    written += result.rowsAffected;
+  };
+  // One batch travels while the next one fills: the file is read and checked while the server
+  // writes. A transaction runs one request at a time, so the loads are chained.
+  let inFlight: Promise<void> = Promise.resolve();
+  /** Hands the batch over; answers when the one before it is in, so at most two are held. */
+  const flush = (): Promise<void> => {
+    const previous = inFlight;
+    if (batch.length === 0) return previous;
     const rows = batch;
     batch = [];
-    const req = request();
-    const tuples = rows.map((values, row) => {
-      const expressions = values.map((value, index) => {
-        const name = `v${row}_${index}`;
-        req.input(name, mssql.NVarChar(mssql.MAX), value);
-        const column = plan.columns[index];
-        return column ? castOf(column, `@${name}`) : `CAST(@${name} AS bigint)`;
-      });
-      return `(${expressions.join(', ')})`;
-    });
-    const into = mode === 'upsert' ? `${stage} (${[...columns, '[studio_import_ordinal]'].join(', ')})` : `${target} (${columns.join(', ')})`;
-    await req.query(`INSERT INTO ${into} VALUES ${tuples.join(', ')}`);
-    written += rows.length;
+    batchBytes = 0;
+    inFlight = previous.then(() => send(rows));
+    // Observed by commit or rollback; a failure also reaches the writer through `previous`.
+    inFlight.catch(() => undefined);
+    return previous;
   };
   return {
     write(values) {
       ordinal += 1;
       batch.push(mode === 'upsert' ? [...values, String(ordinal)] : values);
-      return batch.length >= batchRows ? flush() : undefined;
+      for (const value of values) batchBytes += value === null ? 1 : value.length;
+      return batch.length >= BATCH_ROWS || batchBytes >= BATCH_BYTES ? flush() : undefined;
     },
     async commit() {
       try {
-        await flush();
+        void flush();
+        await inFlight;
         if (mode === 'upsert') {
           const keys = plan.keyColumns.map(bracket);
           const others = columns.filter((column) => !keys.includes(column));
-          const matches = keys.map((key) => `s.${key} = ${targetName}.${key}`).join(' AND ');
-          await request().query(`SELECT ${columns.join(', ')} INTO ${latest} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${keys.join(', ')} ORDER BY [studio_import_ordinal] DESC) AS [studio_import_rank] FROM ${stage}) AS ranked WHERE [studio_import_rank] = 1`);
-          let updated = 0;
-          if (others.length > 0) {
-            const result = await request().query(`UPDATE ${target} SET ${others.map((column) => `${column} = s.${column}`).join(', ')} FROM ${latest} AS s WHERE ${matches}`);
-            updated = result.rowsAffected.reduce((sum, count) => sum + count, 0);
-          }
-          const inserted = await request().query(
-            `INSERT INTO ${target} (${columns.join(', ')}) SELECT ${columns.map((column) => `s.${column}`).join(', ')} FROM ${latest} AS s WHERE NOT EXISTS (SELECT 1 FROM ${target} WHERE ${matches})`,
+          // The file's last row of a key wins: MERGE refuses a target row matched twice.
+          const latest = `(SELECT ${columns.join(', ')} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${bracket(ORDINAL)} DESC) AS [studio_import_rank] FROM ${stage}) AS ranked WHERE [studio_import_rank] = 1)`;
+          const update = others.length > 0 ? ` WHEN MATCHED THEN UPDATE SET ${others.map((column) => `t.${column} = s.${column}`).join(', ')}` : '';
+          const merged = await request().query(
+            `MERGE ${target} WITH (HOLDLOCK) AS t USING ${latest} AS s ON (${keys.map((key) => `t.${key} = s.${key}`).join(' AND ')})${update} WHEN NOT MATCHED BY TARGET THEN INSERT (${columns.join(', ')}) VALUES (${columns.map((column) => `s.${column}`).join(', ')});`,
           );
-          written = updated + inserted.rowsAffected.reduce((sum, count) => sum + count, 0);
-          await request().query(`DROP TABLE ${stage}; DROP TABLE ${latest}`);
+          written = merged.rowsAffected.reduce((sum, count) => sum + count, 0);
+          await request().query(`DROP TABLE ${stage}`);
         }
         await transaction.commit();
         done = true;
@@ -107,6 +166,8 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
     async rollback() {
       if (done) return;
       done = true;
+      // A bulk load still on the wire must end before the transaction can be rolled back.
+      await inFlight.catch(() => undefined);
       await transaction.rollback().catch(() => undefined);
     },
   };

@@ -73,4 +73,18 @@ describe('imports into SQL Server through bulk load, several loads per file', ()
     expect(rows[4]?.slice(0, 2)).toEqual([5, 'second5']);
     expect(rows[19_999]?.slice(0, 2)).toEqual([20_000, 'second20000']);
   });
+
+  it('an IDENTITY column named in the file is refused before any row is written; left out, SQL Server numbers the rows', async () => {
+    const { ws, owner, projectId } = await setup();
+    const table = `numbered_${Date.now().toString(36)}`;
+    await backend.exec(`CREATE TABLE ${table} (id int IDENTITY(1,1) PRIMARY KEY, name nvarchar(20) NOT NULL)`);
+    const { caller, ctx } = h.callerWithContext(owner.principal);
+    ctx.upload = uploadOf('id,name\n41,forty-one\n42,forty-two\n');
+    await expect(caller.imports.start({ workspaceId: ws.id, projectId, table })).rejects.toMatchObject({
+      cause: { problem: { error: 'column_mapping_invalid', details: { field: 'file', identityColumns: ['id'] } } },
+    });
+    const numbered = await runImport(h, owner, ws.id, projectId, uploadOf('name\nfirst\nsecond\n'), { table });
+    expect(numbered).toMatchObject({ outcome: 'succeeded', rowsWritten: 2 });
+  });
 });
+

@@ -108,6 +108,7 @@ export async function readTargetTable(lease: PoolLease, dialect: Dialect, input:
       nullable: row.is_nullable.toUpperCase() === 'YES',
       hasDefault: row.column_default !== null || extra.includes('auto_increment') || extra.includes('identity') || generated,
       generated,
+      identity: extra.includes('identity') || extra.includes('auto_increment'),
       maxLength: num(row.character_maximum_length),
       precision: num(row.numeric_precision),
       scale: num(row.numeric_scale),

@@ -52,6 +52,7 @@ export function planImport(options: {
   const unknown: string[] = [];
   const duplicate: string[] = [];
   const computed: string[] = [];
+  const numbered: string[] = [];
   for (const raw of header) {
     const name = (raw ?? '').trim();
     if (ignored.has(name.toLowerCase())) {
@@ -65,6 +66,11 @@ export function planImport(options: {
       fieldTargets.push(-1);
     } else if (column.generated) {
       computed.push(column.name);
+      fieldTargets.push(-1);
+    } else if (column.identity && options.dialect === 'mssql') {
+      // A bulk load into SQL Server numbers IDENTITY columns itself and drops the file's values
+      // (tedious cannot ask for KEEPIDENTITY): refused rather than silently renumbered.
+      numbered.push(column.name);
       fieldTargets.push(-1);
     } else if (columns.includes(column)) {
       duplicate.push(column.name);
@@ -91,6 +97,7 @@ export function planImport(options: {
     unknown.length > 0 && `not columns of ${table.qualified}: ${unknown.join(', ')}`,
     duplicate.length > 0 && `named twice: ${duplicate.join(', ')}`,
     computed.length > 0 && `computed by the database: ${computed.join(', ')}`,
+    numbered.length > 0 && `IDENTITY column${numbered.length > 1 ? 's' : ''} ${numbered.join(', ')}: SQL Server numbers ${numbered.length > 1 ? 'them' : 'it'} itself; leave ${numbered.length > 1 ? 'them' : 'it'} out of the file or ignore ${numbered.length > 1 ? 'them' : 'it'} in the project's mapping`,
     missing.length > 0 && `required columns missing from the file: ${missing.join(', ')}`,
     missingKey.length > 0 && `upsert needs the key column${missingKey.length > 1 ? 's' : ''} ${missingKey.join(', ')} in the file`,
     columns.length === 0 && 'no column of the file maps to the table',
@@ -102,6 +109,7 @@ export function planImport(options: {
       unknownColumns: unknown,
       duplicateColumns: duplicate,
       computedColumns: computed,
+      identityColumns: numbered,
       missingColumns: missing,
       missingKeyColumns: missingKey,
     });

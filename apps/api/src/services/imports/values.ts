@@ -17,6 +17,8 @@ export interface TargetColumn {
   hasDefault: boolean;
   /** Computed by the database: never written. */
   generated: boolean;
+  /** Numbered by the database (IDENTITY, auto-increment, GENERATED … AS IDENTITY). */
+  identity?: boolean | undefined;
   maxLength: number | null;
   precision: number | null;
   scale: number | null;

@@ -1,7 +1,7 @@
 // The one place failures become the F10 shape `{ error, message, details }` (RFC 002 §9.3).
 // Services throw named errors; `toTRPCError` picks the tRPC code, `errorFormatter` puts the
 // problem in `shape.data` for tRPC and HTTP alike. Unknown errors are logged and shown generically.
-import { describeConstraintViolation, unavailableReasonOf } from '@studio/db/errors';
+import { describeConstraintViolation, PoolBusyError, unavailableReasonOf } from '@studio/db/errors';
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
@@ -118,6 +118,16 @@ export function toTRPCError(error: unknown, log?: ErrorReporting): TRPCError {
     });
   }
   if (cause instanceof WorkspacePoolError) return poolProblem(cause);
+  // Load, not an outage: the database answers, but more calls wait for it than the queue holds.
+  // The outage monitor is not told (it would refuse every call until a probe).
+  const busy = cause instanceof PoolBusyError ? cause : cause instanceof Error && cause.cause instanceof PoolBusyError ? cause.cause : undefined;
+  if (busy) {
+    return problemError('SERVICE_UNAVAILABLE', {
+      error: 'system_database_busy',
+      message: 'The server is at capacity; retry in a moment',
+      details: { dependency: 'system_database', reason: busy.code, retryAfterSeconds: 1 },
+    });
+  }
   // Workspace drivers' failures were mapped above (pool errors, withConnection); what is left that
   // says "unreachable" is the system database. Not a bug: no error line, the monitor warns once.
   const unavailable = unavailableReasonOf(cause);

@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { z } from 'zod';
+import { installCheckoutQueue, type CheckoutQueueStats } from './checkout-queue';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
 import { DatabaseConnectionError, StudioDbError } from './errors';
 import { describeUrl, hostOf, redactUrl } from './redact';
@@ -28,8 +29,12 @@ export const databaseOptionsSchema = z.strictObject({
    * API sets this; the CLI (long migrations, restores) leaves it off.
    */
   queryTimeoutMs: z.number().int().min(0).default(0),
-  /** Deadline to open a connection or, when the pool is full, to wait for one. */
+  /** Deadline to open a connection (waiting for a busy pool is `queueMax` / `queueTimeoutMs`). */
   connectTimeoutMs: z.number().int().min(1).default(10_000),
+  /** Callers that may wait for a connection when all `poolSize` are busy; past it, `PoolBusyError`. */
+  queueMax: z.number().int().min(0).default(10_000),
+  /** How long one caller may wait for a busy pool before a `PoolBusyError`; 0 = no limit. */
+  queueTimeoutMs: z.number().int().min(0).default(30_000),
   idleTimeoutMs: z.number().int().min(0).default(30_000),
   ssl: z.enum(['disable', 'require', 'verify-full']).default('disable'),
   /** PEM file of the CA that signed the server certificate (verify-full). */
@@ -53,6 +58,8 @@ interface DatabaseCommon {
 export interface PgDatabaseHandle extends DatabaseCommon {
   readonly kind: 'pg';
   readonly client: pg.Pool;
+  /** The checkout queue in front of the pool (checkout-queue.ts). */
+  readonly checkouts: CheckoutQueueStats;
 }
 
 export interface PgliteDatabaseHandle extends DatabaseCommon {
@@ -126,6 +133,7 @@ function createPgDatabase(options: DatabaseOptions, url: string): PgDatabaseHand
     // Idle pooled connections must not keep a CLI or test process alive.
     allowExitOnIdle: true,
   });
+  const checkouts = installCheckoutQueue(pool, { max: options.poolSize, queueMax: options.queueMax, queueTimeoutMs: options.queueTimeoutMs });
   // Without a listener an idle client's error would crash the process.
   pool.on('error', (error) => options.onPoolError?.(redactError(error, url)));
   // A checked-out client has no pool listener: a server that goes away between two statements of
@@ -140,6 +148,7 @@ function createPgDatabase(options: DatabaseOptions, url: string): PgDatabaseHand
     kind: 'pg',
     db,
     client: pool,
+    checkouts,
     describe,
     close: () => (closing ??= pool.end()),
   };

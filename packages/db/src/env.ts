@@ -33,8 +33,12 @@ export const databaseEnvSchema = z.object({
   ),
   /** Client-side deadline of one system-database query (the API only; the CLI waits as long as it takes). */
   DATABASE_QUERY_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(600_000).default(5_000)),
-  /** Deadline to open a system-database connection or to wait for a free one. */
+  /** Deadline to open a system-database connection. */
   DATABASE_CONNECT_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(600_000).default(5_000)),
+  /** Calls that may wait for a busy system-database pool; past it they are answered 503 at once. */
+  DATABASE_POOL_QUEUE_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1_000_000).default(10_000)),
+  /** How long one call may wait for a busy system-database pool before a 503 (0 = no limit). */
+  DATABASE_POOL_QUEUE_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(600_000).default(30_000)),
   DATABASE_SSL: z.preprocess(emptyToUndefined, z.enum(['disable', 'require', 'verify-full']).default('disable')),
   DATABASE_SSL_CA: z.preprocess(emptyToUndefined, z.string().optional()),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./.data')),
@@ -55,6 +59,8 @@ export function databaseOptionsFromEnv(env: DatabaseEnv, baseDir: string): Datab
     poolSize: env.DATABASE_POOL_SIZE,
     statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+    queueMax: env.DATABASE_POOL_QUEUE_MAX,
+    queueTimeoutMs: env.DATABASE_POOL_QUEUE_TIMEOUT_MS,
     ssl: env.DATABASE_SSL,
     sslCaPath: env.DATABASE_SSL_CA === undefined ? undefined : path.resolve(baseDir, env.DATABASE_SSL_CA),
   };

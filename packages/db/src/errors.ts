@@ -19,7 +19,9 @@ export type StudioDbErrorCode =
   | 'backup_unsupported'
   | 'backup_failed'
   | 'restore_target_not_empty'
-  | 'restore_verification_failed';
+  | 'restore_verification_failed'
+  | 'pool_queue_full'
+  | 'pool_queue_timeout';
 
 /** Base class: every error this package throws on purpose has a `code` and, when wrapped, a `cause`. */
 export class StudioDbError extends Error {
@@ -29,6 +31,17 @@ export class StudioDbError extends Error {
     super(message, options);
     this.name = 'StudioDbError';
     this.code = code;
+  }
+}
+
+/**
+ * Every pooled connection is busy and this caller could not be queued (the queue is at its cap) or
+ * waited past the queue's deadline. The database is up: this is load, not an outage.
+ */
+export class PoolBusyError extends StudioDbError {
+  constructor(code: 'pool_queue_full' | 'pool_queue_timeout', message: string) {
+    super(code, message);
+    this.name = 'PoolBusyError';
   }
 }
 

@@ -43,6 +43,7 @@ export {
   DatabaseConnectionError,
   MigrationError,
   ResetRefusedError,
+  PoolBusyError,
   unavailableReasonOf,
   BackupError,
   type StudioDbErrorCode,

@@ -18,6 +18,8 @@ describe('databaseEnvSchema', () => {
       DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
       DATABASE_QUERY_TIMEOUT_MS: 5_000,
       DATABASE_CONNECT_TIMEOUT_MS: 5_000,
+      DATABASE_POOL_QUEUE_MAX: 10_000,
+      DATABASE_POOL_QUEUE_TIMEOUT_MS: 30_000,
       DATABASE_SSL: 'disable',
       DATABASE_SSL_CA: undefined,
       DATA_DIR: './.data',

@@ -1,8 +1,9 @@
-import { workspaceRole } from '@studio/db/schema';
+import { connectionStatus, connectionType, workspaceRole } from '@studio/db/schema';
 import { z } from 'zod';
 import { pageOf, roleVerdictsOutput, timestamp, workspaceVerdictsOutput } from './_outputs';
 import { roleVerdicts, workspaceVerdicts } from './_permissions';
 import { rateLimitSubjectOf } from '../services/authorization';
+import { RateLimitedError } from '../services/errors';
 import { ACCOUNT_LINK_TTL_HOURS } from '../services/people';
 import { canAssignRole } from '../services/policy';
 import { authedProcedure, router, workspaceProcedure } from '../trpc';
@@ -92,6 +93,69 @@ export const workspacesRouter = router({
         can: workspaceVerdicts(ctx.workspace),
         canGiveRole: { member: roleVerdicts(ctx.workspace, 'member.setRole'), token: roleVerdicts(ctx.workspace, 'token.create') },
       };
+    }),
+
+  /**
+   * The web UI's frame around every workspace page (tRPC only): the workspace with the caller's
+   * verdicts, whether they are a system Admin, and their workspaces for the switcher. One
+   * system-database statement, where `get` + `listMine` + `account.get` were three.
+   */
+  shell: workspaceProcedure
+    .meta({ action: 'workspace.read' })
+    .input(z.object({ limit: z.number().int().min(1).max(200).default(200) }))
+    .output(
+      z.object({
+        workspace: z.object({ id: z.uuid(), slug: z.string(), name: z.string(), role, can: workspaceVerdictsOutput, canGiveRole: z.object({ member: roleVerdictsOutput, token: roleVerdictsOutput }) }),
+        isSystemAdmin: z.boolean(),
+        /** Null when the switcher's list was refused by the rate limit: the frame still renders. */
+        workspaces: z.array(z.object({ slug: z.string(), name: z.string(), role })).nullable(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const p = ctx.principal;
+      if (p.kind !== 'user') return ctx.authorizer.deny({ workspaceId: ctx.workspace.id, action: 'workspace.read', auditAction: 'workspaces.shell', reason: 'session_required' });
+      const listed = await ctx.rateLimits.consume('list', rateLimitSubjectOf(p)).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof RateLimitedError) return false;
+          throw error;
+        },
+      );
+      const shell = await ctx.workspaces.shellFor(p.userId, ctx.workspace.id, listed ? input.limit : null);
+      return {
+        workspace: {
+          id: ctx.workspace.id,
+          slug: ctx.workspace.slug,
+          name: shell.name,
+          role: ctx.workspace.role,
+          can: workspaceVerdicts(ctx.workspace),
+          canGiveRole: { member: roleVerdicts(ctx.workspace, 'member.setRole'), token: roleVerdicts(ctx.workspace, 'token.create') },
+        },
+        isSystemAdmin: shell.systemRole === 'Admin',
+        workspaces: shell.workspaces,
+      };
+    }),
+
+  /**
+   * The web UI's overview page (tRPC only): the caller's role, the connections and the environment
+   * choices, in one system-database statement where `connections.list` + `environments.choices`
+   * (+ `get` for the role) were three.
+   */
+  overview: workspaceProcedure
+    .meta({ action: 'connection.read' })
+    .input(z.object({ limit: z.number().int().min(1).max(200).default(200) }))
+    .output(
+      z.object({
+        role,
+        connections: z.array(z.object({ id: z.uuid(), name: z.string(), type: z.enum(connectionType.enumValues), status: z.enum(connectionStatus.enumValues), lastTestedAt: z.date().nullable(), poolSize: z.number().int().nullable() })),
+        environments: z.array(z.object({ id: z.uuid(), name: z.string(), isDefault: z.boolean(), configured: z.boolean(), status: z.enum(connectionStatus.enumValues).nullable() })),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      // The environment choices are the `environment.use` answer of environments.choices.
+      await ctx.authorizer.require(ctx.workspace, 'environment.use');
+      await ctx.rateLimits.consume('list', rateLimitSubjectOf(ctx.principal));
+      return { role: ctx.workspace.role, ...(await ctx.workspaces.overviewOf(ctx.workspace.id, input.limit)) };
     }),
 
   members: workspaceProcedure

@@ -1,6 +1,6 @@
 // Workspaces and memberships. Role rules live in policy.ts; this module reads and writes rows.
 import type { StudioDatabase } from '@studio/db';
-import { apiTokens, connectionAccess, connections, users, workspaceMembers, workspaces, type WorkspaceRole } from '@studio/db/schema';
+import { apiTokens, connectionAccess, connections, environments, roles, users, workspaceMembers, workspaces, type ConnectionStatus, type ConnectionType, type WorkspaceRole } from '@studio/db/schema';
 import { and, asc, count, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { AuthCache } from './auth-cache';
 import { ConflictError, expectRow, InvalidInputError, NotFoundError } from './errors';
@@ -24,6 +24,19 @@ export interface WorkspaceRef {
 /** The cache key of a workspace as named by a call, for one person ('' for a token's lookup). */
 function cacheKeyOf(ref: WorkspaceRef, userId: string): string {
   return ref.workspaceId ? `${userId}/id/${ref.workspaceId}` : `${userId}/slug/${ref.workspaceSlug ?? ''}`;
+}
+
+export interface WorkspaceOverview {
+  connections: { id: string; name: string; type: ConnectionType; status: ConnectionStatus; lastTestedAt: Date | null; poolSize: number | null }[];
+  environments: { id: string; name: string; isDefault: boolean; configured: boolean; status: ConnectionStatus | null }[];
+}
+
+export interface WorkspaceShell {
+  name: string;
+  /** The person's system role, null once deactivated. */
+  systemRole: string | null;
+  /** Null when the list was not asked for (its rate-limit budget was spent). */
+  workspaces: { slug: string; name: string; role: WorkspaceRole }[] | null;
 }
 
 export class WorkspaceService {
@@ -81,6 +94,55 @@ export class WorkspaceService {
   }
 
   /** Ordered by slug (unique); the cursor is the slug of the last workspace of the previous page. */
+  /**
+   * What every page of the web UI shows around itself, in one statement: the workspace, the
+   * person's active system role and (with `listLimit`) the workspaces they belong to, by slug.
+   */
+  async shellFor(userId: string, workspaceId: string, listLimit: number | null): Promise<WorkspaceShell> {
+    const mine =
+      listLimit === null
+        ? sql`null::json`
+        : sql`(select coalesce(json_agg(json_build_object('slug', m.slug, 'name', m.name, 'role', m.role) order by m.slug), '[]'::json) from (
+            select ${workspaces.slug} as slug, ${workspaces.name} as name, ${workspaceMembers.role} as role
+            from ${workspaceMembers} join ${workspaces} on ${workspaces.id} = ${workspaceMembers.workspaceId}
+            where ${workspaceMembers.userId} = ${userId} order by ${workspaces.slug} limit ${listLimit}) m)`;
+    const result = await this.db.execute<{ name: string | null; system_role: string | null; workspaces: WorkspaceShell['workspaces'] }>(sql`
+      select
+        (select ${workspaces.name} from ${workspaces} where ${workspaces.id} = ${workspaceId}) as name,
+        (select ${roles.name} from ${users} join ${roles} on ${roles.id} = ${users.roleId} where ${users.id} = ${userId} and ${users.deactivatedAt} is null) as system_role,
+        ${mine} as workspaces`);
+    // node-postgres answers { rows }, PGlite the same through drizzle; a plain array is accepted too.
+    const raw = result as unknown as { rows: unknown[] } | unknown[];
+    const rows = (Array.isArray(raw) ? raw : raw.rows) as { name: string | null; system_role: string | null; workspaces: WorkspaceShell['workspaces'] }[];
+    const row = rows[0];
+    if (!row || row.name === null) throw new NotFoundError('Workspace', { field: 'workspaceId' });
+    return { name: row.name, systemRole: row.system_role, workspaces: row.workspaces };
+  }
+
+  /**
+   * The overview page in one statement: the workspace's connections (no settings, no credentials)
+   * and its environments as every member may see them, each by name, `limit` of each.
+   */
+  async overviewOf(workspaceId: string, limit: number): Promise<WorkspaceOverview> {
+    const result = await this.db.execute(sql`
+      select
+        (select coalesce(json_agg(json_build_object('id', c.id, 'name', c.name, 'type', c.type, 'status', c.status, 'lastTestedAt', c.last_tested_at, 'poolSize', c.pool_size) order by c.name), '[]'::json) from (
+          select ${connections.id} as id, ${connections.name} as name, ${connections.type} as type, ${connections.status} as status,
+                 ${connections.lastTestedAt} as last_tested_at, (${connections.options}->>'poolSize')::int as pool_size
+          from ${connections} where ${connections.workspaceId} = ${workspaceId} order by ${connections.name} limit ${limit}) c) as connections,
+        (select coalesce(json_agg(json_build_object('id', e.id, 'name', e.name, 'isDefault', e.is_default, 'configured', e.connection_id is not null, 'status', e.status) order by e.name), '[]'::json) from (
+          select ${environments.id} as id, ${environments.name} as name, ${environments.isDefault} as is_default, ${environments.connectionId} as connection_id, ${connections.status} as status
+          from ${environments} left join ${connections} on ${connections.id} = ${environments.connectionId}
+          where ${environments.workspaceId} = ${workspaceId} order by ${environments.name} limit ${limit}) e) as environments`);
+    const raw = result as unknown as { rows: unknown[] } | unknown[];
+    const [row] = (Array.isArray(raw) ? raw : raw.rows) as { connections: (Omit<WorkspaceOverview['connections'][number], 'lastTestedAt'> & { lastTestedAt: string | null })[]; environments: WorkspaceOverview['environments'] }[];
+    if (!row) return { connections: [], environments: [] };
+    return {
+      connections: row.connections.map((c) => ({ ...c, lastTestedAt: c.lastTestedAt === null ? null : new Date(c.lastTestedAt) })),
+      environments: row.environments,
+    };
+  }
+
   async listForUser(userId: string, page: { afterSlug?: string | undefined; limit: number }) {
     const rows = await this.db
       .select({ ...workspaceColumns, role: workspaceMembers.role })

@@ -16,14 +16,12 @@ const DEFAULT_POOL_SIZE = 10;
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const workspaceSlug = params.slug ?? '';
-  const [workspace, connections, environments] = await Promise.all([
-    api.load((c) => c.workspaces.get({ workspaceSlug })),
-    api.load((c) => c.connections.list({ workspaceSlug, limit: 200 })),
-    api.load((c) => c.environments.choices({ workspaceSlug, limit: 200 })),
-  ]);
-  const pools = canManageWorkspace(workspace.role) ? await api.load((c) => c.connections.poolStats({ workspaceSlug })) : null;
+  // One call, one system-database statement (the role, the connections, the environment choices);
+  // the pool figures are this instance's memory.
+  const { role, connections, environments } = await api.load((c) => c.workspaces.overview({ workspaceSlug }));
+  const pools = canManageWorkspace(role) ? await api.load((c) => c.connections.poolStats({ workspaceSlug })) : null;
   return api.json({
-    connections: connections.items.map((c) => {
+    connections: connections.map((c) => {
       const pool = pools?.pools.find((p) => p.connectionId === c.id && p.state !== 'draining' && p.state !== 'closed') ?? null;
       return {
         id: c.id,
@@ -31,12 +29,12 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         type: c.type,
         status: c.status,
         lastTestedAt: c.lastTestedAt,
-        poolSize: pool?.poolSize ?? c.options.poolSize ?? DEFAULT_POOL_SIZE,
+        poolSize: pool?.poolSize ?? c.poolSize ?? DEFAULT_POOL_SIZE,
         pool: pool && { state: pool.state, size: pool.size, borrowed: pool.borrowed, idle: pool.idle, waiters: pool.waiters, acquires: pool.acquires, errors: pool.errors },
         circuitOpen: pools?.circuits.some((circuit) => circuit.connectionId === c.id) ?? false,
       };
     }),
-    environments: environments.items,
+    environments,
     totals: pools?.totals ?? null,
   });
 }

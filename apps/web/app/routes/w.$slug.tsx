@@ -15,19 +15,16 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
   const workspaceSlug = params.slug ?? '';
-  const [workspace, workspaces, account] = await Promise.all([
-    api.load((c) => c.workspaces.get({ workspaceSlug })),
-    // Only the switcher needs the list: when it is refused (a rate limit), the shell still renders
-    // and the page inside it says what happened.
-    api.attempt((c) => c.workspaces.listMine({ limit: 200 })),
-    api.load((c) => c.account.get()),
-  ]);
+  // One call, one system-database statement: the workspace with the caller's verdicts, the system
+  // role, and the switcher's list (null when its rate limit refused it: the frame still renders).
+  const shell = await api.load((c) => c.workspaces.shell({ workspaceSlug }));
+  const { workspace } = shell;
   const current = { slug: workspace.slug, name: workspace.name, role: workspace.role };
   return api.json({
-    user: { id: api.user.userId, username: api.user.username, displayName: api.user.displayName, isSystemAdmin: account.systemRole === 'Admin' },
+    user: { id: api.user.userId, username: api.user.username, displayName: api.user.displayName, isSystemAdmin: shell.isSystemAdmin },
     // What the caller may do by their role, for every page to disable what they may not (components/permission.tsx).
     workspace: { id: workspace.id, slug: workspace.slug, name: workspace.name, role: workspace.role as WorkspaceRole, can: workspace.can, canGiveRole: workspace.canGiveRole },
-    workspaces: workspaces.ok ? workspaces.value.items.map((w) => ({ slug: w.slug, name: w.name, role: w.role })) : [current],
+    workspaces: shell.workspaces ?? [current],
   });
 }
 

@@ -7,7 +7,10 @@
 //   BENCH_ROWS         rows of the timed file, 8 columns (default 1000000)
 //   BENCH_RSS_MB       size of the memory run's file in MiB (default 100)
 //   BENCH_ROUNDS       timed rounds per path, alternating (default 2)
+//   BENCH_PROFILE      a path: the product's timed rounds are CPU-profiled into it (.cpuprofile)
 import { execFile } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
+import { writeFile } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,6 +31,7 @@ const config = z
     BENCH_ROWS: z.coerce.number().int().min(1_000).default(1_000_000),
     BENCH_RSS_MB: z.coerce.number().int().min(1).default(100),
     BENCH_ROUNDS: z.coerce.number().int().min(1).default(2),
+    BENCH_PROFILE: z.string().optional(),
   })
   .parse(process.env);
 

@@ -37,7 +37,7 @@ describe.runIf(pgUrl)('import rate limit', () => {
       )
     ).json()) as { id: string };
     projectId = ((await (await post(token, '/api/v1/workspaces/twsbp/projects', JSON.stringify({ name: `rl-${schema}`, connectionId: connection.id }), 'application/json')).json()) as { id: string }).id;
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await test?.close();

@@ -505,7 +505,11 @@ export class ImportService {
     return { items: items.map((row) => this.#view(row)), nextCursor: rows.length > page.limit && last ? `${last.startedAt.toISOString()}|${last.id}` : null };
   }
 
-  /** Asks the run to stop; the instance running it rolls back and records 'cancelled'. Idempotent. */
+  /**
+   * Asks the run to stop; the instance running it rolls back and records 'cancelled'. Idempotent.
+   * A run held by another instance answers once that instance recorded the end, or, after a few of
+   * its heartbeats, still 'running' (the request stands; it is read with the next heartbeat).
+   */
   async cancel(workspaceId: string, importId: string): Promise<ImportRunView> {
     const row = await this.#row(workspaceId, importId);
     if (row.outcome !== 'running') return this.#view(row);
@@ -514,7 +518,15 @@ export class ImportService {
       live.controller.abort(new CancelReason('cancelled'));
       await live.done.catch(() => undefined);
     } else {
+      // Another instance holds the run: it reads the request with its next heartbeat and records the
+      // end. Wait a few heartbeats for that, so the answer usually says 'cancelled' already.
       await this.deps.db.update(importRuns).set({ cancelRequestedAt: sql`now()` }).where(and(eq(importRuns.id, importId), eq(importRuns.outcome, 'running')));
+      const deadline = Date.now() + Math.max(2_000, 3 * this.options.heartbeatMs);
+      for (;;) {
+        const current = await this.#row(workspaceId, importId);
+        if (current.outcome !== 'running' || Date.now() > deadline) return this.#view(current);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, this.options.heartbeatMs)));
+      }
     }
     return this.#view(await this.#row(workspaceId, importId));
   }

@@ -6,7 +6,7 @@ import type { AppRouter } from '@studio/api';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 
 export { createClient, ClientOptionsError, type ClientOptions, type StudioClient } from './client';
-export { importCsv, type ImportCsvOptions, type ImportRun } from './imports';
+export { importCsv, waitForImport, type ImportCsvOptions, type ImportRun, type WaitForImportOptions } from './imports';
 export { isStudioApiError, StudioApiError, toStudioApiError, type Problem, type StudioErrorCode } from './errors';
 export type { AppRouter };
 

@@ -2,7 +2,7 @@
 // by the project's encoding, and parsed by csv-parse (quotes, embedded newlines, CRLF). An unquoted
 // field equal to a NULL marker is NULL; a quoted one never is (PostgreSQL COPY … CSV's rule).
 import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { ImportRefusal } from '../errors';
 import type { CsvSettings } from './project-config';
@@ -16,10 +16,20 @@ export interface CsvRecord {
   line: number;
 }
 
-/** Bytes in → text out, by the project's encoding; counts, hashes and caps the bytes on the way. */
+/** Raw bytes kept from the start of the file so a run may still hand the file over as it came. */
+const REPLAY_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Bytes in → text out, by the project's encoding; counts, hashes and caps the bytes on the way.
+ * Until told otherwise it also keeps the raw bytes it passed on (up to REPLAY_MAX_BYTES), so the
+ * file can be switched to a raw byte stream (`takeRaw`) after its header was read.
+ */
 class DecodingCounter extends Transform {
   bytes = 0;
   readonly #hash = createHash('sha256');
+  #kept: Buffer[] | undefined = [];
+  #keptBytes = 0;
+  #raw: PassThrough | undefined;
   #decoder: InstanceType<typeof TextDecoder> | 'latin1' | undefined;
   #head: Buffer | undefined;
 
@@ -43,19 +53,64 @@ class DecodingCounter extends Transform {
       return;
     }
     this.#hash.update(chunk);
+    let text: string;
     try {
-      callback(null, this.#decode(chunk, false));
+      text = this.#decode(chunk, false);
+    } catch (error) {
+      callback(unreadable(this.encoding, this.bytes, error));
+      return;
+    }
+    const raw = this.#raw;
+    if (raw !== undefined) {
+      // Decoded only to prove the bytes are valid; the raw bytes go on, with the reader's back-pressure.
+      if (raw.write(chunk)) callback();
+      else raw.once('drain', () => callback());
+      return;
+    }
+    if (this.#kept !== undefined) {
+      this.#keptBytes += chunk.length;
+      if (this.#keptBytes > REPLAY_MAX_BYTES) this.#kept = undefined;
+      else this.#kept.push(chunk);
+    }
+    callback(null, text);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      const text = this.#decode(Buffer.alloc(0), true);
+      if (this.#raw !== undefined) {
+        this.#raw.end();
+        callback();
+      } else callback(null, text);
     } catch (error) {
       callback(unreadable(this.encoding, this.bytes, error));
     }
   }
 
-  override _flush(callback: TransformCallback): void {
-    try {
-      callback(null, this.#decode(Buffer.alloc(0), true));
-    } catch (error) {
-      callback(unreadable(this.encoding, this.bytes, error));
-    }
+  /** Stops keeping raw bytes: the file will be read as records only. */
+  forgetRaw(): void {
+    this.#kept = undefined;
+  }
+
+  /**
+   * From now on the bytes go to the answered stream, from the file's first byte (what was already
+   * passed on as text is replayed); undefined when too much was passed on to replay it.
+   */
+  switchToRaw(): PassThrough | undefined {
+    if (this.#kept === undefined) return undefined;
+    const raw = new PassThrough({ highWaterMark: 256 * 1024 });
+    // The reader may attach itself later: until then a failure waits in `raw.errored`.
+    raw.on('error', () => undefined);
+    for (const chunk of this.#kept) raw.write(chunk);
+    this.#kept = undefined;
+    this.#raw = raw;
+    if (this.writableFinished) raw.end();
+    this.on('error', (error) => raw.destroy(error));
+    // Destroyed without a reason (a cancel): the reader must not wait for bytes that will not come.
+    this.on('close', () => {
+      if (!raw.writableEnded) raw.destroy(new Error('the upload was not read to its end'));
+    });
+    return raw;
   }
 
   #decode(chunk: Buffer, end: boolean): string {
@@ -121,6 +176,28 @@ export class CsvSource {
   /** SHA-256 (hex) of the bytes read so far: the file's, once records() has ended. */
   get sha256(): string {
     return this.#counter.sha256;
+  }
+
+  /** The run reads records from here on: raw bytes need not be kept for `takeRaw`. */
+  forgetRaw(): void {
+    this.#counter.forgetRaw();
+  }
+
+  /**
+   * Hands the file over as raw bytes from its first byte (header and BOM included), for a server
+   * that parses CSV itself; records() must not be read after. Bytes are still counted, hashed,
+   * capped and checked against the encoding; errors (ImportRefusals) destroy the answered stream.
+   * undefined when the records already read went past what is kept for this.
+   */
+  takeRaw(): Readable | undefined {
+    if (this.#parser.destroyed && !this.#parser.readableEnded) return undefined;
+    const raw = this.#counter.switchToRaw();
+    if (raw === undefined) return undefined;
+    this.#counter.unpipe(this.#parser);
+    this.#parser.destroy();
+    // Text decoded before the switch and not yet parsed is dropped; the raw copy carries it.
+    this.#counter.resume();
+    return raw;
   }
 
   /** Stops reading (the upload is left unread) with `reason`. */

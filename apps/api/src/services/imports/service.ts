@@ -18,6 +18,7 @@ import { readTargetTable, splitTableName, type TargetTable } from './catalogue';
 import { CsvSource, type CsvRecord } from './csv-source';
 import { convertRecord, planImport, type ImportMode, type ImportPlan } from './plan';
 import { fileMatches, mappingFor, type ProjectConfig, type TableMapping } from './project-config';
+import { canPassThrough, copyFileIntoPostgres, CopyRowRejected } from './pg-passthrough';
 import { openSink, type ImportSink } from './sinks';
 import { excerpt, type Dialect } from './values';
 
@@ -260,7 +261,13 @@ export class ImportService {
     const counters: Counters = { bytesRead: source.bytesRead, rowsRead: 0, rowsWritten: 0, rowsRejected: 0 };
     const live: LiveRun = { id: run.id, workspaceId: request.workspaceId, startedByUserId: request.startedBy.userId, controller, counters, done: Promise.resolve() };
     this.#live.set(run.id, live);
-    live.done = this.#execute({ run, request, lease, dialect, plan, source, records, pendingFirst, live }).finally(() => this.#live.delete(run.id));
+    const passThrough =
+      dialect === 'postgres' &&
+      canPassThrough({ plan, csv: project.config.csv, mode: request.mode, allOrNothing: request.errorPolicy === 'all-or-nothing', firstBatchClean: pendingFirst.every((record) => 'values' in convertRecord(plan, record.fields)) });
+    const raw = passThrough ? source.takeRaw() : undefined;
+    if (raw === undefined) source.forgetRaw();
+    const job: Job = { run, request, lease, dialect, plan, source, records, pendingFirst, live };
+    live.done = (raw === undefined ? this.#execute(job) : this.#executeRaw(job, raw)).finally(() => this.#live.delete(run.id));
     return { run, live };
   }
 
@@ -357,6 +364,54 @@ export class ImportService {
     }
   }
 
+  /** The fast path: the file's bytes straight into COPY (pg-passthrough.ts); PostgreSQL finds the first bad row. */
+  async #executeRaw(job: Job, raw: Readable): Promise<void> {
+    const { run, request, lease, plan, source, live } = job;
+    const { counters, controller } = live;
+    const stop = () => source.destroy();
+    controller.signal.addEventListener('abort', stop, { once: true });
+    const progress = async () => {
+      counters.bytesRead = source.bytesRead;
+      const [row] = await this.deps.db
+        .update(importRuns)
+        .set({ bytesRead: counters.bytesRead, rowsRead: counters.rowsRead, rowsWritten: counters.rowsWritten, rowsRejected: 0, heartbeatAt: sql`now()` })
+        .where(eq(importRuns.id, run.id))
+        .returning({ cancelRequestedAt: importRuns.cancelRequestedAt });
+      if (row?.cancelRequestedAt) controller.abort(new CancelReason('cancelled'));
+    };
+    const heartbeat = setInterval(() => {
+      progress().catch((error: unknown) => this.deps.logger.warn({ err: error, importId: run.id }, 'import progress not recorded'));
+    }, this.options.heartbeatMs);
+    heartbeat.unref();
+    try {
+      const written = await copyFileIntoPostgres(lease as PoolLease<'postgres'>, plan, request.mode, request.project.config.csv, raw, (rows) => {
+        counters.rowsRead = rows;
+        counters.rowsWritten = rows;
+      });
+      counters.rowsRead = written;
+      counters.rowsWritten = written;
+      await this.#finish(run, live, 'succeeded', null, source, true);
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+      const finish = (outcome: Exclude<ImportOutcome, 'running'>, runError: ImportRunError) => this.#finish(run, live, outcome, runError, source, false).catch((e: unknown) => this.deps.logger.error({ err: e }, 'import end not recorded'));
+      if (reason instanceof CancelReason) {
+        await finish(reason.outcome, reason.outcome === 'cancelled' ? CANCELLED : INTERRUPTED);
+      } else if (error instanceof CopyRowRejected) {
+        const { reject } = error;
+        counters.rowsRead = reject.rowNumber;
+        counters.rowsRejected = 1;
+        await this.deps.db.insert(importRejects).values({ runId: run.id, rowNumber: reject.rowNumber, line: reject.line, columnName: reject.column, valueExcerpt: excerpt(reject.value), reason: reject.reason, fields: [] });
+        await finish('failed', { error: 'rows_rejected', message: `Row ${reject.rowNumber} was rejected; nothing was imported (all-or-nothing)`, details: { rowsRejected: 1 } });
+      } else {
+        await finish('failed', runErrorOf(error, 'postgres'));
+      }
+    } finally {
+      clearInterval(heartbeat);
+      controller.signal.removeEventListener('abort', stop);
+      source.destroy();
+    }
+  }
+
   async #finish(run: ImportRun, live: LiveRun, outcome: Exclude<ImportOutcome, 'running'>, error: ImportRunError | null, source: CsvSource, readWholeFile: boolean): Promise<void> {
     const { counters } = live;
     counters.bytesRead = source.bytesRead;
@@ -450,7 +505,11 @@ export class ImportService {
     return { items: items.map((row) => this.#view(row)), nextCursor: rows.length > page.limit && last ? `${last.startedAt.toISOString()}|${last.id}` : null };
   }
 
-  /** Asks the run to stop; the instance running it rolls back and records 'cancelled'. Idempotent. */
+  /**
+   * Asks the run to stop; the instance running it rolls back and records 'cancelled'. Idempotent.
+   * A run held by another instance answers once that instance recorded the end, or, after a few of
+   * its heartbeats, still 'running' (the request stands; it is read with the next heartbeat).
+   */
   async cancel(workspaceId: string, importId: string): Promise<ImportRunView> {
     const row = await this.#row(workspaceId, importId);
     if (row.outcome !== 'running') return this.#view(row);
@@ -459,7 +518,15 @@ export class ImportService {
       live.controller.abort(new CancelReason('cancelled'));
       await live.done.catch(() => undefined);
     } else {
+      // Another instance holds the run: it reads the request with its next heartbeat and records the
+      // end. Wait a few heartbeats for that, so the answer usually says 'cancelled' already.
       await this.deps.db.update(importRuns).set({ cancelRequestedAt: sql`now()` }).where(and(eq(importRuns.id, importId), eq(importRuns.outcome, 'running')));
+      const deadline = Date.now() + Math.max(2_000, 3 * this.options.heartbeatMs);
+      for (;;) {
+        const current = await this.#row(workspaceId, importId);
+        if (current.outcome !== 'running' || Date.now() > deadline) return this.#view(current);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, this.options.heartbeatMs)));
+      }
     }
     return this.#view(await this.#row(workspaceId, importId));
   }

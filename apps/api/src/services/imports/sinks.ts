@@ -1,8 +1,9 @@
 // Where accepted rows go, one transaction per import: PostgreSQL through COPY … FROM STDIN (CSV
 // format, every non-NULL value quoted, so an empty string stays one), MySQL/MariaDB through batched
-// multi-row INSERTs, SQL Server through batched parameterised INSERTs (sink-mssql.ts). Upsert stages
+// LOAD DATA LOCAL INFILE fed from the checked rows (multi-row INSERTs for upsert), SQL Server through batched parameterised INSERTs (sink-mssql.ts). Upsert stages
 // rows and merges on the key; replace empties the table first, inside the same transaction.
 import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { PoolLease } from '@studio/mssql-pool';
 import type pg from 'pg';
@@ -150,6 +151,7 @@ async function openPostgresSink(lease: PoolLease<'postgres'>, plan: ImportPlan, 
 }
 
 async function openMysqlSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: ImportMode): Promise<ImportSink> {
+  if (mode !== 'upsert') return openMysqlLoadSink(lease, plan, mode);
   const connection = await lease.pool.getConnection();
   const target = qualifiedName('mysql', plan);
   const columns = plan.columns.map((column) => quoteIdentifier('mysql', column.name));
@@ -171,9 +173,7 @@ async function openMysqlSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: 
     else connection.release();
   };
   try {
-    // TRUNCATE would commit on its own in MySQL: DELETE keeps replace inside the transaction.
     await connection.query('START TRANSACTION');
-    if (mode === 'replace') await connection.query(`DELETE FROM ${target}`);
   } catch (error) {
     release(error);
     throw error;
@@ -220,5 +220,91 @@ async function openMysqlSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: 
       );
       release(rolledBack);
     },
+  };
+}
+
+/** LOAD DATA's default text format: tab-separated, backslash escapes, \N for NULL. */
+const LOAD_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
+const loadField = (value: string | null) => (value === null ? '\\N' : NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r\0]/g, (c) => LOAD_ESCAPES[c]!) : value);
+
+/**
+ * Insert and replace into MySQL/MariaDB: one `LOAD DATA LOCAL INFILE` whose "file" is the checked
+ * rows, streamed as they come, inside the run's transaction. With LOCAL the server cannot stop the
+ * transfer, so it downgrades refusals (a duplicate key) to warnings; any warning fails the run.
+ */
+async function openMysqlLoadSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: ImportMode): Promise<ImportSink> {
+  const connection = await lease.pool.getConnection();
+  const target = qualifiedName('mysql', plan);
+  const columns = plan.columns.map((column) => quoteIdentifier('mysql', column.name));
+  const feed = new PassThrough({ highWaterMark: 1024 * 1024 });
+  let pending = '';
+  let rows = 0;
+  let released = false;
+  const release = (error?: unknown) => {
+    if (released) return;
+    released = true;
+    if (error !== undefined) connection.destroy();
+    else connection.release();
+  };
+  let load: Promise<unknown>;
+  try {
+    await connection.query('START TRANSACTION');
+    // TRUNCATE would commit on its own in MySQL: DELETE keeps replace inside the transaction.
+    if (mode === 'replace') await connection.query(`DELETE FROM ${target}`);
+    load = connection.query({
+      sql: `LOAD DATA LOCAL INFILE 'studio-import' INTO TABLE ${target} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns.join(', ')})`,
+      infileStreamFactory: () => feed,
+    } as Parameters<typeof connection.query>[0]);
+    // A refused statement leaves the feed unread: wake a writer waiting for it to drain.
+    load.catch((error: unknown) => feed.destroy(error instanceof Error ? error : new Error(String(error))));
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    release(error);
+    throw error;
+  }
+  const flush = async () => {
+    if (pending === '') return;
+    const chunk = pending;
+    pending = '';
+    if (!feed.write(chunk)) await once(feed, 'drain');
+  };
+  const rollback = async () => {
+    if (released) return;
+    if (!feed.writableEnded) feed.end();
+    await load.catch(() => undefined);
+    const rolledBack = await connection.query('ROLLBACK').then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    release(rolledBack);
+  };
+  return {
+    write(values) {
+      let line = '';
+      for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + loadField(values[i] ?? null);
+      pending += `${line}\n`;
+      rows += 1;
+      return pending.length >= COPY_CHUNK_BYTES ? flush() : undefined;
+    },
+    async commit() {
+      try {
+        await flush();
+        feed.end();
+        const [result] = (await load) as [{ affectedRows: number; warningStatus: number }, unknown];
+        if (result.warningStatus > 0 || result.affectedRows !== rows) {
+          const [warnings] = (await connection.query('SHOW WARNINGS LIMIT 1')) as unknown as [{ Code: number; Message: string }[]];
+          const first = warnings[0];
+          throw Object.assign(new Error(first?.Message ?? `${rows - result.affectedRows} rows were not loaded`), { errno: first?.Code });
+        }
+        await connection.query('COMMIT');
+        release();
+        return rows;
+      } catch (error) {
+        await rollback();
+        throw error;
+      }
+    },
+    rollback,
   };
 }

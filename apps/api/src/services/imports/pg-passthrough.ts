@@ -1,0 +1,167 @@
+// The fast path into PostgreSQL: when the file is already what COPY … CSV reads (UTF-8, the same
+// delimiter and quote, PostgreSQL's own NULL rule, ISO dates, no ignored columns) and nothing has to
+// be set aside, its bytes go to COPY as they came, with a column list, and PostgreSQL parses and
+// converts them. The first bad row stops COPY; its error ("COPY t, line N, column c: "v"") is turned
+// back into a reject with row, column, value and reason. Everything else takes the checked path.
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { PoolLease } from '@studio/mssql-pool';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { ImportMode, ImportPlan, RowReject } from './plan';
+import type { CsvSettings } from './project-config';
+import { csvSettingsSchema } from './project-config';
+import { qualifiedName, quoteIdentifier } from './sinks';
+
+const NO_TIMEOUT = 2_147_483_647;
+
+/** Types whose text PostgreSQL reads as the checked path would accept it (ISO dates, plain numbers). */
+const PASSTHROUGH_TYPES = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+  'text',
+  'character varying',
+  'character',
+  'date',
+  'timestamp without time zone',
+  'timestamp with time zone',
+  'boolean',
+  'uuid',
+  'json',
+  'jsonb',
+]);
+
+const DEFAULT_CSV = csvSettingsSchema.parse({});
+
+/** Whether a run may hand its bytes to COPY as they are (see the file's comment). */
+export function canPassThrough(options: { plan: ImportPlan; csv: CsvSettings; mode: ImportMode; allOrNothing: boolean; firstBatchClean: boolean }): boolean {
+  const { plan, csv } = options;
+  return (
+    options.allOrNothing &&
+    options.firstBatchClean &&
+    options.mode !== 'upsert' &&
+    csv.header &&
+    csv.encoding === 'utf-8' &&
+    csv.null_markers.length === 1 &&
+    csv.null_markers[0] === '' &&
+    !/[\r\n]/.test(csv.delimiter + csv.quote) &&
+    csv.delimiter !== csv.quote &&
+    csv.date_format === DEFAULT_CSV.date_format &&
+    csv.time_format === DEFAULT_CSV.time_format &&
+    csv.timestamp_format === DEFAULT_CSV.timestamp_format &&
+    plan.fieldTargets.every((target, index) => target === index) &&
+    plan.columns.every((column) => PASSTHROUGH_TYPES.has(column.dataType))
+  );
+}
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** The rows COPY refused, as the checked path would name them. */
+export class CopyRowRejected extends Error {
+  constructor(
+    readonly reject: RowReject & { rowNumber: number; line: number },
+    options: { cause: unknown },
+  ) {
+    super(reject.reason, options);
+    this.name = 'CopyRowRejected';
+  }
+}
+
+/**
+ * Loads `raw` (the whole file, header included) in one transaction: TRUNCATE first for replace.
+ * `onRows` hears the data lines seen so far (progress). Resolves the rows COPY wrote; a refused
+ * row rejects with CopyRowRejected, anything else with the driver's error; nothing is committed then.
+ */
+export async function copyFileIntoPostgres(lease: PoolLease<'postgres'>, plan: ImportPlan, mode: ImportMode, csv: CsvSettings, raw: Readable, onRows: (rows: number) => void): Promise<number> {
+  const client = await lease.pool.connect();
+  const run = (text: string) => client.query({ text, query_timeout: NO_TIMEOUT } as pg.QueryConfig);
+  const target = qualifiedName('postgres', plan);
+  const columns = plan.columns.map((column) => quoteIdentifier('postgres', column.name));
+  let released = false;
+  const release = (error?: unknown) => {
+    if (released) return;
+    released = true;
+    client.release(error instanceof Error ? error : undefined);
+  };
+  try {
+    await run('BEGIN');
+    if (mode === 'replace') await run(`TRUNCATE TABLE ${target}`);
+    const copy = copyFrom(`COPY ${target} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ${literal(csv.delimiter)}, QUOTE ${literal(csv.quote)}, ESCAPE ${literal(csv.quote)})`);
+    (copy as unknown as { query_timeout: number }).query_timeout = NO_TIMEOUT;
+    const loaded = new Promise<void>((resolve, reject) => {
+      copy.once('finish', resolve);
+      // The stream may report twice (our CopyFail, then the server's answer to it).
+      copy.on('error', reject);
+      const failed = (error: Error) => {
+        copy.destroy(error);
+        reject(error);
+      };
+      // The upload may have failed while the transaction was being opened.
+      if (raw.errored) failed(raw.errored);
+      else raw.on('error', failed);
+    });
+    client.query(copy);
+    raw.pipe(new LineCounter(onRows)).pipe(copy);
+    try {
+      await loaded;
+    } catch (error) {
+      // The upload's own failure (too large, not UTF-8, cut off) is why COPY was abandoned.
+      throw raw.errored ?? rejectOf(error, plan) ?? error;
+    }
+    const written = copy.rowCount;
+    await run('COMMIT');
+    release();
+    return written;
+  } catch (error) {
+    const rolledBack = await run('ROLLBACK').then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    release(rolledBack);
+    throw error;
+  }
+}
+
+/** Counts newlines on the way (the header's included, so data lines = newlines - 1). */
+class LineCounter extends Transform {
+  #lines = 0;
+  constructor(private readonly onRows: (rows: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) this.#lines += 1;
+    this.onRows(Math.max(0, this.#lines - 1));
+    callback(null, chunk);
+  }
+}
+
+/** `COPY t, line N, column c: "value"` (a conversion) or `COPY t, line N: "…"` (a NOT NULL, a field count). */
+const WHERE = /^COPY [^,]+, line (\d+)(?:, column ([^:]+))?(?:: "(.*)")?/s;
+
+/** PostgreSQL's refusal of a row inside COPY → a reject naming row, column and value; undefined for anything else. */
+function rejectOf(error: unknown, plan: ImportPlan): CopyRowRejected | undefined {
+  const driver = error as { where?: unknown; message?: unknown; column?: unknown; code?: unknown };
+  if (typeof driver.where !== 'string' || typeof driver.message !== 'string') return undefined;
+  const found = WHERE.exec(driver.where.split('\n').find((line) => line.startsWith('COPY ')) ?? '');
+  if (!found) return undefined;
+  const code = typeof driver.code === 'string' ? driver.code : '';
+  // Classes 22 (data exception) and 23502 (not null); a unique or foreign key refusal stays the run's error.
+  if (!code.startsWith('22') && code !== '23502') return undefined;
+  const line = Number(found[1]);
+  const named = found[2] ?? (typeof driver.column === 'string' ? driver.column : undefined);
+  const index = named === undefined ? -1 : plan.columns.findIndex((column) => column.name === named);
+  const column = index >= 0 ? plan.columns[index]!.name : (named ?? null);
+  const value = code === '23502' ? null : found[2] !== undefined ? (found[3] ?? null) : null;
+  let reason = driver.message;
+  if (code === '23502') reason = 'NULL in a NOT NULL column';
+  else if (index >= 0 && value !== null) {
+    // Our own wording when the checked path would have refused the value too.
+    const checked = plan.converters[index]!(value);
+    if (!checked.ok) reason = checked.reason;
+  }
+  return new CopyRowRejected({ rowNumber: line - 1, line, column, value, reason }, { cause: error });
+}

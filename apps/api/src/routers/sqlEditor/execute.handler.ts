@@ -20,8 +20,13 @@ function notPublished(): ServiceError {
  */
 export async function executeHandler({ ctx, input, signal }: { ctx: SqlEditorContext; input: z.output<typeof executeInput>; signal?: AbortSignal | undefined }) {
   const editor = ctx.sqlEditor;
-  const record = await editor.get(ctx.workspace.id, input.procedureId);
-  const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
+  // Independent reads: the procedure's record and where it runs, side by side. The record's
+  // not-found is the answer when both fail, as when they ran one after the other.
+  const [found, targetFound] = await Promise.allSettled([editor.get(ctx.workspace.id, input.procedureId), editor.targetOf(ctx.workspace.id, input.environmentId)]);
+  if (found.status === 'rejected') throw found.reason;
+  if (targetFound.status === 'rejected') throw targetFound.reason;
+  const record = found.value;
+  const target = targetFound.value;
   await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
   if (record.status !== 'published') throw notPublished();
   const executionId = input.executionId ?? randomUUID();
@@ -75,8 +80,13 @@ export async function cancelHandler({ ctx, input }: { ctx: SqlEditorContext; inp
 
 export async function parametersHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof byId> & { environmentId?: string | undefined } }) {
   const editor = ctx.sqlEditor;
-  const record = await editor.get(ctx.workspace.id, input.procedureId);
-  const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
+  // Independent reads: the procedure's record and where it runs, side by side. The record's
+  // not-found is the answer when both fail, as when they ran one after the other.
+  const [found, targetFound] = await Promise.allSettled([editor.get(ctx.workspace.id, input.procedureId), editor.targetOf(ctx.workspace.id, input.environmentId)]);
+  if (found.status === 'rejected') throw found.reason;
+  if (targetFound.status === 'rejected') throw targetFound.reason;
+  const record = found.value;
+  const target = targetFound.value;
   await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
   if (record.status !== 'published') throw notPublished();
   return { procedureId: record.id, environmentId: target.environmentId, parameters: await editor.parameters(target, { schema: record.schema, name: record.procedureName }, record.publishedAt) };

@@ -56,13 +56,18 @@ interface Comparison {
 
 async function compare(c: Comparison, table: string[][]): Promise<void> {
   // Warm every path by calls, not time: the first console call creates the pool.
+  let slowestMs = 0;
   for (let i = 0; i < (c.rows === 1 ? 50 : 5); i++) {
-    await c.viaDriver();
-    for (const path of c.viaConsole) await path.call();
+    for (const call of [c.viaDriver, ...c.viaConsole.map((path) => path.call)]) {
+      const t0 = performance.now();
+      await call();
+      slowestMs = Math.max(slowestMs, performance.now() - t0);
+    }
   }
   const driver: Sample[] = [];
   const paths: Sample[][] = c.viaConsole.map(() => []);
-  const slice = Math.max(100, Math.floor(config.BENCH_DURATION_MS / SLICES));
+  // A slice holds several of the slowest warm calls, or a busy machine leaves a path with none.
+  const slice = Math.max(100, Math.floor(config.BENCH_DURATION_MS / SLICES), Math.ceil(3 * slowestMs));
   for (let i = 0; i < SLICES; i++) {
     driver.push(await closedLoop(1, slice, c.viaDriver));
     for (const [k, path] of c.viaConsole.entries()) paths[k]!.push(await closedLoop(1, slice, path.call));

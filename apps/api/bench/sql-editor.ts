@@ -73,8 +73,8 @@ async function main(): Promise<void> {
   await closedLoop(2, 1_000, viaMssql);
   await closedLoop(2, 1_000, viaApi);
 
-  console.log(`sqlEditor.execute vs mssql request.execute — ${config.BENCH_ROWS} rows + 1 output parameter, ${SLICES} alternating slices, load ${loadavg()[0]!.toFixed(1)}`);
-  const table: string[][] = [['clients', 'path', 'calls/s', 'p50 ms', 'p95 ms', 'mean ms', 'ratio (p50)']];
+  const loadAtStart = loadavg()[0]!;
+  const table: string[][] = [['clients', 'path', 'calls/s', 'p50 ms', 'p95 ms', 'mean ms', 'ratio (p50)', 'ratio (calls/s)']];
   const checks: TargetCheck[] = [];
   for (const clients of config.BENCH_CONCURRENCY) {
     const api: Sample[] = [];
@@ -86,14 +86,18 @@ async function main(): Promise<void> {
     }
     const m = summarise(mssql);
     const a = summarise(api);
-    table.push([String(clients), 'mssql direct', m.perSecond.toFixed(0), m.p50.toFixed(2), m.p95.toFixed(2), m.mean.toFixed(2), '1.00']);
-    table.push([String(clients), 'sqlEditor.execute', a.perSecond.toFixed(0), a.p50.toFixed(2), a.p95.toFixed(2), a.mean.toFixed(2), (a.p50 / m.p50).toFixed(2)]);
+    table.push([String(clients), 'mssql direct', m.perSecond.toFixed(0), m.p50.toFixed(2), m.p95.toFixed(2), m.mean.toFixed(2), '1.00', '1.00']);
+    table.push([String(clients), 'sqlEditor.execute', a.perSecond.toFixed(0), a.p50.toFixed(2), a.p95.toFixed(2), a.mean.toFixed(2), (a.p50 / m.p50).toFixed(2), (a.perSecond / m.perSecond).toFixed(2)]);
     // Issue 17's targets, at the concurrency it names (8 clients).
     if (clients === 8) {
       checks.push({ target: 'sqlEditor.execute p50 ≤ 1.5× mssql at 8 clients', measured: `${(a.p50 / m.p50).toFixed(2)}×`, holds: a.p50 <= 1.5 * m.p50 });
       checks.push({ target: 'sqlEditor.execute throughput ≥ 0.6× mssql at 8 clients', measured: `${(a.perSecond / m.perSecond).toFixed(2)}×`, holds: a.perSecond >= 0.6 * m.perSecond });
     }
   }
+  console.log(
+    `sqlEditor.execute vs mssql request.execute — ${config.BENCH_ROWS} rows + 1 output parameter, system database ${studio.systemDatabase}, ${SLICES} alternating slices per client count, ` +
+      `load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`,
+  );
   printTable(table);
   if (checks.length > 0) printTargets(checks);
 

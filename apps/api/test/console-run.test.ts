@@ -114,6 +114,23 @@ describe.each(backends)('console on $name', (backend) => {
     expect(problem.details.databaseCode).toBe({ mssql: '208', postgres: '42P01', mysql: '1146' }[backend.name]);
   });
 
+  // Read-only text without parameters goes to PostgreSQL wrapped in its transaction as one string
+  // (run-postgres.ts): what the caller sees must be what the text alone would give.
+  it.runIf(backend.name === 'postgres')('read-only text is answered as if it ran alone: its result sets, its errors and their lines', { timeout: 60_000 }, async () => {
+    const { api, ref } = await seeded(0);
+    const commented = await api.console.run({ ...ref, sql: 'SELECT 1 AS a -- no newline after this comment' });
+    expect(commented).toMatchObject({ status: 'completed', rolledBack: true, rowsAffected: [] });
+    expect(commented.resultSets.map((set) => set.rows)).toEqual([[[1]]]);
+    const open = await problemOf(api.console.run({ ...ref, sql: 'SELECT 1;\nSELECT (2' }));
+    expect(open).toMatchObject({ error: 'query_error', details: { databaseCode: '42601', line: 2 } });
+    expect(open.message).toContain('syntax error at end of input');
+    const missingTable = await problemOf(api.console.run({ ...ref, sql: 'SELECT 1;\n\nSELECT * FROM console_no_such_table' }));
+    expect(missingTable).toMatchObject({ details: { databaseCode: '42P01', line: 3 } });
+    // Nothing was left open: the next run sees its own snapshot, and read-write still writes.
+    const after = await api.console.run({ ...ref, mode: 'read-write', sql: 'CREATE TEMP TABLE console_after (id INT); INSERT INTO console_after VALUES (1); SELECT count(*)::int FROM console_after' });
+    expect(after.resultSets.at(-1)!.rows).toEqual([[1]]);
+  });
+
   it('audits every run with a hash and the first 200 characters, never parameter values', { timeout: 60_000 }, async () => {
     const { api, ref, ws, table } = await seeded(1);
     const secret = 'parameter-value-not-for-the-audit-log';

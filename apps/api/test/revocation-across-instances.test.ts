@@ -105,6 +105,23 @@ describe.each(testTargets)('revocation reaches every instance on $name', (target
     expect((await b.rest('GET', connections(ws.slug), { session: laptop })).status).toBe(200);
   });
 
+  // Console access lives with the connection target each instance caches (workspace-databases.ts).
+  it("a connection's console access turned off", async () => {
+    const owner = await h.user('owner');
+    const ws = await h.workspace(owner);
+    const session = await signIn(owner);
+    // Nothing listens on port 1: a run that is let through fails there (not 403), after B has cached the target.
+    const connection = await h.services.connections.create(ws.id, { name: 'nowhere', type: 'postgres', host: '127.0.0.1', port: 1, database: 'd', user: 'u', password: 'pw' }, owner.id);
+    const query = `${connections(ws.slug)}/${connection.id}/query`;
+    const run = () => b.rest('POST', query, { session }, { sql: 'SELECT 1' });
+    const before = await run();
+    await before.text();
+    expect(before.status).not.toBe(403);
+
+    expect((await a.rest('PUT', `${connections(ws.slug)}/${connection.id}/console-access`, { session }, { access: 'off' })).status).toBe(200);
+    await refusedWithinBound(run, 403);
+  });
+
   it('a removed member', async () => {
     const owner = await h.user('owner');
     const ws = await h.workspace(owner);

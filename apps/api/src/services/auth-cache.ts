@@ -130,6 +130,7 @@ export class AuthCache implements InvalidationSubscriber {
   changed(message: Invalidation): void {
     switch (message.kind) {
       case 'pool':
+      case 'targets':
         return;
       case 'session':
         this.sessions.delete(message.storedSessionId);

@@ -159,7 +159,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   const poolInvalidation = new PoolInvalidation(invalidation, pools, options.logger);
   const authCache = new AuthCache(invalidation, options.authCache ?? DEFAULT_AUTH_CACHE);
   const audit = new AuditService(db, options.logger);
-  const workspaceDatabases = new WorkspaceDatabases({ db, connections, pools, outboundPolicy: options.outboundPolicy });
+  const workspaceDatabases = new WorkspaceDatabases({ db, connections, pools, outboundPolicy: options.outboundPolicy, invalidation, cache: options.authCache ?? DEFAULT_AUTH_CACHE });
   const workspaceMigrations = new WorkspaceMigrationService({ db, databases: workspaceDatabases, audit, logger: options.logger }, options.workspaceMigrations);
   workspaceMigrations.attach();
   const imports = new ImportService({ db, workspaceDatabases, audit, logger: options.logger }, options.imports);

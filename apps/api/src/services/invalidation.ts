@@ -27,6 +27,8 @@ export const invalidationSchema = z.discriminatedUnion('kind', [
   /** A membership's role changed or the member left (and the tokens they made there with them). */
   z.object({ kind: z.literal('member'), workspaceId: z.string(), userId: z.string() }),
   z.object({ kind: z.literal('token'), tokenId: z.string() }),
+  /** A workspace's environments or a connection's console access changed: cached targets go (workspace-databases.ts); pools stay. */
+  z.object({ kind: z.literal('targets'), workspaceId: z.string() }),
 ]);
 
 export type Invalidation = z.infer<typeof invalidationSchema>;

@@ -135,8 +135,22 @@ export class OutboundPolicy {
     this.#refusals = builtInRefusals.map(({ cidr, reason }) => ({ list: blockListOf([cidr]), reason }));
   }
 
+  /**
+   * Decisions on addresses written as such (no DNS involved): a function of the configuration alone,
+   * which never changes, so each is made once. Bounded; host names are resolved every time.
+   */
+  readonly #literalDecisions = new Map<string, OutboundDecision>();
+
   /** Resolves `host` and decides; every resolved address must pass. */
   async check(host: string): Promise<OutboundDecision> {
+    const known = this.#literalDecisions.get(host);
+    if (known) return known;
+    const decision = await this.#decide(host);
+    if (isIP(host.replace(/^\[(.*)\]$/, '$1')) && this.#literalDecisions.size < 10_000) this.#literalDecisions.set(host, decision);
+    return decision;
+  }
+
+  async #decide(host: string): Promise<OutboundDecision> {
     const bare = host.replace(/^\[(.*)\]$/, '$1');
     if (this.#denyHosts.some((p) => hostMatches(bare, p))) {
       return { allowed: false, reason: 'denied_by_config', message: `Host ${bare} is denied by the outbound policy` };

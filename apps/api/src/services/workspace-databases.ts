@@ -7,6 +7,7 @@ import type { StudioDatabase } from '@studio/db';
 import { connections, environments, workspaces, type ConsoleAccess } from '@studio/db/schema';
 import { WorkspacePoolError, type BeforeConnect, type ConnectionTarget, type PoolLease, type WorkspacePoolManager } from '@studio/mssql-pool';
 import { and, eq } from 'drizzle-orm';
+import { DEFAULT_AUTH_CACHE, TtlCache, type AuthCacheOptions } from './auth-cache';
 import type { ConnectionTestTarget } from './connection-test';
 import { poolTlsOptionsOf } from './connection-tls';
 import { settingsColumns, type ConnectionService } from './connections';
@@ -14,7 +15,21 @@ import { settingsColumns, type ConnectionService } from './connections';
 /** A connection's sealed settings plus what the callers of targetOf need of the row. */
 const targetColumns = { ...settingsColumns, consoleAccess: connections.consoleAccess };
 import { ConnectionOperationError, NotFoundError, ServiceError } from './errors';
+import type { Invalidation, InvalidationChannel, InvalidationSubscriber } from './invalidation';
 import { OutboundPolicyError, type OutboundPolicy } from './outbound-policy';
+
+/**
+ * What targetOf read and decrypted, kept per instance (decision 022): the registry row's facts, not
+ * the outbound policy's verdict, which is asked on every call (DNS may change under a host name).
+ */
+interface CachedTarget {
+  workspaceId: string;
+  connectionId: string;
+  name: string;
+  consoleAccess: ConsoleAccess;
+  settings: ConnectionTestTarget;
+  environment: EnvironmentScope | null;
+}
 
 /** Which database: a connection by id, or an environment (the workspace's default when no id). */
 export type DatabaseRef = { connectionId: string } | { environmentId?: string | undefined };
@@ -103,8 +118,11 @@ function poolTargetOf(workspaceId: string, connectionId: string, settings: Conne
   };
 }
 
-export class WorkspaceDatabases {
+export class WorkspaceDatabases implements InvalidationSubscriber {
   #gate: SchemaGate | undefined;
+  readonly #targets: TtlCache<CachedTarget>;
+  /** Bumped by every change that concerns targets: a row read while one arrived is used once, not kept. */
+  #generation = 0;
 
   constructor(
     private readonly deps: {
@@ -112,8 +130,63 @@ export class WorkspaceDatabases {
       connections: ConnectionService;
       pools: WorkspacePoolManager;
       outboundPolicy: OutboundPolicy;
+      /**
+       * Where connection and environment changes are announced (services/index.ts passes the
+       * instance's channel). Without one nothing is cached: every call reads the registry.
+       */
+      invalidation?: InvalidationChannel | undefined;
+      /** The auth cache's TTL (a backstop for changes made outside the app) and size. */
+      cache?: AuthCacheOptions | undefined;
     },
-  ) {}
+  ) {
+    this.#targets = new TtlCache((deps.cache ?? DEFAULT_AUTH_CACHE).maxEntries);
+    deps.invalidation?.subscribe(this);
+  }
+
+  /** Served from the cache only while changes made by any instance are sure to reach this one. */
+  get #cacheUsable(): boolean {
+    const channel = this.deps.invalidation;
+    return channel !== undefined && channel.listening && (this.deps.cache ?? DEFAULT_AUTH_CACHE).ttlMs > 0;
+  }
+
+  /**
+   * Announces that a workspace's environments, or a connection's console access, changed: every
+   * instance drops the targets it cached for that workspace. Inside an `atomically` scope it
+   * commits with the change. (Connection settings and deletes go through PoolInvalidation, whose
+   * `pool` message drops the targets too.)
+   */
+  async targetsChanged(workspaceId: string): Promise<void> {
+    if (this.deps.invalidation) await this.deps.invalidation.publish({ kind: 'targets', workspaceId });
+  }
+
+  changed(message: Invalidation): void {
+    if (message.kind === 'pool') {
+      const { workspaceId, connectionId } = message;
+      this.#targets.deleteWhere((entry) => entry.workspaceId === workspaceId && entry.connectionId === connectionId);
+    } else if (message.kind === 'targets') {
+      const { workspaceId } = message;
+      this.#targets.deleteWhere((entry) => entry.workspaceId === workspaceId);
+    } else {
+      return;
+    }
+    this.#generation += 1;
+  }
+
+  missed(): void {
+    this.#targets.clear();
+    this.#generation += 1;
+  }
+
+  /** The registry's facts for `key`, from the cache or read (and kept) by `read`. */
+  async #cachedTarget(key: string, read: () => Promise<CachedTarget>): Promise<CachedTarget> {
+    const usable = this.#cacheUsable;
+    const hit = usable ? this.#targets.get(key, Date.now()) : undefined;
+    if (hit) return hit;
+    const generation = this.#generation;
+    const fresh = await read();
+    if (usable && generation === this.#generation) this.#targets.set(key, fresh, Date.now() + (this.deps.cache ?? DEFAULT_AUTH_CACHE).ttlMs);
+    return fresh;
+  }
 
   get pools(): WorkspacePoolManager {
     return this.deps.pools;
@@ -132,7 +205,9 @@ export class WorkspaceDatabases {
    * has no connection (`environment_unconfigured`) or, for SQL Server work, another database type.
    */
   async environmentOf(workspaceId: string, environmentId?: string, options: { sqlServerOnly?: boolean } = {}): Promise<EnvironmentScope> {
-    return (await this.#environmentRow(workspaceId, environmentId, options)).scope;
+    const found = await this.#environmentRow(workspaceId, environmentId);
+    if (options.sqlServerOnly && found.connection.type !== 'mssql') throw notSqlServer(found.scope.environmentName);
+    return found.scope;
   }
 
   /**
@@ -142,20 +217,24 @@ export class WorkspaceDatabases {
   async targetOf(workspaceId: string, ref: { connectionId: string }, options?: { sqlServerOnly?: boolean }): Promise<WorkspaceDatabase>;
   async targetOf(workspaceId: string, ref: { environmentId?: string | undefined }, options?: { sqlServerOnly?: boolean }): Promise<WorkspaceDatabase & { environment: EnvironmentScope }>;
   async targetOf(workspaceId: string, ref: DatabaseRef, options: { sqlServerOnly?: boolean } = {}): Promise<WorkspaceDatabase> {
-    let environment: EnvironmentScope | null = null;
-    let row;
+    let cached: CachedTarget;
     if ('connectionId' in ref) {
-      [row] = await this.deps.db
-        .select(targetColumns)
-        .from(connections)
-        .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, ref.connectionId)));
-      if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+      cached = await this.#cachedTarget(`c:${workspaceId}:${ref.connectionId}`, async () => {
+        const [row] = await this.deps.db
+          .select(targetColumns)
+          .from(connections)
+          .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, ref.connectionId)));
+        if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+        return this.#cachedTargetOf(workspaceId, row, null);
+      });
     } else {
-      const found = await this.#environmentRow(workspaceId, ref.environmentId, options);
-      environment = found.scope;
-      row = found.connection;
+      cached = await this.#cachedTarget(`e:${workspaceId}:${ref.environmentId ?? ''}`, async () => {
+        const found = await this.#environmentRow(workspaceId, ref.environmentId);
+        return this.#cachedTargetOf(workspaceId, found.connection, found.scope);
+      });
+      if (options.sqlServerOnly && cached.settings.type !== 'mssql') throw notSqlServer(cached.environment?.environmentName);
     }
-    const { id: connectionId, name, ...settings } = this.deps.connections.settingsFrom(row);
+    const { connectionId, name, settings, environment } = cached;
     if (options.sqlServerOnly && settings.type !== 'mssql') throw notSqlServer();
     const decision = await this.deps.outboundPolicy.check(settings.host);
     if (!decision.allowed) {
@@ -165,7 +244,12 @@ export class WorkspaceDatabases {
     }
     const poolTarget = poolTargetOf(workspaceId, connectionId, settings);
     const readPoolTarget = settings.type === 'mssql' && settings.options.readIntent === true ? { ...poolTarget, options: { ...poolTarget.options, readOnlyIntent: true } } : undefined;
-    return { workspaceId, connectionId, name, consoleAccess: row.consoleAccess, environment, settings, poolTarget, readPoolTarget };
+    return { workspaceId, connectionId, name, consoleAccess: cached.consoleAccess, environment, settings, poolTarget, readPoolTarget };
+  }
+
+  #cachedTargetOf(workspaceId: string, row: Parameters<ConnectionService['settingsFrom']>[0] & { consoleAccess: ConsoleAccess }, environment: EnvironmentScope | null): CachedTarget {
+    const { id: connectionId, name, ...settings } = this.deps.connections.settingsFrom(row);
+    return { workspaceId, connectionId, name, consoleAccess: row.consoleAccess, settings, environment };
   }
 
   /**
@@ -190,7 +274,7 @@ export class WorkspaceDatabases {
   }
 
   /** One statement: the environment, its workspace's slug and its connection's sealed settings. */
-  async #environmentRow(workspaceId: string, environmentId: string | undefined, options: { sqlServerOnly?: boolean }) {
+  async #environmentRow(workspaceId: string, environmentId: string | undefined) {
     const [row] = await this.deps.db
       .select({
         environmentId: environments.id,
@@ -211,7 +295,6 @@ export class WorkspaceDatabases {
     if (row.connectionId === null || row.connection === null) {
       throw new ServiceError('precondition_failed', `Environment '${row.environmentName}' has no connection configured`, { field: 'environmentId', reason: 'environment_unconfigured' });
     }
-    if (options.sqlServerOnly && row.connection.type !== 'mssql') throw notSqlServer(row.environmentName);
     return {
       scope: { workspaceId, workspaceSlug: row.workspaceSlug, environmentId: row.environmentId, environmentName: row.environmentName, isDefault: row.isDefault, connectionId: row.connectionId },
       connection: row.connection,

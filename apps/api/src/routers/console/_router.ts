@@ -130,6 +130,8 @@ export const consoleRouter = router({
           outcome: 'success',
           details: { from: changed.previous, to: changed.access },
         });
+        // Commits with the change: no instance serves the old access from its target cache after it.
+        await ctx.workspaceDatabases.targetsChanged(ctx.workspace.id);
         return changed;
       });
     }),

@@ -68,6 +68,8 @@ export const environmentsRouter = router({
           outcome: 'success',
           details: { name: environment.name },
         });
+        // The default environment's target changed: cached targets of this workspace go, with the commit.
+        await ctx.workspaceDatabases.targetsChanged(ctx.workspace.id);
         return environment;
       });
     }),
@@ -96,6 +98,7 @@ export const environmentsRouter = router({
             details: { name: deleted.deletedConnection.name, withEnvironment: deleted.id },
           });
         }
+        await ctx.workspaceDatabases.targetsChanged(ctx.workspace.id);
         return deleted;
       });
       // Once committed: other instances must not drop a pool for a delete that rolled back.

@@ -83,6 +83,8 @@ export async function saveEnvironment(ctx: WorkspaceHandlerContext, environmentI
         changed,
       },
     });
+    // Which connection an environment points at (or whether it is the default) may have changed.
+    await ctx.workspaceDatabases.targetsChanged(ctx.workspace.id);
     return { ...saved, afterSave };
   });
   for (const connectionId of invalidate) await ctx.poolInvalidation.connectionChanged(ctx.workspace.id, connectionId, 'replace');

@@ -14,14 +14,24 @@ function notPublished(): ServiceError {
 }
 
 /**
+ * The procedure's record and where it runs: independent reads, made side by side. The record's
+ * not-found is the answer when both fail, as when they ran one after the other.
+ */
+async function recordAndTarget(ctx: SqlEditorContext, procedureId: string, environmentId: string | undefined) {
+  const [record, target] = await Promise.allSettled([ctx.sqlEditor.get(ctx.workspace.id, procedureId), ctx.sqlEditor.targetOf(ctx.workspace.id, environmentId)]);
+  if (record.status === 'rejected') throw record.reason;
+  if (target.status === 'rejected') throw target.reason;
+  return { record: record.value, target: target.value };
+}
+
+/**
  * `signal` aborts when the caller goes away (HTTP client hung up, Remix request closed): the running
  * statement is then cancelled like an explicit cancel, so an abandoned request does not hold a pooled
  * connection until the statement's timeout.
  */
 export async function executeHandler({ ctx, input, signal }: { ctx: SqlEditorContext; input: z.output<typeof executeInput>; signal?: AbortSignal | undefined }) {
   const editor = ctx.sqlEditor;
-  const record = await editor.get(ctx.workspace.id, input.procedureId);
-  const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
+  const { record, target } = await recordAndTarget(ctx, input.procedureId, input.environmentId);
   await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
   if (record.status !== 'published') throw notPublished();
   const executionId = input.executionId ?? randomUUID();
@@ -75,8 +85,7 @@ export async function cancelHandler({ ctx, input }: { ctx: SqlEditorContext; inp
 
 export async function parametersHandler({ ctx, input }: { ctx: SqlEditorContext; input: z.output<typeof byId> & { environmentId?: string | undefined } }) {
   const editor = ctx.sqlEditor;
-  const record = await editor.get(ctx.workspace.id, input.procedureId);
-  const target = await editor.targetOf(ctx.workspace.id, input.environmentId);
+  const { record, target } = await recordAndTarget(ctx, input.procedureId, input.environmentId);
   await authorizeOnTarget(ctx, 'procedure.execute', target, record.id);
   if (record.status !== 'published') throw notPublished();
   return { procedureId: record.id, environmentId: target.environmentId, parameters: await editor.parameters(target, { schema: record.schema, name: record.procedureName }, record.publishedAt) };

@@ -4,7 +4,7 @@
 import sql from 'mssql';
 import { serverMessageOf } from '../sql-editor/errors';
 import { describeColumn, resultValue, type ResultColumn } from '../sql-editor/types';
-import { consoleValue, DatabaseQueryError, type ResultSink, type RunControl, type RunRequest } from './types';
+import { consoleValue, DatabaseQueryError, type ConsoleValue, type ResultSink, type RunControl, type RunRequest } from './types';
 
 type DriverColumn = Parameters<typeof describeColumn>[0];
 
@@ -29,8 +29,9 @@ export async function runOnSqlServer(pool: sql.ConnectionPool, run: RunRequest, 
     });
     // The editor's value rules: decimals keep their scale as text, bigint exact, time with its precision.
     request.on('row', (row: unknown[]) => {
-      const values = row.map((value, i) => consoleValue(resultValue(value, described[i]?.type ?? 'unknown', described[i]?.scale ?? null)));
-      if (!sink.row(values)) request.pause();
+      // The driver's own array, converted in place: no second copy of each row.
+      for (let i = 0; i < row.length; i++) row[i] = consoleValue(resultValue(row[i], described[i]?.type ?? 'unknown', described[i]?.scale ?? null));
+      if (!sink.row(row as ConsoleValue[])) request.pause();
     });
     request.on('rowsaffected', (count: number) => {
       if (setOpen) setOpen = false;

@@ -3,7 +3,7 @@
 // (the extended protocol binds $1…$n). Read-only runs inside `BEGIN READ ONLY … ROLLBACK`, so the
 // server refuses writes (SQLSTATE 25006). Cancel is pg_cancel_backend from a second session.
 import pg from 'pg';
-import { consoleValue, DatabaseQueryError, type ConsoleColumn, type ResultSink, type RunControl, type RunRequest } from './types';
+import { consoleValue, DatabaseQueryError, type ConsoleColumn, type ConsoleValue, type ResultSink, type RunControl, type RunRequest } from './types';
 
 /** Built-in type OIDs → names, from the driver's own table (`INT4` → `int4`). */
 const TYPE_NAMES = new Map<number, string>(Object.entries(pg.types.builtins).map(([name, oid]) => [oid as number, name.toLowerCase()]));
@@ -57,16 +57,32 @@ async function cancelBackend(pool: pg.Pool, processID: number): Promise<void> {
   }
 }
 
+/**
+ * Read-only without parameters goes as one simple query: the transaction's start, its snapshot, the
+ * text and the ROLLBACK in one round trip instead of three. PostgreSQL parses the whole string
+ * before running any of it, so text that does not parse runs nothing (as before); the text cannot
+ * end the transaction itself (read-only.ts refuses BEGIN/COMMIT/ROLLBACK/SET TRANSACTION), and a
+ * trailing `--` comment ends at the newline before our ROLLBACK.
+ */
+const READ_ONLY_PREFIX = 'BEGIN READ ONLY;SELECT 1;\n';
+const READ_ONLY_SUFFIX = '\n;ROLLBACK';
+/** Result sets the prefix produces (the snapshot's SELECT 1), not shown to the caller. */
+const PREFIX_RESULT_SETS = 1;
+
 export async function runOnPostgres(pool: pg.Pool, run: RunRequest, sink: ResultSink, control: RunControl): Promise<{ rolledBack: boolean }> {
   if (!Array.isArray(run.parameters)) throw new TypeError('PostgreSQL takes positional parameters ($1, $2, …)');
+  const values = run.parameters as unknown[];
+  const wrapped = run.mode === 'read-only' && values.length === 0;
   const client = await pool.connect();
   const internals = client as unknown as PgClientInternals;
   let failure: unknown;
+  // Whether the transaction was ended by the wrapped text's own ROLLBACK.
+  let rolledBackInline = false;
   const onNotice = (notice: { message?: string; code?: string; severity?: string }) =>
     sink.message({ message: notice.message ?? '', code: notice.code ?? null, level: (notice.severity ?? 'notice').toLowerCase() });
   client.on('notice', onNotice);
   try {
-    if (run.mode === 'read-only') {
+    if (run.mode === 'read-only' && !wrapped) {
       // One round trip. The SELECT takes the snapshot: after it, SET TRANSACTION READ WRITE is
       // refused by the server.
       await client.query('BEGIN READ ONLY; SELECT 1');
@@ -76,14 +92,28 @@ export async function runOnPostgres(pool: pg.Pool, run: RunRequest, sink: Result
       if (internals.processID !== null) await cancelBackend(pool, internals.processID);
     });
     await new Promise<void>((resolve, reject) => {
-      const values = run.parameters as unknown[];
-      const query = new ConsoleQuery({ text: run.sql, rowMode: 'array', ...(values.length > 0 && { values }) }, undefined, (error) => (error ? reject(error) : resolve()));
-      query.on('fields', (result: PgResultLike) => sink.resultSet(columnsOf(result)));
+      const text = wrapped ? `${READ_ONLY_PREFIX}${run.sql}${READ_ONLY_SUFFIX}` : run.sql;
+      let hiddenSets = wrapped ? PREFIX_RESULT_SETS : 0;
+      let hidingRows = false;
+      const query = new ConsoleQuery({ text, rowMode: 'array', ...(values.length > 0 && { values }) }, undefined, (error) => (error ? reject(error) : resolve()));
+      query.on('fields', (result: PgResultLike) => {
+        hidingRows = hiddenSets > 0;
+        if (hidingRows) hiddenSets--;
+        else sink.resultSet(columnsOf(result));
+      });
       query.on('row', (row: unknown[]) => {
-        if (!sink.row(row.map(consoleValue))) internals.connection.stream.pause();
+        if (hidingRows) return;
+        // The driver's own array, converted in place: no second copy of each row.
+        for (let i = 0; i < row.length; i++) {
+          const value = row[i];
+          if (value !== null && typeof value === 'object') row[i] = consoleValue(value);
+          else if (typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value)) || value === undefined) row[i] = consoleValue(value);
+        }
+        if (!sink.row(row as ConsoleValue[])) internals.connection.stream.pause();
       });
       query.on('complete', (result: PgResultLike) => {
-        if (result.fields.length === 0 && result.command !== null && result.rowCount !== null) sink.rowsAffected(result.rowCount);
+        if (wrapped && result.command === 'ROLLBACK') rolledBackInline = true;
+        else if (result.fields.length === 0 && result.command !== null && result.rowCount !== null) sink.rowsAffected(result.rowCount);
       });
       void client.query(query as unknown as pg.Query);
     });
@@ -91,13 +121,22 @@ export async function runOnPostgres(pool: pg.Pool, run: RunRequest, sink: Result
     failure = error;
     const e = error as { code?: unknown; message?: unknown; position?: unknown };
     if (typeof e.code === 'string' && typeof e.message === 'string') {
-      throw new DatabaseQueryError(e.code, e.message, { line: lineAt(run.sql, e.position), statement: null }, { cause: error });
+      let message = e.message;
+      let position = e.position;
+      if (wrapped && position !== undefined) {
+        const at = Number(position) - READ_ONLY_PREFIX.length;
+        // A statement left open at the end of the text meets our `;ROLLBACK`: say it as PostgreSQL
+        // says it of the text alone.
+        if (at > run.sql.length && e.code === '42601') message = 'syntax error at end of input';
+        position = Math.min(Math.max(at, 1), run.sql.length + 1);
+      }
+      throw new DatabaseQueryError(e.code, message, { line: lineAt(run.sql, position), statement: null }, { cause: error });
     }
     throw error;
   } finally {
     client.off('notice', onNotice);
     let broken = failure !== undefined && (failure as { code?: unknown }).code === undefined;
-    if (run.mode === 'read-only' && !broken) {
+    if (run.mode === 'read-only' && !broken && !rolledBackInline) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });

@@ -559,13 +559,23 @@ function withNewline(text: string): string {
   return text === '' || text.endsWith('\n') ? text : `${text}\n`;
 }
 
+/** Published texts already parsed for their line offset: every run of a procedure needs it, the text rarely changes. */
+const lineOffsets = new Map<string, { schema: string; name: string; offset: number | null }>();
+const LINE_OFFSETS_KEPT = 1_000;
+
 function publishedLineOffset(sqlPublished: string | null, procedure: ProcedureName): number | null {
   if (sqlPublished === null) return null;
+  const known = lineOffsets.get(sqlPublished);
+  if (known && known.schema === procedure.schema && known.name === procedure.name) return known.offset;
+  let offset: number | null;
   try {
-    return deployableDefinition(sqlPublished, procedure).startLine;
+    offset = deployableDefinition(sqlPublished, procedure).startLine;
   } catch {
-    return null;
+    offset = null;
   }
+  if (lineOffsets.size >= LINE_OFFSETS_KEPT) lineOffsets.delete(lineOffsets.keys().next().value!);
+  lineOffsets.set(sqlPublished, { schema: procedure.schema, name: procedure.name, offset });
+  return offset;
 }
 
 /** A message raised inside this procedure gets its editor line; others keep the server's. */

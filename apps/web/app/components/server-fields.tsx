@@ -107,7 +107,7 @@ export function ServerFields({
             placeholder={'standby-1.example.com\nstandby-2.example.com:5433'}
             defaultValue={value('alternateHosts', formatServerList(stored.alternateHosts))}
             error={hostListError(errors, field('alternateHosts'))}
-            hint="Standbys or replicas tried in order after the host above, when it cannot be reached (or is read-only, below). One per line: host or host:port; port blank: 5432. Up to 8."
+            hint="Standbys or replicas, tried in order after the host above when it cannot be reached or is not the kind of server asked for below. One per line: host or host:port (port blank: 5432). Up to 8."
           />
           <SelectField
             name={field('targetSessionAttrs')}

@@ -75,7 +75,7 @@ describe('failover partner, other hosts and read intent in the connection forms'
     await page.getByRole('button', { name: 'Create connection' }).click();
     await heading(page, 'Mirrored');
     expect(await setting(page, 'failover-partner').textContent()).toBe(`127.0.0.1:${partner.port}`);
-    expect(await setting(page, 'read-intent').textContent()).toContain('readable secondary (ApplicationIntent=ReadOnly)');
+    expect(await setting(page, 'read-intent').textContent()).toBe('On: schema browsing and read-only console runs log in with read-only intent, routed to a readable secondary');
 
     // Opening the pool: it is on the primary.
     await page.getByRole('button', { name: 'Reset pool' }).click();
@@ -149,6 +149,7 @@ describe('failover partner, other hosts and read intent in the connection forms'
     await page.getByLabel('Failover partner host').fill('127.0.0.1');
     await page.getByLabel('Failover partner port').fill(String(partner.port));
     await page.getByLabel('Send read-only work to a readable secondary').check();
+    await shots(page, 'connection-servers-environment-form');
     await page.getByRole('button', { name: 'Test and save' }).click();
     await page.getByTestId('save-succeeded').waitFor();
     await page.goto('/w/twsbp/connections');

@@ -135,7 +135,7 @@ function ServingServer({ connection, server }: { connection: LoadedConnection; s
       ) : connection.type === 'mssql' ? (
         <>
           <Badge tone="warning">failover partner</Badge>
-          <span className="muted small"> The primary refused logins or went down. Reset pool to go back to it.</span>
+          <span className="muted small"> The primary refused logins or went down. Once it is back, Reset pool to return to it.</span>
         </>
       ) : (
         <>
@@ -282,7 +282,7 @@ export default function ConnectionDetail() {
               <dd data-testid="settings-failover-partner">{connection.failoverPartner ? addressOf(connection.failoverPartner, 1433) : <span className="muted">none</span>}</dd>
               <dt>Read intent</dt>
               <dd data-testid="settings-read-intent">
-                {connection.readIntent ? 'Schema browsing and read-only console runs go to a readable secondary (ApplicationIntent=ReadOnly)' : <span className="muted">off: everything goes to the primary</span>}
+                {connection.readIntent ? 'On: schema browsing and read-only console runs log in with read-only intent, routed to a readable secondary' : <span className="muted">Off: everything goes to the primary</span>}
               </dd>
             </>
           ) : null}

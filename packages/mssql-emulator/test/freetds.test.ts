@@ -1,6 +1,7 @@
 // FreeTDS's own client against Force Encryption: `tsql` with `encryption = require` and TDS 7.4
 // negotiates TLS inside PRELOGIN, checks the certificate against its `ca file`, logs in inside TLS
-// and runs a query; with a CA that did not sign the certificate it refuses before any login.
+// and runs a query; with a CA that did not sign the certificate it refuses before any login. With
+// `encryption = request` and encryption not forced, only its login packet is encrypted.
 // Needs FreeTDS's `tsql` (Debian: freetds-bin); under CI its absence fails the file.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,8 +24,10 @@ interface TsqlRun {
   stderr: string;
 }
 
-describe.skipIf(!tsqlFound)(`FreeTDS tsql, encryption = require${tsqlFound ? '' : ` (skipped: ${MISSING})`}`, () => {
+describe.skipIf(!tsqlFound)(`FreeTDS tsql (TDS 7.4)${tsqlFound ? '' : ` (skipped: ${MISSING})`}`, () => {
   let emulator: RunningEmulator;
+  /** Encryption not forced (SQL Server's default with a certificate). */
+  let optional: RunningEmulator;
   let dir: string;
   let otherCa: string;
 
@@ -34,18 +37,19 @@ describe.skipIf(!tsqlFound)(`FreeTDS tsql, encryption = require${tsqlFound ? '' 
     dir = await mkdtemp(join(tmpdir(), 'emulator-freetds-'));
     await writeFile(join(dir, 'ca.pem'), credentials.ca);
     await writeFile(join(dir, 'other-ca.pem'), otherCa);
-    emulator = await startEmulator({ tls: credentials, encryption: 'forced', users: [{ user: USER, password: PASSWORD }], databases: ['app'] });
+    const server = { tls: credentials, users: [{ user: USER, password: PASSWORD }], databases: ['app'], preload: true };
+    [emulator, optional] = await Promise.all([startEmulator({ ...server, encryption: 'forced' }), startEmulator(server)]);
   }, 120_000);
 
   afterAll(async () => {
-    await emulator?.close();
+    await Promise.all([emulator?.close(), optional?.close()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   /** Runs tsql against the emulator through a freetds.conf of its own (FREETDSCONF), `sql` on stdin. */
-  async function tsql(caFile: string, sql: string): Promise<TsqlRun> {
-    const conf = join(dir, `freetds-${caFile}.conf`);
-    await writeFile(conf, ['[emulator]', '\thost = localhost', `\tport = ${emulator.port}`, '\ttds version = 7.4', '\tencryption = require', `\tca file = ${join(dir, caFile)}`, ''].join('\n'));
+  async function tsql(caFile: string, sql: string, { server = emulator, encryption = 'require' } = {}): Promise<TsqlRun> {
+    const conf = join(dir, `freetds-${server.port}-${encryption}-${caFile}.conf`);
+    await writeFile(conf, ['[emulator]', '\thost = localhost', `\tport = ${server.port}`, '\ttds version = 7.4', `\tencryption = ${encryption}`, `\tca file = ${join(dir, caFile)}`, ''].join('\n'));
     return new Promise((resolve) => {
       const child = execFile(
         TSQL,
@@ -81,5 +85,14 @@ describe.skipIf(!tsqlFound)(`FreeTDS tsql, encryption = require${tsqlFound ? '' 
     } finally {
       emulator.emulator.off('login', onLogin);
     }
+  });
+
+  it('encryption = request (ENCRYPT_OFF) where encryption is not forced: only the login packet is encrypted, as SQL Server does', async () => {
+    const session = new Promise<SessionInfo>((resolve) => optional.emulator.once('login', resolve));
+    const run = await tsql('ca.pem', "SELECT N'after a TLS login' AS v", { server: optional, encryption: 'request' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/v\nafter a TLS login\n\(1 row affected\)/);
+    expect(await session).toMatchObject({ login: USER, encryption: 'login-only' });
+    expect(optional.control.plaintextLoginCount).toBe(0);
   });
 });

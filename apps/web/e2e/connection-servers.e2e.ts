@@ -60,17 +60,16 @@ describe('failover partner, other hosts and read intent in the connection forms'
     await page.getByLabel('Encryption', { exact: true }).selectOption('off');
     expect(await page.getByTestId('server-fields').count()).toBe(1);
     // A partner that is not a host name is refused on save, next to its field.
-    await page.getByLabel('Failover partner host').fill('not a host!');
-    await page.getByLabel('Failover partner port').fill(String(partner.port));
+    await page.getByLabel('Failover partner').fill(`not a host!:${partner.port}`);
     await page.getByLabel('Send read-only work to a readable secondary').check();
     await page.getByRole('button', { name: 'Create connection' }).click();
-    await expect.poll(() => errorOf(page, 'options.failoverPartner.host').textContent()).toContain('must be a hostname or IP address');
+    await expect.poll(() => errorOf(page, 'options.failoverPartner').textContent()).toContain('must be a hostname or IP address');
     // What was typed stays (the password excepted).
-    expect(await page.getByLabel('Failover partner port').inputValue()).toBe(String(partner.port));
+    expect(await page.getByLabel('Failover partner').inputValue()).toBe(`not a host!:${partner.port}`);
     expect(await page.getByLabel('Send read-only work to a readable secondary').isChecked()).toBe(true);
     await shots(page, 'connection-servers-mssql-error');
 
-    await page.getByLabel('Failover partner host').fill('127.0.0.1');
+    await page.getByLabel('Failover partner').fill(`127.0.0.1:${partner.port}`);
     await page.getByLabel('Password', { exact: true }).fill(DB_PASSWORD);
     await page.getByRole('button', { name: 'Create connection' }).click();
     await heading(page, 'Mirrored');
@@ -86,10 +85,9 @@ describe('failover partner, other hosts and read intent in the connection forms'
     // somewhere new, so it is asked for again, next to its field.
     await page.getByRole('link', { name: 'Edit', exact: true }).click();
     await heading(page, 'Edit Mirrored');
-    expect(await page.getByLabel('Failover partner host').inputValue()).toBe('127.0.0.1');
-    expect(await page.getByLabel('Failover partner port').inputValue()).toBe(String(partner.port));
+    expect(await page.getByLabel('Failover partner').inputValue()).toBe(`127.0.0.1:${partner.port}`);
     expect(await page.getByLabel('Send read-only work to a readable secondary').isChecked()).toBe(true);
-    await page.getByLabel('Failover partner host').fill('localhost');
+    await page.getByLabel('Failover partner').fill(`localhost:${partner.port}`);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => errorOf(page, 'password').textContent()).toBe('required when the connection target changes');
     await page.getByLabel('Password', { exact: true }).fill(DB_PASSWORD);
@@ -109,19 +107,19 @@ describe('failover partner, other hosts and read intent in the connection forms'
     const { page } = stack;
     await openNewConnection(page);
     await page.getByLabel('Type').selectOption('postgres');
-    await page.getByLabel('Other hosts').waitFor();
-    expect(await page.getByLabel('Failover partner host').count()).toBe(0);
+    await page.getByLabel('Standby servers').waitFor();
+    expect(await page.getByLabel('Failover partner').count()).toBe(0);
     await page.getByLabel('Name', { exact: true }).fill('Replicated');
     await page.getByLabel('Host', { exact: true }).fill('127.0.0.1');
     await page.getByLabel('User', { exact: true }).fill('postgres');
-    await page.getByLabel('Other hosts').fill('127.0.0.2\nnot a host!');
+    await page.getByLabel('Standby servers').fill('127.0.0.2\nnot a host!');
     await page.getByLabel('Server to use').selectOption('read-write');
     await page.getByRole('button', { name: 'Create connection' }).click();
     await expect.poll(() => errorOf(page, 'options.alternateHosts').textContent()).toBe('Line 2: must be a hostname or IP address');
     expect(await page.getByLabel('Server to use').inputValue()).toBe('read-write');
     await shots(page, 'connection-servers-postgres-error');
 
-    await page.getByLabel('Other hosts').fill('127.0.0.2\n127.0.0.3:5433');
+    await page.getByLabel('Standby servers').fill('127.0.0.2\n127.0.0.3:5433');
     await page.getByRole('button', { name: 'Create connection' }).click();
     await heading(page, 'Replicated');
     expect(await setting(page, 'alternate-hosts').getByRole('listitem').allTextContents()).toEqual(['127.0.0.2:5432', '127.0.0.3:5433']);
@@ -130,7 +128,7 @@ describe('failover partner, other hosts and read intent in the connection forms'
 
     await page.getByRole('link', { name: 'Edit', exact: true }).click();
     await heading(page, 'Edit Replicated');
-    expect(await page.getByLabel('Other hosts').inputValue()).toBe('127.0.0.2\n127.0.0.3:5433');
+    expect(await page.getByLabel('Standby servers').inputValue()).toBe('127.0.0.2\n127.0.0.3:5433');
     expect(await page.getByLabel('Server to use').inputValue()).toBe('read-write');
     await shots(page, 'connection-servers-postgres-edit');
   });
@@ -146,8 +144,7 @@ describe('failover partner, other hosts and read intent in the connection forms'
     await page.getByLabel('User', { exact: true }).fill(DB_USER);
     await page.getByLabel('Password', { exact: true }).fill(DB_PASSWORD);
     await page.getByLabel('Encryption', { exact: true }).selectOption('off');
-    await page.getByLabel('Failover partner host').fill('127.0.0.1');
-    await page.getByLabel('Failover partner port').fill(String(partner.port));
+    await page.getByLabel('Failover partner').fill(`127.0.0.1:${partner.port}`);
     await page.getByLabel('Send read-only work to a readable secondary').check();
     await shots(page, 'connection-servers-environment-form');
     await page.getByRole('button', { name: 'Test and save' }).click();

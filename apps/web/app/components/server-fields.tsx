@@ -1,7 +1,8 @@
 // The other servers of a connection, in the connection and environment forms: SQL Server's
 // failover partner and read intent, PostgreSQL's other hosts and which server it asks for. MySQL
 // has none. Field names are the input paths (`options.failoverPartner.host`); the API names an
-// entry of the host list (`options.alternateHosts.1.host`), shown on the list's field by line.
+// entry of the host list (`options.alternateHosts.1.host`), shown on the list's field by line, and
+// the partner's host or port on its one `host:port` field.
 import { formatServerList, type ServerAddressInput } from '../lib/connection-form';
 import type { DatabaseType } from '../lib/encryption';
 import { CheckboxField, Field, SelectField, TextAreaField } from './form';
@@ -57,7 +58,7 @@ export function ServerFields({
   const value = (name: string, fallback: string) => (values ? (values[field(name)] ?? '') : fallback);
   if (type === 'mssql') {
     const partner = stored.failoverPartner;
-    const partnerError = errors[field('failoverPartner.host')] ?? errors[field('failoverPartner')];
+    const partnerError = errors[field('failoverPartner.host')] ?? errors[field('failoverPartner.port')] ?? errors[field('failoverPartner')];
     return (
       <div className="stack" data-testid="server-fields">
         <p className="muted small">
@@ -66,21 +67,13 @@ export function ServerFields({
         </p>
         <div className="form-grid">
           <Field
-            name={field('failoverPartner.host')}
-            label="Failover partner host"
+            name={field('failoverPartner')}
+            label="Failover partner"
             autoComplete="off"
-            defaultValue={value('failoverPartner.host', partner?.host ?? '')}
+            placeholder="mirror.example.com:1433"
+            defaultValue={value('failoverPartner', partner ? formatServerList([partner]) : '')}
             error={partnerError}
-            hint="Hostname or IP address. Leave blank for none."
-          />
-          <Field
-            name={field('failoverPartner.port')}
-            label="Failover partner port"
-            inputMode="numeric"
-            placeholder="1433"
-            defaultValue={value('failoverPartner.port', partner?.port === undefined ? '' : String(partner.port))}
-            error={errors[field('failoverPartner.port')]}
-            hint="Blank: 1433."
+            hint="Host or host:port (port blank: 1433). Leave blank for none."
           />
         </div>
         <CheckboxField
@@ -100,7 +93,7 @@ export function ServerFields({
         <div className="form-grid">
           <TextAreaField
             name={field('alternateHosts')}
-            label="Other hosts"
+            label="Standby servers"
             rows={3}
             spellCheck={false}
             autoComplete="off"

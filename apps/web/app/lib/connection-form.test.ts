@@ -33,8 +33,7 @@ describe('other servers in the connection form', () => {
   it("sends SQL Server's failover partner and read intent, PostgreSQL's hosts and target, each only for its type", () => {
     const fields = {
       ...target,
-      'options.failoverPartner.host': 'mirror.example.com',
-      'options.failoverPartner.port': '1533',
+      'options.failoverPartner': 'mirror.example.com:1533',
       'options.readIntent': 'on',
       'options.alternateHosts': 'standby.example.com:5433',
       'options.targetSessionAttrs': 'read-write',
@@ -45,16 +44,15 @@ describe('other servers in the connection form', () => {
   });
 
   it('leaves out what is blank or the default, so an edit that touches nothing changes nothing', () => {
-    const blank = { ...target, 'options.failoverPartner.host': '', 'options.failoverPartner.port': '', 'options.alternateHosts': '\n', 'options.targetSessionAttrs': 'any' };
+    const blank = { ...target, 'options.failoverPartner': ' ', 'options.alternateHosts': '\n', 'options.targetSessionAttrs': 'any' };
     expect(connectionUpdateInput(formOf({ ...blank, type: 'mssql' }), 'id').options).toEqual({});
     expect(connectionUpdateInput(formOf({ ...blank, type: 'postgres' }), 'id').options).toEqual({});
-    // A port alone goes through with a blank host, so the API says the host is missing.
-    expect(connectionCreateInput(formOf({ ...target, type: 'mssql', 'options.failoverPartner.port': '1533' })).options).toEqual({ failoverPartner: { host: '', port: 1533 } });
+    expect(connectionCreateInput(formOf({ ...target, type: 'mssql', 'options.failoverPartner': 'mirror' })).options).toEqual({ failoverPartner: { host: 'mirror' } });
   });
 
   it("sends an environment's failover partner and read intent under connection.options", () => {
     const input = environmentUpdateInput(
-      formOf({ name: 'Prod', 'connection.host': 'db', 'connection.database': 'd', 'connection.user': 'u', 'connection.options.failoverPartner.host': 'mirror', 'connection.options.readIntent': 'on' }),
+      formOf({ name: 'Prod', 'connection.host': 'db', 'connection.database': 'd', 'connection.user': 'u', 'connection.options.failoverPartner': 'mirror', 'connection.options.readIntent': 'on' }),
       'env',
     );
     expect(input.connection.options).toEqual({ failoverPartner: { host: 'mirror' }, readIntent: true });

@@ -82,11 +82,9 @@ export function formatServerList(servers: readonly ServerAddressInput[] | undefi
  */
 export function serverOptionsOf(form: FormData, prefix: string, type: ConnectionType): ServerOptionsInput {
   if (type === 'mssql') {
-    const host = text(form, `${prefix}.failoverPartner.host`);
-    const port = integer(form, `${prefix}.failoverPartner.port`);
+    const partner = text(form, `${prefix}.failoverPartner`);
     return {
-      // A port without a host goes through with a blank host, so the API names the host field.
-      ...((host !== undefined || port !== undefined) && { failoverPartner: { host: host ?? '', ...(port !== undefined && { port }) } }),
+      ...(partner !== undefined && { failoverPartner: parseServerAddress(partner) }),
       ...(checkbox(form, `${prefix}.readIntent`) && { readIntent: true }),
     };
   }

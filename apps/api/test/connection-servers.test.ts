@@ -85,6 +85,11 @@ describe.each(testTargets.slice(0, 1))('connection servers on $name', (target) =
       await api.console.run({ workspaceId: ws.id, connectionId: c.id, mode: 'read-write', sql: 'SELECT 1 AS one' });
       expect(pools().map((p) => p.readOnlyIntent).sort()).toEqual([false, true]);
       expect(new Set(emulator.control.sessions().map((s) => s.readOnlyIntent))).toEqual(new Set([true, false]));
+      // The status names the read-write pool and the server it is on; poolStats lists both.
+      const status = await api.connections.status({ workspaceId: ws.id, connectionId: c.id });
+      expect(status.pool).toMatchObject({ readOnlyIntent: false, server: { host: '127.0.0.1', port: emulator.port } });
+      const { pools: listed } = await api.connections.poolStats({ workspaceId: ws.id });
+      expect(listed.filter((p) => p.connectionId === c.id && p.state === 'ready').map((p) => p.readOnlyIntent).sort()).toEqual([false, true]);
 
       // Without the option everything shares the read-write pool.
       const plain = await api.connections.create({ workspaceId: ws.id, name: 'plain', type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'appdb', user: 'app', password: 'Intent-Passw0rd' });

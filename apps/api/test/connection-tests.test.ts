@@ -202,6 +202,9 @@ describe.each(testTargets)('connection tests on $name', (target) => {
       connectionId: connection.id,
       type: 'mssql',
       state: 'ready',
+      // The connection's own server (no failover partner), and not a read-intent pool.
+      server: { host: connection.host, port: connection.port },
+      readOnlyIntent: false,
       poolSize: 10,
       size: expect.any(Number),
       borrowed: 0,

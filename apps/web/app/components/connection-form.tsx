@@ -1,6 +1,7 @@
 // The connection form for every type: a type picker whose choice fills in that type's port and
 // database (only where the user has not typed something else) and offers that type's encryption
-// modes, the target, a write-only password, encryption and pool settings. "Test" runs the connection test on what is typed;
+// modes, the target, a write-only password, encryption, the type's other servers (failover partner,
+// host list) and pool settings. "Test" runs the connection test on what is typed;
 // saving does not test (the connection page has Test connection).
 import { Form } from '@remix-run/react';
 import { useState, type ChangeEvent, type ReactNode } from 'react';
@@ -8,6 +9,7 @@ import { connectionTypes, defaultsOf, type ConnectionType } from '../lib/connect
 import type { ActionResult } from '../lib/forms';
 import { EncryptionFields } from './encryption-fields';
 import { CheckboxField, Field, SelectField, SubmitButton } from './form';
+import { hasServerFields, ServerFields, type ServerOptionsInitial } from './server-fields';
 
 export interface ConnectionFormValues {
   name?: string;
@@ -18,7 +20,7 @@ export interface ConnectionFormValues {
   database?: string;
   user?: string | null;
   hasPassword?: boolean;
-  options?: { trustServerCertificate?: boolean; ca?: string; poolSize?: number; connectTimeoutMs?: number; requestTimeoutMs?: number; idleTimeoutMs?: number };
+  options?: { trustServerCertificate?: boolean; ca?: string; poolSize?: number; connectTimeoutMs?: number; requestTimeoutMs?: number; idleTimeoutMs?: number } & ServerOptionsInitial;
   /** What the stored settings ask for (the API's answer), so the picker starts on the mode in force. */
   encryption?: { mode: string };
 }
@@ -104,7 +106,7 @@ export function ConnectionForm({
               mode === 'create'
                 ? 'Stored encrypted; never shown again.'
                 : initial.hasPassword
-                  ? 'A password is set. Leave blank to keep it; changing the host, port, database, user or weakening encryption needs it again.'
+                  ? 'A password is set. Leave blank to keep it; changing the host, port, database or user, adding a server it would be sent to, or weakening encryption needs it again.'
                   : 'No password is set. Leave blank to keep none.'
             }
           />
@@ -122,6 +124,12 @@ export function ConnectionForm({
           errors={errors}
         />
       </fieldset>
+      {hasServerFields(type) ? (
+        <fieldset>
+          <legend>{type === 'mssql' ? 'Failover and read intent' : 'Other servers'}</legend>
+          <ServerFields prefix="options" type={type} storedType={initial.type ?? 'mssql'} initial={o} values={values} errors={errors} />
+        </fieldset>
+      ) : null}
       <fieldset>
         <legend>Pool and timeouts</legend>
         <div className="form-grid">

@@ -1,11 +1,12 @@
 // The environment form: name, the SQL Server connection (host/port/database/user, write-only
-// password), its encryption mode, pool size and timeouts. "Test and save" runs the connection test on the server;
+// password), its encryption mode, failover partner and read intent, pool size and timeouts. "Test and save" runs the connection test on the server;
 // Owners also get "Save without testing".
 import { Form } from '@remix-run/react';
 import type { ConnectionOptionsInput } from '../lib/environment-form';
 import type { ActionResult } from '../lib/forms';
 import { EncryptionFields } from './encryption-fields';
 import { CheckboxField, Field, SubmitButton, useDelayedTrue, useSubmitting } from './form';
+import { ServerFields } from './server-fields';
 import { TestProgress } from './test-steps';
 
 export interface EnvironmentFormValues {
@@ -56,7 +57,7 @@ export function EnvironmentForm({ initial, result, mode, isOwner }: { initial: E
             type="password"
             autoComplete="new-password"
             error={errors['connection.password']}
-            hint={c?.hasPassword ? 'A password is set. Leave blank to keep it.' : mode === 'update' ? 'No password is set. Leave blank to keep none.' : 'Stored encrypted; never shown again.'}
+            hint={c?.hasPassword ? 'A password is set. Leave blank to keep it; a new host or failover partner needs it again.' : mode === 'update' ? 'No password is set. Leave blank to keep none.' : 'Stored encrypted; never shown again.'}
           />
         </div>
       </fieldset>
@@ -70,6 +71,10 @@ export function EnvironmentForm({ initial, result, mode, isOwner }: { initial: E
           values={values}
           errors={errors}
         />
+      </fieldset>
+      <fieldset>
+        <legend>Failover and read intent</legend>
+        <ServerFields prefix="connection.options" type="mssql" storedType="mssql" initial={c?.options ?? {}} values={values} errors={errors} />
       </fieldset>
       <fieldset>
         <legend>Pool and timeouts</legend>

@@ -34,8 +34,76 @@ export function encryptionOptionsOf(form: FormData, prefix: string): { encryptio
   };
 }
 
+export interface ServerAddressInput {
+  host: string;
+  port?: number;
+}
+
+/** A connection's other servers and read routing, as the forms edit them (each type its own). */
+export interface ServerOptionsInput {
+  failoverPartner?: ServerAddressInput;
+  readIntent?: boolean;
+  alternateHosts?: ServerAddressInput[];
+  targetSessionAttrs?: 'read-write' | 'any';
+}
+
+/**
+ * One `host`, `host:port` or `[ipv6]:port`; a bare IPv6 address is a host. A port that is not a
+ * number goes through as NaN so the API names the entry's port.
+ */
+export function parseServerAddress(entry: string): ServerAddressInput {
+  const bracketed = /^(\[[^\]]*\]):(.*)$/.exec(entry);
+  if (bracketed) return { host: bracketed[1] as string, port: Number(bracketed[2]) };
+  const colon = entry.indexOf(':');
+  if (colon === -1 || colon !== entry.lastIndexOf(':')) return { host: entry };
+  const port = entry.slice(colon + 1).trim();
+  return { host: entry.slice(0, colon).trim(), ...(port !== '' && { port: Number(port) }) };
+}
+
+/** The other hosts field: one server a line (commas work too), blank lines ignored. */
+export function parseServerList(value: string | undefined): ServerAddressInput[] {
+  if (value === undefined) return [];
+  return value
+    .split(/[\n,]/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map(parseServerAddress);
+}
+
+/** Shows a stored host list the way the field takes it back. */
+export function formatServerList(servers: readonly ServerAddressInput[] | undefined): string {
+  return (servers ?? []).map((s) => (s.port === undefined ? s.host : `${s.host.includes(':') && !s.host.startsWith('[') ? `[${s.host}]` : s.host}:${s.port}`)).join('\n');
+}
+
+/**
+ * The fields under `prefix` that belong to `type`: SQL Server's failover partner and read intent,
+ * PostgreSQL's other hosts and the server it asks for. Fields of another type are not sent (the
+ * form does not show them), so changing the type drops them.
+ */
+export function serverOptionsOf(form: FormData, prefix: string, type: ConnectionType): ServerOptionsInput {
+  if (type === 'mssql') {
+    const partner = text(form, `${prefix}.failoverPartner`);
+    return {
+      ...(partner !== undefined && { failoverPartner: parseServerAddress(partner) }),
+      ...(checkbox(form, `${prefix}.readIntent`) && { readIntent: true }),
+    };
+  }
+  if (type === 'postgres') {
+    const hosts = parseServerList(text(form, `${prefix}.alternateHosts`));
+    // `any` is libpq's default: left out, so a connection saved without it does not change.
+    return {
+      ...(hosts.length > 0 && { alternateHosts: hosts }),
+      ...(text(form, `${prefix}.targetSessionAttrs`) === 'read-write' && { targetSessionAttrs: 'read-write' as const }),
+    };
+  }
+  return {};
+}
+
 function optionsOf(form: FormData) {
-  const options: Record<string, boolean | number | string> = encryptionOptionsOf(form, 'options');
+  const options: ReturnType<typeof encryptionOptionsOf> & ServerOptionsInput & Partial<Record<'poolSize' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs', number>> = {
+    ...encryptionOptionsOf(form, 'options'),
+    ...serverOptionsOf(form, 'options', typeOf(form)),
+  };
   // Blank numbers are left out: the pool manager's defaults apply.
   for (const key of ['poolSize', 'connectTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
     const value = integer(form, `options.${key}`);

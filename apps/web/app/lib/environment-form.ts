@@ -1,13 +1,13 @@
 // The environment form ↔ environments.create / environments.update input. Field names are the
 // input paths, so the API's `details.fields[].path` lands on the right field.
 import type { EncryptionMode } from '@studio/api';
-import { encryptionOptionsOf } from './connection-form';
+import { encryptionOptionsOf, serverOptionsOf, type ServerOptionsInput } from './connection-form';
 import { checkbox, integer, text } from './forms';
 
 export const environmentFieldAlias = { host: 'connection.host', port: 'connection.port', database: 'connection.database', user: 'connection.user' };
 
-/** The pool and encryption options of a connection, as the form edits them. */
-export interface ConnectionOptionsInput {
+/** The pool, encryption and server options of a connection, as the form edits them. */
+export interface ConnectionOptionsInput extends ServerOptionsInput {
   encryption?: EncryptionMode;
   tls?: boolean;
   trustServerCertificate?: boolean;
@@ -19,7 +19,8 @@ export interface ConnectionOptionsInput {
 }
 
 function optionsOf(form: FormData): ConnectionOptionsInput {
-  const options: ConnectionOptionsInput = encryptionOptionsOf(form, 'connection.options');
+  // An environment's connection is SQL Server's: a failover partner and read intent.
+  const options: ConnectionOptionsInput = { ...encryptionOptionsOf(form, 'connection.options'), ...serverOptionsOf(form, 'connection.options', 'mssql') };
   // Blank numbers are left out: the pool manager's defaults apply.
   for (const key of ['poolSize', 'connectTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
     const value = integer(form, `connection.options.${key}`);

@@ -1,4 +1,5 @@
 // One connection: where it points, its last test, its live pool (size, in use, waiters, errors),
+// which server it is on (its host, or the failover partner / another host after a failover),
 // what encryption it asks for and what was actually negotiated (the open pool's latest connection,
 // else the last test; never the settings), and the operations the caller may run: Test (anyone who may use it; watched step by step, with
 // Cancel), Reset the pool (managers).
@@ -41,6 +42,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       user: connection.user,
       hasPassword: connection.hasPassword,
       poolSize: connection.options.poolSize ?? 10,
+      failoverPartner: connection.options.failoverPartner ?? null,
+      readIntent: connection.options.readIntent === true,
+      alternateHosts: connection.options.alternateHosts ?? [],
+      targetSessionAttrs: connection.options.targetSessionAttrs ?? 'any',
       encryption: connection.encryption,
       lastTls: connection.lastTls,
       lastTestedAt: connection.lastTestedAt,
@@ -109,6 +114,36 @@ function TlsPanel({ connection, pool }: { connection: LoadedConnection; pool: Lo
         )}
       </div>
     </Card>
+  );
+}
+
+function addressOf(server: { host: string; port?: number | undefined }, defaultPort: number): string {
+  return `${server.host}:${server.port ?? defaultPort}`;
+}
+
+/** The server the open pool is connected to, and whether that is the connection's own host. */
+function ServingServer({ connection, server }: { connection: LoadedConnection; server: { host: string; port: number } }) {
+  const isPrimary = server.host === connection.host && server.port === connection.port;
+  const hasOthers = connection.failoverPartner !== null || connection.alternateHosts.length > 0;
+  return (
+    <>
+      {server.host}:{server.port}{' '}
+      {isPrimary ? (
+        hasOthers ? (
+          <Badge tone="success">primary</Badge>
+        ) : null
+      ) : connection.type === 'mssql' ? (
+        <>
+          <Badge tone="warning">failover partner</Badge>
+          <span className="muted small"> The primary refused logins or went down. Once it is back, Reset pool to return to it.</span>
+        </>
+      ) : (
+        <>
+          <Badge tone="warning">other host</Badge>
+          <span className="muted small"> The first host could not be used.</span>
+        </>
+      )}
+    </>
   );
 }
 
@@ -197,6 +232,10 @@ export default function ConnectionDetail() {
               <dl className="details">
                 <dt>State</dt>
                 <dd>{pool.state}</dd>
+                <dt>Server</dt>
+                <dd data-testid="pool-server">
+                  <ServingServer connection={connection} server={pool.server} />
+                </dd>
                 <dt>Idle</dt>
                 <dd>{pool.idle}</dd>
                 <dt>Waiting</dt>
@@ -237,6 +276,34 @@ export default function ConnectionDetail() {
           <dd>
             {encryptionChoice(connection.type, connection.encryption.mode)?.label ?? connection.encryption.mode} <span className="muted small">(asked for; see TLS for what was negotiated)</span>
           </dd>
+          {connection.type === 'mssql' ? (
+            <>
+              <dt>Failover partner</dt>
+              <dd data-testid="settings-failover-partner">{connection.failoverPartner ? addressOf(connection.failoverPartner, 1433) : <span className="muted">none</span>}</dd>
+              <dt>Read intent</dt>
+              <dd data-testid="settings-read-intent">
+                {connection.readIntent ? 'On: schema browsing and read-only console runs log in with read-only intent, routed to a readable secondary' : <span className="muted">Off: everything goes to the primary</span>}
+              </dd>
+            </>
+          ) : null}
+          {connection.type === 'postgres' ? (
+            <>
+              <dt>Other hosts</dt>
+              <dd data-testid="settings-alternate-hosts">
+                {connection.alternateHosts.length > 0 ? (
+                  <ol className="server-list">
+                    {connection.alternateHosts.map((server) => (
+                      <li key={`${server.host}:${server.port ?? ''}`}>{addressOf(server, 5432)}</li>
+                    ))}
+                  </ol>
+                ) : (
+                  <span className="muted">none</span>
+                )}
+              </dd>
+              <dt>Server to use</dt>
+              <dd data-testid="settings-target-session">{connection.targetSessionAttrs === 'read-write' ? 'Read-write server only (read-only standbys are skipped)' : 'Any server that answers'}</dd>
+            </>
+          ) : null}
           <dt>Pool size</dt>
           <dd>{connection.poolSize}</dd>
         </dl>

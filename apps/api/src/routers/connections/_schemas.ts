@@ -228,6 +228,10 @@ export const poolSummaryOutput = z.object({
   connectionId: z.string(),
   type: z.enum(connectionType.enumValues),
   state: z.enum(['connecting', 'ready', 'unhealthy', 'draining', 'closed']),
+  server: z
+    .object({ host: z.string(), port: z.number().int() })
+    .meta({ description: "The server this pool is connected to: the connection's host:port, or its failover partner / an alternate host after a failover" }),
+  readOnlyIntent: z.boolean().meta({ description: 'The read-intent pool (logins with ApplicationIntent=ReadOnly, options.readIntent)' }),
   poolSize: z.number().int(),
   size: z.number().int(),
   borrowed: z.number().int(),

@@ -16,6 +16,8 @@ function summaryOf(pool: PoolStats) {
     connectionId: pool.connectionId,
     type: pool.type,
     state: pool.state,
+    server: { host: pool.server.host, port: pool.server.port },
+    readOnlyIntent: pool.readOnlyIntent,
     poolSize: pool.poolSize,
     size: pool.size,
     borrowed: pool.borrowed,
@@ -35,9 +37,13 @@ function summaryOf(pool: PoolStats) {
 
 export type PoolSummary = ReturnType<typeof summaryOf>;
 
-/** The pool new work would use, not one still draining after a reset or a settings change. */
+/**
+ * The pool new work would use, not one still draining after a reset or a settings change; of a
+ * connection with read intent, the read-write pool when both are open.
+ */
 function livePool(pools: PoolSummary[]): PoolSummary | null {
-  return pools.find((p) => p.state !== 'draining' && p.state !== 'closed') ?? null;
+  const live = pools.filter((p) => p.state !== 'draining' && p.state !== 'closed');
+  return live.find((p) => !p.readOnlyIntent) ?? live[0] ?? null;
 }
 
 function poolsOf(ctx: WorkspaceHandlerContext, connectionId?: string) {

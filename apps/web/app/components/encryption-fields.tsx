@@ -7,6 +7,18 @@ import { checksCertificate, defaultEncryption, encryptionChoice, encryptionChoic
 import { CheckboxField, SelectField, TextAreaField } from './form';
 import { Badge } from './ui';
 
+/** What the option fieldsets of the connection and environment forms are given. */
+export interface OptionFieldsProps<Initial> {
+  /** Where the fields' input paths start: a connection's `options`, an environment's `connection.options`. */
+  prefix: 'options' | 'connection.options';
+  type: DatabaseType;
+  storedType: DatabaseType;
+  initial: Initial;
+  /** What was submitted last (after a refusal), shown instead of the stored values. */
+  values: Record<string, string> | undefined;
+  errors: Record<string, string>;
+}
+
 export interface EncryptionInitial {
   /** The mode in force for the stored connection (the API's `encryption.mode`). */
   mode?: string | undefined;
@@ -36,14 +48,7 @@ export function EncryptionFields({
   initial,
   values,
   errors,
-}: {
-  prefix: 'options' | 'connection.options';
-  type: DatabaseType;
-  storedType: DatabaseType;
-  initial: EncryptionInitial;
-  values: Record<string, string> | undefined;
-  errors: Record<string, string>;
-}) {
+}: OptionFieldsProps<EncryptionInitial>) {
   const field = (name: string) => `${prefix}.${name}`;
   const submittedMode = values?.[field('encryption')];
   const startMode = (t: DatabaseType) => {

@@ -5,6 +5,7 @@
 // the partner's host or port on its one `host:port` field.
 import { formatServerList, type ServerAddressInput } from '../lib/connection-form';
 import type { DatabaseType } from '../lib/encryption';
+import type { OptionFieldsProps } from './encryption-fields';
 import { CheckboxField, Field, SelectField, TextAreaField } from './form';
 
 export interface ServerOptionsInitial {
@@ -45,14 +46,7 @@ export function ServerFields({
   initial,
   values,
   errors,
-}: {
-  prefix: 'options' | 'connection.options';
-  type: DatabaseType;
-  storedType: DatabaseType;
-  initial: ServerOptionsInitial;
-  values: Record<string, string> | undefined;
-  errors: Record<string, string>;
-}) {
+}: OptionFieldsProps<ServerOptionsInitial>) {
   const field = (name: string) => `${prefix}.${name}`;
   const stored = type === storedType ? initial : {};
   const value = (name: string, fallback: string) => (values ? (values[field(name)] ?? '') : fallback);

@@ -1,0 +1,497 @@
+// The fast path into MySQL/MariaDB: when the file is what LOAD DATA can read once a few bytes are
+// changed (UTF-8, header, PostgreSQL's NULL rule, ISO dates, no ignored columns), its bytes go to one
+// LOAD DATA LOCAL INFILE with a byte-level rewrite and no per-row objects, and the server parses and
+// converts them. LOAD DATA reads CSV differently from COPY, so the rewrite (LoadDataRewriter) drops
+// the BOM and the header, turns CRLF into LF outside quotes, writes an unquoted empty field as the
+// NULL word, quotes an unquoted NULL word (LOAD DATA would read it as NULL), and drops empty lines;
+// with ESCAPED BY '' a backslash is data. With LOCAL the server cannot stop the sender and turns
+// refusals into warnings, so any warning (or fewer rows than sent) rolls the run back, and the first
+// warning that names a row becomes the reject. Everything else takes the checked path.
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { PoolLease } from '@studio/mssql-pool';
+import type { PoolConnection } from 'mysql2/promise';
+import { ImportRefusal } from '../errors';
+import type { ImportMode, ImportPlan, RowReject } from './plan';
+import type { CsvSettings } from './project-config';
+import { csvSettingsSchema } from './project-config';
+import { qualifiedName, quoteIdentifier } from './sinks';
+import { isBoolean, type TargetColumn } from './values';
+
+/** Types whose text MariaDB reads as the checked path would accept it (ISO dates, plain numbers). */
+const LOAD_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'date', 'datetime', 'timestamp']);
+
+const DEFAULT_CSV = csvSettingsSchema.parse({});
+
+/** A delimiter or quote that is one byte, neither a letter nor a digit (the NULL word is spelled in letters) nor a backslash. */
+const PLAIN_PUNCTUATION = /^[\t !-/:-@[\]-`{-~]$/;
+
+const loadable = (column: TargetColumn) => isBoolean(column) || LOAD_TYPES.has(column.dataType);
+
+/** Whether a run may hand its bytes to LOAD DATA (see the file's comment). */
+export function canLoadDirectly(options: { plan: ImportPlan; csv: CsvSettings; mode: ImportMode; allOrNothing: boolean; firstBatchClean: boolean }): boolean {
+  const { plan, csv } = options;
+  return (
+    options.allOrNothing &&
+    options.firstBatchClean &&
+    options.mode !== 'upsert' &&
+    csv.header &&
+    csv.encoding === 'utf-8' &&
+    csv.null_markers.length === 1 &&
+    csv.null_markers[0] === '' &&
+    PLAIN_PUNCTUATION.test(csv.delimiter) &&
+    PLAIN_PUNCTUATION.test(csv.quote) &&
+    csv.delimiter !== csv.quote &&
+    csv.date_format === DEFAULT_CSV.date_format &&
+    csv.time_format === DEFAULT_CSV.time_format &&
+    csv.timestamp_format === DEFAULT_CSV.timestamp_format &&
+    plan.fieldTargets.every((target, index) => target === index) &&
+    plan.columns.every(loadable)
+  );
+}
+
+/** The row LOAD DATA refused, as the checked path would name it. */
+export class LoadRowRejected extends Error {
+  constructor(
+    readonly reject: RowReject & { rowNumber: number; line: number },
+    options: { cause: unknown },
+  ) {
+    super(reject.reason, options);
+    this.name = 'LoadRowRejected';
+  }
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const NULL_WORD = Buffer.from('NULL');
+const QUOTED_NULL = Buffer.from('"NULL"');
+
+const enum State {
+  /** At the start of a field (after a delimiter, or at the start of a record). */
+  FieldStart,
+  /** Inside an unquoted field. */
+  Unquoted,
+  /** Inside a quoted field. */
+  Quoted,
+  /** A quote inside a quoted field: the field's end, or the first of a doubled quote. */
+  QuoteInQuoted,
+}
+
+const enum LineEnd {
+  Unknown,
+  Lf,
+  CrLf,
+  Cr,
+}
+
+/**
+ * The upload's bytes → what `LOAD DATA … FIELDS TERMINATED BY d OPTIONALLY ENCLOSED BY q ESCAPED BY ''
+ * LINES TERMINATED BY '\n'` reads as csv-parse would have read them (see the file's comment). State
+ * carries across chunks; bytes it cannot decide on yet (a CR, the start of a NULL word, a record
+ * that may be a lone `""`) are held back. Counts the data rows sent and remembers, sparsely, where a
+ * row's first line is when embedded newlines or skipped lines shift it.
+ */
+export class LoadDataRewriter extends Transform {
+  readonly #delimiter: number;
+  readonly #quote: number;
+  #state = State.FieldStart;
+  #lineEnd = LineEnd.Unknown;
+  #atRecordStart = true;
+  #inHeader = true;
+  #started = false;
+  /** A CR outside quotes whose meaning the next byte decides. */
+  #pendingCr = false;
+  /** How many bytes of "NULL" an unquoted field has matched so far, held back (0: none held; -1: not a NULL word). */
+  #nullMatch = 0;
+  /** The record so far is a quote (1) or two quotes (2), held back: a lone `""` line is skipped as csv-parse does. */
+  #heldQuotes = 0;
+  /** Data rows sent. */
+  rows = 0;
+  /** Lines read (line terminators seen). */
+  #lines = 0;
+  #recordLine = 1;
+  /** Sparse map row → its first line: from `#shiftRows[i]` on, line = row + `#shifts[i]`. */
+  readonly #shiftRows: number[] = [];
+  readonly #shifts: number[] = [];
+
+  constructor(csv: CsvSettings) {
+    super();
+    this.#delimiter = csv.delimiter.charCodeAt(0);
+    this.#quote = csv.quote.charCodeAt(0);
+  }
+
+  /** The file line row `row` starts on. */
+  lineOf(row: number): number {
+    let shift = 1;
+    for (let i = this.#shiftRows.length - 1; i >= 0; i--) {
+      if (this.#shiftRows[i]! <= row) {
+        shift = this.#shifts[i]!;
+        break;
+      }
+    }
+    return row + shift;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let input = chunk;
+    if (!this.#started) {
+      this.#started = true;
+      if (input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf) input = input.subarray(3);
+    }
+    // The worst case is a run of delimiters, each an empty field written as NULL.
+    const out = Buffer.allocUnsafe(input.length * 5 + 16);
+    try {
+      const length = this.#rewrite(input, out, false);
+      callback(null, length === 0 ? undefined : out.subarray(0, length));
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const out = Buffer.allocUnsafe(32);
+    try {
+      const length = this.#rewrite(Buffer.alloc(0), out, true);
+      callback(null, length === 0 ? undefined : out.subarray(0, length));
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  #rewrite(input: Buffer, out: Buffer, end: boolean): number {
+    const delimiter = this.#delimiter;
+    const quote = this.#quote;
+    let at = 0;
+    // The header is read to find its end and its line ends, and not sent.
+    const put = (byte: number) => {
+      if (!this.#inHeader) out[at++] = byte;
+    };
+    const putBytes = (bytes: Buffer, length = bytes.length) => {
+      if (this.#inHeader) return;
+      bytes.copy(out, at, 0, length);
+      at += length;
+    };
+    for (let i = 0; i < input.length; i++) {
+      const byte = input[i]!;
+      if (this.#pendingCr) {
+        this.#pendingCr = false;
+        if (byte === LF && this.#lineEnd !== LineEnd.Cr) {
+          if (this.#lineEnd === LineEnd.Unknown) this.#lineEnd = LineEnd.CrLf;
+          if (this.#lineEnd === LineEnd.CrLf) {
+            this.#endRecord(put, putBytes);
+            continue;
+          }
+          // A file whose lines end in LF: the CR was data.
+          this.#fieldByte(CR, put, putBytes);
+        } else if (this.#lineEnd === LineEnd.Unknown || this.#lineEnd === LineEnd.Cr) {
+          this.#lineEnd = LineEnd.Cr;
+          this.#endRecord(put, putBytes);
+        } else {
+          this.#fieldByte(CR, put, putBytes);
+        }
+      }
+      switch (this.#state) {
+        case State.Quoted:
+          if (byte === quote) {
+            this.#state = State.QuoteInQuoted;
+            if (this.#heldQuotes === 1) this.#heldQuotes = 2;
+            continue;
+          }
+          if (this.#heldQuotes > 0) {
+            this.#heldQuotes = 0;
+            put(quote);
+          }
+          if (byte === LF) this.#lines += 1;
+          put(byte);
+          continue;
+        case State.QuoteInQuoted:
+          if (byte === quote) {
+            // A doubled quote: LOAD DATA reads it as one, as CSV does.
+            if (this.#heldQuotes > 0) {
+              this.#heldQuotes = 0;
+              put(quote);
+            }
+            put(quote);
+            put(quote);
+            this.#state = State.Quoted;
+            continue;
+          }
+          if (byte === delimiter || byte === LF || byte === CR) {
+            if (byte !== CR || this.#lineEnd !== LineEnd.Lf) {
+              this.#closeQuoted(byte, put);
+              this.#outside(byte, put, putBytes);
+              continue;
+            }
+          }
+          throw this.#broken('a closing quote must be followed by a delimiter or the end of the line');
+        default:
+          this.#outside(byte, put, putBytes);
+      }
+    }
+    if (end) {
+      if (this.#pendingCr) {
+        this.#pendingCr = false;
+        if (this.#lineEnd === LineEnd.Lf) this.#fieldByte(CR, put, putBytes);
+      }
+      if (this.#state === State.Quoted) throw this.#broken('a quoted field is not closed at the end of the file');
+      if (this.#state === State.QuoteInQuoted) this.#closeQuoted(LF, put);
+      if (!this.#atRecordStart || this.#state !== State.FieldStart) this.#endRecord(put, putBytes);
+    }
+    return at;
+  }
+
+  /** A byte outside quotes (in a field, or between fields). */
+  #outside(byte: number, put: (byte: number) => void, putBytes: (bytes: Buffer, length?: number) => void): void {
+    if (byte === CR) {
+      this.#pendingCr = true;
+      return;
+    }
+    if (byte === LF) {
+      if (this.#lineEnd === LineEnd.Unknown) this.#lineEnd = LineEnd.Lf;
+      if (this.#lineEnd === LineEnd.Lf) {
+        this.#endRecord(put, putBytes);
+        return;
+      }
+      // csv-parse keeps a lone LF in a CRLF (or CR) file as data; LOAD DATA cannot read it unquoted.
+      throw this.#broken('an unquoted LF in a file whose lines end in CR');
+    }
+    if (byte === this.#delimiter) {
+      this.#endField(putBytes);
+      put(byte);
+      this.#state = State.FieldStart;
+      this.#atRecordStart = false;
+      return;
+    }
+    if (this.#state === State.FieldStart && byte === this.#quote) {
+      this.#state = State.Quoted;
+      if (this.#atRecordStart && !this.#inHeader) this.#heldQuotes = 1;
+      else put(byte);
+      this.#atRecordStart = false;
+      return;
+    }
+    this.#fieldByte(byte, put, putBytes);
+  }
+
+  /** A data byte of an unquoted field. */
+  #fieldByte(byte: number, put: (byte: number) => void, putBytes: (bytes: Buffer, length?: number) => void): void {
+    if (byte === this.#quote) throw this.#broken('a quote inside an unquoted field');
+    if (this.#state === State.FieldStart) {
+      this.#state = State.Unquoted;
+      this.#atRecordStart = false;
+      this.#nullMatch = 0;
+    }
+    if (this.#nullMatch >= 0) {
+      if (this.#nullMatch < 4 && byte === NULL_WORD[this.#nullMatch]) {
+        this.#nullMatch += 1;
+        return;
+      }
+      putBytes(NULL_WORD, this.#nullMatch);
+      this.#nullMatch = -1;
+    }
+    put(byte);
+  }
+
+  #closeQuoted(next: number, put: (byte: number) => void): void {
+    // A record that is only `""` is skipped, as csv-parse's reader does with an empty line.
+    if (this.#heldQuotes === 2 && (next === LF || next === CR)) {
+      this.#heldQuotes = 0;
+      this.#state = State.FieldStart;
+      this.#atRecordStart = true;
+      return;
+    }
+    if (this.#heldQuotes === 2) {
+      put(this.#quote);
+      this.#heldQuotes = 0;
+    }
+    put(this.#quote);
+    this.#state = State.FieldStart;
+    this.#atRecordStart = false;
+    // The field is closed; what follows is read as after any field (the delimiter or the line end).
+    this.#state = State.Unquoted;
+    this.#nullMatch = -1;
+  }
+
+  #endField(putBytes: (bytes: Buffer, length?: number) => void): void {
+    if (this.#state === State.FieldStart) {
+      putBytes(NULL_WORD);
+      return;
+    }
+    if (this.#state === State.Unquoted && this.#nullMatch > 0) {
+      if (this.#nullMatch === 4) putBytes(QUOTED_NULL);
+      else putBytes(NULL_WORD, this.#nullMatch);
+    }
+    this.#nullMatch = 0;
+  }
+
+  #endRecord(put: (byte: number) => void, putBytes: (bytes: Buffer, length?: number) => void): void {
+    this.#lines += 1;
+    if (this.#atRecordStart && this.#state === State.FieldStart) {
+      // An empty line is skipped; the rows after it start a line later.
+      this.#recordLine = this.#lines + 1;
+      return;
+    }
+    this.#endField(putBytes);
+    if (this.#inHeader) this.#inHeader = false;
+    else {
+      put(LF);
+      this.rows += 1;
+      const shift = this.#recordLine - this.rows;
+      if (shift !== (this.#shifts.at(-1) ?? 1)) {
+        this.#shiftRows.push(this.rows);
+        this.#shifts.push(shift);
+      }
+    }
+    this.#state = State.FieldStart;
+    this.#atRecordStart = true;
+    this.#nullMatch = 0;
+    this.#recordLine = this.#lines + 1;
+  }
+
+  #broken(why: string): ImportRefusal {
+    return new ImportRefusal('file_unreadable', `The file is not valid CSV: ${why} (line ${this.#lines + 1})`, { field: 'file', line: this.#lines + 1 });
+  }
+}
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+const TRUE_WORDS = "'true', 't', 'yes', 'y', '1', 'on'";
+const FALSE_WORDS = "'false', 'f', 'no', 'n', '0', 'off'";
+/** What a boolean's value becomes when it is not one of the words: a string no integer column takes. */
+const NOT_A_BOOLEAN = 'not a boolean: ';
+
+/** The column list and SET clause: booleans go through a variable and are read as the checked path reads them. */
+function loadColumns(plan: ImportPlan): { list: string; set: string } {
+  const list: string[] = [];
+  const set: string[] = [];
+  plan.columns.forEach((column, index) => {
+    const name = quoteIdentifier('mysql', column.name);
+    if (!isBoolean(column)) {
+      list.push(name);
+      return;
+    }
+    const variable = `@studio_${index}`;
+    list.push(variable);
+    const word = `LOWER(TRIM(${variable}))`;
+    set.push(`${name} = CASE WHEN ${variable} IS NULL THEN NULL WHEN ${word} IN (${TRUE_WORDS}) THEN 1 WHEN ${word} IN (${FALSE_WORDS}) THEN 0 ELSE CONCAT('${NOT_A_BOOLEAN}', ${variable}) END`);
+  });
+  return { list: list.join(', '), set: set.length > 0 ? ` SET ${set.join(', ')}` : '' };
+}
+
+interface Warning {
+  Level: string;
+  Code: number;
+  Message: string;
+}
+
+/**
+ * Loads `raw` (the whole file, header included) in one transaction: DELETE first for replace
+ * (TRUNCATE would commit). `onRows` hears the rows sent so far (progress). Resolves the rows written;
+ * a refused row rejects with LoadRowRejected, anything else with the driver's (or our) error; nothing
+ * is committed then.
+ */
+export async function loadFileIntoMysql(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: ImportMode, csv: CsvSettings, raw: Readable, onRows: (rows: number) => void): Promise<number> {
+  const connection = await lease.pool.getConnection();
+  const target = qualifiedName('mysql', plan);
+  const rewriter = new LoadDataRewriter(csv);
+  const columns = loadColumns(plan);
+  let released = false;
+  const release = (error?: unknown) => {
+    if (released) return;
+    released = true;
+    // A connection whose rollback or sql_mode restore failed is not given back to the pool.
+    if (error !== undefined) connection.destroy();
+    else connection.release();
+  };
+  let restoreMode: string | undefined;
+  try {
+    const [[session]] = (await connection.query('SELECT @@SESSION.sql_mode AS mode')) as unknown as [{ mode: string }[]];
+    restoreMode = session?.mode ?? '';
+    // Strict, so a refused value is a warning that names its row rather than a silent 0 or ''.
+    await connection.query("SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')");
+    await connection.query('START TRANSACTION');
+    if (mode === 'replace') await connection.query(`DELETE FROM ${target}`);
+    const progress = setInterval(() => onRows(rewriter.rows), 250);
+    progress.unref();
+    let load: Promise<unknown>;
+    try {
+      load = connection.query({
+        sql: `LOAD DATA LOCAL INFILE 'studio-import' INTO TABLE ${target} CHARACTER SET utf8mb4 FIELDS TERMINATED BY ${literal(csv.delimiter)} OPTIONALLY ENCLOSED BY ${literal(csv.quote)} ESCAPED BY '' LINES TERMINATED BY '\\n' (${columns.list})${columns.set}`,
+        infileStreamFactory: () => rewriter,
+      } as Parameters<typeof connection.query>[0]);
+      raw.on('error', (error) => rewriter.destroy(error));
+      if (raw.errored) rewriter.destroy(raw.errored);
+      else raw.pipe(rewriter);
+      try {
+        const [result] = (await load) as [{ affectedRows: number; warningStatus: number }, unknown];
+        if (rewriter.errored) throw rewriter.errored;
+        if (result.warningStatus > 0 || result.affectedRows !== rewriter.rows) {
+          throw (await refusalOf(connection, plan, rewriter)) ?? new Error(`${rewriter.rows - result.affectedRows} of ${rewriter.rows} rows were not loaded`);
+        }
+      } catch (error) {
+        // The upload's own failure (too large, not UTF-8, cut off, broken CSV) is why the load stopped.
+        throw raw.errored ?? rewriter.errored ?? error;
+      }
+    } finally {
+      clearInterval(progress);
+    }
+    await connection.query('COMMIT');
+    await connection.query('SET SESSION sql_mode = ?', [restoreMode]);
+    release();
+    onRows(rewriter.rows);
+    return rewriter.rows;
+  } catch (error) {
+    const rolledBack = await connection.query('ROLLBACK').then(
+      () => (restoreMode === undefined ? undefined : connection.query('SET SESSION sql_mode = ?', [restoreMode]).then(() => undefined)),
+      (failure: unknown) => failure,
+    );
+    release(await Promise.resolve(rolledBack).catch((failure: unknown) => failure));
+    throw error;
+  }
+}
+
+/** `… for column 'c' at row N` or `` … for column `db`.`t`.`c` at row N``; `Row N doesn't contain …`. */
+const COLUMN = /column (?:`[^`]*`\.`[^`]*`\.)?[`']([^`']+)[`']/;
+const AT_ROW = / at row (\d+)$/;
+const ROW_FIELDS = /^Row (\d+) (doesn't contain data for all columns|was truncated; it contained more data than there were input columns)/;
+const VALUE = /value: '((?:[^']|'')*)'/;
+
+/** The first warning that names a row → a reject; undefined when none does (a duplicate key: the run's error). */
+async function refusalOf(connection: PoolConnection, plan: ImportPlan, rewriter: LoadDataRewriter): Promise<LoadRowRejected | Error | undefined> {
+  const [warnings] = (await connection.query('SHOW WARNINGS LIMIT 20')) as unknown as [Warning[]];
+  for (const warning of warnings) {
+    const fields = ROW_FIELDS.exec(warning.Message);
+    if (fields) {
+      const rowNumber = Number(fields[1]);
+      const reason = fields[2]!.startsWith('doesn') ? 'has fewer fields than the header' : 'has more fields than the header';
+      return new LoadRowRejected({ rowNumber, line: rewriter.lineOf(rowNumber), column: null, value: null, reason }, { cause: warning });
+    }
+    const row = AT_ROW.exec(warning.Message);
+    if (!row) continue;
+    const rowNumber = Number(row[1]);
+    const named = COLUMN.exec(warning.Message)?.[1];
+    const index = named === undefined ? -1 : plan.columns.findIndex((column) => column.name.toLowerCase() === named.toLowerCase());
+    const column = index >= 0 ? plan.columns[index]! : undefined;
+    let value = VALUE.exec(warning.Message)?.[1]?.replace(/''/g, "'") ?? null;
+    if (value !== null && column !== undefined && isBoolean(column) && value.startsWith(NOT_A_BOOLEAN)) value = value.slice(NOT_A_BOOLEAN.length);
+    let reason = warning.Message.replace(AT_ROW, '');
+    if (warning.Code === 1263 || warning.Code === 1048) reason = 'NULL in a NOT NULL column';
+    else if (column !== undefined && value !== null) {
+      // Our own wording when the checked path would have refused the value too.
+      const checked = plan.converters[index]!(value);
+      if (!checked.ok) reason = checked.reason;
+    } else if (column !== undefined && warning.Code === 1265) {
+      reason = truncatedReason(column);
+    }
+    return new LoadRowRejected({ rowNumber, line: rewriter.lineOf(rowNumber), column: column?.name ?? named ?? null, value, reason }, { cause: warning });
+  }
+  const first = warnings[0];
+  return first === undefined ? undefined : Object.assign(new Error(first.Message), { errno: first.Code });
+}
+
+/** "Data truncated" (1265) names no value; say what it means for the column's type. */
+function truncatedReason(column: TargetColumn): string {
+  const type = column.dataType;
+  if (type === 'date' || type === 'datetime' || type === 'timestamp') return `not a valid ${type === 'date' ? 'date' : 'date and time'} (${type})`;
+  if (column.maxLength !== null && ['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext'].includes(type)) return `longer than ${column.maxLength} characters`;
+  if (type === 'decimal' || type === 'numeric') return `more decimal places than ${type}(${column.precision ?? ''},${column.scale ?? 0}) keeps`;
+  return `Data truncated for column '${column.name}'`;
+}

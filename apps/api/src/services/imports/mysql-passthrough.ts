@@ -65,23 +65,22 @@ const CR = 0x0d;
 const NULL_WORD = Buffer.from('NULL');
 const QUOTED_NULL = Buffer.from('"NULL"');
 
-const enum State {
-  /** At the start of a field (after a delimiter, or at the start of a record). */
-  FieldStart,
-  /** Inside an unquoted field. */
-  Unquoted,
-  /** Inside a quoted field. */
-  Quoted,
-  /** A quote inside a quoted field: the field's end, or the first of a doubled quote. */
-  QuoteInQuoted,
-}
+// Where the reader is (numbers rather than an enum: they are compared once a byte).
+/** At the start of a field (after a delimiter, or at the start of a record). */
+const FIELD_START = 0;
+/** Inside an unquoted field. */
+const UNQUOTED = 1;
+/** Inside a quoted field. */
+const QUOTED = 2;
+/** A quote inside a quoted field: the field's end, or the first of a doubled quote. */
+const QUOTE_IN_QUOTED = 3;
+/** After a quoted field's closing quote: a delimiter or a line end must follow. */
+const AFTER_QUOTED = 4;
 
-const enum LineEnd {
-  Unknown,
-  Lf,
-  CrLf,
-  Cr,
-}
+const LINE_END_UNKNOWN = 0;
+const LINE_END_LF = 1;
+const LINE_END_CRLF = 2;
+const LINE_END_CR = 3;
 
 /**
  * The upload's bytes → what `LOAD DATA … FIELDS TERMINATED BY d OPTIONALLY ENCLOSED BY q ESCAPED BY ''
@@ -93,20 +92,20 @@ const enum LineEnd {
 export class LoadDataRewriter extends Transform {
   readonly #delimiter: number;
   readonly #quote: number;
-  #state = State.FieldStart;
-  #lineEnd = LineEnd.Unknown;
+  #state = FIELD_START;
+  #lineEnd = LINE_END_UNKNOWN;
   #atRecordStart = true;
   #inHeader = true;
   #started = false;
   /** A CR outside quotes whose meaning the next byte decides. */
   #pendingCr = false;
-  /** How many bytes of "NULL" an unquoted field has matched so far, held back (0: none held; -1: not a NULL word). */
+  /** Bytes of "NULL" an unquoted field has matched so far, held back; -1: the field is not the NULL word. */
   #nullMatch = 0;
   /** The record so far is a quote (1) or two quotes (2), held back: a lone `""` line is skipped as csv-parse does. */
   #heldQuotes = 0;
   /** Data rows sent. */
   rows = 0;
-  /** Lines read (line terminators seen). */
+  /** Line terminators read. */
   #lines = 0;
   #recordLine = 1;
   /** Sparse map row → its first line: from `#shiftRows[i]` on, line = row + `#shifts[i]`. */
@@ -114,7 +113,7 @@ export class LoadDataRewriter extends Transform {
   readonly #shifts: number[] = [];
 
   constructor(csv: CsvSettings) {
-    super();
+    super({ highWaterMark: 256 * 1024 });
     this.#delimiter = csv.delimiter.charCodeAt(0);
     this.#quote = csv.quote.charCodeAt(0);
   }
@@ -140,7 +139,7 @@ export class LoadDataRewriter extends Transform {
     // The worst case is a run of delimiters, each an empty field written as NULL.
     const out = Buffer.allocUnsafe(input.length * 5 + 16);
     try {
-      const length = this.#rewrite(input, out, false);
+      const length = this.#rewrite(input, out);
       callback(null, length === 0 ? undefined : out.subarray(0, length));
     } catch (error) {
       callback(error as Error);
@@ -150,189 +149,191 @@ export class LoadDataRewriter extends Transform {
   override _flush(callback: TransformCallback): void {
     const out = Buffer.allocUnsafe(32);
     try {
-      const length = this.#rewrite(Buffer.alloc(0), out, true);
-      callback(null, length === 0 ? undefined : out.subarray(0, length));
+      let at = 0;
+      if (this.#pendingCr) {
+        this.#pendingCr = false;
+        if (this.#lineEnd === LINE_END_LF) at = this.#data(CR, out, at);
+      }
+      if (this.#state === QUOTED) throw this.#broken('a quoted field is not closed at the end of the file');
+      if (this.#state === QUOTE_IN_QUOTED) at = this.#closeQuoted(LF, out, at);
+      if (!this.#atRecordStart || this.#state !== FIELD_START) at = this.#endRecord(out, at);
+      callback(null, at === 0 ? undefined : out.subarray(0, at));
     } catch (error) {
       callback(error as Error);
     }
   }
 
-  #rewrite(input: Buffer, out: Buffer, end: boolean): number {
+  #rewrite(input: Buffer, out: Buffer): number {
     const delimiter = this.#delimiter;
     const quote = this.#quote;
+    const n = input.length;
     let at = 0;
-    // The header is read to find its end and its line ends, and not sent.
-    const put = (byte: number) => {
-      if (!this.#inHeader) out[at++] = byte;
-    };
-    const putBytes = (bytes: Buffer, length = bytes.length) => {
-      if (this.#inHeader) return;
-      bytes.copy(out, at, 0, length);
-      at += length;
-    };
-    for (let i = 0; i < input.length; i++) {
-      const byte = input[i]!;
+    for (let i = 0; i < n; i++) {
+      let byte = input[i]!;
+      let crIsData = false;
       if (this.#pendingCr) {
         this.#pendingCr = false;
-        if (byte === LF && this.#lineEnd !== LineEnd.Cr) {
-          if (this.#lineEnd === LineEnd.Unknown) this.#lineEnd = LineEnd.CrLf;
-          if (this.#lineEnd === LineEnd.CrLf) {
-            this.#endRecord(put, putBytes);
-            continue;
-          }
-          // A file whose lines end in LF: the CR was data.
-          this.#fieldByte(CR, put, putBytes);
-        } else if (this.#lineEnd === LineEnd.Unknown || this.#lineEnd === LineEnd.Cr) {
-          this.#lineEnd = LineEnd.Cr;
-          this.#endRecord(put, putBytes);
+        const lineEnd = this.#lineEnd;
+        if (byte === LF && (lineEnd === LINE_END_UNKNOWN || lineEnd === LINE_END_CRLF)) {
+          this.#lineEnd = LINE_END_CRLF;
+          at = this.#endRecord(out, at);
+          continue;
+        }
+        if (lineEnd === LINE_END_UNKNOWN || lineEnd === LINE_END_CR) {
+          this.#lineEnd = LINE_END_CR;
+          at = this.#endRecord(out, at);
         } else {
-          this.#fieldByte(CR, put, putBytes);
+          // A CR in a file whose lines end otherwise is data; this byte is read again next.
+          crIsData = true;
+          byte = CR;
+          i--;
         }
       }
-      switch (this.#state) {
-        case State.Quoted:
-          if (byte === quote) {
-            this.#state = State.QuoteInQuoted;
-            if (this.#heldQuotes === 1) this.#heldQuotes = 2;
-            continue;
-          }
-          if (this.#heldQuotes > 0) {
-            this.#heldQuotes = 0;
-            put(quote);
-          }
-          if (byte === LF) this.#lines += 1;
-          put(byte);
+      const state = this.#state;
+      if (state === QUOTED) {
+        if (byte === quote) {
+          this.#state = QUOTE_IN_QUOTED;
+          if (this.#heldQuotes === 1) this.#heldQuotes = 2;
           continue;
-        case State.QuoteInQuoted:
-          if (byte === quote) {
-            // A doubled quote: LOAD DATA reads it as one, as CSV does.
-            if (this.#heldQuotes > 0) {
-              this.#heldQuotes = 0;
-              put(quote);
-            }
-            put(quote);
-            put(quote);
-            this.#state = State.Quoted;
-            continue;
+        }
+        if (this.#heldQuotes !== 0) {
+          this.#heldQuotes = 0;
+          out[at++] = quote;
+        }
+        // The run up to the next quote is copied as it is.
+        let lines = 0;
+        for (;;) {
+          if (byte === LF) lines++;
+          out[at++] = byte;
+          if (i + 1 >= n) break;
+          byte = input[i + 1]!;
+          if (byte === quote) break;
+          i++;
+        }
+        this.#lines += lines;
+        continue;
+      }
+      if (state === QUOTE_IN_QUOTED) {
+        if (byte === quote) {
+          // A doubled quote: LOAD DATA reads it as one, as CSV does.
+          if (this.#heldQuotes !== 0) {
+            this.#heldQuotes = 0;
+            out[at++] = quote;
           }
-          if (byte === delimiter || byte === LF || byte === CR) {
-            if (byte !== CR || this.#lineEnd !== LineEnd.Lf) {
-              this.#closeQuoted(byte, put);
-              this.#outside(byte, put, putBytes);
-              continue;
-            }
-          }
-          throw this.#broken('a closing quote must be followed by a delimiter or the end of the line');
-        default:
-          this.#outside(byte, put, putBytes);
+          out[at++] = quote;
+          out[at++] = quote;
+          this.#state = QUOTED;
+          continue;
+        }
+        if (byte !== delimiter && byte !== LF && (byte !== CR || this.#lineEnd === LINE_END_LF)) throw this.#broken('a closing quote must be followed by a delimiter or the end of the line');
+        at = this.#closeQuoted(byte, out, at);
+      }
+      if (byte === delimiter) {
+        at = this.#endField(out, at);
+        out[at++] = byte;
+        this.#state = FIELD_START;
+        this.#atRecordStart = false;
+        continue;
+      }
+      if (byte === LF) {
+        if (this.#lineEnd === LINE_END_UNKNOWN) this.#lineEnd = LINE_END_LF;
+        // csv-parse keeps a lone LF in a CRLF (or CR) file as data; LOAD DATA cannot read it unquoted.
+        if (this.#lineEnd !== LINE_END_LF) throw this.#broken('an unquoted LF in a file whose lines end in CR');
+        at = this.#endRecord(out, at);
+        continue;
+      }
+      if (byte === CR && !crIsData) {
+        this.#pendingCr = true;
+        continue;
+      }
+      if (this.#state === FIELD_START && byte === quote) {
+        this.#state = QUOTED;
+        if (this.#atRecordStart && !this.#inHeader) this.#heldQuotes = 1;
+        else out[at++] = quote;
+        this.#atRecordStart = false;
+        continue;
+      }
+      at = this.#data(byte, out, at);
+      if (crIsData || this.#nullMatch >= 0) continue;
+      // The rest of an unquoted field is copied as it is.
+      while (i + 1 < n) {
+        const next = input[i + 1]!;
+        if (next === delimiter || next === LF || next === CR || next === quote) break;
+        out[at++] = next;
+        i++;
       }
     }
-    if (end) {
-      if (this.#pendingCr) {
-        this.#pendingCr = false;
-        if (this.#lineEnd === LineEnd.Lf) this.#fieldByte(CR, put, putBytes);
-      }
-      if (this.#state === State.Quoted) throw this.#broken('a quoted field is not closed at the end of the file');
-      if (this.#state === State.QuoteInQuoted) this.#closeQuoted(LF, put);
-      if (!this.#atRecordStart || this.#state !== State.FieldStart) this.#endRecord(put, putBytes);
-    }
-    return at;
-  }
-
-  /** A byte outside quotes (in a field, or between fields). */
-  #outside(byte: number, put: (byte: number) => void, putBytes: (bytes: Buffer, length?: number) => void): void {
-    if (byte === CR) {
-      this.#pendingCr = true;
-      return;
-    }
-    if (byte === LF) {
-      if (this.#lineEnd === LineEnd.Unknown) this.#lineEnd = LineEnd.Lf;
-      if (this.#lineEnd === LineEnd.Lf) {
-        this.#endRecord(put, putBytes);
-        return;
-      }
-      // csv-parse keeps a lone LF in a CRLF (or CR) file as data; LOAD DATA cannot read it unquoted.
-      throw this.#broken('an unquoted LF in a file whose lines end in CR');
-    }
-    if (byte === this.#delimiter) {
-      this.#endField(putBytes);
-      put(byte);
-      this.#state = State.FieldStart;
-      this.#atRecordStart = false;
-      return;
-    }
-    if (this.#state === State.FieldStart && byte === this.#quote) {
-      this.#state = State.Quoted;
-      if (this.#atRecordStart && !this.#inHeader) this.#heldQuotes = 1;
-      else put(byte);
-      this.#atRecordStart = false;
-      return;
-    }
-    this.#fieldByte(byte, put, putBytes);
+    // Everything written so far belongs to the header while it has not ended.
+    return this.#inHeader ? 0 : at;
   }
 
   /** A data byte of an unquoted field. */
-  #fieldByte(byte: number, put: (byte: number) => void, putBytes: (bytes: Buffer, length?: number) => void): void {
+  #data(byte: number, out: Buffer, at: number): number {
+    if (this.#state === AFTER_QUOTED) throw this.#broken('a closing quote must be followed by a delimiter or the end of the line');
     if (byte === this.#quote) throw this.#broken('a quote inside an unquoted field');
-    if (this.#state === State.FieldStart) {
-      this.#state = State.Unquoted;
+    if (this.#state === FIELD_START) {
+      this.#state = UNQUOTED;
       this.#atRecordStart = false;
       this.#nullMatch = 0;
     }
     if (this.#nullMatch >= 0) {
       if (this.#nullMatch < 4 && byte === NULL_WORD[this.#nullMatch]) {
         this.#nullMatch += 1;
-        return;
+        return at;
       }
-      putBytes(NULL_WORD, this.#nullMatch);
+      NULL_WORD.copy(out, at, 0, this.#nullMatch);
+      at += this.#nullMatch;
       this.#nullMatch = -1;
     }
-    put(byte);
+    out[at++] = byte;
+    return at;
   }
 
-  #closeQuoted(next: number, put: (byte: number) => void): void {
-    // A record that is only `""` is skipped, as csv-parse's reader does with an empty line.
-    if (this.#heldQuotes === 2 && (next === LF || next === CR)) {
-      this.#heldQuotes = 0;
-      this.#state = State.FieldStart;
-      this.#atRecordStart = true;
-      return;
-    }
+  #closeQuoted(next: number, out: Buffer, at: number): number {
     if (this.#heldQuotes === 2) {
-      put(this.#quote);
       this.#heldQuotes = 0;
+      if (next === LF || next === CR) {
+        // A record that is only `""` is skipped, as csv-parse's reader does with an empty line.
+        this.#state = FIELD_START;
+        this.#atRecordStart = true;
+        return at;
+      }
+      out[at++] = this.#quote;
     }
-    put(this.#quote);
-    this.#state = State.FieldStart;
-    this.#atRecordStart = false;
-    // The field is closed; what follows is read as after any field (the delimiter or the line end).
-    this.#state = State.Unquoted;
-    this.#nullMatch = -1;
+    out[at++] = this.#quote;
+    this.#state = AFTER_QUOTED;
+    return at;
   }
 
-  #endField(putBytes: (bytes: Buffer, length?: number) => void): void {
-    if (this.#state === State.FieldStart) {
-      putBytes(NULL_WORD);
-      return;
+  #endField(out: Buffer, at: number): number {
+    const state = this.#state;
+    if (state === FIELD_START) {
+      NULL_WORD.copy(out, at);
+      return at + 4;
     }
-    if (this.#state === State.Unquoted && this.#nullMatch > 0) {
-      if (this.#nullMatch === 4) putBytes(QUOTED_NULL);
-      else putBytes(NULL_WORD, this.#nullMatch);
+    if (state === UNQUOTED && this.#nullMatch > 0) {
+      const held = this.#nullMatch === 4 ? QUOTED_NULL : NULL_WORD.subarray(0, this.#nullMatch);
+      held.copy(out, at);
+      at += held.length;
     }
     this.#nullMatch = 0;
+    return at;
   }
 
-  #endRecord(put: (byte: number) => void, putBytes: (bytes: Buffer, length?: number) => void): void {
+  #endRecord(out: Buffer, at: number): number {
     this.#lines += 1;
-    if (this.#atRecordStart && this.#state === State.FieldStart) {
+    if (this.#atRecordStart && this.#state === FIELD_START) {
       // An empty line is skipped; the rows after it start a line later.
       this.#recordLine = this.#lines + 1;
-      return;
+      return at;
     }
-    this.#endField(putBytes);
-    if (this.#inHeader) this.#inHeader = false;
-    else {
-      put(LF);
+    at = this.#endField(out, at);
+    if (this.#inHeader) {
+      // The header is not sent: drop what was written of it.
+      this.#inHeader = false;
+      at = 0;
+    } else {
+      out[at++] = LF;
       this.rows += 1;
       const shift = this.#recordLine - this.rows;
       if (shift !== (this.#shifts.at(-1) ?? 1)) {
@@ -340,10 +341,11 @@ export class LoadDataRewriter extends Transform {
         this.#shifts.push(shift);
       }
     }
-    this.#state = State.FieldStart;
+    this.#state = FIELD_START;
     this.#atRecordStart = true;
     this.#nullMatch = 0;
     this.#recordLine = this.#lines + 1;
+    return at;
   }
 
   #broken(why: string): ImportRefusal {

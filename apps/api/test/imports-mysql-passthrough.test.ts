@@ -5,7 +5,7 @@
 import { testTargets } from '@studio/db/testing';
 import { describe, expect, it } from 'vitest';
 import { useHarness } from './support/harness';
-import { importWorkspace, requireImportBackendsInCi, uploadOf, useImportBackends, type PeopleRow } from './support/imports';
+import { eventually, importWorkspace, requireImportBackendsInCi, slowUpload, uploadOf, useImportBackends, type PeopleRow } from './support/imports';
 
 const { backends, missing } = useImportBackends();
 requireImportBackendsInCi(missing);
@@ -35,7 +35,7 @@ describe.runIf(mysql)('MariaDB fast path', () => {
       for await (const chunk of download.open()) chunks.push(Buffer.from(chunk as Buffer));
       return { run, rejects: Buffer.concat(chunks).toString('utf8').trimEnd().split('\r\n').slice(1) };
     };
-    return { table, importCsv };
+    return { ws, owner, table, projectId: project.id, importCsv };
   }
 
   const goodRows = (from: number, end = '\n') => Array.from({ length: GOOD_ROWS }, (_, i) => `${from + i},"name, ${from + i}",,${i}.5,2024-01-02,yes,2024-01-02 03:04:05${end}`).join('');
@@ -119,5 +119,21 @@ describe.runIf(mysql)('MariaDB fast path', () => {
     const rows = await backend.people(table);
     expect(rows).toHaveLength(GOOD_ROWS);
     expect(rows.map((row) => row[0])).not.toContain(100000);
+  });
+
+  it('cancel mid-run: the load stops, nothing is committed, and the table takes the next import', async () => {
+    const { ws, owner, table, projectId, importCsv } = await setup();
+    const api = h.caller(owner.principal);
+    const slow = slowUpload('id,name', (n) => `${n},row ${n}`, { rows: 5_000, pauseMs: 10 });
+    const { caller, ctx } = h.callerWithContext(owner.principal);
+    ctx.upload = slow.upload;
+    const run = await caller.imports.start({ workspaceId: ws.id, projectId, table });
+    expect(await eventually(async () => (await api.imports.get({ workspaceId: ws.id, projectId, importId: run.id })).rowsRead >= 5)).toBe(true);
+    const cancelled = await api.imports.cancel({ workspaceId: ws.id, projectId, importId: run.id });
+    expect(cancelled).toMatchObject({ outcome: 'cancelled', rowsWritten: 0, error: { error: 'import_cancelled' } });
+    expect(slow.sent()).toBeLessThan(5_000);
+    expect(await backend.people(table)).toEqual([BEFORE]);
+    const next = await importCsv(`${HEADER}\n${goodRows(1)}`);
+    expect(next.run).toMatchObject({ outcome: 'succeeded', rowsWritten: GOOD_ROWS });
   });
 });

@@ -435,17 +435,22 @@ export async function loadFileIntoMysql(lease: PoolLease<'mysql'>, plan: ImportP
     } finally {
       clearInterval(progress);
     }
-    await connection.query('COMMIT');
+    // The pooled connection goes back with its own sql_mode; set inside the transaction, so a failure
+    // here still rolls the rows back rather than leaving them committed under a failed run.
     await connection.query('SET SESSION sql_mode = ?', [restoreMode]);
+    await connection.query('COMMIT');
     release();
     onRows(rewriter.rows);
     return rewriter.rows;
   } catch (error) {
-    const rolledBack = await connection.query('ROLLBACK').then(
-      () => (restoreMode === undefined ? undefined : connection.query('SET SESSION sql_mode = ?', [restoreMode]).then(() => undefined)),
-      (failure: unknown) => failure,
-    );
-    release(await Promise.resolve(rolledBack).catch((failure: unknown) => failure));
+    let failure: unknown;
+    try {
+      await connection.query('ROLLBACK');
+      if (restoreMode !== undefined) await connection.query('SET SESSION sql_mode = ?', [restoreMode]);
+    } catch (cleanup) {
+      failure = cleanup;
+    }
+    release(failure);
     throw error;
   }
 }

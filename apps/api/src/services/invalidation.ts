@@ -29,6 +29,8 @@ export const invalidationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('token'), tokenId: z.string() }),
   /** A workspace's environments or a connection's console access changed: cached targets go (workspace-databases.ts); pools stay. */
   z.object({ kind: z.literal('targets'), workspaceId: z.string() }),
+  /** Something a workspace's connection list shows changed (a row added, edited, deleted, tested): cached pages go (connections.ts). */
+  z.object({ kind: z.literal('connections'), workspaceId: z.string() }),
 ]);
 
 export type Invalidation = z.infer<typeof invalidationSchema>;

@@ -5,9 +5,11 @@
 // list is read on both first (so both have it cached), the change is made through instance A.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testTargets } from '@studio/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger';
 import { closeServices, createServices, type AppServices } from '../src/services/index';
+import { INVALIDATION_CHANNEL } from '../src/services/invalidation';
 import { serveInstance, type ApiInstance } from './support/api-instance';
 import { createHarness, type Harness, type UserFixture } from './support/harness';
 
@@ -130,6 +132,24 @@ describe.each(testTargets)('the connection list on two instances, $name', (targe
     expect(saved.status).toBe(200);
     expect((await list(a, ws.slug, session)).map((c) => c.name)).toEqual(['alpha', 'staging (environment)']);
     await showsWithinBound(() => list(b, ws.slug, session), (items) => items.length === 2, "the environment's connection");
+  });
+
+  it.skipIf(target.name !== 'postgres')("a change made while an instance's listener is away shows there", { timeout: 30_000 }, async () => {
+    const { ws, session, warm } = await workspaceWithOwner();
+    await warm();
+
+    // Every listener is cut, as a database restart or a network fault does: B cannot hear A.
+    await h.testDb.database.db.execute(
+      sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query = ${`LISTEN ${INVALIDATION_CHANNEL}`}`,
+    );
+    await vi.waitFor(() => expect(other.invalidation.listening).toBe(false));
+    const created = await a.rest('POST', `/api/v1/workspaces/${ws.slug}/connections`, { session }, { name: 'beta', type: 'postgres', host: '127.0.0.1', port: 1, database: 'd', user: 'beta_login' });
+    expect(created.status).toBe(200);
+    await showsWithinBound(() => list(b, ws.slug, session), (items) => items.length === 2, 'the connection created while it was not listening');
+
+    // Listening again (its pages dropped, as changes may have been missed), B still shows it.
+    await vi.waitFor(() => expect(other.invalidation.listening).toBe(true), { timeout: 15_000 });
+    expect((await list(b, ws.slug, session)).map((c) => c.name)).toEqual(['alpha', 'beta']);
   });
 
   it('a Member never sees user names, whoever filled the cache first', async () => {

@@ -108,6 +108,28 @@ function cutOf(schema: z.ZodType): Cut {
   return byZod(schema);
 }
 
+/**
+ * A frozen answer is one a service hands to every caller as it is (a cached page, decision 023): its
+ * cut is made once, kept as long as the answer lives, and frozen in turn so the REST writer can
+ * serialise it once too. Anything else is cut on every call.
+ */
+function sharedOnce(project: Project): Project {
+  const cuts = new WeakMap<object, unknown>();
+  return (value) => {
+    if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return project(value);
+    if (cuts.has(value)) return cuts.get(value);
+    const cut = freezeDeep(project(value));
+    cuts.set(value, cut);
+    return cut;
+  };
+}
+
+function freezeDeep(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Date || Object.isFrozen(value)) return value;
+  for (const inner of Object.values(value)) freezeDeep(inner);
+  return Object.freeze(value);
+}
+
 /** Marks the output middlewares already replaced (routers nest, so a procedure is seen more than once). */
 const PROJECTED = Symbol('projected output');
 
@@ -128,7 +150,7 @@ export function projectOutputs<Router extends AnyRouter>(router: Router): Router
     if (!(output instanceof z.ZodType) || middlewares[PROJECTED]) continue;
     const index = middlewares.findIndex((middleware) => (middleware as { _type?: string })._type === 'output');
     if (index === -1) continue;
-    const project = projectionOf(output);
+    const project = sharedOnce(projectionOf(output));
     const cut = async ({ next }: { next: () => Promise<MiddlewareResult> }): Promise<MiddlewareResult> => {
       const result = await next();
       if (!result.ok) return result;

@@ -1,6 +1,7 @@
-// Once an instance knows who is calling (session or token, and their role in the workspace), listing
-// connections costs the system database one statement: the list itself. Rate-limit counters are
-// another statement only where they live in the system database (PostgreSQL without REDIS_URL).
+// Once an instance knows who is calling (session or token, and their role in the workspace) and has
+// presented the page (decision 023), listing connections costs the system database nothing; after a
+// change it costs one statement, the list itself, once. Rate-limit counters are a statement only
+// where they live in the system database (PostgreSQL without REDIS_URL).
 import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveInstance, type ApiInstance } from './support/api-instance';
@@ -25,7 +26,7 @@ describe.each(testTargets)('connections list round trips on $name', (target) => 
     await h?.dispose();
   });
 
-  it('one statement per list after the first call, for a session and for a token', async () => {
+  it('no statement per list after the first call, for a session and for a token; one after a change', async () => {
     const owner = await h.user('owner');
     const ws = await h.workspace(owner);
     await h.caller(owner.principal).connections.create({ workspaceId: ws.id, name: 'warehouse', type: 'postgres', host: '10.1.2.3', port: 5432, database: 'dw', user: 'reader', password: 'pw' });
@@ -40,7 +41,13 @@ describe.each(testTargets)('connections list round trips on $name', (target) => 
       const response = await api.rest('GET', path, auth);
       expect(response.status).toBe(200);
       expect(((await response.json()) as { items: { name: string }[] }).items.map((c) => c.name)).toEqual(['warehouse']);
-      expect(statements.count).toBe(1 + counters);
+      expect(statements.count).toBe(counters);
     }
+
+    await h.caller(owner.principal).connections.create({ workspaceId: ws.id, name: 'archive', type: 'postgres', host: '10.1.2.4', port: 5432, database: 'ar', user: 'reader', password: 'pw' });
+    statements.reset();
+    const changed = await api.rest('GET', path, { session });
+    expect(((await changed.json()) as { items: { name: string }[] }).items.map((c) => c.name)).toEqual(['archive', 'warehouse']);
+    expect(statements.count).toBe(1 + counters);
   });
 });

@@ -117,8 +117,24 @@ function textInput(entries: Iterable<[string, string]>, route: RestRoute): Recor
   return input;
 }
 
+/**
+ * JSON of frozen answers (the same page handed to every caller, decision 023), serialised and
+ * encoded once per answer: stringifying a page's dates and encoding it were most of writing it.
+ */
+const serialised = new WeakMap<object, Buffer>();
+
+function jsonOf(body: unknown): string | Buffer {
+  if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return JSON.stringify(body);
+  let payload = serialised.get(body);
+  if (payload === undefined) {
+    payload = Buffer.from(JSON.stringify(body));
+    serialised.set(body, payload);
+  }
+  return payload;
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const payload = JSON.stringify(body);
+  const payload = jsonOf(body);
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
   res.end(payload);
 }

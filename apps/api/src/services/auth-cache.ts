@@ -131,6 +131,7 @@ export class AuthCache implements InvalidationSubscriber {
     switch (message.kind) {
       case 'pool':
       case 'targets':
+      case 'connections':
         return;
       case 'session':
         this.sessions.delete(message.storedSessionId);

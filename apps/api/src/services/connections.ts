@@ -8,6 +8,10 @@ import type { ConnectionTestResult, ConnectionTestTarget } from './connection-te
 import type { KeyRing } from './crypto';
 import { assertEncryptionSettings, lastTlsOf, requestedEncryptionOf, type RequestedEncryption } from './connection-tls';
 import { assertOptionsFitType, assertPasswordResupplied, patchStoredTarget } from './credential-target';
+import { DEFAULT_AUTH_CACHE, type AuthCacheOptions } from './auth-cache';
+import { ConnectionListCache, deepFreeze } from './connection-list-cache';
+import type { Invalidation, InvalidationChannel, InvalidationSubscriber } from './invalidation';
+import { inTransaction } from './unit-of-work';
 import { expectRow, NotFoundError } from './errors';
 import type { ConnectionUseFacts } from './policy';
 import { keysetPage } from './pagination';
@@ -89,7 +93,19 @@ export const credentialContext = (connectionId: string, field: 'user' | 'passwor
 /** Decrypted user names kept per instance (a page of 25 cost 25 AES-GCM openings); bounded, oldest out. */
 const USER_NAME_CACHE_SIZE = 10_000;
 
-export class ConnectionService {
+export interface ConnectionServiceOptions {
+  /**
+   * Where changes to the list are announced and heard (services/index.ts passes the instance's
+   * channel). Without one nothing is cached: every list call reads the registry.
+   */
+  invalidation?: InvalidationChannel | undefined;
+  /** The auth cache's TTL: how long a page may be served before it is read again, whatever was heard. 0 turns caching off. */
+  cache?: AuthCacheOptions | undefined;
+}
+
+type ListPage = Awaited<ReturnType<ConnectionService['readPage']>>;
+
+export class ConnectionService implements InvalidationSubscriber {
   /**
    * Sealed user name → plain user name, keyed by the ciphertext with its row id (a ciphertext opens
    * only under its own row's context, and a new one is written with a fresh nonce on every change,
@@ -99,11 +115,17 @@ export class ConnectionService {
   /** The list's two statements, built once (with and without a cursor): drizzle's query building was a tenth of a list call. */
   readonly #listFirst;
   readonly #listAfter;
+  /** Presented pages of the list (decision 023), dropped by a `connections` message for their workspace. */
+  readonly #pages = new ConnectionListCache<ListPage>();
+  /** Bumped by every change heard: a page read while one arrived is answered once, not kept. */
+  #generation = 0;
 
   constructor(
     private readonly db: StudioDatabase,
     private readonly keyRing: KeyRing,
+    private readonly options: ConnectionServiceOptions = {},
   ) {
+    options.invalidation?.subscribe(this);
     const byWorkspace = eq(connections.workspaceId, sql.placeholder('workspaceId'));
     this.#listFirst = db.select(readColumns).from(connections).where(byWorkspace).orderBy(asc(connections.name)).limit(sql.placeholder('limit')).prepare('connections_list_first');
     this.#listAfter = db
@@ -146,13 +168,54 @@ export class ConnectionService {
     return message === null ? null : hideLogin(message, this.#userName(connectionId, userEncrypted));
   }
 
-  /** Ordered by name; `after` is the name of the last row of the previous page (names are unique per workspace). */
-  async list(workspaceId: string, page: { afterName?: string | undefined; limit: number }, view: ConnectionView) {
+  /**
+   * Ordered by name; `after` is the name of the last row of the previous page (names are unique per
+   * workspace). Served from this instance's pages while the invalidation channel listens (never
+   * inside a transaction, which may have changed rows this cache has not heard of yet); the page is
+   * frozen: every caller gets the same one.
+   */
+  async list(workspaceId: string, page: { afterName?: string | undefined; limit: number }, view: ConnectionView): Promise<ListPage> {
+    const ttlMs = (this.options.cache ?? DEFAULT_AUTH_CACHE).ttlMs;
+    const usable = this.options.invalidation?.listening === true && ttlMs > 0 && !inTransaction();
+    if (!usable) return this.readPage(workspaceId, page, view);
+    // The view is part of the key: a page with user names is never handed to a caller without them.
+    const pageKey = `${view.revealUser ? 'manager' : 'reader'}\u0000${page.limit}\u0000${page.afterName ?? ''}`;
+    const hit = this.#pages.get(workspaceId, pageKey, Date.now());
+    if (hit) return hit;
+    const generation = this.#generation;
+    const fresh = deepFreeze(await this.readPage(workspaceId, page, view));
+    if (generation === this.#generation) this.#pages.set(workspaceId, pageKey, fresh, fresh.items.length, Date.now() + ttlMs);
+    return fresh;
+  }
+
+  /** One page read from the registry and presented for `view` (what `list` keeps). */
+  async readPage(workspaceId: string, page: { afterName?: string | undefined; limit: number }, view: ConnectionView) {
     const limit = page.limit + 1;
     const rows =
       page.afterName === undefined ? await this.#listFirst.execute({ workspaceId, limit }) : await this.#listAfter.execute({ workspaceId, afterName: page.afterName, limit });
     const found = keysetPage(rows, page.limit, (row) => row.name);
     return { ...found, items: found.items.map((row) => this.#present(row, view)) };
+  }
+
+  changed(message: Invalidation): void {
+    if (message.kind !== 'connections') return;
+    this.#pages.dropWorkspace(message.workspaceId);
+    this.#generation += 1;
+  }
+
+  missed(): void {
+    this.#pages.clear();
+    this.#generation += 1;
+  }
+
+  /**
+   * Announces that what a workspace's list shows changed. Every writer below calls it after its
+   * statement: inside an `atomically` scope (every API path) or a transaction handed in as `db`
+   * joined to one, the announcement commits with the change; this instance drops its pages once
+   * the transaction has ended, before the caller is answered.
+   */
+  async #listChanged(workspaceId: string): Promise<void> {
+    await this.options.invalidation?.publish({ kind: 'connections', workspaceId });
   }
 
   async get(workspaceId: string, connectionId: string, view: ConnectionView, db: StudioDatabase = this.db) {
@@ -187,6 +250,7 @@ export class ConnectionService {
       options: input.options ?? {},
       createdBy,
     });
+    await this.#listChanged(workspaceId);
     return this.get(workspaceId, id, { revealUser: true }, db);
   }
 
@@ -196,7 +260,7 @@ export class ConnectionService {
    * carry the password (PasswordRequiredError): the stored one only goes where it was saved for.
    */
   async update(workspaceId: string, connectionId: string, patch: ConnectionPatch, db: StudioDatabase = this.db, verified: ConnectionTestResult | null = null) {
-    return db.transaction(async (tx) => {
+    const updated = await db.transaction(async (tx) => {
       const [current] = await tx
         .select(settingsColumns)
         .from(connections)
@@ -255,6 +319,10 @@ export class ConnectionService {
       const [row] = await tx.select(readColumns).from(connections).where(eq(connections.id, connectionId));
       return this.#present(expectRow(row, 'connection select'), { revealUser: true });
     });
+    // After the update's own (nested) transaction: in a scope it is still the change's transaction;
+    // outside one the update has committed, so no instance can re-read the old row after hearing it.
+    await this.#listChanged(workspaceId);
+    return updated;
   }
 
   /**
@@ -306,6 +374,7 @@ export class ConnectionService {
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
       .returning({ id: connections.id, name: connections.name });
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    await this.#listChanged(workspaceId);
     return row;
   }
 
@@ -361,6 +430,7 @@ export class ConnectionService {
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
       .returning({ status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError });
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
+    await this.#listChanged(workspaceId);
     return row;
   }
 
@@ -374,6 +444,7 @@ export class ConnectionService {
           : { status: test.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: test.success ? null : test.message.slice(0, 2_000), lastTls: test.negotiated },
       )
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
+    await this.#listChanged(workspaceId);
   }
 
   /** The last test's outcome; the login name is taken out of its error unless the view reveals it. */

@@ -151,11 +151,11 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
   // A connection that opens again ends a system-database outage (requests only report its start).
   if (options.database.kind === 'pg') options.database.client.on('connect', () => outages.recovered('system_database'));
   const store = options.rateLimitStore ?? (await defaultRateLimitStore(options, outages));
-  const connections = new ConnectionService(db, options.keyRing);
   const pools = options.pools ?? createPoolManager(options.logger, { beforeConnect: beforeConnectOf(options.outboundPolicy) });
   // On a PostgreSQL system database changes reach every instance (LISTEN/NOTIFY); the embedded
   // PGlite is one process by construction, so in memory is the whole story there.
   const invalidation = await createInvalidationChannel(options.database, db, options.logger);
+  const connections = new ConnectionService(db, options.keyRing, { invalidation, cache: options.authCache ?? DEFAULT_AUTH_CACHE });
   const poolInvalidation = new PoolInvalidation(invalidation, pools, options.logger);
   const authCache = new AuthCache(invalidation, options.authCache ?? DEFAULT_AUTH_CACHE);
   const audit = new AuditService(db, options.logger);

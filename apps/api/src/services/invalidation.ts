@@ -31,6 +31,8 @@ export const invalidationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('targets'), workspaceId: z.string() }),
   /** A SQL editor procedure was published, renamed or deleted: its cached record goes (sql-editor/runnable.ts). */
   z.object({ kind: z.literal('procedure'), workspaceId: z.string(), procedureId: z.string() }),
+  /** Something a workspace's connection list shows changed (a row added, edited, deleted, tested): cached pages go (connections.ts). */
+  z.object({ kind: z.literal('connections'), workspaceId: z.string() }),
 ]);
 
 export type Invalidation = z.infer<typeof invalidationSchema>;

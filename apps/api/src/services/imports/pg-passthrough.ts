@@ -209,6 +209,8 @@ export class RecordCounter extends Transform {
       else high = middle;
     }
     const before = low > 0 ? { record: spans[(low - 1) * 3]!, lastLine: spans[(low - 1) * 3 + 2]! } : this.#base;
+    // Further back than the records still remembered: PostgreSQL's own count is all there is.
+    if (line < before.lastLine) return { rowNumber: line - 1, line };
     let record = before.record + (line - before.lastLine);
     let first = line;
     if (low < spans.length / 3 && record >= spans[low * 3]!) {

@@ -72,6 +72,12 @@ export function createContextInner(options: ContextInnerOptions) {
     /** Records an audit row for this request's principal, ip and user agent. */
     recordAudit: (event: Omit<AuditEvent, 'actor' | 'ip' | 'userAgent'>) =>
       audit.record({ ...event, actor: auditActorOf(principal), ip: requestMeta.ip, userAgent: requestMeta.userAgent }),
+    /**
+     * The audit row of something done outside the system database (a procedure run): resolves once
+     * committed, rejects when it cannot be written; concurrent calls share one INSERT.
+     */
+    commitAudit: (event: Omit<AuditEvent, 'actor' | 'ip' | 'userAgent'>) =>
+      audit.commit({ ...event, actor: auditActorOf(principal), ip: requestMeta.ip, userAgent: requestMeta.userAgent }),
   };
 }
 

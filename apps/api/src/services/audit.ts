@@ -2,6 +2,7 @@
 // anything that looks like a secret before they reach the row.
 import { apiTokens, auditLog, connections, environments, storedProcedures, users, workspaces, type AuditOutcome } from '@studio/db/schema';
 import type { StudioDatabase } from '@studio/db';
+import { unavailableReasonOf } from '@studio/db/errors';
 import { and, desc, eq, gte, inArray, isNull, lte, or, sql, type Column, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { keysetPage } from './pagination';
@@ -94,6 +95,10 @@ export class AuditService {
     return () => this.#failureListeners.delete(listener);
   }
 
+  /** Rows waiting for the next multi-row INSERT of `commit`, with their callers. */
+  #queued: { row: typeof auditLog.$inferInsert; done: (error?: unknown) => void }[] = [];
+  #flushing = false;
+
   /**
    * Writes one row. Inside an `atomically` scope the row is part of the change's transaction and a
    * failure fails the call (nothing is acknowledged without its audit row); a denial there is
@@ -133,6 +138,58 @@ export class AuditService {
         this.logger.error({ err: error, action: event.action, outcome: event.outcome }, 'audit write failed');
       }
     });
+  }
+
+  /**
+   * Writes the row of something that happened outside the system database (a procedure run on a
+   * workspace server) and resolves once it is committed; a failed write rejects, so the caller can
+   * refuse to answer a success that has no audit row. Rows that arrive while an INSERT is in flight
+   * go together in the next one: concurrent calls share one statement and one commit instead of
+   * queueing one commit each (decision 024). Inside an `atomically` scope the row joins the scope's
+   * transaction instead.
+   */
+  async commit(event: AuditEvent): Promise<void> {
+    const row = this.rowOf(event);
+    if (inTransaction()) {
+      await this.db.insert(auditLog).values(row);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.#queued.push({ row, done: (error) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error(String(error)))) });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#queued.length > 0) {
+        const batch = this.#queued.splice(0, AUDIT_BATCH_ROWS);
+        try {
+          await this.db.insert(auditLog).values(batch.map((entry) => entry.row));
+          for (const entry of batch) entry.done();
+        } catch (error) {
+          // An unreachable database fails every row alike; otherwise one refused row must not take
+          // its neighbours with it, and each is tried on its own.
+          if (batch.length === 1 || unavailableReasonOf(error) !== undefined) {
+            for (const entry of batch) entry.done(error);
+            continue;
+          }
+          await Promise.all(
+            batch.map(async (entry) => {
+              try {
+                await this.db.insert(auditLog).values(entry.row);
+                entry.done();
+              } catch (single) {
+                entry.done(single);
+              }
+            }),
+          );
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   /** Newest first; keyset pagination on (at, id). */
@@ -191,5 +248,8 @@ export class AuditService {
     return names;
   }
 }
+
+/** At most this many rows per INSERT of `commit` (well under PostgreSQL's 65,535 bind parameters). */
+const AUDIT_BATCH_ROWS = 500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

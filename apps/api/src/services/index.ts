@@ -24,7 +24,7 @@ import { ProjectService } from './projects';
 import { ImportService, type ImportOptions } from './imports/service';
 import { createLucia, SessionService } from './sessions';
 import { ConsoleService, type ConsoleRunSubject } from './console';
-import { ExecutionRegistry, ProcedureCatalogueCache, SqlEditorService } from './sql-editor';
+import { ExecutionRegistry, ProcedureCatalogueCache, RunnableProcedures, SqlEditorService } from './sql-editor';
 import { beforeConnectOf, WorkspaceDatabases } from './workspace-databases';
 import { WorkspaceMigrationService, type WorkspaceMigrationConfig } from './workspace-migrations';
 import { createInvalidationChannel, type InvalidationChannel } from './invalidation';
@@ -194,7 +194,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Ap
     ),
     connectionTestRuns: new ConnectionTestRuns(options.connectionTestRuns),
     workspaceMigrations,
-    sqlEditor: new SqlEditorService(db, workspaceDatabases, new ExecutionRegistry(), new ProcedureCatalogueCache()),
+    sqlEditor: new SqlEditorService(db, workspaceDatabases, new ExecutionRegistry(), new ProcedureCatalogueCache(), new RunnableProcedures(invalidation, options.authCache ?? DEFAULT_AUTH_CACHE)),
     schemaBrowser: new SchemaBrowserService(workspaceDatabases),
     executionBudget: new ConcurrencyBudget({ name: 'executionsPerConnection', ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
     console: new ConsoleService(db, workspaceDatabases, new ExecutionRegistry<ConsoleRunSubject>(), options.exportMaxRows),

@@ -29,6 +29,8 @@ export const invalidationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('token'), tokenId: z.string() }),
   /** A workspace's environments or a connection's console access changed: cached targets go (workspace-databases.ts); pools stay. */
   z.object({ kind: z.literal('targets'), workspaceId: z.string() }),
+  /** A SQL editor procedure was published, renamed or deleted: its cached record goes (sql-editor/runnable.ts). */
+  z.object({ kind: z.literal('procedure'), workspaceId: z.string(), procedureId: z.string() }),
 ]);
 
 export type Invalidation = z.infer<typeof invalidationSchema>;

@@ -18,7 +18,7 @@ function notPublished(): ServiceError {
  * not-found is the answer when both fail, as when they ran one after the other.
  */
 async function recordAndTarget(ctx: SqlEditorContext, procedureId: string, environmentId: string | undefined) {
-  const [record, target] = await Promise.allSettled([ctx.sqlEditor.get(ctx.workspace.id, procedureId), ctx.sqlEditor.targetOf(ctx.workspace.id, environmentId)]);
+  const [record, target] = await Promise.allSettled([ctx.sqlEditor.runnable(ctx.workspace.id, procedureId), ctx.sqlEditor.targetOf(ctx.workspace.id, environmentId)]);
   if (record.status === 'rejected') throw record.reason;
   if (target.status === 'rejected') throw target.reason;
   return { record: record.value, target: target.value };
@@ -36,13 +36,20 @@ export async function executeHandler({ ctx, input, signal }: { ctx: SqlEditorCon
   if (record.status !== 'published') throw notPublished();
   const executionId = input.executionId ?? randomUUID();
   const running = editor.executions.start({ id: executionId, workspaceId: ctx.workspace.id, procedureId: record.id, owner: principalKeyOf(ctx) });
+  // The run happens on the workspace server, outside any system transaction; its audit row is
+  // committed before the answer, and a run whose row cannot be written is not answered as a
+  // success (the console's rule, decision 010; batching in decision 024).
+  let auditFailed = false;
   const audit = (outcome: 'success' | 'failure', details: Record<string, unknown>) =>
-    ctx.recordAudit({
+    ctx.commitAudit({
       workspaceId: ctx.workspace.id,
       action: 'procedure.execute',
       target: { type: 'procedure', id: record.id },
       outcome,
       details: { name: record.qualifiedName, executionId, environmentId: target.environmentId, parameterNames: Object.keys(input.parameters), ...details },
+    }).catch((error: unknown) => {
+      auditFailed = true;
+      throw error;
     });
   const abandon = () => running.execution.cancel();
   if (signal?.aborted) abandon();
@@ -56,6 +63,7 @@ export async function executeHandler({ ctx, input, signal }: { ctx: SqlEditorCon
     await audit('success', { status: result.status, elapsedMs: result.elapsedMs, resultSets: result.resultSets.length, truncated: result.truncated });
     return { procedureId: record.id, environmentId: target.environmentId, ...result };
   } catch (error) {
+    if (auditFailed) throw error;
     await audit('failure', error instanceof SqlServerError ? { errorNumber: error.server.number, line: error.server.line } : { errorCode: (error as { code?: unknown }).code ?? null });
     throw error;
   } finally {

@@ -18,6 +18,7 @@ import { readTargetTable, splitTableName, type TargetTable } from './catalogue';
 import { CsvSource, type CsvRecord } from './csv-source';
 import { convertRecord, planImport, type ImportMode, type ImportPlan } from './plan';
 import { fileMatches, mappingFor, type ProjectConfig, type TableMapping } from './project-config';
+import { canLoadDirectly, loadFileIntoMysql, LoadRowRejected } from './mysql-passthrough';
 import { canPassThrough, copyFileIntoPostgres, CopyRowRejected } from './pg-passthrough';
 import { openSink, type ImportSink } from './sinks';
 import { excerpt, type Dialect } from './values';
@@ -261,9 +262,8 @@ export class ImportService {
     const counters: Counters = { bytesRead: source.bytesRead, rowsRead: 0, rowsWritten: 0, rowsRejected: 0 };
     const live: LiveRun = { id: run.id, workspaceId: request.workspaceId, startedByUserId: request.startedBy.userId, controller, counters, done: Promise.resolve() };
     this.#live.set(run.id, live);
-    const passThrough =
-      dialect === 'postgres' &&
-      canPassThrough({ plan, csv: project.config.csv, mode: request.mode, allOrNothing: request.errorPolicy === 'all-or-nothing', firstBatchClean: pendingFirst.every((record) => 'values' in convertRecord(plan, record.fields)) });
+    const fast = () => ({ plan, csv: project.config.csv, mode: request.mode, allOrNothing: request.errorPolicy === 'all-or-nothing', firstBatchClean: pendingFirst.every((record) => 'values' in convertRecord(plan, record.fields)) });
+    const passThrough = (dialect === 'postgres' && canPassThrough(fast())) || (dialect === 'mysql' && canLoadDirectly(fast()));
     const raw = passThrough ? source.takeRaw() : undefined;
     if (raw === undefined) source.forgetRaw();
     const job: Job = { run, request, lease, dialect, plan, source, records, pendingFirst, live };
@@ -364,7 +364,7 @@ export class ImportService {
     }
   }
 
-  /** The fast path: the file's bytes straight into COPY (pg-passthrough.ts); PostgreSQL finds the first bad row. */
+  /** The fast path: the file's bytes straight into COPY or LOAD DATA (pg-passthrough.ts, mysql-passthrough.ts); the server finds the first bad row. */
   async #executeRaw(job: Job, raw: Readable): Promise<void> {
     const { run, request, lease, plan, source, live } = job;
     const { counters, controller } = live;
@@ -384,10 +384,13 @@ export class ImportService {
     }, this.options.heartbeatMs);
     heartbeat.unref();
     try {
-      const written = await copyFileIntoPostgres(lease as PoolLease<'postgres'>, plan, request.mode, request.project.config.csv, raw, (rows) => {
+      const onRows = (rows: number) => {
         counters.rowsRead = rows;
         counters.rowsWritten = rows;
-      });
+      };
+      const { csv } = request.project.config;
+      const written =
+        job.dialect === 'postgres' ? await copyFileIntoPostgres(lease as PoolLease<'postgres'>, plan, request.mode, csv, raw, onRows) : await loadFileIntoMysql(lease as PoolLease<'mysql'>, plan, request.mode, csv, raw, onRows);
       counters.rowsRead = written;
       counters.rowsWritten = written;
       await this.#finish(run, live, 'succeeded', null, source, true);
@@ -396,14 +399,14 @@ export class ImportService {
       const finish = (outcome: Exclude<ImportOutcome, 'running'>, runError: ImportRunError) => this.#finish(run, live, outcome, runError, source, false).catch((e: unknown) => this.deps.logger.error({ err: e }, 'import end not recorded'));
       if (reason instanceof CancelReason) {
         await finish(reason.outcome, reason.outcome === 'cancelled' ? CANCELLED : INTERRUPTED);
-      } else if (error instanceof CopyRowRejected) {
+      } else if (error instanceof CopyRowRejected || error instanceof LoadRowRejected) {
         const { reject } = error;
         counters.rowsRead = reject.rowNumber;
         counters.rowsRejected = 1;
         await this.deps.db.insert(importRejects).values({ runId: run.id, rowNumber: reject.rowNumber, line: reject.line, columnName: reject.column, valueExcerpt: excerpt(reject.value), reason: reject.reason, fields: [] });
         await finish('failed', { error: 'rows_rejected', message: `Row ${reject.rowNumber} was rejected; nothing was imported (all-or-nothing)`, details: { rowsRejected: 1 } });
       } else {
-        await finish('failed', runErrorOf(error, 'postgres'));
+        await finish('failed', runErrorOf(error, job.dialect));
       }
     } finally {
       clearInterval(heartbeat);

@@ -137,7 +137,7 @@ function cutFraction(time: string, digits: number): string {
 }
 
 /** Whether a mysql `tinyint(1)` (BOOLEAN) or a boolean/bit column. */
-function isBoolean(column: TargetColumn): boolean {
+export function isBoolean(column: TargetColumn): boolean {
   return column.dataType === 'boolean' || column.dataType === 'bool' || (column.dataType === 'bit' && (column.precision ?? 1) <= 1) || column.columnType?.toLowerCase() === 'tinyint(1)';
 }
 

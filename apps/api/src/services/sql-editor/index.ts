@@ -6,3 +6,4 @@ export { tokenize } from './tsql';
 export { identifierProblem, quoteIdentifier, quotedProcedureName, procedureNameOf, storedNameOf, type ProcedureName } from './identifiers';
 export type { ProcedureParameter, ResultColumn, ValueKind } from './types';
 export { ProcedureDeployments, sqlHashOf, type EnvironmentDeployment } from './deployments';
+export { RunnableProcedures, type RunnableProcedure } from './runnable';

@@ -15,6 +15,7 @@ import { ProcedureDeployments, sqlHashOf } from './deployments';
 import { declaredParameters, deployableDefinition, renameInDraft } from './definition';
 import { EnvironmentUnavailableError, ExecutionTimeoutError, serverMessageOf, SqlServerError, type SqlServerMessage } from './errors';
 import type { ExecutionRegistry, RunningExecution } from './executions';
+import { RunnableProcedures, type RunnableProcedure } from './runnable';
 import { DEFAULT_SCHEMA, identifierProblem, procedureNameOf, quotedProcedureName, sameIdentifier, storedNameOf, type ProcedureName } from './identifiers';
 import {
   coerceParameterValue,
@@ -44,6 +45,15 @@ const summaryColumns = {
   createdAt: storedProcedures.createdAt,
   updatedAt: storedProcedures.updatedAt,
   hasUnpublishedChanges: dsql<boolean>`(${storedProcedures.sqlPublished} is distinct from ${storedProcedures.sqlDraft})`.as('has_unpublished_changes'),
+};
+
+const runnableColumns = {
+  id: storedProcedures.id,
+  workspaceId: storedProcedures.workspaceId,
+  name: storedProcedures.name,
+  status: storedProcedures.status,
+  publishedAt: storedProcedures.publishedAt,
+  sqlPublished: storedProcedures.sqlPublished,
 };
 
 const detailColumns = { ...summaryColumns, sqlDraft: storedProcedures.sqlDraft, sqlPublished: storedProcedures.sqlPublished };
@@ -179,6 +189,8 @@ export class SqlEditorService {
     private readonly workspaceDatabases: WorkspaceDatabases,
     readonly executions: ExecutionRegistry,
     private readonly catalogue: ProcedureCatalogueCache = new ProcedureCatalogueCache(),
+    /** Records of procedures being run, per instance; without a channel nothing is kept. */
+    private readonly runnables: RunnableProcedures = new RunnableProcedures(undefined),
   ) {
     this.deployments = new ProcedureDeployments(db);
   }
@@ -218,6 +230,22 @@ export class SqlEditorService {
       .where(and(eq(storedProcedures.workspaceId, workspaceId), eq(storedProcedures.id, procedureId)));
     if (!row) throw new NotFoundError('Procedure', { field: 'procedureId' });
     return { ...present(row), sqlDraftHash: sqlHashOf(row.sqlDraft) };
+  }
+
+  /**
+   * What a run needs of the record (no draft, no hash), from the per-instance cache when the
+   * invalidation channel listens.
+   */
+  async runnable(workspaceId: string, procedureId: string): Promise<RunnableProcedure> {
+    return this.runnables.get(workspaceId, procedureId, async () => {
+      const [row] = await this.db
+        .select(runnableColumns)
+        .from(storedProcedures)
+        .where(and(eq(storedProcedures.workspaceId, workspaceId), eq(storedProcedures.id, procedureId)));
+      if (!row) throw new NotFoundError('Procedure', { field: 'procedureId' });
+      const { schema, name } = procedureNameOf(row.name);
+      return { id: row.id, workspaceId: row.workspaceId, status: row.status, schema, procedureName: name, qualifiedName: row.name, sqlPublished: row.sqlPublished, publishedAt: row.publishedAt };
+    });
   }
 
   async #assertNameFree(workspaceId: string, stored: string, exceptId?: string) {
@@ -291,6 +319,7 @@ export class SqlEditorService {
       .where(and(eq(storedProcedures.workspaceId, workspaceId), eq(storedProcedures.id, procedureId), eq(storedProcedures.updatedAt, input.expectedUpdatedAt)))
       .returning({ id: storedProcedures.id });
     if (!row) await this.#staleOrMissing(workspaceId, procedureId, input.expectedUpdatedAt);
+    await this.runnables.announce(workspaceId, procedureId);
     return this.get(workspaceId, procedureId);
   }
 
@@ -300,6 +329,7 @@ export class SqlEditorService {
       .where(and(eq(storedProcedures.workspaceId, workspaceId), eq(storedProcedures.id, procedureId)))
       .returning({ id: storedProcedures.id, name: storedProcedures.name });
     if (!row) throw new NotFoundError('Procedure', { field: 'procedureId' });
+    await this.runnables.announce(workspaceId, procedureId);
     return row;
   }
 
@@ -371,6 +401,7 @@ export class SqlEditorService {
       .where(and(eq(storedProcedures.workspaceId, workspaceId), eq(storedProcedures.id, procedureId)))
       .returning({ id: storedProcedures.id });
     if (!row) throw new NotFoundError('Procedure', { field: 'procedureId' });
+    await this.runnables.announce(workspaceId, procedureId);
     return this.get(workspaceId, procedureId);
   }
 

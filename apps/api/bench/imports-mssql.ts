@@ -6,7 +6,7 @@
 //   BENCH_MSSQL_ROWS   rows, 8 columns (default 100000)
 //   BENCH_ROUNDS       timed rounds per path, alternating (default 2)
 import { createWriteStream, createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,22 @@ function directTable(table: string, rows: number): sql.Table {
   }
   return t;
 }
+
+/** CPU ms (user + system) the emulator's process has used so far; NaN where /proc is not there. */
+async function childCpuMs(pid: number | undefined): Promise<number> {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in ticks of 1/100 s.
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-imports-mssql-'));
@@ -123,16 +139,28 @@ async function main(): Promise<void> {
 
     const studioMs: number[] = [];
     const directMs: number[] = [];
+    // CPU per path in each process: on a shared machine wall time follows the neighbours, CPU much less.
+    const cpu = { direct: { api: [] as number[], emulator: [] as number[] }, studio: { api: [] as number[], emulator: [] as number[] } };
+    const measured = async (into: { api: number[]; emulator: number[] }, work: () => Promise<void>) => {
+      const [api, emulator] = [ownCpuMs(), await childCpuMs(child.pid)];
+      await work();
+      into.api.push(ownCpuMs() - api);
+      into.emulator.push((await childCpuMs(child.pid)) - emulator);
+    };
     for (let round = 0; round < config.BENCH_ROUNDS; round++) {
       await direct.request().batch('TRUNCATE TABLE rows_direct; TRUNCATE TABLE rows_studio');
-      let t = performance.now();
-      const loaded = await bulkDirect(config.BENCH_MSSQL_ROWS);
-      directMs.push(performance.now() - t);
-      if (loaded !== config.BENCH_MSSQL_ROWS) throw new Error(`direct bulk load wrote ${loaded} of ${config.BENCH_MSSQL_ROWS}`);
-      t = performance.now();
-      const done = await importFile(file);
-      studioMs.push(performance.now() - t);
-      if (done.rowsWritten !== config.BENCH_MSSQL_ROWS) throw new Error(`import wrote ${done.rowsWritten} of ${config.BENCH_MSSQL_ROWS}`);
+      await measured(cpu.direct, async () => {
+        const t = performance.now();
+        const loaded = await bulkDirect(config.BENCH_MSSQL_ROWS);
+        directMs.push(performance.now() - t);
+        if (loaded !== config.BENCH_MSSQL_ROWS) throw new Error(`direct bulk load wrote ${loaded} of ${config.BENCH_MSSQL_ROWS}`);
+      });
+      await measured(cpu.studio, async () => {
+        const t = performance.now();
+        const done = await importFile(file);
+        studioMs.push(performance.now() - t);
+        if (done.rowsWritten !== config.BENCH_MSSQL_ROWS) throw new Error(`import wrote ${done.rowsWritten} of ${config.BENCH_MSSQL_ROWS}`);
+      });
     }
     const best = (values: number[]) => Math.min(...values);
     const rows = config.BENCH_MSSQL_ROWS;
@@ -143,6 +171,10 @@ async function main(): Promise<void> {
         ['imports.start (insert, all-or-nothing)', String(rows), (bytes / 1024 ** 2).toFixed(1), best(studioMs).toFixed(0), Math.round(rows / (best(studioMs) / 1000)).toString(), (best(directMs) / best(studioMs)).toFixed(2)],
       ],
       1,
+    );
+    const low = (values: number[]) => Math.min(...values).toFixed(0);
+    console.log(
+      `CPU ms, least of the rounds (API process + emulator): mssql ${low(cpu.direct.api)} + ${low(cpu.direct.emulator)}; studio ${low(cpu.studio.api)} + ${low(cpu.studio.emulator)}`,
     );
     console.log(`rounds: mssql ${directMs.map((ms) => ms.toFixed(0)).join(', ')} ms; studio ${studioMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
     console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

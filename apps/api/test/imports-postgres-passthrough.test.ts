@@ -51,6 +51,16 @@ describe.runIf(postgres)('PostgreSQL fast path', () => {
     expect(await backend.people(table)).toEqual([[100000, 'before', null, null, null, null, null]]);
   });
 
+  it('rows with line breaks inside quoted fields: a refused row is numbered by record, not by line', async () => {
+    // Every good row spans two lines (CRLF inside its note); the refused row spans three.
+    const twoLineRows = Array.from({ length: GOOD_ROWS }, (_, i) => `${i + 1},"name, ${i + 1}","first line\r\nsecond line",${i}.5,2024-01-02,yes,2024-01-02 03:04:05\n`).join('');
+    const { run, table, rejects } = await importCsv(`id,name,note,amount,born,active,seen\n${twoLineRows}${GOOD_ROWS + 1},late,"one\ntwo\nthree",1,2024-02-30,,\n${goodRows(GOOD_ROWS + 2)}`);
+    expect(run).toMatchObject({ outcome: 'failed', rowsWritten: 0, rowsRejected: 1, error: { error: 'rows_rejected' } });
+    // Row GOOD_ROWS + 1 starts on line 2 + 2 × GOOD_ROWS (the header is line 1).
+    expect(rejects).toEqual([`${GOOD_ROWS + 1},${2 + 2 * GOOD_ROWS},born,not a valid calendar date,2024-02-30`]);
+    expect(await backend.people(table)).toEqual([[100000, 'before', null, null, null, null, null]]);
+  });
+
   it('a NULL in a NOT NULL column past the first batch is named too', async () => {
     const { run, rejects } = await importCsv(`id,name,note,amount,born,active,seen\n${goodRows(1)}${GOOD_ROWS + 1},,,1,,,\n`);
     expect(run).toMatchObject({ outcome: 'failed', rowsRejected: 1, error: { error: 'rows_rejected' } });

@@ -254,9 +254,13 @@ function pgText(v: SqlValue): string | null {
   return String(v);
 }
 
+const NEEDS_ESCAPE = /[\\"]/;
+
 /** One element of a PostgreSQL text[] literal. */
 function arrayElement(s: string | null): string {
   if (s === null) return 'NULL';
+  // Most values have nothing to escape: one test instead of two replacing passes per value.
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

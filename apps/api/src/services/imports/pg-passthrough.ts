@@ -49,6 +49,9 @@ export function canPassThrough(options: { plan: ImportPlan; csv: CsvSettings; mo
     csv.null_markers[0] === '' &&
     !/[\r\n]/.test(csv.delimiter + csv.quote) &&
     csv.delimiter !== csv.quote &&
+    // One byte, so the record counter can find quotes in the raw bytes.
+    csv.quote.length === 1 &&
+    csv.quote.charCodeAt(0) < 0x80 &&
     csv.date_format === DEFAULT_CSV.date_format &&
     csv.time_format === DEFAULT_CSV.time_format &&
     csv.timestamp_format === DEFAULT_CSV.timestamp_format &&
@@ -72,7 +75,7 @@ export class CopyRowRejected extends Error {
 
 /**
  * Loads `raw` (the whole file, header included) in one transaction: TRUNCATE first for replace.
- * `onRows` hears the data lines seen so far (progress). Resolves the rows COPY wrote; a refused
+ * `onRows` hears the data records seen so far (progress). Resolves the rows COPY wrote; a refused
  * row rejects with CopyRowRejected, anything else with the driver's error; nothing is committed then.
  */
 export async function copyFileIntoPostgres(lease: PoolLease<'postgres'>, plan: ImportPlan, mode: ImportMode, csv: CsvSettings, raw: Readable, onRows: (rows: number) => void): Promise<number> {
@@ -104,12 +107,13 @@ export async function copyFileIntoPostgres(lease: PoolLease<'postgres'>, plan: I
       else raw.on('error', failed);
     });
     client.query(copy);
-    raw.pipe(new LineCounter(onRows)).pipe(copy);
+    const records = new RecordCounter(csv.quote, onRows);
+    raw.pipe(records).pipe(copy);
     try {
       await loaded;
     } catch (error) {
       // The upload's own failure (too large, not UTF-8, cut off) is why COPY was abandoned.
-      throw raw.errored ?? rejectOf(error, plan) ?? error;
+      throw raw.errored ?? rejectOf(error, plan, records) ?? error;
     }
     const written = copy.rowCount;
     await run('COMMIT');
@@ -125,17 +129,95 @@ export async function copyFileIntoPostgres(lease: PoolLease<'postgres'>, plan: I
   }
 }
 
-/** Counts newlines on the way (the header's included, so data lines = newlines - 1). */
-class LineCounter extends Transform {
-  #lines = 0;
-  constructor(private readonly onRows: (rows: number) => void) {
+/** Multi-line records remembered for locating a refused row; past this the oldest half is let go. */
+const MAX_SPANS = 1 << 20;
+
+/**
+ * Counts CSV records on the way, as the checked path numbers them. COPY names a refused row by the
+ * physical line it ends on (PostgreSQL counts the newlines inside quoted fields too), so the lines
+ * where a record spans more than one are remembered, in bounded memory, to turn that line back into
+ * the record's row number and first line. Quotes toggle "inside a field" (an escaped quote is the
+ * quote doubled, so it toggles twice); the header is record 0.
+ */
+export class RecordCounter extends Transform {
+  readonly #quote: number;
+  #line = 1;
+  #records = 0;
+  #inQuote = false;
+  #recordStart = 1;
+  #unfinished = false;
+  /** Per multi-line record: its number, first line and last line, in file order. */
+  #spans: number[] = [];
+  /** Where counting starts from: the header on line 1, or the last span let go. */
+  #base = { record: 0, lastLine: 1 };
+
+  constructor(
+    quote: string,
+    private readonly onRows: (rows: number) => void,
+  ) {
     super();
+    this.#quote = quote.charCodeAt(0);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) this.#lines += 1;
-    this.onRows(Math.max(0, this.#lines - 1));
+    const quote = this.#quote;
+    let at = 0;
+    while (at < chunk.length) {
+      const nextQuote = chunk.indexOf(quote, at);
+      const end = nextQuote === -1 ? chunk.length : nextQuote;
+      for (let newline = chunk.indexOf(10, at); newline !== -1 && newline < end; newline = chunk.indexOf(10, newline + 1)) {
+        if (!this.#inQuote) this.#endRecord();
+        this.#line += 1;
+      }
+      if (nextQuote === -1) break;
+      this.#inQuote = !this.#inQuote;
+      at = nextQuote + 1;
+    }
+    if (chunk.length > 0) this.#unfinished = chunk[chunk.length - 1] !== 10;
+    this.onRows(Math.max(0, this.#records - 1));
     callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    // A last record with no newline after it.
+    if (this.#unfinished) this.#endRecord();
+    this.onRows(Math.max(0, this.#records - 1));
+    callback();
+  }
+
+  #endRecord(): void {
+    if (this.#line > this.#recordStart) {
+      if (this.#spans.length >= MAX_SPANS * 3) {
+        const dropped = this.#spans.splice(0, (MAX_SPANS / 2) * 3);
+        this.#base = { record: dropped[dropped.length - 3]!, lastLine: dropped[dropped.length - 1]! };
+      }
+      this.#spans.push(this.#records, this.#recordStart, this.#line);
+    }
+    this.#records += 1;
+    this.#recordStart = this.#line + 1;
+  }
+
+  /** The data row (1 = the first after the header) and first line of the record that physical line `line` belongs to. */
+  locate(line: number): { rowNumber: number; line: number } {
+    const spans = this.#spans;
+    // The last multi-line record ending before `line`, and the first ending at or after it.
+    let low = 0;
+    let high = spans.length / 3;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (spans[middle * 3 + 2]! < line) low = middle + 1;
+      else high = middle;
+    }
+    const before = low > 0 ? { record: spans[(low - 1) * 3]!, lastLine: spans[(low - 1) * 3 + 2]! } : this.#base;
+    // Further back than the records still remembered: PostgreSQL's own count is all there is.
+    if (line < before.lastLine) return { rowNumber: line - 1, line };
+    let record = before.record + (line - before.lastLine);
+    let first = line;
+    if (low < spans.length / 3 && record >= spans[low * 3]!) {
+      record = spans[low * 3]!;
+      first = spans[low * 3 + 1]!;
+    }
+    return { rowNumber: record, line: first };
   }
 }
 
@@ -143,7 +225,7 @@ class LineCounter extends Transform {
 const WHERE = /^COPY [^,]+, line (\d+)(?:, column ([^:]+))?(?:: "(.*)")?/s;
 
 /** PostgreSQL's refusal of a row inside COPY → a reject naming row, column and value; undefined for anything else. */
-function rejectOf(error: unknown, plan: ImportPlan): CopyRowRejected | undefined {
+function rejectOf(error: unknown, plan: ImportPlan, records: RecordCounter): CopyRowRejected | undefined {
   const driver = error as { where?: unknown; message?: unknown; column?: unknown; code?: unknown };
   if (typeof driver.where !== 'string' || typeof driver.message !== 'string') return undefined;
   const found = WHERE.exec(driver.where.split('\n').find((line) => line.startsWith('COPY ')) ?? '');
@@ -151,6 +233,7 @@ function rejectOf(error: unknown, plan: ImportPlan): CopyRowRejected | undefined
   const code = typeof driver.code === 'string' ? driver.code : '';
   // Classes 22 (data exception) and 23502 (not null); a unique or foreign key refusal stays the run's error.
   if (!code.startsWith('22') && code !== '23502') return undefined;
+  // PostgreSQL's line is physical: the last line of the refused record.
   const line = Number(found[1]);
   const named = found[2] ?? (typeof driver.column === 'string' ? driver.column : undefined);
   const index = named === undefined ? -1 : plan.columns.findIndex((column) => column.name === named);
@@ -163,5 +246,5 @@ function rejectOf(error: unknown, plan: ImportPlan): CopyRowRejected | undefined
     const checked = plan.converters[index]!(value);
     if (!checked.ok) reason = checked.reason;
   }
-  return new CopyRowRejected({ rowNumber: line - 1, line, column, value, reason }, { cause: error });
+  return new CopyRowRejected({ ...records.locate(line), column, value, reason }, { cause: error });
 }

@@ -12,6 +12,11 @@ import type { TargetColumn } from './values';
 
 /** Rows per bulk load: one INSERT BULK round trip per batch, memory bounded by the batch. */
 const BATCH_ROWS = 10_000;
+/**
+ * The first batches are smaller so the server starts writing while the file is still being read:
+ * a whole first batch would keep it waiting for 10,000 rows to be parsed and checked.
+ */
+const FIRST_BATCH_ROWS = 1_000;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const ORDINAL = 'studio_import_ordinal';
 
@@ -81,6 +86,7 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
   const shapes = plan.columns.map(bulkColumn);
   let batch: (string | null)[][] = [];
   let batchBytes = 0;
+  let batchRows = FIRST_BATCH_ROWS;
   let ordinal = 0;
   let written = 0;
   let done = false;
@@ -126,6 +132,7 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
     const rows = batch;
     batch = [];
     batchBytes = 0;
+    batchRows = Math.min(BATCH_ROWS, batchRows * 4);
     inFlight = previous.then(() => send(rows));
     // Observed by commit or rollback; a failure also reaches the writer through `previous`.
     inFlight.catch(() => undefined);
@@ -136,7 +143,7 @@ export async function openMssqlSink(lease: PoolLease<'mssql'>, plan: ImportPlan,
       ordinal += 1;
       batch.push(mode === 'upsert' ? [...values, String(ordinal)] : values);
       for (const value of values) batchBytes += value === null ? 1 : value.length;
-      return batch.length >= BATCH_ROWS || batchBytes >= BATCH_BYTES ? flush() : undefined;
+      return batch.length >= batchRows || batchBytes >= BATCH_BYTES ? flush() : undefined;
     },
     async commit() {
       try {

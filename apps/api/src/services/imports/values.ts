@@ -66,8 +66,31 @@ function compileFormat(format: string, kind: 'date' | 'time' | 'timestamp'): Com
   return { regex: new RegExp(`^${source}$`) };
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return MONTH_DAYS[month - 1] ?? 0;
+}
+
+/** Digits at `at`, `at + 1` as a number (the caller has checked they are digits). */
+const two = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+
+// Files in the default formats write values that are already canonical (`2024-01-31`,
+// `2024-01-31 12:00:00`): those are checked without the general reader's regex groups and
+// strings, since an import converts every date of every row.
+const CANONICAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+function isCalendarDate(text: string): boolean {
+  const year = two(text, 0) * 100 + two(text, 2);
+  const month = two(text, 5);
+  const day = two(text, 8);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month);
+}
+
+function isTimeOfDay(text: string, at: number): boolean {
+  return two(text, at) <= 23 && two(text, at + 3) <= 59 && two(text, at + 6) <= 59;
 }
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
@@ -186,7 +209,9 @@ function typeConverter(column: TargetColumn, dialect: Dialect, csv: CsvSettings)
   }
   if (type === 'date') {
     const format = compileFormat(csv.date_format, 'date');
+    const canonical = csv.date_format === 'YYYY-MM-DD';
     return (raw) => {
+      if (canonical && CANONICAL_DATE.test(raw) && isCalendarDate(raw)) return ok(raw);
       const moment = readMoment(raw, format, 'date', csv.date_format);
       return typeof moment === 'string' ? no(moment) : ok(moment.date ?? null);
     };
@@ -205,7 +230,9 @@ function typeConverter(column: TargetColumn, dialect: Dialect, csv: CsvSettings)
     const format = compileFormat(csv.timestamp_format, 'timestamp');
     const digits = fractionDigits(type, dialect);
     const zoned = ZONED_TYPES.has(type);
+    const canonical = csv.timestamp_format === 'YYYY-MM-DD HH:mm:ss';
     return (raw) => {
+      if (canonical && CANONICAL_TIMESTAMP.test(raw) && isCalendarDate(raw) && isTimeOfDay(raw, 11)) return ok(raw);
       const moment = readMoment(raw, format, 'timestamp', csv.timestamp_format);
       if (typeof moment === 'string') return no(moment);
       if (moment.zone !== undefined && !zoned) return no(`a time zone is not allowed in ${type}`);

@@ -118,8 +118,10 @@ function textInput(entries: Iterable<[string, string]>, route: RestRoute): Recor
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  // Encoded once into a Buffer: node's http joins a string body to the header text, and the socket
+  // then flattens and encodes that copy (on a 10,000-row console answer, twice the time).
+  const payload = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length });
   res.end(payload);
 }
 

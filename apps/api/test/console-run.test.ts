@@ -131,6 +131,24 @@ describe.each(backends)('console on $name', (backend) => {
     expect(after.resultSets.at(-1)!.rows).toEqual([[1]]);
   });
 
+  // Read-only text without parameters goes to SQL Server as one request, inside its BEGIN and
+  // ROLLBACK (run-mssql.ts): the caller sees what the text alone gives, and nothing stays open.
+  it.runIf(backend.name === 'mssql')('read-only text is answered as if it ran alone, and a batch that fails leaves nothing written or open', { timeout: 60_000 }, async () => {
+    const { api, ref, table } = await seeded(1, { poolSize: 1 });
+    const commented = await api.console.run({ ...ref, sql: 'SELECT 1 AS a -- no newline after this comment' });
+    expect(commented).toMatchObject({ status: 'completed', rolledBack: true, rowsAffected: [], messages: [] });
+    expect(commented.resultSets.map((set) => set.rows)).toEqual([[[1]]]);
+    const missingTable = await problemOf(api.console.run({ ...ref, sql: `INSERT INTO ${table} (id, name) VALUES (99, 'written');\n\nSELECT * FROM console_no_such_table` }));
+    expect(missingTable).toMatchObject({ error: 'query_error', details: { databaseCode: '208', line: 3 } });
+    // The one pooled connection is back with no transaction open, and the insert is gone.
+    const after = await api.console.run({ ...ref, mode: 'read-write', sql: `SELECT @@TRANCOUNT AS open_transactions, (SELECT COUNT(*) FROM ${table} WHERE id = 99) AS written` });
+    expect(after.resultSets[0]!.rows).toEqual([[0, 0]]);
+    // A statement SQL Server takes only at the start of a batch still runs (and is rolled back).
+    const view = backend.uniqueTable();
+    expect(await api.console.run({ ...ref, sql: `CREATE VIEW ${view} AS SELECT 1 AS one` })).toMatchObject({ status: 'completed', rolledBack: true });
+    expect(await problemOf(api.console.run({ ...ref, sql: `SELECT one FROM ${view}` }))).toMatchObject({ details: { databaseCode: '208' } });
+  });
+
   it('audits every run with a hash and the first 200 characters, never parameter values', { timeout: 60_000 }, async () => {
     const { api, ref, ws, table } = await seeded(1);
     const secret = 'parameter-value-not-for-the-audit-log';

@@ -7,7 +7,8 @@ import type { Readable } from 'node:stream';
 import type { StudioDatabase } from '@studio/db';
 import { auditLog, connections, consoleHistory, savedQueries, type ConsoleAccess, type ConsoleRunOutcome } from '@studio/db/schema';
 import type { DatabaseType } from '@studio/mssql-pool';
-import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, getTableName, ilike, lt, or, sql as dsql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type mssql from 'mssql';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
@@ -53,6 +54,44 @@ function historyRow(entry: HistoryEntry): typeof consoleHistory.$inferInsert {
   return { ...entry, durationMs: Math.max(0, Math.round(entry.durationMs)), errorCode: entry.errorCode?.slice(0, 64) ?? null };
 }
 export type ConsoleRuns = ExecutionRegistry<ConsoleRunSubject>;
+
+/**
+ * An INSERT of the columns a run's record sets, its text prepared once. Drizzle's insert builder
+ * maps every column of the table on each call (defaults, encoders): on a 1-row run that was the
+ * largest piece of JavaScript left. `id` and the timestamp keep their database defaults.
+ */
+interface PreparedInsert<Row> {
+  head: SQL;
+  columns: { key: keyof Row & string; encode: (value: unknown) => unknown }[];
+}
+
+function preparedInsert<Row extends Record<string, unknown>>(table: PgTable, keys: (keyof Row & string)[]): PreparedInsert<Row> {
+  const byKey = getTableColumns(table) as Record<string, PgColumn>;
+  const columns = keys.map((key) => {
+    const column = byKey[key];
+    if (!column) throw new TypeError(`${getTableName(table)} has no column ${key}`);
+    return { key, column };
+  });
+  const names = columns.map(({ column }) => `"${column.name}"`).join(', ');
+  return {
+    head: dsql.raw(`insert into "${getTableName(table)}" (${names}) values (`),
+    columns: columns.map(({ key, column }) => ({ key, encode: (value: unknown) => (value === null || value === undefined ? null : column.mapToDriverValue(value)) })),
+  };
+}
+
+const COMMA = dsql.raw(', ');
+
+function insertOf<Row extends Record<string, unknown>>(insert: PreparedInsert<Row>, row: Row): SQL {
+  return dsql`${insert.head}${dsql.join(
+    insert.columns.map(({ key, encode }) => dsql.param(encode(row[key]))),
+    COMMA,
+  )})`;
+}
+
+type AuditInsert = typeof auditLog.$inferInsert;
+type HistoryInsert = typeof consoleHistory.$inferInsert;
+const RUN_AUDIT = preparedInsert<AuditInsert>(auditLog, ['actorUserId', 'actorTokenId', 'actorUsername', 'workspaceId', 'action', 'targetType', 'targetId', 'ip', 'userAgent', 'outcome', 'details']);
+const RUN_HISTORY = preparedInsert<HistoryInsert>(consoleHistory, ['workspaceId', 'connectionId', 'userId', 'sql', 'outcome', 'durationMs', 'rowCount', 'errorCode']);
 
 export interface ConsoleTarget {
   database: WorkspaceDatabase;
@@ -363,9 +402,9 @@ export class ConsoleService {
    * written by one statement (so both or neither, with no transaction round trips around them).
    */
   async recordRun(audit: typeof auditLog.$inferInsert, history: HistoryEntry | null): Promise<void> {
-    const auditInsert = this.db.insert(auditLog).values(audit);
-    if (history === null) await auditInsert;
-    else await this.db.execute(dsql`WITH audit_row AS (${auditInsert.getSQL()}) ${this.db.insert(consoleHistory).values(historyRow(history)).getSQL()}`);
+    const auditInsert = insertOf(RUN_AUDIT, audit);
+    if (history === null) await this.db.execute(auditInsert);
+    else await this.db.execute(dsql`WITH audit_row AS (${auditInsert}) ${insertOf(RUN_HISTORY, historyRow(history))}`);
     if (history !== null) await this.#pruneNow();
   }
 

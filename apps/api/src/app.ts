@@ -1,12 +1,11 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connectWithRetry, databaseOptionsFromEnv, Migrator, seed, type Database } from '@studio/db';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { startDemoDatabase, type DemoDatabase } from './demo';
 import { EnvError, type Env } from './env';
 import { createLogger } from './logger';
+import { listenForBursts } from './listen';
 import { ApiMetrics } from './metrics';
 import { ReadinessCheck } from './readiness';
 import { createRestHandler } from './rest/handler';
@@ -61,15 +60,14 @@ export async function startApp(env: Env, options: StartAppOptions = {}): Promise
   const state: ReadinessState = { ready: false, startedAt: new Date() };
   const metrics = new ApiMetrics();
   const server = createHttpServer(state, options.fallback, { metrics, metricsToken: env.METRICS_TOKEN, logger });
-  server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG });
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenForBursts(server, { port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG, sockets: env.HTTP_LISTEN_SOCKETS });
+  const { port } = listening;
   const url = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}`;
 
   const closeServer = async (): Promise<void> => {
     if (!server.listening) return;
     server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), listening.closeAcceptors()]);
   };
 
   const baseDir = options.baseDir ?? env.INIT_CWD ?? process.cwd();

@@ -37,6 +37,8 @@ export const envObjectSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Listening sockets on PORT (Linux only; src/listen.ts): how many new connections a busy server accepts per event-loop turn. */
+  HTTP_LISTEN_SOCKETS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1_024).default(128)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTO_MIGRATE: booleanFlag,
   SEED_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),

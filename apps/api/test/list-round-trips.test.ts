@@ -50,4 +50,31 @@ describe.each(testTargets)('connections list round trips on $name', (target) => 
     expect(((await changed.json()) as { items: { name: string }[] }).items.map((c) => c.name)).toEqual(['archive', 'warehouse']);
     expect(statements.count).toBe(1 + counters);
   });
+
+  it('callers that miss together share one read: 25 lists right after a change cost one statement, and 25 first uses of a token one lookup each', async () => {
+    const owner = await h.user('owner-burst');
+    const ws = await h.workspace(owner);
+    await h.caller(owner.principal).connections.create({ workspaceId: ws.id, name: 'warehouse', type: 'postgres', host: '10.1.2.3', port: 5432, database: 'dw', user: 'reader', password: 'pw' });
+    const token = (await h.services.tokens.create({ workspaceId: ws.id, name: 'burst', role: 'Member', createdBy: owner.id })).token;
+    const counters = h.services.rateLimits.storeName === 'postgres' ? 25 : 0;
+    const path = `/api/v1/workspaces/${ws.slug}/connections`;
+    // 25 + 25 calls: within the token's list budget (60 a minute).
+
+    // A token nobody has used yet, a workspace slug not looked up yet and a page nobody has read:
+    // one statement each (the token's last-used time is written once a minute: one more).
+    statements.reset();
+    const first = await Promise.all(Array.from({ length: 25 }, () => api.rest('GET', path, { token })));
+    expect(first.map((response) => response.status)).toEqual(Array.from({ length: 25 }, () => 200));
+    const pages = await Promise.all(first.map(async (response) => ((await response.json()) as { items: { name: string }[] }).items.map((c) => c.name)));
+    expect(pages).toEqual(Array.from({ length: 25 }, () => ['warehouse']));
+    expect(statements.count).toBe(4 + counters);
+
+    // A caller that comes after a change never gets a page read before it.
+    await h.caller(owner.principal).connections.create({ workspaceId: ws.id, name: 'archive', type: 'postgres', host: '10.1.2.4', port: 5432, database: 'ar', user: 'reader', password: 'pw' });
+    statements.reset();
+    const after = await Promise.all(Array.from({ length: 25 }, () => api.rest('GET', path, { token })));
+    const names = await Promise.all(after.map(async (response) => ((await response.json()) as { items: { name: string }[] }).items.map((c) => c.name)));
+    expect(names).toEqual(Array.from({ length: 25 }, () => ['archive', 'warehouse']));
+    expect(statements.count).toBe(1 + counters);
+  });
 });

@@ -113,6 +113,12 @@ export class ApiTokenService {
       await this.#touch(cached.tokenId, now);
       return { ...cached };
     }
+    const principal = await this.cache.shared('token', key, () => this.#lookUp(key, now));
+    return principal && { ...principal };
+  }
+
+  /** The database's answer for a token hash, kept in the cache when positive. */
+  async #lookUp(key: string, now: Date): Promise<TokenPrincipal | null> {
     const ticket = this.cache.ticket();
     const [row] = await this.db
       .select({

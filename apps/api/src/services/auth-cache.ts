@@ -7,7 +7,7 @@ import type { WorkspaceRole } from '@studio/db/schema';
 import type { Session, User } from 'lucia';
 import type { TokenPrincipal } from './api-tokens';
 import type { Invalidation, InvalidationChannel, InvalidationSubscriber } from './invalidation';
-import { afterTransaction } from './unit-of-work';
+import { afterTransaction, inTransaction } from './unit-of-work';
 
 export interface AuthCacheOptions {
   /** How long an entry may be served without asking the database again; 0 disables the cache. */
@@ -86,6 +86,7 @@ export class AuthCache implements InvalidationSubscriber {
    * the change, so it is used for that request but not kept.
    */
   #generation = 0;
+  readonly #loading = new Map<string, Promise<unknown>>();
 
   constructor(
     /** Undefined: changes are applied to this cache only (a service built on its own, in a tool or test). */
@@ -111,6 +112,22 @@ export class AuthCache implements InvalidationSubscriber {
     return this.#generation as FillTicket;
   }
 
+  /**
+   * One lookup for callers that miss the same key together (a token's entry expiring under 1,000
+   * clients is one statement, not 1,000 queued for the pool). A caller that comes after a change
+   * was heard starts its own: it never gets an answer read before a revocation it follows.
+   */
+  shared<V>(kind: string, key: string, load: () => Promise<V>): Promise<V> {
+    // Inside a transaction the lookup may see rows no one else can yet.
+    if (inTransaction()) return load();
+    const flightKey = `${this.#generation}\u0000${kind}\u0000${key}`;
+    const flying = this.#loading.get(flightKey) as Promise<V> | undefined;
+    if (flying) return flying;
+    const loading = load().finally(() => this.#loading.delete(flightKey));
+    this.#loading.set(flightKey, loading);
+    return loading;
+  }
+
   /** Keeps `value` until the backstop TTL or `notAfter` (the session's or token's own expiry), whichever comes first. */
   keep<V>(store: TtlCache<V>, key: string, value: V, ticket: FillTicket, notAfter?: Date | null): void {
     if (!this.#usable || ticket !== this.#generation) return;
@@ -132,6 +149,7 @@ export class AuthCache implements InvalidationSubscriber {
       case 'pool':
       case 'targets':
       case 'connections':
+      case 'procedure':
         return;
       case 'session':
         this.sessions.delete(message.storedSessionId);

@@ -117,6 +117,8 @@ export class ConnectionService implements InvalidationSubscriber {
   readonly #listAfter;
   /** Presented pages of the list (decision 023), dropped by a `connections` message for their workspace. */
   readonly #pages = new ConnectionListCache<ListPage>();
+  /** Page reads under way, by generation, workspace and page (see `list`). */
+  readonly #reading = new Map<string, Promise<ListPage>>();
   /** Bumped by every change heard: a page read while one arrived is answered once, not kept. */
   #generation = 0;
 
@@ -182,10 +184,24 @@ export class ConnectionService implements InvalidationSubscriber {
     const pageKey = `${view.revealUser ? 'manager' : 'reader'}\u0000${page.limit}\u0000${page.afterName ?? ''}`;
     const hit = this.#pages.get(workspaceId, pageKey, Date.now());
     if (hit) return hit;
+    // Callers that miss together share one read (when a page expires under 1,000 clients, one
+    // statement instead of 1,000 queued for the pool); a caller that comes after a change was
+    // heard never joins a read that began before it.
     const generation = this.#generation;
-    const fresh = deepFreeze(await this.readPage(workspaceId, page, view));
-    if (generation === this.#generation) this.#pages.set(workspaceId, pageKey, fresh, fresh.items.length, Date.now() + ttlMs);
-    return fresh;
+    const flightKey = `${generation}\u0000${workspaceId}\u0000${pageKey}`;
+    const flying = this.#reading.get(flightKey);
+    if (flying) return flying;
+    const reading = this.readPage(workspaceId, page, view).then((read) => {
+      const fresh = deepFreeze(read);
+      if (generation === this.#generation) this.#pages.set(workspaceId, pageKey, fresh, fresh.items.length, Date.now() + ttlMs);
+      return fresh;
+    });
+    this.#reading.set(flightKey, reading);
+    try {
+      return await reading;
+    } finally {
+      this.#reading.delete(flightKey);
+    }
   }
 
   /** One page read from the registry and presented for `view` (what `list` keeps). */

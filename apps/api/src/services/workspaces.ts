@@ -50,11 +50,14 @@ export class WorkspaceService {
     const key = cacheKeyOf(ref, '');
     const cached = this.cache.get(this.cache.workspaces, key);
     if (cached) return { id: cached.id, slug: cached.slug, name: cached.name };
-    const ticket = this.cache.ticket();
-    const where = ref.workspaceId ? eq(workspaces.id, ref.workspaceId) : eq(workspaces.slug, ref.workspaceSlug ?? '');
-    const [row] = await this.db.select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name }).from(workspaces).where(where);
-    if (row) this.cache.keep(this.cache.workspaces, key, { userId: '', ...row, role: undefined }, ticket);
-    return row;
+    const found = await this.cache.shared('workspace', key, async () => {
+      const ticket = this.cache.ticket();
+      const where = ref.workspaceId ? eq(workspaces.id, ref.workspaceId) : eq(workspaces.slug, ref.workspaceSlug ?? '');
+      const [row] = await this.db.select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name }).from(workspaces).where(where);
+      if (row) this.cache.keep(this.cache.workspaces, key, { userId: '', ...row, role: undefined }, ticket);
+      return row;
+    });
+    return found && { ...found };
   }
 
   /**

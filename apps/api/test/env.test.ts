@@ -51,6 +51,12 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ OUTBOUND_DENY: 'not a host!' })).toThrow(/OUTBOUND_DENY/);
   });
 
+  it('takes HTTP_LISTEN_SOCKETS from 1 to 1,024 (default 128) and names it when out of range', () => {
+    expect(loadEnv({}).HTTP_LISTEN_SOCKETS).toBe(128);
+    expect(loadEnv({ HTTP_LISTEN_SOCKETS: '1' }).HTTP_LISTEN_SOCKETS).toBe(1);
+    for (const value of ['0', '1025', 'many', '2.5']) expect(() => loadEnv({ HTTP_LISTEN_SOCKETS: value })).toThrow(/HTTP_LISTEN_SOCKETS/);
+  });
+
   it('validates REDIS_URL and SESSION_TTL_HOURS', () => {
     expect(loadEnv({}).SESSION_TTL_HOURS).toBe(168);
     expect(() => loadEnv({ SESSION_TTL_HOURS: '0' })).toThrow(/SESSION_TTL_HOURS/);

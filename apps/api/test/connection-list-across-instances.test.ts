@@ -7,11 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { testTargets } from '@studio/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../src/logger';
-import { closeServices, createServices, type AppServices } from '../src/services/index';
+import { closeServices, type AppServices } from '../src/services/index';
 import { INVALIDATION_CHANNEL } from '../src/services/invalidation';
 import { serveInstance, type ApiInstance } from './support/api-instance';
-import { createHarness, type Harness, type UserFixture } from './support/harness';
+import { createHarness, type Harness, type UserFixture, createOtherInstance } from './support/harness';
 
 const redisUrl = process.env.REDIS_URL;
 const CHANGE_REACHES_EVERY_INSTANCE_MS = 1_000;
@@ -34,14 +33,7 @@ describe.each(testTargets)('the connection list on two instances, $name', (targe
   beforeAll(async () => {
     const shared = target.name === 'postgres' && redisUrl ? { redisUrl } : {};
     h = await createHarness(target, shared);
-    other = await createServices({
-      database: h.testDb.database,
-      keyRing: h.services.keyRing,
-      outboundPolicy: h.services.outboundPolicy,
-      logger: createLogger('silent'),
-      sessionTtlHours: 24,
-      ...shared,
-    });
+    other = await createOtherInstance(h, shared);
     a = await serveInstance(h.services);
     b = await serveInstance(other);
   });

@@ -4,12 +4,11 @@
 // committed, and B's answer already says so.
 import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger';
 import { createContextInner } from '../src/context';
 import { appRouter } from '../src/routers/_app';
-import { closeServices, createServices, type AppServices } from '../src/services/index';
+import { closeServices, type AppServices } from '../src/services/index';
 import { createCallerFactory } from '../src/trpc';
-import { createHarness, type Harness } from './support/harness';
+import { createHarness, type Harness, createOtherInstance } from './support/harness';
 import { eventually, importWorkspace, requireImportBackendsInCi, slowUpload, useImportBackends } from './support/imports';
 
 const { backends, missing } = useImportBackends();
@@ -26,7 +25,7 @@ describe.runIf(postgres && systemPostgres)('cancelling an import held by another
 
   beforeAll(async () => {
     h = await createHarness(systemPostgres!, { imports });
-    b = await createServices({ database: h.testDb.database, keyRing: h.services.keyRing, outboundPolicy: h.services.outboundPolicy, logger: createLogger('silent'), sessionTtlHours: 24, imports });
+    b = await createOtherInstance(h, { imports });
   }, 120_000);
 
   afterAll(async () => {

@@ -4,9 +4,8 @@
 import { startEmulator, type RunningEmulator } from '@studio/mssql-emulator';
 import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../src/logger';
-import { closeServices, createServices, type AppServices } from '../src/services/index';
-import { createHarness, type Harness } from './support/harness';
+import { closeServices, type AppServices } from '../src/services/index';
+import { createHarness, type Harness, createOtherInstance } from './support/harness';
 import { INVALIDATION_CHANNEL } from '../src/services/invalidation';
 import { sql } from 'drizzle-orm';
 
@@ -20,13 +19,7 @@ describe.skipIf(!postgres)(`pool invalidation across instances (needs DATABASE_U
   beforeAll(async () => {
     emulator = await startEmulator({ users: [{ user: 'app', password: 'Invalidation-Passw0rd' }], databases: ['appdb'], preload: true });
     h = await createHarness(postgres!);
-    other = await createServices({
-      database: h.testDb.database,
-      keyRing: h.services.keyRing,
-      outboundPolicy: h.services.outboundPolicy,
-      logger: createLogger('silent'),
-      sessionTtlHours: 24,
-    });
+    other = await createOtherInstance(h);
   });
 
   afterAll(async () => {

@@ -10,12 +10,11 @@ import { roles, users } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../src/logger';
-import { closeServices, createServices, type AppServices } from '../src/services/index';
+import { closeServices, type AppServices } from '../src/services/index';
 import { INVALIDATION_CHANNEL } from '../src/services/invalidation';
 import { publicSessionId } from '../src/services/sessions';
 import { serveInstance, type ApiInstance } from './support/api-instance';
-import { createHarness, TEST_PASSWORD, type Harness, type UserFixture } from './support/harness';
+import { createHarness, TEST_PASSWORD, type Harness, type UserFixture, createOtherInstance } from './support/harness';
 
 const redisUrl = process.env.REDIS_URL;
 const CHANGE_REACHES_EVERY_INSTANCE_MS = 1_000;
@@ -45,14 +44,7 @@ describe.each(testTargets)('revocation reaches every instance on $name', (target
   beforeAll(async () => {
     const shared = target.name === 'postgres' && redisUrl ? { redisUrl } : {};
     h = await createHarness(target, shared);
-    other = await createServices({
-      database: h.testDb.database,
-      keyRing: h.services.keyRing,
-      outboundPolicy: h.services.outboundPolicy,
-      logger: createLogger('silent'),
-      sessionTtlHours: 24,
-      ...shared,
-    });
+    other = await createOtherInstance(h, shared);
     a = await serveInstance(h.services);
     b = await serveInstance(other);
   });

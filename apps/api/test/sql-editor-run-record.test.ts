@@ -6,11 +6,10 @@ import { testTargets } from '@studio/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContextInner } from '../src/context';
-import { createLogger } from '../src/logger';
 import { appRouter } from '../src/routers/_app';
-import { closeServices, createServices, type AppServices } from '../src/services/index';
+import { closeServices, type AppServices } from '../src/services/index';
 import { createCallerFactory } from '../src/trpc';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { createHarness, problemOf, type Harness, createOtherInstance } from './support/harness';
 import { editorWorkspace, useEditorSqlServer } from './support/sql-editor';
 
 const server = useEditorSqlServer(['editor_run_record']);
@@ -22,13 +21,7 @@ describe.each(testTargets)('sqlEditor run records on $name', (target) => {
 
   beforeAll(async () => {
     h = await createHarness(target);
-    other = await createServices({
-      database: h.testDb.database,
-      keyRing: h.services.keyRing,
-      outboundPolicy: h.services.outboundPolicy,
-      logger: createLogger('silent'),
-      sessionTtlHours: 24,
-    });
+    other = await createOtherInstance(h);
   });
 
   afterAll(async () => {

@@ -4,11 +4,10 @@
 import { createDatabase, type Database } from '@studio/db';
 import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger';
 import { parseRateLimits } from '../src/services/rate-limits';
-import { closeServices, createServices, type AppServices } from '../src/services/index';
+import { closeServices, type AppServices } from '../src/services/index';
 import { serveInstance, type ApiInstance } from './support/api-instance';
-import { createHarness, type Harness } from './support/harness';
+import { createHarness, type Harness, createOtherInstance } from './support/harness';
 
 const postgres = testTargets.filter((target) => target.name === 'postgres');
 
@@ -23,14 +22,7 @@ describe.each(postgres)('a system-database pool of two connections on $name', (t
     // Two connections, one of them held by the invalidation listener, and a connect deadline far
     // shorter than 150 calls take to go through the other.
     small = await createDatabase({ url: h.testDb.url, poolSize: 2, connectTimeoutMs: 100, queryTimeoutMs: 5_000 });
-    services = await createServices({
-      database: small,
-      keyRing: h.services.keyRing,
-      outboundPolicy: h.services.outboundPolicy,
-      logger: createLogger('silent'),
-      sessionTtlHours: 24,
-      rateLimits: parseRateLimits('list=100000/60'),
-    });
+    services = await createOtherInstance(h, { database: small, rateLimits: parseRateLimits('list=100000/60') });
     api = await serveInstance(services);
   });
 

@@ -9,13 +9,12 @@ import { testTargets } from '@studio/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContextInner } from '../src/context';
 import { problemOf as problemOfError, toTRPCError } from '../src/errors';
-import { createLogger } from '../src/logger';
 import { appRouter } from '../src/routers/_app';
 import type { Principal } from '../src/services/authorization';
-import { closeServices, createServices, type AppServices } from '../src/services/index';
+import { closeServices, type AppServices } from '../src/services/index';
 import { OutboundPolicy, type Resolver } from '../src/services/outbound-policy';
 import { createCallerFactory } from '../src/trpc';
-import { createHarness, problemOf, type Harness } from './support/harness';
+import { createHarness, problemOf, type Harness, createOtherInstance } from './support/harness';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 
 const createCaller = createCallerFactory(appRouter);
@@ -45,7 +44,7 @@ describe('reaching a workspace database', () => {
 
   /** Another API process on the same system database: "restarted with a different policy". */
   async function restartedWith(policy: OutboundPolicy) {
-    const services = await createServices({ database: h.testDb.database, keyRing: h.services.keyRing, outboundPolicy: policy, logger: createLogger('silent'), sessionTtlHours: 24 });
+    const services = await createOtherInstance(h, { outboundPolicy: policy });
     others.push(services);
     return {
       services,

@@ -106,6 +106,21 @@ export async function createHarness(target: TestTarget, overrides: Partial<Creat
 }
 
 /** The F10 problem a rejected call carried, for assertions. */
+/**
+ * Another instance on the harness's database and key ring, as a second API process behind a load
+ * balancer would be (its own caches, its own listener on the invalidation channel).
+ */
+export function createOtherInstance(h: Harness, overrides: Partial<CreateServicesOptions> = {}): Promise<AppServices> {
+  return createServices({
+    database: h.testDb.database,
+    keyRing: h.services.keyRing,
+    outboundPolicy: h.services.outboundPolicy,
+    logger: createLogger('silent'),
+    sessionTtlHours: 24,
+    ...overrides,
+  });
+}
+
 export async function problemOf(promise: Promise<unknown>): Promise<{ code: string; error: string; message: string; details: Record<string, unknown> }> {
   try {
     await promise;

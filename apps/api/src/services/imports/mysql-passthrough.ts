@@ -11,16 +11,14 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { PoolLease } from '@studio/mssql-pool';
 import type { PoolConnection } from 'mysql2/promise';
 import { ImportRefusal } from '../errors';
-import type { ImportMode, ImportPlan, RowReject } from './plan';
+import { fitsRawLoad, type ImportMode, type ImportPlan, type RawLoadOptions, type RowReject } from './plan';
 import type { CsvSettings } from './project-config';
-import { csvSettingsSchema } from './project-config';
 import { qualifiedName, quoteIdentifier } from './sinks';
 import { isBoolean, type TargetColumn } from './values';
 
 /** Types whose text MariaDB reads as the checked path would accept it (ISO dates, plain numbers). */
 const LOAD_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'date', 'datetime', 'timestamp']);
 
-const DEFAULT_CSV = csvSettingsSchema.parse({});
 
 /** A delimiter or quote that is one byte, neither a letter nor a digit (the NULL word is spelled in letters) nor a backslash. */
 const PLAIN_PUNCTUATION = /^[\t !-/:-@[\]-`{-~]$/;
@@ -28,25 +26,9 @@ const PLAIN_PUNCTUATION = /^[\t !-/:-@[\]-`{-~]$/;
 const loadable = (column: TargetColumn) => isBoolean(column) || LOAD_TYPES.has(column.dataType);
 
 /** Whether a run may hand its bytes to LOAD DATA (see the file's comment). */
-export function canLoadDirectly(options: { plan: ImportPlan; csv: CsvSettings; mode: ImportMode; allOrNothing: boolean; firstBatchClean: boolean }): boolean {
+export function canLoadDirectly(options: RawLoadOptions): boolean {
   const { plan, csv } = options;
-  return (
-    options.allOrNothing &&
-    options.firstBatchClean &&
-    options.mode !== 'upsert' &&
-    csv.header &&
-    csv.encoding === 'utf-8' &&
-    csv.null_markers.length === 1 &&
-    csv.null_markers[0] === '' &&
-    PLAIN_PUNCTUATION.test(csv.delimiter) &&
-    PLAIN_PUNCTUATION.test(csv.quote) &&
-    csv.delimiter !== csv.quote &&
-    csv.date_format === DEFAULT_CSV.date_format &&
-    csv.time_format === DEFAULT_CSV.time_format &&
-    csv.timestamp_format === DEFAULT_CSV.timestamp_format &&
-    plan.fieldTargets.every((target, index) => target === index) &&
-    plan.columns.every(loadable)
-  );
+  return fitsRawLoad(options) && PLAIN_PUNCTUATION.test(csv.delimiter) && PLAIN_PUNCTUATION.test(csv.quote) && plan.columns.every(loadable);
 }
 
 /** The row LOAD DATA refused, as the checked path would name it. */

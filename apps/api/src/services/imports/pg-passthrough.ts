@@ -7,9 +7,8 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { PoolLease } from '@studio/mssql-pool';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { ImportMode, ImportPlan, RowReject } from './plan';
+import { fitsRawLoad, type ImportMode, type ImportPlan, type RawLoadOptions, type RowReject } from './plan';
 import type { CsvSettings } from './project-config';
-import { csvSettingsSchema } from './project-config';
 import { qualifiedName, quoteIdentifier } from './sinks';
 
 const NO_TIMEOUT = 2_147_483_647;
@@ -34,28 +33,16 @@ const PASSTHROUGH_TYPES = new Set([
   'jsonb',
 ]);
 
-const DEFAULT_CSV = csvSettingsSchema.parse({});
 
 /** Whether a run may hand its bytes to COPY as they are (see the file's comment). */
-export function canPassThrough(options: { plan: ImportPlan; csv: CsvSettings; mode: ImportMode; allOrNothing: boolean; firstBatchClean: boolean }): boolean {
+export function canPassThrough(options: RawLoadOptions): boolean {
   const { plan, csv } = options;
   return (
-    options.allOrNothing &&
-    options.firstBatchClean &&
-    options.mode !== 'upsert' &&
-    csv.header &&
-    csv.encoding === 'utf-8' &&
-    csv.null_markers.length === 1 &&
-    csv.null_markers[0] === '' &&
+    fitsRawLoad(options) &&
     !/[\r\n]/.test(csv.delimiter + csv.quote) &&
-    csv.delimiter !== csv.quote &&
     // One byte, so the record counter can find quotes in the raw bytes.
     csv.quote.length === 1 &&
     csv.quote.charCodeAt(0) < 0x80 &&
-    csv.date_format === DEFAULT_CSV.date_format &&
-    csv.time_format === DEFAULT_CSV.time_format &&
-    csv.timestamp_format === DEFAULT_CSV.timestamp_format &&
-    plan.fieldTargets.every((target, index) => target === index) &&
     plan.columns.every((column) => PASSTHROUGH_TYPES.has(column.dataType))
   );
 }

@@ -3,7 +3,7 @@
 // required columns are named), with one converter per written column.
 import { ImportRefusal } from '../errors';
 import type { TargetTable } from './catalogue';
-import { primaryKeyColumns, type CsvSettings, type ProjectConfig, type TableMapping } from './project-config';
+import { csvSettingsSchema, primaryKeyColumns, type CsvSettings, type ProjectConfig, type TableMapping } from './project-config';
 import { converterFor, type Converter, type Dialect, type TargetColumn } from './values';
 
 export type ImportMode = 'insert' | 'upsert' | 'replace';
@@ -138,4 +138,38 @@ export function convertRecord(plan: ImportPlan, fields: (string | null)[]): { va
     values[target] = converted.value;
   }
   return { values };
+}
+
+const DEFAULT_CSV = csvSettingsSchema.parse({});
+
+/** What a database's own loader may read as the file's raw bytes must first be, whatever the database. */
+export interface RawLoadOptions {
+  plan: ImportPlan;
+  csv: CsvSettings;
+  mode: ImportMode;
+  allOrNothing: boolean;
+  firstBatchClean: boolean;
+}
+
+/**
+ * The rule both fast paths share (pg-passthrough.ts, mysql-passthrough.ts): nothing to set aside
+ * (all-or-nothing, no upsert, the first batch clean), the file already in the loader's terms (UTF-8
+ * with a header, PostgreSQL's NULL rule, ISO dates and times) and its fields in the table's order.
+ * Each path adds what its loader can read (delimiter, quote, column types).
+ */
+export function fitsRawLoad({ plan, csv, mode, allOrNothing, firstBatchClean }: RawLoadOptions): boolean {
+  return (
+    allOrNothing &&
+    firstBatchClean &&
+    mode !== 'upsert' &&
+    csv.header &&
+    csv.encoding === 'utf-8' &&
+    csv.null_markers.length === 1 &&
+    csv.null_markers[0] === '' &&
+    csv.delimiter !== csv.quote &&
+    csv.date_format === DEFAULT_CSV.date_format &&
+    csv.time_format === DEFAULT_CSV.time_format &&
+    csv.timestamp_format === DEFAULT_CSV.timestamp_format &&
+    plan.fieldTargets.every((target, index) => target === index)
+  );
 }

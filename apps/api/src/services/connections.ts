@@ -226,11 +226,12 @@ export class ConnectionService implements InvalidationSubscriber {
 
   /**
    * Announces that what a workspace's list shows changed. Every writer below calls it after its
-   * statement: inside an `atomically` scope (every API path) or a transaction handed in as `db`
+   * statement, and so does an environment deleted with its own connection (environments.ts):
+   * inside an `atomically` scope (every API path) or a transaction handed in as `db`
    * joined to one, the announcement commits with the change; this instance drops its pages once
    * the transaction has ended, before the caller is answered.
    */
-  async #listChanged(workspaceId: string): Promise<void> {
+  async listChanged(workspaceId: string): Promise<void> {
     await this.options.invalidation?.publish({ kind: 'connections', workspaceId });
   }
 
@@ -266,7 +267,7 @@ export class ConnectionService implements InvalidationSubscriber {
       options: input.options ?? {},
       createdBy,
     });
-    await this.#listChanged(workspaceId);
+    await this.listChanged(workspaceId);
     return this.get(workspaceId, id, { revealUser: true }, db);
   }
 
@@ -337,7 +338,7 @@ export class ConnectionService implements InvalidationSubscriber {
     });
     // After the update's own (nested) transaction: in a scope it is still the change's transaction;
     // outside one the update has committed, so no instance can re-read the old row after hearing it.
-    await this.#listChanged(workspaceId);
+    await this.listChanged(workspaceId);
     return updated;
   }
 
@@ -390,7 +391,7 @@ export class ConnectionService implements InvalidationSubscriber {
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
       .returning({ id: connections.id, name: connections.name });
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
-    await this.#listChanged(workspaceId);
+    await this.listChanged(workspaceId);
     return row;
   }
 
@@ -446,7 +447,7 @@ export class ConnectionService implements InvalidationSubscriber {
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)))
       .returning({ status: connections.status, lastTestedAt: connections.lastTestedAt, lastError: connections.lastError });
     if (!row) throw new NotFoundError('Connection', { field: 'connectionId' });
-    await this.#listChanged(workspaceId);
+    await this.listChanged(workspaceId);
     return row;
   }
 
@@ -460,7 +461,7 @@ export class ConnectionService implements InvalidationSubscriber {
           : { status: test.success ? 'healthy' : 'unhealthy', lastTestedAt: new Date(), lastError: test.success ? null : test.message.slice(0, 2_000), lastTls: test.negotiated },
       )
       .where(and(eq(connections.workspaceId, workspaceId), eq(connections.id, connectionId)));
-    await this.#listChanged(workspaceId);
+    await this.listChanged(workspaceId);
   }
 
   /** The last test's outcome; the login name is taken out of its error unless the view reveals it. */

@@ -317,6 +317,7 @@ export class EnvironmentService {
             .delete(connectionsTable)
             .where(and(eq(connectionsTable.workspaceId, workspaceId), eq(connectionsTable.id, row.connectionId)))
             .returning({ id: connectionsTable.id, name: connectionsTable.name });
+          if (deletedConnection) await this.connections.listChanged(workspaceId);
         }
       }
       return { id: row.id, name: row.name, connectionId: row.connectionId, deletedConnection };

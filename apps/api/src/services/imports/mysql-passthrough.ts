@@ -13,7 +13,7 @@ import type { PoolConnection } from 'mysql2/promise';
 import { ImportRefusal } from '../errors';
 import { fitsRawLoad, type ImportMode, type ImportPlan, type RawLoadOptions, type RowReject } from './plan';
 import type { CsvSettings } from './project-config';
-import { qualifiedName, quoteIdentifier } from './sinks';
+import { qualifiedName, quoteIdentifier, releaseOnce } from './sinks';
 import { isBoolean, type TargetColumn } from './values';
 
 /** Types whose text MariaDB reads as the checked path would accept it (ISO dates, plain numbers). */
@@ -377,14 +377,7 @@ export async function loadFileIntoMysql(lease: PoolLease<'mysql'>, plan: ImportP
   const target = qualifiedName('mysql', plan);
   const rewriter = new LoadDataRewriter(csv);
   const columns = loadColumns(plan);
-  let released = false;
-  const release = (error?: unknown) => {
-    if (released) return;
-    released = true;
-    // A connection whose rollback or sql_mode restore failed is not given back to the pool.
-    if (error !== undefined) connection.destroy();
-    else connection.release();
-  };
+  const release = releaseOnce(connection);
   let restoreMode: string | undefined;
   try {
     const [[session]] = (await connection.query('SELECT @@SESSION.sql_mode AS mode')) as unknown as [{ mode: string }[]];

@@ -36,6 +36,21 @@ export function quoteIdentifier(dialect: Dialect, name: string): string {
   return `[${name.replace(/]/g, ']]')}]`;
 }
 
+/**
+ * Gives a MariaDB connection back once: after an error (a rollback or a session restore that
+ * failed) it is destroyed rather than handed to the next caller in an unknown state.
+ */
+export function releaseOnce(connection: { release(): void; destroy(): void }): { (error?: unknown): void; readonly done: boolean } {
+  let done = false;
+  const release = (error?: unknown) => {
+    if (done) return;
+    done = true;
+    if (error !== undefined) connection.destroy();
+    else connection.release();
+  };
+  return Object.defineProperty(release, 'done', { get: () => done }) as typeof release & { readonly done: boolean };
+}
+
 export function qualifiedName(dialect: Dialect, plan: ImportPlan): string {
   return `${quoteIdentifier(dialect, plan.table.schema)}.${quoteIdentifier(dialect, plan.table.name)}`;
 }
@@ -164,14 +179,7 @@ async function openMysqlSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: 
   let rows = 0;
   let bytes = 0;
   let written = 0;
-  let released = false;
-  const release = (error?: unknown) => {
-    if (released) return;
-    released = true;
-    // A connection whose rollback failed is not given back to the pool.
-    if (error !== undefined) connection.destroy();
-    else connection.release();
-  };
+  const release = releaseOnce(connection);
   try {
     await connection.query('START TRANSACTION');
   } catch (error) {
@@ -213,7 +221,7 @@ async function openMysqlSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mode: 
       }
     },
     async rollback() {
-      if (released) return;
+      if (release.done) return;
       const rolledBack = await connection.query('ROLLBACK').then(
         () => undefined,
         (failure: unknown) => failure,
@@ -240,13 +248,7 @@ async function openMysqlLoadSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mo
   const feed = new PassThrough({ highWaterMark: 1024 * 1024 });
   let pending = '';
   let rows = 0;
-  let released = false;
-  const release = (error?: unknown) => {
-    if (released) return;
-    released = true;
-    if (error !== undefined) connection.destroy();
-    else connection.release();
-  };
+  const release = releaseOnce(connection);
   let load: Promise<unknown>;
   try {
     await connection.query('START TRANSACTION');
@@ -270,7 +272,7 @@ async function openMysqlLoadSink(lease: PoolLease<'mysql'>, plan: ImportPlan, mo
     if (!feed.write(chunk)) await once(feed, 'drain');
   };
   const rollback = async () => {
-    if (released) return;
+    if (release.done) return;
     if (!feed.writableEnded) feed.end();
     await load.catch(() => undefined);
     const rolledBack = await connection.query('ROLLBACK').then(

@@ -6,13 +6,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testTargets } from '@studio/db/testing';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { closeServices, type AppServices } from '../src/services/index';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AppServices } from '../src/services/index';
 import { INVALIDATION_CHANNEL } from '../src/services/invalidation';
-import { serveInstance, type ApiInstance } from './support/api-instance';
-import { createHarness, type Harness, type UserFixture, createOtherInstance } from './support/harness';
+import type { ApiInstance } from './support/api-instance';
+import { useTwoInstances } from './support/two-instances';
+import { type Harness, type UserFixture } from './support/harness';
 
-const redisUrl = process.env.REDIS_URL;
 const CHANGE_REACHES_EVERY_INSTANCE_MS = 1_000;
 
 interface ListedConnection {
@@ -25,24 +25,13 @@ interface ListedConnection {
 }
 
 describe.each(testTargets)('the connection list on two instances, $name', (target) => {
+  const two = useTwoInstances(target);
   let h: Harness;
   let other: AppServices;
   let a: ApiInstance;
   let b: ApiInstance;
-
-  beforeAll(async () => {
-    const shared = target.name === 'postgres' && redisUrl ? { redisUrl } : {};
-    h = await createHarness(target, shared);
-    other = await createOtherInstance(h, shared);
-    a = await serveInstance(h.services);
-    b = await serveInstance(other);
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    if (other) await closeServices(other, { poolDrainDeadlineMs: 1_000 });
-    await h?.dispose();
+  beforeAll(() => {
+    ({ h, other, a, b } = two);
   });
 
   const signIn = async (user: UserFixture) => (await h.services.sessions.create(user.id)).id;

@@ -9,14 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { roles, users } from '@studio/db/schema';
 import { testTargets } from '@studio/db/testing';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { closeServices, type AppServices } from '../src/services/index';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AppServices } from '../src/services/index';
 import { INVALIDATION_CHANNEL } from '../src/services/invalidation';
 import { publicSessionId } from '../src/services/sessions';
-import { serveInstance, type ApiInstance } from './support/api-instance';
-import { createHarness, TEST_PASSWORD, type Harness, type UserFixture, createOtherInstance } from './support/harness';
+import type { ApiInstance } from './support/api-instance';
+import { useTwoInstances } from './support/two-instances';
+import { TEST_PASSWORD, type Harness, type UserFixture } from './support/harness';
 
-const redisUrl = process.env.REDIS_URL;
 const CHANGE_REACHES_EVERY_INSTANCE_MS = 1_000;
 
 /**
@@ -36,24 +36,13 @@ async function refusedWithinBound(call: () => Promise<Response>, status: number)
 }
 
 describe.each(testTargets)('revocation reaches every instance on $name', (target) => {
+  const two = useTwoInstances(target);
   let h: Harness;
   let other: AppServices;
   let a: ApiInstance;
   let b: ApiInstance;
-
-  beforeAll(async () => {
-    const shared = target.name === 'postgres' && redisUrl ? { redisUrl } : {};
-    h = await createHarness(target, shared);
-    other = await createOtherInstance(h, shared);
-    a = await serveInstance(h.services);
-    b = await serveInstance(other);
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    if (other) await closeServices(other, { poolDrainDeadlineMs: 1_000 });
-    await h?.dispose();
+  beforeAll(() => {
+    ({ h, other, a, b } = two);
   });
 
   const connections = (slug: string) => `/api/v1/workspaces/${slug}/connections`;

@@ -180,6 +180,7 @@ export async function redisStore(url: string, logger: Logger, options: RedisStor
     maxRetriesPerRequest: 1,
     connectTimeout: options.connectTimeoutMs ?? 2_000,
     commandTimeout,
+    enableAutoPipelining: true,
     // Keep reconnecting however long the outage: the store is used again as soon as it answers.
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });

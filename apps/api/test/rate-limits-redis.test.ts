@@ -31,6 +31,34 @@ describe.skipIf(!redisUrl)('Redis rate-limit store', () => {
     }
   });
 
+  it('calls made at the same moment on two instances are counted exactly: the first ones answered in order, the rest refused', async () => {
+    const prefix = `studio-test-${randomUUID()}`;
+    const limits = { ...defaultRateLimits, poolReset: { points: 30, durationSeconds: 60 } };
+    const a = new RateLimitService(await redisStore(redisUrl!, logger, { keyPrefix: prefix }), limits);
+    const b = new RateLimitService(await redisStore(redisUrl!, logger, { keyPrefix: prefix }), limits);
+    try {
+      const subject = { kind: 'token' as const, id: randomUUID() };
+      // 25 calls issued together on each instance (they share one increment per instance), 50 in all.
+      const outcomes = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? a : b).consume('poolReset', subject)));
+      const answered = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value.remaining);
+      const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o.reason as { code?: string }).code);
+      expect(answered).toHaveLength(30);
+      // Every answered call saw its own place in the window, as if each had been sent alone.
+      expect([...answered].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expect(refused).toEqual(Array.from({ length: 20 }, () => 'rate_limited'));
+      // Later calls, one at a time, are refused on both instances.
+      await expect(a.consume('poolReset', subject)).rejects.toMatchObject({ code: 'rate_limited' });
+      await expect(b.consume('poolReset', subject)).rejects.toMatchObject({ code: 'rate_limited' });
+      // Another key is counted on its own, even in the same turn.
+      const other = { kind: 'token' as const, id: randomUUID() };
+      const [first, second] = await Promise.all([a.consume('poolReset', other), a.consume('poolReset', other)]);
+      expect([first.remaining, second.remaining]).toEqual([29, 28]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('starts without Redis: limits in memory, the outage reported once, no password in the log', async () => {
     const lines: string[] = [];
     const outages = new OutageMonitor(createLogger('warn', { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream));

@@ -277,6 +277,8 @@ const WEB_READ_BUCKETS: ReadonlySet<RateLimitBucket> = new Set(['list', 'status'
 export class RateLimitService {
   readonly #limiters = new Map<RateLimitBucket, BucketLimiter>();
   readonly #rejectionListeners = new Set<(bucket: RateLimitBucket) => void>();
+  /** Calls to a shared store waiting for the end of this turn of the event loop, per bucket and key. */
+  readonly #waiting = new Map<string, WaitingCalls>();
 
   readonly #store: RateLimitStore;
 
@@ -312,16 +314,38 @@ export class RateLimitService {
     const limiter = this.#limiters.get(bucket);
     const limit = this.limits[bucket].points;
     if (!limiter) return { bucket, limit, remaining: limit, resetSeconds: 0 };
-    try {
-      const res = await limiter.consume(`${subject.kind}:${subject.id}`);
-      return { bucket, limit, remaining: Math.max(0, res.remainingPoints), resetSeconds: secondsOf(res.msBeforeNext) };
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        for (const listener of this.#rejectionListeners) listener(bucket);
-        throw new RateLimitedError(bucket, Math.max(1, secondsOf(rejection.msBeforeNext)), limit);
-      }
-      throw rejection;
+    const key = `${subject.kind}:${subject.id}`;
+    const { consumed, msBeforeNext } = this.#store.name === 'memory' ? await countOne(limiter, key) : await this.#countTogether(bucket, limiter, key);
+    if (consumed > limit) {
+      for (const listener of this.#rejectionListeners) listener(bucket);
+      throw new RateLimitedError(bucket, Math.max(1, secondsOf(msBeforeNext)), limit);
     }
+    return { bucket, limit, remaining: limit - consumed, resetSeconds: secondsOf(msBeforeNext) };
+  }
+
+  /**
+   * Counts a call in a shared store (Redis, the system database) together with the other calls of
+   * the same bucket and key made in this turn of the event loop: one atomic increment by their
+   * number, then each call learns the count it would have seen had they been sent one by one in
+   * order (the first `limit - before` are answered, the rest refused). Exact across instances, as
+   * one command per call was; at 1,000 clients on one token it is one command where there were
+   * dozens (decision 028).
+   */
+  #countTogether(bucket: RateLimitBucket, limiter: BucketLimiter, key: string): Promise<Counted> {
+    const id = `${bucket}\u0000${key}`;
+    let calls = this.#waiting.get(id);
+    if (!calls) {
+      const batch: WaitingCalls = { waiters: [] };
+      calls = batch;
+      this.#waiting.set(id, batch);
+      // After the I/O callbacks of this turn (the requests that arrived together), before the next poll.
+      setImmediate(() => {
+        this.#waiting.delete(id);
+        void settle(limiter, key, batch.waiters);
+      });
+    }
+    const waiters = calls.waiters;
+    return new Promise<Counted>((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
   /**
@@ -331,6 +355,37 @@ export class RateLimitService {
    */
   forRequest(surface: 'api' | 'web' = 'api'): RequestRateLimits {
     return new RequestRateLimits(this, surface);
+  }
+}
+
+/** What one call learns from the store: the window's count including it, and when points free up. */
+interface Counted {
+  consumed: number;
+  msBeforeNext: number;
+}
+
+interface WaitingCalls {
+  waiters: { resolve: (counted: Counted) => void; reject: (error: unknown) => void }[];
+}
+
+/** rate-limiter-flexible refuses by rejecting with the same result it resolves with; both carry the count. */
+async function countOne(limiter: BucketLimiter, key: string, points = 1): Promise<Counted> {
+  try {
+    const res = await limiter.consume(key, points);
+    return { consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext };
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return { consumed: rejection.consumedPoints, msBeforeNext: rejection.msBeforeNext };
+    throw rejection;
+  }
+}
+
+async function settle(limiter: BucketLimiter, key: string, waiters: WaitingCalls['waiters']): Promise<void> {
+  try {
+    const { consumed, msBeforeNext } = await countOne(limiter, key, waiters.length);
+    const before = consumed - waiters.length;
+    waiters.forEach((waiter, index) => waiter.resolve({ consumed: before + index + 1, msBeforeNext }));
+  } catch (error) {
+    for (const waiter of waiters) waiter.reject(error);
   }
 }
 

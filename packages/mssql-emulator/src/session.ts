@@ -87,6 +87,7 @@ export class Session implements ExecutionSession {
   tranCount = 0;
   txRelease: (() => void) | undefined;
   txDescriptor = Buffer.alloc(8);
+  txSchemaVersion: number | undefined;
   nocount = false;
   xactAbort = false;
   lockTimeoutMs = -1;
@@ -508,7 +509,8 @@ export class Session implements ExecutionSession {
     } catch {
       // The engine may already be closed; the transaction dies with it.
     } finally {
-      engine.invalidateProcedures();
+      engine.rolledBack(this.txSchemaVersion);
+      this.txSchemaVersion = undefined;
       this.tranCount = 0;
       engine.appLocks.releaseAll(this.spid, 'Transaction');
       const release = this.txRelease;

@@ -52,6 +52,39 @@ describe.each(targets)('transactions against $name', (target) => {
     expect(await count('survivor')).toBe(1);
   });
 
+  it('answers @@TRANCOUNT guards in and out of a transaction', async () => {
+    const r = await conn.pool.request().batch(`
+      IF @@TRANCOUNT > 0 SELECT 'open' AS s ELSE SELECT 'none' AS s
+      BEGIN TRANSACTION
+      IF (@@TRANCOUNT = 1) SELECT 'one' AS s
+      IF @@TRANCOUNT <> 1 SELECT 'not one' AS s
+      IF @@TRANCOUNT !> 0 SELECT 'none inside' AS s
+      IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION
+      SELECT @@TRANCOUNT AS after_guard`);
+    expect(recordsets(r)).toEqual([[{ s: 'none' }], [{ s: 'one' }], [{ after_guard: 0 }]]);
+  });
+
+  it('forgets a procedure changed in a rolled-back transaction, and keeps serving the committed one', async () => {
+    const proc = uniqueName('tx_proc');
+    await conn.pool.request().batch(`CREATE PROCEDURE ${proc} AS SELECT 1 AS v`);
+    try {
+      expect((await conn.pool.request().query(`EXEC ${proc}`)).recordset).toEqual([{ v: 1 }]);
+      const readOnly = new sql.Transaction(conn.pool);
+      await readOnly.begin();
+      expect((await new sql.Request(readOnly).query(`EXEC ${proc}`)).recordset).toEqual([{ v: 1 }]);
+      await readOnly.rollback();
+      const tx = new sql.Transaction(conn.pool);
+      await tx.begin();
+      await new sql.Request(tx).batch(`DROP PROCEDURE ${proc}`);
+      await new sql.Request(tx).batch(`CREATE PROCEDURE ${proc} AS SELECT 2 AS v`);
+      expect((await new sql.Request(tx).query(`EXEC ${proc}`)).recordset).toEqual([{ v: 2 }]);
+      await tx.rollback();
+      expect((await conn.pool.request().query(`EXEC ${proc}`)).recordset).toEqual([{ v: 1 }]);
+    } finally {
+      await conn.pool.request().batch(`DROP PROCEDURE ${proc}`);
+    }
+  });
+
   it('supports T-SQL BEGIN/COMMIT/ROLLBACK TRAN and nesting in one batch', async () => {
     const r = await conn.pool.request().batch(`
       BEGIN TRAN

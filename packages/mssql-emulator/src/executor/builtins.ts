@@ -1,6 +1,7 @@
 /** What the @@ variables and the session's built-in functions return, and the type to bind them as. */
 import { unsupported } from '../errors';
 import type { SqlValue } from '../protocol/types';
+import type { Tokens } from '../tsql/statements';
 import type { ExecutionSession, Frame } from './frame';
 
 export interface BoundValue {
@@ -81,4 +82,31 @@ export function sessionFunction(s: ExecutionSession, frame: Frame, name: string,
     default:
       throw unsupported(`${name}()`, line);
   }
+}
+
+const COMPARISONS: Record<string, (a: number, b: number) => boolean> = {
+  '=': (a, b) => a === b,
+  '<>': (a, b) => a !== b,
+  '!=': (a, b) => a !== b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '!<': (a, b) => a >= b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '!>': (a, b) => a <= b,
+};
+
+/**
+ * `@@TRANCOUNT > 0` and its kin (`=`, `<>`, `<`, … against a whole number, in parentheses or not),
+ * the guard before a ROLLBACK in CATCH blocks and in the API's read-only console batches: the
+ * session holds the count, so the answer needs no PostgreSQL round trip (nor, outside a
+ * transaction, the database's lock). Anything else: undefined, and PostgreSQL evaluates it.
+ */
+export function tranCountCondition(tokens: Tokens, tranCount: number): boolean | undefined {
+  const bare = tokens.length === 5 && tokens[0]?.text === '(' && tokens[4]?.text === ')' ? tokens.slice(1, 4) : tokens;
+  const [variable, op, literal] = bare;
+  if (bare.length !== 3 || variable?.kind !== 'sysvar' || variable.text.toUpperCase() !== '@@TRANCOUNT' || op?.kind !== 'op' || literal?.kind !== 'number' || !/^\d{1,9}$/.test(literal.text)) {
+    return undefined;
+  }
+  return COMPARISONS[op.text]?.(tranCount, Number(literal.text));
 }

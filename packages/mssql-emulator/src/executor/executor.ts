@@ -20,7 +20,7 @@ import { quoteIdent } from '../tsql/vocabulary';
 import { ProtocolError } from '../protocol/buffer';
 import { parseBulkLoad } from '../protocol/bulk';
 import { UnsupportedTypeError } from '../protocol/types';
-import { type BoundValue, sessionFunction, systemVariable } from './builtins';
+import { type BoundValue, sessionFunction, systemVariable, tranCountCondition } from './builtins';
 import { isInsertBulk, prepareBulkLoad, runBulkLoad } from './bulk';
 import { resultColumnType, sourceType } from './columns';
 import { compileBatch } from './compile';
@@ -485,6 +485,8 @@ export class Executor implements Interpreter {
   }
 
   private async condition(frame: Frame, tokens: Tokens): Promise<boolean> {
+    const known = tranCountCondition(tokens, this.session.tranCount);
+    if (known !== undefined) return known;
     const line = tokens[0]?.line ?? 0;
     const chunks = translateExpression(tokens);
     const r = await this.runPg(frame, ['SELECT CASE WHEN', ...chunks, 'THEN 1 ELSE 0 END'], line, 'SELECT');

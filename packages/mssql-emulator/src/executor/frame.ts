@@ -38,6 +38,8 @@ export interface ExecutionSession {
   tranCount: number;
   txRelease: (() => void) | undefined;
   txDescriptor: Buffer;
+  /** The engine's `schemaVersion` when the open transaction began. */
+  txSchemaVersion: number | undefined;
   nocount: boolean;
   xactAbort: boolean;
   lockTimeoutMs: number;

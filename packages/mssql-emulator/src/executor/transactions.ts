@@ -36,6 +36,7 @@ export class Transactions {
       throw e;
     }
     s.txRelease = release;
+    s.txSchemaVersion = s.engine.schemaVersion;
     s.tranCount = 1;
     const descriptor = Buffer.alloc(8);
     descriptor.writeUInt32LE(s.spid, 0);
@@ -67,7 +68,7 @@ export class Transactions {
     try {
       await s.engine.exec('ROLLBACK');
     } finally {
-      s.engine.invalidateProcedures();
+      s.engine.rolledBack(s.txSchemaVersion);
       this.end();
     }
     if (announce) this.out.envChange(EnvChange.ROLLBACK_TRAN, Buffer.alloc(0), s.txDescriptor);
@@ -76,6 +77,7 @@ export class Transactions {
   private end(): void {
     const s = this.session;
     s.tranCount = 0;
+    s.txSchemaVersion = undefined;
     s.engine.appLocks.releaseAll(s.spid, 'Transaction');
     const release = s.txRelease;
     s.txRelease = undefined;

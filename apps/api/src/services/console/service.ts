@@ -7,8 +7,7 @@ import type { Readable } from 'node:stream';
 import type { StudioDatabase } from '@studio/db';
 import { auditLog, connections, consoleHistory, savedQueries, type ConsoleAccess, type ConsoleRunOutcome } from '@studio/db/schema';
 import type { DatabaseType } from '@studio/mssql-pool';
-import { and, desc, eq, getTableColumns, getTableName, ilike, lt, or, sql as dsql, type SQL } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { and, desc, eq, ilike, lt, or, sql as dsql } from 'drizzle-orm';
 import type mssql from 'mssql';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
@@ -16,6 +15,7 @@ import { forbidden } from '../denials';
 import { ConflictError, InvalidInputError, NotFoundError, QueryError, QueryTimeoutError, ServiceError } from '../errors';
 import { keysetPage } from '../pagination';
 import type { ExecutionRegistry, RunningExecution } from '../sql-editor/executions';
+import { inTransaction } from '../unit-of-work';
 import { TsqlLexError } from '../sql-editor/tsql';
 import type { WorkspaceDatabase, WorkspaceDatabases } from '../workspace-databases';
 import { exportChannel, EXPORT_CONTENT_TYPES, type ExportFormat, type ExportProgress } from './export';
@@ -55,43 +55,21 @@ function historyRow(entry: HistoryEntry): typeof consoleHistory.$inferInsert {
 }
 export type ConsoleRuns = ExecutionRegistry<ConsoleRunSubject>;
 
-/**
- * An INSERT of the columns a run's record sets, its text prepared once. Drizzle's insert builder
- * maps every column of the table on each call (defaults, encoders): on a 1-row run that was the
- * largest piece of JavaScript left. `id` and the timestamp keep their database defaults.
- */
-interface PreparedInsert<Row> {
-  head: SQL;
-  columns: { key: keyof Row & string; encode: (value: unknown) => unknown }[];
-}
-
-function preparedInsert<Row extends Record<string, unknown>>(table: PgTable, keys: (keyof Row & string)[]): PreparedInsert<Row> {
-  const byKey = getTableColumns(table) as Record<string, PgColumn>;
-  const columns = keys.map((key) => {
-    const column = byKey[key];
-    if (!column) throw new TypeError(`${getTableName(table)} has no column ${key}`);
-    return { key, column };
-  });
-  const names = columns.map(({ column }) => `"${column.name}"`).join(', ');
-  return {
-    head: dsql.raw(`insert into "${getTableName(table)}" (${names}) values (`),
-    columns: columns.map(({ key, column }) => ({ key, encode: (value: unknown) => (value === null || value === undefined ? null : column.mapToDriverValue(value)) })),
-  };
-}
-
-const COMMA = dsql.raw(', ');
-
-function insertOf<Row extends Record<string, unknown>>(insert: PreparedInsert<Row>, row: Row): SQL {
-  return dsql`${insert.head}${dsql.join(
-    insert.columns.map(({ key, encode }) => dsql.param(encode(row[key]))),
-    COMMA,
-  )})`;
-}
-
 type AuditInsert = typeof auditLog.$inferInsert;
 type HistoryInsert = typeof consoleHistory.$inferInsert;
-const RUN_AUDIT = preparedInsert<AuditInsert>(auditLog, ['actorUserId', 'actorTokenId', 'actorUsername', 'workspaceId', 'action', 'targetType', 'targetId', 'ip', 'userAgent', 'outcome', 'details']);
-const RUN_HISTORY = preparedInsert<HistoryInsert>(consoleHistory, ['workspaceId', 'connectionId', 'userId', 'sql', 'outcome', 'durationMs', 'rowCount', 'errorCode']);
+const RUN_AUDIT_KEYS = ['actorUserId', 'actorTokenId', 'actorUsername', 'workspaceId', 'action', 'targetType', 'targetId', 'ip', 'userAgent', 'outcome', 'details'] as const satisfies readonly (keyof AuditInsert)[];
+const RUN_HISTORY_KEYS = ['workspaceId', 'connectionId', 'userId', 'sql', 'outcome', 'durationMs', 'rowCount', 'errorCode'] as const satisfies readonly (keyof HistoryInsert)[];
+
+/** `{ key: placeholder('<prefix>key') }` for a prepared INSERT's values (`id` and the timestamp keep their defaults). */
+function placeholdersOf<Row>(prefix: string, keys: readonly (keyof Row & string)[]): Row {
+  return Object.fromEntries(keys.map((key) => [key, dsql.placeholder(`${prefix}${key}`)])) as Row;
+}
+
+/** The values `placeholdersOf(prefix, keys)` asks for, taken from `row` (absent as null). */
+function placeholderValuesOf<Row>(prefix: string, keys: readonly (keyof Row & string)[], row: Row, into: Record<string, unknown>): Record<string, unknown> {
+  for (const key of keys) into[`${prefix}${key}`] = row[key] ?? null;
+  return into;
+}
 
 export interface ConsoleTarget {
   database: WorkspaceDatabase;
@@ -207,6 +185,12 @@ export class ConsoleDownload {
 
 export class ConsoleService {
   #lastPrune = 0;
+  /**
+   * A run's record as named prepared statements (decision 030): parsed and planned once per
+   * system-database connection instead of on every run, and built once by drizzle.
+   */
+  readonly #recordAudit;
+  readonly #recordRunAndHistory;
 
   constructor(
     private readonly db: StudioDatabase,
@@ -214,7 +198,16 @@ export class ConsoleService {
     readonly runs: ConsoleRuns,
     /** The most rows one export may hold (EXPORT_MAX_ROWS). */
     readonly exportMaxRows: number = DEFAULT_EXPORT_MAX_ROWS,
-  ) {}
+  ) {
+    const auditInsert = db.insert(auditLog).values(placeholdersOf<AuditInsert>('a_', RUN_AUDIT_KEYS));
+    this.#recordAudit = auditInsert.prepare('console_run_audit');
+    // One statement writes both rows: both or neither, with no transaction round trips around them.
+    this.#recordRunAndHistory = db
+      .with(db.$with('audit_row').as(auditInsert))
+      .insert(consoleHistory)
+      .values(placeholdersOf<HistoryInsert>('h_', RUN_HISTORY_KEYS))
+      .prepare('console_run_record');
+  }
 
   /** The connection as the console reaches it: settings vetted by the outbound policy, its console access. */
   async targetOf(workspaceId: string, connectionId: string): Promise<ConsoleTarget> {
@@ -401,10 +394,16 @@ export class ConsoleService {
    * What the system database keeps of one run: its audit row and, for a person, the history entry,
    * written by one statement (so both or neither, with no transaction round trips around them).
    */
-  async recordRun(audit: typeof auditLog.$inferInsert, history: HistoryEntry | null): Promise<void> {
-    const auditInsert = insertOf(RUN_AUDIT, audit);
-    if (history === null) await this.db.execute(auditInsert);
-    else await this.db.execute(dsql`WITH audit_row AS (${auditInsert}) ${insertOf(RUN_HISTORY, historyRow(history))}`);
+  async recordRun(audit: AuditInsert, history: HistoryEntry | null): Promise<void> {
+    if (inTransaction()) {
+      // The prepared statements belong to the database itself, not to the scope's transaction.
+      if (history === null) await this.db.insert(auditLog).values(audit);
+      else await this.db.with(this.db.$with('audit_row').as(this.db.insert(auditLog).values(audit))).insert(consoleHistory).values(historyRow(history));
+    } else {
+      const values = placeholderValuesOf('a_', RUN_AUDIT_KEYS, audit, {});
+      if (history === null) await this.#recordAudit.execute(values);
+      else await this.#recordRunAndHistory.execute(placeholderValuesOf('h_', RUN_HISTORY_KEYS, historyRow(history), values));
+    }
     if (history !== null) await this.#pruneNow();
   }
 

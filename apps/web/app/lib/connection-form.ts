@@ -7,10 +7,13 @@ import { checkbox, integer, text } from './forms';
 
 export type ConnectionType = DatabaseType;
 
+/** What a person reads for a connection's type, wherever it is shown. */
+export const connectionTypeLabels: Readonly<Record<ConnectionType, string>> = { mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL / MariaDB' };
+
 export const connectionTypes: readonly { type: ConnectionType; label: string; port: number; database: string; hint: string }[] = [
-  { type: 'mssql', label: 'SQL Server', port: 1433, database: 'master', hint: 'Encryption required by default: a server without TLS is refused.' },
-  { type: 'postgres', label: 'PostgreSQL', port: 5432, database: 'postgres', hint: 'Choose Verify full for a server outside your network.' },
-  { type: 'mysql', label: 'MySQL / MariaDB', port: 3306, database: '', hint: 'The database (schema) to open is required.' },
+  { type: 'mssql', label: connectionTypeLabels.mssql, port: 1433, database: 'master', hint: 'Encryption required by default: a server without TLS is refused.' },
+  { type: 'postgres', label: connectionTypeLabels.postgres, port: 5432, database: 'postgres', hint: 'Choose Verify full for a server outside your network.' },
+  { type: 'mysql', label: connectionTypeLabels.mysql, port: 3306, database: '', hint: 'The database (schema) to open is required.' },
 ];
 
 export function defaultsOf(type: ConnectionType) {

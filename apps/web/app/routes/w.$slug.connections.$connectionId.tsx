@@ -12,6 +12,7 @@ import { useShownTestRun, WatchedTest } from '../components/test-run';
 import { TlsDetails, type NegotiatedTlsView } from '../components/tls-details';
 import { Alert, Badge, Card, formatDateTime, Meter, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { connectionTypeLabels } from '../lib/connection-form';
 import { encryptionChoice } from '../lib/encryption';
 import { failure, unknownIntent, type ActionResult } from '../lib/forms';
 import { canManageWorkspace } from '../lib/nav';
@@ -261,7 +262,7 @@ export default function ConnectionDetail() {
       <Card title="Settings">
         <dl className="details">
           <dt>Type</dt>
-          <dd>{{ mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL / MariaDB' }[connection.type]}</dd>
+          <dd>{connectionTypeLabels[connection.type]}</dd>
           <dt>Host</dt>
           <dd>
             {connection.host}:{connection.port}

@@ -3,6 +3,7 @@ import { Link, useLoaderData } from '@remix-run/react';
 import { GuardedLink } from '../components/permission';
 import { Card, DataTable, EmptyState, PageHeader, StatusBadge } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { connectionTypeLabels } from '../lib/connection-form';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -10,7 +11,6 @@ export { errorPageHeaders as headers } from '../lib/error-headers';
 
 export const meta: MetaFunction = () => [{ title: 'Connections · Workspace Studio' }];
 
-const typeLabels = { mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL / MariaDB' } as const;
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const api = await requireUser(request, context);
@@ -51,7 +51,7 @@ export default function Connections() {
                     {c.name}
                   </Link>
                 </td>
-                <td data-label="Type">{typeLabels[c.type]}</td>
+                <td data-label="Type">{connectionTypeLabels[c.type]}</td>
                 <td data-label="Target">
                   {c.host}:{c.port} / {c.database}
                 </td>

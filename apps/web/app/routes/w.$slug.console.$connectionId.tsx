@@ -16,6 +16,7 @@ import { ResultGrid } from '../components/sql-editor/result-grid';
 import styles from '../components/sql-editor/sql-editor.css?url';
 import { Alert, Badge, Card, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { connectionTypeLabels } from '../lib/connection-form';
 import { useDenial } from '../components/permission';
 import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
@@ -29,7 +30,6 @@ export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: schemaStyles },
 ];
 
-const TYPE_LABELS = { mssql: 'SQL Server', postgres: 'PostgreSQL', mysql: 'MySQL / MariaDB' } as const;
 const EXAMPLES = { mssql: 'SELECT TOP 100 * FROM sys.objects;', postgres: 'SELECT * FROM pg_catalog.pg_tables LIMIT 100;', mysql: 'SELECT * FROM information_schema.tables LIMIT 100;' } as const;
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
@@ -212,7 +212,7 @@ export default function ConsolePage() {
         title={`Console · ${connection.name}`}
         description={
           <>
-            <Link to={`/w/${workspace.slug}/connections/${connection.connectionId}`}>{connection.name}</Link> · {TYPE_LABELS[connection.type]} ·{' '}
+            <Link to={`/w/${workspace.slug}/connections/${connection.connectionId}`}>{connection.name}</Link> · {connectionTypeLabels[connection.type]} ·{' '}
             <Badge tone={off ? 'danger' : canWrite ? 'warning' : 'info'}>console {connection.access}</Badge>
           </>
         }
@@ -224,7 +224,7 @@ export default function ConsolePage() {
             <select id="console-connection" name="connection" defaultValue={connection.connectionId} onChange={(e) => e.currentTarget.form?.requestSubmit()}>
               {data.connections.map((c) => (
                 <option key={c.id} value={c.id}>
-                  {c.name} ({TYPE_LABELS[c.type]})
+                  {c.name} ({connectionTypeLabels[c.type]})
                 </option>
               ))}
             </select>

@@ -4,6 +4,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { Card, DataTable, EmptyState, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
+import { connectionTypeLabels } from '../lib/connection-form';
 import { useWorkspace } from '../lib/workspace';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
@@ -34,13 +35,13 @@ export default function ConsoleIndex() {
           <DataTable columns={['Connection', 'Type', 'Database']} label="Connections">
             {connections.map((c) => (
               <tr key={c.id}>
-                <td>
+                <td data-label="Connection">
                   <Link to={c.id} className="strong">
                     {c.name}
                   </Link>
                 </td>
-                <td>{c.type}</td>
-                <td>{c.database}</td>
+                <td data-label="Type">{connectionTypeLabels[c.type]}</td>
+                <td data-label="Database">{c.database}</td>
               </tr>
             ))}
           </DataTable>

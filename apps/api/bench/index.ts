@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   console.log(
     `API benchmark: node ${process.version}, ${cpus().length} CPU(s), load ${loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')}; system database ${server.ready.database}; ${config.BENCH_CONNECTIONS} connections per list page; ` +
+      .join(' ')}; system database ${server.ready.database}; rate-limit store ${server.ready.rateLimitStore}; ${config.BENCH_CONNECTIONS} connections per list page; ` +
       `${config.BENCH_DURATION_MS} ms measured per procedure per concurrency, in ${SLICES} alternating slices`,
   );
 

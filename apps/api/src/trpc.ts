@@ -54,10 +54,32 @@ type StudioMeta = {
  */
 export type ProcedureMeta = OpenApiMeta<StudioMeta>;
 
+/**
+ * superjson both ways, with the encoding of a frozen answer (a cached page handed to every caller,
+ * decisions 023 and 024) made once per answer, as REST does with its JSON: walking a 25-row page
+ * with its dates was most of a cached list call over tRPC. The wire format is superjson's.
+ */
+const serialisedAnswers = new WeakMap<object, ReturnType<typeof superjson.serialize>>();
+const transformer = {
+  input: superjson,
+  output: {
+    serialize(value: unknown): ReturnType<typeof superjson.serialize> {
+      if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return superjson.serialize(value);
+      let serialised = serialisedAnswers.get(value);
+      if (serialised === undefined) {
+        serialised = superjson.serialize(value);
+        serialisedAnswers.set(value, serialised);
+      }
+      return serialised;
+    },
+    deserialize: (value: ReturnType<typeof superjson.serialize>) => superjson.deserialize(value),
+  },
+};
+
 const t = initTRPC
   .context<Context>()
   .meta<ProcedureMeta>()
-  .create({ transformer: superjson, errorFormatter, isDev: false });
+  .create({ transformer, errorFormatter, isDev: false });
 
 /** `t.router`; answers are cut to each procedure's declared output rather than re-validated (output-projection.ts). */
 export const router: typeof t.router = (procedures) => projectOutputs(t.router(procedures));

@@ -124,6 +124,24 @@ function sharedOnce(project: Project): Project {
   };
 }
 
+/**
+ * `encode` made once per frozen answer (the same page handed to every caller) and kept as long as
+ * the answer lives; anything else is encoded on every call. The REST writer's JSON and tRPC's
+ * superjson use it, so a cached page is serialised once whichever way it leaves.
+ */
+export function encodedOncePerAnswer<T>(encode: (value: unknown) => T): (value: unknown) => T {
+  const encoded = new WeakMap<object, T>();
+  return (value) => {
+    if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return encode(value);
+    let result = encoded.get(value);
+    if (result === undefined) {
+      result = encode(value);
+      encoded.set(value, result);
+    }
+    return result;
+  };
+}
+
 function freezeDeep(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || value instanceof Date || Object.isFrozen(value)) return value;
   for (const inner of Object.values(value)) freezeDeep(inner);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Context } from './context';
 import { ApiProblem, errorFormatter, toTRPCError, unauthenticated } from './errors';
 import { malformedInputOf } from './input-guard';
-import { projectOutputs } from './output-projection';
+import { encodedOncePerAnswer, projectOutputs } from './output-projection';
 import { forbidden, type SystemAction } from './services/denials';
 import { installPlainValidationMessages } from './validation-messages';
 import type { WorkspaceRole } from '@studio/db/schema';
@@ -55,23 +55,14 @@ type StudioMeta = {
 export type ProcedureMeta = OpenApiMeta<StudioMeta>;
 
 /**
- * superjson both ways, with the encoding of a frozen answer (a cached page handed to every caller,
+ * superjson both ways, with a frozen answer's encoding (a cached page handed to every caller,
  * decisions 023 and 024) made once per answer, as REST does with its JSON: walking a 25-row page
  * with its dates was most of a cached list call over tRPC. The wire format is superjson's.
  */
-const serialisedAnswers = new WeakMap<object, ReturnType<typeof superjson.serialize>>();
 const transformer = {
   input: superjson,
   output: {
-    serialize(value: unknown): ReturnType<typeof superjson.serialize> {
-      if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return superjson.serialize(value);
-      let serialised = serialisedAnswers.get(value);
-      if (serialised === undefined) {
-        serialised = superjson.serialize(value);
-        serialisedAnswers.set(value, serialised);
-      }
-      return serialised;
-    },
+    serialize: encodedOncePerAnswer((value) => superjson.serialize(value)),
     deserialize: (value: ReturnType<typeof superjson.serialize>) => superjson.deserialize(value),
   },
 };

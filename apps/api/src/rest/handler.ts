@@ -18,6 +18,7 @@ import { ConsoleDownload, firstChunkOf } from '../services/console';
 import type { BackupRunView } from '../services/backups';
 import type { AppServices } from '../services/index';
 import type { ImportUpload } from '../services/imports/service';
+import { encodedOncePerAnswer } from '../output-projection';
 import { rateLimitHeaders } from '../services/rate-limits';
 import { createCallerFactory } from '../trpc';
 import type { TrustProxy } from '../trust-proxy';
@@ -121,17 +122,7 @@ function textInput(entries: Iterable<[string, string]>, route: RestRoute): Recor
  * JSON of frozen answers (the same page handed to every caller, decision 023), serialised and
  * encoded once per answer: stringifying a page's dates and encoding it were most of writing it.
  */
-const serialised = new WeakMap<object, Buffer>();
-
-function jsonOf(body: unknown): Buffer {
-  if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return Buffer.from(JSON.stringify(body));
-  let payload = serialised.get(body);
-  if (payload === undefined) {
-    payload = Buffer.from(JSON.stringify(body));
-    serialised.set(body, payload);
-  }
-  return payload;
-}
+const jsonOf = encodedOncePerAnswer((body) => Buffer.from(JSON.stringify(body)));
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   // Encoded once into a Buffer: node's http joins a string body to the header text, and the socket

@@ -281,12 +281,15 @@ export class RateLimitService {
   readonly #waiting = new Map<string, WaitingCalls>();
 
   readonly #store: RateLimitStore;
+  /** A shared store answers over the network: calls of one turn go to it together (decision 028). */
+  readonly #countTogether: boolean;
 
   constructor(
     store: RateLimitStore,
     readonly limits: RateLimits = defaultRateLimits,
   ) {
     this.#store = store;
+    this.#countTogether = store.name !== 'memory';
     for (const [bucket, rule] of Object.entries(limits) as [RateLimitBucket, RateLimitRule][]) {
       this.#limiters.set(bucket, store.factory({ keyPrefix: `rl_${bucket}`, points: rule.points, duration: rule.durationSeconds }));
     }
@@ -315,7 +318,7 @@ export class RateLimitService {
     const limit = this.limits[bucket].points;
     if (!limiter) return { bucket, limit, remaining: limit, resetSeconds: 0 };
     const key = `${subject.kind}:${subject.id}`;
-    const { consumed, msBeforeNext } = this.#store.name === 'memory' ? await countOne(limiter, key) : await this.#countTogether(bucket, limiter, key);
+    const { consumed, msBeforeNext } = this.#countTogether ? await this.#counted(bucket, limiter, key) : await countOne(limiter, key);
     if (consumed > limit) {
       for (const listener of this.#rejectionListeners) listener(bucket);
       throw new RateLimitedError(bucket, Math.max(1, secondsOf(msBeforeNext)), limit);
@@ -331,7 +334,7 @@ export class RateLimitService {
    * one command per call was; at 1,000 clients on one token it is one command where there were
    * dozens (decision 028).
    */
-  #countTogether(bucket: RateLimitBucket, limiter: BucketLimiter, key: string): Promise<Counted> {
+  #counted(bucket: RateLimitBucket, limiter: BucketLimiter, key: string): Promise<Counted> {
     const id = `${bucket}\u0000${key}`;
     let calls = this.#waiting.get(id);
     if (!calls) {

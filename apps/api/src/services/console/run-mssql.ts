@@ -64,6 +64,10 @@ function canWrap(run: RunRequest): boolean {
 }
 
 const ROLLBACK_IF_OPEN = 'IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION';
+/** The read-only batch as one request (what `runWrapped` sends). */
+export function wrappedReadOnly(text: string): string {
+  return `BEGIN TRANSACTION;${text}\n;${ROLLBACK_IF_OPEN}`;
+}
 
 export async function runOnSqlServer(pool: sql.ConnectionPool, run: RunRequest, sink: ResultSink, control: RunControl): Promise<{ rolledBack: boolean }> {
   if (canWrap(run)) return runWrapped(pool, run, sink, control);
@@ -86,7 +90,7 @@ async function runWrapped(pool: sql.ConnectionPool, run: RunRequest, sink: Resul
   try {
     // `as never`: node-mssql types a Request's parent as its own classes; PinnedConnection has the
     // two methods and two fields a Request uses of one.
-    await runRequest(new sql.Request(pinned as never), `BEGIN TRANSACTION;${run.sql}\n;${ROLLBACK_IF_OPEN}`, {}, sink, control);
+    await runRequest(new sql.Request(pinned as never), wrappedReadOnly(run.sql), {}, sink, control);
     failed = false;
   } finally {
     // The batch's own ROLLBACK did not run when it was cancelled or an error aborted it: whatever it

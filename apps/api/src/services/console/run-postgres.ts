@@ -66,6 +66,10 @@ async function cancelBackend(pool: pg.Pool, processID: number): Promise<void> {
  */
 const READ_ONLY_PREFIX = 'BEGIN READ ONLY;SELECT 1;\n';
 const READ_ONLY_SUFFIX = '\n;ROLLBACK';
+/** The read-only text as one simple query (what a run without parameters sends). */
+export function wrappedReadOnly(text: string): string {
+  return `${READ_ONLY_PREFIX}${text}${READ_ONLY_SUFFIX}`;
+}
 /** Result sets the prefix produces (the snapshot's SELECT 1), not shown to the caller. */
 const PREFIX_RESULT_SETS = 1;
 
@@ -92,7 +96,7 @@ export async function runOnPostgres(pool: pg.Pool, run: RunRequest, sink: Result
       if (internals.processID !== null) await cancelBackend(pool, internals.processID);
     });
     await new Promise<void>((resolve, reject) => {
-      const text = wrapped ? `${READ_ONLY_PREFIX}${run.sql}${READ_ONLY_SUFFIX}` : run.sql;
+      const text = wrapped ? wrappedReadOnly(run.sql) : run.sql;
       let hiddenSets = wrapped ? PREFIX_RESULT_SETS : 0;
       let hidingRows = false;
       const query = new ConsoleQuery({ text, rowMode: 'array', ...(values.length > 0 && { values }) }, undefined, (error) => (error ? reject(error) : resolve()));

@@ -51,7 +51,7 @@ describe.each(targets)('catalogue metadata against $name', (target) => {
         note NVARCHAR(10) NULL DEFAULT NULL)
       CREATE INDEX ix_${table}_name ON ${table} (name)
       ALTER TABLE ${table} DROP COLUMN dropped`);
-    await conn.pool.request().batch(`CREATE PROCEDURE dbo.${proc} @qty INT, @price DECIMAL(9,2) = NULL, @name NVARCHAR(50) OUTPUT AS SELECT @name = N'x'`);
+    await conn.pool.request().batch(`CREATE PROCEDURE dbo.${proc} @qty INT, @price DECIMAL(9,2) = NULL, @name NVARCHAR(50) OUTPUT, @at DATETIME2(3) = NULL, @when DATETIME = NULL, @cost MONEY = NULL AS SELECT @name = N'x'`);
   });
 
   afterAll(async () => {
@@ -186,10 +186,14 @@ describe.each(targets)('catalogue metadata against $name', (target) => {
       is_readonly: BIT,
     });
     expect(columns).not.toHaveProperty('type_name');
-    expect(r.recordset.map((p: { name: string; system_type_id: number; max_length: number; is_output: boolean }) => [p.name, p.system_type_id, p.max_length, p.is_output])).toEqual([
-      ['@qty', 56, 4, false],
-      ['@price', 106, 5, false],
-      ['@name', 231, 100, true],
+    type Parameter = { name: string; system_type_id: number; max_length: number; precision: number; scale: number; is_output: boolean };
+    expect(r.recordset.map((p: Parameter) => [p.name, p.system_type_id, p.max_length, p.precision, p.scale, p.is_output])).toEqual([
+      ['@qty', 56, 4, 10, 0, false],
+      ['@price', 106, 5, 9, 2, false],
+      ['@name', 231, 100, 0, 0, true],
+      ['@at', 42, 7, 23, 3, false],
+      ['@when', 61, 8, 23, 3, false],
+      ['@cost', 60, 8, 19, 4, false],
     ]);
   });
 
@@ -288,11 +292,14 @@ describe.each(targets)('catalogue metadata against $name', (target) => {
       DATETIME_PRECISION: SMALLINT,
     });
     expect(
-      parameters.recordset.map((p: Record<string, unknown>) => [p.PARAMETER_NAME, p.PARAMETER_MODE, p.DATA_TYPE, p.CHARACTER_MAXIMUM_LENGTH, p.NUMERIC_PRECISION, p.NUMERIC_PRECISION_RADIX, p.NUMERIC_SCALE]),
+      parameters.recordset.map((p: Record<string, unknown>) => [p.PARAMETER_NAME, p.PARAMETER_MODE, p.DATA_TYPE, p.CHARACTER_MAXIMUM_LENGTH, p.NUMERIC_PRECISION, p.NUMERIC_PRECISION_RADIX, p.NUMERIC_SCALE, p.DATETIME_PRECISION]),
     ).toEqual([
-      ['@qty', 'IN', 'int', null, 10, 10, 0],
-      ['@price', 'IN', 'decimal', null, 9, 10, 2],
-      ['@name', 'INOUT', 'nvarchar', 50, null, null, null],
+      ['@qty', 'IN', 'int', null, 10, 10, 0, null],
+      ['@price', 'IN', 'decimal', null, 9, 10, 2, null],
+      ['@name', 'INOUT', 'nvarchar', 50, null, null, null, null],
+      ['@at', 'IN', 'datetime2', null, null, null, null, 3],
+      ['@when', 'IN', 'datetime', null, null, null, null, 3],
+      ['@cost', 'IN', 'money', null, 19, 10, 4, null],
     ]);
   });
 

@@ -97,7 +97,8 @@ export function databasesViewSql(info: EngineInfo): string {
     .databases()
     .map((d, i) => `(${quoteLiteral(d)}::varchar(128), ${i + 1})`)
     .join(', ');
-  return `CREATE OR REPLACE VIEW sys.databases AS SELECT name, database_id, 'SQL_Latin1_General_CP1_CI_AS'::varchar(128) AS collation_name, 0::smallint AS state, 'ONLINE'::varchar(60) AS state_desc FROM (VALUES ${rows}) d(name, database_id);`;
+  // Dropped first: a database persisted by an older emulator has it with other column types.
+  return `DROP VIEW IF EXISTS sys.databases CASCADE; CREATE OR REPLACE VIEW sys.databases AS SELECT name, database_id, 'SQL_Latin1_General_CP1_CI_AS'::varchar(128) AS collation_name, 0::__emulator.tinyint AS state, 'ONLINE'::varchar(60) AS state_desc FROM (VALUES ${rows}) d(name, database_id);`;
 }
 
 export interface EngineInfo {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import sql from 'mssql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type MssqlConfig, startEmulator } from '../src/index';
@@ -37,6 +38,29 @@ describe('dataDir persistence', () => {
       expect(counted.recordset).toEqual([{ n: 1 }]);
     } finally {
       await again.close();
+      await second.close();
+    }
+  });
+
+  it('opens a database whose catalogue views an older emulator made with other column types', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'emulator-data-'));
+    roots.push(root);
+    const patient = (config: MssqlConfig) => ({ ...config, connectionTimeout: 60_000 }) as sql.config;
+    const first = await startEmulator({ databases: ['app'], dataDir: root, preload: true });
+    await first.close();
+    // As an emulator before sys.databases.state was a tinyint left it.
+    const old = await PGlite.create({ dataDir: join(root, 'app') });
+    await old.exec("DROP VIEW sys.databases; CREATE VIEW sys.databases AS SELECT 'app'::varchar(128) AS name, 1 AS database_id, 0::smallint AS state");
+    await old.close();
+
+    const second = await startEmulator({ databases: ['app'], dataDir: root });
+    const pool = await new sql.ConnectionPool(patient(second.config)).connect();
+    try {
+      const r = await pool.request().query("SELECT name, state FROM sys.databases WHERE name = 'app'");
+      expect(r.recordset).toEqual([{ name: 'app', state: 0 }]);
+      expect(r.recordset.columns.state?.type).toBe(sql.TinyInt);
+    } finally {
+      await pool.close();
       await second.close();
     }
   });

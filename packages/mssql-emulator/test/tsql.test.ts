@@ -39,6 +39,20 @@ describe.each(targets)('T-SQL spellings against $name', (target) => {
     expect(typeof r.recordset[0].Id).toBe('number');
   });
 
+  it('columns named type, data, rows, first (not reserved in T-SQL) are created, read and named', async () => {
+    const kinds = uniqueName('kinds');
+    try {
+      await conn.pool.request().batch(`CREATE TABLE ${kinds} (id INT NOT NULL, type NVARCHAR(10) NOT NULL, data INT NULL, rows INT NULL)
+        ALTER TABLE ${kinds} ADD first INT NULL
+        INSERT INTO ${kinds} (id, type, data, rows, first) VALUES (1, N'a', 2, 3, 4)`);
+      const r = await conn.pool.request().query(`SELECT type, data, rows, first FROM ${kinds}; SELECT k.type FROM ${kinds} k`);
+      expect(recordsets(r)[0]).toEqual([{ type: 'a', data: 2, rows: 3, first: 4 }]);
+      expect(recordsets(r)[1]).toEqual([{ type: 'a' }]);
+    } finally {
+      await conn.pool.request().batch(`DROP TABLE IF EXISTS ${kinds}`);
+    }
+  });
+
   it('COUNT is an INT, @@ROWCOUNT follows the last statement', async () => {
     const r = await conn.pool.request().batch(`UPDATE ${table} SET Team = N'core' WHERE Team IS NULL; SELECT @@ROWCOUNT AS changed; SELECT COUNT(*) AS n FROM ${table} WHERE Team = N'core'`);
     expect(recordsets(r)[0]).toEqual([{ changed: 2 }]);

@@ -40,5 +40,5 @@ export function resultColumnType(field: PgField, declared: DeclaredType | undefi
       if (fits) return type;
     }
   }
-  return tdsTypeForPg(field.dataTypeID, values);
+  return tdsTypeForPg(field.dataTypeID, values, field.typmod);
 }

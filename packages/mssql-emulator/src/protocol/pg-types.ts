@@ -64,8 +64,11 @@ export const PgOid = {
   JSONB: 3802,
 } as const;
 
-/** Chooses the TDS column type for a PostgreSQL result column, looking at its values where needed. */
-export function tdsTypeForPg(oid: number, values: readonly SqlValue[]): TdsType {
+/**
+ * Chooses the TDS column type for a PostgreSQL result column, looking at its values where needed.
+ * `typmod`: PostgreSQL's type modifier, -1 when the column has none.
+ */
+export function tdsTypeForPg(oid: number, values: readonly SqlValue[], typmod = -1): TdsType {
   switch (oid) {
     case PgOid.BOOL:
       return { kind: 'bit' };
@@ -94,7 +97,14 @@ export function tdsTypeForPg(oid: number, values: readonly SqlValue[]): TdsType 
       return { kind: 'decimal', precision: 38, scale };
     }
     case PgOid.VARCHAR:
-    case PgOid.BPCHAR:
+    case PgOid.BPCHAR: {
+      // A declared length (a NVARCHAR(80) column, sysname in the catalogue) is told as declared;
+      // past 4000 characters NVARCHAR has no length but MAX.
+      const chars = typmod - 4;
+      if (chars >= 1 && chars <= 4000) return { kind: 'nvarchar', maxBytes: chars * 2, ...(oid === PgOid.BPCHAR ? { fixed: true } : {}) };
+      const long = values.some((v) => typeof v === 'string' && v.length > 4000);
+      return { kind: 'nvarchar', maxBytes: long ? MAX_LENGTH : 8000 };
+    }
     case PgOid.NAME:
     case PgOid.CHAR: {
       const long = values.some((v) => typeof v === 'string' && v.length > 4000);

@@ -14,7 +14,7 @@ import { convertTo } from './conversions';
 import { readDeclaredType } from './cursor';
 import { type ColumnSource, columnSource, splitAlias, topLevelAs } from './select-list';
 import { isTypeName, pgColumnTypeOfDeclared } from './types';
-import { DATE_PARTS, HINTS, KEYWORDS, NILADIC_SESSION, SESSION_FUNCTIONS, UNSUPPORTED_WORDS, isName, isOp, isWord, matching, quoteIdent, quoteLiteral, splitArgs } from './vocabulary';
+import { COLUMN_NAME_KEYWORDS, DATE_PARTS, HINTS, KEYWORDS, NILADIC_SESSION, SESSION_FUNCTIONS, UNSUPPORTED_WORDS, isName, isOp, isWord, matching, quoteIdent, quoteLiteral, splitArgs } from './vocabulary';
 
 /** A value resolved by the executor when the statement runs. */
 export type Ref =
@@ -231,7 +231,10 @@ class Translator {
         i = this.call(i, to);
         continue;
       }
-      const typePosition = isName(prev) || isWord(prev, 'AS') || isOp(prev, ']');
+      // A column definition's name may be a word PostgreSQL keeps as a keyword (`type INT`).
+      const before = this.t[i - 2];
+      const keywordColumn = prev?.kind === 'word' && COLUMN_NAME_KEYWORDS.has(prev.upper) && (isOp(before, '(') || isOp(before, ',') || isWord(before, 'ADD'));
+      const typePosition = isName(prev) || isWord(prev, 'AS') || isOp(prev, ']') || keywordColumn;
       if (isOp(next, '(') && !KEYWORDS.has(w) && !isOp(prev, '.') && !this.isTableContext(prev) && !(isTypeName(w) && typePosition)) {
         i = this.call(i, to);
         continue;
@@ -619,11 +622,12 @@ class Translator {
     this.emit(...chunks);
     if (!nameColumns) return;
     const isStar = isOp(last, '*') && (b - a === 1 || isOp(beforeLast, '.'));
-    let isColumnRef = isName(first);
+    const isColumnName = (tok: SqlToken) => isName(tok) || (tok.kind === 'word' && COLUMN_NAME_KEYWORDS.has(tok.upper));
+    let isColumnRef = isColumnName(first);
     for (let k = a; k < b; k++) {
       const tok = this.t[k] as SqlToken;
       const expectName = (k - a) % 2 === 0;
-      if (expectName ? !isName(tok) : !isOp(tok, '.')) isColumnRef = false;
+      if (expectName ? !isColumnName(tok) : !isOp(tok, '.')) isColumnRef = false;
     }
     const incomplete = last.kind === 'op' && last.text !== ')';
     if (!isStar && !isColumnRef && !incomplete) this.emit('AS', quoteIdent(UNNAMED_COLUMN));

@@ -277,17 +277,54 @@ export function declaredTypeOfTds(t: TdsType): DeclaredType {
   }
 }
 
-/** Values for sys.parameters: system_type_id, max_length, precision, scale. */
+/** Precision and scale SQL Server's catalogue gives the types that have them implicitly. */
+const IMPLIED_PRECISION: Record<string, [number, number]> = {
+  int: [10, 0],
+  bigint: [19, 0],
+  smallint: [5, 0],
+  tinyint: [3, 0],
+  bit: [1, 0],
+  float: [53, 0],
+  real: [24, 0],
+  money: [19, 4],
+  smallmoney: [10, 4],
+  datetime: [23, 3],
+  smalldatetime: [16, 0],
+  date: [10, 0],
+};
+
+/** The bytes a fractional-seconds scale takes in a time value: 3, 4 or 5. */
+function timeBytes(scale: number): number {
+  return scale <= 2 ? 3 : scale <= 4 ? 4 : 5;
+}
+
+/** Values for sys.parameters: system_type_id, max_length (storage bytes), precision, scale, as SQL Server gives them. */
 export function catalogueShape(raw: DeclaredType): { systemTypeId: number; maxLength: number; precision: number; scale: number } {
   const t = normaliseType(raw);
   const spec = specOf(t.name) ?? { systemTypeId: 231, args: 'length' as const };
+  const scale = t.scale ?? 0;
+  switch (t.name) {
+    case 'decimal':
+    case 'numeric': {
+      const p = t.precision ?? 18;
+      return { systemTypeId: spec.systemTypeId, maxLength: p <= 9 ? 5 : p <= 19 ? 9 : p <= 28 ? 13 : 17, precision: p, scale };
+    }
+    case 'time':
+      return { systemTypeId: spec.systemTypeId, maxLength: timeBytes(scale), precision: scale === 0 ? 8 : 9 + scale, scale };
+    case 'datetime2':
+      return { systemTypeId: spec.systemTypeId, maxLength: timeBytes(scale) + 3, precision: scale === 0 ? 19 : 20 + scale, scale };
+    case 'datetimeoffset':
+      return { systemTypeId: spec.systemTypeId, maxLength: timeBytes(scale) + 5, precision: scale === 0 ? 26 : 27 + scale, scale };
+    default:
+      break;
+  }
   let maxLength = spec.fixedLength ?? 0;
   if (t.length !== undefined) {
     const perChar = t.name === 'nvarchar' || t.name === 'nchar' ? 2 : 1;
     maxLength = t.length === 'max' ? -1 : t.length * perChar;
   }
-  const precision = t.precision ?? ({ int: 10, bigint: 19, smallint: 5, tinyint: 3, bit: 1, float: 53, real: 24 } as Record<string, number>)[t.name] ?? 0;
-  return { systemTypeId: spec.systemTypeId, maxLength, precision, scale: t.scale ?? 0 };
+  const [precision, impliedScale] = Object.hasOwn(IMPLIED_PRECISION, t.name) ? (IMPLIED_PRECISION[t.name] as [number, number]) : [0, 0];
+  return { systemTypeId: spec.systemTypeId, maxLength, precision, scale: impliedScale };
 }
 
 /** T-SQL spelling of a declared type, e.g. for error messages and sp_executesql signatures. */

@@ -15,6 +15,16 @@ export const KEYWORDS = new Set([
   'UNBOUNDED', 'USING', 'WITHIN', 'ZONE', 'TYPE', 'COLUMN', 'EXTRACT', 'INTERVAL', 'RECURSIVE', 'MATERIALIZED',
 ]);
 
+/**
+ * Words of KEYWORDS that T-SQL does not reserve and PostgreSQL reads as a column when one stands
+ * alone in a select list: `SELECT type FROM sys.objects` is a column named `type`.
+ */
+export const COLUMN_NAME_KEYWORDS = new Set([
+  'ACTION', 'AFTER', 'ALWAYS', 'AT', 'DATA', 'FIRST', 'FOLLOWING', 'GENERATED', 'INCLUDE', 'LAST', 'NEXT', 'NO', 'NULLS',
+  'PARTITION', 'PRECEDING', 'RANGE', 'RESTRICT', 'ROWS', 'TEMP', 'TIES', 'UNBOUNDED', 'WITHIN', 'ZONE', 'TYPE', 'RECURSIVE',
+  'MATERIALIZED',
+]);
+
 /** Table hints and index options: meaningless when every request is serialised. */
 export const HINTS = new Set([
   'NOLOCK', 'ROWLOCK', 'UPDLOCK', 'HOLDLOCK', 'READPAST', 'TABLOCK', 'TABLOCKX', 'PAGLOCK', 'XLOCK', 'NOWAIT',

@@ -26,6 +26,12 @@ describe.skipIf(MYSQL_URL === undefined)(`mysql adapter${MYSQL_URL === undefined
     return rows.map((r) => Number(r.id));
   };
   const sessions = async () => (await sessionIds()).length;
+  // mysql2's pool lists no connections publicly: read the core pool's `_allConnections` (free and
+  // lent alike) and each connection's threadId (the server's connection id, as KILL takes it).
+  const pooledThreadIds = (pool: mysql.Pool) => {
+    const all = (pool.pool as unknown as { _allConnections: { length: number; get(i: number): { threadId: number | null } } })._allConnections;
+    return Array.from({ length: all.length }, (_, i) => all.get(i).threadId);
+  };
 
   beforeAll(async () => {
     admin = await mysql.createConnection(MYSQL_URL!);
@@ -87,13 +93,26 @@ describe.skipIf(MYSQL_URL === undefined)(`mysql adapter${MYSQL_URL === undefined
     const unhandled = trackUnhandled();
     try {
       const m = manager({ retryBaseDelayMs: 20, retryMaxDelayMs: 200 });
+      let native: mysql.Pool | undefined;
+      m.onPoolCreated((_event, pool) => {
+        native = pool as mysql.Pool;
+      });
       const t = target();
       await Promise.all(Array.from({ length: 20 }, () => m.query(t, 'SELECT SLEEP(0.01)')));
+      const pool = native;
+      if (pool === undefined) throw new Error('onPoolCreated did not run');
       const inFlight = m.query(t, 'SELECT SLEEP(5)').catch((e: unknown) => e);
       await waitFor(async () => (await sessions()) > 0, 5000, 'query to start');
-      for (const id of await sessionIds()) await admin.query(`KILL ${id}`);
+      const killed = await sessionIds();
+      expect(killed.length).toBeGreaterThan(0);
+      for (const id of killed) await admin.query(`KILL ${id}`);
       const error = await inFlight;
       expect(error).toBeInstanceOf(Error);
+      // The recovery ping can run between two KILLs, succeed on a connection killed after it and
+      // leave the pool ready with that connection free, its close not read yet: wait until the
+      // killed sessions are gone and the pool holds none of them before relying on 'ready'.
+      await waitFor(async () => (await sessionIds()).every((id) => !killed.includes(id)), 5000, 'killed sessions to end');
+      await waitFor(() => !pooledThreadIds(pool).some((id) => id !== null && killed.includes(id)), 5000, 'the pool to drop every killed connection');
       await waitFor(() => m.stats().pools[0]?.state === 'ready', 5000, 'recovery');
       expect((await m.query<{ one: number }>(t, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       expect(unhandled.seen).toEqual([]);

@@ -26,6 +26,11 @@ describe.skipIf(PG_URL === undefined)(`postgres adapter${PG_URL === undefined ? 
     return Number(rows[0]?.n ?? 0);
   };
 
+  // pg.Pool lists no clients publicly and @types/pg has no Client#processID (the BackendKeyData
+  // pid): read pg-pool's `_clients`, which holds idle and lent clients alike.
+  const pooledBackendPids = (pool: pg.Pool) =>
+    (pool as unknown as { _clients: Array<{ processID: number | null }> })._clients.map((client) => client.processID);
+
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
@@ -91,12 +96,35 @@ describe.skipIf(PG_URL === undefined)(`postgres adapter${PG_URL === undefined ? 
     const unhandled = trackUnhandled();
     try {
       const m = manager({ retryBaseDelayMs: 20, retryMaxDelayMs: 200 });
+      let native: pg.Pool | undefined;
+      m.onPoolCreated((_event, pool) => {
+        native = pool as pg.Pool;
+      });
       const events = recordEvents(m);
       const t = target();
       await Promise.all(Array.from({ length: 20 }, () => m.query(t, 'SELECT pg_sleep(0.01)')));
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+      const pool = native;
+      if (pool === undefined) throw new Error('onPoolCreated did not run');
+      const { rows: killed } = await admin.query<{ pid: number; terminated: boolean }>(
+        'SELECT pid, pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE usename = $1',
+        [role],
+      );
+      expect(killed.length).toBeGreaterThan(0);
+      expect(killed.every((k) => k.terminated)).toBe(true);
+      const killedPids = killed.map((k) => k.pid);
       // Idle clients die with an 'error' event on pg.Pool: handled, reported, and the pool is re-checked.
       await waitFor(() => events.some((e) => e.name === 'unhealthy' || e.name === 'error'), 5000, 'error or unhealthy');
+      // The first FATAL can arrive while the terminate statement is still signalling the others, and
+      // the recovery ping may then succeed on a connection signalled just after it: 'ready' alone
+      // does not mean the pool is rid of killed connections. Not every killed one is reported as an
+      // 'error' either (a ping that meets one fails instead), so wait for the pids themselves: their
+      // backends gone, then no pooled client (idle or lent) still on one of them.
+      await waitFor(
+        async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1::int[])', [killedPids])).rowCount === 0,
+        5000,
+        'killed backends to exit',
+      );
+      await waitFor(() => !pooledBackendPids(pool).some((pid) => pid !== null && killedPids.includes(pid)), 5000, 'the pool to drop every killed connection');
       await waitFor(() => m.stats().pools[0]?.state === 'ready', 5000, 'recovery');
       expect((await m.query<{ one: number }>(t, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       expect(unhandled.seen).toEqual([]);

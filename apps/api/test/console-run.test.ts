@@ -39,6 +39,11 @@ describe.each(backends)('console on $name', (backend) => {
     expect(result.resultSets[0]!.columns.map((c) => c.name)).toEqual(['id', 'name']);
     expect(result.resultSets[0]!.columns[0]!.type).toMatch(/^(int|int4|long)$/);
     expect(result.resultSets[0]!.columns[1]!.type).toMatch(/varchar|var_string/);
+    if (backend.name === 'mysql') {
+      // Named as columns are declared, not as the protocol's `long` / `var_string` / `blob`.
+      const typed = await api.console.run({ ...ref, sql: "SELECT id, name, CAST(id AS SIGNED) AS big, CAST(id AS DECIMAL(9,2)) AS amount, CAST('ab' AS BINARY) AS raw FROM " + table + ' LIMIT 1' });
+      expect(typed.resultSets[0]!.columns.map((c) => c.type)).toEqual(['int', 'varchar', 'bigint', 'decimal', 'varbinary']);
+    }
     if (backend.name === 'mssql') {
       expect(result.resultSets).toHaveLength(2);
       expect(String(result.resultSets[1]!.rows[0]![0])).toBe('5');

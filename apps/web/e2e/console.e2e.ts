@@ -87,4 +87,29 @@ describe('console journey', () => {
     await screenshot(page, 'console-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
+
+  it('runs with Ctrl+Enter from the editor, closing the suggestion list, and keeps a long saved name inside its panel', async () => {
+    const { page } = stack;
+    await page.goto(`/w/twsbp/console/${connectionId}`);
+    await heading(page, 'Console · Orders DB');
+    await replaceText('SELECT id FROM dbo.orders ORDER BY id');
+    await page.keyboard.press('Control+Home');
+    for (let i = 0; i < 'SELECT id'.length; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.type(', custom');
+    await page.locator('.cm-tooltip-autocomplete').waitFor();
+    await page.keyboard.type('er');
+    await page.keyboard.press('Control+Enter');
+    const grid = page.getByRole('region', { name: 'Result set 1' });
+    await expect.poll(() => grid.getByRole('cell').allTextContents()).toEqual(['1', '1', 'Ada', '2', '2', 'Grace', '3', '3', 'Linus']);
+    expect(await page.locator('.cm-tooltip-autocomplete').count()).toBe(0);
+
+    // A name with no spaces breaks inside the side panel instead of widening the page.
+    const name = `Customers_${'x'.repeat(150)}`;
+    await page.getByLabel('Saved query name').fill(name);
+    await page.getByRole('button', { name: 'Save current' }).click();
+    await page.getByRole('list', { name: 'Saved queries' }).getByText(name).waitFor();
+    // Cleared once saved, so the next save does not reuse the name.
+    await expect.poll(() => page.getByLabel('Saved query name').inputValue()).toBe('');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  });
 });

@@ -20,6 +20,7 @@ import { connectionTypeLabels } from '../lib/connection-form';
 import { useDenial } from '../components/permission';
 import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
+import { plural } from '../lib/words';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
@@ -148,6 +149,7 @@ export default function ConsolePage() {
   const runner = useFetcher<typeof action>({ key: `console-run-${connection.connectionId}` });
   const canceller = useFetcher<typeof action>();
   const saver = useFetcher<typeof action>();
+  const saveForm = useRef<HTMLFormElement>(null);
   const runId = useRef(newRunId());
   const [exportFormat, setExportFormat] = useState<'csv' | 'json'>('csv');
   const autoRan = useRef<string | null>(null);
@@ -168,6 +170,11 @@ export default function ConsolePage() {
     setText(data.initialSql);
     setEditorKey((k) => k + 1);
   }, [data.initialSql]);
+
+  // A saved query's name is cleared once saved, so the next save does not reuse it by accident.
+  useEffect(() => {
+    if (saver.state === 'idle' && saver.data?.intent === 'save' && saver.data.ok) saveForm.current?.reset();
+  }, [saver.state, saver.data]);
 
   const needed = useMemo(() => placeholdersIn(text, connection.type), [text, connection.type]);
   const running = runner.state !== 'idle';
@@ -250,6 +257,7 @@ export default function ConsolePage() {
               label="SQL to run"
               diagnostics={[]}
               schema={completionSchema}
+              commands={{ run }}
               onReady={(view) => {
                 editorView.current = view;
               }}
@@ -258,7 +266,7 @@ export default function ConsolePage() {
                 setText(value);
               }}
             />
-            {!text ? <p className="small muted">Type SQL, e.g. <code>{EXAMPLES[connection.type]}</code> Press Run (Ctrl+Enter also works in the form fields).</p> : null}
+            {!text ? <p className="small muted">Type SQL, e.g. <code>{EXAMPLES[connection.type]}</code> Press Run or Ctrl+Enter.</p> : null}
             {needed > 0 ? (
               <fieldset className="console-params">
                 <legend className="small">Parameters</legend>
@@ -415,7 +423,7 @@ export default function ConsolePage() {
                   </code>
                   <span className="small muted">
                     {formatDateTime(h.ranAt)} · {h.outcome}
-                    {h.outcome === 'success' ? ` · ${h.rowCount} rows` : h.errorCode ? ` · ${h.errorCode}` : ''} · {h.durationMs} ms
+                    {h.outcome === 'success' ? ` · ${plural(h.rowCount, 'row')}` : h.errorCode ? ` · ${h.errorCode}` : ''} · {h.durationMs} ms
                   </span>
                   <span className="row">
                     <Link className="small" to={`?history=${h.id}`}>
@@ -430,7 +438,7 @@ export default function ConsolePage() {
             </ol>
           </Card>
           <Card title="Saved queries">
-            <saver.Form method="post" className="row" onSubmit={(e) => {
+            <saver.Form ref={saveForm} method="post" className="row" onSubmit={(e) => {
               (e.currentTarget.elements.namedItem('sql') as HTMLInputElement).value = sql.current;
             }}>
               <input type="hidden" name="intent" value="save" />

@@ -53,13 +53,14 @@ export const SqlCodeEditor = forwardRef<
   useEffect(() => {
     let cancelled = false;
     void (async () => {
-      const [{ basicSetup, EditorView: View }, { sql, MSSQL }, { lintGutter, setDiagnostics }, { EditorState, Prec }, { keymap }, { indentWithTab }] = await Promise.all([
+      const [{ basicSetup, EditorView: View }, { sql, MSSQL }, { lintGutter, setDiagnostics }, { EditorState, Prec }, { keymap }, { indentWithTab }, { closeCompletion }] = await Promise.all([
         import('codemirror'),
         import('@codemirror/lang-sql'),
         import('@codemirror/lint'),
         import('@codemirror/state'),
         import('@codemirror/view'),
         import('@codemirror/commands'),
+        import('@codemirror/autocomplete'),
       ]);
       const [completion, { pageHighlighting }] = await Promise.all([schema ? import('./schema-completion').then((m) => [m.schemaCompletion(schema)]) : [], import('./sql-highlight')]);
       if (cancelled || !host.current) return;
@@ -82,7 +83,7 @@ export const SqlCodeEditor = forwardRef<
         state: EditorState.create({
           doc: initialValue,
           extensions: [
-            Prec.highest(keymap.of(editorKeyBindings(commandsRef, format))),
+            Prec.highest(keymap.of(editorKeyBindings(commandsRef, format, closeCompletion))),
             // Tab indents; Escape then Tab leaves the editor (CodeMirror's tab-focus mode).
             keymap.of([indentWithTab]),
             basicSetup,

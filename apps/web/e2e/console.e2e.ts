@@ -88,7 +88,7 @@ describe('console journey', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it('runs with Ctrl+Enter from the editor, closing the suggestion list, and keeps a long saved name inside its panel', async () => {
+  it('runs with Ctrl+Enter from the editor, closing the suggestion list; each side-panel form answers in its own card', async () => {
     const { page } = stack;
     await page.goto(`/w/twsbp/console/${connectionId}`);
     await heading(page, 'Console · Orders DB');
@@ -111,5 +111,13 @@ describe('console journey', () => {
     // Cleared once saved, so the next save does not reuse the name.
     await expect.poll(() => page.getByLabel('Saved query name').inputValue()).toBe('');
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    // Setting console access answers in its own card, not under Saved queries.
+    const accessCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Console access' }) });
+    await accessCard.getByLabel('Console access').selectOption('read-only');
+    await accessCard.getByRole('button', { name: 'Set' }).click();
+    await expect.poll(() => accessCard.getByRole('status').textContent()).toBe('Console access is now read-only');
+    const savedCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Saved queries' }) });
+    expect(await savedCard.getByRole('status').textContent()).toBe(`Saved as '${name}'`);
   });
 });

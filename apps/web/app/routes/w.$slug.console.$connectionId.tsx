@@ -149,6 +149,8 @@ export default function ConsolePage() {
   const runner = useFetcher<typeof action>({ key: `console-run-${connection.connectionId}` });
   const canceller = useFetcher<typeof action>();
   const saver = useFetcher<typeof action>();
+  // Its own fetcher, so the answer shows in the Console access card, not under Saved queries.
+  const accessSetter = useFetcher<typeof action>();
   const saveForm = useRef<HTMLFormElement>(null);
   const runId = useRef(newRunId());
   const [exportFormat, setExportFormat] = useState<'csv' | 'json'>('csv');
@@ -307,7 +309,7 @@ export default function ConsolePage() {
               </fieldset>
             ) : null}
             <div className="row console-controls">
-              <button type="button" className="btn btn-primary" onClick={run} disabled={running || off} {...runDenial.control}>
+              <button type="button" className="btn btn-primary" onClick={run} disabled={running || off || !text.trim()} {...runDenial.control}>
                 {running ? 'Running…' : 'Run'}
               </button>
               {runDenial.reason}
@@ -476,7 +478,7 @@ export default function ConsolePage() {
           </Card>
           {manager ? (
             <Card title="Console access">
-              <saver.Form method="post" className="row">
+              <accessSetter.Form method="post" className="row">
                 <input type="hidden" name="intent" value="setAccess" />
                 <select name="access" defaultValue={connection.access} aria-label="Console access">
                   <option value="off">Off</option>
@@ -486,7 +488,12 @@ export default function ConsolePage() {
                 <button type="submit" className="btn btn-secondary small">
                   Set
                 </button>
-              </saver.Form>
+              </accessSetter.Form>
+              {accessSetter.data ? (
+                <p className="small" role="status">
+                  {accessSetter.data.ok ? ('message' in accessSetter.data ? accessSetter.data.message : '') : accessSetter.data.problem.message}
+                </p>
+              ) : null}
               <p className="small muted">What read-only means for each database: README, “Query console”.</p>
             </Card>
           ) : null}

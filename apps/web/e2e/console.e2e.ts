@@ -120,4 +120,21 @@ describe('console journey', () => {
     const savedCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Saved queries' }) });
     expect(await savedCard.getByRole('status').textContent()).toBe(`Saved as '${name}'`);
   });
+
+  it('keeps a 100-character connection name with no spaces inside a phone-wide page', async () => {
+    const { page, app, emulator } = stack;
+    const ws = await app.services.workspaces.find({ workspaceSlug: 'twsbp' });
+    const name = `Orders${'x'.repeat(94)}`;
+    const created = await app.services.connections.create(ws!.id, { name, type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'consoledb', user: DB_USER, password: DB_PASSWORD, options: {} }, null);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const path of [`/w/twsbp/console/${created.id}`, `/w/twsbp/connections/${created.id}`]) {
+        await page.goto(path);
+        await page.getByRole('heading', { level: 1 }).waitFor();
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
 });

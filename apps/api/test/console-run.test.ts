@@ -62,6 +62,27 @@ describe.each(backends)('console on $name', (backend) => {
     expect(result).toMatchObject({ truncated: true, rowLimit: 10 });
   });
 
+  it('returns a date and a time without a time zone as the database holds them, whatever the host time zone', { timeout: 60_000 }, async () => {
+    const { api, ref } = await seeded(0);
+    const sql = {
+      mssql: "SELECT CAST('2026-12-05' AS DATE) AS d, CAST('2026-12-05 17:28:06' AS DATETIME2(0)) AS t",
+      postgres: "SELECT CAST('2026-12-05' AS DATE) AS d, CAST('2026-12-05 17:28:06' AS TIMESTAMP) AS t",
+      mysql: "SELECT CAST('2026-12-05' AS DATE) AS d, CAST('2026-12-05 17:28:06' AS DATETIME) AS t",
+    }[backend.name];
+    // A host east of UTC: read as its local time, the date moved to the day before.
+    const zone = process.env.TZ;
+    process.env.TZ = 'Pacific/Kiritimati';
+    try {
+      const result = await api.console.run({ ...ref, sql });
+      const [date, time] = result.resultSets[0]!.rows[0]!.map(String);
+      expect(date).toMatch(/^2026-12-05/);
+      expect(time?.replace('T', ' ')).toMatch(/^2026-12-05 17:28:06/);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('ends a run past its time limit with query_timeout naming the limit, and the server stops', { timeout: 60_000 }, async () => {
     const { api, ref } = await seeded(0, { poolSize: 1 });
     const problem = await problemOf(api.console.run({ ...ref, sql: backend.sleep(20), timeoutMs: 500 }));

@@ -36,7 +36,7 @@ interface CoreConnection {
   threadId: number | null;
   pause(): void;
   resume(): void;
-  query(options: { sql: string; rowsAsArray: boolean }, values?: unknown[]): CoreQuery;
+  query(options: { sql: string; rowsAsArray: boolean; dateStrings: boolean }, values?: unknown[]): CoreQuery;
 }
 
 interface PoolConfig {
@@ -81,7 +81,7 @@ export async function runOnMysql(pool: mysql.Pool, run: RunRequest, sink: Result
       await new Promise<void>((resolve, reject) => {
         const values = run.parameters as unknown[];
         core
-          .query({ sql: statement.text, rowsAsArray: true }, values.length > 0 ? values : undefined)
+          .query({ sql: statement.text, rowsAsArray: true, dateStrings: true }, values.length > 0 ? values : undefined)
           .on('fields', (fields) => {
             if (fields) sink.resultSet(fields.map((f) => ({ name: f.name, type: sqlTypeName(f) })));
           })

@@ -1,5 +1,6 @@
 // Console results as the browser receives them: the API already sends JSON-safe values (exact
-// numbers as text, binary as 0x hex, dates ISO 8601), so display only turns them into text.
+// numbers as text, binary as 0x hex, instants ISO 8601, dates as the database writes them), so display
+// only turns them into text.
 import type { DisplayResultSet } from './results';
 
 export interface ConsoleDisplay {

@@ -226,7 +226,7 @@ export default function ConsolePage() {
           </>
         }
         actions={
-          <form method="get" action={`/w/${workspace.slug}/console`} className="row">
+          <form method="get" action={`/w/${workspace.slug}/console`} className="row console-picker">
             <label className="visually-hidden" htmlFor="console-connection">
               Connection
             </label>

@@ -121,7 +121,7 @@ describe('console journey', () => {
     expect(await savedCard.getByRole('status').textContent()).toBe(`Saved as '${name}'`);
   });
 
-  it('keeps a 100-character connection name with no spaces inside a phone-wide page', async () => {
+  it('keeps a 100-character connection name with no spaces inside the page, on a phone and in tables', async () => {
     const { page, app, emulator } = stack;
     const ws = await app.services.workspaces.find({ workspaceSlug: 'twsbp' });
     const name = `Orders${'x'.repeat(94)}`;
@@ -135,6 +135,12 @@ describe('console journey', () => {
       }
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    // At desktop width the name breaks in its cell instead of pushing Type and Database out of the card.
+    for (const path of ['/w/twsbp/console', '/w/twsbp/connections']) {
+      await page.goto(path);
+      await page.getByRole('link', { name }).waitFor();
+      expect(await page.locator('table').evaluate((t) => t.scrollWidth <= t.parentElement!.clientWidth), path).toBe(true);
     }
   });
 });

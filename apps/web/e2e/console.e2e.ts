@@ -88,7 +88,7 @@ describe('console journey', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it('runs with Ctrl+Enter from the editor, closing the suggestion list; each side-panel form answers in its own card', async () => {
+  it('runs with Ctrl+Enter from the editor, closing the suggestion list, exports what it shows; each side-panel form answers in its own card', async () => {
     const { page } = stack;
     await page.goto(`/w/twsbp/console/${connectionId}`);
     await heading(page, 'Console · Orders DB');
@@ -102,6 +102,11 @@ describe('console journey', () => {
     const grid = page.getByRole('region', { name: 'Result set 1' });
     await expect.poll(() => grid.getByRole('cell').allTextContents()).toEqual(['1', '1', 'Ada', '2', '2', 'Grace', '3', '3', 'Linus']);
     expect(await page.locator('.cm-tooltip-autocomplete').count()).toBe(0);
+
+    // Export is of the result on screen, even after the editor has moved on to other text.
+    await replaceText('SELECT 1 AS other');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(await readFile((await download.path())!, 'utf8')).toBe('id,customer\r\n1,Ada\r\n2,Grace\r\n3,Linus\r\n');
 
     // A name with no spaces breaks inside the side panel instead of widening the page.
     const name = `Customers_${'x'.repeat(150)}`;

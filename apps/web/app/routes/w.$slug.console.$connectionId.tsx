@@ -153,6 +153,8 @@ export default function ConsolePage() {
   const accessSetter = useFetcher<typeof action>();
   const saveForm = useRef<HTMLFormElement>(null);
   const runId = useRef(newRunId());
+  // What produced the result on screen: Export sends this, not whatever the editor holds since.
+  const shown = useRef<{ sql: string; parameters: string; mode: 'read-only' | 'read-write' } | null>(null);
   const [exportFormat, setExportFormat] = useState<'csv' | 'json'>('csv');
   const autoRan = useRef<string | null>(null);
   const editorView = useRef<EditorView | null>(null);
@@ -190,6 +192,7 @@ export default function ConsolePage() {
     if (!sql.current.trim() || running) return;
     runId.current = newRunId();
     const values = parameterValues();
+    shown.current = { sql: sql.current, parameters: JSON.stringify(values), mode };
     runner.submit(
       { intent: 'run', sql: sql.current, mode, parameters: JSON.stringify(values), rowLimit: String(rowLimitRef.current?.value ?? 1000), timeoutMs: timeoutRef.current?.value ?? '', runId: runId.current },
       { method: 'post' },
@@ -352,12 +355,14 @@ export default function ConsolePage() {
               actions={
                 <form method="post" action={exportUrl} className="row" onSubmit={(e) => {
                   const form = e.currentTarget;
-                  (form.elements.namedItem('sql') as HTMLInputElement).value = sql.current;
-                  (form.elements.namedItem('parameters') as HTMLInputElement).value = JSON.stringify(parameterValues());
+                  const source = shown.current ?? { sql: sql.current, parameters: JSON.stringify(parameterValues()), mode };
+                  (form.elements.namedItem('sql') as HTMLInputElement).value = source.sql;
+                  (form.elements.namedItem('parameters') as HTMLInputElement).value = source.parameters;
+                  (form.elements.namedItem('mode') as HTMLInputElement).value = source.mode;
                 }}>
                   <input type="hidden" name="sql" />
                   <input type="hidden" name="parameters" />
-                  <input type="hidden" name="mode" value={mode} />
+                  <input type="hidden" name="mode" />
                   <select name="format" value={exportFormat} onChange={(e) => setExportFormat(e.target.value as 'csv' | 'json')} aria-label="Export format">
                     <option value="csv">CSV</option>
                     <option value="json">JSON</option>

@@ -108,6 +108,15 @@ describe('console journey', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
     expect(await readFile((await download.path())!, 'utf8')).toBe('id,customer\r\n1,Ada\r\n2,Grace\r\n3,Linus\r\n');
 
+    // Opening a history entry replaces the text as one change of its own: Ctrl+Z brings back what was typed.
+    await replaceText('SELECT 42 AS mine');
+    await page.getByRole('list', { name: 'Query history' }).getByRole('link', { name: 'Open' }).first().click();
+    await page.waitForURL(/history=/);
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT id, customer FROM dbo.orders ORDER BY id');
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT 42 AS mine');
+
     // A name with no spaces breaks inside the side panel instead of widening the page.
     const name = `Customers_${'x'.repeat(150)}`;
     await page.getByLabel('Saved query name').fill(name);

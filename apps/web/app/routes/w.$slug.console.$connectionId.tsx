@@ -10,7 +10,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { EditorView } from '@codemirror/view';
 import { SchemaTree } from '../components/schema-browser/schema-tree';
 import schemaStyles from '../components/schema-browser/schema-browser.css?url';
-import { SqlCodeEditor } from '../components/sql-editor/code-editor';
+import { SqlCodeEditor, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
 import { placeholdersIn, toConsoleDisplay, type ConsoleDisplay } from '../components/sql-editor/console-results';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import styles from '../components/sql-editor/sql-editor.css?url';
@@ -158,6 +158,7 @@ export default function ConsolePage() {
   const [exportFormat, setExportFormat] = useState<'csv' | 'json'>('csv');
   const autoRan = useRef<string | null>(null);
   const editorView = useRef<EditorView | null>(null);
+  const editorHandle = useRef<SqlCodeEditorHandle>(null);
   const catalogue = useRef(data.schema.catalogue);
   catalogue.current = data.schema.catalogue;
   const completionSchema = useMemo(() => () => catalogue.current, []);
@@ -168,11 +169,17 @@ export default function ConsolePage() {
     view.focus();
   };
 
-  // Loading a history entry or a saved query replaces the editor's text (a fresh editor).
+  // Loading a history entry or a saved query replaces the editor's text as one change, so Ctrl+Z
+  // brings back what was typed before; an editor still loading is mounted afresh with the text.
   useEffect(() => {
     sql.current = data.initialSql;
     setText(data.initialSql);
-    setEditorKey((k) => k + 1);
+    const view = editorView.current;
+    if (!view) {
+      setEditorKey((k) => k + 1);
+      return;
+    }
+    if (view.state.doc.toString() !== data.initialSql) editorHandle.current?.replaceText(data.initialSql);
   }, [data.initialSql]);
 
   // A saved query's name is cleared once saved, so the next save does not reuse it by accident.
@@ -258,6 +265,7 @@ export default function ConsolePage() {
           <Card>
             <SqlCodeEditor
               key={editorKey}
+              ref={editorHandle}
               initialValue={sql.current}
               label="SQL to run"
               diagnostics={[]}

@@ -187,7 +187,7 @@ describe(`connection encryption on ${target.name}`, () => {
     expect(plaintext.control.plaintextLoginCount).toBe(before);
     const off = await api.connections.testDraft({ workspaceId: ws.id, ...sqlServer(plaintext, { encryption: 'off' }) });
     expect(off.success).toBe(true);
-    expect(off.steps.find((s) => s.name === 'tls')).toMatchObject({ skipped: true, warning: 'Not encrypted: encryption is off for this connection, so nothing is encrypted, not even the login and its password' });
+    expect(off.steps.find((s) => s.name === 'tls')).toMatchObject({ skipped: true, warning: "Not encrypted: this connection's encryption setting is off, so nothing is encrypted, not even the login and its password" });
     expect(plaintext.control.plaintextLoginCount).toBe(before + 1);
   });
 

@@ -39,6 +39,11 @@ describe.each(backends)('console on $name', (backend) => {
     expect(result.resultSets[0]!.columns.map((c) => c.name)).toEqual(['id', 'name']);
     expect(result.resultSets[0]!.columns[0]!.type).toMatch(/^(int|int4|long)$/);
     expect(result.resultSets[0]!.columns[1]!.type).toMatch(/varchar|var_string/);
+    if (backend.name === 'mysql') {
+      // Named as columns are declared, not as the protocol's `long` / `var_string` / `blob`.
+      const typed = await api.console.run({ ...ref, sql: "SELECT id, name, CAST(id AS SIGNED) AS big, CAST(id AS DECIMAL(9,2)) AS amount, CAST('ab' AS BINARY) AS raw FROM " + table + ' LIMIT 1' });
+      expect(typed.resultSets[0]!.columns.map((c) => c.type)).toEqual(['int', 'varchar', 'bigint', 'decimal', 'varbinary']);
+    }
     if (backend.name === 'mssql') {
       expect(result.resultSets).toHaveLength(2);
       expect(String(result.resultSets[1]!.rows[0]![0])).toBe('5');
@@ -55,6 +60,27 @@ describe.each(backends)('console on $name', (backend) => {
     expect(result.resultSets[0]).toMatchObject({ rowCount: 30, truncated: true });
     expect(result.resultSets[0]!.rows).toHaveLength(10);
     expect(result).toMatchObject({ truncated: true, rowLimit: 10 });
+  });
+
+  it('returns a date and a time without a time zone as the database holds them, whatever the host time zone', { timeout: 60_000 }, async () => {
+    const { api, ref } = await seeded(0);
+    const sql = {
+      mssql: "SELECT CAST('2026-12-05' AS DATE) AS d, CAST('2026-12-05 17:28:06' AS DATETIME2(0)) AS t",
+      postgres: "SELECT CAST('2026-12-05' AS DATE) AS d, CAST('2026-12-05 17:28:06' AS TIMESTAMP) AS t",
+      mysql: "SELECT CAST('2026-12-05' AS DATE) AS d, CAST('2026-12-05 17:28:06' AS DATETIME) AS t",
+    }[backend.name];
+    // A host east of UTC: read as its local time, the date moved to the day before.
+    const zone = process.env.TZ;
+    process.env.TZ = 'Pacific/Kiritimati';
+    try {
+      const result = await api.console.run({ ...ref, sql });
+      const [date, time] = result.resultSets[0]!.rows[0]!.map(String);
+      expect(date).toMatch(/^2026-12-05/);
+      expect(time?.replace('T', ' ')).toMatch(/^2026-12-05 17:28:06/);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 
   it('ends a run past its time limit with query_timeout naming the limit, and the server stops', { timeout: 60_000 }, async () => {

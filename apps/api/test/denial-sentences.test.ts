@@ -74,11 +74,11 @@ describe.each(testTargets)('refusals on $name', (target) => {
     // With the console off, nothing runs; read-only (the default) opens reading and not writing.
     await owner.console.setAccess({ workspaceId: ws.id, connectionId: other.id, access: 'off' });
     const consoleOff = await member.caller.console.connection({ workspaceId: ws.id, connectionId: other.id });
-    expect(consoleOff.can['read-only']).toEqual({ allowed: false, reason: 'Running queries needs the console turned on for Reporting; ask an Owner or Admin' });
+    expect(consoleOff.can['read-only']).toEqual({ allowed: false, reason: 'Running queries needs the console turned on for Reporting; an Owner or Admin turns it on under Console access on the console page' });
     await owner.console.setAccess({ workspaceId: ws.id, connectionId: other.id, access: 'read-only' });
     const readOnly = await member.caller.console.connection({ workspaceId: ws.id, connectionId: other.id });
     expect(readOnly.can['read-only']).toEqual({ allowed: true, reason: null });
-    const readWrite = 'Running queries in read-write mode needs read-write console access on Reporting; ask an Owner or Admin';
+    const readWrite = 'Running queries in read-write mode needs read-write console access on Reporting; an Owner or Admin sets it under Console access on the console page';
     expect(readOnly.can['read-write']).toEqual({ allowed: false, reason: readWrite });
     expect(await problemOf(member.caller.console.run({ workspaceId: ws.id, connectionId: other.id, sql: 'SELECT 1', mode: 'read-write' }))).toMatchObject({
       code: 'FORBIDDEN',

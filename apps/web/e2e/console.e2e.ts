@@ -87,4 +87,74 @@ describe('console journey', () => {
     await screenshot(page, 'console-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
+
+  it('runs with Ctrl+Enter from the editor, closing the suggestion list, exports what it shows; each side-panel form answers in its own card', async () => {
+    const { page } = stack;
+    await page.goto(`/w/twsbp/console/${connectionId}`);
+    await heading(page, 'Console · Orders DB');
+    await replaceText('SELECT id FROM dbo.orders ORDER BY id');
+    await page.keyboard.press('Control+Home');
+    for (let i = 0; i < 'SELECT id'.length; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.type(', custom');
+    await page.locator('.cm-tooltip-autocomplete').waitFor();
+    await page.keyboard.type('er');
+    await page.keyboard.press('Control+Enter');
+    const grid = page.getByRole('region', { name: 'Result set 1' });
+    await expect.poll(() => grid.getByRole('cell').allTextContents()).toEqual(['1', '1', 'Ada', '2', '2', 'Grace', '3', '3', 'Linus']);
+    expect(await page.locator('.cm-tooltip-autocomplete').count()).toBe(0);
+
+    // Export is of the result on screen, even after the editor has moved on to other text.
+    await replaceText('SELECT 1 AS other');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(await readFile((await download.path())!, 'utf8')).toBe('id,customer\r\n1,Ada\r\n2,Grace\r\n3,Linus\r\n');
+
+    // Opening a history entry replaces the text as one change of its own: Ctrl+Z brings back what was typed.
+    await replaceText('SELECT 42 AS mine');
+    await page.getByRole('list', { name: 'Query history' }).getByRole('link', { name: 'Open' }).first().click();
+    await page.waitForURL(/history=/);
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT id, customer FROM dbo.orders ORDER BY id');
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT 42 AS mine');
+
+    // A name with no spaces breaks inside the side panel instead of widening the page.
+    const name = `Customers_${'x'.repeat(150)}`;
+    await page.getByLabel('Saved query name').fill(name);
+    await page.getByRole('button', { name: 'Save current' }).click();
+    await page.getByRole('list', { name: 'Saved queries' }).getByText(name).waitFor();
+    // Cleared once saved, so the next save does not reuse the name.
+    await expect.poll(() => page.getByLabel('Saved query name').inputValue()).toBe('');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    // Setting console access answers in its own card, not under Saved queries.
+    const accessCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Console access' }) });
+    await accessCard.getByLabel('Console access').selectOption('read-only');
+    await accessCard.getByRole('button', { name: 'Set' }).click();
+    await expect.poll(() => accessCard.getByRole('status').textContent()).toBe('Console access is now read-only');
+    const savedCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Saved queries' }) });
+    expect(await savedCard.getByRole('status').textContent()).toBe(`Saved as '${name}'`);
+  });
+
+  it('keeps a 100-character connection name with no spaces inside the page, on a phone and in tables', async () => {
+    const { page, app, emulator } = stack;
+    const ws = await app.services.workspaces.find({ workspaceSlug: 'twsbp' });
+    const name = `Orders${'x'.repeat(94)}`;
+    const created = await app.services.connections.create(ws!.id, { name, type: 'mssql', host: '127.0.0.1', port: emulator.port, database: 'consoledb', user: DB_USER, password: DB_PASSWORD, options: {} }, null);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const path of [`/w/twsbp/console/${created.id}`, `/w/twsbp/connections/${created.id}`]) {
+        await page.goto(path);
+        await page.getByRole('heading', { level: 1 }).waitFor();
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    // At desktop width the name breaks in its cell instead of pushing Type and Database out of the card.
+    for (const path of ['/w/twsbp/console', '/w/twsbp/connections']) {
+      await page.goto(path);
+      await page.getByRole('link', { name }).waitFor();
+      expect(await page.locator('table').evaluate((t) => t.scrollWidth <= t.parentElement!.clientWidth), path).toBe(true);
+    }
+  });
 });

@@ -207,7 +207,7 @@ function tlsRecordOf(login: ProbeLogin, mode: EncryptionMode): ConnectionTlsReco
 function tlsStepOf(login: ProbeLogin, requested: RequestedEncryption, type: ConnectionType, tlsMs: number): TestStep {
   if (!login.encrypted || login.tls === undefined) {
     const what = type === 'mssql' ? 'nothing is encrypted, not even the login and its password' : 'nothing is encrypted, the login and its password included';
-    return { name: 'tls', ok: true, ms: 0, skipped: true, warning: `Not encrypted: encryption is ${requested.mode} for this connection, so ${what}` };
+    return { name: 'tls', ok: true, ms: 0, skipped: true, warning: `Not encrypted: this connection's encryption setting is ${requested.mode}, so ${what}` };
   }
   const tls = login.tls;
   const warnings: string[] = [];

@@ -58,7 +58,7 @@ describe('the table of action names', () => {
     expect(denialSentence('token.create', 'role_ceiling', { role: 'Owner' })).toBe('Creating API tokens: only an Owner may give or take the Owner role; ask an Owner of this workspace');
     expect(denialSentence('member.invite', 'not_system_admin')).toBe('Inviting someone new needs a system Admin; ask an Admin to invite them, then add them here');
     expect(denialSentence('console.run', 'read_only_connection', { connectionName: 'Reporting' })).toBe(
-      'Running queries in read-write mode needs read-write console access on Reporting; ask an Owner or Admin',
+      'Running queries in read-write mode needs read-write console access on Reporting; an Owner or Admin sets it under Console access on the console page',
     );
   });
 });

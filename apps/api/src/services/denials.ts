@@ -167,9 +167,9 @@ export function denialSentence(action: DeniableAction, reason: DenialReason, fac
     case 'no_policy':
       return `${doing} is refused: this operation names no permission`;
     case 'console_off':
-      return `${doing} needs the console turned on for ${connection}; ask an Owner or Admin`;
+      return `${doing} needs the console turned on for ${connection}; an Owner or Admin turns it on under Console access on the console page`;
     case 'read_only_connection':
-      return `${doing} in read-write mode needs read-write console access on ${connection}; ask an Owner or Admin`;
+      return `${doing} in read-write mode needs read-write console access on ${connection}; an Owner or Admin sets it under Console access on the console page`;
     case 'password_change_required':
       return 'Choose a new password before doing anything else';
   }

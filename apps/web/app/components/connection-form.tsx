@@ -85,7 +85,7 @@ export function ConnectionForm({
               </option>
             ))}
           </SelectField>
-          <Field name="name" label="Name" required defaultValue={value('name', initial.name)} error={errors.name} />
+          <Field name="name" label="Name" required maxLength={100} defaultValue={value('name', initial.name)} error={errors.name} />
           <Field name="description" label="Description" defaultValue={value('description', initial.description)} error={errors.description} />
         </div>
       </fieldset>

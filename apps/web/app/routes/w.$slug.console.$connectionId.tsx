@@ -10,7 +10,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { EditorView } from '@codemirror/view';
 import { SchemaTree } from '../components/schema-browser/schema-tree';
 import schemaStyles from '../components/schema-browser/schema-browser.css?url';
-import { SqlCodeEditor } from '../components/sql-editor/code-editor';
+import { SqlCodeEditor, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
 import { placeholdersIn, toConsoleDisplay, type ConsoleDisplay } from '../components/sql-editor/console-results';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import styles from '../components/sql-editor/sql-editor.css?url';
@@ -20,6 +20,7 @@ import { connectionTypeLabels } from '../lib/connection-form';
 import { useDenial } from '../components/permission';
 import { canManageWorkspace } from '../lib/nav';
 import { useWorkspace } from '../lib/workspace';
+import { plural } from '../lib/words';
 
 export { PageErrorBoundary as ErrorBoundary } from '../components/error-page';
 export { errorPageHeaders as headers } from '../lib/error-headers';
@@ -148,10 +149,16 @@ export default function ConsolePage() {
   const runner = useFetcher<typeof action>({ key: `console-run-${connection.connectionId}` });
   const canceller = useFetcher<typeof action>();
   const saver = useFetcher<typeof action>();
+  // Its own fetcher, so the answer shows in the Console access card, not under Saved queries.
+  const accessSetter = useFetcher<typeof action>();
+  const saveForm = useRef<HTMLFormElement>(null);
   const runId = useRef(newRunId());
+  // What produced the result on screen: Export sends this, not whatever the editor holds since.
+  const shown = useRef<{ sql: string; parameters: string; mode: 'read-only' | 'read-write' } | null>(null);
   const [exportFormat, setExportFormat] = useState<'csv' | 'json'>('csv');
   const autoRan = useRef<string | null>(null);
   const editorView = useRef<EditorView | null>(null);
+  const editorHandle = useRef<SqlCodeEditorHandle>(null);
   const catalogue = useRef(data.schema.catalogue);
   catalogue.current = data.schema.catalogue;
   const completionSchema = useMemo(() => () => catalogue.current, []);
@@ -162,12 +169,23 @@ export default function ConsolePage() {
     view.focus();
   };
 
-  // Loading a history entry or a saved query replaces the editor's text (a fresh editor).
+  // Loading a history entry or a saved query replaces the editor's text as one change, so Ctrl+Z
+  // brings back what was typed before; an editor still loading is mounted afresh with the text.
   useEffect(() => {
     sql.current = data.initialSql;
     setText(data.initialSql);
-    setEditorKey((k) => k + 1);
+    const view = editorView.current;
+    if (!view) {
+      setEditorKey((k) => k + 1);
+      return;
+    }
+    if (view.state.doc.toString() !== data.initialSql) editorHandle.current?.replaceText(data.initialSql);
   }, [data.initialSql]);
+
+  // A saved query's name is cleared once saved, so the next save does not reuse it by accident.
+  useEffect(() => {
+    if (saver.state === 'idle' && saver.data?.intent === 'save' && saver.data.ok) saveForm.current?.reset();
+  }, [saver.state, saver.data]);
 
   const needed = useMemo(() => placeholdersIn(text, connection.type), [text, connection.type]);
   const running = runner.state !== 'idle';
@@ -181,6 +199,7 @@ export default function ConsolePage() {
     if (!sql.current.trim() || running) return;
     runId.current = newRunId();
     const values = parameterValues();
+    shown.current = { sql: sql.current, parameters: JSON.stringify(values), mode };
     runner.submit(
       { intent: 'run', sql: sql.current, mode, parameters: JSON.stringify(values), rowLimit: String(rowLimitRef.current?.value ?? 1000), timeoutMs: timeoutRef.current?.value ?? '', runId: runId.current },
       { method: 'post' },
@@ -217,7 +236,7 @@ export default function ConsolePage() {
           </>
         }
         actions={
-          <form method="get" action={`/w/${workspace.slug}/console`} className="row">
+          <form method="get" action={`/w/${workspace.slug}/console`} className="row console-picker">
             <label className="visually-hidden" htmlFor="console-connection">
               Connection
             </label>
@@ -246,10 +265,12 @@ export default function ConsolePage() {
           <Card>
             <SqlCodeEditor
               key={editorKey}
+              ref={editorHandle}
               initialValue={sql.current}
               label="SQL to run"
               diagnostics={[]}
               schema={completionSchema}
+              commands={{ run }}
               onReady={(view) => {
                 editorView.current = view;
               }}
@@ -258,7 +279,7 @@ export default function ConsolePage() {
                 setText(value);
               }}
             />
-            {!text ? <p className="small muted">Type SQL, e.g. <code>{EXAMPLES[connection.type]}</code> Press Run (Ctrl+Enter also works in the form fields).</p> : null}
+            {!text ? <p className="small muted">Type SQL, e.g. <code>{EXAMPLES[connection.type]}</code> Press Run or Ctrl+Enter.</p> : null}
             {needed > 0 ? (
               <fieldset className="console-params">
                 <legend className="small">Parameters</legend>
@@ -299,7 +320,7 @@ export default function ConsolePage() {
               </fieldset>
             ) : null}
             <div className="row console-controls">
-              <button type="button" className="btn btn-primary" onClick={run} disabled={running || off} {...runDenial.control}>
+              <button type="button" className="btn btn-primary" onClick={run} disabled={running || off || !text.trim()} {...runDenial.control}>
                 {running ? 'Running…' : 'Run'}
               </button>
               {runDenial.reason}
@@ -342,12 +363,14 @@ export default function ConsolePage() {
               actions={
                 <form method="post" action={exportUrl} className="row" onSubmit={(e) => {
                   const form = e.currentTarget;
-                  (form.elements.namedItem('sql') as HTMLInputElement).value = sql.current;
-                  (form.elements.namedItem('parameters') as HTMLInputElement).value = JSON.stringify(parameterValues());
+                  const source = shown.current ?? { sql: sql.current, parameters: JSON.stringify(parameterValues()), mode };
+                  (form.elements.namedItem('sql') as HTMLInputElement).value = source.sql;
+                  (form.elements.namedItem('parameters') as HTMLInputElement).value = source.parameters;
+                  (form.elements.namedItem('mode') as HTMLInputElement).value = source.mode;
                 }}>
                   <input type="hidden" name="sql" />
                   <input type="hidden" name="parameters" />
-                  <input type="hidden" name="mode" value={mode} />
+                  <input type="hidden" name="mode" />
                   <select name="format" value={exportFormat} onChange={(e) => setExportFormat(e.target.value as 'csv' | 'json')} aria-label="Export format">
                     <option value="csv">CSV</option>
                     <option value="json">JSON</option>
@@ -415,7 +438,7 @@ export default function ConsolePage() {
                   </code>
                   <span className="small muted">
                     {formatDateTime(h.ranAt)} · {h.outcome}
-                    {h.outcome === 'success' ? ` · ${h.rowCount} rows` : h.errorCode ? ` · ${h.errorCode}` : ''} · {h.durationMs} ms
+                    {h.outcome === 'success' ? ` · ${plural(h.rowCount, 'row')}` : h.errorCode ? ` · ${h.errorCode}` : ''} · {h.durationMs} ms
                   </span>
                   <span className="row">
                     <Link className="small" to={`?history=${h.id}`}>
@@ -430,7 +453,7 @@ export default function ConsolePage() {
             </ol>
           </Card>
           <Card title="Saved queries">
-            <saver.Form method="post" className="row" onSubmit={(e) => {
+            <saver.Form ref={saveForm} method="post" className="row" onSubmit={(e) => {
               (e.currentTarget.elements.namedItem('sql') as HTMLInputElement).value = sql.current;
             }}>
               <input type="hidden" name="intent" value="save" />
@@ -468,7 +491,7 @@ export default function ConsolePage() {
           </Card>
           {manager ? (
             <Card title="Console access">
-              <saver.Form method="post" className="row">
+              <accessSetter.Form method="post" className="row">
                 <input type="hidden" name="intent" value="setAccess" />
                 <select name="access" defaultValue={connection.access} aria-label="Console access">
                   <option value="off">Off</option>
@@ -478,7 +501,12 @@ export default function ConsolePage() {
                 <button type="submit" className="btn btn-secondary small">
                   Set
                 </button>
-              </saver.Form>
+              </accessSetter.Form>
+              {accessSetter.data ? (
+                <p className="small" role="status">
+                  {accessSetter.data.ok ? ('message' in accessSetter.data ? accessSetter.data.message : '') : accessSetter.data.problem.message}
+                </p>
+              ) : null}
               <p className="small muted">What read-only means for each database: README, “Query console”.</p>
             </Card>
           ) : null}

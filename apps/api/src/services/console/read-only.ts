@@ -68,11 +68,26 @@ function postgresRefusal(text: string): ReadOnlyRefusal | null {
 /** MySQL commits implicitly before DDL and many other statements, so read-only allows a list. */
 const MYSQL_ALLOWED = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN', 'TABLE', 'VALUES', '(', 'DO', 'INSERT', 'UPDATE', 'DELETE', 'REPLACE']);
 
+/** The other statements MySQL and MariaDB know: each commits implicitly, changes the session or may commit (CALL). */
+const MYSQL_STATEMENT_WORDS = new Set([
+  'ALTER', 'ANALYZE', 'BEGIN', 'BINLOG', 'CACHE', 'CALL', 'CHANGE', 'CHECK', 'CHECKSUM', 'CLONE', 'COMMIT', 'CREATE', 'DEALLOCATE', 'DECLARE', 'DROP',
+  'EXECUTE', 'FLUSH', 'GET', 'GRANT', 'HANDLER', 'HELP', 'IMPORT', 'INSTALL', 'KILL', 'LOAD', 'LOCK', 'OPTIMIZE', 'PREPARE', 'PURGE', 'RELEASE',
+  'RENAME', 'REPAIR', 'RESET', 'RESIGNAL', 'RESTART', 'REVOKE', 'ROLLBACK', 'SAVEPOINT', 'SET', 'SHUTDOWN', 'SIGNAL', 'START', 'STOP', 'TRUNCATE',
+  'UNINSTALL', 'UNLOCK', 'USE', 'XA',
+]);
+
 function mysqlRefusal(text: string): ReadOnlyRefusal | null {
   for (const statement of splitStatements(text, 'mysql')) {
     const [first = '', second = ''] = statement.head;
     if (MYSQL_ALLOWED.has(first)) continue;
     if (first === 'SET' && second.startsWith('@') && !second.startsWith('@@')) continue;
+    // A misspelt SELECT is no statement at all: saying MySQL would commit before it misleads.
+    if (!MYSQL_STATEMENT_WORDS.has(first)) {
+      return {
+        statement: statement.head.join(' '),
+        reason: `${first} is not a statement read-only mode runs (check the spelling): it runs SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, TABLE, VALUES and DO`,
+      };
+    }
     return {
       statement: statement.head.join(' '),
       reason: `${first} is refused in read-only mode: MySQL commits implicitly before it (or it changes the session), which would end the read-only transaction`,

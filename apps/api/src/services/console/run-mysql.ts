@@ -8,10 +8,25 @@ import { splitStatements } from './statements';
 import { consoleValue, DatabaseQueryError, type ResultSink, type RunControl, type RunRequest } from './types';
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(mysql.Types as unknown as Record<string, number>).map(([name, id]) => [id, name.toLowerCase()]));
+/** The protocol's names (`long`, `var_string`) as SQL names a column is declared with. */
+const SQL_TYPE_NAMES: Record<string, string> = { tiny: 'tinyint', short: 'smallint', long: 'int', int24: 'mediumint', longlong: 'bigint', newdecimal: 'decimal', newdate: 'date' };
+/** The binary "character set": a string or blob column with it holds bytes, not text. */
+const BINARY_CHARSET = 63;
+
+/** `varchar` / `varbinary`, `text` / `blob`: the wire sends one type for each pair and the character set tells them apart. */
+function sqlTypeName(field: { columnType: number; characterSet?: number }): string {
+  const wire = TYPE_NAMES.get(field.columnType);
+  if (wire === undefined) return `type ${field.columnType}`;
+  const binary = field.characterSet === BINARY_CHARSET;
+  if (wire === 'var_string' || wire === 'varchar') return binary ? 'varbinary' : 'varchar';
+  if (wire === 'string') return binary ? 'binary' : 'char';
+  if (wire.endsWith('blob')) return binary ? wire.replace('_', '') : wire.replace('_', '').replace('blob', 'text');
+  return SQL_TYPE_NAMES[wire] ?? wire;
+}
 
 interface CoreQuery {
   /** Also emitted (with undefined) before a statement's OK packet. */
-  on(event: 'fields', listener: (fields: { name: string; columnType: number }[] | undefined) => void): CoreQuery;
+  on(event: 'fields', listener: (fields: { name: string; columnType: number; characterSet?: number }[] | undefined) => void): CoreQuery;
   on(event: 'result', listener: (row: unknown) => void): CoreQuery;
   on(event: 'error', listener: (error: unknown) => void): CoreQuery;
   on(event: 'end', listener: () => void): CoreQuery;
@@ -21,7 +36,7 @@ interface CoreConnection {
   threadId: number | null;
   pause(): void;
   resume(): void;
-  query(options: { sql: string; rowsAsArray: boolean }, values?: unknown[]): CoreQuery;
+  query(options: { sql: string; rowsAsArray: boolean; dateStrings: boolean }, values?: unknown[]): CoreQuery;
 }
 
 interface PoolConfig {
@@ -66,9 +81,9 @@ export async function runOnMysql(pool: mysql.Pool, run: RunRequest, sink: Result
       await new Promise<void>((resolve, reject) => {
         const values = run.parameters as unknown[];
         core
-          .query({ sql: statement.text, rowsAsArray: true }, values.length > 0 ? values : undefined)
+          .query({ sql: statement.text, rowsAsArray: true, dateStrings: true }, values.length > 0 ? values : undefined)
           .on('fields', (fields) => {
-            if (fields) sink.resultSet(fields.map((f) => ({ name: f.name, type: TYPE_NAMES.get(f.columnType) ?? `type ${f.columnType}` })));
+            if (fields) sink.resultSet(fields.map((f) => ({ name: f.name, type: sqlTypeName(f) })));
           })
           .on('result', (row) => {
             if (Array.isArray(row)) {

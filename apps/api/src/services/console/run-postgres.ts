@@ -7,6 +7,14 @@ import { consoleValue, DatabaseQueryError, type ConsoleColumn, type ConsoleValue
 
 /** Built-in type OIDs → names, from the driver's own table (`INT4` → `int4`). */
 const TYPE_NAMES = new Map<number, string>(Object.entries(pg.types.builtins).map(([name, oid]) => [oid as number, name.toLowerCase()]));
+/**
+ * `date` and `timestamp` (no time zone) as PostgreSQL writes them: pg reads them as local time of
+ * the API's host, so on a host not on UTC a DATE '2026-12-05' became 2026-12-04T23:00:00.000Z.
+ */
+const WALL_CLOCK_TYPES = new Set<number>([pg.types.builtins.DATE, pg.types.builtins.TIMESTAMP]);
+const consoleTypes = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (WALL_CLOCK_TYPES.has(oid) ? (text: string) => text : pg.types.getTypeParser(oid, format)),
+} as pg.CustomTypesConfig;
 
 interface PgResultLike {
   fields: { name: string; dataTypeID: number }[];
@@ -99,7 +107,7 @@ export async function runOnPostgres(pool: pg.Pool, run: RunRequest, sink: Result
       const text = wrapped ? wrappedReadOnly(run.sql) : run.sql;
       let hiddenSets = wrapped ? PREFIX_RESULT_SETS : 0;
       let hidingRows = false;
-      const query = new ConsoleQuery({ text, rowMode: 'array', ...(values.length > 0 && { values }) }, undefined, (error) => (error ? reject(error) : resolve()));
+      const query = new ConsoleQuery({ text, rowMode: 'array', types: consoleTypes, ...(values.length > 0 && { values }) }, undefined, (error) => (error ? reject(error) : resolve()));
       query.on('fields', (result: PgResultLike) => {
         hidingRows = hiddenSets > 0;
         if (hidingRows) hiddenSets--;

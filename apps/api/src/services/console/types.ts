@@ -26,7 +26,10 @@ export interface ConsoleMessage {
   level: string;
 }
 
-/** Text for exact numbers (bigint, decimal), `0x…` hex for binary, ISO 8601 for dates and times. */
+/**
+ * Text for exact numbers (bigint, decimal), `0x…` hex for binary, ISO 8601 for instants; a date or a
+ * time without a time zone (PostgreSQL, MySQL) as the database writes it, never moved to UTC.
+ */
 export type ConsoleValue = string | number | boolean | null | ConsoleValue[] | { [key: string]: ConsoleValue };
 
 export interface RunRequest {

@@ -4,6 +4,7 @@
 // query (SELECT TOP 100 on SQL Server, LIMIT 100 elsewhere).
 import { useState } from 'react';
 import { quoteName, type SqlDialect } from '../../lib/sql-completion';
+import { plural } from '../../lib/words';
 
 export interface SchemaTreeCatalogue {
   type: SqlDialect;
@@ -57,7 +58,7 @@ export function SchemaTree({ catalogue, onInsert }: { catalogue: SchemaTreeCatal
             <li key={s.name} data-schema={s.name}>
               <details open={only || q !== '' || s.name === 'dbo' || s.name === 'public'}>
                 <summary>
-                  <strong>{s.name}</strong> <span className="muted small">({s.tables.length} tables and views)</span>
+                  <strong>{s.name}</strong> <span className="muted small">({plural(s.tables.length, 'table or view', 'tables and views')})</span>
                 </summary>
                 <ul>
                   {tables.map((t) => (

@@ -3,6 +3,7 @@
 // diagnostics at their line. CodeMirror needs the DOM, so it is loaded in the browser only; the
 // server renders a read-only <pre> of the same text.
 import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
+import type { Annotation } from '@codemirror/state';
 import type { EditorView } from '@codemirror/view';
 import type { CompletionCatalogue } from '../../lib/sql-completion';
 import { editorKeyBindings, formatTsql, type EditorCommands } from './editor-keys';
@@ -15,7 +16,7 @@ export interface EditorDiagnostic {
 
 /** What a page may do to the editor after mount (it owns its text otherwise). */
 export interface SqlCodeEditorHandle {
-  /** Replaces the whole text, as one undoable change. */
+  /** Replaces the whole text, as one undoable change of its own (never merged with the typing before it). */
   replaceText(text: string): void;
   focus(): void;
 }
@@ -49,17 +50,19 @@ export const SqlCodeEditor = forwardRef<
   const pending = useRef(diagnostics);
   pending.current = diagnostics;
   const applyDiagnostics = useRef<((d: EditorDiagnostic[]) => void) | null>(null);
+  const isolate = useRef<Annotation<'before' | 'after' | 'full'> | undefined>(undefined);
 
   useEffect(() => {
     let cancelled = false;
     void (async () => {
-      const [{ basicSetup, EditorView: View }, { sql, MSSQL }, { lintGutter, setDiagnostics }, { EditorState, Prec }, { keymap }, { indentWithTab }] = await Promise.all([
+      const [{ basicSetup, EditorView: View }, { sql, MSSQL }, { lintGutter, setDiagnostics }, { EditorState, Prec }, { keymap }, { indentWithTab, isolateHistory }, { closeCompletion }] = await Promise.all([
         import('codemirror'),
         import('@codemirror/lang-sql'),
         import('@codemirror/lint'),
         import('@codemirror/state'),
         import('@codemirror/view'),
         import('@codemirror/commands'),
+        import('@codemirror/autocomplete'),
       ]);
       const [completion, { pageHighlighting }] = await Promise.all([schema ? import('./schema-completion').then((m) => [m.schemaCompletion(schema)]) : [], import('./sql-highlight')]);
       if (cancelled || !host.current) return;
@@ -82,7 +85,7 @@ export const SqlCodeEditor = forwardRef<
         state: EditorState.create({
           doc: initialValue,
           extensions: [
-            Prec.highest(keymap.of(editorKeyBindings(commandsRef, format))),
+            Prec.highest(keymap.of(editorKeyBindings(commandsRef, format, closeCompletion))),
             // Tab indents; Escape then Tab leaves the editor (CodeMirror's tab-focus mode).
             keymap.of([indentWithTab]),
             basicSetup,
@@ -99,6 +102,7 @@ export const SqlCodeEditor = forwardRef<
         }),
       });
       view.current = editor;
+      isolate.current = isolateHistory.of('full');
       onReady?.(editor);
       applyDiagnostics.current = (list) => {
         const doc = editor.state.doc;
@@ -132,7 +136,7 @@ export const SqlCodeEditor = forwardRef<
       replaceText(text) {
         const editor = view.current;
         if (!editor) return;
-        editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
+        editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text }, annotations: isolate.current });
       },
       focus() {
         view.current?.focus();

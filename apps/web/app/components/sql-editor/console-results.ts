@@ -1,5 +1,6 @@
 // Console results as the browser receives them: the API already sends JSON-safe values (exact
-// numbers as text, binary as 0x hex, dates ISO 8601), so display only turns them into text.
+// numbers as text, binary as 0x hex, instants ISO 8601, dates as the database writes them), so display
+// only turns them into text.
 import type { DisplayResultSet } from './results';
 
 export interface ConsoleDisplay {
@@ -15,7 +16,7 @@ export interface ConsoleDisplay {
   elapsedMs: number;
 }
 
-const NUMERIC = /^(tinyint|smallint|int|bigint|decimal|numeric|money|smallmoney|float|real|int2|int4|int8|float4|float8|long|longlong|short|tiny|double|newdecimal|year)$/;
+const NUMERIC = /^(tinyint|smallint|int|bigint|decimal|numeric|money|smallmoney|float|real|int2|int4|int8|float4|float8|mediumint|long|longlong|short|tiny|double|newdecimal|year)$/;
 
 function text(value: unknown): string | null {
   if (value === null || value === undefined) return null;

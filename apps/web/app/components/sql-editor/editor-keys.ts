@@ -1,6 +1,6 @@
 // The editor's keys, as people know them from SSMS and Azure Data Studio: one table drives both
 // the CodeMirror keymap and the "Keyboard shortcuts" popover, so the two cannot disagree.
-import type { KeyBinding } from '@codemirror/view';
+import type { EditorView, KeyBinding } from '@codemirror/view';
 
 export interface EditorCommands {
   run?(): void;
@@ -36,9 +36,14 @@ export async function formatTsql(text: string): Promise<string> {
   return format(text, { language: 'tsql', keywordCase: 'upper', tabWidth: 2 });
 }
 
-/** Bindings that take precedence over CodeMirror's defaults (Mod-Enter inserts a line there). */
-export function editorKeyBindings(commands: { current: EditorCommands }, format: () => void): KeyBinding[] {
-  const run = () => {
+/**
+ * Bindings that take precedence over CodeMirror's defaults (Mod-Enter inserts a line there).
+ * `closeCompletion` shuts an open suggestion list on Run: left open, it covers the results and the
+ * next Enter would accept a suggestion nobody is looking at.
+ */
+export function editorKeyBindings(commands: { current: EditorCommands }, format: () => void, closeCompletion?: (view: EditorView) => boolean): KeyBinding[] {
+  const run = (view: EditorView) => {
+    closeCompletion?.(view);
     commands.current.run?.();
     // Claimed even without a handler, so F5 never reloads the page from inside the editor.
     return true;

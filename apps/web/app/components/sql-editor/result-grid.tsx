@@ -10,6 +10,10 @@ import type { DisplayResultSet } from './results';
 const ROW_HEIGHT = 30;
 const DEFAULT_WIDTH = 160;
 const MIN_WIDTH = 60;
+/** A first width wider than this is left to the resize handle and the expanded cell. */
+const MAX_FIRST_WIDTH = 420;
+/** Roughly one character of the grid's 0.85rem text, digits included. */
+const CHAR_WIDTH = 8;
 
 type Sort = { column: number; direction: 'asc' | 'desc' } | null;
 
@@ -31,14 +35,29 @@ export function toTsv(columns: readonly { name: string }[], rows: readonly (read
   return [columns.map((c) => clean(c.name)).join('\t'), ...rows.map((row) => row.map(clean).join('\t'))].join('\n');
 }
 
+/**
+ * First widths from the content: the header (name, type, sort arrow) and the longest value among
+ * the first rows, so a timestamp or a short name shows whole instead of cut at a fixed width.
+ */
+function firstWidths(set: DisplayResultSet): number[] {
+  const sample = set.rows.slice(0, 100);
+  return set.columns.map((column, i) => {
+    let chars = column.name.length + column.type.length + 3;
+    for (const row of sample) chars = Math.max(chars, (row[i] ?? 'NULL').length);
+    return Math.min(MAX_FIRST_WIDTH, Math.max(MIN_WIDTH, chars * CHAR_WIDTH + 16));
+  });
+}
+
 export function ResultGrid({ set, index }: { set: DisplayResultSet; index: number }) {
   const scroller = useRef<HTMLDivElement>(null);
   const [sort, setSort] = useState<Sort>(null);
-  const [widths, setWidths] = useState<number[]>(() => set.columns.map(() => DEFAULT_WIDTH));
+  const [widths, setWidths] = useState<number[]>(() => firstWidths(set));
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [anchor, setAnchor] = useState<number | null>(null);
   const [expanded, setExpanded] = useState<{ row: number; column: number } | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
+  // What the clipboard refused (no clipboard over plain http), shown to select and copy by hand.
+  const [uncopied, setUncopied] = useState<string | null>(null);
 
   // Indexes into set.rows in display order, so selection survives a change of sort.
   const order = useMemo(() => {
@@ -92,8 +111,10 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
     try {
       await navigator.clipboard.writeText(text);
       setCopied(`Copied ${rows.length} row${rows.length === 1 ? '' : 's'} with headers`);
+      setUncopied(null);
     } catch {
       setCopied('The browser refused the clipboard; select the text below and copy it');
+      setUncopied(text);
       setExpanded(null);
     }
   };
@@ -181,6 +202,19 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
           </div>
         </div>
       </div>
+      {uncopied !== null ? (
+        <div className="result-cell-expanded">
+          <div className="row">
+            <label className="small" htmlFor={`uncopied-${index}`}>
+              <strong>Rows as TSV</strong>
+            </label>
+            <button type="button" className="btn btn-secondary small" onClick={() => setUncopied(null)}>
+              Close
+            </button>
+          </div>
+          <textarea id={`uncopied-${index}`} className="result-uncopied" readOnly value={uncopied} rows={8} onFocus={(e) => e.currentTarget.select()} />
+        </div>
+      ) : null}
       {expanded && expandedValue !== undefined ? (
         <div className="result-cell-expanded" role="region" aria-label="Cell value">
           <div className="row">

@@ -27,7 +27,7 @@ export const resultSetOutput = z.object({
   // copied every row again (≈ 5 ms for 10,000 rows) on the way out.
   rows: z
     .custom<unknown[][]>((value) => Array.isArray(value) && value.every((row) => Array.isArray(row)), 'rows: a list of rows')
-    .meta({ override: { type: 'array', items: { type: 'array', items: {} } }, description: 'Values in column order: exact numbers as text, binary as 0x hex, dates as ISO 8601' }),
+    .meta({ override: { type: 'array', items: { type: 'array', items: {} } }, description: 'Values in column order: exact numbers as text, binary as 0x hex, instants as ISO 8601, dates and times without a time zone as the database writes them' }),
   rowCount: z.number().int(),
   truncated: z.boolean(),
 });

@@ -75,7 +75,8 @@ describe.each(backends)('console on $name', (backend) => {
     try {
       const result = await api.console.run({ ...ref, sql });
       const [date, time] = result.resultSets[0]!.rows[0]!.map(String);
-      expect(date).toMatch(/^2026-12-05/);
+      // The day alone on every database (SQL Server's driver hands over midnight UTC of it).
+      expect(date).toBe('2026-12-05');
       expect(time?.replace('T', ' ')).toMatch(/^2026-12-05 17:28:06/);
     } finally {
       if (zone === undefined) delete process.env.TZ;

@@ -119,15 +119,22 @@ async function runRequest(request: sql.Request, text: string, parameters: RunReq
   // SQL Server counts a SELECT's rows in its DONE token too: that count is the set's, not rows affected.
   let setOpen = false;
   let described: ResultColumn[] = [];
+  // DATE columns: tedious hands over midnight UTC of the day; the console writes the day alone, as
+  // PostgreSQL and MySQL write theirs.
+  let dateColumns: boolean[] = [];
   request.on('recordset', (columns: DriverColumn[]) => {
     setOpen = true;
     described = columns.map(describeColumn);
+    dateColumns = described.map((c) => c.type === 'date');
     sink.resultSet(described.map((c) => ({ name: c.name, type: c.type })));
   });
   // The editor's value rules: decimals keep their scale as text, bigint exact, time with its precision.
   request.on('row', (row: unknown[]) => {
     // The driver's own array, converted in place: no second copy of each row.
-    for (let i = 0; i < row.length; i++) row[i] = consoleValue(resultValue(row[i], described[i]?.type ?? 'unknown', described[i]?.scale ?? null));
+    for (let i = 0; i < row.length; i++) {
+      const value = resultValue(row[i], described[i]?.type ?? 'unknown', described[i]?.scale ?? null);
+      row[i] = dateColumns[i] && value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString().slice(0, 10) : consoleValue(value);
+    }
     if (!sink.row(row as ConsoleValue[])) request.pause();
   });
   request.on('rowsaffected', (count: number) => {

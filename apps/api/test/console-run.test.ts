@@ -158,6 +158,12 @@ describe.each(backends)('console on $name', (backend) => {
     expect(after.resultSets.at(-1)!.rows).toEqual([[1]]);
   });
 
+  it.runIf(backend.name === 'postgres')('names the types the driver has no name for: void, name, arrays, ranges', { timeout: 60_000 }, async () => {
+    const { api, ref } = await seeded(0);
+    const result = await api.console.run({ ...ref, sql: "SELECT pg_sleep(0) AS slept, 'x'::name AS n, ARRAY[1, 2] AS ints, ARRAY['a'] AS texts, int4range(1, 3) AS r, point(1, 2) AS p" });
+    expect(result.resultSets[0]!.columns.map((c) => c.type)).toEqual(['void', 'name', 'int4[]', 'text[]', 'int4range', 'point']);
+  });
+
   // Read-only text without parameters goes to SQL Server as one request, inside its BEGIN and
   // ROLLBACK (run-mssql.ts): the caller sees what the text alone gives, and nothing stays open.
   it.runIf(backend.name === 'mssql')('read-only text is answered as if it ran alone, and a batch that fails leaves nothing written or open', { timeout: 60_000 }, async () => {

@@ -5,8 +5,25 @@
 import pg from 'pg';
 import { consoleValue, DatabaseQueryError, type ConsoleColumn, type ConsoleValue, type ResultSink, type RunControl, type RunRequest } from './types';
 
-/** Built-in type OIDs → names, from the driver's own table (`INT4` → `int4`). */
-const TYPE_NAMES = new Map<number, string>(Object.entries(pg.types.builtins).map(([name, oid]) => [oid as number, name.toLowerCase()]));
+/**
+ * Built-in type OIDs → names: the driver's own table (`INT4` → `int4`) and the common types it
+ * lacks (pseudo-types such as `void` from `SELECT pg_sleep(1)`, `name`, ranges, geometry, arrays),
+ * whose OIDs are fixed in PostgreSQL's catalogue. Anything else (an enum, a domain) stays `oid N`.
+ */
+const MORE_TYPE_NAMES: Record<number, string> = {
+  19: 'name', 22: 'int2vector', 30: 'oidvector', 600: 'point', 601: 'lseg', 603: 'box', 628: 'line', 705: 'unknown',
+  2249: 'record', 2275: 'cstring', 2277: 'anyarray', 2278: 'void', 2279: 'trigger', 2283: 'anyelement',
+  3904: 'int4range', 3906: 'numrange', 3908: 'tsrange', 3910: 'tstzrange', 3912: 'daterange', 3926: 'int8range',
+  4072: 'jsonpath', 4191: 'regcollation', 5038: 'pg_snapshot', 5069: 'xid8',
+  143: 'xml[]', 199: 'json[]', 651: 'cidr[]', 791: 'money[]', 1000: 'bool[]', 1001: 'bytea[]', 1002: 'char[]', 1003: 'name[]', 1005: 'int2[]', 1007: 'int4[]',
+  1009: 'text[]', 1014: 'bpchar[]', 1015: 'varchar[]', 1016: 'int8[]', 1021: 'float4[]', 1022: 'float8[]', 1028: 'oid[]', 1040: 'macaddr[]', 1041: 'inet[]',
+  1115: 'timestamp[]', 1182: 'date[]', 1183: 'time[]', 1185: 'timestamptz[]', 1187: 'interval[]', 1231: 'numeric[]', 1270: 'timetz[]', 1561: 'bit[]', 1563: 'varbit[]',
+  2210: 'regclass[]', 2211: 'regtype[]', 2287: 'record[]', 2951: 'uuid[]', 3643: 'tsvector[]', 3807: 'jsonb[]', 3905: 'int4range[]', 4073: 'jsonpath[]',
+};
+const TYPE_NAMES = new Map<number, string>([
+  ...Object.entries(pg.types.builtins).map(([name, oid]): [number, string] => [oid as number, name.toLowerCase()]),
+  ...Object.entries(MORE_TYPE_NAMES).map(([oid, name]): [number, string] => [Number(oid), name]),
+]);
 /**
  * `date` and `timestamp` (no time zone) as PostgreSQL writes them: pg reads them as local time of
  * the API's host, so on a host not on UTC a DATE '2026-12-05' became 2026-12-04T23:00:00.000Z.

@@ -59,12 +59,12 @@ describe('console journey', () => {
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const grid = page.getByRole('region', { name: 'Result set 1' });
     await grid.waitFor();
-    await expect.poll(() => grid.getByRole('cell').allTextContents()).toEqual(['1', '1', 'Ada', '12.50', '2', '2', 'Grace', '99.00', '3', '3', 'Linus', '7.25']);
+    await expect.poll(() => grid.getByRole('gridcell').allTextContents()).toEqual(['1', '1', 'Ada', '12.50', '2', '2', 'Grace', '99.00', '3', '3', 'Linus', '7.25']);
 
     // Sort by total, descending (two clicks).
     await grid.getByRole('button', { name: /^total/ }).click();
     await grid.getByRole('button', { name: /^total/ }).click();
-    await expect.poll(async () => (await grid.getByRole('row').nth(1).getByRole('cell').allTextContents()).slice(1)).toEqual(['2', 'Grace', '99.00']);
+    await expect.poll(async () => (await grid.getByRole('row').nth(1).getByRole('gridcell').allTextContents()).slice(1)).toEqual(['2', 'Grace', '99.00']);
     await screenshot(page, 'console-desktop');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
@@ -81,7 +81,7 @@ describe('console journey', () => {
     await history.getByRole('link', { name: /^Run again/ }).first().click();
     await page.getByLabel('@p1', { exact: true }).fill('50');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('cell').allTextContents()).toEqual(['1', '2', 'Grace', '99.00']);
+    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('gridcell').allTextContents()).toEqual(['1', '2', 'Grace', '99.00']);
 
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'console-phone');
@@ -100,7 +100,7 @@ describe('console journey', () => {
     await page.keyboard.type('er');
     await page.keyboard.press('Control+Enter');
     const grid = page.getByRole('region', { name: 'Result set 1' });
-    await expect.poll(() => grid.getByRole('cell').allTextContents()).toEqual(['1', '1', 'Ada', '2', '2', 'Grace', '3', '3', 'Linus']);
+    await expect.poll(() => grid.getByRole('gridcell').allTextContents()).toEqual(['1', '1', 'Ada', '2', '2', 'Grace', '3', '3', 'Linus']);
     expect(await page.locator('.cm-tooltip-autocomplete').count()).toBe(0);
 
     // Export is of the result on screen, even after the editor has moved on to other text.
@@ -133,6 +133,31 @@ describe('console journey', () => {
     await expect.poll(() => accessCard.getByRole('status').textContent()).toBe('Console access is now read-only');
     const savedCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Saved queries' }) });
     expect(await savedCard.getByRole('status').textContent()).toBe(`Saved as '${name}'`);
+  });
+
+  it('moves through the grid and expands a cell from the keyboard', async () => {
+    const { page } = stack;
+    await page.goto(`/w/twsbp/console/${connectionId}`);
+    await heading(page, 'Console · Orders DB');
+    await replaceText('SELECT id, customer FROM dbo.orders ORDER BY id');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const grid = page.getByRole('grid', { name: 'Result set 1' });
+    await expect.poll(() => grid.getByRole('gridcell').allTextContents()).toEqual(['1', '1', 'Ada', '2', '2', 'Grace', '3', '3', 'Linus']);
+    // One tab stop in the grid (roving tabindex), on the first value.
+    expect(await grid.locator('[role="gridcell"][tabindex="0"]').allTextContents()).toEqual(['1']);
+    await grid.locator('[role="gridcell"][tabindex="0"]').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Grace');
+    await page.keyboard.press('Enter');
+    const value = page.getByRole('region', { name: 'Cell value' });
+    await expect.poll(() => value.textContent()).toContain('customer, row 2');
+    expect(await value.locator('pre').textContent()).toBe('Grace');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Space');
+    expect(await value.locator('pre').textContent()).toBe('Linus');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => value.count()).toBe(0);
   });
 
   it('keeps a 100-character connection name with no spaces inside the page, on a phone and in tables', async () => {

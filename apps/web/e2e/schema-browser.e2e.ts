@@ -151,7 +151,7 @@ describe('connections and the schema browser', () => {
     await acceptCompletion();
     await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT o.customer FROM orders o ORDER BY 1');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('cell').allTextContents()).toEqual(['1', 'ann', '2', 'bob']);
+    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('gridcell').allTextContents()).toEqual(['1', 'ann', '2', 'bob']);
     await screenshot(page, 'console-schema');
 
     // The result as a CSV file, streamed by the server.
@@ -171,7 +171,7 @@ describe('connections and the schema browser', () => {
     await history.getByRole('link', { name: /^Run again/ }).first().click();
     await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT o.customer FROM orders o ORDER BY 1');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('cell').allTextContents()).toEqual(['1', 'ann', '2', 'bob']);
+    await expect.poll(() => page.getByRole('region', { name: 'Result set 1' }).getByRole('gridcell').allTextContents()).toEqual(['1', 'ann', '2', 'bob']);
   });
 
   it('shows what uses a connection before deleting it, then deletes it', async () => {

@@ -2,9 +2,11 @@
 // result at the row limit stays fast to scroll. Click a header to sort (again to reverse), drag
 // its right edge to resize, click row numbers to select (shift-click for a range) and copy the
 // selection as tab-separated text with the headers, which a spreadsheet pastes as columns. A long
-// value is cut in its cell; clicking the cell shows it whole below the grid.
+// value is cut in its cell; clicking the cell shows it whole below the grid. From the keyboard the
+// grid is one tab stop (ARIA grid, roving tabindex): arrows, Home/End and Page Up/Down move between
+// cells, Enter or Space shows the cell's value whole, Escape closes it.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type PointerEvent as ReactPointerEvent } from 'react';
 import type { DisplayResultSet } from './results';
 
 const ROW_HEIGHT = 30;
@@ -55,6 +57,10 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [anchor, setAnchor] = useState<number | null>(null);
   const [expanded, setExpanded] = useState<{ row: number; column: number } | null>(null);
+  // The cell that takes the grid's one tab stop, by position in display order.
+  const [active, setActive] = useState({ position: 0, column: 0 });
+  // Set by a key press: the active cell then takes focus once its row is rendered.
+  const focusActive = useRef(false);
   const [copied, setCopied] = useState<string | null>(null);
   // What the clipboard refused (no clipboard over plain http), shown to select and copy by hand.
   const [uncopied, setUncopied] = useState<string | null>(null);
@@ -119,6 +125,51 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
     }
   };
 
+  const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1);
+  const moveWithKey = (event: ReactKeyboardEvent<HTMLDivElement>) => {
+    // Keys on a row number's button are that button's own.
+    if (!(event.target instanceof HTMLElement) || !event.target.hasAttribute('data-column')) return;
+    const last = { position: order.length - 1, column: set.columns.length - 1 };
+    if (last.position < 0 || last.column < 0) return;
+    const { position, column } = active;
+    const ctrl = event.ctrlKey || event.metaKey;
+    const moves: Record<string, () => { position: number; column: number }> = {
+      ArrowUp: () => ({ position: position - 1, column }),
+      ArrowDown: () => ({ position: position + 1, column }),
+      ArrowLeft: () => ({ position, column: column - 1 }),
+      ArrowRight: () => ({ position, column: column + 1 }),
+      PageUp: () => ({ position: position - pageRows, column }),
+      PageDown: () => ({ position: position + pageRows, column }),
+      Home: () => (ctrl ? { position: 0, column: 0 } : { position, column: 0 }),
+      End: () => (ctrl ? last : { position, column: last.column }),
+    };
+    const move = moves[event.key];
+    if (move) {
+      event.preventDefault();
+      const next = move();
+      const target = { position: Math.min(Math.max(next.position, 0), last.position), column: Math.min(Math.max(next.column, 0), last.column) };
+      focusActive.current = true;
+      setActive(target);
+      virtualizer.scrollToIndex(target.position);
+      return;
+    }
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      setExpanded({ row: order[position]!, column });
+    } else if (event.key === 'Escape' && expanded) {
+      event.preventDefault();
+      setExpanded(null);
+    }
+  };
+
+  useEffect(() => {
+    if (!focusActive.current) return;
+    const cell = scroller.current?.querySelector<HTMLElement>(`[data-position="${active.position}"][data-column="${active.column}"]`);
+    if (!cell) return;
+    focusActive.current = false;
+    cell.focus();
+  });
+
   const expandedValue = expanded ? (set.rows[expanded.row]?.[expanded.column] ?? null) : undefined;
 
   return (
@@ -143,7 +194,7 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
           </span>
         ) : null}
       </div>
-      <div className="result-grid" role="table" aria-rowcount={set.rows.length + 1} aria-colcount={set.columns.length}>
+      <div className="result-grid" role="grid" aria-readonly="true" aria-label={`Result set ${index + 1}`} aria-rowcount={set.rows.length + 1} aria-colcount={set.columns.length}>
         <div className="result-grid-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template }}>
           <span role="columnheader" className="muted">
             #
@@ -164,7 +215,7 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
             </span>
           ))}
         </div>
-        <div ref={scroller} className="result-grid-body" style={{ maxHeight: `${Math.min(set.rows.length, 12) * ROW_HEIGHT + 2}px` }}>
+        <div ref={scroller} className="result-grid-body" onKeyDown={moveWithKey} style={{ maxHeight: `${Math.min(set.rows.length, 12) * ROW_HEIGHT + 2}px` }}>
           <div style={{ height: `${virtualizer.getTotalSize()}px`, position: 'relative', minWidth: 'max-content' }}>
             {virtualizer.getVirtualItems().map((item) => {
               const rowIndex = order[item.index]!;
@@ -180,7 +231,7 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
                   className={`result-grid-row${isSelected ? ' selected' : ''}`}
                   style={{ gridTemplateColumns: template, transform: `translateY(${item.start}px)`, height: `${ROW_HEIGHT}px` }}
                 >
-                  <span role="cell" className="muted">
+                  <span role="gridcell" className="muted">
                     <button type="button" className="result-grid-rownum" aria-label={`Select row ${item.index + 1}`} onClick={(e) => select(item.index, e.shiftKey)}>
                       {item.index + 1}
                     </button>
@@ -188,10 +239,16 @@ export function ResultGrid({ set, index }: { set: DisplayResultSet; index: numbe
                   {row.map((cell, c) => (
                     <span
                       key={c}
-                      role="cell"
+                      role="gridcell"
+                      data-position={item.index}
+                      data-column={c}
+                      tabIndex={active.position === item.index && active.column === c ? 0 : -1}
                       className={cell === null ? 'cell-null' : set.columns[c]?.numeric ? 'cell-number' : undefined}
-                      onClick={() => setExpanded({ row: rowIndex, column: c })}
-                      title={cell !== null && cell.length > 40 ? 'Click to see the whole value' : undefined}
+                      onClick={() => {
+                        setActive({ position: item.index, column: c });
+                        setExpanded({ row: rowIndex, column: c });
+                      }}
+                      title={cell !== null && cell.length > 40 ? 'Click or press Enter to see the whole value' : undefined}
                     >
                       {cell === null ? 'NULL' : cell}
                     </span>

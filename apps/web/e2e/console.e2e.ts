@@ -160,6 +160,25 @@ describe('console journey', () => {
     await expect.poll(() => value.count()).toBe(0);
   });
 
+  it('explains why read-write is not open only when asked, and to a screen reader as the Mode picker\'s description', async () => {
+    const { page } = stack;
+    await page.goto(`/w/twsbp/console/${connectionId}`);
+    await heading(page, 'Console · Orders DB');
+    // Console access is read-only here: read-write is a disabled choice whose reason is the Mode
+    // picker's description, shown on the page only when asked for.
+    const mode = page.getByLabel('Mode');
+    expect(await mode.locator('option[value="read-write"]').evaluate((o) => [(o as HTMLOptionElement).disabled, o.textContent])).toEqual([true, 'Read-write (not allowed)']);
+    const reason = page.getByTestId('denial-reason');
+    expect(await mode.getAttribute('aria-describedby')).toBe(await reason.getAttribute('id'));
+    expect(await reason.textContent()).toContain('read-write console access');
+    // What is on screen is the box it sits in: 1 px and clipped until asked for.
+    const shownBox = reason.locator('xpath=..');
+    expect((await shownBox.boundingBox())!.width).toBeLessThanOrEqual(1);
+    await page.getByRole('button', { name: 'Why not read-write?' }).click();
+    expect((await shownBox.boundingBox())!.width).toBeGreaterThan(100);
+    expect(await page.getByRole('button', { name: 'Why not read-write?' }).getAttribute('aria-expanded')).toBe('true');
+  });
+
   it('keeps a 100-character connection name with no spaces inside the page, on a phone and in tables', async () => {
     const { page, app, emulator } = stack;
     const ws = await app.services.workspaces.find({ workspaceSlug: 'twsbp' });

@@ -222,6 +222,10 @@ export default function ConsolePage() {
   // Running in the chosen mode: the API's verdict (role, grant, the connection's console access).
   const runDenial = useDenial(connection.can[mode]);
   const writeDenial = useDenial(connection.can['read-write']);
+  // Why read-write is unavailable is said once asked (and to a screen reader, as the Mode picker's
+  // description), not under the picker all the time; when running is denied altogether, that sentence says it.
+  const explainWrite = writeDenial.denied && !runDenial.denied;
+  const [whyNoWrite, setWhyNoWrite] = useState(false);
   const manager = canManageWorkspace(workspace.role);
   const exportUrl = `/w/${workspace.slug}/console/${connection.connectionId}/export`;
 
@@ -331,14 +335,22 @@ export default function ConsolePage() {
               ) : null}
               <label className="row small">
                 Mode
-                <select value={mode} onChange={(e) => setMode(e.target.value as 'read-only' | 'read-write')} aria-describedby={runDenial.denied ? undefined : writeDenial.control['aria-describedby']}>
+                <select value={mode} onChange={(e) => setMode(e.target.value as 'read-only' | 'read-write')} aria-describedby={explainWrite ? writeDenial.control['aria-describedby'] : undefined}>
                   <option value="read-only">Read-only</option>
                   <option value="read-write" disabled={!canWrite}>
-                    Read-write
+                    {canWrite ? 'Read-write' : 'Read-write (not allowed)'}
                   </option>
                 </select>
               </label>
-              {runDenial.denied ? null : writeDenial.reason}
+              {explainWrite ? (
+                <>
+                  <button type="button" className="btn btn-ghost small" aria-expanded={whyNoWrite} onClick={() => setWhyNoWrite((open) => !open)}>
+                    Why not read-write?
+                  </button>
+                  {/* Hidden until asked for, yet still the picker's description for a screen reader. */}
+                  <span className={whyNoWrite ? 'console-why' : 'visually-hidden'}>{writeDenial.reason}</span>
+                </>
+              ) : null}
               <label className="row small">
                 Row limit
                 <input ref={rowLimitRef} type="number" min={1} max={100000} defaultValue={1000} className="console-number" />

@@ -125,6 +125,13 @@ describe('connections and the schema browser', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'schema-browser-390');
     await page.setViewportSize({ width: 1280, height: 900 });
+
+    // The text goes to this connection's console, not run.
+    await page.getByRole('link', { name: 'Open in console' }).click();
+    await heading(page, 'Console · Orders (PostgreSQL)');
+    await page.locator('[data-testid="sql-editor"][data-ready="true"]').waitFor();
+    await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT o.customer FROM orders o JOIN public.orders');
+    expect(await page.getByRole('region', { name: 'Result set 1' }).count()).toBe(0);
   });
 
   it('browses the schema, completes a column in the console, runs it, exports CSV and re-runs it from the history', async () => {

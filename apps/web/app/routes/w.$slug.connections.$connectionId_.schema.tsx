@@ -1,13 +1,15 @@
 // The schema browser of one connection: the catalogue tree beside a SQL editor whose completion
 // knows this schema. Clicking a name inserts it at the cursor; a table offers its first 100 rows
-// as a query. The catalogue is cached per pool on the server; Refresh reads it again.
+// as a query; Open in console takes the editor's text to the console of this connection. The
+// catalogue is cached per pool on the server; Refresh reads it again.
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react';
 import type { EditorView } from '@codemirror/view';
-import { useCallback, useRef } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { SchemaTree } from '../components/schema-browser/schema-tree';
 import schemaStyles from '../components/schema-browser/schema-browser.css?url';
 import { SqlCodeEditor } from '../components/sql-editor/code-editor';
+import { consoleWithSql, PASSED_SQL_MAX } from '../components/sql-editor/console-results';
 import editorStyles from '../components/sql-editor/sql-editor.css?url';
 import { Alert, Card, formatDateTime, PageHeader } from '../components/ui';
 import { requireUser } from '../lib/api.server';
@@ -39,6 +41,8 @@ export default function ConnectionSchema() {
   const { workspace } = useWorkspace();
   const navigation = useNavigation();
   const editor = useRef<EditorView | null>(null);
+  const [text, setText] = useState('');
+  const tooLong = text.length > PASSED_SQL_MAX;
   const current = useRef(catalogue);
   current.current = catalogue;
   const schema = useCallback(() => current.current, []);
@@ -77,14 +81,32 @@ export default function ConnectionSchema() {
         <Card title="Tables, views and procedures">
           <SchemaTree catalogue={catalogue} onInsert={insert} />
         </Card>
-        <Card title="SQL">
+        <Card
+          title="SQL"
+          actions={
+            tooLong ? (
+              <span className="row">
+                <button type="button" className="btn btn-secondary small" disabled aria-describedby="open-in-console-why">
+                  Open in console
+                </button>
+                <span id="open-in-console-why" className="small muted">
+                  Over {PASSED_SQL_MAX.toLocaleString('en')} characters: copy it into the console.
+                </span>
+              </span>
+            ) : (
+              <Link className="btn btn-secondary small" to={consoleWithSql(workspace.slug, connection.id, text)}>
+                Open in console
+              </Link>
+            )
+          }
+        >
           <p className="muted small">
             Click a name to insert it at the cursor. Completion offers tables after FROM and JOIN, columns of the tables in the statement, and procedures after{' '}
             {catalogue.type === 'mssql' ? 'EXEC' : 'CALL'} (Ctrl+Space opens it anywhere).
           </p>
           <SqlCodeEditor
             initialValue=""
-            onChange={() => undefined}
+            onChange={setText}
             diagnostics={[]}
             label={`SQL for ${connection.name}`}
             schema={schema}

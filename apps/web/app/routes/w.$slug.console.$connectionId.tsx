@@ -11,7 +11,7 @@ import type { EditorView } from '@codemirror/view';
 import { SchemaTree } from '../components/schema-browser/schema-tree';
 import schemaStyles from '../components/schema-browser/schema-browser.css?url';
 import { SqlCodeEditor, type SqlCodeEditorHandle } from '../components/sql-editor/code-editor';
-import { placeholdersIn, toConsoleDisplay, type ConsoleDisplay } from '../components/sql-editor/console-results';
+import { PASSED_SQL_MAX, placeholdersIn, toConsoleDisplay, type ConsoleDisplay } from '../components/sql-editor/console-results';
 import { ResultGrid } from '../components/sql-editor/result-grid';
 import styles from '../components/sql-editor/sql-editor.css?url';
 import { Alert, Badge, Card, formatDateTime, PageHeader } from '../components/ui';
@@ -47,12 +47,14 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     // The schema panel and completion; a catalogue that cannot be read leaves the console usable.
     api.attempt((c) => c.connections.schema({ workspaceSlug, connectionId, refresh: url.searchParams.get('refreshSchema') === '1' })),
   ]);
-  // A re-run or a saved query opens with its text in the editor.
+  // A re-run, a saved query or text handed over by another page (the schema browser) opens in the editor.
   const historyId = url.searchParams.get('history');
   const savedId = url.searchParams.get('saved');
+  const passedSql = url.searchParams.get('sql');
   let initialSql = '';
   if (historyId) initialSql = (await api.load((c) => c.console.historyEntry({ workspaceSlug, historyId }))).sql;
   else if (savedId) initialSql = saved.items.find((s) => s.id === savedId)?.sql ?? '';
+  else if (passedSql) initialSql = passedSql.slice(0, PASSED_SQL_MAX);
   return api.json({
     connection,
     connections: connections.items.map((c) => ({ id: c.id, name: c.name, type: c.type })),
@@ -522,7 +524,7 @@ export default function ConsolePage() {
               <p className="small muted">What read-only means for each database: README, “Query console”.</p>
             </Card>
           ) : null}
-          {searchParams.get('history') || searchParams.get('saved') ? (
+          {searchParams.get('history') || searchParams.get('saved') || searchParams.get('sql') ? (
             <p className="small">
               <Link to=".">Clear the loaded query</Link>
             </p>

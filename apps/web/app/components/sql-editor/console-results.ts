@@ -44,6 +44,17 @@ export function toConsoleDisplay(result: Omit<ConsoleDisplay, 'resultSets'> & { 
   };
 }
 
+/**
+ * The longest text another page may hand the console in its address (`?sql=`): encoded, it stays
+ * well inside the 16 KB the server takes for a request's head. Longer text is copied by hand.
+ */
+export const PASSED_SQL_MAX = 4000;
+
+/** The console of a connection, opened with this text in its editor (not run). */
+export function consoleWithSql(workspaceSlug: string, connectionId: string, sql: string): string {
+  return `/w/${workspaceSlug}/console/${connectionId}?${new URLSearchParams({ sql }).toString()}`;
+}
+
 /** How many parameters the text uses: `@p1…` (SQL Server), `$1…` (PostgreSQL), `?` (MySQL). */
 export function placeholdersIn(sql: string, type: 'mssql' | 'postgres' | 'mysql'): number {
   // Strings and comments do not count.

@@ -179,6 +179,18 @@ describe('console journey', () => {
     expect(await page.getByRole('button', { name: 'Why not read-write?' }).getAttribute('aria-expanded')).toBe('true');
   });
 
+  it('says plainly that a cancelled run was cancelled, and when the server stopped it', async () => {
+    const { page, app } = stack;
+    await page.goto(`/w/twsbp/console/${connectionId}`);
+    await heading(page, 'Console · Orders DB');
+    await replaceText("WAITFOR DELAY '00:01:00'");
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect.poll(() => app.services.console.runs.size).toBe(1);
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.locator('section.card', { has: page.getByRole('heading', { name: 'Cancelled' }) }).waitFor();
+    expect(await page.getByRole('status').filter({ hasText: 'Cancelled' }).textContent()).toMatch(/^Cancelled: stopped on the server after [\d.]+ ms · read-only · rolled back \(read-only\)$/);
+  });
+
   it('keeps a 100-character connection name with no spaces inside the page, on a phone and in tables', async () => {
     const { page, app, emulator } = stack;
     const ws = await app.services.workspaces.find({ workspaceSlug: 'twsbp' });

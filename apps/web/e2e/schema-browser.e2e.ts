@@ -132,6 +132,19 @@ describe('connections and the schema browser', () => {
     await page.locator('[data-testid="sql-editor"][data-ready="true"]').waitFor();
     await expect.poll(() => page.locator('.cm-content').innerText()).toBe('SELECT o.customer FROM orders o JOIN public.orders');
     expect(await page.getByRole('region', { name: 'Result set 1' }).count()).toBe(0);
+
+    // A cancelled run says so, and its void column is named.
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText('SELECT pg_sleep(60)');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect.poll(() => stack.app.services.console.runs.size).toBe(1);
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.locator('section.card', { has: page.getByRole('heading', { name: 'Cancelled' }) }).waitFor();
+    expect(await page.getByRole('status').filter({ hasText: 'Cancelled' }).textContent()).toMatch(/^Cancelled: stopped on the server after [\d.]+ ms · read-only · rolled back \(read-only\)$/);
+    expect(await page.getByRole('columnheader', { name: /^pg_sleep/ }).textContent()).toBe('pg_sleep void');
+    await screenshot(page, 'console-cancelled');
   });
 
   it('browses the schema, completes a column in the console, runs it, exports CSV and re-runs it from the history', async () => {

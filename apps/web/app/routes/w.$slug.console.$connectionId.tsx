@@ -395,8 +395,17 @@ export default function ConsolePage() {
                 </form>
               }
             >
-              <p className="small muted" role="status">
-                {result.mode} · {result.elapsedMs} ms
+              <p className={result.status === 'cancelled' ? 'small' : 'small muted'} role="status">
+                {result.status === 'cancelled' ? (
+                  <>
+                    <strong>Cancelled: stopped on the server after {result.elapsedMs} ms</strong>
+                    {result.resultSets.some((set) => set.rows.length > 0) ? ' · the rows below arrived before the cancel' : ''} · {result.mode}
+                  </>
+                ) : (
+                  <>
+                    {result.mode} · {result.elapsedMs} ms
+                  </>
+                )}
                 {result.rowsAffected.length > 0 ? ` · rows affected: ${result.rowsAffected.join(', ')}` : ''}
                 {result.rolledBack ? ' · rolled back (read-only)' : ''}
                 {result.truncated ? ` · showing the first ${result.rowLimit} rows of each set; export for all of them` : ''}

@@ -174,7 +174,7 @@ describe('2. editor keys', () => {
     await page.keyboard.press('Control+Enter');
     const results = page.getByRole('region', { name: 'Results' });
     await results.waitFor();
-    expect(await results.getByRole('table').first().textContent()).toContain('42');
+    expect(await results.getByRole('grid').first().textContent()).toContain('42');
     // Ctrl+Enter ran instead of inserting a line.
     expect(await page.locator('.cm-line').count()).toBe(lines);
 

@@ -55,7 +55,7 @@ describe('SQL editor environments', () => {
     const before = (await results.count()) > 0 ? await results.textContent() : null;
     await page.getByRole('button', { name: `Run on ${environment}`, exact: true }).click();
     await expect.poll(async () => ((await results.count()) > 0 ? results.textContent() : null), { timeout: 15_000 }).not.toBe(before);
-    expect(await results.getByRole('table').first().textContent()).toBe(`#version int1${version}`);
+    expect(await results.getByRole('grid').first().textContent()).toBe(`#version int1${version}`);
   }
 
   it('publishes to the environment it names, lists each one, and warns before running text that is not deployed', async () => {

@@ -91,7 +91,7 @@ describe('SQL editor journey', () => {
     await page.getByRole('button', { name: 'Run on Production', exact: true }).click();
     const results = page.getByRole('region', { name: 'Results' });
     await results.waitFor();
-    expect(await results.getByRole('table').first().textContent()).toContain('Hello, Ada');
+    expect(await results.getByRole('grid').first().textContent()).toContain('Hello, Ada');
     expect(await results.getByLabel('Messages').textContent()).toContain('greeting someone');
     expect(await results.getByLabel('Output parameters').textContent()).toContain('Hello, Ada');
     expect(await results.textContent()).toMatch(/Completed\s*in [\d.]+ ms/);

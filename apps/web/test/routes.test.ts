@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as environments from '../app/routes/w.$slug.settings.environments._index';
 import * as newEnvironment from '../app/routes/w.$slug.settings.environments.new';
 import * as connection from '../app/routes/w.$slug.connections.$connectionId';
+import * as consolePage from '../app/routes/w.$slug.console.$connectionId';
 import * as editEnvironment from '../app/routes/w.$slug.settings.environments.$environmentId';
 import * as signIn from '../app/routes/sign-in';
 import * as signOut from '../app/routes/sign-out';
@@ -226,6 +227,14 @@ describe('workspace pages', () => {
 
     const form = await call(newEnvironment.loader as RouteFn, { path: '/w/twsbp/settings/environments/new', params: slug, cookie: member });
     expect(form.status).toBe(403);
+  });
+
+  it('opens SQL handed over by a link in the console without running it, even with run=1', async () => {
+    const connections = await app.services.connections.list((await app.services.workspaces.find({ workspaceSlug: 'twsbp' }))!.id, { limit: 50 }, { revealUser: false });
+    const connectionId = connections.items[0]!.id;
+    const load = async (query: string) =>
+      (await (await call(consolePage.loader as RouteFn, { path: `/w/twsbp/console/${connectionId}?${query}`, params: { ...slug, connectionId }, cookie: admin })).json()) as { initialSql: string; autoRun: boolean };
+    expect(await load(`sql=${encodeURIComponent('SELECT 1 AS one')}&run=1`)).toMatchObject({ initialSql: 'SELECT 1 AS one', autoRun: false });
   });
 
   it('lets a member without a grant see a connection but not test or reset it; a manager resets its pool', async () => {

@@ -62,7 +62,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     saved: saved.items.map((s) => ({ id: s.id, name: s.name, sql: s.sql, description: s.description, createdBy: s.createdBy, updatedAt: s.updatedAt.toISOString() })),
     search,
     initialSql,
-    autoRun: url.searchParams.get('run') === '1' && initialSql !== '',
+    // Only your own history runs on arrival ("Run again"): text from a link or a shared saved query
+    // opens in the editor and waits for Run, so a link cannot make someone run SQL they did not read.
+    autoRun: url.searchParams.get('run') === '1' && historyId !== null && initialSql !== '',
     userId: api.user.userId,
     schema: schema.ok ? { catalogue: { type: schema.value.type, schemas: schema.value.schemas }, loadedAt: schema.value.loadedAt.toISOString(), error: null } : { catalogue: null, loadedAt: null, error: schema.problem.message },
   });

@@ -16,7 +16,7 @@ export interface ConsoleDisplay {
   elapsedMs: number;
 }
 
-const NUMERIC = /^(tinyint|smallint|int|bigint|decimal|numeric|money|smallmoney|float|real|int2|int4|int8|float4|float8|mediumint|long|longlong|short|tiny|double|newdecimal|year)$/;
+const NUMERIC = /^(tinyint|smallint|int|bigint|decimal|numeric|money|smallmoney|float|real|int2|int4|int8|float4|float8|mediumint|double|year)$/;
 
 function text(value: unknown): string | null {
   if (value === null || value === undefined) return null;
